@@ -1,0 +1,131 @@
+"""Admin site setup and the mixin through which every ModelAdmin asks the one permission path."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from . import permissions
+from .errors import DomainError
+from .models import Category, Notification
+
+admin.site.site_header = _("Party-building alliance administration")
+admin.site.site_title = _("Party-building alliance administration")
+admin.site.index_title = _("Administration")
+
+
+class ScopedAdminMixin:
+    """Admin access decided by `alliance.permissions`, not by Django's model permissions, so that a
+    community's staff see and change only their communities' rows — the same answer as portal and API.
+
+    `staff_roles` says who may open the screen at all: "street" (street staff only) or "community"
+    (community staff too, scoped by the model's rules)."""
+
+    staff_roles = "street"
+
+    def _may_open(self, request) -> bool:
+        if self.staff_roles == "community":
+            return permissions.is_staff_member(request.user)
+        return permissions.is_street_staff(request.user)
+
+    def has_module_permission(self, request) -> bool:
+        return self._may_open(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        if not self._may_open(request):
+            return False
+        return obj is None or permissions.can_view(request.user, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if not self._may_open(request):
+            return False
+        return obj is None or permissions.can_change(request.user, obj)
+
+    def has_add_permission(self, request, *args) -> bool:
+        return self._may_open(request) and permissions.can_add(request.user, self.model)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if not self._may_open(request):
+            return False
+        return obj is None or permissions.can_delete(request.user, obj)
+
+    def get_queryset(self, request):
+        return permissions.visible(request.user, super().get_queryset(request))
+
+    def save_through(self, request, func, **kwargs):
+        """Call a service from save_model/delete_model. ModelAdmin cannot turn an exception there into a
+        form error, so a refusal becomes an error message and the response goes back to the form."""
+        try:
+            return func(actor=request.user, **kwargs)
+        except (DomainError, permissions.PermissionDenied, ValidationError) as exc:
+            request._service_refused = True
+            text = getattr(exc, "message", None) or "; ".join(getattr(exc, "messages", [])) or _("You may not do this.")
+            messages.error(request, text)
+            return None
+
+    def save_related(self, request, form, formsets, change) -> None:
+        if not getattr(request, "_service_refused", False):
+            super().save_related(request, form, formsets, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(request, "_service_refused", False):
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if getattr(request, "_service_refused", False):
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_change(request, obj)
+
+    def response_delete(self, request, obj_display, obj_id):
+        if getattr(request, "_service_refused", False):
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_delete(request, obj_display, obj_id)
+
+    def run_service(self, request, func, *, success: str, **kwargs) -> bool:
+        """Call a service from an admin action and turn its domain error into an admin message."""
+        try:
+            func(actor=request.user, **kwargs)
+        except (DomainError, permissions.PermissionDenied) as exc:
+            messages.error(request, str(getattr(exc, "message", "")) or _("You may not do this."))
+            return False
+        messages.success(request, success)
+        return True
+
+
+@admin.register(Category)
+class CategoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    list_display = ["name", "code", "sort_order", "is_active"]
+    list_editable = ["sort_order", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "code"]
+    prepopulated_fields = {}
+
+
+@admin.register(Notification)
+class NotificationAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["subject", "recipient", "kind", "status", "attempts", "created_at", "sent_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["subject", "recipient__username"]
+    list_select_related = ["recipient"]
+    date_hierarchy = "created_at"
+    # Notifications are written by services; staff read and retry them here, never edit them.
+    readonly_fields = [f.name for f in Notification._meta.fields]
+    actions = ["retry"]
+
+    def has_add_permission(self, request, *args) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("Deliver again"))
+    def retry(self, request, queryset):
+        from .notifications import deliver
+
+        queryset.filter(status=Notification.Status.FAILED).update(status=Notification.Status.PENDING, attempts=0)
+        sent = sum(1 for pk in queryset.values_list("pk", flat=True) if deliver(pk))
+        self.message_user(request, _("%(count)d notifications delivered.") % {"count": sent})

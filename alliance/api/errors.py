@@ -1,0 +1,30 @@
+"""One mapping from domain errors to HTTP answers, for every endpoint."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db.models import ProtectedError
+from django.utils.translation import gettext as _
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from alliance.errors import Conflict, DomainError, InvalidInput
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, Conflict):
+        return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, InvalidInput | DomainError):
+        return Response({"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, ValidationError):
+        # A model's full_clean() inside a service: field errors where there are fields, else detail.
+        if hasattr(exc, "error_dict"):
+            return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
+        return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, ProtectedError):
+        return Response(
+            {"detail": _("This object is still referred to by other records and cannot be deleted.")},
+            status=status.HTTP_409_CONFLICT,
+        )
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from alliance import me
+from alliance.models import Category
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "name", "code", "description"]
+
+
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """The shared taxonomy of needs, resources and projects (public)."""
+
+    queryset = Category.objects.filter(is_active=True)
+    serializer_class = CategorySerializer
+    permission_classes = [AllowAny]
+    search_fields = ["name"]
+    ordering_fields = ["sort_order", "name"]
+
+
+class TokenView(ObtainAuthToken):
+    """`{username, password}` → `{token}`; then send `Authorization: Token <token>`."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses=inline_serializer(
+            "Me",
+            {
+                "username": serializers.CharField(),
+                "is_staff": serializers.BooleanField(),
+                "roles": serializers.ListField(child=serializers.CharField()),
+                "units": serializers.ListField(child=serializers.DictField()),
+                "communities": serializers.ListField(child=serializers.DictField()),
+                "member": serializers.DictField(allow_null=True),
+                "calendar_url": serializers.CharField(allow_null=True),
+            },
+        ),
+        description=str(_("The signed-in caller: roles, units, communities.")),
+    )
+    def get(self, request):
+        return Response(me.describe(request.user))

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AllianceConfig(AppConfig):
+    name = "alliance"
+    verbose_name = _("Alliance")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import permissions
+        from .models import Category, Notification
+
+        permissions.register(Category, permissions.StreetRules())
+        permissions.register(Notification, permissions.OwnNotificationsRules())

@@ -1,0 +1,63 @@
+"""The Celery app: JSON only, bounded tasks, the periodic schedule in code."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alliance.settings")
+
+app = Celery("alliance")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    task_ignore_result=True,
+    timezone="Asia/Shanghai",
+    enable_utc=True,
+    # A task that hangs (an SMTP server that never answers) must not hold a worker slot forever.
+    task_soft_time_limit=240,
+    task_time_limit=300,
+    # Acknowledge after the work is done, so a worker that dies mid-task leaves the message to redeliver;
+    # every task here is written to be safe to run twice.
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    broker_connection_retry_on_startup=True,
+    beat_schedule={
+        # What must not be lost is a row first; this sweep delivers rows that no task delivered
+        # (broker down at commit time, worker killed mid-send).
+        "deliver-pending-notifications": {
+            "task": "alliance.tasks.deliver_pending_notifications",
+            "schedule": 60.0,
+        },
+        "expiring-agreements-digest": {
+            "task": "members.tasks.notify_expiring_agreements",
+            "schedule": crontab(hour=8, minute=30),
+        },
+    },
+)
+
+
+def _ensure_filesystem_folders() -> None:
+    # kombu's filesystem transport fails if its folders are missing when the worker starts.
+    options = app.conf.broker_transport_options or {}
+    if str(app.conf.broker_url or "").startswith("filesystem"):
+        for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+            if options.get(key):
+                Path(options[key]).mkdir(parents=True, exist_ok=True)
+    schedule = app.conf.beat_schedule_filename
+    if schedule:
+        Path(schedule).parent.mkdir(parents=True, exist_ok=True)
+
+
+app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _prepare(sender: Celery, **kwargs: object) -> None:
+    _ensure_filesystem_folders()

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from .models import Notification
+from .permissions import is_staff_member
+
+
+def platform(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    context: dict = {"is_platform_staff": False, "unread_notifications": 0}
+    if user is not None and user.is_authenticated:
+        context["is_platform_staff"] = is_staff_member(user)
+        # Only portal pages show the badge; public pages never pay for the query.
+        if request.path.startswith("/portal/"):
+            context["unread_notifications"] = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    return context

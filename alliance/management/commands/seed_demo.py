@@ -1,0 +1,74 @@
+"""`manage.py seed_demo [--password P] [--force]`: the demo street 柳巷街道 and its six demo users.
+
+Refuses to run when DEBUG is off, and against a database that already holds units that are not the
+demo's own, unless --force. Running it again on the demo database changes nothing."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from alliance import demo
+from alliance.models import Category
+
+DEMO_USERS = ("admin", "staff", "community", "liaison", "liaison2", "member")
+DEFAULT_PASSWORD = "demo-pass-2026"
+
+CATEGORIES = [
+    ("health", "医疗健康"),
+    ("legal", "法律服务"),
+    ("party_building", "党建联建"),
+    ("culture_education", "文化教育"),
+    ("poverty_relief", "帮贫解困"),
+    ("publicity", "宣传宣讲"),
+    ("care", "关心关爱"),
+    ("guidance", "服务指导"),
+    ("regional_development", "区域发展"),
+    ("environment", "环境整治"),
+    ("safety", "平安建设"),
+    ("employment", "就业创业"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo street 柳巷街道 with its units, users and activity (for a first look, never production)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--password", default=DEFAULT_PASSWORD, help="password of every demo user")
+        parser.add_argument("--force", action="store_true", help="run even with DEBUG off or real data present")
+
+    def handle(self, *args, password: str, force: bool, **options) -> None:
+        user_model = get_user_model()
+        if not settings.DEBUG and not force:
+            raise CommandError("DEBUG is off: this looks like a production database. Use --force to seed anyway.")
+        if (
+            user_model.objects.filter(username="staff").exists()
+            and user_model.objects.filter(username="admin").exists()
+        ):
+            self.stdout.write("The demo data is already there; nothing to do.")
+            return
+        if self._holds_real_data() and not force:
+            raise CommandError("The database already holds data that is not the demo's. Use --force to add the demo.")
+        context: dict = {"password": password}
+        with transaction.atomic():
+            context["categories"] = self._categories()
+            for name, step in demo.steps():
+                self.stdout.write(f"seeding {name} …")
+                step(context=context, password=password, stdout=self.stdout)
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data created. Users: {', '.join(DEMO_USERS)}; password: {password}")
+        )
+
+    def _holds_real_data(self) -> bool:
+        user_model = get_user_model()
+        return user_model.objects.exclude(username__in=DEMO_USERS).exists() or any(
+            model.objects.exists() for model in demo.data_models()
+        )
+
+    def _categories(self) -> list[Category]:
+        return [
+            Category.objects.update_or_create(code=code, defaults={"name": name, "sort_order": i * 10})[0]
+            for i, (code, name) in enumerate(CATEGORIES, start=1)
+        ]

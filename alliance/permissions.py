@@ -1,0 +1,195 @@
+"""The one permission path: admin, portal, API and services all ask here.
+
+Roles:
+- street staff: members of the `street_staff` group (and superusers) — see and change everything;
+- community staff: members of the `community_staff` group, scoped to the communities on which they hold
+  the object permission `members.administer_community` (django-guardian);
+- unit liaisons: scoped to the units on which they hold `members.change_memberunit` (django-guardian),
+  granted when their unit is approved, never by shared passwords;
+- Party members: themselves; anonymous visitors: public pages only.
+
+`alliance` imports no app, so each app registers the rules for its models at start-up
+(`register(MemberUnit, UnitRules())`); everybody else calls the functions below and never a rule directly.
+What a user may not see is answered with 404, so that existence does not leak.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, TypeVar
+
+from django.contrib.auth.models import AnonymousUser
+from django.db import models
+from django.http import Http404
+from guardian.shortcuts import get_objects_for_user
+
+from .errors import PermissionDenied
+
+STREET_STAFF_GROUP = "street_staff"
+COMMUNITY_STAFF_GROUP = "community_staff"
+
+M = TypeVar("M", bound=models.Model)
+User = models.Model  # django.contrib.auth's user or AnonymousUser; kept loose for type hints.
+
+
+class Rules(Protocol):
+    """What an app tells the permission layer about one of its models."""
+
+    def visible(self, user, queryset: models.QuerySet) -> models.QuerySet: ...
+
+    def can_change(self, user, obj: models.Model) -> bool: ...
+
+    def can_add(self, user) -> bool: ...
+
+    def can_delete(self, user, obj: models.Model) -> bool: ...
+
+
+_RULES: dict[type[models.Model], Rules] = {}
+
+
+def register(model: type[models.Model], rules: Rules) -> None:
+    _RULES[model] = rules
+
+
+def rules_for(model: type[models.Model]) -> Rules:
+    try:
+        return _RULES[model]
+    except KeyError:
+        raise LookupError(f"No permission rules registered for {model.__name__}") from None
+
+
+# --- Roles ----------------------------------------------------------------------------------------
+
+
+def _group_names(user) -> frozenset[str]:
+    # Cached on the user object: a request asks this many times and it must cost one query.
+    cached = getattr(user, "_alliance_groups", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True)) if user.is_authenticated else frozenset()
+        user._alliance_groups = cached
+    return cached
+
+
+def is_street_staff(user) -> bool:
+    if not user or not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or STREET_STAFF_GROUP in _group_names(user)
+
+
+def is_community_staff(user) -> bool:
+    if not user or not user.is_authenticated or not user.is_active:
+        return False
+    return COMMUNITY_STAFF_GROUP in _group_names(user)
+
+
+def is_staff_member(user) -> bool:
+    """Street or community staff: the people who work in the admin site."""
+    return is_street_staff(user) or is_community_staff(user)
+
+
+def object_ids_with_perm(user, perm: str, model: type[models.Model]) -> frozenset[int]:
+    """Primary keys of `model` on which `user` holds the guardian object permission `perm` (cached)."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return frozenset()
+    cache: dict = user.__dict__.setdefault("_alliance_object_ids", {})
+    key = (perm, model._meta.label)
+    if key not in cache:
+        qs = get_objects_for_user(
+            user, perm, klass=model, use_groups=True, with_superuser=False, accept_global_perms=False
+        )
+        cache[key] = frozenset(qs.values_list("pk", flat=True))
+    return cache[key]
+
+
+def forget_cached_permissions(user) -> None:
+    """Called by services that grant or revoke, so the same request sees the change."""
+    for attr in ("_alliance_groups", "_alliance_object_ids", "_perm_cache", "_user_perm_cache"):
+        user.__dict__.pop(attr, None)
+
+
+# --- Questions ------------------------------------------------------------------------------------
+
+
+def visible(user, model_or_queryset: type[M] | models.QuerySet) -> models.QuerySet:
+    """Which objects of this kind may this user see."""
+    if isinstance(model_or_queryset, models.QuerySet):
+        queryset = model_or_queryset
+    else:
+        queryset = model_or_queryset._default_manager.all()
+    user = user or AnonymousUser()
+    return rules_for(queryset.model).visible(user, queryset)
+
+
+def can_view(user, obj: models.Model) -> bool:
+    return visible(user, type(obj)._default_manager.filter(pk=obj.pk)).exists()
+
+
+def can_change(user, obj: models.Model) -> bool:
+    user = user or AnonymousUser()
+    return bool(user.is_authenticated) and rules_for(type(obj)).can_change(user, obj)
+
+
+def can_add(user, model: type[models.Model]) -> bool:
+    user = user or AnonymousUser()
+    return bool(user.is_authenticated) and rules_for(model).can_add(user)
+
+
+def can_delete(user, obj: models.Model) -> bool:
+    user = user or AnonymousUser()
+    return bool(user.is_authenticated) and rules_for(type(obj)).can_delete(user, obj)
+
+
+def get_visible_or_404(user, model_or_queryset: type[M] | models.QuerySet, **lookup) -> M:
+    try:
+        return visible(user, model_or_queryset).get(**lookup)
+    except (models.ObjectDoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def require_change(user, obj: models.Model) -> None:
+    """For services: refuse with 404 what the user cannot see, with 403 what they see but may not change."""
+    if can_change(user, obj):
+        return
+    if not can_view(user, obj):
+        raise Http404
+    raise PermissionDenied
+
+
+# --- Reusable rules -------------------------------------------------------------------------------
+
+
+class StreetRules:
+    """Rules for street-wide reference data: everyone signed in reads, street staff change."""
+
+    def visible(self, user, queryset):
+        return queryset
+
+    def can_change(self, user, obj) -> bool:
+        return is_street_staff(user)
+
+    def can_add(self, user) -> bool:
+        return is_street_staff(user)
+
+    def can_delete(self, user, obj) -> bool:
+        return is_street_staff(user)
+
+
+class StaffOnlyRules(StreetRules):
+    def visible(self, user, queryset):
+        return queryset if is_street_staff(user) else queryset.none()
+
+
+class OwnNotificationsRules(StaffOnlyRules):
+    """A notification is seen by its recipient and by street staff; nobody edits one."""
+
+    def visible(self, user, queryset):
+        if is_street_staff(user):
+            return queryset
+        if not user.is_authenticated:
+            return queryset.none()
+        return queryset.filter(recipient=user)
+
+    def can_change(self, user, obj) -> bool:
+        return False
+
+    def can_add(self, user) -> bool:
+        return False

@@ -1,0 +1,26 @@
+"""Enqueueing Celery tasks after commit, without letting a broker outage break the request."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import Task
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue(task: Task, *args: object) -> bool:
+    """Send now; on a broker error log it and return False. Callers keep the work as a row, which a
+    periodic sweep picks up, so a failed send here loses nothing."""
+    try:
+        task.apply_async(args=args, retry=False)
+    except Exception:  # kombu raises several unrelated types for "no broker"
+        logger.warning("Broker unavailable; %s%r left for the periodic sweep", task.name, args, exc_info=True)
+        return False
+    return True
+
+
+def enqueue_after_commit(task: Task, *args: object) -> None:
+    """Queue the task once the surrounding transaction commits; nothing is queued if it rolls back."""
+    transaction.on_commit(lambda: enqueue(task, *args))

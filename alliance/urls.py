@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from . import views
+from .health import healthz
+
+portal_patterns = (
+    [
+        path("", views.portal_home, name="home"),
+        path("login/", views.LoginView.as_view(), name="login"),
+        path("logout/", views.LogoutView.as_view(), name="logout"),
+        path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+        path("password/set/<uidb64>/<token>/", views.PasswordSetView.as_view(), name="password_set"),
+        path("notifications/", views.notification_list, name="notifications"),
+        path("notifications/read/", views.notification_mark_read, name="notifications_read"),
+        path("", include("members.urls")),
+    ],
+    "portal",
+)
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("portal/", include(portal_patterns)),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("alliance.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,53 @@
+"""Exporters of the members app: a header and plain rows, rendered by `alliance.exports`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from .models import MemberUnit
+
+
+def unit_rows(units: QuerySet[MemberUnit]) -> tuple[str, list[str], Iterator[list[object]]]:
+    header = [
+        _("Name"),
+        _("Unified social credit code"),
+        _("Unit type"),
+        _("Administrative level"),
+        _("Sector branch"),
+        _("Community"),
+        _("Address"),
+        _("Party organisation"),
+        _("Kind of Party organisation"),
+        _("Party secretary"),
+        _("Liaison"),
+        _("Liaison's mobile phone"),
+        _("Number of Party members"),
+        _("Joined on"),
+        _("Status"),
+    ]
+
+    def rows() -> Iterator[list[object]]:
+        # iterator(): the export streams rows instead of caching the whole queryset.
+        for unit in units.select_related("community", "sector").iterator(chunk_size=500):
+            yield [
+                unit.name,
+                unit.credit_code,
+                unit.get_unit_type_display(),
+                unit.get_level_display(),
+                unit.sector.name if unit.sector else "",
+                unit.community.name,
+                unit.address,
+                unit.party_org_name,
+                unit.get_party_org_kind_display(),
+                unit.secretary_name,
+                unit.liaison_name,
+                unit.liaison_phone,
+                unit.party_member_count,
+                unit.joined_on,
+                unit.get_status_display(),
+            ]
+
+    return _("Member units"), header, rows()

@@ -1,0 +1,66 @@
+"""What the members app plugs into the shared pieces of `alliance` at start-up."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from alliance import demo, me, permissions, registry
+
+from . import demo as demo_members
+from . import rules, selectors
+from .models import (
+    Agreement,
+    Community,
+    CommunityStaff,
+    CouncilSeat,
+    Grid,
+    MemberUnit,
+    Sector,
+    Street,
+    UnitMembership,
+)
+
+
+def _public_figures() -> list[registry.Figure]:
+    counts = selectors.public_counts()
+    return [
+        registry.Figure("communities", _("Communities"), counts["communities"]),
+        registry.Figure("units", _("Member units"), counts["units"]),
+        registry.Figure("party_members", _("Party members in member units"), counts["party_members"]),
+    ]
+
+
+def _portal_units_panel(request) -> registry.PortalPanel | None:
+    units = list(selectors.units_of_liaison(user=request.user))
+    if not units:
+        return None
+    return registry.PortalPanel("members/portal/_units_panel.html", {"units": units})
+
+
+def _me(user, data: dict) -> None:
+    data["units"] = [
+        {"id": m.unit_id, "name": m.unit.name, "role": m.role} for m in selectors.memberships_of(user=user)
+    ]
+    if data["units"]:
+        data["roles"].append("liaison")
+    data["communities"] = (
+        [{"id": c.pk, "name": c.name} for c in selectors.communities_administered_by(user=user)]
+        if "community_staff" in data["roles"] or "street_staff" in data["roles"]
+        else []
+    )
+
+
+def register() -> None:
+    permissions.register(MemberUnit, rules.UNIT_RULES)
+    permissions.register(Agreement, rules.UnitChildRules())
+    permissions.register(UnitMembership, rules.UnitChildRules())
+    permissions.register(Street, permissions.StreetRules())
+    permissions.register(Community, permissions.StreetRules())
+    permissions.register(Sector, permissions.StreetRules())
+    permissions.register(CouncilSeat, permissions.StreetRules())
+    permissions.register(Grid, rules.CommunityChildRules())
+    permissions.register(CommunityStaff, rules.CommunityStaffRules())
+    demo.register("members", demo_members.seed, data_models=(MemberUnit, Street))
+    registry.register_public_figures(_public_figures)
+    registry.register_portal_panel(_portal_units_panel)
+    me.register(_me)

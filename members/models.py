@@ -1,0 +1,313 @@
+"""Streets, communities, grids, sector branches, member units, agreements, council seats, unit accounts."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import FileExtensionValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from alliance.validators import validate_credit_code, validate_mobile
+
+
+class Street(models.Model):
+    """A street (街道) and its alliance, led by the street Party Working Committee."""
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    alliance_name = models.CharField(_("alliance name"), max_length=100, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("street")
+        verbose_name_plural = _("streets")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Community(models.Model):
+    street = models.ForeignKey(Street, verbose_name=_("street"), on_delete=models.PROTECT, related_name="communities")
+    name = models.CharField(_("name"), max_length=60)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=100)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["street_id", "sort_order", "id"]
+        verbose_name = _("community")
+        verbose_name_plural = _("communities")
+        constraints = [models.UniqueConstraint(fields=["street", "name"], name="community_unique_name")]
+        # Community staff hold this on each community they work for (django-guardian object permission).
+        permissions = [("administer_community", _("Can administer the community"))]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Grid(models.Model):
+    community = models.ForeignKey(
+        Community, verbose_name=_("community"), on_delete=models.CASCADE, related_name="grids"
+    )
+    name = models.CharField(_("name"), max_length=60)
+    keeper_name = models.CharField(_("grid keeper"), max_length=30, blank=True)
+
+    class Meta:
+        ordering = ["community_id", "id"]
+        verbose_name = _("grid")
+        verbose_name_plural = _("grids")
+        constraints = [models.UniqueConstraint(fields=["community", "name"], name="grid_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.community} / {self.name}"
+
+
+class Sector(models.Model):
+    """A sector branch of the joint meeting (联席分会): military, schools, enterprises, member units, other."""
+
+    class Kind(models.TextChoices):
+        MILITARY = "military", _("Military")
+        SCHOOL = "school", _("Schools")
+        ENTERPRISE = "enterprise", _("Enterprises")
+        MEMBER_UNIT = "member_unit", _("Member units")
+        OTHER = "other", _("Other")
+
+    street = models.ForeignKey(Street, verbose_name=_("street"), on_delete=models.PROTECT, related_name="sectors")
+    name = models.CharField(_("name"), max_length=60)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
+
+    class Meta:
+        ordering = ["street_id", "id"]
+        verbose_name = _("sector branch")
+        verbose_name_plural = _("sector branches")
+        constraints = [models.UniqueConstraint(fields=["street", "name"], name="sector_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MemberUnit(models.Model):
+    class UnitType(models.TextChoices):
+        GOVERNMENT = "government", _("Government organ")
+        PUBLIC_INSTITUTION = "public_institution", _("Public institution")
+        STATE_ENTERPRISE = "state_enterprise", _("State-owned enterprise")
+        PRIVATE_ENTERPRISE = "private_enterprise", _("Non-public enterprise")
+        SOCIAL_ORGANISATION = "social_organisation", _("Social organisation")
+        MILITARY = "military", _("Military unit")
+        SCHOOL = "school", _("School")
+        HOSPITAL = "hospital", _("Hospital")
+        OTHER = "other", _("Other")
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("Province")
+        CITY = "city", _("City")
+        DISTRICT = "district", _("District")
+        STREET = "street", _("Street")
+        COMMUNITY = "community", _("Community")
+
+    class PartyOrgKind(models.TextChoices):
+        COMMITTEE = "committee", _("Party committee")
+        GENERAL_BRANCH = "general_branch", _("General Party branch")
+        BRANCH = "branch", _("Party branch")
+        NONE = "none", _("No Party organisation yet")
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", _("Applied")
+        ACTIVE = "active", _("Active")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        REJECTED = "rejected", _("Application rejected")
+
+    name = models.CharField(_("name"), max_length=100)
+    # Military units and some institutions have no credit code, so it may be blank; when given it is unique.
+    credit_code = models.CharField(
+        _("unified social credit code"), max_length=18, blank=True, validators=[validate_credit_code]
+    )
+    unit_type = models.CharField(_("unit type"), max_length=30, choices=UnitType.choices)
+    level = models.CharField(_("administrative level"), max_length=20, choices=Level.choices)
+    sector = models.ForeignKey(
+        Sector,
+        verbose_name=_("sector branch"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="units",
+    )
+    community = models.ForeignKey(
+        Community, verbose_name=_("community"), on_delete=models.PROTECT, related_name="units"
+    )
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    description = models.TextField(_("what the unit can offer"), blank=True)
+    party_org_name = models.CharField(_("Party organisation"), max_length=100, blank=True)
+    party_org_kind = models.CharField(
+        _("kind of Party organisation"),
+        max_length=20,
+        choices=PartyOrgKind.choices,
+        default=PartyOrgKind.BRANCH,
+    )
+    secretary_name = models.CharField(_("Party secretary"), max_length=30, blank=True)
+    liaison_name = models.CharField(_("liaison"), max_length=30)
+    liaison_phone = models.CharField(_("liaison's mobile phone"), max_length=11, validators=[validate_mobile])
+    liaison_email = models.EmailField(_("liaison's e-mail"), blank=True)
+    party_member_count = models.PositiveIntegerField(_("number of Party members"), default=0)
+    joined_on = models.DateField(_("joined on"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.APPLIED)
+    review_note = models.CharField(_("review note"), max_length=300, blank=True)
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("applicant account"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="unit_applications",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["community_id", "name", "id"]
+        verbose_name = _("member unit")
+        verbose_name_plural = _("member units")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credit_code"],
+                # A rejected application does not block the unit from applying again.
+                condition=~Q(credit_code="") & ~Q(status="rejected"),
+                name="memberunit_unique_credit_code",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "community"], name="memberunit_status_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def agreement_upload_to(instance: Agreement, filename: str) -> str:
+    return f"agreements/{instance.unit_id}/{filename}"
+
+
+class Agreement(models.Model):
+    """A co-building agreement (共驻共建协议书) between the street and a unit."""
+
+    unit = models.ForeignKey(
+        MemberUnit, verbose_name=_("member unit"), on_delete=models.CASCADE, related_name="agreements"
+    )
+    title = models.CharField(_("title"), max_length=100)
+    signed_on = models.DateField(_("signed on"))
+    term_end = models.DateField(_("term ends on"))
+    content = models.TextField(_("content items"), blank=True, help_text=_("One item per line."))
+    file = models.FileField(
+        _("signed copy"),
+        upload_to=agreement_upload_to,
+        blank=True,
+        validators=[FileExtensionValidator(["pdf", "jpg", "jpeg", "png"])],
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["term_end", "id"]
+        verbose_name = _("agreement")
+        verbose_name_plural = _("agreements")
+        constraints = [
+            models.CheckConstraint(condition=Q(term_end__gte=models.F("signed_on")), name="agreement_term_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} · {self.title}"
+
+    @property
+    def content_items(self) -> list[str]:
+        return [line.strip() for line in self.content.splitlines() if line.strip()]
+
+
+class CouncilSeat(models.Model):
+    """A seat on the alliance council (理事会)."""
+
+    class Role(models.TextChoices):
+        PRESIDENT = "president", _("President")
+        EXECUTIVE_VICE_PRESIDENT = "executive_vice_president", _("Executive vice-president")
+        VICE_PRESIDENT = "vice_president", _("Vice-president")
+        SECRETARY_GENERAL = "secretary_general", _("Secretary-general")
+        MEMBER = "member", _("Council member")
+
+    street = models.ForeignKey(Street, verbose_name=_("street"), on_delete=models.CASCADE, related_name="council")
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
+    unit = models.ForeignKey(
+        MemberUnit, verbose_name=_("member unit"), on_delete=models.PROTECT, related_name="council_seats"
+    )
+    holder_name = models.CharField(_("holder"), max_length=30)
+    term_start = models.DateField(_("term starts on"))
+    term_end = models.DateField(_("term ends on"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["street_id", "role", "id"]
+        verbose_name = _("council seat")
+        verbose_name_plural = _("council seats")
+        constraints = [
+            models.CheckConstraint(condition=Q(term_end__gte=models.F("term_start")), name="councilseat_term_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} · {self.holder_name}"
+
+
+class UnitMembership(models.Model):
+    """A user's account at a unit. The row records the role; the access itself is the django-guardian
+    object permission that `unit_membership_add` grants with it."""
+
+    class Role(models.TextChoices):
+        LIAISON = "liaison", _("Liaison")
+        ADMIN = "admin", _("Unit administrator")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="unit_memberships",
+    )
+    unit = models.ForeignKey(
+        MemberUnit, verbose_name=_("member unit"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.LIAISON)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["unit_id", "id"]
+        verbose_name = _("unit account")
+        verbose_name_plural = _("unit accounts")
+        constraints = [models.UniqueConstraint(fields=["user", "unit"], name="unitmembership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.unit}"
+
+
+class CommunityStaff(models.Model):
+    """A staff member's assignment to a community. As with units, the row records the assignment and the
+    guardian object permission `administer_community` granted with it is what the permission layer reads."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="community_posts",
+    )
+    community = models.ForeignKey(
+        Community, verbose_name=_("community"), on_delete=models.CASCADE, related_name="staff"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["community_id", "id"]
+        verbose_name = _("community staff")
+        verbose_name_plural = _("community staff")
+        constraints = [models.UniqueConstraint(fields=["user", "community"], name="communitystaff_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.community}"

@@ -1,0 +1,86 @@
+"""The members app's answers to the permission layer. Nobody calls these directly: they are registered
+with `alliance.permissions` in `extensions.register()` and reached through its functions."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from alliance import permissions as p
+
+from .models import Community, MemberUnit
+
+ADMINISTER_COMMUNITY = "members.administer_community"
+CHANGE_UNIT = "members.change_memberunit"
+
+
+def community_ids(user) -> frozenset[int]:
+    """Communities this user works for as community staff."""
+    if not p.is_community_staff(user):
+        return frozenset()
+    return p.object_ids_with_perm(user, ADMINISTER_COMMUNITY, Community)
+
+
+def liaison_unit_ids(user) -> frozenset[int]:
+    """Units on which this user holds the change permission granted with a unit account."""
+    return p.object_ids_with_perm(user, CHANGE_UNIT, MemberUnit)
+
+
+class UnitRules:
+    def visible(self, user, queryset: QuerySet) -> QuerySet:
+        if p.is_street_staff(user):
+            return queryset
+        if not user.is_authenticated:
+            return queryset.none()
+        return queryset.filter(Q(community_id__in=community_ids(user)) | Q(pk__in=liaison_unit_ids(user)))
+
+    def can_change(self, user, obj: MemberUnit) -> bool:
+        return p.is_street_staff(user) or obj.community_id in community_ids(user) or obj.pk in liaison_unit_ids(user)
+
+    def can_add(self, user) -> bool:
+        return p.is_staff_member(user)
+
+    def can_delete(self, user, obj: MemberUnit) -> bool:
+        return p.is_street_staff(user)
+
+    def can_administer(self, user, obj: MemberUnit) -> bool:
+        """Staff decisions on a unit (approve, reject, withdraw, accounts): street staff, or that community's."""
+        return p.is_street_staff(user) or obj.community_id in community_ids(user)
+
+
+class UnitChildRules:
+    """Agreements and unit accounts: seen with their unit, changed by the unit's staff (not its liaison)."""
+
+    def visible(self, user, queryset: QuerySet) -> QuerySet:
+        if p.is_street_staff(user):
+            return queryset
+        units = p.visible(user, MemberUnit)
+        return queryset.filter(unit__in=units.values("pk"))
+
+    def can_change(self, user, obj) -> bool:
+        return UNIT_RULES.can_administer(user, obj.unit)
+
+    def can_add(self, user) -> bool:
+        return p.is_staff_member(user)
+
+    def can_delete(self, user, obj) -> bool:
+        return self.can_change(user, obj)
+
+
+class CommunityChildRules(p.StreetRules):
+    """Grids: everyone reads; street staff and that community's staff change."""
+
+    def can_change(self, user, obj) -> bool:
+        return p.is_street_staff(user) or obj.community_id in community_ids(user)
+
+    def can_add(self, user) -> bool:
+        return p.is_staff_member(user)
+
+    def can_delete(self, user, obj) -> bool:
+        return self.can_change(user, obj)
+
+
+class CommunityStaffRules(p.StaffOnlyRules):
+    """Who works for which community is decided by street staff alone."""
+
+
+UNIT_RULES = UnitRules()

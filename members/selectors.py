@@ -1,0 +1,109 @@
+"""Every read the members app's views, API, admin and tasks need, narrowed by the permission layer."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from alliance import permissions
+
+from .models import Agreement, Community, CommunityStaff, MemberUnit, Street, UnitMembership
+from .rules import community_ids, liaison_unit_ids
+
+EXPIRING_WITHIN_DAYS = 60
+
+
+def today() -> date:
+    return timezone.localdate()
+
+
+def units_visible_to(*, user) -> QuerySet[MemberUnit]:
+    return permissions.visible(user, MemberUnit.objects.select_related("community", "sector"))
+
+
+def units_of_liaison(*, user) -> QuerySet[MemberUnit]:
+    """The units this user holds an account at (what the portal shows as 'my units')."""
+    return MemberUnit.objects.filter(pk__in=liaison_unit_ids(user)).select_related("community", "sector")
+
+
+def unit_detail(*, user, pk: int) -> MemberUnit:
+    return permissions.get_visible_or_404(
+        user, MemberUnit.objects.select_related("community__street", "sector", "applicant"), pk=pk
+    )
+
+
+def agreements_visible_to(*, user) -> QuerySet[Agreement]:
+    return permissions.visible(user, Agreement.objects.select_related("unit__community"))
+
+
+def agreements_expiring(*, user=None, within_days: int = EXPIRING_WITHIN_DAYS) -> QuerySet[Agreement]:
+    """Agreements whose term ends in the next `within_days` days (today included), soonest first.
+    Without a user: all of them, for the daily digest."""
+    start = today()
+    qs = Agreement.objects.select_related("unit__community").filter(
+        term_end__gte=start,
+        term_end__lte=start + timedelta(days=within_days),
+        unit__status=MemberUnit.Status.ACTIVE,
+    )
+    if user is not None:
+        qs = permissions.visible(user, qs)
+    return qs.order_by("term_end", "id")
+
+
+def communities_public() -> QuerySet[Community]:
+    return Community.objects.select_related("street")
+
+
+def communities_administered_by(*, user) -> QuerySet[Community]:
+    if permissions.is_street_staff(user):
+        return Community.objects.select_related("street")
+    return Community.objects.filter(pk__in=community_ids(user)).select_related("street")
+
+
+def streets() -> QuerySet[Street]:
+    return Street.objects.annotate(
+        community_count=Count("communities", distinct=True),
+        unit_count=Count("communities__units", filter=Q(communities__units__status="active"), distinct=True),
+    )
+
+
+def memberships_of(*, user) -> QuerySet[UnitMembership]:
+    return UnitMembership.objects.filter(user=user).select_related("unit")
+
+
+def memberships_of_unit(*, unit: MemberUnit) -> QuerySet[UnitMembership]:
+    return UnitMembership.objects.filter(unit=unit).select_related("user")
+
+
+def staff_of_community(*, community_id: int):
+    """The users to tell about something in a community: its staff, or street staff when it has none."""
+    staff = get_user_model().objects.filter(is_active=True, community_posts__community_id=community_id).distinct()
+    if staff.exists():
+        return staff
+    return street_staff_users()
+
+
+def street_staff_users():
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(groups__name=permissions.STREET_STAFF_GROUP) | Q(is_superuser=True))
+        .distinct()
+    )
+
+
+def community_staff_assignments() -> QuerySet[CommunityStaff]:
+    return CommunityStaff.objects.select_related("user", "community")
+
+
+def public_counts() -> dict[str, int]:
+    """What the public home shows of the alliance: no names, only totals."""
+    figures = MemberUnit.objects.filter(status=MemberUnit.Status.ACTIVE).aggregate(
+        units=Count("pk"), party_members=Coalesce(Sum("party_member_count"), 0)
+    )
+    figures["communities"] = Community.objects.count()
+    return figures

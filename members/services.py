@@ -1,0 +1,349 @@
+"""Every write of the members app. Each service checks permission through `alliance.permissions`,
+enforces the rule, writes atomically, records history and queues notifications in the same transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.auth.tokens import default_token_generator
+from django.db import transaction
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm, remove_perm
+
+from alliance import permissions
+from alliance.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
+from alliance.models import Notification, Profile
+from alliance.notifications import notify, notify_many
+
+from . import selectors
+from .models import Agreement, Community, CommunityStaff, MemberUnit, UnitMembership
+from .rules import UNIT_RULES
+
+# What a unit's own liaison may change; the rest (name, code, type, level, community, status) is the
+# street's record of the unit and only its staff change it.
+PROFILE_FIELDS = (
+    "address",
+    "description",
+    "party_org_name",
+    "party_org_kind",
+    "secretary_name",
+    "liaison_name",
+    "liaison_phone",
+    "liaison_email",
+    "party_member_count",
+)
+APPLICATION_FIELDS = ("name", "credit_code", "unit_type", "level", "community", "sector", *PROFILE_FIELDS)
+UNIT_PERMISSIONS = ("members.view_memberunit", "members.change_memberunit")
+
+
+def _with_history(obj, actor, reason: str = ""):
+    # simple_history takes the user from the request middleware; services also run from tasks and
+    # commands, so they say who acted.
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        obj._history_user = actor
+    if reason:
+        obj._change_reason = reason[:100]
+    return obj
+
+
+def _require_administer(actor, unit: MemberUnit) -> None:
+    if UNIT_RULES.can_administer(actor, unit):
+        return
+    permissions.require_change(actor, unit)  # 404 when not visible at all
+    raise PermissionDenied(_("Only the street's or the community's staff may do this."))
+
+
+def _locked(unit: MemberUnit) -> MemberUnit:
+    return MemberUnit.objects.select_for_update().get(pk=unit.pk)
+
+
+def _check_credit_code_free(credit_code: str, *, exclude_pk: int | None = None) -> None:
+    if not credit_code:
+        return
+    clash = MemberUnit.objects.filter(credit_code=credit_code).exclude(status=MemberUnit.Status.REJECTED)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise InvalidInput(_("A unit with this unified social credit code has already joined or applied."))
+
+
+# --- Joining --------------------------------------------------------------------------------------
+
+
+def unit_apply(*, data: dict[str, Any], applicant=None) -> MemberUnit:
+    """A unit applies to join through the portal. The application waits for staff approval."""
+    unknown = set(data) - set(APPLICATION_FIELDS)
+    if unknown:
+        raise InvalidInput(_("Unexpected fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    unit = MemberUnit(**data, status=MemberUnit.Status.APPLIED)
+    if applicant is not None and applicant.is_authenticated:
+        unit.applicant = applicant
+    unit.full_clean()
+    with transaction.atomic():
+        _check_credit_code_free(unit.credit_code)
+        _with_history(unit, applicant, "application").save()
+        notify_many(
+            selectors.staff_of_community(community_id=unit.community_id),
+            subject=_("New application to join the alliance"),
+            body=_("%(unit)s (%(community)s) has applied to join the alliance and is waiting for review.")
+            % {"unit": unit.name, "community": unit.community.name},
+            url=reverse("admin:members_memberunit_change", args=[unit.pk]),
+            kind="unit_applied",
+            by_sms=False,
+        )
+    return unit
+
+
+def _liaison_account(unit: MemberUnit) -> tuple[Any, bool]:
+    """The account the approved unit's liaison signs in with: the applicant's own if they applied signed
+    in, else the account whose user name is the liaison's phone, else a new one (phone as identity)."""
+    if unit.applicant_id:
+        return unit.applicant, False
+    user_model = get_user_model()
+    user = user_model.objects.filter(username=unit.liaison_phone).first()
+    if user is not None:
+        return user, False
+    user = user_model.objects.create_user(
+        username=unit.liaison_phone, email=unit.liaison_email, first_name=unit.liaison_name
+    )
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    Profile.objects.update_or_create(user=user, defaults={"phone": unit.liaison_phone})
+    return user, True
+
+
+def password_set_url(user) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    return reverse("portal:password_set", args=[uid, default_token_generator.make_token(user)])
+
+
+def unit_approve(*, unit: MemberUnit, actor) -> MemberUnit:
+    """Approve an application: the unit becomes active, its liaison gets an account and the object
+    permissions on the unit, and is told how to sign in."""
+    _require_administer(actor, unit)
+    with transaction.atomic():
+        unit = _locked(unit)
+        if unit.status != MemberUnit.Status.APPLIED:
+            raise TransitionNotAllowed(
+                _("Only applications can be approved; this unit is %(status)s.") % {"status": unit.get_status_display()}
+            )
+        unit.status = MemberUnit.Status.ACTIVE
+        unit.joined_on = selectors.today()
+        unit.review_note = ""
+        _with_history(unit, actor, "approved").save(update_fields=["status", "joined_on", "review_note", "updated_at"])
+        user, created = _liaison_account(unit)
+        _grant(unit=unit, user=user, role=UnitMembership.Role.LIAISON, actor=actor)
+        if created:
+            body = _(
+                "%(unit)s has joined the alliance. Your account name is %(username)s; "
+                "set your password with the link below, then sign in to the portal."
+            ) % {"unit": unit.name, "username": user.username}
+            url = password_set_url(user)
+        else:
+            body = _("%(unit)s has joined the alliance. Sign in to the portal to look after the unit's profile.") % {
+                "unit": unit.name
+            }
+            url = reverse("portal:unit_detail", args=[unit.pk])
+        notify(
+            recipient=user,
+            subject=_("Your unit has joined the alliance"),
+            body=body,
+            url=url,
+            kind="unit_approved",
+        )
+    return unit
+
+
+def unit_reject(*, unit: MemberUnit, actor, reason: str) -> MemberUnit:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Please give the reason for rejecting the application."))
+    _require_administer(actor, unit)
+    with transaction.atomic():
+        unit = _locked(unit)
+        if unit.status != MemberUnit.Status.APPLIED:
+            raise TransitionNotAllowed(
+                _("Only applications can be rejected; this unit is %(status)s.") % {"status": unit.get_status_display()}
+            )
+        unit.status = MemberUnit.Status.REJECTED
+        unit.review_note = reason[:300]
+        _with_history(unit, actor, "rejected").save(update_fields=["status", "review_note", "updated_at"])
+        notify(
+            recipient=unit.applicant,
+            email=unit.liaison_email,
+            phone=unit.liaison_phone,
+            subject=_("Your application to join the alliance"),
+            body=_("The application of %(unit)s was not approved: %(reason)s")
+            % {"unit": unit.name, "reason": unit.review_note},
+            kind="unit_rejected",
+        )
+    return unit
+
+
+def unit_withdraw(*, unit: MemberUnit, actor, reason: str = "") -> MemberUnit:
+    """A unit leaves the alliance: its accounts lose access to it; its record and history stay."""
+    _require_administer(actor, unit)
+    with transaction.atomic():
+        unit = _locked(unit)
+        if unit.status != MemberUnit.Status.ACTIVE:
+            raise TransitionNotAllowed(
+                _("Only active units can withdraw; this unit is %(status)s.") % {"status": unit.get_status_display()}
+            )
+        unit.status = MemberUnit.Status.WITHDRAWN
+        unit.review_note = (reason or "")[:300]
+        _with_history(unit, actor, "withdrawn").save(update_fields=["status", "review_note", "updated_at"])
+        for membership in unit.memberships.select_related("user"):
+            _revoke(membership=membership, actor=actor)
+    return unit
+
+
+# --- Editing --------------------------------------------------------------------------------------
+
+
+def unit_update(*, unit: MemberUnit, actor, data: dict[str, Any]) -> MemberUnit:
+    """Change a unit's record. Liaisons change the profile fields; staff change everything but status."""
+    with transaction.atomic():
+        # Decide on the stored row, not on an instance a form may already have changed.
+        unit = _locked(unit)
+        permissions.require_change(actor, unit)
+        staff = UNIT_RULES.can_administer(actor, unit)
+        allowed = {*APPLICATION_FIELDS, "joined_on"} if staff else set(PROFILE_FIELDS)
+        refused = set(data) - allowed
+        if refused:
+            raise PermissionDenied(
+                _("You may not change these fields: %(fields)s") % {"fields": ", ".join(sorted(refused))}
+            )
+        for field, value in data.items():
+            setattr(unit, field, value)
+        if not UNIT_RULES.can_administer(actor, unit) and staff:
+            raise PermissionDenied(_("You may not move a unit to a community you do not work for."))
+        unit.full_clean()
+        _check_credit_code_free(unit.credit_code, exclude_pk=unit.pk)
+        _with_history(unit, actor).save()
+    return unit
+
+
+def unit_create(*, actor, data: dict[str, Any]) -> MemberUnit:
+    """Staff record a unit directly (a unit that joined on paper): it is active from today."""
+    if not permissions.can_add(actor, MemberUnit):
+        raise PermissionDenied(_("Only staff may record units."))
+    unit = MemberUnit(**data)
+    unit.status = data.get("status", MemberUnit.Status.ACTIVE)
+    if unit.status == MemberUnit.Status.ACTIVE and not unit.joined_on:
+        unit.joined_on = selectors.today()
+    if not UNIT_RULES.can_administer(actor, unit):
+        raise PermissionDenied(_("You may not record a unit in a community you do not work for."))
+    unit.full_clean()
+    with transaction.atomic():
+        _check_credit_code_free(unit.credit_code)
+        _with_history(unit, actor, "created").save()
+    return unit
+
+
+# --- Accounts -------------------------------------------------------------------------------------
+
+
+def _grant(*, unit: MemberUnit, user, role: str, actor) -> UnitMembership:
+    membership, _created = UnitMembership.objects.get_or_create(unit=unit, user=user, defaults={"role": role})
+    if membership.role != role:
+        membership.role = role
+        _with_history(membership, actor).save(update_fields=["role"])
+    for perm in UNIT_PERMISSIONS:
+        assign_perm(perm, user, unit)
+    permissions.forget_cached_permissions(user)
+    return membership
+
+
+def _revoke(*, membership: UnitMembership, actor) -> None:
+    for perm in UNIT_PERMISSIONS:
+        remove_perm(perm, membership.user, membership.unit)
+    permissions.forget_cached_permissions(membership.user)
+    _with_history(membership, actor).delete()
+
+
+def unit_membership_add(*, unit: MemberUnit, user, role: str = UnitMembership.Role.LIAISON, actor) -> UnitMembership:
+    _require_administer(actor, unit)
+    if unit.status != MemberUnit.Status.ACTIVE:
+        raise TransitionNotAllowed(_("Accounts can be given only to active units."))
+    with transaction.atomic():
+        membership = _grant(unit=unit, user=user, role=role, actor=actor)
+        notify(
+            recipient=user,
+            subject=_("You can now look after %(unit)s") % {"unit": unit.name},
+            body=_("You have been given an account at %(unit)s on the alliance platform.") % {"unit": unit.name},
+            url=reverse("portal:unit_detail", args=[unit.pk]),
+            kind="unit_account",
+        )
+    return membership
+
+
+def unit_membership_remove(*, membership: UnitMembership, actor) -> None:
+    _require_administer(actor, membership.unit)
+    with transaction.atomic():
+        _revoke(membership=membership, actor=actor)
+
+
+def community_staff_add(*, user, community: Community, actor) -> CommunityStaff:
+    """Make `user` staff of `community`: admin-site access scoped to it. Street staff only."""
+    if not permissions.is_street_staff(actor):
+        raise PermissionDenied(_("Only street staff may assign community staff."))
+    with transaction.atomic():
+        assignment, _created = CommunityStaff.objects.get_or_create(user=user, community=community)
+        group = Group.objects.get_or_create(name=permissions.COMMUNITY_STAFF_GROUP)[0]
+        user.groups.add(group)
+        if not user.is_staff:
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+        assign_perm("members.administer_community", user, community)
+        permissions.forget_cached_permissions(user)
+    return assignment
+
+
+def community_staff_remove(*, assignment: CommunityStaff, actor) -> None:
+    if not permissions.is_street_staff(actor):
+        raise PermissionDenied(_("Only street staff may assign community staff."))
+    with transaction.atomic():
+        user = assignment.user
+        remove_perm("members.administer_community", user, assignment.community)
+        _with_history(assignment, actor).delete()
+        if not CommunityStaff.objects.filter(user=user).exists():
+            user.groups.remove(*Group.objects.filter(name=permissions.COMMUNITY_STAFF_GROUP))
+        permissions.forget_cached_permissions(user)
+
+
+def agreement_save(*, agreement: Agreement, actor) -> Agreement:
+    if agreement.pk is None:
+        _require_administer(actor, agreement.unit)
+    elif not permissions.can_change(actor, agreement):
+        permissions.require_change(actor, agreement)
+    agreement.full_clean()
+    with transaction.atomic():
+        _with_history(agreement, actor).save()
+    return agreement
+
+
+def agreements_expiring_notify() -> int:
+    """Tell street staff, once per agreement and term, that an agreement ends within 60 days."""
+    sent = 0
+    staff = list(selectors.street_staff_users())
+    for agreement in selectors.agreements_expiring():
+        kind = f"agreement_expiring:{agreement.pk}:{agreement.term_end.isoformat()}"
+        if Notification.objects.filter(kind=kind).exists():
+            continue
+        with transaction.atomic():
+            notify_many(
+                staff,
+                subject=_("An agreement ends soon"),
+                body=_("The agreement of %(unit)s ends on %(date)s.")
+                % {"unit": agreement.unit.name, "date": agreement.term_end.isoformat()},
+                url=reverse("admin:members_agreement_change", args=[agreement.pk]),
+                kind=kind,
+                by_sms=False,
+            )
+        sent += 1
+    return sent

@@ -1,0 +1,69 @@
+"""Portal pages of the members app: my units, a unit's profile and agreements, the join application."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from alliance import permissions
+from alliance.errors import DomainError
+
+from . import selectors, services
+from .forms import UnitApplicationForm, UnitProfileForm
+
+
+@login_required
+def unit_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "members/portal/unit_list.html", {"units": selectors.units_of_liaison(user=request.user)})
+
+
+@login_required
+def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    unit = selectors.unit_detail(user=request.user, pk=pk)
+    context = {
+        "unit": unit,
+        "agreements": selectors.agreements_visible_to(user=request.user).filter(unit=unit),
+        "memberships": selectors.memberships_of_unit(unit=unit),
+        "can_edit": permissions.can_change(request.user, unit),
+    }
+    return render(request, "members/portal/unit_detail.html", context)
+
+
+@login_required
+def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    unit = selectors.unit_detail(user=request.user, pk=pk)
+    permissions.require_change(request.user, unit)
+    form = UnitProfileForm(request.POST or None, instance=unit)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.unit_update(unit=unit, actor=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("The unit's profile has been saved."))
+            return redirect("portal:unit_detail", pk=unit.pk)
+    return render(request, "members/portal/unit_edit.html", {"unit": unit, "form": form})
+
+
+def unit_apply(request: HttpRequest) -> HttpResponse:
+    form = UnitApplicationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.unit_apply(data=form.application_data(), applicant=request.user)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect("portal:unit_apply_done")
+    return render(request, "members/portal/apply.html", {"form": form})
+
+
+def unit_apply_done(request: HttpRequest) -> HttpResponse:
+    return render(request, "members/portal/apply_done.html")

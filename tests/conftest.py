@@ -1,0 +1,127 @@
+"""The cast every test uses (ARCHITECTURE.md): anonymous, liaison_a, liaison_b, community_x_staff,
+community_y_staff, street_staff, member — with unit_a in community_x and unit_b in community_y."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import AnonymousUser, Group
+from django.test import Client
+
+from alliance import permissions
+from alliance.celery import app as celery_app
+from alliance.sms import LocmemSmsBackend
+from members import services as member_services
+
+from .factories import CommunityFactory, MemberUnitFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _eager_tasks_and_fake_sms(settings):
+    """Tasks run in-process (the broker-down and real-worker tests switch this off), text messages go
+    to a list. The database is never faked."""
+    settings.SMS_BACKEND = "alliance.sms.LocmemSmsBackend"
+    LocmemSmsBackend.outbox = []
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def sms_outbox() -> list:
+    return LocmemSmsBackend.outbox
+
+
+@pytest.fixture
+def root(db):
+    return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def community_x(db):
+    return CommunityFactory(name="桥头街社区")
+
+
+@pytest.fixture
+def community_y(db):
+    return CommunityFactory(name="柳北社区")
+
+
+@pytest.fixture
+def unit_a(community_x):
+    return MemberUnitFactory(name="山西饭店", community=community_x)
+
+
+@pytest.fixture
+def unit_b(community_y):
+    return MemberUnitFactory(name="太原市第五中学", community=community_y)
+
+
+@pytest.fixture
+def anonymous():
+    return AnonymousUser()
+
+
+@pytest.fixture
+def liaison_a(unit_a, root):
+    user = UserFactory(username="liaison_a", first_name="王芳")
+    member_services.unit_membership_add(unit=unit_a, user=user, actor=root)
+    return user
+
+
+@pytest.fixture
+def liaison_b(unit_b, root):
+    user = UserFactory(username="liaison_b")
+    member_services.unit_membership_add(unit=unit_b, user=user, actor=root)
+    return user
+
+
+@pytest.fixture
+def community_x_staff(community_x, root):
+    user = UserFactory(username="community_x_staff")
+    member_services.community_staff_add(user=user, community=community_x, actor=root)
+    return user
+
+
+@pytest.fixture
+def community_y_staff(community_y, root):
+    user = UserFactory(username="community_y_staff")
+    member_services.community_staff_add(user=user, community=community_y, actor=root)
+    return user
+
+
+@pytest.fixture
+def street_staff(db):
+    user = UserFactory(username="street_staff", is_staff=True)
+    user.groups.add(Group.objects.get_or_create(name=permissions.STREET_STAFF_GROUP)[0])
+    return user
+
+
+@pytest.fixture
+def member(db):
+    return UserFactory(username="member")
+
+
+@pytest.fixture
+def cast(anonymous, liaison_a, liaison_b, community_x_staff, community_y_staff, street_staff, member) -> dict:
+    return {
+        "anonymous": anonymous,
+        "liaison_a": liaison_a,
+        "liaison_b": liaison_b,
+        "community_x_staff": community_x_staff,
+        "community_y_staff": community_y_staff,
+        "street_staff": street_staff,
+        "member": member,
+    }
+
+
+def client_for(user) -> Client:
+    client = Client()
+    if user is not None and user.is_authenticated:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def as_user():
+    return client_for
