@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import permissions
@@ -128,4 +129,7 @@ class NotificationAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
         queryset.filter(status=Notification.Status.FAILED).update(status=Notification.Status.PENDING, attempts=0)
         sent = sum(1 for pk in queryset.values_list("pk", flat=True) if deliver(pk))
-        self.message_user(request, _("%(count)d notifications delivered.") % {"count": sent})
+        self.message_user(
+            request,
+            ngettext("%(count)d notification delivered.", "%(count)d notifications delivered.", sent) % {"count": sent},
+        )

@@ -172,7 +172,9 @@ class MemberUnitAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     @admin.action(description=_("Approve the selected applications"))
     def approve(self, request, queryset):
         done = sum(
-            self.run_service(request, services.unit_approve, unit=unit, success=_("%s approved.") % unit.name)
+            self.run_service(
+                request, services.unit_approve, unit=unit, success=_("%(unit)s approved.") % {"unit": unit.name}
+            )
             for unit in queryset.filter(status=MemberUnit.Status.APPLIED)
         )
         if not done:
@@ -189,7 +191,7 @@ class MemberUnitAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
                     services.unit_reject,
                     unit=unit,
                     reason=form.cleaned_data["reason"],
-                    success=_("%s rejected.") % unit.name,
+                    success=_("%(unit)s rejected.") % {"unit": unit.name},
                 )
             return HttpResponseRedirect(request.get_full_path())
         context = {

@@ -68,7 +68,7 @@ def streets() -> QuerySet[Street]:
     return Street.objects.annotate(
         community_count=Count("communities", distinct=True),
         unit_count=Count("communities__units", filter=Q(communities__units__status="active"), distinct=True),
-    )
+    ).order_by("id")
 
 
 def memberships_of(*, user) -> QuerySet[UnitMembership]:

@@ -27,10 +27,9 @@ def _notify(user, subject="会议提醒"):
 def test_notification_is_delivered_by_email_and_sms_after_commit(
     resident_officer, django_capture_on_commit_callbacks, mailoutbox, sms_outbox
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            _notify(resident_officer)
-            assert mailoutbox == [] and sms_outbox == []  # nothing leaves before the commit
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        _notify(resident_officer)
+        assert mailoutbox == [] and sms_outbox == []  # nothing leaves before the commit
     assert [m.subject for m in mailoutbox] == ["会议提醒"]
     assert [m.phone for m in sms_outbox] == ["13800001111"]
     assert "三楼会议室" in sms_outbox[0].text
@@ -41,10 +40,13 @@ def test_notification_is_delivered_by_email_and_sms_after_commit(
 def test_notification_created_in_a_transaction_that_rolls_back_is_never_sent(
     resident_officer, django_capture_on_commit_callbacks, mailoutbox, sms_outbox
 ):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            _notify(resident_officer)
-            raise RuntimeError("the change that caused it failed")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        _notify(resident_officer)
+        raise RuntimeError("the change that caused it failed")
     assert callbacks == []
     assert not Notification.objects.exists()
     assert notifications.deliver_pending() == 0
@@ -54,23 +56,23 @@ def test_notification_created_in_a_transaction_that_rolls_back_is_never_sent(
 @pytest.fixture
 def broker_down(settings):
     """Point Celery at a port where nothing listens, and stop running tasks in-process."""
-    celery_app.conf.task_always_eager = False
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:9/0"
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0}
-    celery_app.conf.broker_url = "redis://127.0.0.1:9/0"
-    celery_app.conf.broker_transport_options = {"max_retries": 0}
+    timeout = celery_app.conf.broker_connection_timeout
     celery_app.conf.broker_connection_timeout = 1
-    _drop_broker_connections()
+    celery_app.conf.task_always_eager = False
+    _forget_broker_pools()
     yield
-    _drop_broker_connections()
+    _forget_broker_pools()
+    celery_app.conf.broker_connection_timeout = timeout
     celery_app.conf.task_always_eager = True
 
 
-def _drop_broker_connections() -> None:
-    # Not app.close(): that also deregisters the app, and shared tasks would fall back to a default app.
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-        celery_app._pool = None
+def _forget_broker_pools() -> None:
+    # The app keeps its connection and producer pools for the broker URL it first saw; forget them so
+    # the next publish connects to the URL now configured. (Not app.close(): that also deregisters the
+    # app, and shared tasks would fall back to a default app.)
+    celery_app._pool = None
     celery_app.amqp._producer_pool = None
 
 

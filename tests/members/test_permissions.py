@@ -186,6 +186,8 @@ def test_community_staff_record_units_only_in_their_community(community_x_staff,
 
 def test_liaisons_cannot_record_units(liaison_a, community_x):
     response = api_client(liaison_a).post(
-        "/api/v1/units/", {"name": "x", "unit_type": "other", "level": "city", "community": community_x.pk}, format="json"
+        "/api/v1/units/",
+        {"name": "x", "unit_type": "other", "level": "city", "community": community_x.pk},
+        format="json",
     )
     assert response.status_code == 403
