@@ -1,0 +1,83 @@
+"""End to end with a real Celery worker and Redis: a notification committed by the web side is
+delivered by the worker. Skipped only when no Redis is configured (CI configures it)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from alliance import notifications
+from alliance.celery import app as celery_app
+from alliance.models import Notification, Profile
+
+from ..factories import UserFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.skipif(
+    not settings.REDIS_URL or connection.vendor != "postgresql",
+    reason="needs REDIS_URL and PostgreSQL shared with a worker process",
+)
+
+
+@pytest.fixture
+def worker():
+    """`celery worker` in its own process, on the test database and the configured Redis."""
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+        "SMS_BACKEND": "alliance.sms.ConsoleSmsBackend",
+        "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+        "DEBUG": "1",
+    }
+    env.pop("PYTEST_VERSION", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "alliance", "worker", "--pool=solo", "--loglevel=INFO"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def _wait_for(predicate, seconds: float = 60) -> bool:
+    # A deadline, not a speed assertion: the worker may take a while to start on a busy machine.
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_notification_is_delivered_by_a_real_worker(worker):
+    celery_app.conf.task_always_eager = False
+    user = UserFactory(username="worker-test", email="worker@example.org")
+    Profile.objects.create(user=user, phone="13800002222")
+    row = notifications.notify(recipient=user, subject="联席会议提醒", body="明天9:00 柳巷街道三楼会议室")
+
+    def sent() -> bool:
+        return Notification.objects.get(pk=row.pk).status == Notification.Status.SENT
+
+    delivered = _wait_for(sent)
+    if not delivered:
+        worker.terminate()
+        pytest.fail("worker did not deliver the notification:\n" + worker.communicate(timeout=20)[0][-3000:])
+    assert Notification.objects.get(pk=row.pk).attempts == 1
