@@ -62,6 +62,19 @@ def _locked(unit: MemberUnit) -> MemberUnit:
     return MemberUnit.objects.select_for_update().get(pk=unit.pk)
 
 
+def _move(unit: MemberUnit, *, actor, source: str, target: str, refusal: str, reason: str, **fields) -> MemberUnit:
+    """Lock the unit, check it is in `source`, move it to `target` with `fields`, and record who did it.
+    Call inside a transaction. The lock makes a second, simultaneous decision see the first one's result."""
+    unit = _locked(unit)
+    if unit.status != source:
+        raise TransitionNotAllowed(refusal % {"status": unit.get_status_display()})
+    unit.status = target
+    for name, value in fields.items():
+        setattr(unit, name, value)
+    _with_history(unit, actor, reason).save(update_fields=["status", *fields, "updated_at"])
+    return unit
+
+
 def _check_credit_code_free(credit_code: str, *, exclude_pk: int | None = None) -> None:
     if not credit_code:
         return
@@ -127,15 +140,16 @@ def unit_approve(*, unit: MemberUnit, actor) -> MemberUnit:
     permissions on the unit, and is told how to sign in."""
     _require_administer(actor, unit)
     with transaction.atomic():
-        unit = _locked(unit)
-        if unit.status != MemberUnit.Status.APPLIED:
-            raise TransitionNotAllowed(
-                _("Only applications can be approved; this unit is %(status)s.") % {"status": unit.get_status_display()}
-            )
-        unit.status = MemberUnit.Status.ACTIVE
-        unit.joined_on = selectors.today()
-        unit.review_note = ""
-        _with_history(unit, actor, "approved").save(update_fields=["status", "joined_on", "review_note", "updated_at"])
+        unit = _move(
+            unit,
+            actor=actor,
+            source=MemberUnit.Status.APPLIED,
+            target=MemberUnit.Status.ACTIVE,
+            refusal=_("Only applications can be approved; this unit is %(status)s."),
+            reason="approved",
+            joined_on=selectors.today(),
+            review_note="",
+        )
         user, created = _liaison_account(unit)
         _grant(unit=unit, user=user, role=UnitMembership.Role.LIAISON, actor=actor)
         if created:
@@ -165,14 +179,15 @@ def unit_reject(*, unit: MemberUnit, actor, reason: str) -> MemberUnit:
         raise InvalidInput(_("Please give the reason for rejecting the application."))
     _require_administer(actor, unit)
     with transaction.atomic():
-        unit = _locked(unit)
-        if unit.status != MemberUnit.Status.APPLIED:
-            raise TransitionNotAllowed(
-                _("Only applications can be rejected; this unit is %(status)s.") % {"status": unit.get_status_display()}
-            )
-        unit.status = MemberUnit.Status.REJECTED
-        unit.review_note = reason[:300]
-        _with_history(unit, actor, "rejected").save(update_fields=["status", "review_note", "updated_at"])
+        unit = _move(
+            unit,
+            actor=actor,
+            source=MemberUnit.Status.APPLIED,
+            target=MemberUnit.Status.REJECTED,
+            refusal=_("Only applications can be rejected; this unit is %(status)s."),
+            reason="rejected",
+            review_note=reason[:300],
+        )
         notify(
             recipient=unit.applicant,
             email=unit.liaison_email,
@@ -189,14 +204,15 @@ def unit_withdraw(*, unit: MemberUnit, actor, reason: str = "") -> MemberUnit:
     """A unit leaves the alliance: its accounts lose access to it; its record and history stay."""
     _require_administer(actor, unit)
     with transaction.atomic():
-        unit = _locked(unit)
-        if unit.status != MemberUnit.Status.ACTIVE:
-            raise TransitionNotAllowed(
-                _("Only active units can withdraw; this unit is %(status)s.") % {"status": unit.get_status_display()}
-            )
-        unit.status = MemberUnit.Status.WITHDRAWN
-        unit.review_note = (reason or "")[:300]
-        _with_history(unit, actor, "withdrawn").save(update_fields=["status", "review_note", "updated_at"])
+        unit = _move(
+            unit,
+            actor=actor,
+            source=MemberUnit.Status.ACTIVE,
+            target=MemberUnit.Status.WITHDRAWN,
+            refusal=_("Only active units can withdraw; this unit is %(status)s."),
+            reason="withdrawn",
+            review_note=(reason or "")[:300],
+        )
         for membership in unit.memberships.select_related("user"):
             _revoke(membership=membership, actor=actor)
     return unit

@@ -27,7 +27,9 @@ def test_simultaneous_approvals_give_one_winner():
     approvers = [UserFactory(username=f"approver{i}") for i in range(8)]
     for user in approvers:
         user.groups.add(group)
-    unit = MemberUnitFactory(community=CommunityFactory(), status=MemberUnit.Status.APPLIED, liaison_phone="13600000001")
+    unit = MemberUnitFactory(
+        community=CommunityFactory(), status=MemberUnit.Status.APPLIED, liaison_phone="13600000001"
+    )
 
     barrier = threading.Barrier(len(approvers))
     outcomes: list[str] = []
