@@ -96,8 +96,8 @@ if _db["ENGINE"].endswith("sqlite3"):
         **_db["OPTIONS"],
     }
 else:
-    # Opening a connection per request cut throughput ten-fold on these machines (RECIPES.md:
-    # 144 req/s with CONN_MAX_AGE=0, ~1,450 with 60, ~1,630 with the psycopg pool).
+    # Opening a connection per request costs more than the request itself: bench/RESULTS.md measured
+    # 2.7x the throughput on an API list and 4x on /healthz with persistent connections or the pool.
     _pool_size = env_int("DATABASE_POOL_MAX_SIZE", 0)
     if _pool_size > 0:
         _db["OPTIONS"]["pool"] = {"min_size": min(2, _pool_size), "max_size": _pool_size, "timeout": 10}

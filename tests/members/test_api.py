@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from ..conftest import client_for
 from ..factories import CategoryFactory, CommunityFactory, MemberUnitFactory
 
 
@@ -141,3 +142,12 @@ def test_openapi_schema_and_docs_are_served(db):
         assert path in text
     docs = APIClient().get("/api/docs/").content.decode()
     assert "cdn" not in docs.lower()  # the docs page works on a network with no internet
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/", "/api/v1/units/", "/api/v1/communities/", "/api/v1/streets/", "/api/v1/me/"]
+)
+def test_browsable_api_pages_render_for_staff(url, street_staff, unit_a):
+    response = client_for(street_staff).get(url, HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert "text/html" in response["Content-Type"]
