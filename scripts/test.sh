@@ -17,5 +17,5 @@ if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
   fi
 fi
 
-.venv/bin/python manage.py compile_catalogues >/dev/null
+DEBUG=1 .venv/bin/python manage.py compile_catalogues >/dev/null
 exec .venv/bin/python -m pytest "$@"
