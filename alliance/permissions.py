@@ -28,7 +28,6 @@ STREET_STAFF_GROUP = "street_staff"
 COMMUNITY_STAFF_GROUP = "community_staff"
 
 M = TypeVar("M", bound=models.Model)
-User = models.Model  # django.contrib.auth's user or AnonymousUser; kept loose for type hints.
 
 
 class Rules(Protocol):
