@@ -19,6 +19,7 @@ from alliance import permissions
 from alliance.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
 from alliance.models import Notification, Profile
 from alliance.notifications import notify, notify_many
+from alliance.workflow import move, with_history
 
 from . import selectors
 from .models import Agreement, Community, CommunityStaff, MemberUnit, UnitMembership
@@ -41,16 +42,6 @@ APPLICATION_FIELDS = ("name", "credit_code", "unit_type", "level", "community", 
 UNIT_PERMISSIONS = ("members.view_memberunit", "members.change_memberunit")
 
 
-def _with_history(obj, actor, reason: str = ""):
-    # simple_history takes the user from the request middleware; services also run from tasks and
-    # commands, so they say who acted.
-    if actor is not None and getattr(actor, "is_authenticated", False):
-        obj._history_user = actor
-    if reason:
-        obj._change_reason = reason[:100]
-    return obj
-
-
 def _require_administer(actor, unit: MemberUnit) -> None:
     if UNIT_RULES.can_administer(actor, unit):
         return
@@ -60,19 +51,6 @@ def _require_administer(actor, unit: MemberUnit) -> None:
 
 def _locked(unit: MemberUnit) -> MemberUnit:
     return MemberUnit.objects.select_for_update().get(pk=unit.pk)
-
-
-def _move(unit: MemberUnit, *, actor, source: str, target: str, refusal: str, reason: str, **fields) -> MemberUnit:
-    """Lock the unit, check it is in `source`, move it to `target` with `fields`, and record who did it.
-    Call inside a transaction. The lock makes a second, simultaneous decision see the first one's result."""
-    unit = _locked(unit)
-    if unit.status != source:
-        raise TransitionNotAllowed(refusal % {"status": unit.get_status_display()})
-    unit.status = target
-    for name, value in fields.items():
-        setattr(unit, name, value)
-    _with_history(unit, actor, reason).save(update_fields=["status", *fields, "updated_at"])
-    return unit
 
 
 def _check_credit_code_free(credit_code: str, *, exclude_pk: int | None = None) -> None:
@@ -99,7 +77,7 @@ def unit_apply(*, data: dict[str, Any], applicant=None) -> MemberUnit:
     unit.full_clean()
     with transaction.atomic():
         _check_credit_code_free(unit.credit_code)
-        _with_history(unit, applicant, "application").save()
+        with_history(unit, applicant, "application").save()
         notify_many(
             selectors.staff_of_community(community_id=unit.community_id),
             subject=_("New application to join the alliance"),
@@ -140,7 +118,7 @@ def unit_approve(*, unit: MemberUnit, actor) -> MemberUnit:
     permissions on the unit, and is told how to sign in."""
     _require_administer(actor, unit)
     with transaction.atomic():
-        unit = _move(
+        unit = move(
             unit,
             actor=actor,
             source=MemberUnit.Status.APPLIED,
@@ -179,7 +157,7 @@ def unit_reject(*, unit: MemberUnit, actor, reason: str) -> MemberUnit:
         raise InvalidInput(_("Please give the reason for rejecting the application."))
     _require_administer(actor, unit)
     with transaction.atomic():
-        unit = _move(
+        unit = move(
             unit,
             actor=actor,
             source=MemberUnit.Status.APPLIED,
@@ -204,7 +182,7 @@ def unit_withdraw(*, unit: MemberUnit, actor, reason: str = "") -> MemberUnit:
     """A unit leaves the alliance: its accounts lose access to it; its record and history stay."""
     _require_administer(actor, unit)
     with transaction.atomic():
-        unit = _move(
+        unit = move(
             unit,
             actor=actor,
             source=MemberUnit.Status.ACTIVE,
@@ -240,7 +218,7 @@ def unit_update(*, unit: MemberUnit, actor, data: dict[str, Any]) -> MemberUnit:
             raise PermissionDenied(_("You may not move a unit to a community you do not work for."))
         unit.full_clean()
         _check_credit_code_free(unit.credit_code, exclude_pk=unit.pk)
-        _with_history(unit, actor).save()
+        with_history(unit, actor).save()
     return unit
 
 
@@ -257,7 +235,7 @@ def unit_create(*, actor, data: dict[str, Any]) -> MemberUnit:
     unit.full_clean()
     with transaction.atomic():
         _check_credit_code_free(unit.credit_code)
-        _with_history(unit, actor, "created").save()
+        with_history(unit, actor, "created").save()
     return unit
 
 
@@ -268,7 +246,7 @@ def _grant(*, unit: MemberUnit, user, role: str, actor) -> UnitMembership:
     membership, _created = UnitMembership.objects.get_or_create(unit=unit, user=user, defaults={"role": role})
     if membership.role != role:
         membership.role = role
-        _with_history(membership, actor).save(update_fields=["role"])
+        with_history(membership, actor).save(update_fields=["role"])
     for perm in UNIT_PERMISSIONS:
         assign_perm(perm, user, unit)
     permissions.forget_cached_permissions(user)
@@ -279,7 +257,7 @@ def _revoke(*, membership: UnitMembership, actor) -> None:
     for perm in UNIT_PERMISSIONS:
         remove_perm(perm, membership.user, membership.unit)
     permissions.forget_cached_permissions(membership.user)
-    _with_history(membership, actor).delete()
+    with_history(membership, actor).delete()
 
 
 def unit_membership_add(*, unit: MemberUnit, user, role: str = UnitMembership.Role.LIAISON, actor) -> UnitMembership:
@@ -326,7 +304,7 @@ def community_staff_remove(*, assignment: CommunityStaff, actor) -> None:
     with transaction.atomic():
         user = assignment.user
         remove_perm("members.administer_community", user, assignment.community)
-        _with_history(assignment, actor).delete()
+        with_history(assignment, actor).delete()
         if not CommunityStaff.objects.filter(user=user).exists():
             user.groups.remove(*Group.objects.filter(name=permissions.COMMUNITY_STAFF_GROUP))
         permissions.forget_cached_permissions(user)
@@ -339,7 +317,7 @@ def agreement_save(*, agreement: Agreement, actor) -> Agreement:
         permissions.require_change(actor, agreement)
     agreement.full_clean()
     with transaction.atomic():
-        _with_history(agreement, actor).save()
+        with_history(agreement, actor).save()
     return agreement
 
 
