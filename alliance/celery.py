@@ -35,6 +35,14 @@ app.conf.update(
             "task": "alliance.tasks.deliver_pending_notifications",
             "schedule": 60.0,
         },
+        "needs-service-level-clock": {
+            "task": "demands.tasks.flag_overdue_needs",
+            "schedule": crontab(minute="*/15"),
+        },
+        "needs-auto-close": {
+            "task": "demands.tasks.close_expired_needs",
+            "schedule": crontab(minute=5),
+        },
         "expiring-agreements-digest": {
             "task": "members.tasks.notify_expiring_agreements",
             "schedule": crontab(hour=8, minute=30),

@@ -32,6 +32,7 @@ PortalPanels = Callable[[HttpRequest], PortalPanel | None]
 
 _public_figures: list[PublicFigures] = []
 _portal_panels: list[PortalPanels] = []
+_home_panels: list[PortalPanels] = []
 
 
 def register_public_figures(provider: PublicFigures) -> PublicFigures:
@@ -44,6 +45,17 @@ def register_portal_panel(provider: PortalPanels) -> PortalPanels:
     if provider not in _portal_panels:
         _portal_panels.append(provider)
     return provider
+
+
+def register_home_panel(provider: PortalPanels) -> PortalPanels:
+    """A block on the public home page (below the figures). It must show no personal data."""
+    if provider not in _home_panels:
+        _home_panels.append(provider)
+    return provider
+
+
+def home_panels(request: HttpRequest) -> list[PortalPanel]:
+    return [panel for provider in _home_panels if (panel := provider(request)) is not None]
 
 
 def public_figures() -> list[Figure]:

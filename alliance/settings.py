@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "simple_history",
     "alliance",
     "members",
+    "demands",
 ]
 
 MIDDLEWARE = [
@@ -114,6 +115,9 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Trusted reverse proxies in front of the platform (0: use REMOTE_ADDR). Rate limits count per address.
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
 
 # --- Auth -----------------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -215,7 +219,13 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "alliance.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"public": env_str("PUBLIC_API_RATE", "30/min"), "login": "10/min"},
+    "NUM_PROXIES": NUM_PROXIES or None,
+    "DEFAULT_THROTTLE_RATES": {
+        "login": "10/min",
+        # Residents' public form and tracking, per client address (shared through Redis when configured).
+        "need_submit": env_str("NEED_SUBMIT_RATE", "5/hour"),
+        "need_track": env_str("NEED_TRACK_RATE", "20/hour"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "党建联盟平台 API",

@@ -19,6 +19,7 @@ portal_patterns = (
         path("notifications/", views.notification_list, name="notifications"),
         path("notifications/read/", views.notification_mark_read, name="notifications_read"),
         path("", include("members.urls")),
+        path("", include("demands.urls")),
     ],
     "portal",
 )
@@ -29,6 +30,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("portal/", include(portal_patterns)),
+    path("", include(("demands.public_urls", "needs"))),
     path("admin/", admin.site.urls),
     path("api/v1/", include("alliance.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -17,7 +17,8 @@ from .models import Notification
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "public/home.html", {"figures": registry.public_figures()})
+    context = {"figures": registry.public_figures(), "panels": registry.home_panels(request)}
+    return render(request, "public/home.html", context)
 
 
 class LoginView(auth_views.LoginView):

@@ -47,6 +47,7 @@ def move(
     if current not in sources:
         label = getattr(locked, f"get_{status_field}_display")()
         raise TransitionNotAllowed(refusal % {"status": label})
+    locked._status_before = current  # for the caller's timeline: where it really stood under the lock
     setattr(locked, status_field, target)
     for name, value in fields.items():
         setattr(locked, name, value)

@@ -10,7 +10,9 @@ from alliance import permissions
 class ObjectPermissions(drf.BasePermission):
     """Reads: the view's queryset is already narrowed by `permissions.visible` (what is not there is
     404). Writes: `can_add` for the model, `can_change` / `can_delete` for the object.
-    Views marked `public_read = True` may be read without signing in."""
+    Views marked `public_read = True` may be read without signing in. Actions named in the view's
+    `service_checked_actions` are decided by the service they call (a liaison may accept a need they may
+    not edit), so only visibility is checked here."""
 
     def has_permission(self, request, view) -> bool:
         if request.method in drf.SAFE_METHODS:
@@ -23,7 +25,9 @@ class ObjectPermissions(drf.BasePermission):
         return True
 
     def has_object_permission(self, request, view, obj) -> bool:
-        if request.method in drf.SAFE_METHODS:
+        if request.method in drf.SAFE_METHODS or getattr(view, "action", None) in getattr(
+            view, "service_checked_actions", ()
+        ):
             return True
         if request.method == "DELETE":
             return permissions.can_delete(request.user, obj)

@@ -14,7 +14,7 @@ from rest_framework.routers import DefaultRouter
 
 from . import views
 
-API_APPS = ["members"]
+API_APPS = ["members", "demands"]
 
 
 class APIRoot(DefaultRouter.APIRootView):
@@ -30,6 +30,7 @@ router.register("categories", views.CategoryViewSet, basename="category")
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
     path("me/", views.MeView.as_view(), name="api-me"),
+    path("public/stats/", views.PublicStatsView.as_view(), name="public-stats"),
 ]
 for app in API_APPS:
     module = import_module(f"{app}.api.urls")

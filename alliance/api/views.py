@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from alliance import me
+from alliance import me, registry
 from alliance.models import Category
 
 
@@ -56,3 +56,33 @@ class MeView(APIView):
     )
     def get(self, request):
         return Response(me.describe(request.user))
+
+
+# The figures the street's public pages and scripts rely on (SPEC "Fixed interfaces"); apps provide
+# them through `registry.register_public_figures`, and a figure no app provides yet reads 0.
+PUBLIC_STATS = (
+    "units",
+    "resources",
+    "needs",
+    "needs_completed",
+    "projects",
+    "claims",
+    "activities",
+    "services",
+    "beneficiaries",
+    "meetings",
+    "members",
+    "service_hours",
+)
+
+
+class PublicStatsView(APIView):
+    """What the alliance has done so far, in totals: no names, no contact data."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(responses=inline_serializer("PublicStats", {key: serializers.FloatField() for key in PUBLIC_STATS}))
+    def get(self, request):
+        figures = {figure.key: figure.value for figure in registry.public_figures()}
+        return Response({key: figures.get(key, 0) for key in PUBLIC_STATS})

@@ -1,0 +1,443 @@
+"""Staff screens of the demands app: the needs queue, the dispatch screen, resources.
+
+Access through `alliance.permissions` (community staff see and act on their communities' needs only);
+every write through `demands.services`, reads through `demands.selectors`."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from alliance.admin import ScopedAdminMixin
+from alliance.errors import DomainError
+from alliance.exports import xlsx_response
+from members import selectors as member_selectors
+from members.models import MemberUnit
+
+from . import exports, matching, selectors, services
+from .forms import DispatchForm, NeedEditForm, NeedEntryForm, NeedRejectForm
+from .models import Need, NeedEvent, NeedPhoto, NeedSlaFlag, Resource
+
+S = Need.Status
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = _("service level")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Overdue")), ("no", _("On time"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(selectors.overdue_q())
+        if self.value() == "no":
+            return queryset.exclude(selectors.overdue_q())
+        return queryset
+
+
+class SlaFlagFilter(admin.SimpleListFilter):
+    """Needs on which the service-level scan raised a flag (and told the staff), even if moved on since."""
+
+    title = _("overdue flag raised")
+    parameter_name = "flag"
+
+    def lookups(self, request, model_admin):
+        return NeedSlaFlag.Stage.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in NeedSlaFlag.Stage.values:
+            # One flag per need and stage (a unique constraint): the join cannot repeat a need.
+            return queryset.filter(sla_flags__stage=self.value())
+        return queryset
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows written by the workflow: shown with the need, never edited here. The parent admin already
+    decided who sees the need, so the inline does not ask Django's model permissions again."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class NeedEventInline(ReadOnlyInline):
+    model = NeedEvent
+    fields = ["at", "actor", "from_status", "to_status", "note"]
+    readonly_fields = fields
+    verbose_name_plural = _("timeline")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+class NeedPhotoInline(ReadOnlyInline):
+    model = NeedPhoto
+    fields = ["preview", "uploaded_at"]
+    readonly_fields = fields
+
+    @admin.display(description=_("photo"))
+    def preview(self, obj: NeedPhoto) -> str:
+        if not obj.image:
+            return "—"
+        return format_html(
+            '<a href="{0}" target="_blank" rel="noopener"><img src="{0}" alt="" style="max-height:120px"></a>',
+            obj.image.url,
+        )
+
+
+WORKFLOW_FIELDS = [
+    "channel",
+    "unit",
+    "resource",
+    "created_by",
+    "submitted_at",
+    "dispatched_at",
+    "accepted_at",
+    "completed_at",
+    "closed_at",
+    "rejected_at",
+    "reject_reason",
+]
+RESULT_FIELDS = ["result", "rating", "rating_comment", "showcased_at"]
+
+
+def _choices(form: DispatchForm, suggestions: list[matching.Suggestion]) -> list[dict]:
+    """Each suggestion with the value of its radio button, checked again when the form comes back."""
+    chosen = form["target"].value()
+    rows = []
+    for s in suggestions:
+        value = f"resource:{s.resource_id}" if s.kind == "resource" else f"unit:{s.unit_id}"
+        rows.append({"s": s, "value": value, "checked": value == chosen})
+    return rows
+
+
+@admin.register(Need)
+class NeedAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    staff_roles = "community"
+    change_form_template = "admin/demands/need/change_form.html"
+    list_display = ["overdue_marker", "title", "status", "kind", "category", "community", "unit", "submitted_at"]
+    list_display_links = ["title"]
+    # Explicit: with nothing here the changelist would call select_related() bare, which follows only
+    # non-null keys and would fetch each row's unit separately.
+    list_select_related = ["category", "community", "unit"]
+    list_filter = [
+        "status",
+        OverdueFilter,
+        SlaFlagFilter,
+        "kind",
+        "category",
+        ("community", admin.RelatedOnlyFieldListFilter),
+        "channel",
+    ]
+    date_hierarchy = "submitted_at"
+    search_fields = ["title", "=tracking_code", "=contact_phone"]
+    search_help_text = _("Title, tracking code or the resident's phone number")
+    list_per_page = 50
+    actions = ["reject", "showcase", "unshowcase", "export_xlsx"]
+
+    # --- The queue ---------------------------------------------------------------------------------
+
+    def get_queryset(self, request):
+        return selectors.need_queue(user=request.user)
+
+    def get_ordering(self, request):
+        # The changelist puts the admin's ordering before the queryset's; without this the model's
+        # "newest first" would win over "overdue first, then oldest".
+        return ["-is_overdue", "submitted_at", "id"]
+
+    def get_search_results(self, request, queryset, search_term):
+        # Codes are read aloud and written down as ABCD-EFGH-JKMNP: accept them with dashes and in lower case.
+        code = selectors.normalise_tracking_code(search_term)
+        if len(code) == services.TRACKING_LENGTH and search_term.strip().upper() != code:
+            search_term = code
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description=_("overdue"), ordering="is_overdue")
+    def overdue_marker(self, obj: Need) -> str:
+        if getattr(obj, "is_overdue", False):
+            return format_html('<strong style="color:#ba2121">⚠ {}</strong>', gettext("Overdue"))
+        return ""
+
+    @admin.display(description=_("tracking code"))
+    def tracking_code_display(self, obj: Need) -> str:
+        return services.format_tracking_code(obj.tracking_code) if obj.tracking_code else "—"
+
+    # --- Add (on a resident's behalf) and change (what the need says) -------------------------------
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # closed or rejected, never deleted: the timeline is the record
+
+    def get_inlines(self, request, obj):
+        return [NeedEventInline, NeedPhotoInline] if obj is not None else []
+
+    def get_fieldsets(self, request, obj=None):
+        contact = (_("Resident"), {"fields": ["contact_name", "contact_phone", "address"]})
+        if obj is None:
+            return [(None, {"fields": ["channel", "kind", "community", "category", "title", "description"]}), contact]
+        return [
+            (None, {"fields": ["tracking_code_display", "status", "kind", "community", "category", "title"]}),
+            (None, {"fields": ["description"]}),
+            contact,
+            (_("Workflow"), {"fields": WORKFLOW_FIELDS}),
+            (_("Result"), {"fields": RESULT_FIELDS}),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["tracking_code_display", "status", "community", *WORKFLOW_FIELDS, *RESULT_FIELDS]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = NeedEntryForm
+            form_class = super().get_form(request, obj, change, **kwargs)
+            communities = member_selectors.communities_administered_by(user=request.user)
+
+            class EntryForm(form_class):
+                def __init__(self, *args, **kw) -> None:
+                    super().__init__(*args, communities=communities, **kw)
+
+            return EntryForm
+        kwargs["form"] = NeedEditForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def save_model(self, request, obj: Need, form, change: bool) -> None:
+        if change:
+            data = form.changed_need_data()
+            if data:
+                self.save_through(request, services.need_update, need=obj, data=data)
+            return
+        created = self.save_through(
+            request, services.need_submit, data=form.need_data(), channel=form.cleaned_data["channel"]
+        )
+        if created is not None:
+            obj.pk, obj.tracking_code = created.pk, created.tracking_code
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if not getattr(request, "_service_refused", False):
+            messages.info(
+                request,
+                gettext("Tracking code for the resident: %(code)s")
+                % {"code": services.format_tracking_code(obj.tracking_code)},
+            )
+        return super().response_add(request, obj, post_url_continue)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        obj = self.get_object(request, object_id)
+        if obj is not None:
+            extra_context["can_dispatch"] = obj.status == S.SUBMITTED and self.has_change_permission(request, obj)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    # --- The dispatch screen ----------------------------------------------------------------------
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<int:pk>/dispatch/",
+                self.admin_site.admin_view(self.dispatch_view),
+                name="{}_{}_dispatch".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def dispatch_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        need = selectors.need_detail(user=request.user, pk=pk)  # 404 when the user may not see it
+        if not self.has_change_permission(request, need):
+            raise PermissionDenied
+        change_url = reverse("admin:demands_need_change", args=[need.pk])
+        if need.status != S.SUBMITTED:
+            messages.warning(
+                request,
+                gettext("Only submitted needs can be dispatched; this need is %(status)s.")
+                % {"status": need.get_status_display()},
+            )
+            return HttpResponseRedirect(change_url)
+        suggestions = matching.suggest(need)
+        form = DispatchForm(request.POST or None, suggestions=suggestions)
+        if request.method == "POST" and form.is_valid():
+            unit: MemberUnit = form.cleaned_data["unit"]
+            try:
+                services.need_dispatch(
+                    need=need,
+                    unit=unit,
+                    resource=form.cleaned_data["resource"],
+                    actor=request.user,
+                    note=form.cleaned_data["note"],
+                )
+            except (DomainError, PermissionDenied) as exc:
+                messages.error(request, str(getattr(exc, "message", "")) or gettext("You may not do this."))
+            else:
+                messages.success(request, gettext("The need has been dispatched to %(unit)s.") % {"unit": unit.name})
+                return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Dispatch: %(title)s") % {"title": need.title},
+            "opts": self.opts,
+            "original": need,
+            "need": need,
+            "tracking_code": services.format_tracking_code(need.tracking_code),
+            "unit_suggestions": _choices(form, [s for s in suggestions if s.kind == "unit"]),
+            "resource_suggestions": _choices(form, [s for s in suggestions if s.kind == "resource"]),
+            "form": form,
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/demands/need/dispatch.html", context)
+
+    # --- Actions ----------------------------------------------------------------------------------
+
+    @admin.action(description=_("Reject the selected needs"))
+    def reject(self, request, queryset):
+        rejectable = queryset.filter(status__in=[S.SUBMITTED, S.DISPATCHED])
+        form = NeedRejectForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            done = sum(
+                self.run_service(
+                    request,
+                    services.need_reject,
+                    need=need,
+                    reason=form.cleaned_data["reason"],
+                    success=gettext("%(need)s rejected.") % {"need": need.title},
+                )
+                for need in rejectable
+            )
+            if not done:
+                messages.warning(request, gettext("None of the selected needs can be rejected."))
+            return HttpResponseRedirect(request.get_full_path())
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Reject needs"),
+            "form": form,
+            "objects": rejectable,
+            "action": "reject",
+            "opts": self.opts,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/demands/need/reject.html", context)
+
+    @admin.action(description=_("Show the selected needs on the public showcase"))
+    def showcase(self, request, queryset):
+        done = sum(
+            self.run_service(
+                request,
+                services.need_showcase,
+                need=need,
+                success=gettext("%(need)s is on the showcase.") % {"need": need.title},
+            )
+            for need in queryset.filter(status__in=selectors.DONE, showcased_at__isnull=True)
+        )
+        if not done:
+            messages.warning(request, gettext("Only completed needs not yet on the showcase can be showcased."))
+
+    @admin.action(description=_("Remove the selected needs from the showcase"))
+    def unshowcase(self, request, queryset):
+        done = sum(
+            self.run_service(
+                request,
+                services.need_unshowcase,
+                need=need,
+                success=gettext("%(need)s removed from the showcase.") % {"need": need.title},
+            )
+            for need in queryset.filter(showcased_at__isnull=False)
+        )
+        if not done:
+            messages.warning(request, gettext("None of the selected needs is on the showcase."))
+
+    @admin.action(description=_("Export the selected needs to Excel (with contact data, for internal use)"))
+    def export_xlsx(self, request, queryset):
+        filename = "{}-{}.xlsx".format(gettext("needs"), timezone.localdate().isoformat())
+        return xlsx_response(filename, [exports.need_rows_internal(queryset)])
+
+
+@admin.register(Resource)
+class ResourceAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    staff_roles = "community"
+    list_display = ["title", "unit", "category", "kind", "capacity", "is_free", "status", "created_at"]
+    list_filter = ["status", "kind", "category", "is_free", ("unit__community", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["unit", "category"]
+    search_fields = ["title", "description", "unit__name"]
+    autocomplete_fields = ["unit"]
+    readonly_fields = ["status", "created_at", "updated_at"]
+    actions = ["withdraw", "restore"]
+
+    def get_queryset(self, request):
+        return selectors.resources_visible_to(user=request.user)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # withdrawn, not deleted: needs may point at it
+
+    def get_fields(self, request, obj=None):
+        fields = list(services.RESOURCE_FIELDS)
+        return fields if obj is None else [*fields, "status", "created_at", "updated_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["status", "created_at", "updated_at"] if obj is None else ["unit", "status", "created_at", "updated_at"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "unit":
+            # Community staff publish for their communities' units only (the service checks it too).
+            kwargs["queryset"] = member_selectors.units_visible_to(user=request.user).filter(
+                status=MemberUnit.Status.ACTIVE
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj: Resource, form, change: bool) -> None:
+        if change:
+            data = {n: form.cleaned_data[n] for n in form.changed_data if n in services.RESOURCE_FIELDS and n != "unit"}
+            if data:
+                self.save_through(request, services.resource_update, resource=obj, data=data)
+            return
+        data = {n: form.cleaned_data[n] for n in services.RESOURCE_FIELDS if n in form.cleaned_data}
+        created = self.save_through(request, services.resource_create, data=data)
+        if created is not None:
+            obj.pk = created.pk
+
+    @admin.action(description=_("Withdraw the selected resources"))
+    def withdraw(self, request, queryset):
+        done = sum(
+            self.run_service(
+                request,
+                services.resource_withdraw,
+                resource=resource,
+                success=gettext("%(resource)s withdrawn.") % {"resource": resource.title},
+            )
+            for resource in queryset.filter(status=Resource.Status.ACTIVE)
+        )
+        if not done:
+            messages.warning(request, gettext("None of the selected resources is available."))
+
+    @admin.action(description=_("Make the selected resources available again"))
+    def restore(self, request, queryset):
+        done = sum(
+            self.run_service(
+                request,
+                services.resource_restore,
+                resource=resource,
+                success=gettext("%(resource)s is available again.") % {"resource": resource.title},
+            )
+            for resource in queryset.filter(status=Resource.Status.WITHDRAWN)
+        )
+        if not done:
+            messages.warning(request, gettext("None of the selected resources is withdrawn."))

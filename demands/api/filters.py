@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from ..models import Need, Resource
+from ..selectors import overdue_q
+
+
+class NeedFilter(django_filters.FilterSet):
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("overdue"))
+    submitted_after = django_filters.IsoDateTimeFilter(field_name="submitted_at", lookup_expr="gte")
+    submitted_before = django_filters.IsoDateTimeFilter(field_name="submitted_at", lookup_expr="lt")
+
+    class Meta:
+        model = Need
+        fields = ["status", "kind", "category", "community", "unit"]
+
+    def filter_overdue(self, queryset, name, value):
+        return queryset.filter(overdue_q()) if value else queryset.exclude(overdue_q())
+
+
+class ResourceFilter(django_filters.FilterSet):
+    community = django_filters.NumberFilter(field_name="unit__community")
+
+    class Meta:
+        model = Resource
+        fields = ["unit", "category", "kind", "status", "is_free"]

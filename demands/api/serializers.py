@@ -1,0 +1,196 @@
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from alliance.masking import mask_name, mask_phone
+from alliance.validators import validate_mobile
+
+from ..models import Need, NeedEvent, Resource
+from ..rules import NEED_RULES
+
+
+class NeedEventSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(source="to_status")
+
+    class Meta:
+        model = NeedEvent
+        fields = ["status", "at", "note"]
+
+
+class NeedSerializer(serializers.ModelSerializer):
+    """A need as staff and liaisons see it. Contact data in full only for those who need it
+    (`NeedRules.can_see_contact`), masked for everyone else."""
+
+    category_name = serializers.CharField(source="category.name", read_only=True)
+    community_name = serializers.CharField(source="community.name", read_only=True)
+    unit_name = serializers.CharField(source="unit.name", read_only=True, default=None)
+    overdue = serializers.BooleanField(source="is_overdue", read_only=True, default=False)
+
+    class Meta:
+        model = Need
+        fields = [
+            "id",
+            "kind",
+            "category",
+            "category_name",
+            "community",
+            "community_name",
+            "title",
+            "description",
+            "status",
+            "tracking_code",
+            "unit",
+            "unit_name",
+            "resource",
+            "contact_name",
+            "contact_phone",
+            "address",
+            "channel",
+            "submitted_at",
+            "dispatched_at",
+            "accepted_at",
+            "completed_at",
+            "closed_at",
+            "reject_reason",
+            "result",
+            "rating",
+            "rating_comment",
+            "showcased_at",
+            "overdue",
+        ]
+        read_only_fields = [
+            "status",
+            "tracking_code",
+            "unit",
+            "resource",
+            "submitted_at",
+            "dispatched_at",
+            "accepted_at",
+            "completed_at",
+            "closed_at",
+            "reject_reason",
+            "result",
+            "rating",
+            "rating_comment",
+            "showcased_at",
+        ]
+
+    def to_representation(self, instance: Need) -> dict:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not NEED_RULES.can_see_contact(request.user, instance):
+            data["contact_name"] = mask_name(instance.contact_name)
+            data["contact_phone"] = mask_phone(instance.contact_phone)
+            data["address"] = ""
+        return data
+
+
+class NeedDetailSerializer(NeedSerializer):
+    timeline = NeedEventSerializer(source="events", many=True, read_only=True)
+
+    class Meta(NeedSerializer.Meta):
+        fields = [*NeedSerializer.Meta.fields, "timeline"]
+
+
+class NeedCreateSerializer(NeedSerializer):
+    """Staff entering a need on a resident's behalf (phone call, visit)."""
+
+    channel = serializers.ChoiceField(
+        choices=[Need.Channel.PHONE, Need.Channel.VISIT, Need.Channel.STAFF], default=Need.Channel.PHONE
+    )
+
+
+class DispatchSerializer(serializers.Serializer):
+    unit = serializers.IntegerField(required=False)
+    resource = serializers.IntegerField(required=False)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+    def validate(self, attrs):
+        if not attrs.get("unit") and not attrs.get("resource"):
+            raise serializers.ValidationError(_("Choose a unit or a resource."))
+        return attrs
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+
+
+class CompleteSerializer(serializers.Serializer):
+    result = serializers.CharField(max_length=2000)
+    photos = serializers.ListField(child=serializers.ImageField(), required=False, max_length=6)
+
+
+class SuggestionSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    unit_id = serializers.IntegerField()
+    unit_name = serializers.CharField()
+    resource_id = serializers.IntegerField(allow_null=True)
+    resource_title = serializers.CharField()
+    score = serializers.FloatField()
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class ResourceSerializer(serializers.ModelSerializer):
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    category_name = serializers.CharField(source="category.name", read_only=True)
+
+    class Meta:
+        model = Resource
+        fields = [
+            "id",
+            "unit",
+            "unit_name",
+            "category",
+            "category_name",
+            "kind",
+            "title",
+            "description",
+            "capacity",
+            "availability",
+            "is_free",
+            "status",
+            "updated_at",
+        ]
+        read_only_fields = ["status", "updated_at"]
+
+
+# --- Public ----------------------------------------------------------------------------------------
+
+
+class PublicNeedSubmitSerializer(serializers.ModelSerializer):
+    contact_phone = serializers.CharField(max_length=11, validators=[validate_mobile])
+
+    class Meta:
+        model = Need
+        fields = ["community", "category", "title", "description", "contact_name", "contact_phone", "address"]
+        extra_kwargs = {"address": {"required": False}}
+
+
+class PublicNeedSerializer(serializers.ModelSerializer):
+    """What a resident sees with the tracking code: never contact data, never staff names."""
+
+    category = serializers.CharField(source="category.name")
+    community = serializers.CharField(source="community.name")
+    unit = serializers.CharField(source="unit.name", default=None)
+    timeline = NeedEventSerializer(source="events", many=True)
+
+    class Meta:
+        model = Need
+        fields = ["tracking_code", "title", "category", "community", "status", "unit", "result", "rating", "timeline"]
+
+
+class PublicRatingSerializer(serializers.Serializer):
+    phone_last4 = serializers.RegexField(r"^\d{4}$")
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
+class ShowcaseSerializer(serializers.ModelSerializer):
+    category = serializers.CharField(source="category.name")
+    community = serializers.CharField(source="community.name")
+    unit = serializers.CharField(source="unit.name", default=None)
+
+    class Meta:
+        model = Need
+        fields = ["id", "title", "category", "community", "unit", "submitted_at", "completed_at", "result", "rating"]

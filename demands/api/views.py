@@ -1,0 +1,240 @@
+"""The needs and resources API, and the public part residents and integrators use without signing in."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from alliance import permissions
+from alliance.api.throttling import AddressRateThrottle
+from members.models import MemberUnit
+
+from .. import matching, selectors, services
+from ..models import Need, Resource
+from . import serializers as s
+from .filters import NeedFilter, ResourceFilter
+
+
+class NeedViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Needs as the permission layer shows them: street staff all, community staff their communities',
+    liaisons the ones dispatched to their units. Transitions are POSTs on the need; a transition the
+    need's status does not allow answers 409."""
+
+    filterset_class = NeedFilter
+    service_checked_actions = {"dispatch_to_unit", "accept", "decline", "complete", "reject", "showcase"}
+    search_fields = ["title", "tracking_code"]
+    ordering_fields = ["submitted_at", "status"]
+
+    def get_queryset(self):
+        qs = selectors.needs_visible_to(user=self.request.user)
+        if self.action == "retrieve":
+            qs = qs.prefetch_related("events")
+        return qs
+
+    def get_serializer_class(self):
+        return {
+            "retrieve": s.NeedDetailSerializer,
+            "create": s.NeedCreateSerializer,
+            "dispatch_to_unit": s.DispatchSerializer,
+            "decline": s.ReasonSerializer,
+            "reject": s.ReasonSerializer,
+            "complete": s.CompleteSerializer,
+            "suggestions": s.SuggestionSerializer,
+        }.get(self.action, s.NeedSerializer)
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        channel = data.pop("channel", Need.Channel.PHONE)
+        serializer.instance = services.need_submit(data=data, channel=channel, actor=self.request.user)
+
+    def perform_update(self, serializer):
+        need = serializer.instance
+        changed = {k: v for k, v in serializer.validated_data.items() if getattr(need, k) != v}
+        serializer.instance = services.need_update(need=need, actor=self.request.user, data=changed)
+
+    def _done(self, need: Need) -> Response:
+        fresh = selectors.needs_visible_to(user=self.request.user).prefetch_related("events").filter(pk=need.pk).first()
+        return Response(s.NeedDetailSerializer(fresh or need, context=self.get_serializer_context()).data)
+
+    def _payload(self):
+        serializer = self.get_serializer(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    # Not named `dispatch`: that is the method every DRF view routes requests through.
+    @extend_schema(request=s.DispatchSerializer, responses=s.NeedDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="dispatch", url_name="dispatch")
+    def dispatch_to_unit(self, request, pk=None):
+        need = self.get_object()
+        data = self._payload()
+        resource = unit = None
+        if data.get("resource"):
+            resource = Resource.objects.select_related("unit").filter(pk=data["resource"]).first()
+            if resource is None:
+                raise ValidationError({"resource": _("No such resource.")})
+        else:
+            unit = MemberUnit.objects.filter(pk=data["unit"]).first()
+            if unit is None:
+                raise ValidationError({"unit": _("No such member unit.")})
+        return self._done(
+            services.need_dispatch(
+                need=need, unit=unit, resource=resource, actor=request.user, note=data.get("note", "")
+            )
+        )
+
+    @extend_schema(request=None, responses=s.NeedDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        return self._done(services.need_accept(need=self.get_object(), actor=request.user))
+
+    @extend_schema(request=s.ReasonSerializer, responses=s.NeedDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        need = self.get_object()
+        return self._done(services.need_decline(need=need, actor=request.user, reason=self._payload()["reason"]))
+
+    @extend_schema(request=s.CompleteSerializer, responses=s.NeedDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        need = self.get_object()
+        data = self._payload()
+        return self._done(
+            services.need_complete(need=need, actor=request.user, result=data["result"], photos=data.get("photos", []))
+        )
+
+    @extend_schema(request=s.ReasonSerializer, responses=s.NeedDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        need = self.get_object()
+        return self._done(services.need_reject(need=need, actor=request.user, reason=self._payload()["reason"]))
+
+    @extend_schema(request=None, responses=s.NeedDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def showcase(self, request, pk=None):
+        return self._done(services.need_showcase(need=self.get_object(), actor=request.user))
+
+    @extend_schema(responses=s.SuggestionSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def suggestions(self, request, pk=None):
+        need = self.get_object()
+        if not permissions.can_change(request.user, need):
+            raise Http404  # matching is the dispatching staff's tool
+        return Response(s.SuggestionSerializer(matching.suggest(need), many=True).data)
+
+
+class ResourceViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = s.ResourceSerializer
+    filterset_class = ResourceFilter
+    service_checked_actions = {"withdraw"}
+    search_fields = ["title", "unit__name"]
+    ordering_fields = ["updated_at", "title"]
+
+    def get_queryset(self):
+        return selectors.resources_visible_to(user=self.request.user)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.resource_create(actor=self.request.user, data=dict(serializer.validated_data))
+
+    def perform_update(self, serializer):
+        resource = serializer.instance
+        changed = {k: v for k, v in serializer.validated_data.items() if getattr(resource, k) != v}
+        serializer.instance = services.resource_update(resource=resource, actor=self.request.user, data=changed)
+
+    @extend_schema(request=None, responses=s.ResourceSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        resource = services.resource_withdraw(resource=self.get_object(), actor=request.user)
+        return Response(s.ResourceSerializer(resource).data)
+
+
+# --- Public: no sign-in, rate-limited per client address ------------------------------------------
+
+
+class PublicNeedSubmitView(generics.CreateAPIView):
+    """A resident submits a need; the answer carries the tracking code to follow it with."""
+
+    serializer_class = s.PublicNeedSubmitSerializer
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [AddressRateThrottle]
+    throttle_scope = "need_submit"
+
+    @extend_schema(
+        responses={
+            201: {"type": "object", "properties": {"tracking_code": {"type": "string"}, "status": {"type": "string"}}}
+        }
+    )
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        need = services.need_submit(data=dict(serializer.validated_data), channel=Need.Channel.API)
+        return Response({"tracking_code": need.tracking_code, "status": need.status}, status=status.HTTP_201_CREATED)
+
+
+def _tracked(request, tracking_code: str, phone_last4: str) -> Need:
+    need = selectors.need_by_tracking(code=tracking_code, phone_last4=phone_last4)
+    if need is None:
+        # The same answer for an unknown code and for wrong digits.
+        raise Http404
+    return need
+
+
+class PublicNeedTrackView(generics.GenericAPIView):
+    serializer_class = s.PublicNeedSerializer
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [AddressRateThrottle]
+    throttle_scope = "need_track"
+
+    @extend_schema(parameters=[OpenApiParameter("phone_last4", str, required=True)])
+    def get(self, request, tracking_code: str):
+        need = _tracked(request, tracking_code, request.query_params.get("phone_last4", ""))
+        return Response(self.get_serializer(need).data)
+
+
+class PublicNeedRatingView(generics.GenericAPIView):
+    serializer_class = s.PublicRatingSerializer
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [AddressRateThrottle]
+    throttle_scope = "need_track"
+
+    @extend_schema(responses=s.PublicNeedSerializer)
+    def post(self, request, tracking_code: str):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        need = _tracked(request, tracking_code, data["phone_last4"])
+        services.need_rate(need=need, rating=data["rating"], comment=data.get("comment", ""))
+        need = _tracked(request, tracking_code, data["phone_last4"])
+        return Response(s.PublicNeedSerializer(need).data)
+
+
+class PublicShowcaseView(generics.ListAPIView):
+    """Completed needs that staff chose to show, with the unit that did them: no contact data."""
+
+    serializer_class = s.ShowcaseSerializer
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    filter_backends = []
+
+    def get_queryset(self):
+        return selectors.showcase()

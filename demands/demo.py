@@ -1,0 +1,147 @@
+"""The demands part of the demo: 313 resources (as Caiyuan shared, seed 000) and needs in every status,
+micro-wishes among them, each with a timeline that matches its dates."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from django.utils import timezone
+
+from .models import Need, NeedEvent, Resource
+from .services import new_tracking_code
+
+RESOURCE_TITLES = {
+    "venue": ["会议室免费开放", "多功能活动厅", "党员活动室", "室外广场", "阅览室", "篮球场"],
+    "talent": ["专家义诊团队", "法律顾问", "心理咨询师", "书画老师", "理发志愿者", "家电维修师傅"],
+    "technology": ["网络安全讲座", "智能手机使用培训", "消防器材检测", "电梯安全检查"],
+    "service": ["健康体检", "法律咨询", "课后托管", "助老送餐", "家政服务", "政策宣讲"],
+    "funds": ["困难群众帮扶资金", "社区活动经费支持", "助学金"],
+    "goods": ["爱心粮油", "防疫物资", "图书捐赠", "冬衣捐赠"],
+}
+NEEDS = [
+    ("health", "老人需要上门测血压", "楼里几位独居老人行动不便，希望有医生每月上门测一次血压。"),
+    ("health", "社区义诊", "希望组织一次眼科和口腔义诊。"),
+    ("legal", "物业纠纷法律咨询", "小区与物业在停车收费上有分歧，想请律师讲解。"),
+    ("legal", "遗嘱公证咨询", "几位老人想了解遗嘱公证的流程。"),
+    ("culture_education", "孩子放学后无人看管", "双职工家庭孩子放学后没人照看，希望有课后托管。"),
+    ("culture_education", "老年人学用智能手机", "想学会用手机挂号、视频通话。"),
+    ("poverty_relief", "困难家庭冬季取暖", "两户困难家庭冬季取暖费用有困难。"),
+    ("care", "独居老人助餐", "独居老人做饭不便，希望有助餐服务。"),
+    ("care", "残疾人出行帮助", "轮椅出行需要志愿者陪同就医。"),
+    ("environment", "楼道堆放杂物清理", "3号楼楼道堆放杂物，存在消防隐患。"),
+    ("safety", "小区路灯不亮", "小区北门路灯坏了，晚上出行不安全。"),
+    ("employment", "失业人员再就业", "几位居民希望参加技能培训并获得岗位信息。"),
+    ("publicity", "垃圾分类宣传", "希望有单位来讲解垃圾分类。"),
+    ("party_building", "党课进社区", "社区党员希望听一次专题党课。"),
+]
+MICRO_WISHES = [
+    ("care", "想要一副老花镜", "82岁的王奶奶想要一副合适的老花镜。"),
+    ("culture_education", "想要一套课外书", "三年级的小朋友想要一套课外读物。"),
+    ("care", "想有人陪着聊聊天", "独居的李大爷希望每周有人来陪他聊聊天。"),
+    ("poverty_relief", "想要一台电暖器", "困难户家里冬天太冷，想要一台电暖器。"),
+]
+SURNAMES = "王李张刘陈杨赵黄周吴"
+STATUS_MIX = (
+    ["submitted"] * 10 + ["dispatched"] * 8 + ["accepted"] * 8 + ["completed"] * 10 + ["closed"] * 24 + ["rejected"] * 3
+)
+RESULTS = [
+    "已安排志愿者上门服务，居民表示满意。",
+    "已联系专业人员解决，相关问题已处理完毕。",
+    "活动已开展，参加居民30余人。",
+]
+
+
+def seed(*, context: dict, password: str, stdout) -> None:
+    rng = random.Random(2027)
+    now = timezone.now()
+    categories = {c.code: c for c in context["categories"]}
+    units = [u for u in context["units"] if u.status == "active"]
+    communities = context["communities"]
+    staff = context["users"]["community"]
+
+    resources = []
+    for i in range(313):
+        unit = units[i % len(units)]
+        kind = rng.choice(list(RESOURCE_TITLES))
+        category = rng.choice(list(categories.values()))
+        resources.append(
+            Resource(
+                unit=unit,
+                category=category,
+                kind=kind,
+                title=rng.choice(RESOURCE_TITLES[kind]),
+                description=f"{unit.name}提供：{category.name}",
+                capacity=rng.choice([None, 10, 20, 30, 50, 100]),
+                availability=rng.choice(["", "每周六上午", "工作日下午", "提前三天预约"]),
+                is_free=rng.random() < 0.85,
+                status=Resource.Status.ACTIVE if i % 25 else Resource.Status.WITHDRAWN,
+            )
+        )
+    Resource.objects.bulk_create(resources)
+
+    needs, timelines = [], []
+    plan = [(s, NEEDS[i % len(NEEDS)], Need.Kind.RESIDENT) for i, s in enumerate(STATUS_MIX)]
+    plan += [
+        (s, MICRO_WISHES[i % len(MICRO_WISHES)], Need.Kind.MICRO_WISH)
+        for i, s in enumerate(["submitted"] * 3 + ["closed"] * 3)
+    ]
+    # The liaison's unit always has needs in hand, so the demo portal has something to do.
+    liaison_unit = context["liaison_unit"]
+    for i, (status, (category_code, title, description), kind) in enumerate(plan):
+        community = communities[i % len(communities)]
+        submitted = now - timedelta(days=rng.randint(1, 120), hours=rng.randint(0, 23))
+        unit = liaison_unit if i % 7 == 0 else rng.choice([u for u in units if u.community_id == community.pk] or units)
+        need = Need(
+            kind=kind,
+            title=title,
+            description=description,
+            category=categories[category_code],
+            community=community,
+            contact_name=rng.choice(SURNAMES) + rng.choice("先生女士阿姨大爷"),
+            contact_phone=f"13{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}",
+            address=f"{community.name}{rng.randint(1, 30)}号楼{rng.randint(1, 6)}单元",
+            channel=rng.choice(["web", "web", "phone", "visit"]),
+            tracking_code=new_tracking_code(),
+            status=status,
+        )
+        steps = [("", "submitted", submitted, "")]
+        t = submitted
+        if status == "rejected":
+            need.reject_reason = "不属于联盟服务范围，已转相关部门"
+            need.rejected_at = t + timedelta(hours=5)
+            steps.append(("submitted", "rejected", need.rejected_at, need.reject_reason))
+        if status in ("dispatched", "accepted", "completed", "closed"):
+            need.unit = unit
+            t = need.dispatched_at = t + timedelta(hours=rng.randint(2, 60))
+            steps.append(("submitted", "dispatched", t, unit.name))
+        if status in ("accepted", "completed", "closed"):
+            t = need.accepted_at = t + timedelta(hours=rng.randint(1, 40))
+            steps.append(("dispatched", "accepted", t, ""))
+        if status in ("completed", "closed"):
+            t = need.completed_at = t + timedelta(days=rng.randint(1, 12))
+            need.result = rng.choice(RESULTS)
+            steps.append(("accepted", "completed", t, need.result))
+        if status == "closed":
+            need.rating = rng.choice([3, 4, 5, 5, 5])
+            t = need.closed_at = t + timedelta(days=rng.randint(1, 6))
+            steps.append(("completed", "closed", t, f"评价 {need.rating} 星"))
+            if i % 3 == 0:
+                need.showcased_at = t + timedelta(hours=2)
+        needs.append(need)
+        timelines.append(steps)
+    Need.objects.bulk_create(needs)
+    # auto_now_add ignores the value set above; write the real dates back in one statement per field.
+    for need, steps in zip(needs, timelines, strict=True):
+        need.submitted_at = steps[0][2]
+    Need.objects.bulk_update(needs, ["submitted_at"])
+    events = [
+        NeedEvent(need=need, actor=None if source == "" else staff, from_status=source, to_status=target, note=note)
+        for need, steps in zip(needs, timelines, strict=True)
+        for source, target, _at, note in steps
+    ]
+    NeedEvent.objects.bulk_create(events)
+    for event, at in zip(events, [step[2] for steps in timelines for step in steps], strict=True):
+        event.at = at
+    NeedEvent.objects.bulk_update(events, ["at"])
+    stdout.write(f"  {len(resources)} resources, {len(needs)} needs with {len(events)} timeline entries")

@@ -1,0 +1,65 @@
+"""Exporters of the demands app: a header and plain rows, rendered by `alliance.exports`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from .models import Need
+from .services import format_tracking_code
+
+
+def need_rows_internal(needs: QuerySet[Need]) -> tuple[str, list[str], Iterator[list[object]]]:
+    """Staff's working list. It carries the resident's name and phone — which is why it is made only in
+    the admin, for the community's own staff, and its sheet says so; reports that leave the street
+    office are built elsewhere, without them."""
+    header = [
+        _("Tracking code"),
+        _("Title"),
+        _("Kind"),
+        _("Category"),
+        _("Community"),
+        _("Status"),
+        _("Unit"),
+        _("Channel"),
+        _("Submitted at"),
+        _("Dispatched at"),
+        _("Accepted at"),
+        _("Completed at"),
+        _("Closed at"),
+        _("Result"),
+        _("Rating"),
+        _("Comment on the result"),
+        _("Reason for rejection"),
+        _("Contact name"),
+        _("Contact phone"),
+    ]
+
+    def rows() -> Iterator[list[object]]:
+        # iterator(): the export streams rows instead of caching the whole queryset.
+        for need in needs.select_related("category", "community", "unit").iterator(chunk_size=500):
+            yield [
+                format_tracking_code(need.tracking_code),
+                need.title,
+                need.get_kind_display(),
+                need.category.name,
+                need.community.name,
+                need.get_status_display(),
+                need.unit.name if need.unit else "",
+                need.get_channel_display(),
+                need.submitted_at,
+                need.dispatched_at,
+                need.accepted_at,
+                need.completed_at,
+                need.closed_at,
+                need.result,
+                need.rating,
+                need.rating_comment,
+                need.reject_reason,
+                need.contact_name,
+                need.contact_phone,
+            ]
+
+    return _("Needs (internal, contacts)"), header, rows()

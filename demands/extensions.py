@@ -1,0 +1,42 @@
+"""What the demands app plugs into the shared pieces of `alliance` at start-up."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from alliance import demo, permissions, registry
+from members.rules import liaison_unit_ids
+
+from . import demo as demo_demands
+from . import rules, selectors
+from .models import Need, Resource
+
+
+def _public_figures() -> list[registry.Figure]:
+    counts = selectors.public_counts()
+    return [
+        registry.Figure("resources", _("Resources offered"), counts["resources"]),
+        registry.Figure("needs", _("Needs received"), counts["needs"]),
+        registry.Figure("needs_completed", _("Needs completed"), counts["needs_completed"]),
+    ]
+
+
+def _portal_needs_panel(request) -> registry.PortalPanel | None:
+    if not liaison_unit_ids(request.user):
+        return None
+    needs = list(selectors.needs_of_units(user=request.user).filter(status__in=selectors.OPEN_FOR_UNIT)[:10])
+    return registry.PortalPanel("demands/portal/_needs_panel.html", {"needs": needs})
+
+
+def _home_showcase_panel(request) -> registry.PortalPanel:
+    """The residents' way in (need form, tracking) and the latest showcased needs: one query, no contact data."""
+    return registry.PortalPanel("demands/public/_home_showcase.html", {"needs": list(selectors.showcase()[:6])})
+
+
+def register() -> None:
+    permissions.register(Need, rules.NEED_RULES)
+    permissions.register(Resource, rules.RESOURCE_RULES)
+    registry.register_public_figures(_public_figures)
+    registry.register_portal_panel(_portal_needs_panel)
+    registry.register_home_panel(_home_showcase_panel)
+    demo.register("demands", demo_demands.seed, data_models=(Need, Resource))

@@ -1,0 +1,190 @@
+"""Forms of the liaison portal and of the staff screens. They check the shape of input only; the rules
+(who may, from which status, how many photos) live in `demands.services`."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from members.models import MemberUnit
+
+from .models import Need, Resource
+from .services import EDIT_FIELDS, MAX_PHOTOS, RESOURCE_FIELDS, SUBMIT_FIELDS
+
+PHOTO_TYPES = "image/jpeg,image/png,image/webp"
+
+
+# --- Portal: the unit's side of the workflow -------------------------------------------------------
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why can the unit not take this need on?"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The community's staff read this and dispatch the need again."),
+    )
+
+
+class MultiplePhotoInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultiplePhotoField(forms.FileField):
+    """Up to MAX_PHOTOS photos in one input (Django's documented pattern for several files)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("widget", MultiplePhotoInput(attrs={"accept": PHOTO_TYPES}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+class CompleteForm(forms.Form):
+    result = forms.CharField(
+        label=_("What was done"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("The resident reads this, and it may be shown publicly: do not write names or phone numbers."),
+    )
+    photos = MultiplePhotoField(
+        label=_("Photos"),
+        required=False,
+        help_text=_("Up to %(count)d photos (JPEG, PNG or WebP).") % {"count": MAX_PHOTOS},
+    )
+
+    def clean_photos(self) -> list:
+        photos = self.cleaned_data.get("photos") or []
+        if len(photos) > MAX_PHOTOS:
+            raise forms.ValidationError(_("At most %(count)d photos.") % {"count": MAX_PHOTOS})
+        return photos
+
+
+# --- Portal: the unit's resources ------------------------------------------------------------------
+
+
+class ResourceForm(forms.ModelForm):
+    """Create (the unit chosen among the liaison's units) or edit (the unit stays)."""
+
+    class Meta:
+        model = Resource
+        fields = list(RESOURCE_FIELDS)
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, units=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            del self.fields["unit"]
+        else:
+            self.fields["unit"].queryset = units if units is not None else MemberUnit.objects.none()
+            self.fields["unit"].empty_label = None
+        self.fields["category"].queryset = self.fields["category"].queryset.filter(is_active=True)
+
+    def resource_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in RESOURCE_FIELDS if name in self.fields}
+
+
+# --- Admin: staff's side ---------------------------------------------------------------------------
+
+
+class NeedEntryForm(forms.ModelForm):
+    """A need entered by staff on a resident's behalf (a phone call, a visit)."""
+
+    channel = forms.ChoiceField(
+        label=_("How the resident told us"),
+        choices=[(Need.Channel.PHONE, Need.Channel.PHONE.label), (Need.Channel.VISIT, Need.Channel.VISIT.label)],
+        initial=Need.Channel.PHONE,
+    )
+
+    class Meta:
+        model = Need
+        fields = ["channel", *SUBMIT_FIELDS]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "contact_phone": forms.TextInput(attrs={"inputmode": "numeric"}),
+        }
+
+    def __init__(self, *args, communities=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if communities is not None and "community" in self.fields:
+            self.fields["community"].queryset = communities
+        if "category" in self.fields:
+            self.fields["category"].queryset = self.fields["category"].queryset.filter(is_active=True)
+
+    def validate_unique(self) -> None:
+        pass  # the tracking code is the service's business
+
+    def need_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in SUBMIT_FIELDS if name in self.cleaned_data}
+
+
+class NeedEditForm(forms.ModelForm):
+    """What a need says; where it stands belongs to the workflow and is read-only here."""
+
+    class Meta:
+        model = Need
+        fields = list(EDIT_FIELDS)
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+    def validate_unique(self) -> None:
+        pass
+
+    def changed_need_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.changed_data if name in EDIT_FIELDS}
+
+
+class NeedRejectForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class DispatchForm(forms.Form):
+    """Choose one suggestion (a unit or a resource), or any other active unit, and add a note."""
+
+    target = forms.ChoiceField(label=_("Suggestion"), required=False, widget=forms.RadioSelect)
+    other_unit = forms.ModelChoiceField(
+        label=_("Or another active unit"),
+        queryset=MemberUnit.objects.none(),
+        required=False,
+    )
+    note = forms.CharField(
+        label=_("Note for the unit"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, suggestions=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        choices = []
+        for s in suggestions:
+            if s.kind == "resource":
+                choices.append((f"resource:{s.resource_id}", f"{s.resource_title} · {s.unit_name}"))
+            else:
+                choices.append((f"unit:{s.unit_id}", s.unit_name))
+        self.fields["target"].choices = choices
+        self.fields["other_unit"].queryset = MemberUnit.objects.filter(status=MemberUnit.Status.ACTIVE).order_by("name")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        target, other = cleaned.get("target"), cleaned.get("other_unit")
+        if self.errors:
+            return cleaned
+        if target and other:
+            raise forms.ValidationError(_("Choose either a suggestion or another unit, not both."))
+        cleaned["unit"], cleaned["resource"] = other, None
+        if target:
+            kind, _sep, pk = target.partition(":")
+            if kind == "resource":
+                resource = Resource.objects.select_related("unit").filter(pk=pk).first()
+                if resource is None:
+                    raise forms.ValidationError(_("This resource no longer exists."))
+                cleaned["unit"], cleaned["resource"] = resource.unit, resource
+            else:
+                cleaned["unit"] = MemberUnit.objects.filter(pk=pk).first()
+        if cleaned["unit"] is None:
+            raise forms.ValidationError(_("Choose a unit or a resource to dispatch the need to."))
+        return cleaned

@@ -1,0 +1,232 @@
+"""The needs list and the resource list (需求清单 / 资源清单) and the need's timeline."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import FileExtensionValidator, MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from alliance.validators import validate_mobile
+
+
+class Need(models.Model):
+    """A need, and its path 居民点单 → 社区派单 → 单位接单 → 组织晒单 (seed 001)."""
+
+    class Kind(models.TextChoices):
+        RESIDENT = "resident", _("Resident need")
+        COMMUNITY = "community", _("Community need")
+        UNIT = "unit", _("Unit need")
+        MICRO_WISH = "micro_wish", _("Micro-wish")
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted")
+        DISPATCHED = "dispatched", _("Dispatched")
+        ACCEPTED = "accepted", _("Accepted")
+        COMPLETED = "completed", _("Completed")
+        CLOSED = "closed", _("Closed")
+        REJECTED = "rejected", _("Rejected")
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("Public form")
+        API = "api", _("API")
+        PHONE = "phone", _("Phone call")
+        VISIT = "visit", _("Visit")
+        STAFF = "staff", _("Entered by staff")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.RESIDENT)
+    title = models.CharField(_("title"), max_length=80)
+    description = models.TextField(_("description"), max_length=2000)
+    category = models.ForeignKey(
+        "alliance.Category", verbose_name=_("category"), on_delete=models.PROTECT, related_name="needs"
+    )
+    community = models.ForeignKey(
+        "members.Community", verbose_name=_("community"), on_delete=models.PROTECT, related_name="needs"
+    )
+    # Personal data: shown in full only to the community's staff, street staff and the unit's liaison.
+    contact_name = models.CharField(_("contact name"), max_length=30)
+    contact_phone = models.CharField(_("contact phone"), max_length=11, validators=[validate_mobile])
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB)
+    tracking_code = models.CharField(_("tracking code"), max_length=16, unique=True, editable=False)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.SUBMITTED)
+    unit = models.ForeignKey(
+        "members.MemberUnit",
+        verbose_name=_("unit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="needs",
+    )
+    resource = models.ForeignKey(
+        "Resource",
+        verbose_name=_("resource"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="needs",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="needs_entered",
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
+    reject_reason = models.CharField(_("reason for rejection"), max_length=300, blank=True)
+    result = models.TextField(_("result"), max_length=2000, blank=True)
+    rating = models.PositiveSmallIntegerField(
+        _("rating"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    rating_comment = models.CharField(_("comment on the result"), max_length=300, blank=True)
+    showcased_at = models.DateTimeField(_("showcased at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        verbose_name = _("need")
+        verbose_name_plural = _("needs")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5), name="need_rating_range"
+            ),
+            # A need in the hands of a unit always names the unit.
+            models.CheckConstraint(
+                condition=~Q(status__in=["dispatched", "accepted", "completed"]) | Q(unit__isnull=False),
+                name="need_unit_when_dispatched",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "community"], name="need_queue_idx"),
+            models.Index(fields=["unit", "status"], name="need_unit_idx"),
+            models.Index(fields=["showcased_at"], name="need_showcase_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class NeedEvent(models.Model):
+    """One row of a need's timeline: who moved it, when, from where to where, and why."""
+
+    need = models.ForeignKey(Need, verbose_name=_("need"), on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    from_status = models.CharField(_("from"), max_length=20, choices=Need.Status.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, choices=Need.Status.choices)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline")
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '—'} → {self.to_status}"
+
+
+def need_photo_upload_to(instance: NeedPhoto, filename: str) -> str:
+    return f"needs/{instance.need_id}/{filename}"
+
+
+class NeedPhoto(models.Model):
+    """A photo of the result, added by the unit when it completes the need."""
+
+    need = models.ForeignKey(Need, verbose_name=_("need"), on_delete=models.CASCADE, related_name="photos")
+    image = models.FileField(
+        _("photo"),
+        upload_to=need_photo_upload_to,
+        validators=[FileExtensionValidator(["jpg", "jpeg", "png", "webp"])],
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+
+    def __str__(self) -> str:
+        return self.image.name
+
+
+class NeedSlaFlag(models.Model):
+    """A need that waited too long at one stage. Unique per need and stage, so a scan that runs twice,
+    or two scans at once, raise the flag — and notify — once."""
+
+    class Stage(models.TextChoices):
+        DISPATCH = "dispatch", _("Not dispatched within 2 days")
+        ACCEPT = "accept", _("Not accepted within 2 days of dispatch")
+
+    need = models.ForeignKey(Need, verbose_name=_("need"), on_delete=models.CASCADE, related_name="sla_flags")
+    stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices)
+    flagged_at = models.DateTimeField(_("flagged at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-flagged_at"]
+        verbose_name = _("overdue flag")
+        verbose_name_plural = _("overdue flags")
+        constraints = [models.UniqueConstraint(fields=["need", "stage"], name="needslaflag_once")]
+
+    def __str__(self) -> str:
+        return f"{self.need} · {self.get_stage_display()}"
+
+
+class Resource(models.Model):
+    """What a unit offers (资源清单): venues, talent, technology, services, funds, goods."""
+
+    class Kind(models.TextChoices):
+        VENUE = "venue", _("Venue")
+        TALENT = "talent", _("Talent")
+        TECHNOLOGY = "technology", _("Technology")
+        SERVICE = "service", _("Service")
+        FUNDS = "funds", _("Funds")
+        GOODS = "goods", _("Goods")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Available")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    unit = models.ForeignKey(
+        "members.MemberUnit", verbose_name=_("unit"), on_delete=models.CASCADE, related_name="resources"
+    )
+    category = models.ForeignKey(
+        "alliance.Category", verbose_name=_("category"), on_delete=models.PROTECT, related_name="resources"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=80)
+    description = models.TextField(_("description"), max_length=2000, blank=True)
+    capacity = models.PositiveIntegerField(
+        _("capacity"),
+        null=True,
+        blank=True,
+        help_text=_("People, sessions or items at a time; empty if it does not apply."),
+    )
+    availability = models.CharField(
+        _("availability"), max_length=100, blank=True, help_text=_("For example: Saturday mornings")
+    )
+    is_free = models.BooleanField(_("free of charge"), default=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["unit_id", "-created_at", "id"]
+        verbose_name = _("resource")
+        verbose_name_plural = _("resources")
+        indexes = [models.Index(fields=["category", "status"], name="resource_match_idx")]
+
+    def __str__(self) -> str:
+        return self.title

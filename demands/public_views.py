@@ -1,0 +1,199 @@
+"""The residents' public pages (居民点单 and 晒单): no login, phone first, no JavaScript needed.
+
+Residents have no account: a need is followed with its tracking code plus the last four digits of the
+phone given. Nothing here ever shows a contact name, phone number or address — not even back to the
+resident who typed them — and the forms are rate-limited per client address (alliance.ratelimit)."""
+
+from __future__ import annotations
+
+import logging
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from alliance import ratelimit
+from alliance.errors import DomainError
+from members import selectors as member_selectors
+
+from . import selectors, services
+from .models import Need
+from .public_forms import NeedForm, RatingForm, TrackForm
+
+logger = logging.getLogger(__name__)
+
+# The code of the need this browser submitted last: shown on the confirmation page, filled into the
+# tracking form. The session is the resident's own; the code alone opens nothing.
+SESSION_CODE = "needs_tracking_code"
+SHOWCASE_PER_PAGE = 12
+TRACK_TEMPLATE = "demands/public/track.html"
+
+
+# --- Rate limits ----------------------------------------------------------------------------------
+
+
+def _refuse_if_over_limit(request: HttpRequest, scope: str) -> HttpResponse | None:
+    """Count this request of `scope`; past the limit, the clear page (429) that the caller returns."""
+    if ratelimit.allow(request, scope):
+        return None
+    window = ratelimit.rate_for(scope)[1]
+    logger.info("public %s: rate limit reached for one client address", scope)
+    minutes = max(1, -(-window // 60))
+    response = render(request, "demands/public/too_many.html", {"minutes": minutes}, status=429)
+    response["Retry-After"] = str(window)
+    return response
+
+
+# --- Submitting (居民点单) ------------------------------------------------------------------------
+
+
+def _community_param(request: HttpRequest) -> int | None:
+    """`?community=<id>` from a poster's QR code. Anything else is ignored; an unknown id selects nothing."""
+    value = request.GET.get("community", "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
+
+
+@require_http_methods(["GET", "POST"])
+def need_new(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        form = NeedForm(initial={"community": _community_param(request)})
+        return render(request, "demands/public/new.html", {"form": form})
+
+    form = NeedForm(request.POST)
+    if form.is_bot():
+        # Pretend it went through, so that the bot learns nothing; store nothing.
+        logger.info("public need form: honeypot filled in, nothing stored")
+        request.session.pop(SESSION_CODE, None)
+        return redirect("needs:submitted")
+    if form.is_valid():
+        # Counted once the form is valid: a resident's typos do not use up the allowance.
+        refusal = _refuse_if_over_limit(request, "need_submit")
+        if refusal is not None:
+            return refusal
+        try:
+            need = services.need_submit(data=form.need_data(), channel=Need.Channel.WEB)
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            request.session[SESSION_CODE] = need.tracking_code
+            return redirect("needs:submitted")
+    return render(request, "demands/public/new.html", {"form": form})
+
+
+@require_GET
+def need_submitted(request: HttpRequest) -> HttpResponse:
+    code = request.session.get(SESSION_CODE, "")
+    context = {"code": services.format_tracking_code(code) if code else ""}
+    return render(request, "demands/public/submitted.html", context)
+
+
+# --- Following and rating -------------------------------------------------------------------------
+
+
+def _find(form: TrackForm) -> Need | None:
+    """The need behind a code and four digits. A wrong code and wrong digits get one and the same answer."""
+    if not form.is_valid():
+        return None
+    need = selectors.need_by_tracking(code=form.cleaned_data["code"], phone_last4=form.cleaned_data["phone_last4"])
+    if need is None:
+        form.add_error(
+            None,
+            _(
+                "No need matches this tracking code and these digits. Please check both; if you have lost the "
+                "code, ask your community's staff."
+            ),
+        )
+    return need
+
+
+def _render_need(
+    request: HttpRequest, need: Need, phone_last4: str, rating_form: RatingForm | None = None
+) -> HttpResponse:
+    context = {
+        "need": need,
+        "events": list(need.events.all()),  # prefetched by need_by_tracking, in order
+        "code": services.format_tracking_code(need.tracking_code),
+        "phone_last4": phone_last4,
+        "is_done": need.status in selectors.DONE,
+        "rating_form": (rating_form or RatingForm()) if need.status == Need.Status.COMPLETED else None,
+    }
+    return render(request, TRACK_TEMPLATE, context)
+
+
+@require_http_methods(["GET", "POST"])
+def need_track(request: HttpRequest) -> HttpResponse:
+    """POST, so that the phone digits stay out of addresses, histories and server logs."""
+    if request.method != "POST":
+        code = request.session.get(SESSION_CODE, "")
+        form = TrackForm(initial={"code": services.format_tracking_code(code) if code else ""})
+        return render(request, TRACK_TEMPLATE, {"form": form})
+    refusal = _refuse_if_over_limit(request, "need_track")
+    if refusal is not None:
+        return refusal
+    form = TrackForm(request.POST)
+    need = _find(form)
+    if need is None:
+        return render(request, TRACK_TEMPLATE, {"form": form})
+    return _render_need(request, need, form.cleaned_data["phone_last4"])
+
+
+@require_http_methods(["GET", "POST"])
+def need_rate(request: HttpRequest) -> HttpResponse:
+    """The rating form of the tracking page carries the code and the digits, checked again here."""
+    if request.method != "POST":
+        return redirect("needs:track")
+    # Counted with the lookups: a rating is a lookup too, and must not become a way to guess codes.
+    refusal = _refuse_if_over_limit(request, "need_track")
+    if refusal is not None:
+        return refusal
+    lookup = TrackForm(request.POST)
+    need = _find(lookup)
+    if need is None:
+        return render(request, TRACK_TEMPLATE, {"form": lookup})
+    phone_last4 = lookup.cleaned_data["phone_last4"]
+    form = RatingForm(request.POST)
+    if form.is_valid():
+        try:
+            services.need_rate(need=need, rating=form.cleaned_data["rating"], comment=form.cleaned_data["comment"])
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Thank you for rating the result. Your need is now closed."))
+            need = selectors.need_by_tracking(code=need.tracking_code, phone_last4=phone_last4) or need
+            form = None
+    if form is not None and form.errors and need.status != Need.Status.COMPLETED:
+        # No rating form is shown for a need that cannot be rated; its refusal is told as a message.
+        for error in form.non_field_errors():
+            messages.error(request, error)
+    return _render_need(request, need, phone_last4, form)
+
+
+# --- Showcase (晒单) and posters ------------------------------------------------------------------
+
+
+@require_GET
+def showcase(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.showcase(), SHOWCASE_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "demands/public/showcase.html", {"page": page})
+
+
+@require_GET
+def community_poster(request: HttpRequest, community_id: int) -> HttpResponse:
+    """A printable A4 poster for the community's notice boards: its QR code opens the need form with the
+    community chosen. Made on the server (segno), so it prints without JavaScript or a network."""
+    community = get_object_or_404(member_selectors.communities_public(), pk=community_id)
+    url = f"{settings.SITE_URL}{reverse('needs:new')}?community={community.pk}"
+    qr = segno.make(url, error="m")
+    # segno writes only path data and fixed attributes: nothing of the input reaches the markup as text.
+    svg = mark_safe(qr.svg_inline(scale=1, border=4, omitsize=True, dark="#000", light="#fff"))
+    return render(request, "demands/public/poster.html", {"community": community, "url": url, "qr_svg": svg})

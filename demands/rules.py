@@ -1,0 +1,72 @@
+"""The demands app's answers to the permission layer (registered in `extensions.register()`)."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from alliance import permissions as p
+from members.rules import community_ids, liaison_unit_ids
+
+from .models import Need, Resource
+
+
+class NeedRules:
+    """Street staff: every need. Community staff: their communities' needs. A unit's liaisons: the needs
+    dispatched to their unit, from dispatch on (a declined need leaves them)."""
+
+    def visible(self, user, queryset: QuerySet) -> QuerySet:
+        if p.is_street_staff(user):
+            return queryset
+        if not user.is_authenticated:
+            return queryset.none()
+        return queryset.filter(Q(community_id__in=community_ids(user)) | Q(unit_id__in=liaison_unit_ids(user)))
+
+    def can_change(self, user, obj: Need) -> bool:
+        return self.is_staff_for(user, obj)
+
+    def can_add(self, user) -> bool:
+        return p.is_staff_member(user)
+
+    def can_delete(self, user, obj: Need) -> bool:
+        return False  # needs are closed or rejected, never deleted: the timeline is the record
+
+    # The questions the need's workflow asks.
+
+    def is_staff_for(self, user, need: Need) -> bool:
+        return p.is_street_staff(user) or need.community_id in community_ids(user)
+
+    def is_liaison_for(self, user, need: Need) -> bool:
+        return need.unit_id is not None and need.unit_id in liaison_unit_ids(user)
+
+    def can_see_contact(self, user, need: Need) -> bool:
+        """Contact name, phone and address: the community's staff, street staff and the unit's liaison."""
+        return self.is_staff_for(user, need) or self.is_liaison_for(user, need)
+
+
+class ResourceRules:
+    """Everyone who works on the platform sees what units offer (it is what dispatching is made of);
+    a unit's liaisons and staff change a unit's resources."""
+
+    def visible(self, user, queryset: QuerySet) -> QuerySet:
+        if p.is_staff_member(user):
+            return queryset
+        if not user.is_authenticated:
+            return queryset.none()
+        return queryset.filter(Q(unit_id__in=liaison_unit_ids(user)) | Q(status=Resource.Status.ACTIVE))
+
+    def can_change(self, user, obj: Resource) -> bool:
+        return (
+            p.is_street_staff(user)
+            or obj.unit_id in liaison_unit_ids(user)
+            or (p.is_community_staff(user) and obj.unit_id is not None and obj.unit.community_id in community_ids(user))
+        )
+
+    def can_add(self, user) -> bool:
+        return p.is_staff_member(user) or bool(liaison_unit_ids(user))
+
+    def can_delete(self, user, obj: Resource) -> bool:
+        return False  # withdrawn, not deleted: needs may point at it
+
+
+NEED_RULES = NeedRules()
+RESOURCE_RULES = ResourceRules()

@@ -1,0 +1,182 @@
+"""Every read of the demands app: narrowed by the permission layer, joined, aggregated in SQL."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import timedelta
+
+from django.db.models import (
+    Avg,
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.utils import timezone
+
+from alliance import permissions
+
+from .models import Need, NeedEvent, Resource
+
+# Service levels (seed 001, SPEC "Service-level clock"): dispatched within 2 days, accepted within 2
+# days of dispatch. A completed need closes itself 7 days after completion.
+DISPATCH_WITHIN = timedelta(days=2)
+ACCEPT_WITHIN = timedelta(days=2)
+AUTO_CLOSE_AFTER = timedelta(days=7)
+# "On time" for a unit's record: completed within 7 days of dispatch.
+ON_TIME_WITHIN = timedelta(days=7)
+
+OPEN_FOR_UNIT = (Need.Status.DISPATCHED, Need.Status.ACCEPTED)
+DONE = (Need.Status.COMPLETED, Need.Status.CLOSED)
+
+
+def overdue_q(now=None) -> Q:
+    now = now or timezone.now()
+    return Q(status=Need.Status.SUBMITTED, submitted_at__lt=now - DISPATCH_WITHIN) | Q(
+        status=Need.Status.DISPATCHED, dispatched_at__lt=now - ACCEPT_WITHIN
+    )
+
+
+def with_overdue(queryset: QuerySet[Need]) -> QuerySet[Need]:
+    return queryset.annotate(
+        is_overdue=ExpressionWrapper(Case(When(overdue_q(), then=Value(True)), default=Value(False)), BooleanField())
+    )
+
+
+def needs_visible_to(*, user) -> QuerySet[Need]:
+    return with_overdue(permissions.visible(user, Need.objects.select_related("category", "community", "unit")))
+
+
+def need_queue(*, user) -> QuerySet[Need]:
+    """Staff's work queue: overdue ones first, then oldest first."""
+    return needs_visible_to(user=user).order_by("-is_overdue", "submitted_at", "id")
+
+
+def need_detail(*, user, pk: int) -> Need:
+    return permissions.get_visible_or_404(
+        user, needs_visible_to(user=user).prefetch_related("events__actor", "photos"), pk=pk
+    )
+
+
+def needs_of_units(*, user) -> QuerySet[Need]:
+    """The portal's list: needs dispatched to the units the user is liaison of."""
+    from members.rules import liaison_unit_ids
+
+    return with_overdue(
+        Need.objects.filter(unit_id__in=liaison_unit_ids(user)).select_related("category", "community", "unit")
+    ).order_by("-is_overdue", "-dispatched_at", "-id")
+
+
+def need_by_tracking(*, code: str, phone_last4: str) -> Need | None:
+    """The resident's view: both the code and the last four digits must match; either wrong is the same
+    answer (None), so the page cannot be used to find out whether a code exists."""
+    code = normalise_tracking_code(code)
+    if not code or len(phone_last4 or "") != 4 or not phone_last4.isdigit():
+        return None
+    return (
+        Need.objects.select_related("category", "community", "unit")
+        .prefetch_related(Prefetch("events", queryset=NeedEvent.objects.order_by("at", "id")))
+        .filter(tracking_code=code, contact_phone__endswith=phone_last4)
+        .first()
+    )
+
+
+def normalise_tracking_code(code: str | None) -> str:
+    """People read codes aloud and type them with dashes, spaces, lower case, or full-width characters
+    from a Chinese input method (NFKC folds those to ASCII)."""
+    folded = unicodedata.normalize("NFKC", code or "").upper()
+    return "".join(ch for ch in folded if ch.isascii() and ch.isalnum())[:16]
+
+
+def showcase() -> QuerySet[Need]:
+    """Completed needs that staff chose for the public showcase (晒单), newest first."""
+    return (
+        Need.objects.filter(showcased_at__isnull=False, status__in=DONE)
+        # Public pages: the contact columns are not even read.
+        .defer("contact_name", "contact_phone", "address")
+        .select_related("category", "community", "unit")
+        .order_by("-showcased_at", "-id")
+    )
+
+
+def resources_visible_to(*, user) -> QuerySet[Resource]:
+    return permissions.visible(user, Resource.objects.select_related("unit__community", "category"))
+
+
+def resources_of_units(*, user) -> QuerySet[Resource]:
+    from members.rules import liaison_unit_ids
+
+    return Resource.objects.filter(unit_id__in=liaison_unit_ids(user)).select_related("unit", "category")
+
+
+def due_for_auto_close(now=None) -> QuerySet[Need]:
+    now = now or timezone.now()
+    return Need.objects.filter(status=Need.Status.COMPLETED, completed_at__lt=now - AUTO_CLOSE_AFTER)
+
+
+def due_for_sla_flag(stage: str, now=None) -> QuerySet[Need]:
+    now = now or timezone.now()
+    if stage == "dispatch":
+        qs = Need.objects.filter(status=Need.Status.SUBMITTED, submitted_at__lt=now - DISPATCH_WITHIN)
+    else:
+        qs = Need.objects.filter(status=Need.Status.DISPATCHED, dispatched_at__lt=now - ACCEPT_WITHIN)
+    return qs.exclude(sla_flags__stage=stage).select_related("community", "unit")
+
+
+def public_counts() -> dict[str, int]:
+    figures = Need.objects.aggregate(
+        needs=Count("pk", filter=~Q(status=Need.Status.REJECTED)),
+        needs_completed=Count("pk", filter=Q(status__in=DONE)),
+    )
+    figures["resources"] = Resource.objects.filter(status=Resource.Status.ACTIVE).count()
+    return figures
+
+
+# --- Matching (对接) -------------------------------------------------------------------------------
+
+
+def unit_candidates(*, need: Need) -> QuerySet:
+    """Active units with a link to the need (they offer its category, have done such needs, or are in
+    its community), annotated with what matching weighs — one query."""
+    from members.models import MemberUnit
+
+    done = Q(needs__status__in=DONE)
+    return (
+        MemberUnit.objects.filter(status=MemberUnit.Status.ACTIVE)
+        .select_related("community")
+        .annotate(
+            offers_category=Exists(
+                Resource.objects.filter(
+                    unit=OuterRef("pk"), category_id=need.category_id, status=Resource.Status.ACTIVE
+                )
+            ),
+            category_done=Count("needs", filter=done & Q(needs__category_id=need.category_id), distinct=True),
+            open_load=Count("needs", filter=Q(needs__status__in=OPEN_FOR_UNIT), distinct=True),
+            done_count=Count("needs", filter=done, distinct=True),
+            on_time_count=Count(
+                "needs",
+                filter=done & Q(needs__completed_at__lte=F("needs__dispatched_at") + ON_TIME_WITHIN),
+                distinct=True,
+            ),
+            average_rating=Avg("needs__rating", filter=done),
+        )
+        .filter(Q(offers_category=True) | Q(category_done__gt=0) | Q(community_id=need.community_id))
+    )
+
+
+def resource_candidates(*, need: Need) -> QuerySet[Resource]:
+    """Available resources of the need's category: the need's own community first, free ones first."""
+    return (
+        Resource.objects.filter(category_id=need.category_id, status=Resource.Status.ACTIVE, unit__status="active")
+        .annotate(nearby=Case(When(unit__community_id=need.community_id, then=Value(0)), default=Value(1)))
+        .order_by("nearby", "-is_free", "id")
+        .select_related("unit__community", "category")
+    )

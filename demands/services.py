@@ -1,0 +1,473 @@
+"""Every write of the demands app: the need's workflow, ratings, showcase, resources, and the scans.
+
+Each transition locks the need (`alliance.workflow.move`), writes a timeline row in the same transaction
+and tells whoever must act next, after commit."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from alliance import permissions
+from alliance.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
+from alliance.notifications import notify, notify_many
+from alliance.workflow import move, with_history
+from members import selectors as member_selectors
+from members.models import MemberUnit
+
+from . import selectors
+from .models import Need, NeedEvent, NeedPhoto, NeedSlaFlag, Resource
+from .rules import NEED_RULES, RESOURCE_RULES
+
+logger = logging.getLogger(__name__)
+
+S = Need.Status
+# Read aloud over the phone: no 0/O, 1/I/L. 31 symbols, 13 of them: 64 bits from `secrets`.
+TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+TRACKING_LENGTH = 13
+SUBMIT_FIELDS = ("kind", "community", "category", "title", "description", "contact_name", "contact_phone", "address")
+EDIT_FIELDS = ("kind", "category", "title", "description", "contact_name", "contact_phone", "address")
+MAX_PHOTOS = 6
+
+
+def new_tracking_code() -> str:
+    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
+
+
+def format_tracking_code(code: str) -> str:
+    """ABCD-EFGH-JKMNP: easier to read aloud and to copy by hand."""
+    return "-".join(code[i : i + 4] for i in range(0, 8, 4)) + "-" + code[8:]
+
+
+def _event(need: Need, *, actor, source: str, target: str, note: str = "") -> NeedEvent:
+    return NeedEvent.objects.create(
+        need=need,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        from_status=source,
+        to_status=target,
+        note=note[:500],
+    )
+
+
+def _track_url() -> str:
+    return reverse("needs:track")
+
+
+def _tell_resident(need: Need, text: str) -> None:
+    """Residents have no account: a text message to the phone they gave, with the tracking code and
+    nothing else of theirs in it."""
+    notify(
+        phone=need.contact_phone,
+        email="",
+        subject=_("Your need %(code)s") % {"code": format_tracking_code(need.tracking_code)},
+        body=text,
+        url=_track_url(),
+        kind=f"need_resident:{need.status}",
+    )
+
+
+def _tell_staff(need: Need, subject: str, body: str, kind: str) -> None:
+    notify_many(
+        member_selectors.staff_of_community(community_id=need.community_id),
+        subject=subject,
+        body=body,
+        url=reverse("admin:demands_need_change", args=[need.pk]),
+        kind=kind,
+        by_sms=False,
+    )
+
+
+def _tell_unit(need: Need, unit: MemberUnit, subject: str, body: str, kind: str) -> None:
+    notify_many(
+        [m.user for m in member_selectors.memberships_of_unit(unit=unit)],
+        subject=subject,
+        body=body,
+        url=reverse("portal:need_detail", args=[need.pk]),
+        kind=kind,
+    )
+
+
+def _require_staff(actor, need: Need) -> None:
+    permissions.require_change(actor, need)  # 404 when not visible, 403 when visible to a liaison
+
+
+def _require_liaison(actor, need: Need) -> None:
+    if NEED_RULES.is_liaison_for(actor, need):
+        return
+    if not permissions.can_view(actor, need):
+        raise Http404
+    raise PermissionDenied(_("Only the liaison of the unit the need is dispatched to may do this."))
+
+
+# --- Submitting -----------------------------------------------------------------------------------
+
+
+def need_submit(*, data: dict[str, Any], channel: str = Need.Channel.WEB, actor=None) -> Need:
+    """A resident (public form, API) or staff on a resident's behalf (phone call, visit) records a need."""
+    unknown = set(data) - set(SUBMIT_FIELDS)
+    if unknown:
+        raise InvalidInput(_("Unexpected fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    staff = actor is not None and getattr(actor, "is_authenticated", False)
+    if staff and not permissions.can_add(actor, Need):
+        raise PermissionDenied(_("Only staff may enter needs on a resident's behalf."))
+    need = Need(**data, channel=channel, created_by=actor if staff else None)
+    if staff and not NEED_RULES.is_staff_for(actor, need):
+        raise PermissionDenied(_("You may not enter needs for a community you do not work for."))
+    if not staff and need.kind == Need.Kind.MICRO_WISH:
+        need.kind = Need.Kind.RESIDENT  # micro-wishes are entered by community staff
+    need.full_clean(exclude=["tracking_code"])
+    with transaction.atomic():
+        # 64 random bits: a clash is practically impossible, but the unique index has the last word.
+        for _attempt in range(5):
+            need.tracking_code = new_tracking_code()
+            try:
+                with transaction.atomic():
+                    with_history(need, actor, "submitted").save()
+                break
+            except IntegrityError:
+                if Need.objects.filter(tracking_code=need.tracking_code).exists():
+                    continue
+                raise
+        _event(need, actor=actor, source="", target=S.SUBMITTED, note=need.get_channel_display())
+        _tell_staff(
+            need,
+            _("New need in %(community)s") % {"community": need.community.name},
+            _("%(title)s (%(category)s) is waiting to be dispatched.")
+            % {"title": need.title, "category": need.category.name},
+            "need_submitted",
+        )
+        _tell_resident(
+            need,
+            _("We have received your need. Tracking code: %(code)s.")
+            % {"code": format_tracking_code(need.tracking_code)},
+        )
+    return need
+
+
+def need_update(*, need: Need, actor, data: dict[str, Any]) -> Need:
+    """Staff correct what a need says (not where it stands: that is the workflow's)."""
+    _require_staff(actor, need)
+    refused = set(data) - set(EDIT_FIELDS)
+    if refused:
+        raise PermissionDenied(
+            _("You may not change these fields: %(fields)s") % {"fields": ", ".join(sorted(refused))}
+        )
+    with transaction.atomic():
+        need = Need.objects.select_for_update().get(pk=need.pk)
+        for name, value in data.items():
+            setattr(need, name, value)
+        need.full_clean()
+        with_history(need, actor).save()
+    return need
+
+
+# --- The workflow ---------------------------------------------------------------------------------
+
+
+def need_dispatch(*, need: Need, unit: MemberUnit, actor, resource: Resource | None = None, note: str = "") -> Need:
+    """社区派单: staff hand a submitted need to a unit (or to a resource's unit)."""
+    _require_staff(actor, need)
+    if resource is not None:
+        if resource.status != Resource.Status.ACTIVE:
+            raise InvalidInput(_("This resource has been withdrawn."))
+        unit = resource.unit
+    if unit is None or unit.status != MemberUnit.Status.ACTIVE:
+        raise InvalidInput(_("Needs can be dispatched only to active member units."))
+    with transaction.atomic():
+        need = move(
+            need,
+            source=S.SUBMITTED,
+            target=S.DISPATCHED,
+            refusal=_("Only submitted needs can be dispatched; this need is %(status)s."),
+            actor=actor,
+            reason="dispatched",
+            unit=unit,
+            resource=resource,
+            dispatched_at=timezone.now(),
+        )
+        _event(need, actor=actor, source=S.SUBMITTED, target=S.DISPATCHED, note=note or unit.name)
+        _tell_unit(
+            need,
+            unit,
+            _("A need has been dispatched to %(unit)s") % {"unit": unit.name},
+            _("%(title)s (%(community)s). Please accept it or decline it with a reason within 2 days.")
+            % {"title": need.title, "community": need.community.name},
+            "need_dispatched",
+        )
+        _tell_resident(need, _("Your need has been passed to %(unit)s.") % {"unit": unit.name})
+    return need
+
+
+def need_accept(*, need: Need, actor) -> Need:
+    """单位接单: the unit's liaison takes the need on."""
+    _require_liaison(actor, need)
+    with transaction.atomic():
+        need = move(
+            need,
+            source=S.DISPATCHED,
+            target=S.ACCEPTED,
+            refusal=_("Only dispatched needs can be accepted; this need is %(status)s."),
+            actor=actor,
+            reason="accepted",
+            accepted_at=timezone.now(),
+        )
+        _event(need, actor=actor, source=S.DISPATCHED, target=S.ACCEPTED)
+        _tell_resident(need, _("%(unit)s has taken on your need.") % {"unit": need.unit.name})
+    return need
+
+
+def need_decline(*, need: Need, actor, reason: str) -> Need:
+    """The unit cannot do it: the need goes back to the community to be dispatched again."""
+    _require_liaison(actor, need)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Please say why the unit declines the need."))
+    with transaction.atomic():
+        unit = need.unit
+        need = move(
+            need,
+            source=S.DISPATCHED,
+            target=S.SUBMITTED,
+            refusal=_("Only needs not yet accepted can be declined; this need is %(status)s."),
+            actor=actor,
+            reason="declined",
+            unit=None,
+            resource=None,
+            dispatched_at=None,
+        )
+        _event(need, actor=actor, source=S.DISPATCHED, target=S.SUBMITTED, note=reason)
+        # The next dispatch starts the acceptance clock again, and may be flagged again.
+        NeedSlaFlag.objects.filter(need=need, stage=NeedSlaFlag.Stage.ACCEPT).delete()
+        _tell_staff(
+            need,
+            _("%(unit)s declined a need") % {"unit": unit.name},
+            _("%(title)s was declined: %(reason)s. Please dispatch it again.")
+            % {"title": need.title, "reason": reason},
+            "need_declined",
+        )
+    return need
+
+
+def need_complete(*, need: Need, actor, result: str, photos: Iterable[UploadedFile] = ()) -> Need:
+    """The unit reports what it did; the resident is asked to rate it."""
+    _require_liaison(actor, need)
+    result = (result or "").strip()
+    if not result:
+        raise InvalidInput(_("Please describe what was done."))
+    photos = list(photos)
+    if len(photos) > MAX_PHOTOS:
+        raise InvalidInput(_("At most %(count)d photos.") % {"count": MAX_PHOTOS})
+    with transaction.atomic():
+        need = move(
+            need,
+            source=S.ACCEPTED,
+            target=S.COMPLETED,
+            refusal=_("Only accepted needs can be completed; this need is %(status)s."),
+            actor=actor,
+            reason="completed",
+            result=result[:2000],
+            completed_at=timezone.now(),
+        )
+        for photo in photos:
+            item = NeedPhoto(need=need, image=photo)
+            item.full_clean()
+            item.save()
+        _event(need, actor=actor, source=S.ACCEPTED, target=S.COMPLETED, note=result[:200])
+        _tell_resident(
+            need,
+            _("Your need has been completed by %(unit)s. Please rate the result with your tracking code.")
+            % {"unit": need.unit.name},
+        )
+    return need
+
+
+def need_rate(*, need: Need, rating: int, comment: str = "") -> Need:
+    """The resident rates the result; that closes the need."""
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise InvalidInput(_("Please rate from 1 to 5 stars."))
+    with transaction.atomic():
+        need = move(
+            need,
+            source=S.COMPLETED,
+            target=S.CLOSED,
+            refusal=_("Only completed needs can be rated; this need is %(status)s."),
+            reason="rated",
+            rating=rating,
+            rating_comment=(comment or "").strip()[:300],
+            closed_at=timezone.now(),
+        )
+        _event(need, actor=None, source=S.COMPLETED, target=S.CLOSED, note=_("rated %(rating)d") % {"rating": rating})
+        _tell_unit(
+            need,
+            need.unit,
+            _("A resident rated your work"),
+            _("%(title)s: %(rating)d of 5.") % {"title": need.title, "rating": rating},
+            "need_rated",
+        )
+    return need
+
+
+def need_reject(*, need: Need, actor, reason: str) -> Need:
+    """Staff turn a need down (outside the alliance's remit, a duplicate, …). Final."""
+    _require_staff(actor, need)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Please give the reason for rejecting the need."))
+    with transaction.atomic():
+        need = move(
+            need,
+            source=(S.SUBMITTED, S.DISPATCHED),
+            target=S.REJECTED,
+            refusal=_("Only needs not yet accepted can be rejected; this need is %(status)s."),
+            actor=actor,
+            reason="rejected",
+            reject_reason=reason[:300],
+            rejected_at=timezone.now(),
+        )
+        _event(need, actor=actor, source=need._status_before, target=S.REJECTED, note=reason)
+        _tell_resident(need, _("Your need could not be taken on: %(reason)s") % {"reason": reason})
+    return need
+
+
+def need_showcase(*, need: Need, actor) -> Need:
+    """晒单: staff show a completed need on the public showcase."""
+    _require_staff(actor, need)
+    with transaction.atomic():
+        need = Need.objects.select_for_update().get(pk=need.pk)
+        if need.status not in selectors.DONE:
+            raise TransitionNotAllowed(
+                _("Only completed needs can be showcased; this need is %(status)s.")
+                % {"status": need.get_status_display()}
+            )
+        if need.showcased_at is None:
+            need.showcased_at = timezone.now()
+            with_history(need, actor, "showcased").save(update_fields=["showcased_at", "updated_at"])
+    return need
+
+
+def need_unshowcase(*, need: Need, actor) -> Need:
+    _require_staff(actor, need)
+    with transaction.atomic():
+        need = Need.objects.select_for_update().get(pk=need.pk)
+        need.showcased_at = None
+        with_history(need, actor, "unshowcased").save(update_fields=["showcased_at", "updated_at"])
+    return need
+
+
+# --- The scans (beat) -----------------------------------------------------------------------------
+
+
+def needs_close_expired() -> int:
+    """Completed needs nobody rated close themselves after 7 days."""
+    closed = 0
+    for pk in selectors.due_for_auto_close().values_list("pk", flat=True):
+        try:
+            with transaction.atomic():
+                need = move(
+                    Need(pk=pk),
+                    source=S.COMPLETED,
+                    target=S.CLOSED,
+                    refusal="%(status)s",
+                    reason="closed automatically",
+                    closed_at=timezone.now(),
+                )
+                _event(
+                    need, actor=None, source=S.COMPLETED, target=S.CLOSED, note=_("closed automatically after 7 days")
+                )
+            closed += 1
+        except TransitionNotAllowed:
+            continue  # rated in the meantime
+    return closed
+
+
+def needs_flag_overdue() -> int:
+    """The service-level clock: flag needs that waited too long and tell the responsible staff, once per
+    need and stage — the unique flag row decides, so a repeated or concurrent scan notifies once."""
+    flagged = 0
+    for stage in (NeedSlaFlag.Stage.DISPATCH, NeedSlaFlag.Stage.ACCEPT):
+        for need in selectors.due_for_sla_flag(stage):
+            try:
+                with transaction.atomic():
+                    NeedSlaFlag.objects.create(need=need, stage=stage)
+                    if stage == NeedSlaFlag.Stage.DISPATCH:
+                        body = _("%(title)s has waited more than 2 days to be dispatched.") % {"title": need.title}
+                    else:
+                        body = _(
+                            "%(title)s was dispatched to %(unit)s more than 2 days ago and is not accepted yet."
+                        ) % {
+                            "title": need.title,
+                            "unit": need.unit.name if need.unit else "",
+                        }
+                    _tell_staff(need, _("Overdue need"), body, f"need_overdue:{stage}")
+                flagged += 1
+            except IntegrityError:
+                continue  # another scan flagged it first
+    return flagged
+
+
+# --- Resources ------------------------------------------------------------------------------------
+
+RESOURCE_FIELDS = ("unit", "category", "kind", "title", "description", "capacity", "availability", "is_free")
+
+
+def resource_create(*, actor, data: dict[str, Any]) -> Resource:
+    resource = Resource(**data)
+    if resource.unit_id is None:
+        raise InvalidInput(_("Choose the unit that offers the resource."))
+    if not permissions.can_add(actor, Resource) or not RESOURCE_RULES.can_change(actor, resource):
+        raise PermissionDenied(_("You may publish resources only for your own unit."))
+    resource.full_clean()
+    with transaction.atomic():
+        with_history(resource, actor, "published").save()
+    return resource
+
+
+def resource_update(*, resource: Resource, actor, data: dict[str, Any]) -> Resource:
+    permissions.require_change(actor, resource)
+    refused = set(data) - (set(RESOURCE_FIELDS) - {"unit"})
+    if refused:
+        raise PermissionDenied(
+            _("You may not change these fields: %(fields)s") % {"fields": ", ".join(sorted(refused))}
+        )
+    with transaction.atomic():
+        resource = Resource.objects.select_for_update().get(pk=resource.pk)
+        for name, value in data.items():
+            setattr(resource, name, value)
+        resource.full_clean()
+        with_history(resource, actor).save()
+    return resource
+
+
+def resource_withdraw(*, resource: Resource, actor) -> Resource:
+    permissions.require_change(actor, resource)
+    with transaction.atomic():
+        return move(
+            resource,
+            source=Resource.Status.ACTIVE,
+            target=Resource.Status.WITHDRAWN,
+            refusal=_("This resource is %(status)s already."),
+            actor=actor,
+            reason="withdrawn",
+        )
+
+
+def resource_restore(*, resource: Resource, actor) -> Resource:
+    permissions.require_change(actor, resource)
+    with transaction.atomic():
+        return move(
+            resource,
+            source=Resource.Status.WITHDRAWN,
+            target=Resource.Status.ACTIVE,
+            refusal=_("This resource is %(status)s already."),
+            actor=actor,
+            reason="restored",
+        )

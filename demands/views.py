@@ -1,0 +1,222 @@
+"""Portal pages of the demands app: the needs dispatched to my units and my units' resources.
+
+Thin: reads through `selectors`, writes through `services`; a refusal of the domain becomes a form error
+or a message, and what the user may not see is a 404."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from alliance import permissions
+from alliance.errors import DomainError
+from alliance.masking import mask_name, mask_phone
+from members import selectors as member_selectors
+
+from . import selectors, services
+from .forms import CompleteForm, DeclineForm, ResourceForm
+from .models import Need, Resource
+from .rules import NEED_RULES
+
+S = Need.Status
+LIST_STATUSES = (S.DISPATCHED, S.ACCEPTED, S.COMPLETED, S.CLOSED, S.REJECTED)
+PAGE_SIZE = 20
+
+
+def _refusal(exc: Exception) -> str:
+    """The message of a domain error, a permission refusal or a model validation error."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(exc.messages)
+    return str(getattr(exc, "message", "") or exc) or _("You may not do this.")
+
+
+# --- Needs ----------------------------------------------------------------------------------------
+
+
+@login_required
+def need_list(request: HttpRequest) -> HttpResponse:
+    needs = selectors.needs_of_units(user=request.user)
+    status = request.GET.get("status", "")
+    if status == "open":
+        needs = needs.filter(status__in=selectors.OPEN_FOR_UNIT)
+    elif status in LIST_STATUSES:
+        needs = needs.filter(status=status)
+    else:
+        status = ""
+    page = Paginator(needs, PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = [("", _("All")), ("open", _("In hand"))] + [(s.value, s.label) for s in LIST_STATUSES]
+    context = {"page": page, "needs": page.object_list, "status": status, "filters": filters}
+    return render(request, "demands/portal/need_list.html", context)
+
+
+def _need_page(
+    request: HttpRequest,
+    need: Need,
+    *,
+    decline_form: DeclineForm | None = None,
+    complete_form: CompleteForm | None = None,
+) -> HttpResponse:
+    is_liaison = NEED_RULES.is_liaison_for(request.user, need)
+    if NEED_RULES.can_see_contact(request.user, need):
+        contact = {"name": need.contact_name, "phone": need.contact_phone, "address": need.address}
+    else:
+        contact = {"name": mask_name(need.contact_name), "phone": mask_phone(need.contact_phone), "address": ""}
+    context = {
+        "need": need,
+        "tracking_code": services.format_tracking_code(need.tracking_code),
+        "contact": contact,
+        "contact_in_full": NEED_RULES.can_see_contact(request.user, need),
+        "events": need.events.all(),
+        "photos": need.photos.all(),
+        "can_accept": is_liaison and need.status == S.DISPATCHED,
+        "can_decline": is_liaison and need.status == S.DISPATCHED,
+        "can_complete": is_liaison and need.status == S.ACCEPTED,
+        "decline_form": decline_form or DeclineForm(),
+        "complete_form": complete_form or CompleteForm(),
+        "max_photos": services.MAX_PHOTOS,
+    }
+    return render(request, "demands/portal/need_detail.html", context)
+
+
+@login_required
+def need_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _need_page(request, selectors.need_detail(user=request.user, pk=pk))
+
+
+@login_required
+@require_POST
+def need_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    need = selectors.need_detail(user=request.user, pk=pk)
+    try:
+        services.need_accept(need=need, actor=request.user)
+    except (DomainError, permissions.PermissionDenied) as exc:
+        messages.error(request, _refusal(exc))
+    else:
+        messages.success(request, _("You have accepted the need. Please complete it and report the result."))
+    return redirect("portal:need_detail", pk=need.pk)
+
+
+@login_required
+@require_POST
+def need_decline(request: HttpRequest, pk: int) -> HttpResponse:
+    need = selectors.need_detail(user=request.user, pk=pk)
+    form = DeclineForm(request.POST)
+    if form.is_valid():
+        try:
+            services.need_decline(need=need, actor=request.user, reason=form.cleaned_data["reason"])
+        except (DomainError, permissions.PermissionDenied) as exc:
+            form.add_error(None, _refusal(exc))
+        else:
+            # The need goes back to the community and leaves this unit's list (and its page).
+            messages.success(request, _("You have declined the need; the community will dispatch it again."))
+            return redirect("portal:need_list")
+    return _need_page(request, need, decline_form=form)
+
+
+@login_required
+@require_POST
+def need_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    need = selectors.need_detail(user=request.user, pk=pk)
+    form = CompleteForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.need_complete(
+                need=need,
+                actor=request.user,
+                result=form.cleaned_data["result"],
+                photos=request.FILES.getlist("photos"),
+            )
+        except (DomainError, permissions.PermissionDenied, ValidationError) as exc:
+            form.add_error(None, _refusal(exc))
+        else:
+            messages.success(request, _("Thank you. The resident has been told and asked to rate the result."))
+            return redirect("portal:need_detail", pk=need.pk)
+    return _need_page(request, need, complete_form=form)
+
+
+# --- Resources ------------------------------------------------------------------------------------
+
+
+def _my_resource(request: HttpRequest, pk: int) -> Resource:
+    """A resource of one of my units, or 404 (others' resources are not mine to edit, seen or not)."""
+    return permissions.get_visible_or_404(request.user, selectors.resources_of_units(user=request.user), pk=pk)
+
+
+@login_required
+def resource_list(request: HttpRequest) -> HttpResponse:
+    resources = selectors.resources_of_units(user=request.user).order_by("unit__name", "status", "-created_at", "id")
+    page = Paginator(resources, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "resources": page.object_list,
+        "has_units": bool(member_selectors.units_of_liaison(user=request.user).exists()),
+    }
+    return render(request, "demands/portal/resource_list.html", context)
+
+
+@login_required
+def resource_create(request: HttpRequest) -> HttpResponse:
+    units = member_selectors.units_of_liaison(user=request.user).order_by("name")
+    if not units.exists():
+        raise Http404
+    form = ResourceForm(request.POST or None, units=units)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.resource_create(actor=request.user, data=form.resource_data())
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except (DomainError, permissions.PermissionDenied) as exc:
+            form.add_error(None, _refusal(exc))
+        else:
+            messages.success(request, _("The resource has been published."))
+            return redirect("portal:resource_list")
+    return render(request, "demands/portal/resource_form.html", {"form": form, "resource": None})
+
+
+@login_required
+def resource_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    resource = _my_resource(request, pk)
+    form = ResourceForm(request.POST or None, instance=resource)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.resource_update(resource=resource, actor=request.user, data=form.resource_data())
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except (DomainError, permissions.PermissionDenied) as exc:
+            form.add_error(None, _refusal(exc))
+        else:
+            messages.success(request, _("The resource has been saved."))
+            return redirect("portal:resource_list")
+    return render(request, "demands/portal/resource_form.html", {"form": form, "resource": resource})
+
+
+@login_required
+@require_POST
+def resource_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    resource = _my_resource(request, pk)
+    try:
+        services.resource_withdraw(resource=resource, actor=request.user)
+    except (DomainError, permissions.PermissionDenied) as exc:
+        messages.error(request, _refusal(exc))
+    else:
+        messages.success(request, _("%(title)s has been withdrawn.") % {"title": resource.title})
+    return redirect("portal:resource_list")
+
+
+@login_required
+@require_POST
+def resource_restore(request: HttpRequest, pk: int) -> HttpResponse:
+    resource = _my_resource(request, pk)
+    try:
+        services.resource_restore(resource=resource, actor=request.user)
+    except (DomainError, permissions.PermissionDenied) as exc:
+        messages.error(request, _refusal(exc))
+    else:
+        messages.success(request, _("%(title)s is available again.") % {"title": resource.title})
+    return redirect("portal:resource_list")

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from alliance.models import Notification
+from demands import services
+from demands.models import Need, NeedSlaFlag
+from demands.tasks import flag_overdue_needs
+
+from .factories import NeedFactory
+
+
+def _backdate(need, **fields):
+    Need.objects.filter(pk=need.pk).update(**fields)
+
+
+def test_an_undispatched_need_is_flagged_once_and_notifies_once(
+    community_x, community_x_staff, django_capture_on_commit_callbacks, mailoutbox
+):
+    late = NeedFactory(community=community_x)
+    _backdate(late, submitted_at=timezone.now() - timedelta(days=2, hours=1))
+    fresh = NeedFactory(community=community_x)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert flag_overdue_needs.apply().get() == 1
+        assert flag_overdue_needs.apply().get() == 0
+    assert list(NeedSlaFlag.objects.values_list("need_id", "stage")) == [(late.pk, "dispatch")]
+    assert Notification.objects.filter(kind="need_overdue:dispatch", recipient=community_x_staff).count() == 1
+    assert len([m for m in mailoutbox if community_x_staff.email in m.to]) == 1
+    assert not NeedSlaFlag.objects.filter(need=fresh).exists()
+
+
+def test_a_dispatched_need_not_accepted_in_two_days_is_flagged_for_that_stage(community_x, community_x_staff, unit_a):
+    need = NeedFactory(community=community_x, status=Need.Status.DISPATCHED, unit=unit_a)
+    _backdate(need, submitted_at=timezone.now() - timedelta(days=5), dispatched_at=timezone.now() - timedelta(days=3))
+    assert flag_overdue_needs.apply().get() == 1
+    assert NeedSlaFlag.objects.get(need=need).stage == "accept"
+    assert Notification.objects.filter(kind="need_overdue:accept").count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_scans_flag_and_notify_once():
+    from members import services as member_services
+
+    from ..factories import CommunityFactory, UserFactory
+
+    root = UserFactory(username="root-sla", is_superuser=True, is_staff=True)
+    community = CommunityFactory()
+    staff = UserFactory(username="sla-staff")
+    member_services.community_staff_add(user=staff, community=community, actor=root)
+    needs = [NeedFactory(community=community) for _ in range(5)]
+    for need in needs:
+        _backdate(need, submitted_at=timezone.now() - timedelta(days=3))
+
+    barrier = threading.Barrier(4)
+    results = []
+
+    def scan():
+        try:
+            barrier.wait()
+            # The task's body, called directly: Celery's eager mode keeps one task stack per process.
+            results.append(services.needs_flag_overdue())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=scan) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(results) == 5
+    assert NeedSlaFlag.objects.count() == 5
+    assert Notification.objects.filter(kind="need_overdue:dispatch", recipient=staff).count() == 5
