@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import permissions
-from .errors import DomainError
+from .forms import REFUSALS, refusal_message
 from .models import Category, Notification
 
 admin.site.site_header = _("Party-building alliance administration")
@@ -61,10 +60,9 @@ class ScopedAdminMixin:
         form error, so a refusal becomes an error message and the response goes back to the form."""
         try:
             return func(actor=request.user, **kwargs)
-        except (DomainError, permissions.PermissionDenied, ValidationError) as exc:
+        except REFUSALS as exc:
             request._service_refused = True
-            text = getattr(exc, "message", None) or "; ".join(getattr(exc, "messages", [])) or _("You may not do this.")
-            messages.error(request, text)
+            messages.error(request, refusal_message(exc))
             return None
 
     def save_related(self, request, form, formsets, change) -> None:
@@ -90,8 +88,8 @@ class ScopedAdminMixin:
         """Call a service from an admin action and turn its domain error into an admin message."""
         try:
             func(actor=request.user, **kwargs)
-        except (DomainError, permissions.PermissionDenied) as exc:
-            messages.error(request, str(getattr(exc, "message", "")) or _("You may not do this."))
+        except REFUSALS as exc:
+            messages.error(request, refusal_message(exc))
             return False
         messages.success(request, success)
         return True

@@ -10,8 +10,9 @@ from collections.abc import Iterable
 from typing import TypeVar
 
 from django.db import models, transaction
+from django.utils.translation import gettext as _
 
-from .errors import TransitionNotAllowed
+from .errors import PermissionDenied, TransitionNotAllowed
 
 M = TypeVar("M", bound=models.Model)
 
@@ -55,4 +56,24 @@ def move(
     if any(f.name == "updated_at" for f in locked._meta.concrete_fields):
         update_fields.append("updated_at")
     with_history(locked, actor, reason).save(update_fields=update_fields)
+    return locked
+
+
+def refuse_other_fields(data: dict, allowed: Iterable[str]) -> None:
+    """A service's answer to a change of fields the caller may not touch: refused whole."""
+    refused = set(data) - set(allowed)
+    if refused:
+        raise PermissionDenied(
+            _("You may not change these fields: %(fields)s") % {"fields": ", ".join(sorted(refused))}
+        )
+
+
+def update(obj: M, *, data: dict, actor, reason: str = "") -> M:
+    """Lock `obj`'s row, apply `data`, validate the whole object and save it with who did it. Must run
+    inside `transaction.atomic()`; permission and field checks are the caller's."""
+    locked = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
+    for name, value in data.items():
+        setattr(locked, name, value)
+    locked.full_clean()
+    with_history(locked, actor, reason).save()
     return locked

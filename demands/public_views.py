@@ -11,7 +11,6 @@ import logging
 import segno
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from alliance import ratelimit
-from alliance.errors import DomainError
+from alliance.forms import call_for_form
 from members import selectors as member_selectors
 
 from . import selectors, services
@@ -78,13 +77,8 @@ def need_new(request: HttpRequest) -> HttpResponse:
         refusal = _refuse_if_over_limit(request, "need_submit")
         if refusal is not None:
             return refusal
-        try:
-            need = services.need_submit(data=form.need_data(), channel=Need.Channel.WEB)
-        except ValidationError as exc:
-            form.add_error(None, exc.messages)
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
+        need = call_for_form(form, services.need_submit, data=form.need_data(), channel=Need.Channel.WEB)
+        if need is not None:
             request.session[SESSION_CODE] = need.tracking_code
             return redirect("needs:submitted")
     return render(request, "demands/public/new.html", {"form": form})
@@ -162,15 +156,12 @@ def need_rate(request: HttpRequest) -> HttpResponse:
         return render(request, TRACK_TEMPLATE, {"form": lookup})
     phone_last4 = lookup.cleaned_data["phone_last4"]
     form = RatingForm(request.POST)
-    if form.is_valid():
-        try:
-            services.need_rate(need=need, rating=form.cleaned_data["rating"], comment=form.cleaned_data["comment"])
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, _("Thank you for rating the result. Your need is now closed."))
-            need = selectors.need_by_tracking(code=need.tracking_code, phone_last4=phone_last4) or need
-            form = None
+    if form.is_valid() and call_for_form(
+        form, services.need_rate, need=need, rating=form.cleaned_data["rating"], comment=form.cleaned_data["comment"]
+    ):
+        messages.success(request, _("Thank you for rating the result. Your need is now closed."))
+        need = selectors.need_by_tracking(code=need.tracking_code, phone_last4=phone_last4) or need
+        form = None
     if form is not None and form.errors and need.status != Need.Status.COMPLETED:
         # No rating form is shown for a need that cannot be rated; its refusal is told as a message.
         for error in form.non_field_errors():

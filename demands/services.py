@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from alliance import permissions
 from alliance.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
 from alliance.notifications import notify, notify_many
-from alliance.workflow import move, with_history
+from alliance.workflow import move, refuse_other_fields, update, with_history
 from members import selectors as member_selectors
 from members.models import MemberUnit
 
@@ -156,18 +156,9 @@ def need_submit(*, data: dict[str, Any], channel: str = Need.Channel.WEB, actor=
 def need_update(*, need: Need, actor, data: dict[str, Any]) -> Need:
     """Staff correct what a need says (not where it stands: that is the workflow's)."""
     _require_staff(actor, need)
-    refused = set(data) - set(EDIT_FIELDS)
-    if refused:
-        raise PermissionDenied(
-            _("You may not change these fields: %(fields)s") % {"fields": ", ".join(sorted(refused))}
-        )
+    refuse_other_fields(data, EDIT_FIELDS)
     with transaction.atomic():
-        need = Need.objects.select_for_update().get(pk=need.pk)
-        for name, value in data.items():
-            setattr(need, name, value)
-        need.full_clean()
-        with_history(need, actor).save()
-    return need
+        return update(need, data=data, actor=actor)
 
 
 # --- The workflow ---------------------------------------------------------------------------------
@@ -433,18 +424,9 @@ def resource_create(*, actor, data: dict[str, Any]) -> Resource:
 
 def resource_update(*, resource: Resource, actor, data: dict[str, Any]) -> Resource:
     permissions.require_change(actor, resource)
-    refused = set(data) - (set(RESOURCE_FIELDS) - {"unit"})
-    if refused:
-        raise PermissionDenied(
-            _("You may not change these fields: %(fields)s") % {"fields": ", ".join(sorted(refused))}
-        )
+    refuse_other_fields(data, set(RESOURCE_FIELDS) - {"unit"})
     with transaction.atomic():
-        resource = Resource.objects.select_for_update().get(pk=resource.pk)
-        for name, value in data.items():
-            setattr(resource, name, value)
-        resource.full_clean()
-        with_history(resource, actor).save()
-    return resource
+        return update(resource, data=data, actor=actor)
 
 
 def resource_withdraw(*, resource: Resource, actor) -> Resource:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from alliance import permissions
-from alliance.errors import DomainError
+from alliance.forms import call_for_form, call_with_message
 from alliance.masking import mask_name, mask_phone
 from members import selectors as member_selectors
 
@@ -27,13 +26,6 @@ from .rules import NEED_RULES
 S = Need.Status
 LIST_STATUSES = (S.DISPATCHED, S.ACCEPTED, S.COMPLETED, S.CLOSED, S.REJECTED)
 PAGE_SIZE = 20
-
-
-def _refusal(exc: Exception) -> str:
-    """The message of a domain error, a permission refusal or a model validation error."""
-    if isinstance(exc, ValidationError):
-        return "; ".join(exc.messages)
-    return str(getattr(exc, "message", "") or exc) or _("You may not do this.")
 
 
 # --- Needs ----------------------------------------------------------------------------------------
@@ -93,12 +85,13 @@ def need_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def need_accept(request: HttpRequest, pk: int) -> HttpResponse:
     need = selectors.need_detail(user=request.user, pk=pk)
-    try:
-        services.need_accept(need=need, actor=request.user)
-    except (DomainError, permissions.PermissionDenied) as exc:
-        messages.error(request, _refusal(exc))
-    else:
-        messages.success(request, _("You have accepted the need. Please complete it and report the result."))
+    call_with_message(
+        request,
+        services.need_accept,
+        need=need,
+        actor=request.user,
+        success=_("You have accepted the need. Please complete it and report the result."),
+    )
     return redirect("portal:need_detail", pk=need.pk)
 
 
@@ -107,15 +100,12 @@ def need_accept(request: HttpRequest, pk: int) -> HttpResponse:
 def need_decline(request: HttpRequest, pk: int) -> HttpResponse:
     need = selectors.need_detail(user=request.user, pk=pk)
     form = DeclineForm(request.POST)
-    if form.is_valid():
-        try:
-            services.need_decline(need=need, actor=request.user, reason=form.cleaned_data["reason"])
-        except (DomainError, permissions.PermissionDenied) as exc:
-            form.add_error(None, _refusal(exc))
-        else:
-            # The need goes back to the community and leaves this unit's list (and its page).
-            messages.success(request, _("You have declined the need; the community will dispatch it again."))
-            return redirect("portal:need_list")
+    if form.is_valid() and call_for_form(
+        form, services.need_decline, need=need, actor=request.user, reason=form.cleaned_data["reason"]
+    ):
+        # The need goes back to the community and leaves this unit's list (and its page).
+        messages.success(request, _("You have declined the need; the community will dispatch it again."))
+        return redirect("portal:need_list")
     return _need_page(request, need, decline_form=form)
 
 
@@ -124,19 +114,16 @@ def need_decline(request: HttpRequest, pk: int) -> HttpResponse:
 def need_complete(request: HttpRequest, pk: int) -> HttpResponse:
     need = selectors.need_detail(user=request.user, pk=pk)
     form = CompleteForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.need_complete(
-                need=need,
-                actor=request.user,
-                result=form.cleaned_data["result"],
-                photos=request.FILES.getlist("photos"),
-            )
-        except (DomainError, permissions.PermissionDenied, ValidationError) as exc:
-            form.add_error(None, _refusal(exc))
-        else:
-            messages.success(request, _("Thank you. The resident has been told and asked to rate the result."))
-            return redirect("portal:need_detail", pk=need.pk)
+    if form.is_valid() and call_for_form(
+        form,
+        services.need_complete,
+        need=need,
+        actor=request.user,
+        result=form.cleaned_data["result"],
+        photos=request.FILES.getlist("photos"),
+    ):
+        messages.success(request, _("Thank you. The resident has been told and asked to rate the result."))
+        return redirect("portal:need_detail", pk=need.pk)
     return _need_page(request, need, complete_form=form)
 
 
@@ -166,16 +153,13 @@ def resource_create(request: HttpRequest) -> HttpResponse:
     if not units.exists():
         raise Http404
     form = ResourceForm(request.POST or None, units=units)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.resource_create(actor=request.user, data=form.resource_data())
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        except (DomainError, permissions.PermissionDenied) as exc:
-            form.add_error(None, _refusal(exc))
-        else:
-            messages.success(request, _("The resource has been published."))
-            return redirect("portal:resource_list")
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and call_for_form(form, services.resource_create, actor=request.user, data=form.resource_data())
+    ):
+        messages.success(request, _("The resource has been published."))
+        return redirect("portal:resource_list")
     return render(request, "demands/portal/resource_form.html", {"form": form, "resource": None})
 
 
@@ -183,16 +167,15 @@ def resource_create(request: HttpRequest) -> HttpResponse:
 def resource_edit(request: HttpRequest, pk: int) -> HttpResponse:
     resource = _my_resource(request, pk)
     form = ResourceForm(request.POST or None, instance=resource)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.resource_update(resource=resource, actor=request.user, data=form.resource_data())
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        except (DomainError, permissions.PermissionDenied) as exc:
-            form.add_error(None, _refusal(exc))
-        else:
-            messages.success(request, _("The resource has been saved."))
-            return redirect("portal:resource_list")
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and call_for_form(
+            form, services.resource_update, resource=resource, actor=request.user, data=form.resource_data()
+        )
+    ):
+        messages.success(request, _("The resource has been saved."))
+        return redirect("portal:resource_list")
     return render(request, "demands/portal/resource_form.html", {"form": form, "resource": resource})
 
 
@@ -200,12 +183,13 @@ def resource_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def resource_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     resource = _my_resource(request, pk)
-    try:
-        services.resource_withdraw(resource=resource, actor=request.user)
-    except (DomainError, permissions.PermissionDenied) as exc:
-        messages.error(request, _refusal(exc))
-    else:
-        messages.success(request, _("%(title)s has been withdrawn.") % {"title": resource.title})
+    call_with_message(
+        request,
+        services.resource_withdraw,
+        resource=resource,
+        actor=request.user,
+        success=_("%(title)s has been withdrawn.") % {"title": resource.title},
+    )
     return redirect("portal:resource_list")
 
 
@@ -213,10 +197,11 @@ def resource_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def resource_restore(request: HttpRequest, pk: int) -> HttpResponse:
     resource = _my_resource(request, pk)
-    try:
-        services.resource_restore(resource=resource, actor=request.user)
-    except (DomainError, permissions.PermissionDenied) as exc:
-        messages.error(request, _refusal(exc))
-    else:
-        messages.success(request, _("%(title)s is available again.") % {"title": resource.title})
+    call_with_message(
+        request,
+        services.resource_restore,
+        resource=resource,
+        actor=request.user,
+        success=_("%(title)s is available again.") % {"title": resource.title},
+    )
     return redirect("portal:resource_list")

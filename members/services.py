@@ -19,7 +19,7 @@ from alliance import permissions
 from alliance.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
 from alliance.models import Notification, Profile
 from alliance.notifications import notify, notify_many
-from alliance.workflow import move, with_history
+from alliance.workflow import move, refuse_other_fields, with_history
 
 from . import selectors
 from .models import Agreement, Community, CommunityStaff, MemberUnit, UnitMembership
@@ -206,12 +206,7 @@ def unit_update(*, unit: MemberUnit, actor, data: dict[str, Any]) -> MemberUnit:
         unit = _locked(unit)
         permissions.require_change(actor, unit)
         staff = UNIT_RULES.can_administer(actor, unit)
-        allowed = {*APPLICATION_FIELDS, "joined_on"} if staff else set(PROFILE_FIELDS)
-        refused = set(data) - allowed
-        if refused:
-            raise PermissionDenied(
-                _("You may not change these fields: %(fields)s") % {"fields": ", ".join(sorted(refused))}
-            )
+        refuse_other_fields(data, {*APPLICATION_FIELDS, "joined_on"} if staff else PROFILE_FIELDS)
         for field, value in data.items():
             setattr(unit, field, value)
         if not UNIT_RULES.can_administer(actor, unit) and staff:

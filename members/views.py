@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from alliance import permissions
-from alliance.errors import DomainError
+from alliance.forms import call_for_form
 
 from . import selectors, services
 from .forms import UnitApplicationForm, UnitProfileForm
@@ -38,30 +37,24 @@ def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
     unit = selectors.unit_detail(user=request.user, pk=pk)
     permissions.require_change(request.user, unit)
     form = UnitProfileForm(request.POST or None, instance=unit)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.unit_update(unit=unit, actor=request.user, data=form.cleaned_data)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, _("The unit's profile has been saved."))
-            return redirect("portal:unit_detail", pk=unit.pk)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and call_for_form(form, services.unit_update, unit=unit, actor=request.user, data=form.cleaned_data)
+    ):
+        messages.success(request, _("The unit's profile has been saved."))
+        return redirect("portal:unit_detail", pk=unit.pk)
     return render(request, "members/portal/unit_edit.html", {"unit": unit, "form": form})
 
 
 def unit_apply(request: HttpRequest) -> HttpResponse:
     form = UnitApplicationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.unit_apply(data=form.application_data(), applicant=request.user)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
-            return redirect("portal:unit_apply_done")
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and call_for_form(form, services.unit_apply, data=form.application_data(), applicant=request.user)
+    ):
+        return redirect("portal:unit_apply_done")
     return render(request, "members/portal/apply.html", {"form": form})
 
 

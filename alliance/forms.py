@@ -1,0 +1,51 @@
+"""How pages call services: one mapping of a service's refusal onto a form or a message."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from .errors import DomainError
+
+T = TypeVar("T")
+REFUSALS = (DomainError, PermissionDenied, ValidationError)
+
+
+def refusal_message(exc: Exception) -> str:
+    """The text of a domain error, a permission refusal or a model validation error."""
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(getattr(exc, "message", "") or exc) or _("You may not do this.")
+
+
+def call_for_form(form: forms.BaseForm, service: Callable[..., T], **kwargs) -> T | None:
+    """Call `service`; a refusal becomes the form's error (on the field it names, where the form has
+    it) and None is returned, so the view re-renders the form."""
+    try:
+        return service(**kwargs)
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.error_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            form.add_error(None, exc.messages)
+    except (DomainError, PermissionDenied) as exc:
+        form.add_error(None, refusal_message(exc))
+    return None
+
+
+def call_with_message(request: HttpRequest, service: Callable[..., T], *, success: str, **kwargs) -> T | None:
+    """Call `service` for a button with no form: its refusal, or `success`, as a message."""
+    try:
+        result = service(**kwargs)
+    except REFUSALS as exc:
+        messages.error(request, refusal_message(exc))
+        return None
+    messages.success(request, success)
+    return result
