@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from . import selectors
 from .models import Need
@@ -39,13 +40,22 @@ def _unit_suggestion(unit, need: Need) -> Suggestion:
         reasons.append(_("offers %(category)s") % {"category": need.category.name})
     if unit.category_done:
         score += min(2.0, DONE_IN_CATEGORY * unit.category_done)
-        reasons.append(_("completed %(count)d needs of this category") % {"count": unit.category_done})
+        reasons.append(
+            ngettext(
+                "completed %(count)d need of this category",
+                "completed %(count)d needs of this category",
+                unit.category_done,
+            )
+            % {"count": unit.category_done}
+        )
     if unit.community_id == need.community_id:
         score += SAME_COMMUNITY
         reasons.append(_("in the same community"))
     if unit.open_load:
         score += PER_OPEN_NEED * unit.open_load
-        reasons.append(_("%(count)d needs in hand") % {"count": unit.open_load})
+        reasons.append(
+            ngettext("%(count)d need in hand", "%(count)d needs in hand", unit.open_load) % {"count": unit.open_load}
+        )
     else:
         reasons.append(_("no needs in hand"))
     if unit.done_count:

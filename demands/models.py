@@ -7,6 +7,7 @@ from django.core.validators import FileExtensionValidator, MaxValueValidator, Mi
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from alliance.validators import validate_mobile
@@ -196,7 +197,7 @@ class Resource(models.Model):
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("Available")
-        WITHDRAWN = "withdrawn", _("Withdrawn")
+        WITHDRAWN = "withdrawn", pgettext_lazy("resource", "Withdrawn")
 
     unit = models.ForeignKey(
         "members.MemberUnit", verbose_name=_("unit"), on_delete=models.CASCADE, related_name="resources"
