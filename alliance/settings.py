@@ -237,6 +237,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status" or a "kind": each choice set gets a name of its own in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "UnitStatusEnum": "members.models.MemberUnit.Status",
+        "NeedStatusEnum": "demands.models.Need.Status",
+        "NeedKindEnum": "demands.models.Need.Kind",
+        "NeedChannelEnum": "demands.models.Need.Channel",
+        "StaffEntryChannelEnum": ["phone", "visit", "staff"],
+        "ResourceStatusEnum": "demands.models.Resource.Status",
+        "ResourceKindEnum": "demands.models.Resource.Kind",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------------

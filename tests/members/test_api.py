@@ -151,3 +151,12 @@ def test_browsable_api_pages_render_for_staff(url, street_staff, unit_a):
     response = client_for(street_staff).get(url, HTTP_ACCEPT="text/html")
     assert response.status_code == 200
     assert "text/html" in response["Content-Type"]
+
+
+def test_the_openapi_schema_builds_without_warnings(db, tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+    text = (tmp_path / "schema.yml").read_text()
+    for path in ("/api/v1/needs/{id}/dispatch/", "/api/v1/public/needs/{tracking_code}/", "/api/v1/public/stats/"):
+        assert path in text
