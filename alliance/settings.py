@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "alliance",
     "members",
     "demands",
+    "projects",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,7 @@ portal_patterns = (
         path("notifications/read/", views.notification_mark_read, name="notifications_read"),
         path("", include("members.urls")),
         path("", include("demands.urls")),
+        path("", include("projects.urls")),
     ],
     "portal",
 )

@@ -20,6 +20,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import ExtractQuarter, ExtractYear
 from django.utils import timezone
 
 from alliance import permissions
@@ -180,3 +181,15 @@ def resource_candidates(*, need: Need) -> QuerySet[Resource]:
         .order_by("nearby", "-is_free", "id")
         .select_related("unit__community", "category")
     )
+
+
+def unit_quarter_ratings(*, unit_ids) -> dict[tuple[int, int, int], tuple[float, int]]:
+    """Residents' ratings of the needs each unit completed, per quarter of completion:
+    {(unit_id, year, quarter): (average, count)} — shown beside commitment reviews."""
+    rows = (
+        Need.objects.filter(unit_id__in=list(unit_ids), status__in=DONE, rating__isnull=False)
+        .annotate(year=ExtractYear("completed_at"), quarter=ExtractQuarter("completed_at"))
+        .values("unit_id", "year", "quarter")
+        .annotate(average=Avg("rating"), count=Count("pk"))
+    )
+    return {(r["unit_id"], r["year"], r["quarter"]): (float(r["average"]), r["count"]) for r in rows}

@@ -257,6 +257,10 @@ def need_complete(*, need: Need, actor, result: str, photos: Iterable[UploadedFi
     photos = list(photos)
     if len(photos) > MAX_PHOTOS:
         raise InvalidInput(_("At most %(count)d photos.") % {"count": MAX_PHOTOS})
+    # Every photo is checked before anything is written, so a refused one leaves no files behind.
+    items = [NeedPhoto(need=need, image=photo) for photo in photos]
+    for item in items:
+        item.full_clean(exclude=["need"])
     with transaction.atomic():
         need = move(
             need,
@@ -268,9 +272,8 @@ def need_complete(*, need: Need, actor, result: str, photos: Iterable[UploadedFi
             result=result[:2000],
             completed_at=timezone.now(),
         )
-        for photo in photos:
-            item = NeedPhoto(need=need, image=photo)
-            item.full_clean()
+        for item in items:
+            item.need = need
             item.save()
         _event(need, actor=actor, source=S.ACCEPTED, target=S.COMPLETED, note=result[:200])
         _tell_resident(

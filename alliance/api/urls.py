@@ -14,7 +14,7 @@ from rest_framework.routers import DefaultRouter
 
 from . import views
 
-API_APPS = ["members", "demands"]
+API_APPS = ["members", "demands", "projects"]
 
 
 class APIRoot(DefaultRouter.APIRootView):

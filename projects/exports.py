@@ -1,0 +1,55 @@
+"""Exporters of the projects app: a header and plain rows, rendered by `alliance.exports`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import ProjectClaim
+
+
+def claim_table_rows(claims: QuerySet[ProjectClaim]) -> tuple[str, list[str], Iterator[list[object]]]:
+    """认领表 in the layout a street office prints and files: one row per claim, grouped by project.
+
+    It names units and what they promised, never a person: no liaison, no phone, no "claimed by"
+    account — so the printout may leave the office (pinned up, sent to the district)."""
+    header = [
+        _("No."),
+        _("Project"),
+        _("Category"),
+        _("Community"),
+        _("Demonstration project"),
+        _("Plaque awarded on"),
+        _("Period"),
+        _("Unit"),
+        _("Commitment"),
+        _("Claim status"),
+        _("Claimed on"),
+    ]
+    yes, no, street_wide = _("Yes"), _("No"), _("Street-wide")
+
+    def rows() -> Iterator[list[object]]:
+        ordered = claims.select_related("project__category", "project__community", "unit").order_by(
+            "project__category__sort_order", "project__title", "project_id", "created_at", "id"
+        )
+        # iterator(): the export streams rows instead of caching the whole queryset.
+        for number, claim in enumerate(ordered.iterator(chunk_size=500), start=1):
+            project = claim.project
+            yield [
+                number,
+                project.title,
+                project.category.name,
+                project.community.name if project.community_id else street_wide,
+                yes if project.is_demonstration else no,
+                project.plaque_awarded_on,
+                f"{project.starts_on:%Y-%m-%d} – {project.ends_on:%Y-%m-%d}",
+                claim.unit.name,
+                claim.commitment,
+                claim.get_status_display(),
+                timezone.localdate(claim.created_at) if claim.created_at else None,
+            ]
+
+    return _("Claim table"), header, rows()

@@ -1,0 +1,49 @@
+"""What the projects app plugs into the shared pieces of `alliance` at start-up."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from alliance import demo, permissions, registry
+from members.rules import liaison_unit_ids
+
+from . import demo as demo_projects
+from . import rules, selectors
+from .models import CommitmentReview, ProjectClaim, ServiceActivity, ServiceProject
+
+
+def _public_figures() -> list[registry.Figure]:
+    counts = selectors.public_counts()
+    return [
+        registry.Figure("projects", _("Service projects"), counts["projects"]),
+        registry.Figure("claims", _("Projects claimed by units"), counts["claims"]),
+        registry.Figure("activities", _("Activities held"), counts["activities"]),
+        registry.Figure("services", _("Services given"), counts["services"]),
+        registry.Figure("beneficiaries", _("Residents benefited"), counts["beneficiaries"]),
+    ]
+
+
+def _home_demonstration_panel(request) -> registry.PortalPanel | None:
+    projects = list(selectors.demonstration_projects())
+    if not projects:
+        return None
+    return registry.PortalPanel("projects/public/_home_demonstration.html", {"projects": projects})
+
+
+def _portal_claims_panel(request) -> registry.PortalPanel | None:
+    if not liaison_unit_ids(request.user):
+        return None
+    claims = list(selectors.claims_of_my_units(user=request.user).filter(status__in=ProjectClaim.HOLDING)[:10])
+    open_count = selectors.claim_table(user=request.user).count()
+    return registry.PortalPanel("projects/portal/_claims_panel.html", {"claims": claims, "open_count": open_count})
+
+
+def register() -> None:
+    permissions.register(ServiceProject, rules.PROJECT_RULES)
+    permissions.register(ProjectClaim, rules.CLAIM_RULES)
+    permissions.register(ServiceActivity, rules.ACTIVITY_RULES)
+    permissions.register(CommitmentReview, rules.REVIEW_RULES)
+    registry.register_public_figures(_public_figures)
+    registry.register_home_panel(_home_demonstration_panel)
+    registry.register_portal_panel(_portal_claims_panel)
+    demo.register("projects", demo_projects.seed, data_models=(ServiceProject,))

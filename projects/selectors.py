@@ -1,0 +1,138 @@
+"""Every read of the projects app: narrowed by the permission layer, joined, aggregated in SQL."""
+
+from __future__ import annotations
+
+from django.db.models import Count, DecimalField, F, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, ExtractQuarter, ExtractYear
+
+from alliance import permissions
+from members.rules import liaison_unit_ids
+
+from .models import CommitmentReview, ProjectClaim, ServiceActivity, ServiceProject
+
+
+def with_places_left(queryset: QuerySet[ServiceProject]) -> QuerySet[ServiceProject]:
+    return queryset.annotate(places_left_db=F("places") - F("places_taken"))
+
+
+def projects_visible_to(*, user) -> QuerySet[ServiceProject]:
+    return with_places_left(
+        permissions.visible(user, ServiceProject.objects.select_related("category", "community", "street"))
+    )
+
+
+def claim_table(*, user) -> QuerySet[ServiceProject]:
+    """认领表: projects open for claims, demonstration projects first, the most places left next."""
+    return (
+        projects_visible_to(user=user)
+        .filter(status=ServiceProject.Status.OPEN)
+        .order_by("-is_demonstration", "-places_left_db", "ends_on", "id")
+    )
+
+
+def project_detail(*, user, pk: int) -> ServiceProject:
+    return permissions.get_visible_or_404(user, projects_visible_to(user=user), pk=pk)
+
+
+def claims_visible_to(*, user) -> QuerySet[ProjectClaim]:
+    return permissions.visible(
+        user, ProjectClaim.objects.select_related("project__category", "project__community", "unit__community")
+    )
+
+
+def claims_of_my_units(*, user) -> QuerySet[ProjectClaim]:
+    return (
+        ProjectClaim.objects.filter(unit_id__in=liaison_unit_ids(user))
+        .select_related("project__category", "project__community", "unit")
+        .order_by("-created_at", "-id")
+    )
+
+
+def claim_detail(*, user, pk: int) -> ProjectClaim:
+    return permissions.get_visible_or_404(user, claims_visible_to(user=user), pk=pk)
+
+
+def holding_claim(*, project: ServiceProject, unit_id: int) -> ProjectClaim | None:
+    return ProjectClaim.objects.filter(project=project, unit_id=unit_id, status__in=ProjectClaim.HOLDING).first()
+
+
+def claims_of_project(*, project: ServiceProject) -> QuerySet[ProjectClaim]:
+    return project.claims.select_related("unit").order_by("created_at", "id")
+
+
+def activities_visible_to(*, user) -> QuerySet[ServiceActivity]:
+    return permissions.visible(
+        user, ServiceActivity.objects.select_related("claim__project__category", "claim__unit", "recorded_by")
+    )
+
+
+def reviews_visible_to(*, user) -> QuerySet[CommitmentReview]:
+    return permissions.visible(
+        user, CommitmentReview.objects.select_related("claim__project", "claim__unit", "reviewer")
+    )
+
+
+# --- Figures ---------------------------------------------------------------------------------------
+
+# What each total is grouped by. An activity's community is its project's, or — for a street-wide
+# project — the claiming unit's.
+GROUPINGS = {
+    "project": {"key": F("claim__project_id"), "name": F("claim__project__title")},
+    "unit": {"key": F("claim__unit_id"), "name": F("claim__unit__name")},
+    "community": {
+        "key": Coalesce("claim__project__community_id", "claim__unit__community_id"),
+        "name": Coalesce("claim__project__community__name", "claim__unit__community__name"),
+    },
+    "category": {"key": F("claim__project__category_id"), "name": F("claim__project__category__name")},
+    "quarter": {"key": ExtractYear("date") * 10 + ExtractQuarter("date"), "name": Value("")},
+}
+
+
+def activity_totals(*, by: str, activities: QuerySet[ServiceActivity] | None = None) -> list[dict]:
+    """Activities, services, residents benefited, participants and hours per `by` (one of GROUPINGS),
+    summed in SQL. `quarter` keys read 20264 for 2026 Q4."""
+    grouping = GROUPINGS[by]
+    qs = activities if activities is not None else ServiceActivity.objects.all()
+    rows = (
+        qs.annotate(group_key=grouping["key"], group_name=grouping["name"])
+        .values("group_key", "group_name")
+        .annotate(
+            activities=Count("pk"),
+            services=Coalesce(Sum("services"), 0),
+            beneficiaries=Coalesce(Sum("beneficiaries"), 0),
+            participants=Coalesce(Sum("participants"), 0),
+            hours=Coalesce(Sum("hours"), Value(0), output_field=DecimalField(max_digits=12, decimal_places=1)),
+        )
+        .order_by("group_key")
+    )
+    return list(rows)
+
+
+def public_counts() -> dict[str, int]:
+    projects = ServiceProject.objects.exclude(status=ServiceProject.Status.DRAFT).aggregate(
+        projects=Count("pk"), demonstration=Count("pk", filter=Q(is_demonstration=True))
+    )
+    claims = ProjectClaim.objects.filter(
+        status__in=[ProjectClaim.Status.APPROVED, ProjectClaim.Status.COMPLETED]
+    ).count()
+    activity = ServiceActivity.objects.aggregate(
+        activities=Count("pk"),
+        services=Coalesce(Sum("services"), 0, output_field=IntegerField()),
+        beneficiaries=Coalesce(Sum("beneficiaries"), 0, output_field=IntegerField()),
+    )
+    return {**projects, "claims": claims, **activity}
+
+
+def demonstration_projects(limit: int = 8) -> QuerySet[ServiceProject]:
+    """For the public home: demonstration projects with their units and figures (no personal data)."""
+    return (
+        ServiceProject.objects.filter(is_demonstration=True)
+        .exclude(status=ServiceProject.Status.DRAFT)
+        .select_related("category", "community")
+        .annotate(
+            unit_count=Count("claims", filter=Q(claims__status__in=["approved", "completed"]), distinct=True),
+            activity_count=Count("claims__activities", distinct=True),
+            beneficiary_total=Coalesce(Sum("claims__activities__beneficiaries"), 0),
+        )
+        .order_by("-plaque_awarded_on", "id")[:limit]
+    )
