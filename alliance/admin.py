@@ -95,6 +95,27 @@ class ScopedAdminMixin:
         return True
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """Rows written by services (a need's timeline, a project's claims, a claim's activities): shown with
+    their parent, never edited in the inline. The parent admin already decided who sees the parent, so
+    the inline does not ask Django's model permissions again."""
+
+    extra = 0
+    can_delete = False
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Category)
 class CategoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ["name", "code", "sort_order", "is_active"]

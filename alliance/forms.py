@@ -49,3 +49,24 @@ def call_with_message(request: HttpRequest, service: Callable[..., T], *, succes
         return None
     messages.success(request, success)
     return result
+
+
+PHOTO_TYPES = "image/jpeg,image/png,image/webp"
+
+
+class MultiplePhotoInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultiplePhotoField(forms.FileField):
+    """Several photos in one input (Django's documented pattern for several files)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("widget", MultiplePhotoInput(attrs={"accept": PHOTO_TYPES}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []

@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from alliance.admin import ScopedAdminMixin
+from alliance.admin import ReadOnlyInline, ScopedAdminMixin
 from alliance.errors import DomainError
 from alliance.exports import xlsx_response
 from members import selectors as member_selectors
@@ -58,27 +58,6 @@ class SlaFlagFilter(admin.SimpleListFilter):
             # One flag per need and stage (a unique constraint): the join cannot repeat a need.
             return queryset.filter(sla_flags__stage=self.value())
         return queryset
-
-
-class ReadOnlyInline(admin.TabularInline):
-    """Rows written by the workflow: shown with the need, never edited here. The parent admin already
-    decided who sees the need, so the inline does not ask Django's model permissions again."""
-
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return True
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class NeedEventInline(ReadOnlyInline):

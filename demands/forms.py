@@ -6,13 +6,11 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from alliance.forms import MultiplePhotoField
 from members.models import MemberUnit
 
 from .models import Need, Resource
 from .services import EDIT_FIELDS, MAX_PHOTOS, RESOURCE_FIELDS, SUBMIT_FIELDS
-
-PHOTO_TYPES = "image/jpeg,image/png,image/webp"
-
 
 # --- Portal: the unit's side of the workflow -------------------------------------------------------
 
@@ -24,24 +22,6 @@ class DeclineForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("The community's staff read this and dispatch the need again."),
     )
-
-
-class MultiplePhotoInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultiplePhotoField(forms.FileField):
-    """Up to MAX_PHOTOS photos in one input (Django's documented pattern for several files)."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("widget", MultiplePhotoInput(attrs={"accept": PHOTO_TYPES}))
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(item, initial) for item in data if item]
-        return [single(data, initial)] if data else []
 
 
 class CompleteForm(forms.Form):

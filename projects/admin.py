@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from alliance import permissions
-from alliance.admin import ScopedAdminMixin
+from alliance.admin import ReadOnlyInline, ScopedAdminMixin
 from alliance.exports import xlsx_response
 from alliance.forms import call_for_form
 from demands import selectors as demand_selectors
@@ -76,26 +76,6 @@ class ActivityCommunityFilter(CommunityFilter):
 
 
 # --- Inlines ----------------------------------------------------------------------------------------
-
-
-class ReadOnlyInline(admin.TabularInline):
-    """Rows written by services (claims, activities, reviews): shown with their parent, never edited in
-    the inline. The parent admin already decided who sees the parent."""
-
-    extra = 0
-    can_delete = False
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return True
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class ClaimInline(ReadOnlyInline):

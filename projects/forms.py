@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from alliance.forms import MultiplePhotoField
 from alliance.models import Category
 from members import selectors as member_selectors
 from members.models import MemberUnit
@@ -17,7 +18,6 @@ from members.models import MemberUnit
 from .models import ServiceActivity, ServiceProject
 from .services import ACTIVITY_FIELDS, MAX_PHOTOS
 
-PHOTO_TYPES = "image/jpeg,image/png,image/webp"
 STREET_WIDE = "street"
 
 
@@ -97,24 +97,6 @@ class ClaimForm(forms.Form):
 
 
 # --- Activities -------------------------------------------------------------------------------------
-
-
-class MultiplePhotoInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultiplePhotoField(forms.FileField):
-    """Several photos in one input (Django's documented pattern for several files)."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("widget", MultiplePhotoInput(attrs={"accept": PHOTO_TYPES}))
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(item, initial) for item in data if item]
-        return [single(data, initial)] if data else []
 
 
 class ActivityForm(forms.ModelForm):
