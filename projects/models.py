@@ -8,6 +8,7 @@ from django.core.validators import FileExtensionValidator, MaxValueValidator, Mi
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 
@@ -78,8 +79,8 @@ class ProjectClaim(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending approval")
         APPROVED = "approved", _("Approved")
-        REJECTED = "rejected", _("Rejected")
-        WITHDRAWN = "withdrawn", _("Withdrawn")
+        REJECTED = "rejected", pgettext_lazy("claim", "Rejected")
+        WITHDRAWN = "withdrawn", pgettext_lazy("claim", "Withdrawn")
         COMPLETED = "completed", _("Completed")
 
     # The claims that hold a place.
