@@ -66,8 +66,12 @@ class ScopedAdminMixin:
             return None
 
     def save_related(self, request, form, formsets, change) -> None:
-        if not getattr(request, "_service_refused", False):
-            super().save_related(request, form, formsets, change)
+        if getattr(request, "_service_refused", False):
+            # Nothing was saved; the change message Django builds next reads these lists.
+            for formset in formsets:
+                formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            return
+        super().save_related(request, form, formsets, change)
 
     def response_add(self, request, obj, post_url_continue=None):
         if getattr(request, "_service_refused", False):

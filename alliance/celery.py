@@ -43,6 +43,16 @@ app.conf.update(
             "task": "demands.tasks.close_expired_needs",
             "schedule": crontab(minute=5),
         },
+        # Reminders: a scan every 5 minutes finds what is due (never a task scheduled hours ahead, which a
+        # Redis visibility timeout would deliver twice).
+        "meeting-reminders": {
+            "task": "meetings.tasks.send_due_reminders",
+            "schedule": crontab(minute="*/5"),
+        },
+        "meeting-series-planning": {
+            "task": "meetings.tasks.plan_series",
+            "schedule": crontab(hour=2, minute=15),
+        },
         "expiring-agreements-digest": {
             "task": "members.tasks.notify_expiring_agreements",
             "schedule": crontab(hour=8, minute=30),

@@ -50,6 +50,7 @@ class Notification(models.Model):
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Withdrawn before sending")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -139,6 +139,14 @@ def deliver_pending(limit: int = 500) -> int:
     return sum(1 for pk in pending_ids(limit) if deliver(pk))
 
 
+def cancel(notification_ids: Iterable[int]) -> int:
+    """Withdraw notifications that have not gone out (a reminder for a meeting that moved). A delivery
+    that already claimed a row keeps it: the conditional update lets exactly one of the two win."""
+    return Notification.objects.filter(pk__in=list(notification_ids), status=Notification.Status.PENDING).update(
+        status=Notification.Status.CANCELLED
+    )
+
+
 def mark_read(*, user, notification_ids: Iterable[int] | None = None) -> int:
     qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if notification_ids is not None:

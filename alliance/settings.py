@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "members",
     "demands",
     "projects",
+    "meetings",
 ]
 
 MIDDLEWARE = [
@@ -247,6 +248,14 @@ SPECTACULAR_SETTINGS = {
         "StaffEntryChannelEnum": ["phone", "visit", "staff"],
         "ResourceStatusEnum": "demands.models.Resource.Status",
         "ResourceKindEnum": "demands.models.Resource.Kind",
+        "ClaimStatusEnum": "projects.models.ProjectClaim.Status",
+        "ProjectStatusEnum": "projects.models.ServiceProject.Status",
+        "MeetingStatusEnum": "meetings.models.JointMeeting.Status",
+        "MeetingKindEnum": "meetings.models.Kind",
+        "MeetingLevelEnum": "meetings.models.Level",
+        "UnitLevelEnum": "members.models.MemberUnit.Level",
+        "InvitationStatusEnum": "meetings.models.Invitation.Status",
+        "ResolutionStatusEnum": "meetings.models.Resolution.Status",
     },
 }
 

@@ -21,6 +21,7 @@ portal_patterns = (
         path("", include("members.urls")),
         path("", include("demands.urls")),
         path("", include("projects.urls")),
+        path("", include("meetings.urls")),
     ],
     "portal",
 )
@@ -32,6 +33,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("portal/", include(portal_patterns)),
     path("", include(("demands.public_urls", "needs"))),
+    path("", include("meetings.public_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("alliance.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

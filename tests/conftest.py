@@ -3,8 +3,15 @@ community_y_staff, street_staff, member — with unit_a in community_x and unit_
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth.models import AnonymousUser, Group
+from django.db import connection
 from django.test import Client
 
 from alliance import permissions
@@ -125,3 +132,33 @@ def client_for(user) -> Client:
 @pytest.fixture
 def as_user():
     return client_for
+
+
+@pytest.fixture
+def celery_worker_process():
+    """`celery worker` in its own process, on the test database and the configured Redis (tests that use
+    it need PostgreSQL and REDIS_URL, and `django_db(transaction=True)` so the worker sees their rows)."""
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
+        "REDIS_URL": django_settings.REDIS_URL,
+        "SMS_BACKEND": "alliance.sms.ConsoleSmsBackend",
+        "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+        "DEBUG": "1",
+    }
+    env.pop("PYTEST_VERSION", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "alliance", "worker", "--pool=solo", "--loglevel=INFO"],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()

@@ -14,7 +14,7 @@ from rest_framework.routers import DefaultRouter
 
 from . import views
 
-API_APPS = ["members", "demands", "projects"]
+API_APPS = ["members", "demands", "projects", "meetings"]
 
 
 class APIRoot(DefaultRouter.APIRootView):

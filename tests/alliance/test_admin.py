@@ -35,9 +35,10 @@ def test_every_changelist_and_add_page_renders_for_street_staff(label, street_st
     changelist = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
     assert changelist.status_code == 200
     add = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"))
-    # Notifications are written by services only, claims by the claiming unit's liaison; every other
-    # screen can add.
-    assert add.status_code == (403 if label in {"alliance.notification", "projects.projectclaim"} else 200)
+    # Notifications and reminders are written by services only, claims by the claiming unit's liaison,
+    # resolutions on their meeting's page; every other screen can add.
+    no_add = {"alliance.notification", "projects.projectclaim", "meetings.resolution", "meetings.reminder"}
+    assert add.status_code == (403 if label in no_add else 200)
 
 
 def test_community_staff_see_only_the_screens_of_their_work(community_x_staff):

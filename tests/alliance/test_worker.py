@@ -3,9 +3,6 @@ delivered by the worker. Skipped only when no Redis is configured (CI configures
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -27,35 +24,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def worker():
-    """`celery worker` in its own process, on the test database and the configured Redis."""
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-        "SMS_BACKEND": "alliance.sms.ConsoleSmsBackend",
-        "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
-        "DEBUG": "1",
-    }
-    env.pop("PYTEST_VERSION", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "alliance", "worker", "--pool=solo", "--loglevel=INFO"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    yield process
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
 def _wait_for(predicate, seconds: float = 60) -> bool:
     # A deadline, not a speed assertion: the worker may take a while to start on a busy machine.
     deadline = time.monotonic() + seconds
@@ -67,7 +35,8 @@ def _wait_for(predicate, seconds: float = 60) -> bool:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_committed_notification_is_delivered_by_a_real_worker(worker):
+def test_a_committed_notification_is_delivered_by_a_real_worker(celery_worker_process):
+    worker = celery_worker_process
     celery_app.conf.task_always_eager = False
     user = UserFactory(username="worker-test", email="worker@example.org")
     Profile.objects.create(user=user, phone="13800002222")

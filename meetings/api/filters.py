@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import django_filters
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ..models import JointMeeting, Resolution
+
+
+class MeetingFilter(django_filters.FilterSet):
+    start_after = django_filters.IsoDateTimeFilter(field_name="start", lookup_expr="gte")
+    start_before = django_filters.IsoDateTimeFilter(field_name="start", lookup_expr="lt")
+    unit = django_filters.NumberFilter(field_name="invitations__unit", distinct=True, label=_("invited unit"))
+
+    class Meta:
+        model = JointMeeting
+        fields = ["level", "kind", "status", "community"]
+
+
+class ResolutionFilter(django_filters.FilterSet):
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("overdue"))
+
+    class Meta:
+        model = Resolution
+        fields = ["owner", "status", "meeting"]
+
+    def filter_overdue(self, queryset, name, value):
+        overdue = {"status": Resolution.Status.OPEN, "due_date__lt": timezone.localdate()}
+        return queryset.filter(**overdue) if value else queryset.exclude(**overdue)

@@ -1,0 +1,52 @@
+"""What the meetings app plugs into the shared pieces of `alliance` at start-up."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from alliance import demo, me, permissions, registry
+from members.rules import liaison_unit_ids
+
+from . import demo as demo_meetings
+from . import rules, selectors
+from .models import CalendarFeed, Invitation, JointMeeting, MeetingAttachment, MeetingSeries, Reminder, Resolution
+
+
+def _public_figures() -> list[registry.Figure]:
+    return [registry.Figure("meetings", _("Joint meetings held"), selectors.public_counts()["meetings"])]
+
+
+def _portal_meetings_panel(request) -> registry.PortalPanel | None:
+    invitations = list(
+        selectors.invitations_of_my_units(user=request.user)
+        .filter(meeting__status=JointMeeting.Status.PLANNED, meeting__start__gte=timezone.now())
+        .order_by("meeting__start")[:5]
+    )
+    resolutions = list(selectors.resolutions_of_my_units(user=request.user).filter(status=Resolution.Status.OPEN)[:5])
+    if not invitations and not resolutions and not liaison_unit_ids(request.user):
+        return None
+    return registry.PortalPanel(
+        "meetings/portal/_meetings_panel.html", {"invitations": invitations, "resolutions": resolutions}
+    )
+
+
+def _me(user, data: dict) -> None:
+    feed = CalendarFeed.objects.filter(user=user, revoked_at__isnull=True).first()
+    if feed is not None:
+        data["calendar_url"] = settings.SITE_URL + reverse("calendar_feed", args=[feed.token])
+
+
+def register() -> None:
+    permissions.register(JointMeeting, rules.MEETING_RULES)
+    permissions.register(Invitation, rules.MEETING_CHILD_RULES)
+    permissions.register(MeetingSeries, rules.MEETING_CHILD_RULES)
+    permissions.register(Resolution, rules.RESOLUTION_RULES)
+    permissions.register(MeetingAttachment, rules.MEETING_CHILD_RULES)
+    permissions.register(Reminder, permissions.StaffOnlyRules())
+    registry.register_public_figures(_public_figures)
+    registry.register_portal_panel(_portal_meetings_panel)
+    me.register(_me)
+    demo.register("meetings", demo_meetings.seed, data_models=(JointMeeting,))

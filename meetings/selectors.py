@@ -1,0 +1,155 @@
+"""Every read of the meetings app: narrowed by the permission layer, joined, aggregated in SQL; and what
+the reminder scan finds due."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db.models import BooleanField, Case, Count, ExpressionWrapper, Q, QuerySet, Value, When
+from django.db.models.functions import ExtractQuarter, ExtractYear
+from django.utils import timezone
+
+from alliance import permissions
+from members.rules import liaison_unit_ids
+
+from .models import Invitation, JointMeeting, Resolution
+
+# Reminder windows (ARCHITECTURE: a periodic scan finds what is due; nothing is scheduled ahead).
+BEFORE_MEETING_LONG = timedelta(hours=24)
+BEFORE_MEETING_SHORT = timedelta(hours=1)
+MINUTES_GRACE = timedelta(days=3)
+RESOLUTION_EARLY = timedelta(days=3)
+# Resolution reminders go out from this local hour of their day, not at midnight.
+MORNING = time(8, 0)
+
+
+def meetings_visible_to(*, user) -> QuerySet[JointMeeting]:
+    return permissions.visible(user, JointMeeting.objects.select_related("community", "sector", "organiser"))
+
+
+def meeting_detail(*, user, pk: int) -> JointMeeting:
+    return permissions.get_visible_or_404(
+        user,
+        meetings_visible_to(user=user).prefetch_related("invitations__unit", "invitations__person", "attachments"),
+        pk=pk,
+    )
+
+
+def invitations_of_my_units(*, user) -> QuerySet[Invitation]:
+    return (
+        Invitation.objects.filter(Q(unit_id__in=liaison_unit_ids(user)) | Q(person=user))
+        .select_related("meeting", "unit")
+        .order_by("-meeting__start", "id")
+    )
+
+
+def with_overdue(queryset: QuerySet[Resolution], today: date | None = None) -> QuerySet[Resolution]:
+    today = today or timezone.localdate()
+    return queryset.annotate(
+        is_overdue=ExpressionWrapper(
+            Case(When(status=Resolution.Status.OPEN, due_date__lt=today, then=Value(True)), default=Value(False)),
+            BooleanField(),
+        )
+    )
+
+
+def resolutions_visible_to(*, user) -> QuerySet[Resolution]:
+    return with_overdue(permissions.visible(user, Resolution.objects.select_related("meeting", "owner")))
+
+
+def resolutions_of_my_units(*, user) -> QuerySet[Resolution]:
+    return with_overdue(
+        Resolution.objects.filter(owner_id__in=liaison_unit_ids(user)).select_related("meeting", "owner")
+    ).order_by("-status", "due_date", "id")  # open before done
+
+
+def carried_resolutions(*, meeting: JointMeeting) -> QuerySet[Resolution]:
+    """督办: open resolutions of earlier meetings of the same level, community and sector branch, which stay on each
+    next meeting's agenda until they are done."""
+    return with_overdue(
+        Resolution.objects.filter(
+            status=Resolution.Status.OPEN,
+            meeting__start__lt=meeting.start,
+            meeting__level=meeting.level,
+            meeting__community_id=meeting.community_id,
+            meeting__sector_id=meeting.sector_id,
+        )
+        .exclude(meeting=meeting)
+        .select_related("meeting", "owner")
+        .order_by("due_date", "id")
+    )
+
+
+def attendance_rates(*, unit_ids=None) -> list[dict]:
+    """Per unit and quarter, over held meetings: invitations, attended, rate (0–1). In SQL."""
+    qs = Invitation.objects.filter(meeting__status=JointMeeting.Status.HELD, unit__isnull=False)
+    if unit_ids is not None:
+        qs = qs.filter(unit_id__in=list(unit_ids))
+    rows = (
+        qs.annotate(year=ExtractYear("meeting__start"), quarter=ExtractQuarter("meeting__start"))
+        .values("unit_id", "unit__name", "year", "quarter")
+        .annotate(invited=Count("pk"), attended=Count("pk", filter=Q(status=Invitation.Status.ATTENDED)))
+        .order_by("year", "quarter", "unit__name")
+    )
+    return [{**row, "rate": row["attended"] / row["invited"] if row["invited"] else 0.0} for row in rows]
+
+
+def public_counts() -> dict[str, int]:
+    return {"meetings": JointMeeting.objects.filter(status=JointMeeting.Status.HELD).count()}
+
+
+# --- What the reminder scan finds due -------------------------------------------------------------
+
+
+def invitees(meeting: JointMeeting) -> list:
+    """The people to remind of a meeting: the invited units' accounts and the invited persons, except
+    those who declined."""
+    user_model = get_user_model()
+    live = meeting.invitations.exclude(status=Invitation.Status.DECLINED)
+    return list(
+        user_model.objects.filter(is_active=True)
+        .filter(
+            Q(unit_memberships__unit__invitations__in=live.filter(unit__isnull=False))
+            | Q(invitations__in=live.filter(person__isnull=False))
+        )
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def owners(resolution: Resolution) -> list:
+    user_model = get_user_model()
+    return list(
+        user_model.objects.filter(is_active=True, unit_memberships__unit_id=resolution.owner_id)
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def meetings_due(kind: str, now: datetime) -> QuerySet[JointMeeting]:
+    """Planned meetings inside a reminder's window: [start − 24 h, start − 1 h) for the day-before
+    reminder, [start − 1 h, start) for the hour-before one."""
+    planned = JointMeeting.objects.filter(status=JointMeeting.Status.PLANNED)
+    if kind == "meeting_24h":
+        return planned.filter(start__lte=now + BEFORE_MEETING_LONG, start__gt=now + BEFORE_MEETING_SHORT)
+    return planned.filter(start__lte=now + BEFORE_MEETING_SHORT, start__gt=now)
+
+
+def meetings_missing_minutes(now: datetime) -> QuerySet[JointMeeting]:
+    return (
+        JointMeeting.objects.exclude(status=JointMeeting.Status.CANCELLED)
+        .filter(end__lte=now - MINUTES_GRACE, minutes="")
+        .select_related("organiser")
+    )
+
+
+def resolutions_due(kind: str, now: datetime) -> QuerySet[Resolution]:
+    """Open resolutions whose reminder day has come (from 08:00 local time): three days before the due
+    date, and the due date itself."""
+    local = timezone.localtime(now)
+    today = local.date() if local.time() >= MORNING else local.date() - timedelta(days=1)
+    open_ = Resolution.objects.filter(status=Resolution.Status.OPEN).select_related("meeting", "owner")
+    if kind == "resolution_3d":
+        return open_.filter(due_date__gt=today, due_date__lte=today + RESOLUTION_EARLY)
+    return open_.filter(due_date=today)

@@ -1,0 +1,432 @@
+"""Every write of the meetings app, and the reminder scan.
+
+Reminders go out exactly once: the scan runs every few minutes (beat) and, for each reminder due, writes
+a `Reminder` row under a unique constraint (meeting or resolution, recipient, kind, schedule version)
+together with the notification, in one transaction. A second scan, a retried task or a concurrent scan
+hits the constraint and sends nothing. The notification row is delivered after commit and swept by beat
+if the broker or a worker was down; a meeting that moves or is cancelled withdraws the reminders that
+have not gone out, and its new time gets reminders of its own (a new schedule version)."""
+
+from __future__ import annotations
+
+import calendar
+import secrets
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from alliance import notifications, permissions
+from alliance.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
+from alliance.workflow import move, refuse_other_fields, update, with_history
+from members.models import MemberUnit
+from members.rules import liaison_unit_ids
+
+from . import selectors
+from .models import CalendarFeed, Invitation, JointMeeting, MeetingSeries, Reminder, Resolution, ResolutionProgress
+from .rules import MEETING_RULES, RESOLUTION_RULES
+
+M = JointMeeting.Status
+I = Invitation.Status  # noqa: E741
+R = Reminder.Kind
+MEETING_FIELDS = ("level", "kind", "title", "start", "end", "place", "agenda", "community", "sector")
+PLAN_AHEAD_MONTHS = 6
+
+
+def _when(meeting: JointMeeting) -> dict[str, str]:
+    start = timezone.localtime(meeting.start)
+    return {"date": start.strftime("%Y-%m-%d"), "time": start.strftime("%H:%M"), "place": meeting.place}
+
+
+# --- Meetings -------------------------------------------------------------------------------------
+
+
+def meeting_create(*, actor, data: dict[str, Any], units=(), persons=()) -> JointMeeting:
+    refuse_other_fields(data, MEETING_FIELDS)
+    meeting = JointMeeting(**data, organiser=actor)
+    if not permissions.can_add(actor, JointMeeting) or not MEETING_RULES.can_change(actor, meeting):
+        raise PermissionDenied(_("You may plan meetings only for the communities you work for."))
+    meeting.full_clean()
+    with transaction.atomic():
+        with_history(meeting, actor, "planned").save()
+        invite(meeting=meeting, actor=actor, units=units, persons=persons)
+    return meeting
+
+
+def invite(*, meeting: JointMeeting, actor, units=(), persons=()) -> list[Invitation]:
+    """Invite units (their accounts answer for them) and persons; inviting twice changes nothing."""
+    permissions.require_change(actor, meeting)
+    created = []
+    with transaction.atomic():
+        for unit in units:
+            invitation, new = Invitation.objects.get_or_create(meeting=meeting, unit=unit)
+            created += [invitation] if new else []
+        for person in persons:
+            invitation, new = Invitation.objects.get_or_create(meeting=meeting, person=person)
+            created += [invitation] if new else []
+    return created
+
+
+def meeting_update(*, meeting: JointMeeting, actor, data: dict[str, Any]) -> JointMeeting:
+    """Edit what a meeting is about. Moving it in time or place is `meeting_reschedule` (which tells the
+    invitees); this refuses to change start, end or place."""
+    refuse_other_fields(data, set(MEETING_FIELDS) - {"start", "end", "place"})
+    permissions.require_change(actor, meeting)
+    if meeting.status == M.CANCELLED:
+        raise TransitionNotAllowed(_("A cancelled meeting is not changed."))
+    moved = JointMeeting(**{"level": meeting.level, "community_id": meeting.community_id, **data})
+    if not MEETING_RULES.can_change(actor, moved):
+        raise PermissionDenied(_("You may not move a meeting to a community you do not work for."))
+    with transaction.atomic():
+        return update(meeting, data=data, actor=actor)
+
+
+def _withdraw_unsent_reminders(meeting: JointMeeting) -> int:
+    ids = (
+        Reminder.objects.filter(meeting=meeting, notification__isnull=False)
+        .exclude(kind__in=[R.MEETING_MOVED, R.MEETING_CANCELLED])
+        .values_list("notification_id", flat=True)
+    )
+    return notifications.cancel(ids)
+
+
+def _notice(meeting: JointMeeting, kind: str, subject: str, body: str) -> int:
+    """One notice per invitee (recorded like a reminder, so a repeated call sends nothing more)."""
+    sent = 0
+    for user in selectors.invitees(meeting):
+        if _record_and_notify(
+            kind=kind, recipient=user, meeting=meeting, version=meeting.schedule_version, subject=subject, body=body
+        ):
+            sent += 1
+    return sent
+
+
+def meeting_reschedule(
+    *, meeting: JointMeeting, actor, start: datetime, end: datetime, place: str | None = None
+) -> JointMeeting:
+    """Move a meeting: one notice to every invitee with the new date, time and place; the reminders of the
+    old time that have not gone out are withdrawn, and the new time gets its own."""
+    permissions.require_change(actor, meeting)
+    if end <= start:
+        raise InvalidInput(_("A meeting must end after it starts."))
+    with transaction.atomic():
+        current = JointMeeting.objects.select_for_update().get(pk=meeting.pk)
+        meeting = move(
+            current,
+            source=M.PLANNED,
+            target=M.PLANNED,
+            refusal=_("Only planned meetings can be moved; this meeting is %(status)s."),
+            actor=actor,
+            reason="moved",
+            start=start,
+            end=end,
+            place=place or current.place,
+            schedule_version=current.schedule_version + 1,
+        )
+        _withdraw_unsent_reminders(meeting)
+        _notice(
+            meeting,
+            R.MEETING_MOVED,
+            _("Meeting moved: %(title)s") % {"title": meeting.title},
+            _("%(title)s has moved. It will now be held on %(date)s at %(time)s, at %(place)s.")
+            % {"title": meeting.title, **_when(meeting)},
+        )
+    return meeting
+
+
+def meeting_cancel(*, meeting: JointMeeting, actor, reason: str) -> JointMeeting:
+    permissions.require_change(actor, meeting)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Please give the reason for cancelling the meeting."))
+    with transaction.atomic():
+        current = JointMeeting.objects.select_for_update().get(pk=meeting.pk)
+        meeting = move(
+            current,
+            source=M.PLANNED,
+            target=M.CANCELLED,
+            refusal=_("Only planned meetings can be cancelled; this meeting is %(status)s."),
+            actor=actor,
+            reason="cancelled",
+            cancel_reason=reason[:300],
+            # Calendars expect a cancellation to raise the event's SEQUENCE, like a move.
+            schedule_version=current.schedule_version + 1,
+        )
+        _withdraw_unsent_reminders(meeting)
+        _notice(
+            meeting,
+            R.MEETING_CANCELLED,
+            _("Meeting cancelled: %(title)s") % {"title": meeting.title},
+            _("%(title)s, planned for %(date)s at %(time)s at %(place)s, is cancelled: %(reason)s")
+            % {"title": meeting.title, "reason": reason, **_when(meeting)},
+        )
+    return meeting
+
+
+def minutes_record(*, meeting: JointMeeting, actor, minutes: str) -> JointMeeting:
+    """Staff write the minutes after the meeting; a planned meeting that has begun becomes held."""
+    permissions.require_change(actor, meeting)
+    minutes = (minutes or "").strip()
+    if not minutes:
+        raise InvalidInput(_("The minutes are empty."))
+    if meeting.start > timezone.now():
+        raise TransitionNotAllowed(_("Minutes are written after the meeting has begun."))
+    with transaction.atomic():
+        meeting = move(
+            meeting,
+            source=(M.PLANNED, M.HELD),
+            target=M.HELD,
+            refusal=_("A cancelled meeting has no minutes."),
+            actor=actor,
+            reason="minutes",
+            minutes=minutes,
+            minutes_written_at=timezone.now(),
+        )
+    return meeting
+
+
+# --- Invitations and attendance -------------------------------------------------------------------
+
+
+def attendance_set(*, meeting: JointMeeting, unit: MemberUnit, status: str, actor) -> Invitation:
+    """Liaisons answer for their unit before the meeting (confirmed / declined); staff record who came
+    (attended / absent) once it has begun."""
+    invitation = Invitation.objects.filter(meeting=meeting, unit=unit).first()
+    if invitation is None or not permissions.can_view(actor, meeting):
+        raise Http404
+    staff = MEETING_RULES.can_change(actor, meeting)
+    liaison = unit.pk in liaison_unit_ids(actor)
+    if status in (I.CONFIRMED, I.DECLINED):
+        if not (liaison or staff):
+            raise PermissionDenied(_("Only the unit's liaison answers its invitation."))
+        if meeting.status != M.PLANNED or meeting.start <= timezone.now():
+            raise TransitionNotAllowed(_("The meeting has begun or is over; the invitation can no longer be answered."))
+        sources = (I.INVITED, I.CONFIRMED, I.DECLINED)
+    elif status in (I.ATTENDED, I.ABSENT):
+        if not staff:
+            raise PermissionDenied(_("Only the meeting's staff record attendance."))
+        if meeting.status == M.CANCELLED or meeting.start > timezone.now():
+            raise TransitionNotAllowed(_("Attendance is recorded once the meeting has begun."))
+        sources = tuple(I)
+    else:
+        raise InvalidInput(_("Unknown attendance status."))
+    with transaction.atomic():
+        return move(
+            invitation,
+            source=sources,
+            target=status,
+            refusal=_("This invitation is %(status)s."),
+            actor=actor,
+            reason=status,
+            responded_at=timezone.now(),
+            responded_by=actor,
+        )
+
+
+# --- Resolutions ----------------------------------------------------------------------------------
+
+
+def resolution_create(*, meeting: JointMeeting, actor, text: str, owner: MemberUnit, due_date: date) -> Resolution:
+    permissions.require_change(actor, meeting)
+    resolution = Resolution(meeting=meeting, text=(text or "").strip(), owner=owner, due_date=due_date)
+    resolution.full_clean()
+    with transaction.atomic():
+        with_history(resolution, actor, "resolved").save()
+    return resolution
+
+
+def resolution_progress(*, resolution: Resolution, actor, text: str) -> ResolutionProgress:
+    if not RESOLUTION_RULES.can_report(actor, resolution):
+        if not permissions.can_view(actor, resolution):
+            raise Http404
+        raise PermissionDenied(_("Only the owner unit's liaison or the meeting's staff write progress."))
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput(_("Please write what has been done."))
+    note = ResolutionProgress(resolution=resolution, author=actor, text=text[:2000])
+    note.save()
+    return note
+
+
+def resolution_done(*, resolution: Resolution, actor) -> Resolution:
+    permissions.require_change(actor, resolution)
+    with transaction.atomic():
+        return move(
+            resolution,
+            source=Resolution.Status.OPEN,
+            target=Resolution.Status.DONE,
+            refusal=_("This resolution is %(status)s already."),
+            actor=actor,
+            reason="done",
+            done_at=timezone.now(),
+        )
+
+
+# --- Series ---------------------------------------------------------------------------------------
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def series_plan(*, series: MeetingSeries, until: date | None = None) -> list[JointMeeting]:
+    """Plan the series' occurrences up to `until` (six months ahead by default). Running it again plans
+    nothing twice (unique series + occurrence); an occurrence changed by hand is left alone."""
+    if not series.is_active:
+        return []
+    until = until or _add_months(timezone.localdate(), PLAN_AHEAD_MONTHS)
+    step = 1 if series.recurrence == MeetingSeries.Recurrence.MONTHLY else 3
+    first = series.starts_on.replace(day=1)
+    planned = set(series.meetings.values_list("occurrence", flat=True))
+    units = list(series.invited_units.all())
+    created = []
+    month = first
+    while month <= until:
+        day = month.replace(day=series.day_of_month)
+        # Only occurrences still ahead: a month whose meeting day has passed is not planned after the fact.
+        if month not in planned and day >= timezone.localdate():
+            start = timezone.make_aware(datetime.combine(day, series.start_time))
+            meeting = JointMeeting(
+                series=series,
+                occurrence=month,
+                level=series.level,
+                kind=series.kind,
+                title=f"{series.title} {day.year}-{day.month:02d}",
+                start=start,
+                end=start + timedelta(minutes=series.duration_minutes),
+                place=series.place,
+                agenda=series.agenda,
+                organiser=series.organiser,
+                community=series.community,
+                sector=series.sector,
+            )
+            try:
+                with transaction.atomic():
+                    meeting.save()
+                    Invitation.objects.bulk_create([Invitation(meeting=meeting, unit=unit) for unit in units])
+                created.append(meeting)
+            except IntegrityError:
+                pass  # planned by a concurrent run
+        month = _add_months(month, step)
+    return created
+
+
+def series_plan_all() -> int:
+    return sum(len(series_plan(series=s)) for s in MeetingSeries.objects.filter(is_active=True))
+
+
+# --- Reminders ------------------------------------------------------------------------------------
+
+
+def _record_and_notify(
+    *, kind: str, recipient, subject: str, body: str, meeting=None, resolution=None, version: int = 0, url: str = ""
+) -> bool:
+    """Write the reminder's ledger row and its notification together; False if it was already sent."""
+    try:
+        with transaction.atomic():
+            reminder = Reminder.objects.create(
+                kind=kind, meeting=meeting, resolution=resolution, version=version, recipient=recipient
+            )
+            reminder.notification = notifications.notify(
+                recipient=recipient, subject=subject, body=body, url=url, kind=f"reminder:{kind}"
+            )
+            reminder.save(update_fields=["notification"])
+    except IntegrityError:
+        return False  # recorded before: by an earlier scan, a retry, or a scan running at the same time
+    return True
+
+
+def reminders_send_due(*, now: datetime | None = None) -> int:
+    """The periodic scan: every reminder that is due and not yet recorded is recorded and sent."""
+    now = now or timezone.now()
+    sent = 0
+    for kind in (R.MEETING_24H, R.MEETING_1H):
+        for meeting in selectors.meetings_due(kind, now):
+            if kind == R.MEETING_24H:
+                subject = _("Reminder: %(title)s tomorrow") % {"title": meeting.title}
+            else:
+                subject = _("Reminder: %(title)s in one hour") % {"title": meeting.title}
+            body = _("%(title)s will be held on %(date)s at %(time)s, at %(place)s.") % {
+                "title": meeting.title,
+                **_when(meeting),
+            }
+            for user in selectors.invitees(meeting):
+                sent += _record_and_notify(
+                    kind=kind,
+                    recipient=user,
+                    meeting=meeting,
+                    version=meeting.schedule_version,
+                    subject=subject,
+                    body=body,
+                    url=reverse("portal:meeting_detail", args=[meeting.pk]),
+                )
+    for meeting in selectors.meetings_missing_minutes(now):
+        sent += _record_and_notify(
+            kind=R.MINUTES_MISSING,
+            recipient=meeting.organiser,
+            meeting=meeting,
+            version=meeting.schedule_version,
+            subject=_("Minutes missing: %(title)s") % {"title": meeting.title},
+            body=_("%(title)s was held on %(date)s at %(time)s, at %(place)s; its minutes have not been written yet.")
+            % {"title": meeting.title, **_when(meeting)},
+            url=reverse("admin:meetings_jointmeeting_change", args=[meeting.pk]),
+        )
+    for kind in (R.RESOLUTION_3D, R.RESOLUTION_DUE):
+        for resolution in selectors.resolutions_due(kind, now):
+            subject = _("Resolution due on %(date)s") % {"date": resolution.due_date.isoformat()}
+            body = _(
+                "%(text)s (decided at %(meeting)s) is due on %(date)s. Please write its progress in the portal."
+            ) % {
+                "text": resolution.text[:200],
+                "meeting": resolution.meeting.title,
+                "date": resolution.due_date.isoformat(),
+            }
+            for user in selectors.owners(resolution):
+                sent += _record_and_notify(
+                    kind=kind,
+                    recipient=user,
+                    resolution=resolution,
+                    subject=subject,
+                    body=body,
+                    url=reverse("portal:resolution_list"),
+                )
+    return sent
+
+
+# --- Calendar feeds -------------------------------------------------------------------------------
+
+
+def calendar_feed_for(*, user=None, unit: MemberUnit | None = None, actor) -> CalendarFeed:
+    """The live feed of a user (their own) or a unit (its liaisons'); made on first ask."""
+    if unit is not None and unit.pk not in liaison_unit_ids(actor):
+        raise PermissionDenied(_("Only the unit's liaisons manage its calendar."))
+    if user is not None and user != actor:
+        raise PermissionDenied(_("Only you manage your calendar."))
+    if (user is None) == (unit is None):
+        raise InvalidInput(_("A calendar belongs to a person or to a unit."))
+    feed = CalendarFeed.objects.filter(user=user, unit=unit, revoked_at__isnull=True).first()
+    if feed is not None:
+        return feed
+    try:
+        with transaction.atomic():
+            return CalendarFeed.objects.create(user=user, unit=unit, token=secrets.token_urlsafe(32))
+    except IntegrityError:  # made at the same moment by another request: one live address each
+        return CalendarFeed.objects.get(user=user, unit=unit, revoked_at__isnull=True)
+
+
+def calendar_feed_renew(*, feed: CalendarFeed, actor) -> CalendarFeed:
+    """Revoke the address (a leaked link stops working at once) and make a new one."""
+    if feed.unit_id is not None and feed.unit_id not in liaison_unit_ids(actor):
+        raise PermissionDenied(_("Only the unit's liaisons manage its calendar."))
+    if feed.user_id is not None and feed.user_id != actor.pk:
+        raise PermissionDenied(_("Only you manage your calendar."))
+    with transaction.atomic():
+        if not CalendarFeed.objects.filter(pk=feed.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()):
+            raise TransitionNotAllowed(_("This calendar address has been renewed already."))
+        return CalendarFeed.objects.create(user=feed.user, unit=feed.unit, token=secrets.token_urlsafe(32))
