@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ERROR_FLAG
+from django.db import DataError
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -54,6 +56,17 @@ class ScopedAdminMixin:
 
     def get_queryset(self, request):
         return permissions.visible(request.user, super().get_queryset(request))
+
+    def changelist_view(self, request, extra_context=None):
+        # A filter value from the address bar too large for the database (?community=99999999999999999999)
+        # is bad input, answered like Django's own bad lookups: the list with an error flag, not a 500.
+        try:
+            response = super().changelist_view(request, extra_context)
+            if hasattr(response, "render"):
+                response.render()
+            return response
+        except (OverflowError, DataError):
+            return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")
 
     def save_through(self, request, func, **kwargs):
         """Call a service from save_model/delete_model. ModelAdmin cannot turn an exception there into a

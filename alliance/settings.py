@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "demands",
     "projects",
     "meetings",
+    "volunteers",
 ]
 
 MIDDLEWARE = [
@@ -256,6 +257,9 @@ SPECTACULAR_SETTINGS = {
         "UnitLevelEnum": "members.models.MemberUnit.Level",
         "InvitationStatusEnum": "meetings.models.Invitation.Status",
         "ResolutionStatusEnum": "meetings.models.Resolution.Status",
+        "PartyMemberStatusEnum": "volunteers.models.PartyMember.Status",
+        "PostStatusEnum": "volunteers.models.VolunteerPost.Status",
+        "PostClaimStatusEnum": "volunteers.models.PostClaim.Status",
     },
 }
 

@@ -22,6 +22,7 @@ portal_patterns = (
         path("", include("demands.urls")),
         path("", include("projects.urls")),
         path("", include("meetings.urls")),
+        path("", include("volunteers.urls")),
     ],
     "portal",
 )

@@ -69,6 +69,15 @@ class Need(models.Model):
         blank=True,
         related_name="needs",
     )
+    # A micro-wish is taken on by an in-service Party member (volunteers app) rather than a unit.
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("taken on by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="wishes_claimed",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("entered by"),
@@ -101,9 +110,12 @@ class Need(models.Model):
             models.CheckConstraint(
                 condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5), name="need_rating_range"
             ),
-            # A need in the hands of a unit always names the unit.
+            # A need in someone's hands names them: the unit it was dispatched to, or the Party member who
+            # took on a micro-wish.
             models.CheckConstraint(
-                condition=~Q(status__in=["dispatched", "accepted", "completed"]) | Q(unit__isnull=False),
+                condition=~Q(status__in=["dispatched", "accepted", "completed"])
+                | Q(unit__isnull=False)
+                | Q(claimed_by__isnull=False, kind="micro_wish"),
                 name="need_unit_when_dispatched",
             ),
         ]

@@ -19,7 +19,9 @@ class NeedRules:
             return queryset
         if not user.is_authenticated:
             return queryset.none()
-        return queryset.filter(Q(community_id__in=community_ids(user)) | Q(unit_id__in=liaison_unit_ids(user)))
+        return queryset.filter(
+            Q(community_id__in=community_ids(user)) | Q(unit_id__in=liaison_unit_ids(user)) | Q(claimed_by=user)
+        )
 
     def can_change(self, user, obj: Need) -> bool:
         return self.is_staff_for(user, obj)
@@ -38,9 +40,13 @@ class NeedRules:
     def is_liaison_for(self, user, need: Need) -> bool:
         return need.unit_id is not None and need.unit_id in liaison_unit_ids(user)
 
+    def is_claimant(self, user, need: Need) -> bool:
+        return need.claimed_by_id is not None and need.claimed_by_id == getattr(user, "pk", None)
+
     def can_see_contact(self, user, need: Need) -> bool:
-        """Contact name, phone and address: the community's staff, street staff and the unit's liaison."""
-        return self.is_staff_for(user, need) or self.is_liaison_for(user, need)
+        """Contact name, phone and address: the community's staff, street staff, the unit's liaison and
+        the Party member who took the micro-wish on."""
+        return self.is_staff_for(user, need) or self.is_liaison_for(user, need) or self.is_claimant(user, need)
 
 
 class ResourceRules:

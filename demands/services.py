@@ -284,6 +284,58 @@ def need_complete(*, need: Need, actor, result: str, photos: Iterable[UploadedFi
     return need
 
 
+def need_take_on_wish(*, need: Need, claimant, note: str = "") -> Need:
+    """A Party member takes on a micro-wish (微心愿): submitted → accepted, in the member's name. The
+    volunteers app decides who may (a verified member of the wish's community) and calls this."""
+    if need.kind != Need.Kind.MICRO_WISH:
+        raise InvalidInput(_("Only micro-wishes are taken on by Party members."))
+    with transaction.atomic():
+        need = move(
+            need,
+            source=S.SUBMITTED,
+            target=S.ACCEPTED,
+            refusal=_("This micro-wish has already been taken on; it is %(status)s."),
+            actor=claimant,
+            reason="wish taken on",
+            claimed_by=claimant,
+            accepted_at=timezone.now(),
+        )
+        _event(need, actor=claimant, source=S.SUBMITTED, target=S.ACCEPTED, note=note)
+        _tell_staff(
+            need,
+            _("A micro-wish has been taken on"),
+            _("%(title)s has been taken on by an in-service Party member.") % {"title": need.title},
+            "wish_taken",
+        )
+        _tell_resident(need, _("A Party member of your community has taken on your wish."))
+    return need
+
+
+def need_complete_wish(*, need: Need, actor, result: str) -> Need:
+    """The member who took on a micro-wish reports it fulfilled."""
+    if not NEED_RULES.is_claimant(actor, need):
+        if not permissions.can_view(actor, need):
+            raise Http404
+        raise PermissionDenied(_("Only the member who took on the wish may complete it."))
+    result = (result or "").strip()
+    if not result:
+        raise InvalidInput(_("Please describe what was done."))
+    with transaction.atomic():
+        need = move(
+            need,
+            source=S.ACCEPTED,
+            target=S.COMPLETED,
+            refusal=_("Only wishes taken on can be completed; this one is %(status)s."),
+            actor=actor,
+            reason="wish completed",
+            result=result[:2000],
+            completed_at=timezone.now(),
+        )
+        _event(need, actor=actor, source=S.ACCEPTED, target=S.COMPLETED, note=result[:200])
+        _tell_resident(need, _("Your wish has been fulfilled. Please rate it with your tracking code."))
+    return need
+
+
 def need_rate(*, need: Need, rating: int, comment: str = "") -> Need:
     """The resident rates the result; that closes the need."""
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
@@ -300,13 +352,14 @@ def need_rate(*, need: Need, rating: int, comment: str = "") -> Need:
             closed_at=timezone.now(),
         )
         _event(need, actor=None, source=S.COMPLETED, target=S.CLOSED, note=_("rated %(rating)d") % {"rating": rating})
-        _tell_unit(
-            need,
-            need.unit,
-            _("A resident rated your work"),
-            _("%(title)s: %(rating)d of 5.") % {"title": need.title, "rating": rating},
-            "need_rated",
-        )
+        if need.unit is not None:
+            _tell_unit(
+                need,
+                need.unit,
+                _("A resident rated your work"),
+                _("%(title)s: %(rating)d of 5.") % {"title": need.title, "rating": rating},
+                "need_rated",
+            )
     return need
 
 

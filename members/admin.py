@@ -14,8 +14,10 @@ from simple_history.admin import SimpleHistoryAdmin
 from alliance import permissions
 from alliance.admin import ScopedAdminMixin
 from alliance.exports import xlsx_response
+from alliance.imports import ImportAdminMixin
 
 from . import exports, selectors, services
+from .imports import UnitImporter
 from .models import (
     Agreement,
     Community,
@@ -129,8 +131,9 @@ class RejectForm(forms.Form):
 
 
 @admin.register(MemberUnit)
-class MemberUnitAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class MemberUnitAdmin(ImportAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     staff_roles = "community"
+    importer_class = UnitImporter
     form = CommunityScopedForm
     list_display = ["name", "unit_type", "level", "community", "sector", "status", "joined_on"]
     list_filter = ["status", "unit_type", "level", "sector", "community", "party_org_kind"]
@@ -139,7 +142,7 @@ class MemberUnitAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     date_hierarchy = "joined_on"
     readonly_fields = ["status", "review_note", "applicant", "created_at", "updated_at"]
     inlines = [AgreementInline, UnitMembershipInline]
-    actions = ["approve", "reject", "export_xlsx"]
+    actions = ["approve", "reject", "export_xlsx", "export_import_layout"]
     fieldsets = [
         (None, {"fields": ["name", "credit_code", "unit_type", "level", "community", "sector", "address"]}),
         (

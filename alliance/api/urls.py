@@ -14,7 +14,7 @@ from rest_framework.routers import DefaultRouter
 
 from . import views
 
-API_APPS = ["members", "demands", "projects", "meetings"]
+API_APPS = ["members", "demands", "projects", "meetings", "volunteers"]
 
 
 class APIRoot(DefaultRouter.APIRootView):

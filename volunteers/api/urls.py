@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from . import views
+
+routes = [
+    ("members", views.MemberViewSet, "party-member"),
+    ("posts", views.PostViewSet, "post"),
+    ("service-logs", views.ServiceLogViewSet, "service-log"),
+]

@@ -1,0 +1,60 @@
+"""What the volunteers app plugs into the shared pieces of `alliance` at start-up."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from alliance import demo, me, permissions, registry
+from members import selectors as member_selectors
+
+from . import demo as demo_volunteers
+from . import rules, selectors
+from .models import PartyMember, PostClaim, ServiceLog, VolunteerPost, VolunteerTeam
+
+
+def _public_figures() -> list[registry.Figure]:
+    counts = selectors.public_counts()
+    return [
+        registry.Figure("members", _("In-service Party members registered"), counts["members"]),
+        registry.Figure("service_hours", _("Volunteer service hours"), counts["service_hours"]),
+    ]
+
+
+def _portal_panel(request) -> registry.PortalPanel | None:
+    registrations = list(selectors.registrations_of(user=request.user)[:3])
+    if not registrations:
+        return None
+    return registry.PortalPanel("volunteers/portal/_volunteer_panel.html", {"registrations": registrations})
+
+
+def _portal_unit_cards_panel(request) -> registry.PortalPanel | None:
+    units = list(member_selectors.units_of_liaison(user=request.user).order_by("name"))
+    if not units:
+        return None
+    return registry.PortalPanel("volunteers/portal/_unit_cards_panel.html", {"units": units})
+
+
+def _me(user, data: dict) -> None:
+    member = selectors.active_registration(user=user, verified=False)
+    if member is not None:
+        data["member"] = {
+            "id": member.pk,
+            "name": member.name,
+            "residence_community": member.residence_community_id,
+            "status": member.status,
+        }
+        if "member" not in data["roles"]:
+            data["roles"].append("member")
+
+
+def register() -> None:
+    permissions.register(PartyMember, rules.MEMBER_RULES)
+    permissions.register(VolunteerPost, rules.COMMUNITY_THING_RULES)
+    permissions.register(VolunteerTeam, rules.COMMUNITY_THING_RULES)
+    permissions.register(PostClaim, rules.MEMBER_CHILD_RULES)
+    permissions.register(ServiceLog, rules.MEMBER_CHILD_RULES)
+    registry.register_public_figures(_public_figures)
+    registry.register_portal_panel(_portal_panel)
+    registry.register_portal_panel(_portal_unit_cards_panel)
+    me.register(_me)
+    demo.register("volunteers", demo_volunteers.seed, data_models=(PartyMember,))

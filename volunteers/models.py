@@ -1,0 +1,249 @@
+"""In-service Party members (在职党员) and their volunteering where they live (双报到): registration at the
+residence community, volunteer posts and claims, teams, service hours and the quarterly service card."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from simple_history.models import HistoricalRecords
+
+from alliance.validators import validate_mobile
+
+
+class PartyMember(models.Model):
+    """A registration (双报到) of an in-service Party member at their residence community. The person is
+    identified by the phone; moving community ends one registration and starts another, so the history
+    of where they served stays."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for verification")
+        VERIFIED = "verified", _("Verified")
+        REJECTED = "rejected", pgettext_lazy("registration", "Rejected")
+        ENDED = "ended", _("Moved away")
+
+    ACTIVE = (Status.PENDING, Status.VERIFIED)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="party_registrations",
+    )
+    name = models.CharField(_("name"), max_length=30)
+    phone = models.CharField(_("mobile phone"), max_length=11, validators=[validate_mobile])
+    # 关系在单位: the work unit — a member unit, or its name when the unit has not joined the alliance.
+    work_unit = models.ForeignKey(
+        "members.MemberUnit",
+        verbose_name=_("work unit"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="party_members",
+    )
+    work_unit_name = models.CharField(_("work unit (not a member unit)"), max_length=100, blank=True)
+    party_branch = models.CharField(_("Party branch"), max_length=100, blank=True)
+    # 活动在区域: where they live and serve.
+    residence_community = models.ForeignKey(
+        "members.Community",
+        verbose_name=_("residence community"),
+        on_delete=models.PROTECT,
+        related_name="party_members",
+    )
+    skills = models.CharField(_("skills"), max_length=200, blank=True)
+    registered_on = models.DateField(_("registered on"))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    reject_reason = models.CharField(_("reason"), max_length=300, blank=True)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["residence_community_id", "name", "id"]
+        verbose_name = _("in-service Party member")
+        verbose_name_plural = _("in-service Party members")
+        constraints = [
+            # One active registration per person and community.
+            models.UniqueConstraint(
+                fields=["phone", "residence_community"],
+                condition=Q(status__in=["pending", "verified"]),
+                name="partymember_one_active_per_community",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "residence_community"], name="partymember_status_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def work_unit_label(self) -> str:
+        return self.work_unit.name if self.work_unit_id else self.work_unit_name
+
+
+class VolunteerPost(models.Model):
+    """志愿服务岗位: a post in a community that verified members claim, up to its places."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    community = models.ForeignKey(
+        "members.Community", verbose_name=_("community"), on_delete=models.PROTECT, related_name="volunteer_posts"
+    )
+    title = models.CharField(_("title"), max_length=100)
+    description = models.TextField(_("description"), max_length=2000, blank=True)
+    schedule = models.CharField(_("schedule"), max_length=100, help_text=_("For example: every Saturday morning"))
+    places = models.PositiveSmallIntegerField(
+        _("places"), default=1, validators=[MinValueValidator(1), MaxValueValidator(500)]
+    )
+    # Kept by the claim services under the post's row lock; the check constraint is the backstop.
+    places_taken = models.PositiveSmallIntegerField(_("places taken"), default=0, editable=False)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["community_id", "title", "id"]
+        verbose_name = _("volunteer post")
+        verbose_name_plural = _("volunteer posts")
+        constraints = [
+            models.CheckConstraint(condition=Q(places_taken__lte=F("places")), name="post_places_not_exceeded"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def places_left(self) -> int:
+        return max(0, self.places - self.places_taken)
+
+
+class PostClaim(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Serving")
+        LEFT = "left", _("Left")
+
+    post = models.ForeignKey(VolunteerPost, verbose_name=_("post"), on_delete=models.CASCADE, related_name="claims")
+    member = models.ForeignKey(
+        PartyMember, verbose_name=_("member"), on_delete=models.CASCADE, related_name="post_claims"
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    claimed_at = models.DateTimeField(_("claimed at"), auto_now_add=True)
+    left_at = models.DateTimeField(_("left at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["post_id", "claimed_at", "id"]
+        verbose_name = _("post claim")
+        verbose_name_plural = _("post claims")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post", "member"], condition=Q(status="active"), name="postclaim_one_per_member"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} · {self.post}"
+
+
+class VolunteerTeam(models.Model):
+    """志愿服务队: a team of a community or of a unit."""
+
+    name = models.CharField(_("name"), max_length=100)
+    community = models.ForeignKey(
+        "members.Community",
+        verbose_name=_("community"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="teams",
+    )
+    unit = models.ForeignKey(
+        "members.MemberUnit",
+        verbose_name=_("unit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="teams",
+    )
+    members = models.ManyToManyField(PartyMember, verbose_name=_("members"), blank=True, related_name="teams")
+    leader = models.ForeignKey(
+        PartyMember, verbose_name=_("leader"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("volunteer team")
+        verbose_name_plural = _("volunteer teams")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(community__isnull=False) | Q(unit__isnull=False), name="team_of_community_or_unit"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ServiceLog(models.Model):
+    """服务时长: hours a member served, verified by their residence community's staff."""
+
+    member = models.ForeignKey(
+        PartyMember, verbose_name=_("member"), on_delete=models.PROTECT, related_name="service_logs"
+    )
+    date = models.DateField(_("date"))
+    hours = models.DecimalField(
+        _("hours"),
+        max_digits=4,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(Decimal("24"))],
+    )
+    description = models.CharField(_("what was done"), max_length=300)
+    post = models.ForeignKey(VolunteerPost, verbose_name=_("post"), on_delete=models.SET_NULL, null=True, blank=True)
+    wish = models.ForeignKey(
+        "demands.Need", verbose_name=_("micro-wish"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    activity = models.ForeignKey(
+        "projects.ServiceActivity",
+        verbose_name=_("activity"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("logged by"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    verified = models.BooleanField(_("verified"), default=False)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("verified by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name = _("service log")
+        verbose_name_plural = _("service logs")
+        constraints = [
+            models.CheckConstraint(condition=Q(hours__gt=0, hours__lte=24), name="servicelog_hours_range"),
+        ]
+        indexes = [models.Index(fields=["verified", "date"], name="servicelog_totals_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.member} · {self.date} · {self.hours}"

@@ -1,0 +1,168 @@
+"""Every read of the volunteers app, narrowed by the permission layer and aggregated in SQL."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, ExtractQuarter, ExtractYear
+from django.utils import timezone
+
+from alliance import permissions
+
+from .models import PartyMember, PostClaim, ServiceLog, VolunteerPost, VolunteerTeam
+
+HOURS = DecimalField(max_digits=10, decimal_places=1)
+
+
+def members_visible_to(*, user) -> QuerySet[PartyMember]:
+    return permissions.visible(user, PartyMember.objects.select_related("residence_community", "work_unit", "user"))
+
+
+def registrations_of(*, user) -> QuerySet[PartyMember]:
+    return (
+        PartyMember.objects.filter(user=user).select_related("residence_community", "work_unit").order_by("-created_at")
+    )
+
+
+def active_registration(*, user, community_id: int | None = None, verified: bool = True) -> PartyMember | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    qs = PartyMember.objects.filter(
+        user=user, status__in=[PartyMember.Status.VERIFIED] if verified else PartyMember.ACTIVE
+    )
+    if community_id is not None:
+        qs = qs.filter(residence_community_id=community_id)
+    return qs.select_related("residence_community").first()
+
+
+def posts_visible_to(*, user) -> QuerySet[VolunteerPost]:
+    return permissions.visible(user, VolunteerPost.objects.select_related("community")).annotate(
+        places_left_db=F("places") - F("places_taken")
+    )
+
+
+def posts_to_claim(*, member: PartyMember) -> QuerySet[VolunteerPost]:
+    return (
+        VolunteerPost.objects.filter(community_id=member.residence_community_id, status=VolunteerPost.Status.OPEN)
+        .annotate(places_left_db=F("places") - F("places_taken"))
+        .select_related("community")
+        .order_by("-places_left_db", "title")
+    )
+
+
+def claims_of(*, member: PartyMember) -> QuerySet[PostClaim]:
+    return member.post_claims.select_related("post__community").order_by("-claimed_at")
+
+
+def claims_visible_to(*, user) -> QuerySet[PostClaim]:
+    return permissions.visible(user, PostClaim.objects.select_related("post", "member"))
+
+
+def wishes_to_claim(*, member: PartyMember):
+    """Micro-wishes of the member's residence community that nobody has taken on yet (no contact data
+    is shown until the member takes one on)."""
+    from demands.models import Need
+
+    return (
+        Need.objects.filter(
+            kind=Need.Kind.MICRO_WISH, status=Need.Status.SUBMITTED, community_id=member.residence_community_id
+        )
+        .defer("contact_name", "contact_phone", "address")
+        .select_related("category", "community")
+        .order_by("submitted_at")
+    )
+
+
+def wishes_taken_by(*, user):
+    from demands.models import Need
+
+    return Need.objects.filter(kind=Need.Kind.MICRO_WISH, claimed_by=user).select_related("category", "community")
+
+
+def logs_visible_to(*, user) -> QuerySet[ServiceLog]:
+    return permissions.visible(user, ServiceLog.objects.select_related("member__residence_community", "post"))
+
+
+def teams_visible_to(*, user) -> QuerySet[VolunteerTeam]:
+    return permissions.visible(user, VolunteerTeam.objects.select_related("community", "unit", "leader"))
+
+
+# --- Totals (verified hours only) ---------------------------------------------------------------------
+
+GROUPINGS = {
+    "member": {"key": F("member_id"), "name": F("member__name")},
+    "community": {"key": F("member__residence_community_id"), "name": F("member__residence_community__name")},
+    "work_unit": {
+        "key": F("member__work_unit_id"),
+        "name": Coalesce("member__work_unit__name", "member__work_unit_name"),
+    },
+    "quarter": {"key": ExtractYear("date") * 10 + ExtractQuarter("date"), "name": Value("")},
+    "team": {"key": F("member__teams__id"), "name": F("member__teams__name")},
+}
+
+
+def hours_totals(*, by: str, logs: QuerySet[ServiceLog] | None = None) -> list[dict]:
+    """Verified hours and number of services per `by` (member, team, community, work_unit, quarter); a
+    quarter key reads 20264 for 2026 Q4. Unverified hours never count."""
+    grouping = GROUPINGS[by]
+    qs = (logs if logs is not None else ServiceLog.objects.all()).filter(verified=True)
+    if by == "team":
+        qs = qs.filter(member__teams__isnull=False)
+    return list(
+        qs.annotate(group_key=grouping["key"], group_name=grouping["name"])
+        .values("group_key", "group_name")
+        .annotate(hours=Coalesce(Sum("hours"), Value(Decimal(0)), output_field=HOURS), services=Count("pk"))
+        .order_by("group_key")
+    )
+
+
+def service_card(
+    *, year: int, quarter: int, work_unit_id: int | None = None, community_id: int | None = None
+) -> QuerySet:
+    """一单一表一卡: per member, what they did in their residence community in the quarter (verified hours,
+    services, posts held), for the work unit to see. One query."""
+    first_month = (quarter - 1) * 3 + 1
+    in_quarter = Q(
+        service_logs__verified=True,
+        service_logs__date__year=year,
+        service_logs__date__month__gte=first_month,
+        service_logs__date__month__lt=first_month + 3,
+    )
+    qs = PartyMember.objects.filter(status=PartyMember.Status.VERIFIED)
+    if work_unit_id is not None:
+        qs = qs.filter(work_unit_id=work_unit_id)
+    if community_id is not None:
+        qs = qs.filter(residence_community_id=community_id)
+    return (
+        qs.select_related("residence_community", "work_unit")
+        .annotate(
+            quarter_hours=Coalesce(
+                Sum("service_logs__hours", filter=in_quarter), Value(Decimal(0)), output_field=HOURS
+            ),
+            quarter_services=Count("service_logs", filter=in_quarter),
+        )
+        .order_by("work_unit__name", "work_unit_name", "name")
+    )
+
+
+def inactive_this_quarter(*, community_ids=None) -> QuerySet[PartyMember]:
+    """Verified members with no verified hours this quarter (who the community may want to call)."""
+    today = timezone.localdate()
+    quarter = (today.month - 1) // 3 + 1
+    return (
+        service_card(year=today.year, quarter=quarter)
+        .filter(quarter_services=0)
+        .filter(**({"residence_community_id__in": list(community_ids)} if community_ids is not None else {}))
+    )
+
+
+def public_counts() -> dict:
+    return {
+        "members": PartyMember.objects.filter(status=PartyMember.Status.VERIFIED).count(),
+        "service_hours": float(
+            ServiceLog.objects.filter(verified=True).aggregate(
+                total=Coalesce(Sum("hours"), Value(Decimal(0)), output_field=HOURS)
+            )["total"]
+        ),
+    }

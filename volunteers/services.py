@@ -1,0 +1,341 @@
+"""Every write of the volunteers app: registration (双报到) and its verification, posts and their claims,
+micro-wishes (through the needs workflow), service hours and their verification.
+
+Claiming the last place of a post from many members at once gives exactly one winner: the claim locks
+the post's row, counts on it and raises `places_taken` in the same transaction; the check constraint
+`places_taken <= places` and the partial unique index on (post, member) are the database's backstops."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from alliance import permissions
+from alliance.errors import Conflict, InvalidInput, PermissionDenied
+from alliance.models import Profile
+from alliance.notifications import notify, notify_many
+from alliance.workflow import move, refuse_other_fields, update, with_history
+from demands import services as demand_services
+from members import selectors as member_selectors
+
+from . import selectors
+from .models import PartyMember, PostClaim, ServiceLog, VolunteerPost
+from .rules import MEMBER_RULES
+
+MEMBER_FIELDS = ("name", "phone", "work_unit", "work_unit_name", "party_branch", "residence_community", "skills")
+STAFF_FIELDS = ("name", "work_unit", "work_unit_name", "party_branch", "skills")
+LOG_FIELDS = ("date", "hours", "description", "post", "wish", "activity")
+
+
+class PostFull(Conflict):
+    """All places of the post are taken."""
+
+
+class AlreadyServing(Conflict):
+    """The member already holds the post."""
+
+
+# --- Registration (双报到) -------------------------------------------------------------------------
+
+
+def member_register(
+    *, data: dict[str, Any], actor=None, password: str | None = None, on_behalf: bool | None = None
+) -> PartyMember:
+    """Register an in-service Party member at their residence community, waiting for verification.
+
+    By the person in the portal (`on_behalf=False`: signed in, or with a password — an account is made
+    with the phone as its name), or by staff on their behalf (the admin and imports; the default for
+    staff)."""
+    refuse_other_fields(data, MEMBER_FIELDS)
+    member = PartyMember(**data, registered_on=timezone.localdate())
+    is_staff = (
+        actor is not None and getattr(actor, "is_authenticated", False) and permissions.can_add(actor, PartyMember)
+    )
+    staff = is_staff if on_behalf is None else (on_behalf and is_staff)
+    if on_behalf and not is_staff:
+        raise PermissionDenied(_("Only staff register members on their behalf."))
+    if staff and not MEMBER_RULES.can_change(actor, member):
+        raise PermissionDenied(_("You may register members only in the communities you work for."))
+    if not member.work_unit_id and not member.work_unit_name.strip():
+        raise InvalidInput(_("Please give the work unit, or its name when it has not joined the alliance."))
+    member.full_clean(validate_constraints=False)
+    with transaction.atomic():
+        if PartyMember.objects.filter(
+            phone=member.phone, residence_community_id=member.residence_community_id, status__in=PartyMember.ACTIVE
+        ).exists():
+            raise Conflict(_("This phone number is already registered in this community."))
+        if not staff:
+            member.user = _account(actor, member, password)
+        else:
+            member.user = get_user_model().objects.filter(username=member.phone).first()
+        try:
+            with transaction.atomic():
+                with_history(member, actor if staff else member.user, "registered").save()
+        except IntegrityError as exc:  # the same registration submitted twice at once
+            raise Conflict(_("This phone number is already registered in this community.")) from exc
+        notify_many(
+            member_selectors.staff_of_community(community_id=member.residence_community_id),
+            subject=_("A Party member has registered in %(community)s")
+            % {"community": member.residence_community.name},
+            body=_("%(name)s (%(unit)s) is waiting for verification.")
+            % {"name": member.name, "unit": member.work_unit_label},
+            url=reverse("admin:volunteers_partymember_change", args=[member.pk]),
+            kind="member_registered",
+            by_sms=False,
+        )
+    return member
+
+
+def _account(actor, member: PartyMember, password: str | None):
+    """The person's own account: the signed-in one, or a new one named by the phone."""
+    user_model = get_user_model()
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        # A signed-in person registers their own number, not a number that names someone else's account.
+        if user_model.objects.filter(username=member.phone).exclude(pk=actor.pk).exists():
+            raise Conflict(_("This phone number belongs to another account."))
+        return actor
+    if user_model.objects.filter(username=member.phone).exists():
+        raise Conflict(_("An account with this phone number exists already; please sign in first."))
+    if not password:
+        raise InvalidInput(_("Please choose a password."))
+    try:
+        with transaction.atomic():
+            user = user_model.objects.create_user(username=member.phone, password=password, first_name=member.name)
+    except IntegrityError as exc:
+        raise Conflict(_("An account with this phone number exists already; please sign in first.")) from exc
+    Profile.objects.update_or_create(user=user, defaults={"phone": member.phone})
+    return user
+
+
+def member_staff_update(*, member: PartyMember, actor, data: dict[str, Any]) -> PartyMember:
+    """Staff of the member's community correct the details of an active registration (the admin change
+    form and the Excel import write through it)."""
+    refuse_other_fields(data, STAFF_FIELDS)
+    permissions.require_change(actor, member)
+    with transaction.atomic():
+        locked = PartyMember.objects.select_for_update().get(pk=member.pk)
+        if locked.status not in PartyMember.ACTIVE:
+            raise Conflict(
+                _("Only active registrations can be changed; this one is %(status)s.")
+                % {"status": locked.get_status_display()}
+            )
+        work_unit = data.get("work_unit", locked.work_unit)
+        work_unit_name = data.get("work_unit_name", locked.work_unit_name)
+        if work_unit is None and not (work_unit_name or "").strip():
+            raise InvalidInput(_("Please give the work unit, or its name when it has not joined the alliance."))
+        return update(locked, data=data, actor=actor, reason="updated by staff")
+
+
+def member_verify(*, member: PartyMember, actor) -> PartyMember:
+    permissions.require_change(actor, member)
+    with transaction.atomic():
+        member = move(
+            member,
+            source=PartyMember.Status.PENDING,
+            target=PartyMember.Status.VERIFIED,
+            refusal=_("Only registrations waiting for verification can be verified; this one is %(status)s."),
+            actor=actor,
+            reason="verified",
+            verified_at=timezone.now(),
+        )
+        if member.user_id:
+            notify(
+                recipient=member.user,
+                subject=_("Your registration is verified"),
+                body=_(
+                    "Welcome to the volunteers of %(community)s. You can now claim posts and micro-wishes in the portal."
+                )
+                % {"community": member.residence_community.name},
+                url=reverse("portal:volunteer_home"),
+                kind="member_verified",
+            )
+    return member
+
+
+def member_reject(*, member: PartyMember, actor, reason: str) -> PartyMember:
+    permissions.require_change(actor, member)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Please give the reason."))
+    with transaction.atomic():
+        member = move(
+            member,
+            source=PartyMember.Status.PENDING,
+            target=PartyMember.Status.REJECTED,
+            refusal=_("Only registrations waiting for verification can be rejected; this one is %(status)s."),
+            actor=actor,
+            reason="rejected",
+            reject_reason=reason[:300],
+        )
+        if member.user_id:
+            notify(
+                recipient=member.user,
+                subject=_("Your registration was not verified"),
+                body=reason,
+                url=reverse("portal:volunteer_home"),
+                kind="member_rejected",
+            )
+    return member
+
+
+def member_move(*, member: PartyMember, actor, community) -> PartyMember:
+    """The member moves house: the old registration ends (its history and hours stay), a new one waits
+    for the new community's verification."""
+    if not (MEMBER_RULES.is_self(actor, member) or MEMBER_RULES.can_change(actor, member)):
+        if not permissions.can_view(actor, member):
+            raise Http404
+        raise PermissionDenied(_("Only the member or their community's staff may do this."))
+    if community.pk == member.residence_community_id:
+        raise InvalidInput(_("This is the member's community already."))
+    if PartyMember.objects.filter(
+        phone=member.phone, residence_community=community, status__in=PartyMember.ACTIVE
+    ).exists():
+        raise Conflict(_("This phone number is already registered in this community."))
+    with transaction.atomic():
+        old = move(
+            member,
+            source=PartyMember.ACTIVE,
+            target=PartyMember.Status.ENDED,
+            refusal=_("Only active registrations can move; this one is %(status)s."),
+            actor=actor,
+            reason="moved away",
+        )
+        for claim in old.post_claims.filter(status=PostClaim.Status.ACTIVE):
+            post_leave(claim=claim, actor=actor, _checked=True)
+        new = PartyMember(
+            user=old.user,
+            **{
+                f: getattr(old, f)
+                for f in ("name", "phone", "work_unit_id", "work_unit_name", "party_branch", "skills")
+            },
+            residence_community=community,
+            registered_on=timezone.localdate(),
+        )
+        with_history(new, actor, "moved in").save()
+        notify_many(
+            member_selectors.staff_of_community(community_id=community.pk),
+            subject=_("A Party member has registered in %(community)s") % {"community": community.name},
+            body=_("%(name)s (%(unit)s) is waiting for verification.")
+            % {"name": new.name, "unit": new.work_unit_label},
+            url=reverse("admin:volunteers_partymember_change", args=[new.pk]),
+            kind="member_registered",
+            by_sms=False,
+        )
+    return new
+
+
+# --- Posts ----------------------------------------------------------------------------------------
+
+
+def post_claim(*, post: VolunteerPost, actor) -> PostClaim:
+    """A verified member claims a post of their residence community."""
+    member = selectors.active_registration(user=actor, community_id=post.community_id)
+    if member is None:
+        if selectors.active_registration(user=actor, community_id=post.community_id, verified=False):
+            raise PermissionDenied(_("Your registration has not been verified yet."))
+        raise PermissionDenied(_("Posts are claimed by verified members registered in the post's community."))
+    with transaction.atomic():
+        locked = VolunteerPost.objects.select_for_update().get(pk=post.pk)
+        if locked.status != VolunteerPost.Status.OPEN:
+            raise Conflict(_("This post is closed."))
+        if PostClaim.objects.filter(post=locked, member=member, status=PostClaim.Status.ACTIVE).exists():
+            raise AlreadyServing(_("You hold this post already."))
+        if locked.places_taken >= locked.places:
+            raise PostFull(_("All places of this post are taken."))
+        try:
+            with transaction.atomic():
+                claim = PostClaim(post=locked, member=member)
+                with_history(claim, actor, "claimed").save()
+                VolunteerPost.objects.filter(pk=locked.pk).update(places_taken=F("places_taken") + 1)
+        except IntegrityError as exc:  # the backstops; only reached if the lock above were bypassed
+            raise PostFull(_("All places of this post are taken.")) from exc
+    return claim
+
+
+def post_leave(*, claim: PostClaim, actor, _checked: bool = False) -> PostClaim:
+    if not _checked and not (MEMBER_RULES.is_self(actor, claim.member) or MEMBER_RULES.can_change(actor, claim.member)):
+        if not permissions.can_view(actor, claim):
+            raise Http404
+        raise PermissionDenied(_("Only the member or their community's staff may do this."))
+    with transaction.atomic():
+        VolunteerPost.objects.select_for_update().get(pk=claim.post_id)
+        claim = move(
+            claim,
+            source=PostClaim.Status.ACTIVE,
+            target=PostClaim.Status.LEFT,
+            refusal=_("This post was left already."),
+            actor=actor,
+            reason="left",
+            left_at=timezone.now(),
+        )
+        VolunteerPost.objects.filter(pk=claim.post_id, places_taken__gt=0).update(places_taken=F("places_taken") - 1)
+    return claim
+
+
+# --- Micro-wishes (through the needs workflow) ----------------------------------------------------
+
+
+def wish_claim(*, need, actor):
+    """A verified member takes on a micro-wish of their residence community."""
+    if selectors.active_registration(user=actor, community_id=need.community_id) is None:
+        raise PermissionDenied(_("Micro-wishes are taken on by verified members registered in the wish's community."))
+    return demand_services.need_take_on_wish(need=need, claimant=actor)
+
+
+def wish_complete(*, need, actor, result: str):
+    return demand_services.need_complete_wish(need=need, actor=actor, result=result)
+
+
+# --- Service hours --------------------------------------------------------------------------------
+
+
+def log_hours(*, member: PartyMember, actor, data: dict[str, Any]) -> ServiceLog:
+    """Hours served, logged by the member or by their community's staff; verified by the staff."""
+    if not (MEMBER_RULES.is_self(actor, member) or MEMBER_RULES.can_change(actor, member)):
+        if not permissions.can_view(actor, member):
+            raise Http404
+        raise PermissionDenied(_("Only the member or their community's staff may log their hours."))
+    refuse_other_fields(data, LOG_FIELDS)
+    if member.status != PartyMember.Status.VERIFIED:
+        raise InvalidInput(_("Hours are logged for verified members."))
+    log = ServiceLog(member=member, logged_by=actor, **data)
+    if log.post_id and log.post.community_id != member.residence_community_id:
+        raise InvalidInput(_("The post is not in the member's community."))
+    if log.wish_id and (log.wish.claimed_by_id is None or log.wish.claimed_by_id != member.user_id):
+        raise InvalidInput(_("The micro-wish was not taken on by this member."))
+    try:
+        hours = Decimal(str(log.hours)) if log.hours is not None else Decimal(0)
+    except ArithmeticError:
+        raise InvalidInput(_("Hours must be more than 0 and at most 24 a day.")) from None
+    if not Decimal(0) < hours <= Decimal(24):
+        raise InvalidInput(_("Hours must be more than 0 and at most 24 a day."))
+    if log.date and log.date > timezone.localdate():
+        raise InvalidInput(_("Hours cannot be logged before they are served."))
+    log.full_clean()
+    with transaction.atomic():
+        with_history(log, actor, "logged").save()
+    return log
+
+
+def log_verify(*, log: ServiceLog, actor) -> ServiceLog:
+    permissions.require_change(actor, log)
+    with transaction.atomic():
+        locked = ServiceLog.objects.select_for_update().get(pk=log.pk)
+        if locked.verified:
+            raise Conflict(_("These hours are verified already."))
+        locked.verified, locked.verified_by, locked.verified_at = True, actor, timezone.now()
+        with_history(locked, actor, "verified").save(update_fields=["verified", "verified_by", "verified_at"])
+    return locked
+
+
+def quarter_of(day: date) -> tuple[int, int]:
+    return day.year, (day.month - 1) // 3 + 1
