@@ -6,8 +6,8 @@ from django.contrib import admin, messages
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.db import DataError
 from django.http import HttpResponseRedirect
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import permissions
@@ -110,6 +110,14 @@ class ScopedAdminMixin:
             return False
         messages.success(request, success)
         return True
+
+
+def totals_row_label(key: str, row: dict) -> str:
+    """The label of a row of totals grouped in SQL (`group_key`, `group_name`); quarters come as 20264."""
+    if key == "quarter":
+        year, quarter = divmod(row["group_key"], 10)
+        return gettext("%(year)d Q%(quarter)d") % {"year": year, "quarter": quarter}
+    return row["group_name"] or "—"
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from alliance import permissions
-from alliance.admin import ReadOnlyInline, ScopedAdminMixin
+from alliance.admin import ReadOnlyInline, ScopedAdminMixin, totals_row_label
 from alliance.exports import xlsx_response
 from alliance.forms import call_for_form
 from demands import selectors as demand_selectors
@@ -638,7 +638,7 @@ class ServiceActivityAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         for key, label in TOTAL_GROUPS:
             rows = selectors.activity_totals(by=key, activities=activities)
             for row in rows:
-                row["label"] = self._group_label(key, row)
+                row["label"] = totals_row_label(key, row)
             groups.append({"key": key, "label": label, "rows": rows})
         # Every activity has exactly one category, so the category rows (already summed in SQL) add up to
         # the grand total without another pass over the activities.
@@ -655,13 +655,6 @@ class ServiceActivityAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
             "changelist_url": changelist_url + (f"?{query}" if query else ""),
         }
         return TemplateResponse(request, "admin/projects/serviceactivity/totals.html", context)
-
-    @staticmethod
-    def _group_label(key: str, row: dict) -> str:
-        if key == "quarter":
-            year, quarter = divmod(row["group_key"], 10)
-            return gettext("%(year)d Q%(quarter)d") % {"year": year, "quarter": quarter}
-        return row["group_name"] or "—"
 
 
 # --- Reviews --------------------------------------------------------------------------------------

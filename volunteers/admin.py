@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from alliance import permissions
-from alliance.admin import ReadOnlyInline, ScopedAdminMixin
+from alliance.admin import ReadOnlyInline, ScopedAdminMixin, totals_row_label
 from alliance.exports import xlsx_response
 from alliance.imports import ImportAdminMixin
 from alliance.masking import mask_phone
@@ -609,7 +609,7 @@ class ServiceLogAdmin(ChangelistGuard, ScopedAdminMixin, SimpleHistoryAdmin):
         for key, label in TOTAL_GROUPS:
             rows = selectors.hours_totals(by=key, logs=logs)
             for row in rows:
-                row["label"] = self._group_label(key, row)
+                row["label"] = totals_row_label(key, row)
             groups.append({"key": key, "label": label, "rows": rows})
         # Every log has exactly one residence community, so the community rows (summed in SQL) add up to
         # the total without another pass over the logs.
@@ -628,13 +628,6 @@ class ServiceLogAdmin(ChangelistGuard, ScopedAdminMixin, SimpleHistoryAdmin):
             "changelist_url": changelist_url + (f"?{query}" if query else ""),
         }
         return TemplateResponse(request, "admin/volunteers/servicelog/totals.html", context)
-
-    @staticmethod
-    def _group_label(key: str, row: dict) -> str:
-        if key == "quarter":
-            year, quarter = divmod(row["group_key"], 10)
-            return gettext("%(year)d Q%(quarter)d") % {"year": year, "quarter": quarter}
-        return row["group_name"] or "—"
 
     def service_card_view(self, request: HttpRequest) -> HttpResponse:
         """一单一表一卡 per work unit and quarter, as a workbook for the unit (no phone numbers)."""

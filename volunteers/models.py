@@ -92,8 +92,8 @@ class VolunteerPost(models.Model):
     """志愿服务岗位: a post in a community that verified members claim, up to its places."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        CLOSED = "closed", _("Closed")
+        OPEN = "open", pgettext_lazy("post", "Open")
+        CLOSED = "closed", pgettext_lazy("post", "Closed")
 
     community = models.ForeignKey(
         "members.Community", verbose_name=_("community"), on_delete=models.PROTECT, related_name="volunteer_posts"
