@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from alliance import demo, permissions, registry
+from alliance import demo, media, permissions, registry
 from members.rules import liaison_unit_ids
 
 from . import demo as demo_demands
@@ -34,6 +34,7 @@ def _home_showcase_panel(request) -> registry.PortalPanel:
 
 
 def register() -> None:
+    media.register("needs", Need)
     permissions.register(Need, rules.NEED_RULES)
     permissions.register(Resource, rules.RESOURCE_RULES)
     registry.register_public_figures(_public_figures)

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from alliance import demo, me, permissions, registry
+from alliance import demo, me, media, permissions, registry
 from members.rules import liaison_unit_ids
 
 from . import demo as demo_meetings
@@ -40,6 +40,7 @@ def _me(user, data: dict) -> None:
 
 
 def register() -> None:
+    media.register("meetings", JointMeeting)
     permissions.register(JointMeeting, rules.MEETING_RULES)
     permissions.register(Invitation, rules.MEETING_CHILD_RULES)
     permissions.register(MeetingSeries, rules.MEETING_CHILD_RULES)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from alliance import demo, me, permissions, registry
+from alliance import demo, me, media, permissions, registry
 
 from . import demo as demo_members
 from . import rules, selectors
@@ -51,6 +51,7 @@ def _me(user, data: dict) -> None:
 
 
 def register() -> None:
+    media.register("agreements", MemberUnit)
     permissions.register(MemberUnit, rules.UNIT_RULES)
     permissions.register(Agreement, rules.UnitChildRules())
     permissions.register(UnitMembership, rules.UnitChildRules())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from alliance import demo, permissions, registry
+from alliance import demo, media, permissions, registry
 from members.rules import liaison_unit_ids
 
 from . import demo as demo_projects
@@ -39,6 +39,7 @@ def _portal_claims_panel(request) -> registry.PortalPanel | None:
 
 
 def register() -> None:
+    media.register("activities", ServiceActivity)
     permissions.register(ServiceProject, rules.PROJECT_RULES)
     permissions.register(ProjectClaim, rules.CLAIM_RULES)
     permissions.register(ServiceActivity, rules.ACTIVITY_RULES)
