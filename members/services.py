@@ -221,6 +221,7 @@ def unit_create(*, actor, data: dict[str, Any]) -> MemberUnit:
     """Staff record a unit directly (a unit that joined on paper): it is active from today."""
     if not permissions.can_add(actor, MemberUnit):
         raise PermissionDenied(_("Only staff may record units."))
+    refuse_other_fields(data, {*APPLICATION_FIELDS, "liaison_email", "joined_on", "status", "description"})
     unit = MemberUnit(**data)
     unit.status = data.get("status", MemberUnit.Status.ACTIVE)
     if unit.status == MemberUnit.Status.ACTIVE and not unit.joined_on:

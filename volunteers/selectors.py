@@ -129,7 +129,8 @@ def service_card(
         service_logs__date__month__gte=first_month,
         service_logs__date__month__lt=first_month + 3,
     )
-    qs = PartyMember.objects.filter(status=PartyMember.Status.VERIFIED)
+    # Verified members, and those who moved away but served here in the quarter: their hours still count.
+    qs = PartyMember.objects.filter(status__in=[PartyMember.Status.VERIFIED, PartyMember.Status.ENDED])
     if work_unit_id is not None:
         qs = qs.filter(work_unit_id=work_unit_id)
     if community_id is not None:
@@ -142,6 +143,7 @@ def service_card(
             ),
             quarter_services=Count("service_logs", filter=in_quarter),
         )
+        .filter(Q(status=PartyMember.Status.VERIFIED) | Q(quarter_services__gt=0))
         .order_by("work_unit__name", "work_unit_name", "name")
     )
 

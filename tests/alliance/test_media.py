@@ -32,7 +32,12 @@ def test_the_units_liaison_and_staff_download_the_signed_copy(signed_copy, cast)
 
 @pytest.mark.parametrize(
     "path",
-    ["/media/agreements/../../etc/passwd", "/media/agreements/x/a.pdf", "/media/imports/abc.xlsx", "/media/agreements/1/"],
+    [
+        "/media/agreements/../../etc/passwd",
+        "/media/agreements/x/a.pdf",
+        "/media/imports/abc.xlsx",
+        "/media/agreements/1/",
+    ],
 )
 def test_odd_paths_answer_404(path, street_staff, signed_copy):
     assert client_for(street_staff).get(path).status_code == 404

@@ -164,3 +164,17 @@ def test_the_service_card_sums_what_the_logs_say(community_x):
     ServiceLogFactory(member=member, hours=Decimal("4.0"), date=today - timedelta(days=200))  # another quarter
     card = selectors.service_card(year=year, quarter=quarter, work_unit_id=member.work_unit_id).get()
     assert card.quarter_hours == Decimal("5.5") and card.quarter_services == 2
+
+
+def test_the_service_card_keeps_the_hours_of_a_member_who_moved_away(community_x, community_y, member):
+    today = timezone.localdate()
+    year, quarter = today.year, (today.month - 1) // 3 + 1
+    registration = PartyMemberFactory(residence_community=community_x, user=member)
+    ServiceLogFactory(member=registration, hours=Decimal("2.0"))
+    new = services.member_move(member=registration, actor=member, community=community_y)
+    rows = {
+        m.pk: m.quarter_hours
+        for m in selectors.service_card(year=year, quarter=quarter, work_unit_id=registration.work_unit_id)
+    }
+    assert rows == {registration.pk: Decimal("2.0")}  # the new, pending registration has nothing to show yet
+    assert new.pk not in rows
