@@ -1,7 +1,9 @@
 # 党建联盟平台 — one image for web (gunicorn), migrate, Celery worker and Celery beat (see docker-compose.yml).
 FROM python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 \
+# DEBUG=0: manage.py defaults to development mode when DEBUG is unset; the image never is.
+ENV DEBUG=0 \
+    PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
