@@ -112,6 +112,30 @@ class ScopedAdminMixin:
         return True
 
 
+class ScopedChoiceFilter(admin.SimpleListFilter):
+    """A list filter on a foreign key whose choices depend on the user (the communities they work for),
+    with an optional "none" choice for rows without one. Subclasses name the `field` and give the
+    `choices(request)` queryset; values that are not small integers are ignored, never a 500."""
+
+    field = ""
+    none_label: str | None = None
+
+    def choices_for(self, request):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def lookups(self, request, model_admin):
+        options = [(str(obj.pk), str(obj)) for obj in self.choices_for(request)]
+        return [("none", self.none_label), *options] if self.none_label else options
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "none" and self.none_label:
+            return queryset.filter(**{f"{self.field}__isnull": True})
+        if value and value.isdigit() and len(value) < 12:
+            return queryset.filter(**{f"{self.field}__pk": int(value)})
+        return queryset
+
+
 def totals_row_label(key: str, row: dict) -> str:
     """The label of a row of totals grouped in SQL (`group_key`, `group_name`); quarters come as 20264."""
     if key == "quarter":

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from alliance import permissions
-from alliance.admin import ReadOnlyInline, ScopedAdminMixin
+from alliance.admin import ReadOnlyInline, ScopedAdminMixin, ScopedChoiceFilter
 from alliance.exports import xlsx_response
 from alliance.forms import REFUSALS, call_for_form, refusal_message
 from members import selectors as member_selectors
@@ -92,25 +92,17 @@ class RefusalSafeMixin:
 # --- Filters ----------------------------------------------------------------------------------------
 
 
-class CommunityFilter(admin.SimpleListFilter):
+class CommunityFilter(ScopedChoiceFilter):
     """The communities the user works for (all of them for street staff), and "none" for the meetings
     of the street, a sector branch or the council."""
 
     title = _("community")
     parameter_name = "community"
     field = "community"
+    none_label = _("No community")
 
-    def lookups(self, request, model_admin):
-        communities = member_selectors.communities_administered_by(user=request.user).order_by("sort_order", "id")
-        return [("none", _("No community")), *((str(c.pk), c.name) for c in communities)]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value == "none":
-            return queryset.filter(**{f"{self.field}__isnull": True})
-        if value and value.isdigit():
-            return queryset.filter(**{f"{self.field}__pk": int(value)})
-        return queryset
+    def choices_for(self, request):
+        return member_selectors.communities_administered_by(user=request.user).order_by("sort_order", "id")
 
 
 class OwnerCommunityFilter(CommunityFilter):

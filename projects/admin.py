@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from alliance import permissions
-from alliance.admin import ReadOnlyInline, ScopedAdminMixin, totals_row_label
+from alliance.admin import ReadOnlyInline, ScopedAdminMixin, ScopedChoiceFilter, totals_row_label
 from alliance.exports import xlsx_response
 from alliance.forms import call_for_form
 from demands import selectors as demand_selectors
@@ -46,25 +46,17 @@ def _claim_table_response(claims) -> HttpResponse:
 # --- Filters ----------------------------------------------------------------------------------------
 
 
-class CommunityFilter(admin.SimpleListFilter):
+class CommunityFilter(ScopedChoiceFilter):
     """The project's community, with "street-wide" for projects of no one community. Staff are offered
     the communities they work for (all of them, for street staff)."""
 
     title = _("community")
     parameter_name = "community"
     field = "community"
+    none_label = _("Street-wide")
 
-    def lookups(self, request, model_admin):
-        communities = member_selectors.communities_administered_by(user=request.user).order_by("sort_order", "id")
-        return [("none", _("Street-wide")), *((str(c.pk), c.name) for c in communities)]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value == "none":
-            return queryset.filter(**{f"{self.field}__isnull": True})
-        if value and value.isdigit():
-            return queryset.filter(**{f"{self.field}__pk": int(value)})
-        return queryset
+    def choices_for(self, request):
+        return member_selectors.communities_administered_by(user=request.user).order_by("sort_order", "id")
 
 
 class ProjectCommunityFilter(CommunityFilter):

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from alliance import permissions
-from alliance.admin import ReadOnlyInline, ScopedAdminMixin, totals_row_label
+from alliance.admin import ReadOnlyInline, ScopedAdminMixin, ScopedChoiceFilter, totals_row_label
 from alliance.exports import xlsx_response
 from alliance.imports import ImportAdminMixin
 from alliance.masking import mask_phone
@@ -69,21 +69,15 @@ class ChangelistGuard:
 # --- Filters ----------------------------------------------------------------------------------------
 
 
-class CommunityFilter(admin.SimpleListFilter):
+class CommunityFilter(ScopedChoiceFilter):
     """The communities the user works for (all of them, for street staff)."""
 
     title = _("community")
     parameter_name = "community"
     field = "community"
 
-    def lookups(self, request, model_admin):
-        return [(str(c.pk), c.name) for c in _administered(request).order_by("sort_order", "id")]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value and value.isdigit() and len(value) < 12:
-            return queryset.filter(**{f"{self.field}_id": int(value)})
-        return queryset
+    def choices_for(self, request):
+        return _administered(request).order_by("sort_order", "id")
 
 
 class ResidenceCommunityFilter(CommunityFilter):
