@@ -113,7 +113,10 @@ def _reencode(upload: File, kind: str, original: str) -> io.BytesIO:
                 # JPEG decodes at a reduced scale straight away when the photo is far larger than kept.
                 source.draft("RGB", (MAX_SIDE, MAX_SIDE))
                 icc_profile = source.info.get("icc_profile")
-                image = ImageOps.exif_transpose(source)  # upright, before the orientation tag is dropped
+                try:
+                    image = ImageOps.exif_transpose(source)  # upright, before the orientation tag is dropped
+                except Exception:  # an EXIF block too broken to read says nothing reliable: pixels as they are
+                    image = source.copy()
                 image = _convert(image, kind)
                 image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
                 image.info = {}  # nothing read from the upload is written back, only pixels (and colours)
