@@ -56,10 +56,10 @@ class CheckedFile(File):
 def check_upload(upload: File, kinds: Iterable[str] = PHOTO_KINDS) -> CheckedFile:
     """The upload as a `CheckedFile` of one of `kinds`, photos re-encoded; or a ValidationError with a
     message that names the file and says what is allowed. Nothing is written anywhere."""
-    if isinstance(upload, CheckedFile):
-        return upload
     kinds = tuple(kinds)
-    original = PurePath(upload.name or "").name[:60]
+    if isinstance(upload, CheckedFile) and upload.kind in kinds:
+        return upload
+    original = getattr(upload, "original_name", None) or PurePath(upload.name or "").name[:60]
     kind = _sniff(upload, kinds)
     if kind is None:
         if set(kinds) <= set(PHOTO_KINDS):

@@ -168,3 +168,10 @@ def test_full_clean_names_the_field_of_a_refused_file(unit_a):
     with translation.override("zh-hans"), pytest.raises(ValidationError) as refused:
         agreement.full_clean()
     assert refused.value.message_dict == {"file": ["“协议书.pdf”不是允许的文件类型（PDF, JPEG, PNG, WebP）。"]}
+
+
+def test_a_file_checked_for_one_field_is_checked_again_for_a_field_of_other_kinds():
+    document = _check("协议书.pdf", b"%PDF-1.7 signed", DOCUMENTS)
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as refused:
+        check_upload(document, PHOTO_KINDS)
+    assert refused.value.messages == ["“协议书.pdf”不是 JPEG、PNG 或 WebP 格式的照片。"]
