@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from .errors import DomainError
+from .uploads import PHOTO_KINDS, check_upload
 
 T = TypeVar("T")
 REFUSALS = (DomainError, PermissionDenied, ValidationError)
@@ -67,6 +68,7 @@ class MultiplePhotoField(forms.FileField):
 
     def clean(self, data, initial=None):
         single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(item, initial) for item in data if item]
-        return [single(data, initial)] if data else []
+        items = [item for item in data if item] if isinstance(data, list | tuple) else [data] if data else []
+        # Checked and re-encoded here, so the form shows which photo is refused and the service stores
+        # the checked files without decoding them again.
+        return [check_upload(single(item, initial), PHOTO_KINDS) for item in items]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import FileExtensionValidator, MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from alliance.uploads import PHOTO_KINDS, UploadField, upload_path
 from alliance.validators import validate_mobile
 
 
@@ -151,18 +152,14 @@ class NeedEvent(models.Model):
 
 
 def need_photo_upload_to(instance: NeedPhoto, filename: str) -> str:
-    return f"needs/{instance.need_id}/{filename}"
+    return upload_path("needs", instance.need_id, filename)
 
 
 class NeedPhoto(models.Model):
     """A photo of the result, added by the unit when it completes the need."""
 
     need = models.ForeignKey(Need, verbose_name=_("need"), on_delete=models.CASCADE, related_name="photos")
-    image = models.FileField(
-        _("photo"),
-        upload_to=need_photo_upload_to,
-        validators=[FileExtensionValidator(["jpg", "jpeg", "png", "webp"])],
-    )
+    image = UploadField(_("photo"), upload_to=need_photo_upload_to, kinds=PHOTO_KINDS)
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     class Meta:

@@ -120,7 +120,7 @@ def need_complete(request: HttpRequest, pk: int) -> HttpResponse:
         need=need,
         actor=request.user,
         result=form.cleaned_data["result"],
-        photos=request.FILES.getlist("photos"),
+        photos=form.cleaned_data["photos"],
     ):
         messages.success(request, _("Thank you. The resident has been told and asked to rate the result."))
         return redirect("portal:need_detail", pk=need.pk)

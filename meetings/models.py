@@ -4,11 +4,13 @@ up until done (督办), the reminder ledger that makes each reminder go out once
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import FileExtensionValidator, MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from alliance.uploads import PHOTO_KINDS, UploadField, upload_path
 
 
 class Level(models.TextChoices):
@@ -146,7 +148,7 @@ class JointMeeting(models.Model):
 
 
 def attachment_upload_to(instance: MeetingAttachment, filename: str) -> str:
-    return f"meetings/{instance.meeting_id}/{filename}"
+    return upload_path("meetings", instance.meeting_id, filename)
 
 
 class MeetingAttachment(models.Model):
@@ -154,11 +156,7 @@ class MeetingAttachment(models.Model):
         JointMeeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="attachments"
     )
     title = models.CharField(_("title"), max_length=100)
-    file = models.FileField(
-        _("file"),
-        upload_to=attachment_upload_to,
-        validators=[FileExtensionValidator(["pdf", "jpg", "jpeg", "png", "xlsx", "docx"])],
-    )
+    file = UploadField(_("file"), upload_to=attachment_upload_to, kinds=["pdf", *PHOTO_KINDS, "xlsx", "docx"])
 
     class Meta:
         ordering = ["id"]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from alliance.uploads import PHOTO_KINDS, UploadField, upload_path
 from alliance.validators import validate_credit_code, validate_mobile
 
 
@@ -186,7 +186,7 @@ class MemberUnit(models.Model):
 
 
 def agreement_upload_to(instance: Agreement, filename: str) -> str:
-    return f"agreements/{instance.unit_id}/{filename}"
+    return upload_path("agreements", instance.unit_id, filename)
 
 
 class Agreement(models.Model):
@@ -199,12 +199,7 @@ class Agreement(models.Model):
     signed_on = models.DateField(_("signed on"))
     term_end = models.DateField(_("term ends on"))
     content = models.TextField(_("content items"), blank=True, help_text=_("One item per line."))
-    file = models.FileField(
-        _("signed copy"),
-        upload_to=agreement_upload_to,
-        blank=True,
-        validators=[FileExtensionValidator(["pdf", "jpg", "jpeg", "png"])],
-    )
+    file = UploadField(_("signed copy"), upload_to=agreement_upload_to, blank=True, kinds=["pdf", *PHOTO_KINDS])
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()
 

@@ -22,7 +22,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from alliance import permissions
 from alliance.admin import ReadOnlyInline, ScopedAdminMixin, ScopedChoiceFilter, totals_row_label
 from alliance.exports import xlsx_response
-from alliance.forms import call_for_form
+from alliance.forms import MultiplePhotoField, call_for_form
 from demands import selectors as demand_selectors
 from members import selectors as member_selectors
 
@@ -153,24 +153,8 @@ class PlaqueForm(forms.Form):
     )
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(item, initial) for item in data]
-        return [single(data, initial)] if data else []
-
-
 class ActivityForm(forms.ModelForm):
-    photos = MultipleFileField(
+    photos = MultiplePhotoField(
         label=_("photos"),
         required=False,
         help_text=_("Up to %(count)d photos (jpg, png, webp).") % {"count": services.MAX_PHOTOS},

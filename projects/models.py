@@ -4,12 +4,14 @@ figures the seeds quote (活动, 服务次数, 惠及居民人次), and quarterl
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import FileExtensionValidator, MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
+
+from alliance.uploads import PHOTO_KINDS, UploadField, upload_path
 
 
 class ServiceProject(models.Model):
@@ -130,7 +132,7 @@ class ProjectClaim(models.Model):
 
 
 def activity_photo_upload_to(instance: ActivityPhoto, filename: str) -> str:
-    return f"activities/{instance.activity_id}/{filename}"
+    return upload_path("activities", instance.activity_id, filename)
 
 
 class ServiceActivity(models.Model):
@@ -174,11 +176,7 @@ class ActivityPhoto(models.Model):
     activity = models.ForeignKey(
         ServiceActivity, verbose_name=_("activity"), on_delete=models.CASCADE, related_name="photos"
     )
-    image = models.FileField(
-        _("photo"),
-        upload_to=activity_photo_upload_to,
-        validators=[FileExtensionValidator(["jpg", "jpeg", "png", "webp"])],
-    )
+    image = UploadField(_("photo"), upload_to=activity_photo_upload_to, kinds=PHOTO_KINDS)
 
     class Meta:
         ordering = ["id"]

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from alliance.masking import mask_name, mask_phone
+from alliance.uploads import PHOTO_KINDS, check_upload
 from alliance.validators import validate_mobile
 
 from ..models import Need, NeedEvent, Resource
@@ -118,7 +120,14 @@ class ReasonSerializer(serializers.Serializer):
 
 class CompleteSerializer(serializers.Serializer):
     result = serializers.CharField(max_length=2000)
-    photos = serializers.ListField(child=serializers.ImageField(), required=False, max_length=6)
+    photos = serializers.ListField(child=serializers.FileField(), required=False, max_length=6)
+
+    def validate_photos(self, photos: list) -> list:
+        # Checked and re-encoded here (a 400 that names the photo), so the service stores them as they are.
+        try:
+            return [check_upload(photo, PHOTO_KINDS) for photo in photos]
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
 
 
 class SuggestionSerializer(serializers.Serializer):

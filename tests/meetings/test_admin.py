@@ -19,7 +19,16 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from meetings import selectors
-from meetings.models import Invitation, JointMeeting, Level, MeetingSeries, Reminder, Resolution, ResolutionProgress
+from meetings.models import (
+    Invitation,
+    JointMeeting,
+    Level,
+    MeetingAttachment,
+    MeetingSeries,
+    Reminder,
+    Resolution,
+    ResolutionProgress,
+)
 
 from ..conftest import client_for
 from ..factories import MemberUnitFactory
@@ -373,6 +382,30 @@ def test_staff_file_attachments_with_the_meeting(street_staff, past_meeting, set
     assert client.post(_change(past_meeting), data).status_code == 302
     (attachment,) = past_meeting.attachments.all()
     assert attachment.title == "签到表" and attachment.file.name.endswith(".pdf")
+
+
+def test_an_attachment_that_is_not_an_allowed_type_is_refused_and_nothing_stored(
+    street_staff, past_meeting, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    client = client_for(street_staff)
+    data = _form_data(client.get(_change(past_meeting)))
+    data.update(
+        {
+            "attachments-TOTAL_FORMS": "1",
+            "attachments-0-title": "签到表",
+            "attachments-0-file": SimpleUploadedFile(
+                "sign-in.pdf", b"<html>not a pdf</html>", content_type="text/html"
+            ),
+        }
+    )
+    response = client.post(_change(past_meeting), data)
+    assert response.status_code == 200
+    expected = "“sign-in.pdf”不是允许的文件类型（PDF, JPEG, PNG, WebP, Excel (.xlsx), Word (.docx)）。"
+    (attachments,) = [f for f in response.context["inline_admin_formsets"] if f.formset.model is MeetingAttachment]
+    assert attachments.formset.errors == [{"file": [expected]}]
+    assert not past_meeting.attachments.exists()
+    assert not (tmp_path / "media").exists()
 
 
 # --- Cancel and reschedule ----------------------------------------------------------------------------
