@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .errors import DomainError
 from .uploads import PHOTO_KINDS, check_upload
@@ -50,6 +51,30 @@ def call_with_message(request: HttpRequest, service: Callable[..., T], *, succes
         return None
     messages.success(request, success)
     return result
+
+
+HONEYPOT = "website"
+
+
+class HoneypotMixin:
+    """A field people never see (CSS), screen readers skip (aria-hidden) and bots fill in, for the forms
+    anyone may post (the residents' need form, a unit's application). Render it apart with
+    `{% include "includes/honeypot.html" %}`; the view asks `is_bot()` first, stores nothing and answers
+    as if it had, so that the bot learns nothing."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields[HONEYPOT] = forms.CharField(
+            label=gettext_lazy("Leave this field empty"),
+            required=False,
+            widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+        )
+
+    def visible_fields(self) -> list:
+        return [field for field in super().visible_fields() if field.name != HONEYPOT]
+
+    def is_bot(self) -> bool:
+        return bool((self.data.get(HONEYPOT) or "").strip())
 
 
 PHOTO_TYPES = "image/jpeg,image/png,image/webp"

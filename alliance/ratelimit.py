@@ -2,15 +2,29 @@
 so all web processes share one count; the local-memory cache otherwise (one process, the demo).
 
 Pages and API endpoints of one scope share one count per address, and read their rate ("5/hour") from
-`REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][scope]` at each request, so a changed setting takes effect."""
+`REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][scope]` at each request, so a changed setting takes effect.
+
+The limits fail open: when the cache cannot be reached the request goes through (a resident's need
+matters more than the count), one warning is logged, and the cache is left alone for a while (breaker)."""
 
 from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from .breaker import Breaker
+
+logger = logging.getLogger(__name__)
+
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# With the cache unreachable, requests go uncounted for this long before the cache is tried again.
+breaker = Breaker("rate-limit cache", pause=30)
 
 
 def rate_for(scope: str) -> tuple[int, int] | None:
@@ -28,8 +42,30 @@ def allow(request: HttpRequest, scope: str) -> bool:
     return rate is None or hit(request, scope, limit=rate[0], window=rate[1])
 
 
+def exceeded(request: HttpRequest, scope: str) -> bool:
+    """True when this client has already used up `scope`; counts nothing."""
+    rate = rate_for(scope)
+    if rate is None:
+        return False
+    count = _cached(scope, lambda: cache.get(_key(request, scope), 0))
+    return count is not None and count >= rate[0]
+
+
+def refund(request: HttpRequest, scope: str) -> None:
+    """Give back one request counted by `allow` (the submission it counted was not stored after all)."""
+    key = _key(request, scope)
+
+    def give_back() -> None:
+        with contextlib.suppress(ValueError):  # the window ended meanwhile: nothing left to give back
+            cache.decr(key)
+
+    _cached(scope, give_back)
+
+
 def client_address(request: HttpRequest) -> str:
-    """The client's address. Behind NUM_PROXIES trusted proxies, the address the nearest of them saw."""
+    """The client's address: REMOTE_ADDR, or behind NUM_PROXIES trusted proxies the address that the
+    outermost of them appended to X-Forwarded-For. Every limit (ours, DRF's, the login lockout) asks here:
+    any hop further left was written by the client and proves nothing."""
     proxies = settings.NUM_PROXIES
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     if proxies and forwarded:
@@ -41,12 +77,41 @@ def client_address(request: HttpRequest) -> str:
 
 def hit(request: HttpRequest, scope: str, *, limit: int, window: int) -> bool:
     """Count one request of `scope` from this client; False once more than `limit` came in `window` s."""
-    key = f"ratelimit:{scope}:{client_address(request)}"
-    # add() sets the window's start only if the key is new; incr() is atomic in Redis and locmem.
-    cache.add(key, 0, timeout=window)
+    key = _key(request, scope)
+
+    def count() -> int:
+        # add() sets the window's start only if the key is new; incr() is atomic in Redis and locmem.
+        cache.add(key, 0, timeout=window)
+        try:
+            return cache.incr(key)
+        except ValueError:  # expired between add() and incr()
+            cache.set(key, 1, timeout=window)
+            return 1
+
+    counted = _cached(scope, count)
+    return counted is None or counted <= limit
+
+
+def _key(request: HttpRequest, scope: str) -> str:
+    return f"ratelimit:{scope}:{client_address(request)}"
+
+
+T = TypeVar("T")
+
+
+def _cached(scope: str, operation: Callable[[], T]) -> T | None:
+    """Run a cache operation; None when the cache cannot be reached (or was not, a moment ago)."""
+    if not breaker.closed():
+        return None
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.set(key, 1, timeout=window)
-        count = 1
-    return count <= limit
+        return operation()
+    except Exception as exc:  # redis-py, memcached clients and sockets raise unrelated types
+        breaker.trip()
+        # The scope and the error's kind only: the key holds the client's address.
+        logger.warning(
+            "Rate limit %s not applied: cache unavailable (%s); limits are off for %s s",
+            scope,
+            type(exc).__name__,
+            breaker.pause,
+        )
+        return None

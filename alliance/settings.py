@@ -114,8 +114,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (shared rate limits and the like) --------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+# How long a request waits for Redis to connect or answer. The rate limits fail open and notifications
+# wait in their rows for the sweep, so an outage must cost a request little: half a second, not minutes.
+REDIS_TIMEOUT = env_int("REDIS_TIMEOUT_MS", 500) / 1000
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # redis-py connection-pool arguments.
+            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -222,11 +232,17 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "alliance.api.errors.exception_handler",
-    "NUM_PROXIES": NUM_PROXIES or None,
+    # 0 means REMOTE_ADDR for DRF too (None would trust the whole X-Forwarded-For header).
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "login": "10/min",
         # Residents' public form and tracking, per client address (shared through Redis when configured).
         "need_submit": env_str("NEED_SUBMIT_RATE", "5/hour"),
+        # Invalid or refused submissions count apart (typos do not use up the allowance above), more
+        # generously, so that the form cannot be hammered with bad input either.
+        "need_submit_invalid": env_str("NEED_SUBMIT_INVALID_RATE", "30/hour"),
+        # Units applying to join through the portal.
+        "unit_apply": env_str("UNIT_APPLY_RATE", "5/hour"),
         "need_track": env_str("NEED_TRACK_RATE", "20/hour"),
     },
 }
@@ -267,9 +283,20 @@ SPECTACULAR_SETTINGS = {
 # With REDIS_URL the broker is Redis. Without it, kombu's filesystem transport carries tasks between
 # the web process and one `celery worker -B` (RECIPES.md), so reminders still go out with no services.
 CELERY_DATA_DIR = VAR_DIR / "celery"
+# A publish after commit tries once, briefly: kombu's default retries for 4 s with sleeps (6 s a
+# notification, measured), which stalled every web worker. Workers reconnect on their own schedule
+# (broker_connection_retry), which these options do not touch.
+REDIS_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "max_retries": 0,
+    "socket_connect_timeout": REDIS_TIMEOUT,
+    # Reads get longer: a busy Redis must not make workers drop their connection, and a Redis that
+    # accepts but does not answer still holds a publish for 5 s at most.
+    "socket_timeout": max(REDIS_TIMEOUT, 5),
+}
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
 else:
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -12,13 +12,13 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from alliance.forms import HoneypotMixin
 from alliance.models import Category
 from alliance.validators import validate_mobile
 from members import selectors as member_selectors
 
 from . import selectors
 
-HONEYPOT = "website"
 PHONE_SEPARATORS = re.compile(r"[\s\-–—()（）]")
 
 
@@ -36,8 +36,8 @@ class CommunityChoiceField(forms.ModelChoiceField):
         return obj.name
 
 
-class NeedForm(forms.Form):
-    """居民点单: what a resident needs, and how the community reaches them."""
+class NeedForm(HoneypotMixin, forms.Form):
+    """居民点单: what a resident needs, and how the community reaches them. With the honeypot."""
 
     community = CommunityChoiceField(
         label=_("Community"),
@@ -79,19 +79,6 @@ class NeedForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
         help_text=_("Building, unit and room, if someone needs to come to you."),
     )
-    # The honeypot: people never see it (CSS), screen readers skip it (aria-hidden), bots fill it in.
-    website = forms.CharField(
-        label=_("Leave this field empty"),
-        required=False,
-        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
-    )
-
-    def visible_fields(self) -> list:
-        # The honeypot is rendered apart, in its hidden box (see new.html).
-        return [field for field in super().visible_fields() if field.name != HONEYPOT]
-
-    def is_bot(self) -> bool:
-        return bool((self.data.get(HONEYPOT) or "").strip())
 
     def clean_contact_phone(self) -> str:
         phone = PHONE_SEPARATORS.sub("", _halfwidth(self.cleaned_data["contact_phone"]))

@@ -39,10 +39,20 @@ TRACK_TEMPLATE = "demands/public/track.html"
 # --- Rate limits ----------------------------------------------------------------------------------
 
 
+# Only needs that were stored use up a resident's allowance (need_submit); invalid or refused attempts
+# have their own, more generous count, so that the form cannot be hammered with bad input either.
+SUBMIT_SCOPE = "need_submit"
+INVALID_SCOPE = "need_submit_invalid"
+
+
 def _refuse_if_over_limit(request: HttpRequest, scope: str) -> HttpResponse | None:
     """Count this request of `scope`; past the limit, the clear page (429) that the caller returns."""
     if ratelimit.allow(request, scope):
         return None
+    return _too_many(request, scope)
+
+
+def _too_many(request: HttpRequest, scope: str) -> HttpResponse:
     window = ratelimit.rate_for(scope)[1]
     logger.info("public %s: rate limit reached for one client address", scope)
     minutes = max(1, -(-window // 60))
@@ -66,6 +76,8 @@ def need_new(request: HttpRequest) -> HttpResponse:
         form = NeedForm(initial={"community": _community_param(request)})
         return render(request, "demands/public/new.html", {"form": form})
 
+    if ratelimit.exceeded(request, INVALID_SCOPE):
+        return _too_many(request, INVALID_SCOPE)
     form = NeedForm(request.POST)
     if form.is_bot():
         # Pretend it went through, so that the bot learns nothing; store nothing.
@@ -73,14 +85,17 @@ def need_new(request: HttpRequest) -> HttpResponse:
         request.session.pop(SESSION_CODE, None)
         return redirect("needs:submitted")
     if form.is_valid():
-        # Counted once the form is valid: a resident's typos do not use up the allowance.
-        refusal = _refuse_if_over_limit(request, "need_submit")
+        # Counted before storing, so that parallel requests cannot pass the limit; given back below
+        # when the service refuses the need.
+        refusal = _refuse_if_over_limit(request, SUBMIT_SCOPE)
         if refusal is not None:
             return refusal
         need = call_for_form(form, services.need_submit, data=form.need_data(), channel=Need.Channel.WEB)
         if need is not None:
             request.session[SESSION_CODE] = need.tracking_code
             return redirect("needs:submitted")
+        ratelimit.refund(request, SUBMIT_SCOPE)
+    ratelimit.allow(request, INVALID_SCOPE)
     return render(request, "demands/public/new.html", {"form": form})
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from alliance.forms import HoneypotMixin
+
 from .models import MemberUnit
 from .services import APPLICATION_FIELDS, PROFILE_FIELDS
 
@@ -23,7 +25,7 @@ class UnitProfileForm(forms.ModelForm):
         pass
 
 
-class UnitApplicationForm(forms.ModelForm):
+class UnitApplicationForm(HoneypotMixin, forms.ModelForm):
     agree = forms.BooleanField(
         label=_("I confirm that the information is true and that the unit's Party organisation agrees to join."),
         required=True,

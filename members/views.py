@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from alliance import permissions
+from alliance import permissions, ratelimit
 from alliance.forms import call_for_form
 
 from . import selectors, services
 from .forms import UnitApplicationForm, UnitProfileForm
+
+logger = logging.getLogger(__name__)
+
+APPLY_SCOPE = "unit_apply"
 
 
 @login_required
@@ -49,13 +56,31 @@ def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def unit_apply(request: HttpRequest) -> HttpResponse:
     form = UnitApplicationForm(request.POST or None)
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and call_for_form(form, services.unit_apply, data=form.application_data(), applicant=request.user)
-    ):
+    if request.method != "POST":
+        return render(request, "members/portal/apply.html", {"form": form})
+    if form.is_bot():
+        # The answer a stored application gets, so that the bot learns nothing; nothing is stored.
+        logger.info("unit application: honeypot filled in, nothing stored")
         return redirect("portal:unit_apply_done")
-    return render(request, "members/portal/apply.html", {"form": form})
+    status = 200
+    if form.is_valid():
+        # Counted once the form is valid, per client address (anyone may apply, signed in or not).
+        if not ratelimit.allow(request, APPLY_SCOPE):
+            minutes = max(1, -(-ratelimit.rate_for(APPLY_SCOPE)[1] // 60))
+            message = ngettext(
+                "Too many applications came from your network in a short time, so this one was not saved. "
+                "Please try again in about %(minutes)d minute.",
+                "Too many applications came from your network in a short time, so this one was not saved. "
+                "Please try again in about %(minutes)d minutes.",
+                minutes,
+            )
+            form.add_error(None, message % {"minutes": minutes})
+            status = 429
+        elif call_for_form(form, services.unit_apply, data=form.application_data(), applicant=request.user):
+            return redirect("portal:unit_apply_done")
+        else:
+            ratelimit.refund(request, APPLY_SCOPE)
+    return render(request, "members/portal/apply.html", {"form": form}, status=status)
 
 
 def unit_apply_done(request: HttpRequest) -> HttpResponse:

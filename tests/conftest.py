@@ -14,7 +14,7 @@ from django.contrib.auth.models import AnonymousUser, Group
 from django.db import connection
 from django.test import Client
 
-from alliance import permissions
+from alliance import permissions, queue, ratelimit
 from alliance.celery import app as celery_app
 from alliance.sms import LocmemSmsBackend
 from members import services as member_services
@@ -30,6 +30,9 @@ def _eager_tasks_and_fake_sms(settings):
     LocmemSmsBackend.outbox = []
     previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
+    # A test that took Redis away must not leave the next one skipping the cache or the broker.
+    ratelimit.breaker.reset()
+    queue.breaker.reset()
     yield
     celery_app.conf.task_always_eager = previous
 

@@ -11,7 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from alliance import permissions
+from alliance import permissions, ratelimit
 from alliance.api.throttling import AddressRateThrottle
 from members.models import MemberUnit
 
@@ -174,8 +174,14 @@ class PublicNeedSubmitView(generics.CreateAPIView):
     serializer_class = s.PublicNeedSubmitSerializer
     permission_classes = [AllowAny]
     authentication_classes = []
-    throttle_classes = [AddressRateThrottle]
+    # Counted in post(), as on the public form (demands.public_views): only stored needs use up the
+    # allowance (need_submit); invalid or refused attempts have their own, more generous count.
+    throttle_classes = []
     throttle_scope = "need_submit"
+
+    def _throttled(self, request, scope: str):
+        rate = ratelimit.rate_for(scope)
+        self.throttled(request, float(rate[1]) if rate else None)
 
     @extend_schema(
         responses={
@@ -183,9 +189,20 @@ class PublicNeedSubmitView(generics.CreateAPIView):
         }
     )
     def post(self, request, *args, **kwargs):
+        if ratelimit.exceeded(request, "need_submit_invalid"):
+            self._throttled(request, "need_submit_invalid")
         serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        need = services.need_submit(data=dict(serializer.validated_data), channel=Need.Channel.API)
+        if not serializer.is_valid():
+            ratelimit.allow(request, "need_submit_invalid")
+            raise ValidationError(serializer.errors)
+        if not ratelimit.allow(request, "need_submit"):
+            self._throttled(request, "need_submit")
+        try:
+            need = services.need_submit(data=dict(serializer.validated_data), channel=Need.Channel.API)
+        except Exception:  # not stored, whatever the reason: the allowance is given back
+            ratelimit.refund(request, "need_submit")
+            ratelimit.allow(request, "need_submit_invalid")
+            raise
         return Response({"tracking_code": need.tracking_code, "status": need.status}, status=status.HTTP_201_CREATED)
 
 
