@@ -22,10 +22,28 @@ DEBUG = env_bool("DEBUG", False)
 TESTING = "PYTEST_VERSION" in os.environ
 
 SECRET_KEY = env_str("SECRET_KEY")
+_SECRET_KEY_HOWTO = (
+    "Set SECRET_KEY in the environment (for docker compose: in .env beside docker-compose.yml) to a random "
+    'value of at least 50 characters, e.g. the output of: python -c "import secrets; print(secrets.token_urlsafe(50))"'
+)
 if not SECRET_KEY:
     if not (DEBUG or TESTING):
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+        raise ImproperlyConfigured(f"SECRET_KEY must be set when DEBUG is off. {_SECRET_KEY_HOWTO}")
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"
+elif not (DEBUG or TESTING):
+    # Whoever knows the key forges sessions, password-set links and signed URLs: a key published in this
+    # repository (the compose file's former default, the dev key) or too weak to resist guessing (the
+    # thresholds of Django's own security.W009) is refused at start-up, not merely warned about.
+    _weak = (
+        SECRET_KEY.startswith(("change-me", "changeme", "dev-only-insecure", "django-insecure-"))
+        or len(SECRET_KEY) < 50
+        or len(set(SECRET_KEY)) < 5
+    )
+    if _weak:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is a published placeholder or too weak (fewer than 50 characters or fewer than 5 "
+            f"different characters). {_SECRET_KEY_HOWTO}"
+        )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG or TESTING else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
