@@ -124,6 +124,13 @@ def test_the_admin_works_under_the_policy(watched: Watched, live: str, street_st
     expect(page.locator("#change-history")).to_be_visible()
     watched.assert_clean()
 
+    # DRF's browsable API with the same session: its scripts draw the format drop-down.
+    watched.open(f"{live}/api/v1/units/")
+    expect(page.locator(".response-info")).to_contain_text(unit_a.name)
+    page.locator("#get-form .dropdown-toggle").click()
+    expect(page.locator("#get-form .dropdown-menu")).to_be_visible()
+    watched.assert_clean()
+
 
 def test_the_portal_works_under_the_policy(watched: Watched, live: str, liaison_a, unit_a, street_staff) -> None:
     start = timezone.now() - timedelta(days=5)
