@@ -5,6 +5,9 @@ policy is shown in a real browser (tests/e2e/test_csp.py)."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -121,3 +124,27 @@ def test_every_html_page_without_arguments_carries_a_policy(street_staff, liaiso
             assert (route, policy.get("script-src"), policy.get("object-src")) == (route, "'self'", "'none'")
             assert response["X-Frame-Options"] == "DENY", route
     assert html >= 20
+
+
+ROOT = Path(__file__).resolve().parents[2]
+# What the strict policy refuses: inline <style> and style="", inline <script>, on…="" handlers.
+INLINE = re.compile(r"<style|\sstyle=|<script(?![^>]*\ssrc=)|\son[a-z]+=", re.IGNORECASE)
+
+
+def test_the_platforms_own_pages_hold_no_inline_script_or_style():
+    """The public pages and the portal run under style-src/script-src 'self': a template that brings back
+    an inline style or handler fails here before it fails in a browser. The admin's and the API docs'
+    templates are under the relaxed policy and are not checked."""
+    folders = [ROOT / "templates"] + [
+        ROOT / app / "templates" for app in ("members", "demands", "projects", "meetings", "volunteers", "alliance")
+    ]
+    templates = [
+        path
+        for folder in folders
+        if folder.exists()
+        for path in folder.rglob("*.html")
+        if not {"admin", "drf_spectacular"} & set(path.relative_to(folder).parts)
+    ]
+    assert len(templates) > 40
+    offending = {str(path.relative_to(ROOT)): INLINE.findall(path.read_text()) for path in templates}
+    assert {path: found for path, found in offending.items() if found} == {}
