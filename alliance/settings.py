@@ -225,6 +225,9 @@ SECURE_HSTS_PRELOAD = SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+# /healthz is probed over plain HTTP inside the compose network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Strict for the platform's own pages; alliance/security.py relaxes styles for the admin and the API's
 # library-made pages and says why. Scripts are 'self' everywhere: no inline script, no eval.
@@ -254,9 +257,6 @@ PERMISSIONS_POLICY = {
         "usb",
     )
 }
-SESSION_COOKIE_HTTPONLY = True
-# /healthz is probed over plain HTTP inside the compose network.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
