@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import TO_FIELD_VAR
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ERROR_FLAG
+from django.core.exceptions import ValidationError
 from django.db import DataError
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.utils import get_history_model_for_model
 
 from . import permissions
 from .forms import REFUSALS, refusal_message
@@ -56,6 +60,40 @@ class ScopedAdminMixin:
 
     def get_queryset(self, request):
         return permissions.visible(request.user, super().get_queryset(request))
+
+    # --- Pages of one object: what a user may not see answers 404 -----------------------------------
+    # Django's admin answers a missing id with a redirect and an object the user may not see with 403
+    # (simple-history's pages: 404 and 403), which tells another community's staff which ids exist.
+    # Every page of one object first asks the same question as the list: is it in the user's queryset?
+
+    def _visible_object_or_404(self, request, object_id):
+        to_field = request.POST.get(TO_FIELD_VAR, request.GET.get(TO_FIELD_VAR))
+        from_field = to_field if to_field and self.to_field_allowed(request, to_field) else None
+        obj = self.get_object(request, unquote(str(object_id)), from_field)
+        if obj is None or not self.has_view_or_change_permission(request, obj):
+            raise Http404
+        return obj
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        self._visible_object_or_404(request, object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        self._visible_object_or_404(request, object_id)
+        return super().delete_view(request, object_id, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._visible_object_or_404(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple-history's page of one past version; only SimpleHistoryAdmin routes to it.
+        self._visible_object_or_404(request, object_id)
+        try:
+            get_history_model_for_model(self.model)._meta.pk.to_python(version_id)
+        except ValidationError:
+            raise Http404 from None  # ?history/abc/ was a 500 (a text where the database wants a number)
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def changelist_view(self, request, extra_context=None):
         # A filter value from the address bar too large for the database (?community=99999999999999999999)

@@ -98,7 +98,7 @@ def test_community_staff_see_only_the_registrations_of_their_community(community
     # The community's staff see the phone in full (the permission layer lets them).
     assert member_x.phone in response.content.decode()
     other = client.get(reverse("admin:volunteers_partymember_change", args=[member_y.pk]))
-    assert other.status_code == 302  # "does not exist", like any object one may not see
+    assert other.status_code == 404  # "does not exist", like any object one may not see
 
 
 def test_community_staff_cannot_verify_a_registration_of_another_community(community_x_staff, member_y):
