@@ -275,7 +275,7 @@ class ApiTokenAdmin(ScopedAdminMixin, DrfTokenAdmin):
         actions.pop("delete_selected", None)
         return actions
 
-    @admin.display(description=_("key"))
+    @admin.display(description=_("token key"))
     def masked_key(self, obj) -> str:
         return f"{obj.key[:4]}…"
 

@@ -79,9 +79,9 @@ def lockout_response(
 ) -> HttpResponse:
     """AXES_LOCKOUT_CALLABLE: 429 with a page for people, `{"detail": …}` for the API."""
     message = lockout_message()
-    headers = {"Retry-After": str(int(cool_off().total_seconds()))}
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": message}, status=429, headers=headers)
-    response = render(request, "portal/locked_out.html", {"message": message}, status=429)
-    response.headers.update(headers)
+        response = JsonResponse({"detail": message}, status=429)
+    else:
+        response = render(request, "portal/locked_out.html", {"message": message}, status=429)
+    response["Retry-After"] = str(int(cool_off().total_seconds()))
     return response
