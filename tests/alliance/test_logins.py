@@ -142,7 +142,9 @@ def test_the_token_endpoint_locks_with_a_chinese_429(liaison_a):
         url, {"username": "liaison_a", "password": "wrong"}, format="json"
     )
     assert response.status_code == 429
-    response = APIClient(REMOTE_ADDR="192.0.2.5").post(url, {"username": "liaison_a", "password": PASSWORD}, format="json")
+    response = APIClient(REMOTE_ADDR="192.0.2.5").post(
+        url, {"username": "liaison_a", "password": PASSWORD}, format="json"
+    )
     assert response.status_code == 429
     assert set(response.json()) == {"detail"}
     assert response.json()["detail"].startswith(LOCKED)
