@@ -16,7 +16,6 @@ from django.urls import reverse
 
 from alliance import passwords
 from alliance.models import Notification
-from members import services
 from members.models import MemberUnit, UnitMembership
 
 from ..conftest import client_for
