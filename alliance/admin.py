@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from axes.models import AccessAttempt
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.db import DataError
 from django.http import HttpResponseRedirect
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.admin import TokenAdmin as DrfTokenAdmin
@@ -259,8 +261,9 @@ class ApiTokenAdmin(ScopedAdminMixin, DrfTokenAdmin):
     bearer secret and is never shown in full (DRF's own screen lists it)."""
 
     list_display = ["user", "masked_key", "created", "expires"]
-    fields = ["user", "masked_key", "created", "expires"]
-    readonly_fields = fields
+    # A token's str() is its key, and Django's pages name an object by it: no page of one token, and the
+    # list's checkboxes are labelled with the user (a TokenProxy's pk is its user's).
+    list_display_links = None
     actions = ["revoke"]
 
     def has_add_permission(self, request, *args) -> bool:
@@ -269,11 +272,33 @@ class ApiTokenAdmin(ScopedAdminMixin, DrfTokenAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def has_view_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_view_permission(request)
+
+    def action_checkbox(self, obj):
+        attrs = {
+            "class": "action-select",
+            "aria-label": format_html(gettext("Select this object for an action - {}"), obj.user),
+        }
+        return forms.CheckboxInput(attrs, lambda value: False).render(admin.helpers.ACTION_CHECKBOX_NAME, str(obj.pk))
+
     def get_actions(self, request):
         # DRF's screen turns actions off (its IDs are mapped); revoking works on the queryset directly.
         actions = admin.ModelAdmin.get_actions(self, request)
         actions.pop("delete_selected", None)
         return actions
+
+    def response_action(self, request, queryset):
+        # The checkboxes carry user ids; Django selects by the model's pk, which for a token is its key.
+        # The ids become keys here, on the server, so that no page ever holds a key.
+        post = request.POST.copy()
+        users = [
+            value for value in post.getlist(admin.helpers.ACTION_CHECKBOX_NAME) if value.isdigit() and len(value) < 12
+        ]
+        keys = TokenProxy.objects.filter(user_id__in=users).values_list("key", flat=True)
+        post.setlist(admin.helpers.ACTION_CHECKBOX_NAME, list(keys))
+        request.POST = post
+        return super().response_action(request, queryset)
 
     @admin.display(description=_("token key"))
     def masked_key(self, obj) -> str:
