@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 
@@ -40,3 +41,15 @@ def redact(text: str | None) -> str:
     for pattern, replacement in _SECRETS:
         text = pattern.sub(replacement, text)
     return text
+
+
+class RedactSecretsFilter(logging.Filter):
+    """On the console handler: every log line (the development server's request lines included) goes
+    out with the registered secrets redacted, whoever logged it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True

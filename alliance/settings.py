@@ -315,10 +315,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Password-set links and tracking codes never reach the log, whichever logger a line comes from.
+    "filters": {"redact": {"()": "alliance.masking.RedactSecretsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # The development server's request lines (with query strings) through the redacting handler.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # The filesystem transport has no host; kombu says so on every connection.
         "kombu.connection": {"level": "ERROR"},
     },
