@@ -46,7 +46,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "simple_history",
-    "axes",
+    "alliance.axes_app.AxesConfig",
     "alliance",
     "members",
     "demands",

@@ -31,7 +31,7 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["sort_order", "name"]
 
 
-_DETAIL = inline_serializer("Detail", {"detail": serializers.CharField()})
+_DETAIL = inline_serializer("TokenRefusal", {"detail": serializers.CharField()})
 
 
 class TokenView(ObtainAuthToken):

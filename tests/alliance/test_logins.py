@@ -158,7 +158,7 @@ def test_street_staff_see_failed_sign_ins_in_chinese_and_unlock_an_account(liais
     page = staff.get(reverse("admin:axes_accessattempt_changelist"))
     assert page.status_code == 200
     text = page.content.decode()
-    assert "登录失败记录" in text and "liaison_a" in text and "解除锁定" in text
+    assert "登录保护" in text and "登录失败记录" in text and "liaison_a" in text and "解除锁定" in text
     response = staff.post(
         reverse("admin:axes_accessattempt_changelist"),
         {"action": "unlock", "_selected_action": list(AccessAttempt.objects.values_list("pk", flat=True))},
