@@ -7,6 +7,7 @@ import io
 import logging
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from alliance.masking import RedactSecretsFilter
@@ -14,6 +15,13 @@ from demands import services
 from demands.models import Need
 
 from ..factories import CategoryFactory
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    cache.clear()  # residents' submissions are rate-limited per address in the shared cache
+    yield
+    cache.clear()
 
 
 @pytest.fixture

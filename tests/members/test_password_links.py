@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -24,6 +25,13 @@ from ..factories import MemberUnitFactory
 LINK = re.compile(r"/portal/password/set/([^/\s]+)/([^/\s]+)/")
 PHONE = "13712345678"
 NEW_PASSWORD = "Sheng-Huo-2026!"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    cache.clear()  # the forgotten-password page is rate-limited per address in the shared cache
+    yield
+    cache.clear()
 
 
 @pytest.fixture
