@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +19,13 @@ from ..factories import UserFactory
 
 PASSWORD = "pw-for-tests-2026"
 LOCKED = "登录失败次数过多"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    cache.clear()  # the token endpoint is also rate-limited per address in the shared cache
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
