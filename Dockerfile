@@ -34,4 +34,6 @@ RUN groupadd --system --gid 1000 app \
 USER app
 
 EXPOSE 8000
-CMD ["gunicorn", "alliance.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120", "--access-logfile", "-"]
+# The access log leaves out query strings: `/api/v1/public/needs/<code>/?phone_last4=…` would put a
+# tracking code beside the phone's last digits, which together open a resident's need.
+CMD ["gunicorn", "alliance.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120", "--access-logfile", "-", "--access-logformat", "%(h)s %(t)s %(m)s %(U)s %(s)s %(b)s %(L)s"]

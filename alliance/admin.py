@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from axes.models import AccessAttempt
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import TO_FIELD_VAR
 from django.contrib.admin.utils import unquote
@@ -9,12 +12,17 @@ from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import ValidationError
 from django.db import DataError
 from django.http import Http404, HttpResponseRedirect
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from rest_framework.authtoken.admin import TokenAdmin as DrfTokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import get_history_model_for_model
 
 from . import permissions
+from .api import authentication
 from .forms import REFUSALS, refusal_message
 from .models import Category, Notification
 
@@ -238,4 +246,109 @@ class NotificationAdmin(ScopedAdminMixin, admin.ModelAdmin):
         self.message_user(
             request,
             ngettext("%(count)d notification delivered.", "%(count)d notifications delivered.", sent) % {"count": sent},
+        )
+
+
+@admin.register(AccessAttempt)
+class LoginAttemptAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Failed sign-ins that django-axes counts (alliance/logins.py). Street staff unlock an account or
+    an address by deleting its rows; the rows also expire by themselves after the cool-off."""
+
+    list_display = ["username", "ip_address", "failures_since_start", "attempt_time", "locked_until", "path_info"]
+    list_filter = ["path_info"]
+    search_fields = ["username", "ip_address"]
+    date_hierarchy = "attempt_time"
+    fields = ["username", "ip_address", "user_agent", "path_info", "failures_since_start", "attempt_time"]
+    readonly_fields = fields
+    actions = ["unlock"]
+
+    def has_add_permission(self, request, *args) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(description=_("locked until"))
+    def locked_until(self, obj: AccessAttempt) -> str:
+        until = obj.attempt_time + settings.AXES_COOLOFF_TIME
+        if obj.failures_since_start < settings.AXES_FAILURE_LIMIT or until <= timezone.now():
+            return "—"
+        return timezone.localtime(until).strftime("%Y-%m-%d %H:%M")
+
+    @admin.action(description=_("Unlock: forget these failed sign-ins"))
+    def unlock(self, request, queryset):
+        count, _deleted = queryset.delete()
+        self.message_user(
+            request,
+            ngettext("%(count)d failed sign-in record removed.", "%(count)d failed sign-in records removed.", count)
+            % {"count": count},
+        )
+
+
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class ApiTokenAdmin(ScopedAdminMixin, DrfTokenAdmin):
+    """API tokens: street staff see whose token exists and until when, and revoke it. The key is a
+    bearer secret and is never shown in full (DRF's own screen lists it)."""
+
+    list_display = ["user", "masked_key", "created", "expires"]
+    # A token's str() is its key, and Django's pages name an object by it: no page of one token, and the
+    # list's checkboxes are labelled with the user (a TokenProxy's pk is its user's).
+    list_display_links = None
+    actions = ["revoke"]
+
+    def has_add_permission(self, request, *args) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_view_permission(request)
+
+    def action_checkbox(self, obj):
+        attrs = {
+            "class": "action-select",
+            "aria-label": format_html(gettext("Select this object for an action - {}"), obj.user),
+        }
+        return forms.CheckboxInput(attrs, lambda value: False).render(admin.helpers.ACTION_CHECKBOX_NAME, str(obj.pk))
+
+    def get_actions(self, request):
+        # DRF's screen turns actions off (its IDs are mapped); revoking works on the queryset directly.
+        actions = admin.ModelAdmin.get_actions(self, request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def response_action(self, request, queryset):
+        # The checkboxes carry user ids; Django selects by the model's pk, which for a token is its key.
+        # The ids become keys here, on the server, so that no page ever holds a key.
+        post = request.POST.copy()
+        users = [
+            value for value in post.getlist(admin.helpers.ACTION_CHECKBOX_NAME) if value.isdigit() and len(value) < 12
+        ]
+        keys = TokenProxy.objects.filter(user_id__in=users).values_list("key", flat=True)
+        post.setlist(admin.helpers.ACTION_CHECKBOX_NAME, list(keys))
+        request.POST = post
+        return super().response_action(request, queryset)
+
+    @admin.display(description=_("token key"))
+    def masked_key(self, obj) -> str:
+        return f"{obj.key[:4]}…"
+
+    @admin.display(description=_("expires"))
+    def expires(self, obj):
+        return authentication.expires_at(obj)
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke(self, request, queryset):
+        count, _deleted = queryset.delete()
+        self.message_user(
+            request, ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", count) % {"count": count}
         )

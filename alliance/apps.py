@@ -10,8 +10,14 @@ class AllianceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from axes.models import AccessAttempt
+        from rest_framework.authtoken.models import TokenProxy
+
         from . import permissions
         from .models import Category, Notification
 
         permissions.register(Category, permissions.StreetRules())
         permissions.register(Notification, permissions.OwnNotificationsRules())
+        # Failed sign-ins and API tokens: street staff only (their admin screens unlock and revoke).
+        permissions.register(AccessAttempt, permissions.StaffOnlyRules())
+        permissions.register(TokenProxy, permissions.StaffOnlyRules())

@@ -7,7 +7,9 @@ from typing import TypeVar
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -97,3 +99,13 @@ class MultiplePhotoField(forms.FileField):
         # Checked and re-encoded here, so the form shows which photo is refused and the service stores
         # the checked files without decoding them again.
         return [check_upload(single(item, initial), PHOTO_KINDS) for item in items]
+
+
+class PasswordForgotForm(forms.Form):
+    account = forms.CharField(label=gettext_lazy("User name or mobile phone"), max_length=150)
+
+    def accounts(self) -> list:
+        """Active accounts whose user name or profile phone is the value given (none is no error)."""
+        value = self.cleaned_data["account"].strip()
+        users = get_user_model().objects.filter(is_active=True).filter(Q(username=value) | Q(profile__phone=value))
+        return list(users.distinct()[:5])

@@ -85,3 +85,8 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+    @property
+    def link(self) -> str:
+        """The address to show; "" for a password-set link, which only the sent message carries."""
+        return self.url if self.url.startswith(("/", "http")) else ""

@@ -17,7 +17,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from .masking import mask_phone
+from . import passwords
+from .masking import mask_phone, redact
 from .models import Notification, Profile
 from .queue import enqueue_after_commit
 from .sms import send_sms
@@ -89,10 +90,14 @@ def deliver(notification_id: int) -> bool:
     """Send one notification by e-mail and text message; True when it went out now."""
     if not _claim(notification_id):
         return False
-    notification = Notification.objects.get(pk=notification_id)
+    notification = Notification.objects.select_related("recipient").get(pk=notification_id)
     text = notification.body
-    if notification.url:
-        text = f"{text}\n{_absolute(notification.url)}"
+    url = notification.url
+    if url == passwords.PASSWORD_LINK:
+        # The secret is made here, sent, and forgotten: the row keeps only the marker.
+        url = passwords.password_set_path(notification.recipient) if notification.recipient_id else ""
+    if url:
+        text = f"{text}\n{_absolute(url)}"
     try:
         if notification.email:
             send_mail(
@@ -108,14 +113,15 @@ def deliver(notification_id: int) -> bool:
         failed = notification.attempts >= MAX_ATTEMPTS
         Notification.objects.filter(pk=notification_id).update(
             status=Notification.Status.FAILED if failed else Notification.Status.PENDING,
-            last_error=f"{type(exc).__name__}: {exc}"[:500],
+            # A gateway's error may quote the message: what staff and the log see is redacted.
+            last_error=redact(f"{type(exc).__name__}: {exc}")[:500],
         )
         logger.warning(
             "Notification %s to %s not delivered (attempt %s): %s",
             notification_id,
             mask_phone(notification.phone) or "e-mail",
             notification.attempts,
-            exc,
+            redact(str(exc)),
         )
         return False
     Notification.objects.filter(pk=notification_id).update(status=Notification.Status.SENT, sent_at=timezone.now())

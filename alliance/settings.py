@@ -7,6 +7,7 @@ SQLite plus Celery on kombu's filesystem transport, so a first look needs no ser
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from csp.constants import NONE as CSP_NONE
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "csp",
     "guardian",
     "simple_history",
+    "alliance.axes_app.AxesConfig",
     "alliance",
     "members",
     "demands",
@@ -87,6 +89,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a refused sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "alliance.urls"
@@ -157,6 +161,8 @@ NUM_PROXIES = env_int("NUM_PROXIES", 0)
 
 # --- Auth -----------------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked account or address before any password is checked (alliance/logins.py).
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -172,6 +178,25 @@ if TESTING:
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "home"
+# Repeated failed sign-ins (admin, portal, API token) lock the account and the client address for a while.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20)
+# The test client's login() calls authenticate() without a request, which axes refuses; the tests of the
+# lockout switch it on.
+AXES_ENABLED = not TESTING
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "alliance.logins.LoginAttemptsHandler"
+AXES_CLIENT_IP_CALLABLE = "alliance.logins.client_ip"
+AXES_LOCKOUT_CALLABLE = "alliance.logins.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# Only failures are kept (they are what a lockout needs); a row per successful sign-in is not.
+AXES_DISABLE_ACCESS_LOG = True
+# alliance/admin.py shows the attempts to street staff, in Chinese, with an unlock action.
+AXES_ENABLE_ADMIN = False
+# API tokens are good for this long after they are issued (alliance/api/authentication.py).
+API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 168)
 GUARDIAN_RAISE_403 = False
 GUARDIAN_RENDER_403 = False
 # guardian's anonymous user row is not used: anonymous visitors see only public pages.
@@ -205,11 +230,11 @@ STORAGES = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
-# A newly approved liaison sets the first password from a link; give them a week.
-PASSWORD_RESET_TIMEOUT = 7 * 24 * 3600
+# A password-set link takes over the account: it works once, for 24 hours (alliance/passwords.py).
+PASSWORD_RESET_TIMEOUT = 24 * 3600
 
 # --- E-mail and SMS -------------------------------------------------------------------------------
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "alliance.mail.ConsoleEmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
@@ -272,7 +297,7 @@ PERMISSIONS_POLICY = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "alliance.api.authentication.ExpiringTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["alliance.api.permissions.ObjectPermissions"],
     "DEFAULT_FILTER_BACKENDS": [
@@ -296,6 +321,8 @@ REST_FRAMEWORK = {
         # Units applying to join through the portal.
         "unit_apply": env_str("UNIT_APPLY_RATE", "5/hour"),
         "need_track": env_str("NEED_TRACK_RATE", "20/hour"),
+        # Each request for a password-set link voids the account's earlier ones (alliance/passwords.py).
+        "password_forgot": "5/hour",
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -367,10 +394,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Password-set links and tracking codes never reach the log, whichever logger a line comes from.
+    "filters": {"redact": {"()": "alliance.masking.RedactSecretsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # The development server's request lines (with query strings) through the redacting handler.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # The filesystem transport has no host; kombu says so on every connection.
         "kombu.connection": {"level": "ERROR"},
     },

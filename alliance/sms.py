@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from .masking import mask_phone
+from .masking import mask_phone, redact
 
 logger = logging.getLogger(__name__)
 
@@ -27,10 +27,12 @@ class BaseSmsBackend:
 
 
 class ConsoleSmsBackend(BaseSmsBackend):
-    """The default: writes the message to the log. The number is masked, as everywhere in logs."""
+    """The default: writes the message to the log. The number is masked, as everywhere in logs, and so
+    are the secrets a text may carry (a password-set link, a tracking code): the log is read by more
+    people than the message's recipient."""
 
     def send(self, message: SmsMessage) -> None:
-        logger.info("SMS to %s: %s", mask_phone(message.phone), message.text)
+        logger.info("SMS to %s: %s", mask_phone(message.phone), redact(message.text))
 
 
 class LocmemSmsBackend(BaseSmsBackend):

@@ -16,6 +16,7 @@ portal_patterns = (
         path("logout/", views.LogoutView.as_view(), name="logout"),
         path("password/", views.PasswordChangeView.as_view(), name="password_change"),
         path("password/set/<uidb64>/<token>/", views.PasswordSetView.as_view(), name="password_set"),
+        path("password/forgot/", views.password_forgot, name="password_forgot"),
         path("notifications/", views.notification_list, name="notifications"),
         path("notifications/read/", views.notification_mark_read, name="notifications_read"),
         path("", include("members.urls")),

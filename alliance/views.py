@@ -10,9 +10,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from . import notifications, registry
+from . import notifications, passwords, ratelimit, registry
+from .forms import PasswordForgotForm
 from .models import Notification
 
 
@@ -46,11 +47,36 @@ class PasswordSetView(auth_views.PasswordResetConfirmView):
     template_name = "portal/password_set.html"
     success_url = reverse_lazy("portal:login")
     post_reset_login = False
+    # Once, for 24 hours, and only the newest link of the user (alliance/passwords.py).
+    token_generator = passwords.password_link_tokens
 
     def form_valid(self, form):
         response = super().form_valid(form)
         messages.success(self.request, _("Your password has been set. Please sign in."))
         return response
+
+
+@require_http_methods(["GET", "POST"])
+def password_forgot(request: HttpRequest) -> HttpResponse:
+    """Ask for a new password-set link by user name or mobile phone. The answer is the same whether an
+    account matched or not, so the page tells nobody which accounts exist; it is rate-limited per
+    client address, since every request voids the account's earlier links."""
+    form = PasswordForgotForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if not ratelimit.allow(request, "password_forgot"):
+            form.add_error(None, _("Too many requests from your network. Please try again in an hour."))
+        else:
+            for user in form.accounts():
+                passwords.password_link_send(user=user)
+            messages.success(
+                request,
+                _(
+                    "If an account with this user name or mobile phone exists, a link to set a new password "
+                    "has been sent to its phone or e-mail. It works once, for 24 hours."
+                ),
+            )
+            return redirect("portal:login")
+    return render(request, "portal/password_forgot.html", {"form": form})
 
 
 @login_required

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from alliance import demo, media, permissions, registry
+from alliance import demo, masking, media, permissions, registry
 from members.rules import liaison_unit_ids
 
 from . import demo as demo_demands
-from . import rules, selectors
+from . import rules, selectors, services
 from .models import Need, Resource
 
 
@@ -33,7 +33,14 @@ def _home_showcase_panel(request) -> registry.PortalPanel:
     return registry.PortalPanel("demands/public/_home_showcase.html", {"needs": list(selectors.showcase()[:6])})
 
 
+def _tracking_code_pattern() -> str:
+    symbol = f"[{services.TRACKING_ALPHABET}]"
+    # The 13 symbols, bare or as ABCD-EFGH-JKMNP, not inside a longer run of letters and digits.
+    return rf"(?<![0-9A-Z]){symbol}{{4}}-?{symbol}{{4}}-?{symbol}{{5}}(?![0-9A-Z])"
+
+
 def register() -> None:
+    masking.register_secret(_tracking_code_pattern(), "****-****-*****")
     media.register("needs", Need)
     permissions.register(Need, rules.NEED_RULES)
     permissions.register(Resource, rules.RESOURCE_RULES)

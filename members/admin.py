@@ -246,8 +246,20 @@ class UnitMembershipAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     autocomplete_fields = ["unit"]
     raw_id_fields = ["user"]
 
+    actions = ["send_password_link"]
+
     def has_change_permission(self, request, obj=None) -> bool:
         return obj is None and super().has_change_permission(request, obj)
+
+    @admin.action(description=_("Send a new password-set link"))
+    def send_password_link(self, request, queryset):
+        for membership in queryset.select_related("user", "unit"):
+            self.run_service(
+                request,
+                services.unit_account_password_link,
+                membership=membership,
+                success=_("A new password-set link is on its way to %(user)s.") % {"user": membership.user},
+            )
 
     def save_model(self, request, obj, form, change) -> None:
         saved = self.save_through(request, services.unit_membership_add, unit=obj.unit, user=obj.user, role=obj.role)

@@ -7,15 +7,12 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.urls import reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
-from alliance import permissions
+from alliance import passwords, permissions
 from alliance.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
 from alliance.models import Notification, Profile
 from alliance.notifications import notify, notify_many
@@ -108,11 +105,6 @@ def _liaison_account(unit: MemberUnit) -> tuple[Any, bool]:
     return user, True
 
 
-def password_set_url(user) -> str:
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    return reverse("portal:password_set", args=[uid, default_token_generator.make_token(user)])
-
-
 def unit_approve(*, unit: MemberUnit, actor) -> MemberUnit:
     """Approve an application: the unit becomes active, its liaison gets an account and the object
     permissions on the unit, and is told how to sign in."""
@@ -135,7 +127,7 @@ def unit_approve(*, unit: MemberUnit, actor) -> MemberUnit:
                 "%(unit)s has joined the alliance. Your account name is %(username)s; "
                 "set your password with the link below, then sign in to the portal."
             ) % {"unit": unit.name, "username": user.username}
-            url = password_set_url(user)
+            url = passwords.PASSWORD_LINK  # the link is made when the message is sent, never stored
         else:
             body = _("%(unit)s has joined the alliance. Sign in to the portal to look after the unit's profile.") % {
                 "unit": unit.name
@@ -270,6 +262,14 @@ def unit_membership_add(*, unit: MemberUnit, user, role: str = UnitMembership.Ro
             kind="unit_account",
         )
     return membership
+
+
+def unit_account_password_link(*, membership: UnitMembership, actor):
+    """Staff send a unit account a new password-set link (the first one expired or was lost); any
+    earlier link stops working."""
+    _require_administer(actor, membership.unit)
+    with transaction.atomic():
+        return passwords.password_link_send(user=membership.user)
 
 
 def unit_membership_remove(*, membership: UnitMembership, actor) -> None:

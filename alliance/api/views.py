@@ -1,16 +1,18 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers, viewsets
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from alliance import me, registry
+from alliance import logins, me, registry
 from alliance.api.throttling import AddressRateThrottle
 from alliance.models import Category
+
+from . import authentication
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -29,11 +31,52 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["sort_order", "name"]
 
 
+_DETAIL = inline_serializer("TokenRefusal", {"detail": serializers.CharField()})
+
+
 class TokenView(ObtainAuthToken):
-    """`{username, password}` → `{token}`; then send `Authorization: Token <token>`."""
+    """`{username, password}` → `{token}`; then send `Authorization: Token <token>`.
+
+    The password is checked by `django.contrib.auth.authenticate(request=…)` (in DRF's serializer), so
+    django-axes counts failures here as on the login pages and refuses a locked account or address."""
 
     throttle_classes = [AddressRateThrottle]  # per client address, failing open without the cache
     throttle_scope = "login"
+
+    def get_permissions(self):
+        return [IsAuthenticated()] if self.request.method == "DELETE" else [AllowAny()]
+
+    @extend_schema(
+        responses={
+            200: inline_serializer("Token", {"token": serializers.CharField()}),
+            400: OpenApiResponse(description=str(_("Wrong user name or password."))),
+            429: OpenApiResponse(_DETAIL, description=str(_("Too many failed attempts; try again later."))),
+        },
+        description=str(
+            _(
+                "Exchange a user name and password for a token. A token expires API_TOKEN_TTL_HOURS after it "
+                "was issued (401 from then on); ask again for a new one."
+            )
+        ),
+    )
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        if not serializer.is_valid():
+            # axes flags the request it saw in authenticate(): the DRF request, not Django's.
+            if getattr(request, "axes_locked_out", False):
+                return logins.lockout_response(request._request)
+            return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
+        token = authentication.token_for(serializer.validated_data["user"])
+        return Response({"token": token.key})
+
+    @extend_schema(
+        request=None,
+        responses={204: None, 401: OpenApiResponse(_DETAIL)},
+        description=str(_("Revoke the caller's token at once.")),
+    )
+    def delete(self, request, *args, **kwargs):
+        authentication.token_revoke(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeView(APIView):
