@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ERROR_FLAG
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group, User
 from django.db import DataError
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext, ngettext
@@ -201,3 +204,18 @@ class NotificationAdmin(ScopedAdminMixin, admin.ModelAdmin):
             request,
             ngettext("%(count)d notification delivered.", "%(count)d notifications delivered.", sent) % {"count": sent},
         )
+
+
+# Accounts and groups keep Django's screens, with the history button (alliance.models registers their history).
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
+    pass
+
+
+@admin.register(Group)
+class GroupAdmin(SimpleHistoryAdmin, DjangoGroupAdmin):
+    pass

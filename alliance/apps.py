@@ -10,7 +10,7 @@ class AllianceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import permissions
+        from . import history, permissions  # noqa: F401 (history: connects its signal receivers)
         from .models import Category, Notification
 
         permissions.register(Category, permissions.StreetRules())

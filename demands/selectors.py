@@ -123,6 +123,15 @@ def due_for_auto_close(now=None) -> QuerySet[Need]:
     return Need.objects.filter(status=Need.Status.COMPLETED, completed_at__lt=now - AUTO_CLOSE_AFTER)
 
 
+def due_for_anonymisation(*, cutoff) -> QuerySet[Need]:
+    """Needs that ended (closed or rejected) before `cutoff` and still hold contact data; each half of the
+    filter is served by its partial index (need_retention_closed_idx, need_retention_rejected_idx)."""
+    return Need.objects.filter(
+        Q(status=Need.Status.CLOSED, closed_at__lt=cutoff) | Q(status=Need.Status.REJECTED, rejected_at__lt=cutoff),
+        anonymised_at__isnull=True,
+    )
+
+
 def due_for_sla_flag(stage: str, now=None) -> QuerySet[Need]:
     now = now or timezone.now()
     if stage == "dispatch":

@@ -159,6 +159,7 @@ class MeetingAttachment(models.Model):
         upload_to=attachment_upload_to,
         validators=[FileExtensionValidator(["pdf", "jpg", "jpeg", "png", "xlsx", "docx"])],
     )
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["id"]
@@ -341,6 +342,8 @@ class CalendarFeed(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    # Who made or revoked an address, and when; not the address itself, which opens the calendar.
+    history = HistoricalRecords(excluded_fields=["token"])
 
     class Meta:
         verbose_name = _("calendar feed")

@@ -179,6 +179,7 @@ class ActivityPhoto(models.Model):
         upload_to=activity_photo_upload_to,
         validators=[FileExtensionValidator(["jpg", "jpeg", "png", "webp"])],
     )
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["id"]
