@@ -4,11 +4,13 @@ race safety); each change still leaves a history row of the project, in the clai
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from projects import services
 from projects.models import ProjectClaim
 
 from .factories import ClaimFactory, ProjectFactory
+from .test_race import _liaisons, _race
 
 
 @pytest.fixture
@@ -55,3 +57,22 @@ def test_finishing_a_project_records_the_places_released(project, unit_a, street
         street_staff,
         "places released",
     )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_units_claiming_at_once_leave_one_row_per_place_counting_up_in_each_winners_name():
+    pairs = _liaisons(12, "history")
+    project = ProjectFactory(places=3)
+    _race(
+        [
+            lambda user=user, unit=unit: services.claim_create(
+                project=project, unit=unit, commitment="义诊", actor=user
+            )
+            for user, unit in pairs
+        ]
+    )
+    rows = project.history.filter(history_change_reason="place taken")
+    assert sorted(rows.values_list("places_taken", flat=True)) == [1, 2, 3]
+    winners = ProjectClaim.objects.filter(project=project).values_list("claimed_by", flat=True)
+    assert sorted(rows.values_list("history_user", flat=True)) == sorted(winners)
