@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance import history, permissions
-from alliance.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
+from alliance.errors import Conflict, InvalidInput, PermissionDenied, TransitionNotAllowed
 from alliance.models import Notification
 from alliance.notifications import notify, notify_many
 from alliance.workflow import move, refuse_other_fields, update, with_history
@@ -160,6 +160,11 @@ def need_update(*, need: Need, actor, data: dict[str, Any]) -> Need:
     """Staff correct what a need says (not where it stands: that is the workflow's)."""
     _require_staff(actor, need)
     refuse_other_fields(data, EDIT_FIELDS)
+    if need.anonymised_at is not None:
+        # Nothing to correct in a record kept for the figures, and its contact data must not come back.
+        raise Conflict(
+            _("The contact data of this need was removed after the retention period; it can no longer be changed.")
+        )
     with transaction.atomic():
         return update(need, data=data, actor=actor)
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from alliance.celery import app as celery_app
+from alliance.errors import Conflict
 from alliance.models import Notification
 from demands import services, tasks
 from demands.models import Need
@@ -150,3 +152,20 @@ def test_the_beat_task_runs_it_daily_and_marks_the_history_row_as_the_systems(en
     assert row.history_change_reason == (
         "system: demands.tasks.anonymise_resident_data: contact data removed after the retention period"
     )
+
+
+def test_an_anonymised_need_cannot_be_edited_back_and_its_admin_page_shows_when_the_data_went(
+    ended, community_x_staff, as_user
+):
+    need = ended(181)
+    services.needs_anonymise_expired()
+    need.refresh_from_db()
+    with pytest.raises(Conflict) as refused:
+        services.need_update(need=need, actor=community_x_staff, data={"contact_phone": "13900001111"})
+    assert str(refused.value) == "该需求的联系信息已在保存期满后删除，不能再修改。"
+    client = as_user(community_x_staff)
+    url = reverse("admin:demands_need_change", args=[need.pk])
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    assert "contact data removed at" in page.content.decode().lower()
+    assert 'name="contact_phone"' not in page.content.decode()  # nothing to type the number back into
