@@ -4,12 +4,15 @@ task's changes with nobody named say which task made them."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from celery import shared_task
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in
+from django.core.management import call_command
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from guardian.models import GroupObjectPermission, UserObjectPermission
@@ -192,3 +195,14 @@ def test_the_admin_shows_the_history_of_accounts_groups_grids_and_sectors(name, 
     response = client.get(reverse(f"admin:{name}_history", args=[obj.pk]))
     assert response.status_code == 200
     assert response.context["page_obj"].paginator.count == 1
+
+
+@pytest.mark.django_db
+def test_seed_demo_names_who_granted_and_marks_the_rest_as_the_commands(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", "--password", "pw-2026-demo", stdout=io.StringIO())
+    admin, staff, liaison = (User.objects.get(username=name) for name in ("admin", "staff", "liaison"))
+    # The street staff group was given by the command itself; the liaison's access by `admin`, its actor.
+    assert staff.history.order_by("-history_id").first().history_change_reason == "system: seed_demo"
+    grants = UserObjectPermission.history.filter(user_id=liaison.pk)
+    assert set(grants.values_list("history_user", "history_change_reason")) == {(admin.pk, "unit access granted")}
