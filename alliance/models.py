@@ -88,7 +88,7 @@ class Notification(models.Model):
             # The retention sweep finds residents' messages (no account, a phone) by phone.
             models.Index(
                 fields=["phone"],
-                condition=models.Q(recipient__isnull=True) & ~models.Q(phone=""),
+                condition=models.Q(recipient__isnull=True),
                 name="notification_phone_idx",
             ),
         ]
