@@ -13,7 +13,7 @@ class AllianceConfig(AppConfig):
         from axes.models import AccessAttempt
         from rest_framework.authtoken.models import TokenProxy
 
-        from . import permissions
+        from . import history, permissions  # noqa: F401 (history: connects its signal receivers)
         from .models import Category, Notification
 
         permissions.register(Category, permissions.StreetRules())

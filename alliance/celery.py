@@ -43,6 +43,11 @@ app.conf.update(
             "task": "demands.tasks.close_expired_needs",
             "schedule": crontab(minute=5),
         },
+        # PIPL art. 19: residents' contact data goes RESIDENT_DATA_RETENTION_DAYS after their need ended.
+        "resident-data-retention": {
+            "task": "demands.tasks.anonymise_resident_data",
+            "schedule": crontab(hour=3, minute=40),
+        },
         # Reminders: a scan every 5 minutes finds what is due (never a task scheduled hours ahead, which a
         # Redis visibility timeout would deliver twice).
         "meeting-reminders": {

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import simple_history
 from django.conf import settings
+from django.contrib.auth.models import Group, User
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermission, UserObjectPermission
 from simple_history.models import HistoricalRecords
 
 
@@ -32,6 +35,7 @@ class Profile(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     phone = models.CharField(_("mobile phone"), max_length=11, blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("profile")
@@ -81,6 +85,12 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["status", "created_at"], name="notification_due_idx"),
             models.Index(fields=["recipient", "-created_at"], name="notification_inbox_idx"),
+            # The retention sweep finds residents' messages (no account, a phone) by phone.
+            models.Index(
+                fields=["phone"],
+                condition=models.Q(recipient__isnull=True),
+                name="notification_phone_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -90,3 +100,34 @@ class Notification(models.Model):
     def link(self) -> str:
         """The address to show; "" for a password-set link, which only the sent message carries."""
         return self.url if self.url.startswith(("/", "http")) else ""
+
+# --- History of accounts and permissions ----------------------------------------------------------
+# Models of django.contrib.auth and django-guardian keep their history in tables of this app (`register`
+# with app="alliance"): who got or lost an account, a group, an object permission — and who gave it.
+
+
+class AccountHistory(HistoricalRecords):
+    """A sign-in saves `last_login` alone: not a change of the account, and a row per sign-in would bury
+    the real changes. A password change still leaves a row (without the hash: the field is excluded)."""
+
+    NOT_A_CHANGE = frozenset({"last_login"})
+
+    def post_save(self, instance, created, using=None, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if not created and update_fields and set(update_fields) <= self.NOT_A_CHANGE:
+            return
+        super().post_save(instance, created, using=using, **kwargs)
+
+
+# The hash never goes into history rows: they are read by more people, and kept longer, than the account.
+simple_history.register(
+    User,
+    app="alliance",
+    table_name="alliance_historicaluser",
+    records_class=AccountHistory,
+    excluded_fields=["password", "last_login"],
+    m2m_fields=["groups", "user_permissions"],
+)
+simple_history.register(Group, app="alliance", table_name="alliance_historicalgroup", m2m_fields=["permissions"])
+simple_history.register(UserObjectPermission, app="alliance", table_name="alliance_historicaluserobjectpermission")
+simple_history.register(GroupObjectPermission, app="alliance", table_name="alliance_historicalgroupobjectpermission")

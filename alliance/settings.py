@@ -358,6 +358,13 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Personal data --------------------------------------------------------------------------------
+# A resident's contact name, phone and address are emptied this many days after their need was closed or
+# rejected (PIPL art. 19: kept no longer than needed; beat task demands.tasks.anonymise_resident_data).
+RESIDENT_DATA_RETENTION_DAYS = env_int("RESIDENT_DATA_RETENTION_DAYS", 180)
+if RESIDENT_DATA_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("RESIDENT_DATA_RETENTION_DAYS must be at least 1 (days after a need ends).")
+
 # --- Celery ---------------------------------------------------------------------------------------
 # With REDIS_URL the broker is Redis. Without it, kombu's filesystem transport carries tasks between
 # the web process and one `celery worker -B` (RECIPES.md), so reminders still go out with no services.

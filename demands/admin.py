@@ -172,6 +172,8 @@ class NeedAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
     def get_fieldsets(self, request, obj=None):
         contact = (_("Resident"), {"fields": ["contact_name", "contact_phone", "address"]})
+        if obj is not None and obj.anonymised_at is not None:
+            contact = (_("Resident"), {"fields": ["anonymised_at"]})
         if obj is None:
             return [(None, {"fields": ["channel", "kind", "community", "category", "title", "description"]}), contact]
         return [
@@ -185,6 +187,8 @@ class NeedAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
+        if obj.anonymised_at is not None:  # kept for the figures; need_update refuses changes
+            return [f for fieldset in self.get_fieldsets(request, obj) for f in fieldset[1]["fields"]]
         return ["tracking_code_display", "status", "community", *WORKFLOW_FIELDS, *RESULT_FIELDS]
 
     def get_form(self, request, obj=None, change=False, **kwargs):

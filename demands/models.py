@@ -100,6 +100,9 @@ class Need(models.Model):
     )
     rating_comment = models.CharField(_("comment on the result"), max_length=300, blank=True)
     showcased_at = models.DateTimeField(_("showcased at"), null=True, blank=True)
+    # Set when the contact data was replaced, RESIDENT_DATA_RETENTION_DAYS after the need ended
+    # (PIPL art. 19: kept no longer than needed); the need itself, its timeline and figures stay.
+    anonymised_at = models.DateTimeField(_("contact data removed at"), null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
@@ -124,6 +127,17 @@ class Need(models.Model):
             models.Index(fields=["status", "community"], name="need_queue_idx"),
             models.Index(fields=["unit", "status"], name="need_unit_idx"),
             models.Index(fields=["showcased_at"], name="need_showcase_idx"),
+            # The retention sweep's two filters; partial, so they hold only needs still to anonymise.
+            models.Index(
+                fields=["closed_at"],
+                condition=Q(status="closed", anonymised_at__isnull=True),
+                name="need_retention_closed_idx",
+            ),
+            models.Index(
+                fields=["rejected_at"],
+                condition=Q(status="rejected", anonymised_at__isnull=True),
+                name="need_retention_rejected_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -161,6 +175,7 @@ class NeedPhoto(models.Model):
     need = models.ForeignKey(Need, verbose_name=_("need"), on_delete=models.CASCADE, related_name="photos")
     image = UploadField(_("photo"), upload_to=need_photo_upload_to, kinds=PHOTO_KINDS)
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["id"]

@@ -157,6 +157,7 @@ class MeetingAttachment(models.Model):
     )
     title = models.CharField(_("title"), max_length=100)
     file = UploadField(_("file"), upload_to=attachment_upload_to, kinds=["pdf", *PHOTO_KINDS, "xlsx", "docx"])
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["id"]
@@ -339,6 +340,8 @@ class CalendarFeed(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    # Who made or revoked an address, and when; not the address itself, which opens the calendar.
+    history = HistoricalRecords(excluded_fields=["token"])
 
     class Meta:
         verbose_name = _("calendar feed")

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alliance import notifications, permissions
+from alliance import history, notifications, permissions
 from alliance.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
 from alliance.workflow import move, refuse_other_fields, update, with_history
 from members.models import MemberUnit
@@ -309,7 +309,7 @@ def series_plan(*, series: MeetingSeries, until: date | None = None) -> list[Joi
             try:
                 with transaction.atomic():
                     meeting.save()
-                    Invitation.objects.bulk_create([Invitation(meeting=meeting, unit=unit) for unit in units])
+                    history.bulk_create(Invitation, [Invitation(meeting=meeting, unit=unit) for unit in units])
                 created.append(meeting)
             except IntegrityError:
                 pass  # planned by a concurrent run
@@ -415,7 +415,9 @@ def calendar_feed_for(*, user=None, unit: MemberUnit | None = None, actor) -> Ca
         return feed
     try:
         with transaction.atomic():
-            return CalendarFeed.objects.create(user=user, unit=unit, token=secrets.token_urlsafe(32))
+            feed = CalendarFeed(user=user, unit=unit, token=secrets.token_urlsafe(32))
+            with_history(feed, actor, "created").save()
+            return feed
     except IntegrityError:  # made at the same moment by another request: one live address each
         return CalendarFeed.objects.get(user=user, unit=unit, revoked_at__isnull=True)
 
@@ -429,4 +431,7 @@ def calendar_feed_renew(*, feed: CalendarFeed, actor) -> CalendarFeed:
     with transaction.atomic():
         if not CalendarFeed.objects.filter(pk=feed.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()):
             raise TransitionNotAllowed(_("This calendar address has been renewed already."))
-        return CalendarFeed.objects.create(user=feed.user, unit=feed.unit, token=secrets.token_urlsafe(32))
+        history.record_update(CalendarFeed, feed.pk, actor=actor, reason="revoked")
+        renewed = CalendarFeed(user=feed.user, unit=feed.unit, token=secrets.token_urlsafe(32))
+        with_history(renewed, actor, "renewed").save()
+        return renewed

@@ -73,7 +73,7 @@ class CommunityAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Sector)
-class SectorAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class SectorAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ["name", "kind", "street"]
     list_filter = ["kind", "street"]
     search_fields = ["name"]
@@ -81,7 +81,7 @@ class SectorAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Grid)
-class GridAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class GridAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     staff_roles = "community"
     list_display = ["name", "community", "keeper_name"]
     list_filter = ["community"]

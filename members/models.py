@@ -54,6 +54,7 @@ class Grid(models.Model):
     )
     name = models.CharField(_("name"), max_length=60)
     keeper_name = models.CharField(_("grid keeper"), max_length=30, blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["community_id", "id"]
@@ -78,6 +79,7 @@ class Sector(models.Model):
     street = models.ForeignKey(Street, verbose_name=_("street"), on_delete=models.PROTECT, related_name="sectors")
     name = models.CharField(_("name"), max_length=60)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["street_id", "id"]

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
-from alliance import passwords, permissions
+from alliance import history, passwords, permissions
 from alliance.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
 from alliance.models import Notification, Profile
 from alliance.notifications import notify, notify_many
@@ -109,7 +109,8 @@ def unit_approve(*, unit: MemberUnit, actor) -> MemberUnit:
     """Approve an application: the unit becomes active, its liaison gets an account and the object
     permissions on the unit, and is told how to sign in."""
     _require_administer(actor, unit)
-    with transaction.atomic():
+    # The liaison's account, profile and grants are written in the approver's name.
+    with transaction.atomic(), history.acting(actor, "unit approved"):
         unit = move(
             unit,
             actor=actor,
@@ -231,21 +232,25 @@ def unit_create(*, actor, data: dict[str, Any]) -> MemberUnit:
 
 
 def _grant(*, unit: MemberUnit, user, role: str, actor) -> UnitMembership:
-    membership, _created = UnitMembership.objects.get_or_create(unit=unit, user=user, defaults={"role": role})
-    if membership.role != role:
-        membership.role = role
-        with_history(membership, actor).save(update_fields=["role"])
-    for perm in UNIT_PERMISSIONS:
-        assign_perm(perm, user, unit)
+    # guardian writes its rows itself (one object at a time: its signals reach the history); the context
+    # names the author, also when this runs from a task or a command.
+    with history.acting(actor, "unit access granted"):
+        membership, _created = UnitMembership.objects.get_or_create(unit=unit, user=user, defaults={"role": role})
+        if membership.role != role:
+            membership.role = role
+            with_history(membership, actor).save(update_fields=["role"])
+        for perm in UNIT_PERMISSIONS:
+            assign_perm(perm, user, unit)
     permissions.forget_cached_permissions(user)
     return membership
 
 
 def _revoke(*, membership: UnitMembership, actor) -> None:
-    for perm in UNIT_PERMISSIONS:
-        remove_perm(perm, membership.user, membership.unit)
+    with history.acting(actor, "unit access revoked"):
+        for perm in UNIT_PERMISSIONS:
+            remove_perm(perm, membership.user, membership.unit)
+        with_history(membership, actor).delete()
     permissions.forget_cached_permissions(membership.user)
-    with_history(membership, actor).delete()
 
 
 def unit_membership_add(*, unit: MemberUnit, user, role: str = UnitMembership.Role.LIAISON, actor) -> UnitMembership:
@@ -282,7 +287,7 @@ def community_staff_add(*, user, community: Community, actor) -> CommunityStaff:
     """Make `user` staff of `community`: admin-site access scoped to it. Street staff only."""
     if not permissions.is_street_staff(actor):
         raise PermissionDenied(_("Only street staff may assign community staff."))
-    with transaction.atomic():
+    with transaction.atomic(), history.acting(actor, "community staff added"):
         assignment, _created = CommunityStaff.objects.get_or_create(user=user, community=community)
         group = Group.objects.get_or_create(name=permissions.COMMUNITY_STAFF_GROUP)[0]
         user.groups.add(group)
@@ -297,7 +302,7 @@ def community_staff_add(*, user, community: Community, actor) -> CommunityStaff:
 def community_staff_remove(*, assignment: CommunityStaff, actor) -> None:
     if not permissions.is_street_staff(actor):
         raise PermissionDenied(_("Only street staff may assign community staff."))
-    with transaction.atomic():
+    with transaction.atomic(), history.acting(actor, "community staff removed"):
         user = assignment.user
         remove_perm("members.administer_community", user, assignment.community)
         with_history(assignment, actor).delete()

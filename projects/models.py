@@ -177,6 +177,7 @@ class ActivityPhoto(models.Model):
         ServiceActivity, verbose_name=_("activity"), on_delete=models.CASCADE, related_name="photos"
     )
     image = UploadField(_("photo"), upload_to=activity_photo_upload_to, kinds=PHOTO_KINDS)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["id"]

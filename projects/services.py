@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alliance import permissions
+from alliance import history, permissions
 from alliance.errors import Conflict, InvalidInput, PermissionDenied
 from alliance.notifications import notify_many
 from alliance.workflow import move, refuse_other_fields, update, with_history
@@ -159,6 +159,7 @@ def project_finish(*, project: ServiceProject, actor) -> ServiceProject:
                 "project_finished",
             )
         ServiceProject.objects.filter(pk=project.pk).update(places_taken=0)
+        history.record_update(ServiceProject, project.pk, actor=actor, reason="places released")
         project.places_taken = 0
     return project
 
@@ -193,6 +194,7 @@ def claim_create(*, project: ServiceProject, unit: MemberUnit, commitment: str, 
                 claim = ProjectClaim(project=locked, unit=unit, commitment=commitment[:2000], claimed_by=actor)
                 with_history(claim, actor, "claimed").save()
                 ServiceProject.objects.filter(pk=locked.pk).update(places_taken=F("places_taken") + 1)
+                history.record_update(ServiceProject, locked.pk, actor=actor, reason="place taken")
         except IntegrityError as exc:  # the constraints: only reached if the lock above were bypassed
             if ProjectClaim.objects.filter(project=locked, unit=unit, status__in=ProjectClaim.HOLDING).exists():
                 raise AlreadyClaimed(_("Your unit has already claimed this project.")) from exc
@@ -209,8 +211,10 @@ def claim_create(*, project: ServiceProject, unit: MemberUnit, commitment: str, 
     return claim
 
 
-def _release_place(claim: ProjectClaim) -> None:
-    ServiceProject.objects.filter(pk=claim.project_id, places_taken__gt=0).update(places_taken=F("places_taken") - 1)
+def _release_place(claim: ProjectClaim, *, actor) -> None:
+    released = ServiceProject.objects.filter(pk=claim.project_id, places_taken__gt=0)
+    if released.update(places_taken=F("places_taken") - 1):
+        history.record_update(ServiceProject, claim.project_id, actor=actor, reason="place released")
 
 
 def claim_withdraw(*, claim: ProjectClaim, actor) -> ProjectClaim:
@@ -229,7 +233,7 @@ def claim_withdraw(*, claim: ProjectClaim, actor) -> ProjectClaim:
             actor=actor,
             reason="withdrawn",
         )
-        _release_place(claim)
+        _release_place(claim, actor=actor)
     return claim
 
 
@@ -271,7 +275,7 @@ def claim_reject(*, claim: ProjectClaim, actor, reason: str) -> ProjectClaim:
             decided_at=timezone.now(),
             decision_note=reason[:300],
         )
-        _release_place(claim)
+        _release_place(claim, actor=actor)
         _tell_unit(
             claim,
             _("Your claim on %(project)s was not approved") % {"project": claim.project.title},

@@ -178,7 +178,8 @@ class VolunteerTeam(models.Model):
     leader = models.ForeignKey(
         PartyMember, verbose_name=_("leader"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    history = HistoricalRecords()
+    # Who is in a team is personal data too: adding or removing a member leaves a row.
+    history = HistoricalRecords(m2m_fields=["members"])
 
     class Meta:
         ordering = ["name"]

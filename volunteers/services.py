@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alliance import permissions
+from alliance import history, permissions
 from alliance.errors import Conflict, InvalidInput, PermissionDenied
 from alliance.models import Profile
 from alliance.notifications import notify, notify_many
@@ -256,6 +256,7 @@ def post_claim(*, post: VolunteerPost, actor) -> PostClaim:
                 claim = PostClaim(post=locked, member=member)
                 with_history(claim, actor, "claimed").save()
                 VolunteerPost.objects.filter(pk=locked.pk).update(places_taken=F("places_taken") + 1)
+                history.record_update(VolunteerPost, locked.pk, actor=actor, reason="place taken")
         except IntegrityError as exc:  # the backstops; only reached if the lock above were bypassed
             raise PostFull(_("All places of this post are taken.")) from exc
     return claim
@@ -277,7 +278,9 @@ def post_leave(*, claim: PostClaim, actor, _checked: bool = False) -> PostClaim:
             reason="left",
             left_at=timezone.now(),
         )
-        VolunteerPost.objects.filter(pk=claim.post_id, places_taken__gt=0).update(places_taken=F("places_taken") - 1)
+        released = VolunteerPost.objects.filter(pk=claim.post_id, places_taken__gt=0)
+        if released.update(places_taken=F("places_taken") - 1):
+            history.record_update(VolunteerPost, claim.post_id, actor=actor, reason="place released")
     return claim
 
 

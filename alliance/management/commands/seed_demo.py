@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from alliance import demo
+from alliance import demo, history
 from alliance.models import Category
 
 DEMO_USERS = ("admin", "staff", "community", "liaison", "liaison2", "member")
@@ -52,7 +52,8 @@ class Command(BaseCommand):
         if self._holds_real_data() and not force:
             raise CommandError("The database already holds data that is not the demo's. Use --force to add the demo.")
         context: dict = {"password": password}
-        with transaction.atomic():
+        # Rows the services write without naming who acted say they came from this command.
+        with transaction.atomic(), history.system("seed_demo"):
             context["categories"] = self._categories()
             for name, step in demo.steps():
                 self.stdout.write(f"seeding {name} …")
