@@ -101,6 +101,7 @@ class Notification(models.Model):
         """The address to show; "" for a password-set link, which only the sent message carries."""
         return self.url if self.url.startswith(("/", "http")) else ""
 
+
 # --- History of accounts and permissions ----------------------------------------------------------
 # Models of django.contrib.auth and django-guardian keep their history in tables of this app (`register`
 # with app="alliance"): who got or lost an account, a group, an object permission — and who gave it.
