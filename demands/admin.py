@@ -347,7 +347,7 @@ class NeedAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     @admin.action(description=_("Export the selected needs to Excel (with contact data, for internal use)"))
     def export_xlsx(self, request, queryset):
         filename = "{}-{}.xlsx".format(gettext("needs"), timezone.localdate().isoformat())
-        return xlsx_response(filename, [exports.need_rows_internal(queryset)])
+        return xlsx_response(filename, [exports.need_rows_internal(queryset, user=request.user)])
 
 
 @admin.register(Resource)

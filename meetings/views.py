@@ -25,7 +25,6 @@ from django.views.decorators.http import require_POST, require_safe
 from alliance import permissions
 from alliance.forms import call_with_message
 from members import selectors as member_selectors
-from members.rules import liaison_unit_ids
 
 from . import calendar, exports, selectors, services
 from .forms import AnswerForm, ProgressForm
@@ -54,15 +53,8 @@ def _can_answer(invitation: Invitation, my_unit_ids: frozenset[int], now) -> boo
     )
 
 
-def _may_read_minutes(user, meeting: JointMeeting, my_invitations: list[Invitation]) -> bool:
-    """Minutes are for the staff and for those who attended (an invitation of mine marked attended)."""
-    if meeting.status != M.HELD:
-        return False
-    return permissions.is_staff_member(user) or any(inv.status == I.ATTENDED for inv in my_invitations)
-
-
 def _mine(request: HttpRequest, invitations: list[Invitation]) -> list[Invitation]:
-    unit_ids = liaison_unit_ids(request.user)
+    unit_ids = permissions.units_of(request.user)
     return [inv for inv in invitations if inv.unit_id in unit_ids or inv.person_id == request.user.pk]
 
 
@@ -85,7 +77,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
     # Upcoming meetings first, the nearest at the top; then the past ones, the latest first, page by page.
     upcoming = list(invitations.filter(meeting__start__gte=now).order_by("meeting__start", "id"))
     page = Paginator(invitations.filter(meeting__start__lt=now), PAGE_SIZE).get_page(request.GET.get("page"))
-    unit_ids = liaison_unit_ids(request.user)
+    unit_ids = permissions.units_of(request.user)
     for invitation in upcoming:
         invitation.can_answer = _can_answer(invitation, unit_ids, now)
     context = {
@@ -103,10 +95,10 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     invitations = list(meeting.invitations.all())
     mine = _mine(request, invitations)
     now = timezone.now()
-    unit_ids = liaison_unit_ids(request.user)
+    unit_ids = permissions.units_of(request.user)
     for invitation in mine:
         invitation.can_answer = _can_answer(invitation, unit_ids, now)
-    may_read_minutes = _may_read_minutes(request.user, meeting, mine)
+    may_read_minutes = permissions.has_ability(request.user, "meetings.read_minutes", meeting)
     context = {
         "meeting": meeting,
         "my_invitations": mine,
@@ -158,7 +150,7 @@ def _minutes_or_404(request: HttpRequest, pk: int) -> tuple[JointMeeting, list[I
     so that a unit that did not attend cannot tell minutes exist."""
     meeting = selectors.meeting_detail(user=request.user, pk=pk)
     invitations = list(meeting.invitations.all())
-    if not _may_read_minutes(request.user, meeting, _mine(request, invitations)):
+    if not permissions.has_ability(request.user, "meetings.read_minutes", meeting):
         raise Http404
     return meeting, invitations, list(_resolutions_of(request, meeting))
 
@@ -200,7 +192,7 @@ def resolution_list(request: HttpRequest) -> HttpResponse:
     for resolution in rows:
         # One form per resolution on the page, each with its own element ids.
         resolution.progress_form = ProgressForm(auto_id=f"id_%s_{resolution.pk}")
-    context = {"page": page, "resolutions": rows, "has_units": bool(liaison_unit_ids(request.user))}
+    context = {"page": page, "resolutions": rows, "has_units": bool(permissions.units_of(request.user))}
     return render(request, "meetings/portal/resolution_list.html", context)
 
 

@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from alliance.workflow import Transition, Transitions
+
 
 class ServiceProject(models.Model):
     class Status(models.TextChoices):
@@ -18,6 +20,12 @@ class ServiceProject(models.Model):
         OPEN = "open", _("Open for claims")
         RUNNING = "running", _("Running")
         FINISHED = "finished", _("Finished")
+
+    TRANSITIONS = Transitions(
+        Transition("open", [Status.DRAFT], Status.OPEN, _("Opening for claims"), "change"),
+        Transition("start", [Status.OPEN], Status.RUNNING, _("Starting"), "change"),
+        Transition("finish", [Status.OPEN, Status.RUNNING], Status.FINISHED, _("Finishing"), "change"),
+    )
 
     title = models.CharField(_("title"), max_length=100)
     category = models.ForeignKey(
@@ -85,6 +93,15 @@ class ProjectClaim(models.Model):
 
     # The claims that hold a place.
     HOLDING = (Status.PENDING, Status.APPROVED)
+
+    TRANSITIONS = Transitions(
+        Transition("withdraw", [Status.PENDING], Status.WITHDRAWN, _("Withdrawing"), "projects.act_for_claim"),
+        Transition("approve", [Status.PENDING], Status.APPROVED, _("Approving"), "change"),
+        Transition("reject", [Status.PENDING], Status.REJECTED, _("Rejecting"), "change"),
+        # When the project finishes: approved claims are completed, pending ones lapse.
+        Transition("complete", [Status.APPROVED], Status.COMPLETED, _("Completing")),
+        Transition("lapse", [Status.PENDING], Status.WITHDRAWN, _("Lapsing")),
+    )
 
     project = models.ForeignKey(
         ServiceProject, verbose_name=_("project"), on_delete=models.CASCADE, related_name="claims"
