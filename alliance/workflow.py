@@ -98,6 +98,12 @@ def transitions_of(model: type[models.Model]) -> Transitions | None:
     return table if isinstance(table, Transitions) else None
 
 
+def refusal_for(obj: models.Model, action: str) -> str:
+    """The table's refusal of `action` for `obj` where it stands (for screens that explain a missing button)."""
+    table = transitions_of(type(obj))
+    return table.refusal(type(obj), action, getattr(obj, table.status_field))
+
+
 def with_history(obj: M, actor, reason: str = "") -> M:
     """simple_history takes the user from the request middleware; services also run from tasks and
     commands, so they say who acted (and why, where that helps a reader of the history)."""

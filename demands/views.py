@@ -139,9 +139,12 @@ def _my_resource(request: HttpRequest, pk: int) -> Resource:
 def resource_list(request: HttpRequest) -> HttpResponse:
     resources = selectors.resources_of_units(user=request.user).order_by("unit__name", "status", "-created_at", "id")
     page = Paginator(resources, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    for resource in rows:
+        resource.actions = permissions.actions_allowed(request.user, resource)  # its buttons
     context = {
         "page": page,
-        "resources": page.object_list,
+        "resources": rows,
         "has_units": bool(member_selectors.units_of_liaison(user=request.user).exists()),
     }
     return render(request, "demands/portal/resource_list.html", context)

@@ -32,8 +32,6 @@ from .models import Invitation, JointMeeting, Resolution, ResolutionProgress
 
 I = Invitation.Status  # noqa: E741
 M = JointMeeting.Status
-# The answers a liaison may still change before the meeting (attended / absent are recorded by staff).
-ANSWERABLE = (I.INVITED, I.CONFIRMED, I.DECLINED)
 PAGE_SIZE = 20
 
 
@@ -41,13 +39,14 @@ def _my_units(request: HttpRequest):
     return member_selectors.units_of_liaison(user=request.user).order_by("name", "id")
 
 
-def _can_answer(invitation: Invitation, my_unit_ids: frozenset[int], now) -> bool:
-    """Whether to offer the buttons (the service decides): a unit's invitation of one of my units, to a
-    planned meeting that has not begun. Invitations of persons are not answered in the portal."""
+def _can_answer(invitation: Invitation, my_unit_ids: frozenset[int], now, user) -> bool:
+    """Whether to offer the buttons (the service decides): a unit's invitation of one of my units that its
+    declared moves let me answer, to a planned meeting that has not begun. Invitations of persons are not
+    answered in the portal."""
     meeting = invitation.meeting
     return (
         invitation.unit_id in my_unit_ids
-        and invitation.status in ANSWERABLE
+        and "confirm" in permissions.actions_allowed(user, invitation)
         and meeting.status == M.PLANNED
         and meeting.start > now
     )
@@ -79,7 +78,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(invitations.filter(meeting__start__lt=now), PAGE_SIZE).get_page(request.GET.get("page"))
     unit_ids = permissions.units_of(request.user)
     for invitation in upcoming:
-        invitation.can_answer = _can_answer(invitation, unit_ids, now)
+        invitation.can_answer = _can_answer(invitation, unit_ids, now, request.user)
     context = {
         "upcoming": upcoming,
         "page": page,
@@ -97,7 +96,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     now = timezone.now()
     unit_ids = permissions.units_of(request.user)
     for invitation in mine:
-        invitation.can_answer = _can_answer(invitation, unit_ids, now)
+        invitation.can_answer = _can_answer(invitation, unit_ids, now, request.user)
     may_read_minutes = permissions.has_ability(request.user, "meetings.read_minutes", meeting)
     context = {
         "meeting": meeting,

@@ -127,9 +127,12 @@ def project_claim(request: HttpRequest, pk: int) -> HttpResponse:
 def claim_list(request: HttpRequest) -> HttpResponse:
     claims = selectors.claims_of_my_units(user=request.user)
     page = Paginator(claims, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    for claim in rows:
+        claim.actions = permissions.actions_allowed(request.user, claim)  # its buttons
     context = {
         "page": page,
-        "claims": page.object_list,
+        "claims": rows,
         "has_units": bool(_my_units(request).exists()),
         "open_count": selectors.claim_table(user=request.user).count(),
     }
