@@ -98,6 +98,21 @@ def transitions_of(model: type[models.Model]) -> Transitions | None:
     return table if isinstance(table, Transitions) else None
 
 
+def api_description(model: type[models.Model], *actions: str) -> str:
+    """The API docs of the endpoint that makes `actions`: the statuses each starts from (as the API
+    writes them), read from the table so the docs cannot drift from what the service enforces."""
+    table = transitions_of(model)
+    order = [value for value, _label in model._meta.get_field(table.status_field).flatchoices]
+    lines = []
+    for action in actions:
+        transition = table[action]
+        sources = ", ".join(f"`{s}`" for s in order if s in transition.sources)
+        result = f"moves it to `{transition.target}`" if transition.target else "keeps its status"
+        lines.append(f"`{action}`: allowed when `{table.status_field}` is {sources}; {result}.")
+    lines.append(f"From any other status: 409 with the reason ({model.__name__}.TRANSITIONS).")
+    return "\n\n".join(lines)
+
+
 def refusal_for(obj: models.Model, action: str) -> str:
     """The table's refusal of `action` for `obj` where it stands (for screens that explain a missing button)."""
     table = transitions_of(type(obj))
