@@ -132,3 +132,22 @@ def test_scopes_are_answered_by_permissions(liaison_a, unit_a, community_x_staff
 def test_an_unknown_ability_is_a_programming_error_not_a_no(liaison_a):
     with pytest.raises(LookupError):
         permissions.has_ability(liaison_a, "meetings.read_minutse", None)
+
+
+def test_require_ability_refuses_with_404_what_is_not_seen_and_403_what_is_seen(
+    liaison_a, liaison_b, community_x_staff, community_x, unit_a
+):
+    from django.http import Http404
+
+    from alliance.errors import PermissionDenied
+    from demands.models import Need
+
+    from ..demands.factories import NeedFactory
+
+    need = NeedFactory(status=Need.Status.DISPATCHED, community=community_x, unit=unit_a)
+    assert permissions.require_ability(liaison_a, "demands.act_for_need", need) is None
+    with pytest.raises(Http404):
+        permissions.require_ability(liaison_b, "demands.act_for_need", need)  # not even visible to it
+    with pytest.raises(PermissionDenied) as refused:
+        permissions.require_ability(community_x_staff, "demands.act_for_need", need, "只有接单单位的联络员可以操作。")
+    assert str(refused.value) == "只有接单单位的联络员可以操作。"
