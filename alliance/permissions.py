@@ -16,7 +16,14 @@ Roles:
   `require_ability` refuses with 404 what the user may not see and with 403 what they see but may not do
   (one ability, "change", is built in: it is `can_change`);
 - the members app alone, the scopes every rule is made of: `units_of(user)` (the units the user is a
-  liaison of) and `communities_of(user)` (the communities they work for as staff), as frozensets of ids.
+  liaison of) and `communities_of(user)` (the communities they work for as staff), as frozensets of ids;
+- hooks run when a grant is taken away (`on_access_revoked`; the members app calls `access_revoked`), so
+  that what was handed out with it (a unit's calendar address) stops working.
+The abilities registered today: members.administer_unit, members.act_for_unit (a unit or its id);
+demands.staff_for_need, demands.act_for_need (the liaison of the unit it is dispatched to),
+demands.claimant_of_need, demands.see_contact; projects.act_for_claim; meetings.read_minutes (minutes,
+attendance list and resolutions), meetings.report_on_resolution, meetings.answer_invitation,
+meetings.record_attendance; volunteers.see_phone, volunteers.act_for_member, volunteers.leave_post.
 Everybody else calls the functions below — never a rule object, never another app's `rules` module.
 `actions_allowed(user, obj)` joins the model's declared status moves (`alliance.workflow`) with the
 abilities, for buttons, admin actions and the API's docs. What a user may not see is answered with 404, so
