@@ -8,20 +8,39 @@ Roles:
   granted when their unit is approved, never by shared passwords;
 - Party members: themselves; anonymous visitors: public pages only.
 
-`alliance` imports no app, so each app registers the rules for its models at start-up
-(`register(MemberUnit, UnitRules())`); everybody else calls the functions below and never a rule directly.
-What a user may not see is answered with 404, so that existence does not leak.
+`alliance` imports no app, so each app registers, from its `extensions.register()` at start-up:
+- the rules for its models (`register(MemberUnit, UnitRules())`): `visible`, `can_view`, `can_change`,
+  `can_add`, `can_delete` and `require_change` ask them;
+- its named abilities, the questions beyond see/change/add/delete, each named "<app>.<verb>" and answered
+  by a function `(user, obj) -> bool` (`register_ability("meetings.read_minutes", fn)`): `has_ability` asks,
+  `require_ability` refuses with 404 what the user may not see and with 403 what they see but may not do
+  (one ability, "change", is built in: it is `can_change`);
+- the members app alone, the scopes every rule is made of: `units_of(user)` (the units the user is a
+  liaison of) and `communities_of(user)` (the communities they work for as staff), as frozensets of ids;
+- hooks run when a grant is taken away (`on_access_revoked`; the members app calls `access_revoked`), so
+  that what was handed out with it (a unit's calendar address) stops working.
+The abilities registered today: members.administer_unit, members.act_for_unit (a unit or its id);
+demands.staff_for_need, demands.act_for_need (the liaison of the unit it is dispatched to),
+demands.claimant_of_need, demands.see_contact; projects.act_for_claim; meetings.read_minutes (minutes,
+attendance list and resolutions), meetings.report_on_resolution, meetings.answer_invitation,
+meetings.record_attendance; volunteers.see_phone, volunteers.act_for_member, volunteers.leave_post.
+Everybody else calls the functions below — never a rule object, never another app's `rules` module.
+`actions_allowed(user, obj)` joins the model's declared status moves (`alliance.workflow`) with the
+abilities, for buttons, admin actions and the API's docs. What a user may not see is answered with 404, so
+that existence does not leak.
 """
 
 from __future__ import annotations
 
-from typing import Protocol, TypeVar
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.http import Http404
 from guardian.shortcuts import get_objects_for_user
 
+from . import workflow
 from .errors import PermissionDenied
 
 STREET_STAFF_GROUP = "street_staff"
@@ -54,6 +73,29 @@ def rules_for(model: type[models.Model]) -> Rules:
         return _RULES[model]
     except KeyError:
         raise LookupError(f"No permission rules registered for {model.__name__}") from None
+
+
+Ability = Callable[[Any, Any], bool]
+_ABILITIES: dict[str, Ability] = {}
+_SCOPES: dict[str, Callable[[Any], frozenset[int]]] = {}
+
+
+def register_ability(name: str, check: Ability) -> None:
+    """`name` is "<app>.<verb>"; `check(user, obj)` answers for any user, anonymous included."""
+    _ABILITIES[name] = check
+
+
+def register_scope(name: str, provider: Callable[[Any], frozenset[int]]) -> None:
+    """The members app registers "units" and "communities" (see `units_of` / `communities_of`)."""
+    _SCOPES[name] = provider
+
+
+def _scope(name: str, user) -> frozenset[int]:
+    try:
+        provider = _SCOPES[name]
+    except KeyError:
+        raise LookupError(f"No scope provider registered for {name!r}") from None
+    return provider(user or AnonymousUser())
 
 
 # --- Roles ----------------------------------------------------------------------------------------
@@ -99,10 +141,37 @@ def object_ids_with_perm(user, perm: str, model: type[models.Model]) -> frozense
     return cache[key]
 
 
+_REVOCATION_HOOKS: list[Callable[..., None]] = []
+
+
+def on_access_revoked(hook: Callable[..., None]) -> None:
+    """Apps that hand out something tied to a grant (a unit's calendar address) register `hook(*, user,
+    obj, actor)` here; it runs inside the transaction of the service that takes the grant away."""
+    if hook not in _REVOCATION_HOOKS:
+        _REVOCATION_HOOKS.append(hook)
+
+
+def access_revoked(*, user, obj: models.Model, actor) -> None:
+    """Called by the service that takes `user`'s access to `obj` away (a liaison removed from a unit)."""
+    forget_cached_permissions(user)
+    for hook in _REVOCATION_HOOKS:
+        hook(user=user, obj=obj, actor=actor)
+
+
 def forget_cached_permissions(user) -> None:
     """Called by services that grant or revoke, so the same request sees the change."""
     for attr in ("_alliance_groups", "_alliance_object_ids", "_perm_cache", "_user_perm_cache"):
         user.__dict__.pop(attr, None)
+
+
+def units_of(user) -> frozenset[int]:
+    """Ids of the member units this user acts for as a liaison (their unit accounts)."""
+    return _scope("units", user)
+
+
+def communities_of(user) -> frozenset[int]:
+    """Ids of the communities this user works for as community staff (empty for everybody else)."""
+    return _scope("communities", user)
 
 
 # --- Questions ------------------------------------------------------------------------------------
@@ -137,6 +206,10 @@ def can_delete(user, obj: models.Model) -> bool:
     return bool(user.is_authenticated) and rules_for(type(obj)).can_delete(user, obj)
 
 
+# The one ability every model has: "change" is `can_change` (declared moves that staff make name it).
+register_ability("change", lambda user, obj: can_change(user, obj))
+
+
 def get_visible_or_404(user, model_or_queryset: type[M] | models.QuerySet, **lookup) -> M:
     try:
         return visible(user, model_or_queryset).get(**lookup)
@@ -151,6 +224,37 @@ def require_change(user, obj: models.Model) -> None:
     if not can_view(user, obj):
         raise Http404
     raise PermissionDenied
+
+
+def has_ability(user, name: str, obj: Any = None) -> bool:
+    """May this user do the named thing (to `obj`)? Abilities are registered by the apps."""
+    try:
+        check = _ABILITIES[name]
+    except KeyError:
+        raise LookupError(f"No ability registered as {name!r}") from None
+    return bool(check(user or AnonymousUser(), obj))
+
+
+def require_ability(user, name: str, obj: Any = None, message: str | None = None) -> None:
+    """For services and views: 404 when `obj` is not visible to the user, 403 (with `message`, when given)
+    when it is visible but the ability is not theirs."""
+    if has_ability(user, name, obj):
+        return
+    if isinstance(obj, models.Model) and not can_view(user, obj):
+        raise Http404
+    raise PermissionDenied(message) if message else PermissionDenied
+
+
+def actions_allowed(user, obj: models.Model) -> list[str]:
+    """The declared moves of `obj`'s workflow that start from its current status and that this user may
+    make, in the table's order. Moves made by the system or the public (no ability) are never listed."""
+    table = workflow.transitions_of(type(obj))
+    if table is None:
+        return []
+    current = getattr(obj, table.status_field)
+    return [
+        t.action for t in table if current in t.sources and t.ability is not None and has_ability(user, t.ability, obj)
+    ]
 
 
 # --- Reusable rules -------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from alliance import permissions, workflow
 from alliance.admin import ReadOnlyInline, ScopedAdminMixin
 from alliance.errors import DomainError
 from alliance.exports import xlsx_response
@@ -230,7 +231,7 @@ class NeedAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         extra_context = extra_context or {}
         obj = self.get_object(request, object_id)
         if obj is not None:
-            extra_context["can_dispatch"] = obj.status == S.SUBMITTED and self.has_change_permission(request, obj)
+            extra_context["can_dispatch"] = "dispatch" in permissions.actions_allowed(request.user, obj)
         return super().change_view(request, object_id, form_url, extra_context)
 
     # --- The dispatch screen ----------------------------------------------------------------------
@@ -251,12 +252,8 @@ class NeedAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         if not self.has_change_permission(request, need):
             raise PermissionDenied
         change_url = reverse("admin:demands_need_change", args=[need.pk])
-        if need.status != S.SUBMITTED:
-            messages.warning(
-                request,
-                gettext("Only submitted needs can be dispatched; this need is %(status)s.")
-                % {"status": need.get_status_display()},
-            )
+        if "dispatch" not in permissions.actions_allowed(request.user, need):
+            messages.warning(request, workflow.refusal_for(need, "dispatch"))
             return HttpResponseRedirect(change_url)
         suggestions = matching.suggest(need)
         form = DispatchForm(request.POST or None, suggestions=suggestions)
@@ -351,7 +348,7 @@ class NeedAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     @admin.action(description=_("Export the selected needs to Excel (with contact data, for internal use)"))
     def export_xlsx(self, request, queryset):
         filename = "{}-{}.xlsx".format(gettext("needs"), timezone.localdate().isoformat())
-        return xlsx_response(filename, [exports.need_rows_internal(queryset)])
+        return xlsx_response(filename, [exports.need_rows_internal(queryset, user=request.user)])
 
 
 @admin.register(Resource)

@@ -7,14 +7,18 @@ from collections.abc import Iterator
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from alliance import permissions
+from alliance.masking import mask_name, mask_phone
+
 from .models import Need
 from .services import format_tracking_code
 
 
-def need_rows_internal(needs: QuerySet[Need]) -> tuple[str, list[str], Iterator[list[object]]]:
+def need_rows_internal(needs: QuerySet[Need], *, user) -> tuple[str, list[str], Iterator[list[object]]]:
     """Staff's working list. It carries the resident's name and phone — which is why it is made only in
     the admin, for the community's own staff, and its sheet says so; reports that leave the street
-    office are built elsewhere, without them."""
+    office are built elsewhere, without them. Each row asks "demands.see_contact" for `user`, as every
+    other surface does: a row they may not see in full is masked."""
     header = [
         _("Tracking code"),
         _("Title"),
@@ -37,6 +41,11 @@ def need_rows_internal(needs: QuerySet[Need]) -> tuple[str, list[str], Iterator[
         _("Contact phone"),
     ]
 
+    def _contact(need: Need) -> tuple[str, str]:
+        if permissions.has_ability(user, "demands.see_contact", need):
+            return need.contact_name, need.contact_phone
+        return mask_name(need.contact_name), mask_phone(need.contact_phone)
+
     def rows() -> Iterator[list[object]]:
         # iterator(): the export streams rows instead of caching the whole queryset.
         for need in needs.select_related("category", "community", "unit").iterator(chunk_size=500):
@@ -58,8 +67,7 @@ def need_rows_internal(needs: QuerySet[Need]) -> tuple[str, list[str], Iterator[
                 need.rating,
                 need.rating_comment,
                 need.reject_reason,
-                need.contact_name,
-                need.contact_phone,
+                *_contact(need),
             ]
 
     return _("Needs (internal, contacts)"), header, rows()

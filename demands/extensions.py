@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from alliance import demo, masking, media, permissions, registry
-from members.rules import liaison_unit_ids
 
 from . import demo as demo_demands
 from . import rules, selectors, services
@@ -22,7 +21,7 @@ def _public_figures() -> list[registry.Figure]:
 
 
 def _portal_needs_panel(request) -> registry.PortalPanel | None:
-    if not liaison_unit_ids(request.user):
+    if not permissions.units_of(request.user):
         return None
     needs = list(selectors.needs_of_units(user=request.user).filter(status__in=selectors.OPEN_FOR_UNIT)[:10])
     return registry.PortalPanel("demands/portal/_needs_panel.html", {"needs": needs})
@@ -43,6 +42,10 @@ def register() -> None:
     masking.register_secret(_tracking_code_pattern(), "****-****-*****")
     media.register("needs", Need)
     permissions.register(Need, rules.NEED_RULES)
+    permissions.register_ability("demands.staff_for_need", rules.NEED_RULES.is_staff_for)
+    permissions.register_ability("demands.act_for_need", rules.NEED_RULES.is_liaison_for)
+    permissions.register_ability("demands.claimant_of_need", rules.NEED_RULES.is_claimant)
+    permissions.register_ability("demands.see_contact", rules.NEED_RULES.can_see_contact)
     permissions.register(Resource, rules.RESOURCE_RULES)
     registry.register_public_figures(_public_figures)
     registry.register_portal_panel(_portal_needs_panel)

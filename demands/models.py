@@ -12,6 +12,7 @@ from simple_history.models import HistoricalRecords
 
 from alliance.uploads import PHOTO_KINDS, UploadField, upload_path
 from alliance.validators import validate_mobile
+from alliance.workflow import Transition, Transitions
 
 
 class Need(models.Model):
@@ -30,6 +31,25 @@ class Need(models.Model):
         COMPLETED = "completed", _("Completed")
         CLOSED = "closed", _("Closed")
         REJECTED = "rejected", _("Rejected")
+
+    # 居民点单、社区派单、单位接单、组织晒单: every allowed move of a need, and who may make it.
+    TRANSITIONS = Transitions(
+        Transition("dispatch", [Status.SUBMITTED], Status.DISPATCHED, _("Dispatching"), "demands.staff_for_need"),
+        Transition("accept", [Status.DISPATCHED], Status.ACCEPTED, _("Accepting"), "demands.act_for_need"),
+        Transition("decline", [Status.DISPATCHED], Status.SUBMITTED, _("Declining"), "demands.act_for_need"),
+        Transition("complete", [Status.ACCEPTED], Status.COMPLETED, _("Completing"), "demands.act_for_need"),
+        Transition(
+            "reject", [Status.SUBMITTED, Status.DISPATCHED], Status.REJECTED, _("Rejecting"), "demands.staff_for_need"
+        ),
+        # Micro-wishes: a verified member takes one on (volunteers' portal) and reports it done.
+        Transition("take_wish", [Status.SUBMITTED], Status.ACCEPTED, _("Taking on the wish")),
+        Transition(
+            "complete_wish", [Status.ACCEPTED], Status.COMPLETED, _("Completing the wish"), "demands.claimant_of_need"
+        ),
+        # The resident rates the result (tracking code), or the need closes by itself after 7 days.
+        Transition("rate", [Status.COMPLETED], Status.CLOSED, _("Rating")),
+        Transition("close", [Status.COMPLETED], Status.CLOSED, _("Closing")),
+    )
 
     class Channel(models.TextChoices):
         WEB = "web", _("Public form")
@@ -222,6 +242,11 @@ class Resource(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", _("Available")
         WITHDRAWN = "withdrawn", pgettext_lazy("resource", "Withdrawn")
+
+    TRANSITIONS = Transitions(
+        Transition("withdraw", [Status.ACTIVE], Status.WITHDRAWN, _("Withdrawing"), "change"),
+        Transition("restore", [Status.WITHDRAWN], Status.ACTIVE, _("Restoring"), "change"),
+    )
 
     unit = models.ForeignKey(
         "members.MemberUnit", verbose_name=_("unit"), on_delete=models.CASCADE, related_name="resources"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from alliance import permissions as p
-from members.rules import community_ids, liaison_unit_ids
 
 from .models import Need, Resource
 
@@ -20,7 +19,7 @@ class NeedRules:
         if not user.is_authenticated:
             return queryset.none()
         return queryset.filter(
-            Q(community_id__in=community_ids(user)) | Q(unit_id__in=liaison_unit_ids(user)) | Q(claimed_by=user)
+            Q(community_id__in=p.communities_of(user)) | Q(unit_id__in=p.units_of(user)) | Q(claimed_by=user)
         )
 
     def can_change(self, user, obj: Need) -> bool:
@@ -35,18 +34,24 @@ class NeedRules:
     # The questions the need's workflow asks.
 
     def is_staff_for(self, user, need: Need) -> bool:
-        return p.is_street_staff(user) or need.community_id in community_ids(user)
+        return p.is_street_staff(user) or need.community_id in p.communities_of(user)
 
     def is_liaison_for(self, user, need: Need) -> bool:
-        return need.unit_id is not None and need.unit_id in liaison_unit_ids(user)
+        return need.unit_id is not None and need.unit_id in p.units_of(user)
 
     def is_claimant(self, user, need: Need) -> bool:
         return need.claimed_by_id is not None and need.claimed_by_id == getattr(user, "pk", None)
 
     def can_see_contact(self, user, need: Need) -> bool:
-        """Contact name, phone and address: the community's staff, street staff, the unit's liaison and
-        the Party member who took the micro-wish on."""
-        return self.is_staff_for(user, need) or self.is_liaison_for(user, need) or self.is_claimant(user, need)
+        """Ability "demands.see_contact" — the resident's name, phone and address: the community's staff and
+        street staff always; the liaison of the unit it is dispatched to, and the Party member who took a
+        micro-wish on, only while they serve it — from accepting it until it closes (accepted or completed).
+        Not when it is merely dispatched (they may still decline), not once it is closed or rejected, not
+        after it was declined back (it is no longer their unit's). Everyone else sees them masked."""
+        if self.is_staff_for(user, need):
+            return True
+        serving = need.status in (Need.Status.ACCEPTED, Need.Status.COMPLETED)
+        return serving and (self.is_liaison_for(user, need) or self.is_claimant(user, need))
 
 
 class ResourceRules:
@@ -58,17 +63,21 @@ class ResourceRules:
             return queryset
         if not user.is_authenticated:
             return queryset.none()
-        return queryset.filter(Q(unit_id__in=liaison_unit_ids(user)) | Q(status=Resource.Status.ACTIVE))
+        return queryset.filter(Q(unit_id__in=p.units_of(user)) | Q(status=Resource.Status.ACTIVE))
 
     def can_change(self, user, obj: Resource) -> bool:
         return (
             p.is_street_staff(user)
-            or obj.unit_id in liaison_unit_ids(user)
-            or (p.is_community_staff(user) and obj.unit_id is not None and obj.unit.community_id in community_ids(user))
+            or obj.unit_id in p.units_of(user)
+            or (
+                p.is_community_staff(user)
+                and obj.unit_id is not None
+                and obj.unit.community_id in p.communities_of(user)
+            )
         )
 
     def can_add(self, user) -> bool:
-        return p.is_staff_member(user) or bool(liaison_unit_ids(user))
+        return p.is_staff_member(user) or bool(p.units_of(user))
 
     def can_delete(self, user, obj: Resource) -> bool:
         return False  # withdrawn, not deleted: needs may point at it

@@ -69,10 +69,9 @@ def need_detail(*, user, pk: int) -> Need:
 
 def needs_of_units(*, user) -> QuerySet[Need]:
     """The portal's list: needs dispatched to the units the user is liaison of."""
-    from members.rules import liaison_unit_ids
 
     return with_overdue(
-        Need.objects.filter(unit_id__in=liaison_unit_ids(user)).select_related("category", "community", "unit")
+        Need.objects.filter(unit_id__in=permissions.units_of(user)).select_related("category", "community", "unit")
     ).order_by("-is_overdue", "-dispatched_at", "-id")
 
 
@@ -113,9 +112,8 @@ def resources_visible_to(*, user) -> QuerySet[Resource]:
 
 
 def resources_of_units(*, user) -> QuerySet[Resource]:
-    from members.rules import liaison_unit_ids
 
-    return Resource.objects.filter(unit_id__in=liaison_unit_ids(user)).select_related("unit", "category")
+    return Resource.objects.filter(unit_id__in=permissions.units_of(user)).select_related("unit", "category")
 
 
 def due_for_auto_close(now=None) -> QuerySet[Need]:

@@ -14,7 +14,6 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,7 +28,6 @@ from members.models import MemberUnit
 
 from . import selectors
 from .models import Need, NeedEvent, NeedPhoto, NeedSlaFlag, Resource
-from .rules import NEED_RULES, RESOURCE_RULES
 
 logger = logging.getLogger(__name__)
 
@@ -104,11 +102,9 @@ def _require_staff(actor, need: Need) -> None:
 
 
 def _require_liaison(actor, need: Need) -> None:
-    if NEED_RULES.is_liaison_for(actor, need):
-        return
-    if not permissions.can_view(actor, need):
-        raise Http404
-    raise PermissionDenied(_("Only the liaison of the unit the need is dispatched to may do this."))
+    permissions.require_ability(
+        actor, "demands.act_for_need", need, _("Only the liaison of the unit the need is dispatched to may do this.")
+    )
 
 
 # --- Submitting -----------------------------------------------------------------------------------
@@ -123,7 +119,7 @@ def need_submit(*, data: dict[str, Any], channel: str = Need.Channel.WEB, actor=
     if staff and not permissions.can_add(actor, Need):
         raise PermissionDenied(_("Only staff may enter needs on a resident's behalf."))
     need = Need(**data, channel=channel, created_by=actor if staff else None)
-    if staff and not NEED_RULES.is_staff_for(actor, need):
+    if staff and not permissions.has_ability(actor, "demands.staff_for_need", need):
         raise PermissionDenied(_("You may not enter needs for a community you do not work for."))
     if not staff and need.kind == Need.Kind.MICRO_WISH:
         need.kind = Need.Kind.RESIDENT  # micro-wishes are entered by community staff
@@ -184,9 +180,7 @@ def need_dispatch(*, need: Need, unit: MemberUnit, actor, resource: Resource | N
     with transaction.atomic():
         need = move(
             need,
-            source=S.SUBMITTED,
-            target=S.DISPATCHED,
-            refusal=_("Only submitted needs can be dispatched; this need is %(status)s."),
+            action="dispatch",
             actor=actor,
             reason="dispatched",
             unit=unit,
@@ -212,9 +206,7 @@ def need_accept(*, need: Need, actor) -> Need:
     with transaction.atomic():
         need = move(
             need,
-            source=S.DISPATCHED,
-            target=S.ACCEPTED,
-            refusal=_("Only dispatched needs can be accepted; this need is %(status)s."),
+            action="accept",
             actor=actor,
             reason="accepted",
             accepted_at=timezone.now(),
@@ -234,9 +226,7 @@ def need_decline(*, need: Need, actor, reason: str) -> Need:
         unit = need.unit
         need = move(
             need,
-            source=S.DISPATCHED,
-            target=S.SUBMITTED,
-            refusal=_("Only needs not yet accepted can be declined; this need is %(status)s."),
+            action="decline",
             actor=actor,
             reason="declined",
             unit=None,
@@ -272,9 +262,7 @@ def need_complete(*, need: Need, actor, result: str, photos: Iterable[UploadedFi
     with transaction.atomic():
         need = move(
             need,
-            source=S.ACCEPTED,
-            target=S.COMPLETED,
-            refusal=_("Only accepted needs can be completed; this need is %(status)s."),
+            action="complete",
             actor=actor,
             reason="completed",
             result=result[:2000],
@@ -300,9 +288,7 @@ def need_take_on_wish(*, need: Need, claimant, note: str = "") -> Need:
     with transaction.atomic():
         need = move(
             need,
-            source=S.SUBMITTED,
-            target=S.ACCEPTED,
-            refusal=_("This micro-wish has already been taken on; it is %(status)s."),
+            action="take_wish",
             actor=claimant,
             reason="wish taken on",
             claimed_by=claimant,
@@ -321,19 +307,16 @@ def need_take_on_wish(*, need: Need, claimant, note: str = "") -> Need:
 
 def need_complete_wish(*, need: Need, actor, result: str) -> Need:
     """The member who took on a micro-wish reports it fulfilled."""
-    if not NEED_RULES.is_claimant(actor, need):
-        if not permissions.can_view(actor, need):
-            raise Http404
-        raise PermissionDenied(_("Only the member who took on the wish may complete it."))
+    permissions.require_ability(
+        actor, "demands.claimant_of_need", need, _("Only the member who took on the wish may complete it.")
+    )
     result = (result or "").strip()
     if not result:
         raise InvalidInput(_("Please describe what was done."))
     with transaction.atomic():
         need = move(
             need,
-            source=S.ACCEPTED,
-            target=S.COMPLETED,
-            refusal=_("Only wishes taken on can be completed; this one is %(status)s."),
+            action="complete_wish",
             actor=actor,
             reason="wish completed",
             result=result[:2000],
@@ -351,9 +334,7 @@ def need_rate(*, need: Need, rating: int, comment: str = "") -> Need:
     with transaction.atomic():
         need = move(
             need,
-            source=S.COMPLETED,
-            target=S.CLOSED,
-            refusal=_("Only completed needs can be rated; this need is %(status)s."),
+            action="rate",
             reason="rated",
             rating=rating,
             rating_comment=(comment or "").strip()[:300],
@@ -380,9 +361,7 @@ def need_reject(*, need: Need, actor, reason: str) -> Need:
     with transaction.atomic():
         need = move(
             need,
-            source=(S.SUBMITTED, S.DISPATCHED),
-            target=S.REJECTED,
-            refusal=_("Only needs not yet accepted can be rejected; this need is %(status)s."),
+            action="reject",
             actor=actor,
             reason="rejected",
             reject_reason=reason[:300],
@@ -429,9 +408,7 @@ def needs_close_expired() -> int:
             with transaction.atomic():
                 need = move(
                     Need(pk=pk),
-                    source=S.COMPLETED,
-                    target=S.CLOSED,
-                    refusal="%(status)s",
+                    action="close",
                     reason="closed automatically",
                     closed_at=timezone.now(),
                 )
@@ -533,7 +510,7 @@ def resource_create(*, actor, data: dict[str, Any]) -> Resource:
     resource = Resource(**data)
     if resource.unit_id is None:
         raise InvalidInput(_("Choose the unit that offers the resource."))
-    if not permissions.can_add(actor, Resource) or not RESOURCE_RULES.can_change(actor, resource):
+    if not permissions.can_add(actor, Resource) or not permissions.can_change(actor, resource):
         raise PermissionDenied(_("You may publish resources only for your own unit."))
     resource.full_clean()
     with transaction.atomic():
@@ -553,9 +530,7 @@ def resource_withdraw(*, resource: Resource, actor) -> Resource:
     with transaction.atomic():
         return move(
             resource,
-            source=Resource.Status.ACTIVE,
-            target=Resource.Status.WITHDRAWN,
-            refusal=_("This resource is %(status)s already."),
+            action="withdraw",
             actor=actor,
             reason="withdrawn",
         )
@@ -566,9 +541,7 @@ def resource_restore(*, resource: Resource, actor) -> Resource:
     with transaction.atomic():
         return move(
             resource,
-            source=Resource.Status.WITHDRAWN,
-            target=Resource.Status.ACTIVE,
-            refusal=_("This resource is %(status)s already."),
+            action="restore",
             actor=actor,
             reason="restored",
         )

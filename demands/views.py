@@ -21,7 +21,6 @@ from members import selectors as member_selectors
 from . import selectors, services
 from .forms import CompleteForm, DeclineForm, ResourceForm
 from .models import Need, Resource
-from .rules import NEED_RULES
 
 S = Need.Status
 LIST_STATUSES = (S.DISPATCHED, S.ACCEPTED, S.COMPLETED, S.CLOSED, S.REJECTED)
@@ -54,8 +53,9 @@ def _need_page(
     decline_form: DeclineForm | None = None,
     complete_form: CompleteForm | None = None,
 ) -> HttpResponse:
-    is_liaison = NEED_RULES.is_liaison_for(request.user, need)
-    if NEED_RULES.can_see_contact(request.user, need):
+    contact_in_full = permissions.has_ability(request.user, "demands.see_contact", need)
+    allowed = permissions.actions_allowed(request.user, need)
+    if contact_in_full:
         contact = {"name": need.contact_name, "phone": need.contact_phone, "address": need.address}
     else:
         contact = {"name": mask_name(need.contact_name), "phone": mask_phone(need.contact_phone), "address": ""}
@@ -63,12 +63,12 @@ def _need_page(
         "need": need,
         "tracking_code": services.format_tracking_code(need.tracking_code),
         "contact": contact,
-        "contact_in_full": NEED_RULES.can_see_contact(request.user, need),
+        "contact_in_full": contact_in_full,
         "events": need.events.all(),
         "photos": need.photos.all(),
-        "can_accept": is_liaison and need.status == S.DISPATCHED,
-        "can_decline": is_liaison and need.status == S.DISPATCHED,
-        "can_complete": is_liaison and need.status == S.ACCEPTED,
+        "can_accept": "accept" in allowed,
+        "can_decline": "decline" in allowed,
+        "can_complete": "complete" in allowed,
         "decline_form": decline_form or DeclineForm(),
         "complete_form": complete_form or CompleteForm(),
         "max_photos": services.MAX_PHOTOS,
@@ -139,9 +139,12 @@ def _my_resource(request: HttpRequest, pk: int) -> Resource:
 def resource_list(request: HttpRequest) -> HttpResponse:
     resources = selectors.resources_of_units(user=request.user).order_by("unit__name", "status", "-created_at", "id")
     page = Paginator(resources, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    for resource in rows:
+        resource.actions = permissions.actions_allowed(request.user, resource)  # its buttons
     context = {
         "page": page,
-        "resources": page.object_list,
+        "resources": rows,
         "has_units": bool(member_selectors.units_of_liaison(user=request.user).exists()),
     }
     return render(request, "demands/portal/resource_list.html", context)

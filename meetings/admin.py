@@ -19,7 +19,7 @@ from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from alliance import permissions
+from alliance import permissions, workflow
 from alliance.admin import ReadOnlyInline, ScopedAdminMixin, ScopedChoiceFilter
 from alliance.exports import xlsx_response
 from alliance.forms import REFUSALS, call_for_form, refusal_message
@@ -601,10 +601,12 @@ class JointMeetingAdmin(RefusalSafeMixin, ScopedAdminMixin, SimpleHistoryAdmin):
         obj = self.get_object(request, object_id)
         if obj is not None:
             may_change = self.has_change_permission(request, obj)
+            allowed = permissions.actions_allowed(request.user, obj)
             extra_context.update(
                 {
                     "can_invite": may_change and obj.status != M.CANCELLED,
-                    "can_move": may_change and obj.status == M.PLANNED,
+                    "can_move": "reschedule" in allowed,
+                    "can_cancel": "cancel" in allowed,
                     # 督办: what earlier meetings decided and is not done stays on each next agenda.
                     "carried_resolutions": list(selectors.carried_resolutions(meeting=obj)),
                 }
@@ -688,11 +690,10 @@ class JointMeetingAdmin(RefusalSafeMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     def cancel_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         meeting = self._meeting_to_change(request, pk)
         change_url = reverse("admin:meetings_jointmeeting_change", args=[meeting.pk])
-        if meeting.status != M.PLANNED:
+        if "cancel" not in permissions.actions_allowed(request.user, meeting):
             messages.warning(
                 request,
-                gettext("Only planned meetings can be cancelled; this meeting is %(status)s.")
-                % {"status": meeting.get_status_display()},
+                workflow.refusal_for(meeting, "cancel"),
             )
             return HttpResponseRedirect(change_url)
         form = ReasonForm(request.POST or None)
@@ -729,11 +730,10 @@ class JointMeetingAdmin(RefusalSafeMixin, ScopedAdminMixin, SimpleHistoryAdmin):
 
     def _reschedule(self, request, meeting: JointMeeting, *, action: str = "") -> HttpResponse:
         change_url = reverse("admin:meetings_jointmeeting_change", args=[meeting.pk])
-        if meeting.status != M.PLANNED:
+        if "reschedule" not in permissions.actions_allowed(request.user, meeting):
             messages.warning(
                 request,
-                gettext("Only planned meetings can be moved; this meeting is %(status)s.")
-                % {"status": meeting.get_status_display()},
+                workflow.refusal_for(meeting, "reschedule"),
             )
             return HttpResponseRedirect(change_url)
         submitted = request.method == "POST" and (not action or "apply" in request.POST)

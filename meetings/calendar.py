@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vDuration
 
-from members.rules import liaison_unit_ids
+from alliance import permissions
 
 from .models import CalendarFeed, Invitation, JointMeeting
 
@@ -44,7 +44,7 @@ def own_feed_or_404(*, user, pk: int) -> CalendarFeed:
     another unit's feed is not even confirmed to exist."""
     feed = (
         CalendarFeed.objects.select_related("unit", "user")
-        .filter(Q(user_id=user.pk) | Q(unit_id__in=liaison_unit_ids(user)), pk=pk, revoked_at__isnull=True)
+        .filter(Q(user_id=user.pk) | Q(unit_id__in=permissions.units_of(user)), pk=pk, revoked_at__isnull=True)
         .first()
     )
     if feed is None:
@@ -59,7 +59,7 @@ def feed_meetings(feed: CalendarFeed) -> QuerySet[JointMeeting]:
     if feed.unit_id is not None:
         invited = Q(unit_id=feed.unit_id)
     else:
-        invited = Q(unit_id__in=liaison_unit_ids(feed.user)) | Q(person_id=feed.user_id)
+        invited = Q(unit_id__in=permissions.units_of(feed.user)) | Q(person_id=feed.user_id)
     return JointMeeting.objects.filter(
         pk__in=Invitation.objects.filter(invited).values("meeting_id"),
         start__gte=timezone.now() - FEED_HISTORY,

@@ -8,10 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from alliance import demo, me, media, permissions, registry
-from members.rules import liaison_unit_ids
 
 from . import demo as demo_meetings
-from . import rules, selectors
+from . import rules, selectors, services
 from .models import CalendarFeed, Invitation, JointMeeting, MeetingAttachment, MeetingSeries, Reminder, Resolution
 
 
@@ -26,7 +25,7 @@ def _portal_meetings_panel(request) -> registry.PortalPanel | None:
         .order_by("meeting__start")[:5]
     )
     resolutions = list(selectors.resolutions_of_my_units(user=request.user).filter(status=Resolution.Status.OPEN)[:5])
-    if not invitations and not resolutions and not liaison_unit_ids(request.user):
+    if not invitations and not resolutions and not permissions.units_of(request.user):
         return None
     return registry.PortalPanel(
         "meetings/portal/_meetings_panel.html", {"invitations": invitations, "resolutions": resolutions}
@@ -45,6 +44,11 @@ def register() -> None:
     permissions.register(Invitation, rules.MEETING_CHILD_RULES)
     permissions.register(MeetingSeries, rules.MEETING_CHILD_RULES)
     permissions.register(Resolution, rules.RESOLUTION_RULES)
+    permissions.register_ability("meetings.read_minutes", rules.can_read_minutes)
+    permissions.on_access_revoked(services.calendar_feeds_revoke_for_unit)
+    permissions.register_ability("meetings.report_on_resolution", rules.RESOLUTION_RULES.can_report)
+    permissions.register_ability("meetings.answer_invitation", rules.can_answer_invitation)
+    permissions.register_ability("meetings.record_attendance", rules.can_record_attendance)
     permissions.register(MeetingAttachment, rules.MEETING_CHILD_RULES)
     permissions.register(Reminder, permissions.StaffOnlyRules())
     registry.register_public_figures(_public_figures)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from alliance.uploads import PHOTO_KINDS, UploadField, upload_path
+from alliance.workflow import Transition, Transitions
 
 
 class Level(models.TextChoices):
@@ -76,6 +77,12 @@ class JointMeeting(models.Model):
         PLANNED = "planned", _("Planned")
         HELD = "held", _("Held")
         CANCELLED = "cancelled", _("Cancelled")
+
+    TRANSITIONS = Transitions(
+        Transition("reschedule", [Status.PLANNED], None, _("Moving the meeting"), "change"),
+        Transition("cancel", [Status.PLANNED], Status.CANCELLED, _("Cancelling"), "change"),
+        Transition("record_minutes", [Status.PLANNED, Status.HELD], Status.HELD, _("Recording the minutes"), "change"),
+    )
 
     series = models.ForeignKey(
         MeetingSeries,
@@ -178,6 +185,26 @@ class Invitation(models.Model):
         ATTENDED = "attended", _("Attended")
         ABSENT = "absent", _("Absent")
 
+    # Liaisons answer before the meeting; staff record who came once it has begun (and may correct it).
+    TRANSITIONS = Transitions(
+        Transition(
+            "confirm",
+            [Status.INVITED, Status.CONFIRMED, Status.DECLINED],
+            Status.CONFIRMED,
+            _("Confirming"),
+            "meetings.answer_invitation",
+        ),
+        Transition(
+            "decline",
+            [Status.INVITED, Status.CONFIRMED, Status.DECLINED],
+            Status.DECLINED,
+            _("Declining"),
+            "meetings.answer_invitation",
+        ),
+        Transition("attended", list(Status), Status.ATTENDED, _("Recording attendance"), "meetings.record_attendance"),
+        Transition("absent", list(Status), Status.ABSENT, _("Recording an absence"), "meetings.record_attendance"),
+    )
+
     meeting = models.ForeignKey(
         JointMeeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="invitations"
     )
@@ -237,6 +264,8 @@ class Resolution(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         DONE = "done", _("Done")
+
+    TRANSITIONS = Transitions(Transition("done", [Status.OPEN], Status.DONE, _("Marking done"), "change"))
 
     meeting = models.ForeignKey(
         JointMeeting, verbose_name=_("meeting"), on_delete=models.PROTECT, related_name="resolutions"

@@ -11,7 +11,6 @@ from django.db.models.functions import ExtractQuarter, ExtractYear
 from django.utils import timezone
 
 from alliance import permissions
-from members.rules import liaison_unit_ids
 
 from .models import Invitation, JointMeeting, Resolution
 
@@ -38,7 +37,7 @@ def meeting_detail(*, user, pk: int) -> JointMeeting:
 
 def invitations_of_my_units(*, user) -> QuerySet[Invitation]:
     return (
-        Invitation.objects.filter(Q(unit_id__in=liaison_unit_ids(user)) | Q(person=user))
+        Invitation.objects.filter(Q(unit_id__in=permissions.units_of(user)) | Q(person=user))
         .select_related("meeting", "unit")
         .order_by("-meeting__start", "id")
     )
@@ -60,7 +59,7 @@ def resolutions_visible_to(*, user) -> QuerySet[Resolution]:
 
 def resolutions_of_my_units(*, user) -> QuerySet[Resolution]:
     return with_overdue(
-        Resolution.objects.filter(owner_id__in=liaison_unit_ids(user)).select_related("meeting", "owner")
+        Resolution.objects.filter(owner_id__in=permissions.units_of(user)).select_related("meeting", "owner")
     ).order_by("-status", "due_date", "id")  # open before done
 
 

@@ -24,11 +24,9 @@ from alliance import history, notifications, permissions
 from alliance.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
 from alliance.workflow import move, refuse_other_fields, update, with_history
 from members.models import MemberUnit
-from members.rules import liaison_unit_ids
 
 from . import selectors
 from .models import CalendarFeed, Invitation, JointMeeting, MeetingSeries, Reminder, Resolution, ResolutionProgress
-from .rules import MEETING_RULES, RESOLUTION_RULES
 
 M = JointMeeting.Status
 I = Invitation.Status  # noqa: E741
@@ -48,7 +46,7 @@ def _when(meeting: JointMeeting) -> dict[str, str]:
 def meeting_create(*, actor, data: dict[str, Any], units=(), persons=()) -> JointMeeting:
     refuse_other_fields(data, MEETING_FIELDS)
     meeting = JointMeeting(**data, organiser=actor)
-    if not permissions.can_add(actor, JointMeeting) or not MEETING_RULES.can_change(actor, meeting):
+    if not permissions.can_add(actor, JointMeeting) or not permissions.can_change(actor, meeting):
         raise PermissionDenied(_("You may plan meetings only for the communities you work for."))
     meeting.full_clean()
     with transaction.atomic():
@@ -79,7 +77,7 @@ def meeting_update(*, meeting: JointMeeting, actor, data: dict[str, Any]) -> Joi
     if meeting.status == M.CANCELLED:
         raise TransitionNotAllowed(_("A cancelled meeting is not changed."))
     moved = JointMeeting(**{"level": meeting.level, "community_id": meeting.community_id, **data})
-    if not MEETING_RULES.can_change(actor, moved):
+    if not permissions.can_change(actor, moved):
         raise PermissionDenied(_("You may not move a meeting to a community you do not work for."))
     with transaction.atomic():
         return update(meeting, data=data, actor=actor)
@@ -117,9 +115,7 @@ def meeting_reschedule(
         current = JointMeeting.objects.select_for_update().get(pk=meeting.pk)
         meeting = move(
             current,
-            source=M.PLANNED,
-            target=M.PLANNED,
-            refusal=_("Only planned meetings can be moved; this meeting is %(status)s."),
+            action="reschedule",
             actor=actor,
             reason="moved",
             start=start,
@@ -147,9 +143,7 @@ def meeting_cancel(*, meeting: JointMeeting, actor, reason: str) -> JointMeeting
         current = JointMeeting.objects.select_for_update().get(pk=meeting.pk)
         meeting = move(
             current,
-            source=M.PLANNED,
-            target=M.CANCELLED,
-            refusal=_("Only planned meetings can be cancelled; this meeting is %(status)s."),
+            action="cancel",
             actor=actor,
             reason="cancelled",
             cancel_reason=reason[:300],
@@ -178,9 +172,7 @@ def minutes_record(*, meeting: JointMeeting, actor, minutes: str) -> JointMeetin
     with transaction.atomic():
         meeting = move(
             meeting,
-            source=(M.PLANNED, M.HELD),
-            target=M.HELD,
-            refusal=_("A cancelled meeting has no minutes."),
+            action="record_minutes",
             actor=actor,
             reason="minutes",
             minutes=minutes,
@@ -192,34 +184,34 @@ def minutes_record(*, meeting: JointMeeting, actor, minutes: str) -> JointMeetin
 # --- Invitations and attendance -------------------------------------------------------------------
 
 
+# The declared move (Invitation.TRANSITIONS) that records each answer.
+ATTENDANCE_ACTIONS = {I.CONFIRMED: "confirm", I.DECLINED: "decline", I.ATTENDED: "attended", I.ABSENT: "absent"}
+
+
 def attendance_set(*, meeting: JointMeeting, unit: MemberUnit, status: str, actor) -> Invitation:
     """Liaisons answer for their unit before the meeting (confirmed / declined); staff record who came
     (attended / absent) once it has begun."""
     invitation = Invitation.objects.filter(meeting=meeting, unit=unit).first()
     if invitation is None or not permissions.can_view(actor, meeting):
         raise Http404
-    staff = MEETING_RULES.can_change(actor, meeting)
-    liaison = unit.pk in liaison_unit_ids(actor)
+    staff = permissions.can_change(actor, meeting)
+    liaison = permissions.has_ability(actor, "members.act_for_unit", unit)
     if status in (I.CONFIRMED, I.DECLINED):
         if not (liaison or staff):
             raise PermissionDenied(_("Only the unit's liaison answers its invitation."))
         if meeting.status != M.PLANNED or meeting.start <= timezone.now():
             raise TransitionNotAllowed(_("The meeting has begun or is over; the invitation can no longer be answered."))
-        sources = (I.INVITED, I.CONFIRMED, I.DECLINED)
     elif status in (I.ATTENDED, I.ABSENT):
         if not staff:
             raise PermissionDenied(_("Only the meeting's staff record attendance."))
         if meeting.status == M.CANCELLED or meeting.start > timezone.now():
             raise TransitionNotAllowed(_("Attendance is recorded once the meeting has begun."))
-        sources = tuple(I)
     else:
         raise InvalidInput(_("Unknown attendance status."))
     with transaction.atomic():
         return move(
             invitation,
-            source=sources,
-            target=status,
-            refusal=_("This invitation is %(status)s."),
+            action=ATTENDANCE_ACTIONS[status],
             actor=actor,
             reason=status,
             responded_at=timezone.now(),
@@ -240,10 +232,12 @@ def resolution_create(*, meeting: JointMeeting, actor, text: str, owner: MemberU
 
 
 def resolution_progress(*, resolution: Resolution, actor, text: str) -> ResolutionProgress:
-    if not RESOLUTION_RULES.can_report(actor, resolution):
-        if not permissions.can_view(actor, resolution):
-            raise Http404
-        raise PermissionDenied(_("Only the owner unit's liaison or the meeting's staff write progress."))
+    permissions.require_ability(
+        actor,
+        "meetings.report_on_resolution",
+        resolution,
+        _("Only the owner unit's liaison or the meeting's staff write progress."),
+    )
     text = (text or "").strip()
     if not text:
         raise InvalidInput(_("Please write what has been done."))
@@ -257,9 +251,7 @@ def resolution_done(*, resolution: Resolution, actor) -> Resolution:
     with transaction.atomic():
         return move(
             resolution,
-            source=Resolution.Status.OPEN,
-            target=Resolution.Status.DONE,
-            refusal=_("This resolution is %(status)s already."),
+            action="done",
             actor=actor,
             reason="done",
             done_at=timezone.now(),
@@ -404,7 +396,7 @@ def reminders_send_due(*, now: datetime | None = None) -> int:
 
 def calendar_feed_for(*, user=None, unit: MemberUnit | None = None, actor) -> CalendarFeed:
     """The live feed of a user (their own) or a unit (its liaisons'); made on first ask."""
-    if unit is not None and unit.pk not in liaison_unit_ids(actor):
+    if unit is not None and not permissions.has_ability(actor, "members.act_for_unit", unit):
         raise PermissionDenied(_("Only the unit's liaisons manage its calendar."))
     if user is not None and user != actor:
         raise PermissionDenied(_("Only you manage your calendar."))
@@ -422,9 +414,22 @@ def calendar_feed_for(*, user=None, unit: MemberUnit | None = None, actor) -> Ca
         return CalendarFeed.objects.get(user=user, unit=unit, revoked_at__isnull=True)
 
 
+def calendar_feeds_revoke_for_unit(*, user, obj, actor) -> int:
+    """A liaison leaves a unit (registered with `permissions.on_access_revoked`): the unit's address they
+    knew stops working at once; the remaining liaisons get a new one on their next visit."""
+    if obj._meta.label != "members.MemberUnit":
+        return 0
+    revoked = 0
+    for feed in CalendarFeed.objects.select_for_update().filter(unit_id=obj.pk, revoked_at__isnull=True):
+        feed.revoked_at = timezone.now()
+        with_history(feed, actor, "liaison removed").save(update_fields=["revoked_at"])
+        revoked += 1
+    return revoked
+
+
 def calendar_feed_renew(*, feed: CalendarFeed, actor) -> CalendarFeed:
     """Revoke the address (a leaked link stops working at once) and make a new one."""
-    if feed.unit_id is not None and feed.unit_id not in liaison_unit_ids(actor):
+    if feed.unit_id is not None and not permissions.has_ability(actor, "members.act_for_unit", feed.unit_id):
         raise PermissionDenied(_("Only the unit's liaisons manage its calendar."))
     if feed.user_id is not None and feed.user_id != actor.pk:
         raise PermissionDenied(_("Only you manage your calendar."))

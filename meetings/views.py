@@ -25,7 +25,6 @@ from django.views.decorators.http import require_POST, require_safe
 from alliance import permissions
 from alliance.forms import call_with_message
 from members import selectors as member_selectors
-from members.rules import liaison_unit_ids
 
 from . import calendar, exports, selectors, services
 from .forms import AnswerForm, ProgressForm
@@ -33,8 +32,6 @@ from .models import Invitation, JointMeeting, Resolution, ResolutionProgress
 
 I = Invitation.Status  # noqa: E741
 M = JointMeeting.Status
-# The answers a liaison may still change before the meeting (attended / absent are recorded by staff).
-ANSWERABLE = (I.INVITED, I.CONFIRMED, I.DECLINED)
 PAGE_SIZE = 20
 
 
@@ -42,27 +39,21 @@ def _my_units(request: HttpRequest):
     return member_selectors.units_of_liaison(user=request.user).order_by("name", "id")
 
 
-def _can_answer(invitation: Invitation, my_unit_ids: frozenset[int], now) -> bool:
-    """Whether to offer the buttons (the service decides): a unit's invitation of one of my units, to a
-    planned meeting that has not begun. Invitations of persons are not answered in the portal."""
+def _can_answer(invitation: Invitation, my_unit_ids: frozenset[int], now, user) -> bool:
+    """Whether to offer the buttons (the service decides): a unit's invitation of one of my units that its
+    declared moves let me answer, to a planned meeting that has not begun. Invitations of persons are not
+    answered in the portal."""
     meeting = invitation.meeting
     return (
         invitation.unit_id in my_unit_ids
-        and invitation.status in ANSWERABLE
+        and "confirm" in permissions.actions_allowed(user, invitation)
         and meeting.status == M.PLANNED
         and meeting.start > now
     )
 
 
-def _may_read_minutes(user, meeting: JointMeeting, my_invitations: list[Invitation]) -> bool:
-    """Minutes are for the staff and for those who attended (an invitation of mine marked attended)."""
-    if meeting.status != M.HELD:
-        return False
-    return permissions.is_staff_member(user) or any(inv.status == I.ATTENDED for inv in my_invitations)
-
-
 def _mine(request: HttpRequest, invitations: list[Invitation]) -> list[Invitation]:
-    unit_ids = liaison_unit_ids(request.user)
+    unit_ids = permissions.units_of(request.user)
     return [inv for inv in invitations if inv.unit_id in unit_ids or inv.person_id == request.user.pk]
 
 
@@ -85,9 +76,9 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
     # Upcoming meetings first, the nearest at the top; then the past ones, the latest first, page by page.
     upcoming = list(invitations.filter(meeting__start__gte=now).order_by("meeting__start", "id"))
     page = Paginator(invitations.filter(meeting__start__lt=now), PAGE_SIZE).get_page(request.GET.get("page"))
-    unit_ids = liaison_unit_ids(request.user)
+    unit_ids = permissions.units_of(request.user)
     for invitation in upcoming:
-        invitation.can_answer = _can_answer(invitation, unit_ids, now)
+        invitation.can_answer = _can_answer(invitation, unit_ids, now, request.user)
     context = {
         "upcoming": upcoming,
         "page": page,
@@ -103,10 +94,10 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     invitations = list(meeting.invitations.all())
     mine = _mine(request, invitations)
     now = timezone.now()
-    unit_ids = liaison_unit_ids(request.user)
+    unit_ids = permissions.units_of(request.user)
     for invitation in mine:
-        invitation.can_answer = _can_answer(invitation, unit_ids, now)
-    may_read_minutes = _may_read_minutes(request.user, meeting, mine)
+        invitation.can_answer = _can_answer(invitation, unit_ids, now, request.user)
+    may_read_minutes = permissions.has_ability(request.user, "meetings.read_minutes", meeting)
     context = {
         "meeting": meeting,
         "my_invitations": mine,
@@ -158,7 +149,7 @@ def _minutes_or_404(request: HttpRequest, pk: int) -> tuple[JointMeeting, list[I
     so that a unit that did not attend cannot tell minutes exist."""
     meeting = selectors.meeting_detail(user=request.user, pk=pk)
     invitations = list(meeting.invitations.all())
-    if not _may_read_minutes(request.user, meeting, _mine(request, invitations)):
+    if not permissions.has_ability(request.user, "meetings.read_minutes", meeting):
         raise Http404
     return meeting, invitations, list(_resolutions_of(request, meeting))
 
@@ -200,7 +191,7 @@ def resolution_list(request: HttpRequest) -> HttpResponse:
     for resolution in rows:
         # One form per resolution on the page, each with its own element ids.
         resolution.progress_form = ProgressForm(auto_id=f"id_%s_{resolution.pk}")
-    context = {"page": page, "resolutions": rows, "has_units": bool(liaison_unit_ids(request.user))}
+    context = {"page": page, "resolutions": rows, "has_units": bool(permissions.units_of(request.user))}
     return render(request, "meetings/portal/resolution_list.html", context)
 
 

@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from alliance.uploads import PHOTO_KINDS, UploadField, upload_path
 from alliance.validators import validate_credit_code, validate_mobile
+from alliance.workflow import Transition, Transitions
 
 
 class Street(models.Model):
@@ -121,6 +122,12 @@ class MemberUnit(models.Model):
         ACTIVE = "active", _("Active")
         WITHDRAWN = "withdrawn", _("Withdrawn")
         REJECTED = "rejected", _("Application rejected")
+
+    TRANSITIONS = Transitions(
+        Transition("approve", [Status.APPLIED], Status.ACTIVE, _("Approving"), "members.administer_unit"),
+        Transition("reject", [Status.APPLIED], Status.REJECTED, _("Rejecting"), "members.administer_unit"),
+        Transition("withdraw", [Status.ACTIVE], Status.WITHDRAWN, _("Withdrawing"), "members.administer_unit"),
+    )
 
     name = models.CharField(_("name"), max_length=100)
     # Military units and some institutions have no credit code, so it may be blank; when given it is unique.

@@ -25,6 +25,13 @@ def liaison_unit_ids(user) -> frozenset[int]:
     return p.object_ids_with_perm(user, CHANGE_UNIT, MemberUnit)
 
 
+def acts_for_unit(user, unit) -> bool:
+    """Ability "members.act_for_unit": the unit's own business (claims, answers, reports) is its liaisons'.
+    `unit` is a MemberUnit or its id."""
+    unit_id = getattr(unit, "pk", unit)
+    return unit_id is not None and unit_id in liaison_unit_ids(user)
+
+
 class UnitRules:
     def visible(self, user, queryset: QuerySet) -> QuerySet:
         if p.is_street_staff(user):

@@ -20,7 +20,6 @@ from alliance.workflow import move, refuse_other_fields, with_history
 
 from . import selectors
 from .models import Agreement, Community, CommunityStaff, MemberUnit, UnitMembership
-from .rules import UNIT_RULES
 
 # What a unit's own liaison may change; the rest (name, code, type, level, community, status) is the
 # street's record of the unit and only its staff change it.
@@ -40,7 +39,7 @@ UNIT_PERMISSIONS = ("members.view_memberunit", "members.change_memberunit")
 
 
 def _require_administer(actor, unit: MemberUnit) -> None:
-    if UNIT_RULES.can_administer(actor, unit):
+    if permissions.has_ability(actor, "members.administer_unit", unit):
         return
     permissions.require_change(actor, unit)  # 404 when not visible at all
     raise PermissionDenied(_("Only the street's or the community's staff may do this."))
@@ -114,9 +113,7 @@ def unit_approve(*, unit: MemberUnit, actor) -> MemberUnit:
         unit = move(
             unit,
             actor=actor,
-            source=MemberUnit.Status.APPLIED,
-            target=MemberUnit.Status.ACTIVE,
-            refusal=_("Only applications can be approved; this unit is %(status)s."),
+            action="approve",
             reason="approved",
             joined_on=selectors.today(),
             review_note="",
@@ -153,9 +150,7 @@ def unit_reject(*, unit: MemberUnit, actor, reason: str) -> MemberUnit:
         unit = move(
             unit,
             actor=actor,
-            source=MemberUnit.Status.APPLIED,
-            target=MemberUnit.Status.REJECTED,
-            refusal=_("Only applications can be rejected; this unit is %(status)s."),
+            action="reject",
             reason="rejected",
             review_note=reason[:300],
         )
@@ -178,9 +173,7 @@ def unit_withdraw(*, unit: MemberUnit, actor, reason: str = "") -> MemberUnit:
         unit = move(
             unit,
             actor=actor,
-            source=MemberUnit.Status.ACTIVE,
-            target=MemberUnit.Status.WITHDRAWN,
-            refusal=_("Only active units can withdraw; this unit is %(status)s."),
+            action="withdraw",
             reason="withdrawn",
             review_note=(reason or "")[:300],
         )
@@ -198,11 +191,11 @@ def unit_update(*, unit: MemberUnit, actor, data: dict[str, Any]) -> MemberUnit:
         # Decide on the stored row, not on an instance a form may already have changed.
         unit = _locked(unit)
         permissions.require_change(actor, unit)
-        staff = UNIT_RULES.can_administer(actor, unit)
+        staff = permissions.has_ability(actor, "members.administer_unit", unit)
         refuse_other_fields(data, {*APPLICATION_FIELDS, "joined_on"} if staff else PROFILE_FIELDS)
         for field, value in data.items():
             setattr(unit, field, value)
-        if not UNIT_RULES.can_administer(actor, unit) and staff:
+        if not permissions.has_ability(actor, "members.administer_unit", unit) and staff:
             raise PermissionDenied(_("You may not move a unit to a community you do not work for."))
         unit.full_clean()
         _check_credit_code_free(unit.credit_code, exclude_pk=unit.pk)
@@ -219,7 +212,7 @@ def unit_create(*, actor, data: dict[str, Any]) -> MemberUnit:
     unit.status = data.get("status", MemberUnit.Status.ACTIVE)
     if unit.status == MemberUnit.Status.ACTIVE and not unit.joined_on:
         unit.joined_on = selectors.today()
-    if not UNIT_RULES.can_administer(actor, unit):
+    if not permissions.has_ability(actor, "members.administer_unit", unit):
         raise PermissionDenied(_("You may not record a unit in a community you do not work for."))
     unit.full_clean()
     with transaction.atomic():
@@ -249,8 +242,8 @@ def _revoke(*, membership: UnitMembership, actor) -> None:
     with history.acting(actor, "unit access revoked"):
         for perm in UNIT_PERMISSIONS:
             remove_perm(perm, membership.user, membership.unit)
+        permissions.access_revoked(user=membership.user, obj=membership.unit, actor=actor)
         with_history(membership, actor).delete()
-    permissions.forget_cached_permissions(membership.user)
 
 
 def unit_membership_add(*, unit: MemberUnit, user, role: str = UnitMembership.Role.LIAISON, actor) -> UnitMembership:

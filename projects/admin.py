@@ -19,7 +19,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from alliance import permissions
+from alliance import permissions, workflow
 from alliance.admin import ReadOnlyInline, ScopedAdminMixin, ScopedChoiceFilter, totals_row_label
 from alliance.exports import xlsx_response
 from alliance.forms import MultiplePhotoField, call_for_form
@@ -412,7 +412,7 @@ class ProjectClaimAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         extra_context = extra_context or {}
         obj = self.get_object(request, object_id)
         if obj is not None:
-            extra_context["can_decide"] = obj.status == C.PENDING and permissions.can_change(request.user, obj)
+            extra_context["can_decide"] = "approve" in permissions.actions_allowed(request.user, obj)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def decide_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -420,12 +420,8 @@ class ProjectClaimAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         if not permissions.can_change(request.user, claim):
             raise PermissionDenied
         change_url = reverse("admin:projects_projectclaim_change", args=[claim.pk])
-        if claim.status != C.PENDING:
-            messages.warning(
-                request,
-                gettext("Only claims waiting for approval can be decided; this claim is %(status)s.")
-                % {"status": claim.get_status_display()},
-            )
+        if "approve" not in permissions.actions_allowed(request.user, claim):
+            messages.warning(request, workflow.refusal_for(claim, "approve"))
             return HttpResponseRedirect(change_url)
         form = DecisionForm(request.POST or None)
         if request.method == "POST" and form.is_valid():

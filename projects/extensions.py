@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from alliance import demo, media, permissions, registry
-from members.rules import liaison_unit_ids
 
 from . import demo as demo_projects
 from . import rules, selectors
@@ -31,7 +30,7 @@ def _home_demonstration_panel(request) -> registry.PortalPanel | None:
 
 
 def _portal_claims_panel(request) -> registry.PortalPanel | None:
-    if not liaison_unit_ids(request.user):
+    if not permissions.units_of(request.user):
         return None
     claims = list(selectors.claims_of_my_units(user=request.user).filter(status__in=ProjectClaim.HOLDING)[:10])
     open_count = selectors.claim_table(user=request.user).count()
@@ -42,6 +41,7 @@ def register() -> None:
     media.register("activities", ServiceActivity)
     permissions.register(ServiceProject, rules.PROJECT_RULES)
     permissions.register(ProjectClaim, rules.CLAIM_RULES)
+    permissions.register_ability("projects.act_for_claim", rules.CLAIM_RULES.acts_for_claim)
     permissions.register(ServiceActivity, rules.ACTIVITY_RULES)
     permissions.register(CommitmentReview, rules.REVIEW_RULES)
     registry.register_public_figures(_public_figures)

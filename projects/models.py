@@ -12,6 +12,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from alliance.uploads import PHOTO_KINDS, UploadField, upload_path
+from alliance.workflow import Transition, Transitions
 
 
 class ServiceProject(models.Model):
@@ -20,6 +21,12 @@ class ServiceProject(models.Model):
         OPEN = "open", _("Open for claims")
         RUNNING = "running", _("Running")
         FINISHED = "finished", _("Finished")
+
+    TRANSITIONS = Transitions(
+        Transition("open", [Status.DRAFT], Status.OPEN, _("Opening for claims"), "change"),
+        Transition("start", [Status.OPEN], Status.RUNNING, _("Starting"), "change"),
+        Transition("finish", [Status.OPEN, Status.RUNNING], Status.FINISHED, _("Finishing"), "change"),
+    )
 
     title = models.CharField(_("title"), max_length=100)
     category = models.ForeignKey(
@@ -87,6 +94,15 @@ class ProjectClaim(models.Model):
 
     # The claims that hold a place.
     HOLDING = (Status.PENDING, Status.APPROVED)
+
+    TRANSITIONS = Transitions(
+        Transition("withdraw", [Status.PENDING], Status.WITHDRAWN, _("Withdrawing"), "projects.act_for_claim"),
+        Transition("approve", [Status.PENDING], Status.APPROVED, _("Approving"), "change"),
+        Transition("reject", [Status.PENDING], Status.REJECTED, _("Rejecting"), "change"),
+        # When the project finishes: approved claims are completed, pending ones lapse.
+        Transition("complete", [Status.APPROVED], Status.COMPLETED, _("Completing")),
+        Transition("lapse", [Status.PENDING], Status.WITHDRAWN, _("Lapsing")),
+    )
 
     project = models.ForeignKey(
         ServiceProject, verbose_name=_("project"), on_delete=models.CASCADE, related_name="claims"

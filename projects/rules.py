@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from alliance import permissions as p
-from members.rules import community_ids, liaison_unit_ids
 
 from .models import ProjectClaim, ServiceProject
 
@@ -22,11 +21,11 @@ class ProjectRules:
             return queryset.none()
         published = ~Q(status=ServiceProject.Status.DRAFT)
         if p.is_community_staff(user):
-            return queryset.filter(published | Q(community_id__in=community_ids(user)))
+            return queryset.filter(published | Q(community_id__in=p.communities_of(user)))
         return queryset.filter(published)
 
     def can_change(self, user, obj: ServiceProject) -> bool:
-        return p.is_street_staff(user) or (obj.community_id is not None and obj.community_id in community_ids(user))
+        return p.is_street_staff(user) or (obj.community_id is not None and obj.community_id in p.communities_of(user))
 
     def can_add(self, user) -> bool:
         return p.is_staff_member(user)
@@ -44,9 +43,9 @@ class ClaimRules:
             return queryset
         if not user.is_authenticated:
             return queryset.none()
-        communities = community_ids(user)
+        communities = p.communities_of(user)
         return queryset.filter(
-            Q(unit_id__in=liaison_unit_ids(user))
+            Q(unit_id__in=p.units_of(user))
             | Q(project__community_id__in=communities)
             | Q(unit__community_id__in=communities)
         )
@@ -56,14 +55,15 @@ class ClaimRules:
         return PROJECT_RULES.can_change(user, obj.project)
 
     def can_add(self, user) -> bool:
-        return bool(liaison_unit_ids(user))  # a claim is the unit's own promise; staff do not make it for it
+        return bool(p.units_of(user))  # a claim is the unit's own promise; staff do not make it for it
 
     def can_delete(self, user, obj) -> bool:
         return False  # withdrawn or rejected, never deleted
 
-    def acts_for_unit(self, user, unit_id: int) -> bool:
-        """Claiming, withdrawing and reporting are the unit's own (its liaisons)."""
-        return unit_id in liaison_unit_ids(user)
+    def acts_for_claim(self, user, claim: ProjectClaim) -> bool:
+        """Ability "projects.act_for_claim": withdrawing and reporting are the claiming unit's own (its
+        liaisons) — the same as "members.act_for_unit" of the claim's unit."""
+        return p.has_ability(user, "members.act_for_unit", claim.unit_id)
 
 
 class ClaimChildRules:
@@ -81,16 +81,16 @@ class ClaimChildRules:
 
     def can_change(self, user, obj) -> bool:
         claim = obj.claim
-        if self.unit_writes and CLAIM_RULES.acts_for_unit(user, claim.unit_id):
+        if self.unit_writes and CLAIM_RULES.acts_for_claim(user, claim):
             return True
         return (
             p.is_street_staff(user)
             or PROJECT_RULES.can_change(user, claim.project)
-            or (p.is_community_staff(user) and claim.unit.community_id in community_ids(user))
+            or (p.is_community_staff(user) and claim.unit.community_id in p.communities_of(user))
         )
 
     def can_add(self, user) -> bool:
-        return p.is_staff_member(user) or (self.unit_writes and bool(liaison_unit_ids(user)))
+        return p.is_staff_member(user) or (self.unit_writes and bool(p.units_of(user)))
 
     def can_delete(self, user, obj) -> bool:
         return self.can_change(user, obj)

@@ -6,7 +6,6 @@ from django.db.models import Count, DecimalField, F, IntegerField, Q, QuerySet, 
 from django.db.models.functions import Coalesce, ExtractQuarter, ExtractYear
 
 from alliance import permissions
-from members.rules import liaison_unit_ids
 
 from .models import CommitmentReview, ProjectClaim, ServiceActivity, ServiceProject
 
@@ -42,7 +41,7 @@ def claims_visible_to(*, user) -> QuerySet[ProjectClaim]:
 
 def claims_of_my_units(*, user) -> QuerySet[ProjectClaim]:
     return (
-        ProjectClaim.objects.filter(unit_id__in=liaison_unit_ids(user))
+        ProjectClaim.objects.filter(unit_id__in=permissions.units_of(user))
         .select_related("project__category", "project__community", "unit")
         .order_by("-created_at", "-id")
     )

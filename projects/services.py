@@ -27,7 +27,6 @@ from members import selectors as member_selectors
 from members.models import MemberUnit
 
 from .models import ActivityPhoto, CommitmentReview, ProjectClaim, ServiceActivity, ServiceProject
-from .rules import CLAIM_RULES, PROJECT_RULES
 
 P = ServiceProject.Status
 C = ProjectClaim.Status
@@ -80,7 +79,7 @@ def _check_community_in_street(project: ServiceProject) -> None:
 def project_create(*, actor, data: dict[str, Any]) -> ServiceProject:
     refuse_other_fields(data, PROJECT_FIELDS)
     project = ServiceProject(**data)
-    if not permissions.can_add(actor, ServiceProject) or not PROJECT_RULES.can_change(actor, project):
+    if not permissions.can_add(actor, ServiceProject) or not permissions.can_change(actor, project):
         raise PermissionDenied(_("You may create projects only for the communities you work for."))
     _check_community_in_street(project)
     project.full_clean()
@@ -97,7 +96,7 @@ def project_update(*, project: ServiceProject, actor, data: dict[str, Any]) -> S
         before = ServiceProject.objects.select_for_update().get(pk=project.pk)
         permissions.require_change(actor, before)
         moved = ServiceProject(**{**{f: getattr(before, f) for f in ("street_id", "community_id")}, **data})
-        if not PROJECT_RULES.can_change(actor, moved):
+        if not permissions.can_change(actor, moved):
             raise PermissionDenied(_("You may not move a project to a community you do not work for."))
         _check_community_in_street(moved)
         # Checked under the lock: a claim may have taken a place since the caller read the project.
@@ -119,34 +118,27 @@ def project_update(*, project: ServiceProject, actor, data: dict[str, Any]) -> S
     return project
 
 
-def _project_move(project: ServiceProject, *, actor, source, target: str, reason: str) -> ServiceProject:
+def _project_move(project: ServiceProject, *, actor, action: str, reason: str) -> ServiceProject:
     permissions.require_change(actor, project)
-    return move(
-        project,
-        source=source,
-        target=target,
-        refusal=_("This project is %(status)s; it cannot move there."),
-        actor=actor,
-        reason=reason,
-    )
+    return move(project, action=action, actor=actor, reason=reason)
 
 
 def project_open(*, project: ServiceProject, actor) -> ServiceProject:
     """Publish a draft on the claim table."""
     with transaction.atomic():
-        return _project_move(project, actor=actor, source=P.DRAFT, target=P.OPEN, reason="opened")
+        return _project_move(project, actor=actor, action="open", reason="opened")
 
 
 def project_start(*, project: ServiceProject, actor) -> ServiceProject:
     """Claims close; the work begins."""
     with transaction.atomic():
-        return _project_move(project, actor=actor, source=P.OPEN, target=P.RUNNING, reason="started")
+        return _project_move(project, actor=actor, action="start", reason="started")
 
 
 def project_finish(*, project: ServiceProject, actor) -> ServiceProject:
     """The project ends: approved claims are completed, pending ones lapse, and the units are told."""
     with transaction.atomic():
-        project = _project_move(project, actor=actor, source=(P.OPEN, P.RUNNING), target=P.FINISHED, reason="finished")
+        project = _project_move(project, actor=actor, action="finish", reason="finished")
         now = timezone.now()
         for claim in project.claims.filter(status__in=ProjectClaim.HOLDING).select_related("unit"):
             target = C.COMPLETED if claim.status == C.APPROVED else C.WITHDRAWN
@@ -169,7 +161,7 @@ def project_finish(*, project: ServiceProject, actor) -> ServiceProject:
 
 def claim_create(*, project: ServiceProject, unit: MemberUnit, commitment: str, actor) -> ProjectClaim:
     """认领: a unit's liaison claims a place on an open project with a written commitment."""
-    if not CLAIM_RULES.acts_for_unit(actor, unit.pk):
+    if not permissions.has_ability(actor, "members.act_for_unit", unit):
         raise PermissionDenied(_("You may claim projects only for your own unit."))
     if not permissions.can_view(actor, project):
         raise Http404
@@ -219,17 +211,14 @@ def _release_place(claim: ProjectClaim, *, actor) -> None:
 
 def claim_withdraw(*, claim: ProjectClaim, actor) -> ProjectClaim:
     """The unit withdraws its claim before it is approved; the place is free again."""
-    if not CLAIM_RULES.acts_for_unit(actor, claim.unit_id):
-        if not permissions.can_view(actor, claim):
-            raise Http404
-        raise PermissionDenied(_("Only the unit's own liaison may withdraw its claim."))
+    permissions.require_ability(
+        actor, "projects.act_for_claim", claim, _("Only the unit's own liaison may withdraw its claim.")
+    )
     with transaction.atomic():
         ServiceProject.objects.select_for_update().get(pk=claim.project_id)
         claim = move(
             claim,
-            source=C.PENDING,
-            target=C.WITHDRAWN,
-            refusal=_("Only claims waiting for approval can be withdrawn; this claim is %(status)s."),
+            action="withdraw",
             actor=actor,
             reason="withdrawn",
         )
@@ -242,9 +231,7 @@ def claim_approve(*, claim: ProjectClaim, actor) -> ProjectClaim:
     with transaction.atomic():
         claim = move(
             claim,
-            source=C.PENDING,
-            target=C.APPROVED,
-            refusal=_("Only claims waiting for approval can be approved; this claim is %(status)s."),
+            action="approve",
             actor=actor,
             reason="approved",
             decided_at=timezone.now(),
@@ -267,9 +254,7 @@ def claim_reject(*, claim: ProjectClaim, actor, reason: str) -> ProjectClaim:
         ServiceProject.objects.select_for_update().get(pk=claim.project_id)
         claim = move(
             claim,
-            source=C.PENDING,
-            target=C.REJECTED,
-            refusal=_("Only claims waiting for approval can be rejected; this claim is %(status)s."),
+            action="reject",
             actor=actor,
             reason="rejected",
             decided_at=timezone.now(),
@@ -296,7 +281,7 @@ def activity_record(
         raise Http404
     refuse_other_fields(data, ACTIVITY_FIELDS)
     activity = ServiceActivity(claim=claim, recorded_by=actor, **data)
-    if not permissions.rules_for(ServiceActivity).can_change(actor, activity):
+    if not permissions.can_change(actor, activity):
         raise PermissionDenied(_("Only the unit's own liaison or staff may record its activities."))
     if claim.status not in (C.APPROVED, C.COMPLETED):
         raise Conflict(
@@ -332,7 +317,7 @@ def review_save(
 ) -> CommitmentReview:
     """承诺评议: staff score a claim's commitment for a quarter (saving again replaces the score)."""
     review = CommitmentReview(claim=claim, year=year, quarter=quarter, score=score, comment=comment, reviewer=actor)
-    if not permissions.rules_for(CommitmentReview).can_change(actor, review):
+    if not permissions.can_change(actor, review):
         if not permissions.can_view(actor, claim):
             raise Http404
         raise PermissionDenied(_("Only staff review commitments."))

@@ -22,7 +22,6 @@ from members import selectors as member_selectors
 from . import selectors, services
 from .forms import ActivityForm, ClaimForm, ClaimTableFilterForm
 from .models import ProjectClaim, ServiceActivity, ServiceProject
-from .rules import CLAIM_RULES
 
 C = ProjectClaim.Status
 # The claims that count as a unit's claim on a project (the service refuses a second one while one stands).
@@ -128,9 +127,12 @@ def project_claim(request: HttpRequest, pk: int) -> HttpResponse:
 def claim_list(request: HttpRequest) -> HttpResponse:
     claims = selectors.claims_of_my_units(user=request.user)
     page = Paginator(claims, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    for claim in rows:
+        claim.actions = permissions.actions_allowed(request.user, claim)  # its buttons
     context = {
         "page": page,
-        "claims": page.object_list,
+        "claims": rows,
         "has_units": bool(_my_units(request).exists()),
         "open_count": selectors.claim_table(user=request.user).count(),
     }
@@ -148,14 +150,13 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ratings = demand_selectors.unit_quarter_ratings(unit_ids=[claim.unit_id])
     for review in reviews:
         review.resident_rating = ratings.get((claim.unit_id, review.year, review.quarter))
-    acts_for_unit = CLAIM_RULES.acts_for_unit(request.user, claim.unit_id)
     context = {
         "claim": claim,
         "page": page,
         "activities": page.object_list,
         "totals": totals[0] if totals else None,
         "reviews": reviews,
-        "can_withdraw": acts_for_unit and claim.status == C.PENDING,
+        "can_withdraw": "withdraw" in permissions.actions_allowed(request.user, claim),
         "can_record": claim.status in RECORDABLE and permissions.can_change(request.user, ServiceActivity(claim=claim)),
     }
     return render(request, "projects/portal/claim_detail.html", context)

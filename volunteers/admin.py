@@ -28,7 +28,6 @@ from alliance.imports import ImportAdminMixin
 from alliance.masking import mask_phone
 from alliance.workflow import with_history
 from members import selectors as member_selectors
-from members.rules import community_ids
 
 from . import exports, selectors, services
 from .imports import MemberImporter, MemberUnit
@@ -47,7 +46,7 @@ def _in_my_communities(request, queryset, field: str):
     every signed-in user, for members to choose from; the staff screens show one's own)."""
     if permissions.is_street_staff(request.user):
         return queryset
-    return queryset.filter(**{f"{field}__in": list(community_ids(request.user))})
+    return queryset.filter(**{f"{field}__in": list(permissions.communities_of(request.user))})
 
 
 def _units():
@@ -179,7 +178,10 @@ class PartyMemberAdmin(ChangelistGuard, ImportAdminMixin, ScopedAdminMixin, Simp
             shown = Value(True)
         else:
             shown = Case(
-                When(Q(residence_community_id__in=list(community_ids(request.user))) | Q(user=request.user), then=True),
+                When(
+                    Q(residence_community_id__in=list(permissions.communities_of(request.user))) | Q(user=request.user),
+                    then=True,
+                ),
                 default=False,
                 output_field=BooleanField(),
             )
@@ -632,7 +634,7 @@ class ServiceLogAdmin(ChangelistGuard, ScopedAdminMixin, SimpleHistoryAdmin):
         if form.is_bound and form.is_valid():
             unit = form.cleaned_data["work_unit"]
             year, quarter = form.cleaned_data["year"], form.cleaned_data["quarter"]
-            scope = None if permissions.is_street_staff(request.user) else community_ids(request.user)
+            scope = None if permissions.is_street_staff(request.user) else permissions.communities_of(request.user)
             sheet = exports.service_card_rows(work_unit=unit, year=year, quarter=quarter, community_ids=scope)
             filename = gettext("service-card-%(unit)s-%(year)d-Q%(quarter)d.xlsx") % {
                 "unit": unit.name,

@@ -49,6 +49,11 @@ def _me(user, data: dict) -> None:
 
 def register() -> None:
     permissions.register(PartyMember, rules.MEMBER_RULES)
+    permissions.register_ability("volunteers.see_phone", rules.MEMBER_RULES.can_see_phone)
+    permissions.register_ability("volunteers.act_for_member", rules.MEMBER_RULES.acts_for)
+    permissions.register_ability(
+        "volunteers.leave_post", lambda user, claim: rules.MEMBER_RULES.acts_for(user, claim.member)
+    )
     permissions.register(VolunteerPost, rules.COMMUNITY_THING_RULES)
     permissions.register(VolunteerTeam, rules.COMMUNITY_THING_RULES)
     permissions.register(PostClaim, rules.MEMBER_CHILD_RULES)

@@ -14,6 +14,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from alliance.validators import validate_mobile
+from alliance.workflow import Transition, Transitions
 
 
 class PartyMember(models.Model):
@@ -28,6 +29,12 @@ class PartyMember(models.Model):
         ENDED = "ended", _("Moved away")
 
     ACTIVE = (Status.PENDING, Status.VERIFIED)
+
+    TRANSITIONS = Transitions(
+        Transition("verify", [Status.PENDING], Status.VERIFIED, _("Verifying"), "change"),
+        Transition("reject", [Status.PENDING], Status.REJECTED, _("Rejecting"), "change"),
+        Transition("move_away", ACTIVE, Status.ENDED, _("Moving away"), "volunteers.act_for_member"),
+    )
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -130,6 +137,10 @@ class PostClaim(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", _("Serving")
         LEFT = "left", _("Left")
+
+    TRANSITIONS = Transitions(
+        Transition("leave", [Status.ACTIVE], Status.LEFT, _("Leaving the post"), "volunteers.leave_post")
+    )
 
     post = models.ForeignKey(VolunteerPost, verbose_name=_("post"), on_delete=models.CASCADE, related_name="claims")
     member = models.ForeignKey(

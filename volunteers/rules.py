@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from alliance import permissions as p
-from members.rules import community_ids, liaison_unit_ids
 
 from .models import PartyMember
 
@@ -20,13 +19,11 @@ class MemberRules:
         if not user.is_authenticated:
             return queryset.none()
         return queryset.filter(
-            Q(residence_community_id__in=community_ids(user))
-            | Q(user=user)
-            | Q(work_unit_id__in=liaison_unit_ids(user))
+            Q(residence_community_id__in=p.communities_of(user)) | Q(user=user) | Q(work_unit_id__in=p.units_of(user))
         )
 
     def can_change(self, user, obj: PartyMember) -> bool:
-        return p.is_street_staff(user) or obj.residence_community_id in community_ids(user)
+        return p.is_street_staff(user) or obj.residence_community_id in p.communities_of(user)
 
     def can_add(self, user) -> bool:
         return p.is_staff_member(user)
@@ -41,6 +38,11 @@ class MemberRules:
     def is_self(self, user, obj: PartyMember) -> bool:
         return obj.user_id is not None and obj.user_id == getattr(user, "pk", None)
 
+    def acts_for(self, user, obj: PartyMember) -> bool:
+        """Ability "volunteers.act_for_member": the member themself or their community's staff (moving
+        house, logging hours, leaving a post)."""
+        return self.is_self(user, obj) or self.can_change(user, obj)
+
 
 class CommunityThingRules:
     """Posts and teams: everyone signed in reads (members choose posts); their community's staff change."""
@@ -50,7 +52,7 @@ class CommunityThingRules:
 
     def can_change(self, user, obj) -> bool:
         community_id = getattr(obj, "community_id", None)
-        return p.is_street_staff(user) or (community_id is not None and community_id in community_ids(user))
+        return p.is_street_staff(user) or (community_id is not None and community_id in p.communities_of(user))
 
     def can_add(self, user) -> bool:
         return p.is_staff_member(user)
@@ -67,7 +69,7 @@ class MemberChildRules:
             return queryset
         if not user.is_authenticated:
             return queryset.none()
-        return queryset.filter(Q(member__user=user) | Q(member__residence_community_id__in=community_ids(user)))
+        return queryset.filter(Q(member__user=user) | Q(member__residence_community_id__in=p.communities_of(user)))
 
     def can_change(self, user, obj) -> bool:
         return MEMBER_RULES.can_change(user, obj.member)

@@ -14,7 +14,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,7 +28,6 @@ from members import selectors as member_selectors
 
 from . import selectors
 from .models import PartyMember, PostClaim, ServiceLog, VolunteerPost
-from .rules import MEMBER_RULES
 
 MEMBER_FIELDS = ("name", "phone", "work_unit", "work_unit_name", "party_branch", "residence_community", "skills")
 STAFF_FIELDS = ("name", "work_unit", "work_unit_name", "party_branch", "skills")
@@ -63,7 +61,7 @@ def member_register(
     staff = is_staff if on_behalf is None else (on_behalf and is_staff)
     if on_behalf and not is_staff:
         raise PermissionDenied(_("Only staff register members on their behalf."))
-    if staff and not MEMBER_RULES.can_change(actor, member):
+    if staff and not permissions.can_change(actor, member):
         raise PermissionDenied(_("You may register members only in the communities you work for."))
     if not member.work_unit_id and not member.work_unit_name.strip():
         raise InvalidInput(_("Please give the work unit, or its name when it has not joined the alliance."))
@@ -140,9 +138,7 @@ def member_verify(*, member: PartyMember, actor) -> PartyMember:
     with transaction.atomic():
         member = move(
             member,
-            source=PartyMember.Status.PENDING,
-            target=PartyMember.Status.VERIFIED,
-            refusal=_("Only registrations waiting for verification can be verified; this one is %(status)s."),
+            action="verify",
             actor=actor,
             reason="verified",
             verified_at=timezone.now(),
@@ -169,9 +165,7 @@ def member_reject(*, member: PartyMember, actor, reason: str) -> PartyMember:
     with transaction.atomic():
         member = move(
             member,
-            source=PartyMember.Status.PENDING,
-            target=PartyMember.Status.REJECTED,
-            refusal=_("Only registrations waiting for verification can be rejected; this one is %(status)s."),
+            action="reject",
             actor=actor,
             reason="rejected",
             reject_reason=reason[:300],
@@ -190,10 +184,9 @@ def member_reject(*, member: PartyMember, actor, reason: str) -> PartyMember:
 def member_move(*, member: PartyMember, actor, community) -> PartyMember:
     """The member moves house: the old registration ends (its history and hours stay), a new one waits
     for the new community's verification."""
-    if not (MEMBER_RULES.is_self(actor, member) or MEMBER_RULES.can_change(actor, member)):
-        if not permissions.can_view(actor, member):
-            raise Http404
-        raise PermissionDenied(_("Only the member or their community's staff may do this."))
+    permissions.require_ability(
+        actor, "volunteers.act_for_member", member, _("Only the member or their community's staff may do this.")
+    )
     if community.pk == member.residence_community_id:
         raise InvalidInput(_("This is the member's community already."))
     if PartyMember.objects.filter(
@@ -203,9 +196,7 @@ def member_move(*, member: PartyMember, actor, community) -> PartyMember:
     with transaction.atomic():
         old = move(
             member,
-            source=PartyMember.ACTIVE,
-            target=PartyMember.Status.ENDED,
-            refusal=_("Only active registrations can move; this one is %(status)s."),
+            action="move_away",
             actor=actor,
             reason="moved away",
         )
@@ -263,17 +254,15 @@ def post_claim(*, post: VolunteerPost, actor) -> PostClaim:
 
 
 def post_leave(*, claim: PostClaim, actor, _checked: bool = False) -> PostClaim:
-    if not _checked and not (MEMBER_RULES.is_self(actor, claim.member) or MEMBER_RULES.can_change(actor, claim.member)):
-        if not permissions.can_view(actor, claim):
-            raise Http404
-        raise PermissionDenied(_("Only the member or their community's staff may do this."))
+    if not _checked:
+        permissions.require_ability(
+            actor, "volunteers.leave_post", claim, _("Only the member or their community's staff may do this.")
+        )
     with transaction.atomic():
         VolunteerPost.objects.select_for_update().get(pk=claim.post_id)
         claim = move(
             claim,
-            source=PostClaim.Status.ACTIVE,
-            target=PostClaim.Status.LEFT,
-            refusal=_("This post was left already."),
+            action="leave",
             actor=actor,
             reason="left",
             left_at=timezone.now(),
@@ -303,10 +292,12 @@ def wish_complete(*, need, actor, result: str):
 
 def log_hours(*, member: PartyMember, actor, data: dict[str, Any]) -> ServiceLog:
     """Hours served, logged by the member or by their community's staff; verified by the staff."""
-    if not (MEMBER_RULES.is_self(actor, member) or MEMBER_RULES.can_change(actor, member)):
-        if not permissions.can_view(actor, member):
-            raise Http404
-        raise PermissionDenied(_("Only the member or their community's staff may log their hours."))
+    permissions.require_ability(
+        actor,
+        "volunteers.act_for_member",
+        member,
+        _("Only the member or their community's staff may log their hours."),
+    )
     refuse_other_fields(data, LOG_FIELDS)
     if member.status != PartyMember.Status.VERIFIED:
         raise InvalidInput(_("Hours are logged for verified members."))

@@ -21,12 +21,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from alliance import ratelimit
+from alliance import permissions, ratelimit
 from alliance.exports import xlsx_response
 from alliance.forms import call_for_form, call_with_message
 from alliance.validators import MOBILE_RE
 from demands.models import Need
-from demands.rules import NEED_RULES
 from members import selectors as member_selectors
 
 from . import selectors, services
@@ -153,7 +152,7 @@ def _home_page(request: HttpRequest, *, move_form: MoveForm | None = None) -> Ht
     done = list(taken.exclude(status=Need.Status.ACCEPTED).order_by("-accepted_at", "-id")[:LATEST_DONE_WISHES])
     for need in (*in_hand, *done):
         # The rule, not an assumption: the resident's contact goes to the member who took the wish on.
-        need.contact_visible = NEED_RULES.can_see_contact(user, need)
+        need.contact_visible = permissions.has_ability(user, "demands.see_contact", need)
 
     my_logs = selectors.logs_visible_to(user=user).filter(member__user=user)
     year, quarter = current_quarter()

@@ -4,12 +4,12 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from alliance import permissions
 from alliance.masking import mask_name, mask_phone
 from alliance.uploads import PHOTO_KINDS, check_upload
 from alliance.validators import validate_mobile
 
 from ..models import Need, NeedEvent, Resource
-from ..rules import NEED_RULES
 
 
 class NeedEventSerializer(serializers.ModelSerializer):
@@ -22,7 +22,7 @@ class NeedEventSerializer(serializers.ModelSerializer):
 
 class NeedSerializer(serializers.ModelSerializer):
     """A need as staff and liaisons see it. Contact data in full only for those who need it
-    (`NeedRules.can_see_contact`), masked for everyone else."""
+    (the ability "demands.see_contact": staff always, the unit between accepting and closing), masked for everyone else."""
 
     category_name = serializers.CharField(source="category.name", read_only=True)
     community_name = serializers.CharField(source="community.name", read_only=True)
@@ -81,7 +81,7 @@ class NeedSerializer(serializers.ModelSerializer):
     def to_representation(self, instance: Need) -> dict:
         data = super().to_representation(instance)
         request = self.context.get("request")
-        if request is None or not NEED_RULES.can_see_contact(request.user, instance):
+        if request is None or not permissions.has_ability(request.user, "demands.see_contact", instance):
             data["contact_name"] = mask_name(instance.contact_name)
             data["contact_phone"] = mask_phone(instance.contact_phone)
             data["address"] = ""

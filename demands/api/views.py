@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from alliance import permissions, ratelimit
 from alliance.api.throttling import AddressRateThrottle
+from alliance.workflow import api_description
 from members.models import MemberUnit
 
 from .. import matching, selectors, services
@@ -74,7 +75,9 @@ class NeedViewSet(
         return serializer.validated_data
 
     # Not named `dispatch`: that is the method every DRF view routes requests through.
-    @extend_schema(request=s.DispatchSerializer, responses=s.NeedDetailSerializer)
+    @extend_schema(
+        request=s.DispatchSerializer, responses=s.NeedDetailSerializer, description=api_description(Need, "dispatch")
+    )
     @action(detail=True, methods=["post"], url_path="dispatch", url_name="dispatch")
     def dispatch_to_unit(self, request, pk=None):
         need = self.get_object()
@@ -94,18 +97,22 @@ class NeedViewSet(
             )
         )
 
-    @extend_schema(request=None, responses=s.NeedDetailSerializer)
+    @extend_schema(request=None, responses=s.NeedDetailSerializer, description=api_description(Need, "accept"))
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         return self._done(services.need_accept(need=self.get_object(), actor=request.user))
 
-    @extend_schema(request=s.ReasonSerializer, responses=s.NeedDetailSerializer)
+    @extend_schema(
+        request=s.ReasonSerializer, responses=s.NeedDetailSerializer, description=api_description(Need, "decline")
+    )
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
         need = self.get_object()
         return self._done(services.need_decline(need=need, actor=request.user, reason=self._payload()["reason"]))
 
-    @extend_schema(request=s.CompleteSerializer, responses=s.NeedDetailSerializer)
+    @extend_schema(
+        request=s.CompleteSerializer, responses=s.NeedDetailSerializer, description=api_description(Need, "complete")
+    )
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         need = self.get_object()
@@ -114,7 +121,9 @@ class NeedViewSet(
             services.need_complete(need=need, actor=request.user, result=data["result"], photos=data.get("photos", []))
         )
 
-    @extend_schema(request=s.ReasonSerializer, responses=s.NeedDetailSerializer)
+    @extend_schema(
+        request=s.ReasonSerializer, responses=s.NeedDetailSerializer, description=api_description(Need, "reject")
+    )
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         need = self.get_object()
@@ -158,7 +167,7 @@ class ResourceViewSet(
         changed = {k: v for k, v in serializer.validated_data.items() if getattr(resource, k) != v}
         serializer.instance = services.resource_update(resource=resource, actor=self.request.user, data=changed)
 
-    @extend_schema(request=None, responses=s.ResourceSerializer)
+    @extend_schema(request=None, responses=s.ResourceSerializer, description=api_description(Resource, "withdraw"))
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         resource = services.resource_withdraw(resource=self.get_object(), actor=request.user)

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from alliance import permissions
 
 from ..models import Invitation, JointMeeting, Resolution
 
@@ -36,10 +39,33 @@ class InvitationSerializer(serializers.ModelSerializer):
 
 
 class MeetingDetailSerializer(MeetingSerializer):
-    invitations = InvitationSerializer(many=True, read_only=True)
+    """The portal's rule ("meetings.read_minutes"): the minutes and the invitee list are null for a caller
+    who may not read the minutes — an invitee that did not attend the held meeting, or any non-staff
+    caller before it is held. The resolutions (`/resolutions/?meeting=<id>`) follow the same rule."""
+
+    minutes = serializers.SerializerMethodField(
+        help_text="The minutes; null when the caller may not read them (an invitee that did not attend)."
+    )
+    invitations = serializers.SerializerMethodField(
+        help_text="Who was invited and who came; null when the caller may not read the minutes."
+    )
 
     class Meta(MeetingSerializer.Meta):
         fields = [*MeetingSerializer.Meta.fields, "minutes", "invitations"]
+
+    def _may_read_minutes(self, meeting: JointMeeting) -> bool:
+        request = self.context.get("request")
+        return request is not None and permissions.has_ability(request.user, "meetings.read_minutes", meeting)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_minutes(self, meeting: JointMeeting) -> str | None:
+        return meeting.minutes if self._may_read_minutes(meeting) else None
+
+    @extend_schema_field(InvitationSerializer(many=True, allow_null=True))
+    def get_invitations(self, meeting: JointMeeting) -> list | None:
+        if not self._may_read_minutes(meeting):
+            return None
+        return InvitationSerializer(meeting.invitations.all(), many=True, context=self.context).data
 
 
 class AttendanceSerializer(serializers.Serializer):

@@ -8,9 +8,11 @@ from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from alliance.workflow import api_description
 from members.models import MemberUnit
 
 from .. import selectors, services
+from ..models import Invitation, Resolution
 from . import serializers as s
 from .filters import MeetingFilter, ResolutionFilter
 
@@ -57,7 +59,11 @@ class MeetingViewSet(
             meeting = services.meeting_update(meeting=meeting, actor=self.request.user, data=changed)
         serializer.instance = meeting
 
-    @extend_schema(request=s.AttendanceSerializer, responses=s.InvitationSerializer)
+    @extend_schema(
+        request=s.AttendanceSerializer,
+        responses=s.InvitationSerializer,
+        description=api_description(Invitation, "confirm", "decline", "attended", "absent"),
+    )
     @action(detail=True, methods=["post"])
     def attendance(self, request, pk=None):
         meeting = self.get_object()
@@ -101,7 +107,7 @@ class ResolutionViewSet(
         services.resolution_progress(resolution=resolution, actor=request.user, text=serializer.validated_data["text"])
         return Response(s.ResolutionSerializer(self.get_object()).data)
 
-    @extend_schema(request=None, responses=s.ResolutionSerializer)
+    @extend_schema(request=None, responses=s.ResolutionSerializer, description=api_description(Resolution, "done"))
     @action(detail=True, methods=["post"])
     def done(self, request, pk=None):
         services.resolution_done(resolution=self.get_object(), actor=request.user)

@@ -9,10 +9,12 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from alliance.workflow import api_description
 from members import selectors as member_selectors
 from members.models import MemberUnit
 
 from .. import selectors, services
+from ..models import ProjectClaim
 from . import serializers as s
 from .filters import ActivityFilter, ClaimFilter, ProjectFilter
 
@@ -83,12 +85,16 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):
         return s.ClaimReasonSerializer if self.action == "reject" else s.ClaimSerializer
 
-    @extend_schema(request=None, responses=s.ClaimSerializer)
+    @extend_schema(request=None, responses=s.ClaimSerializer, description=api_description(ProjectClaim, "approve"))
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         return Response(s.ClaimSerializer(services.claim_approve(claim=self.get_object(), actor=request.user)).data)
 
-    @extend_schema(request=s.ClaimReasonSerializer, responses=s.ClaimSerializer)
+    @extend_schema(
+        request=s.ClaimReasonSerializer,
+        responses=s.ClaimSerializer,
+        description=api_description(ProjectClaim, "reject"),
+    )
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         claim = self.get_object()
@@ -97,7 +103,7 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
         claim = services.claim_reject(claim=claim, actor=request.user, reason=serializer.validated_data["reason"])
         return Response(s.ClaimSerializer(claim).data)
 
-    @extend_schema(request=None, responses=s.ClaimSerializer)
+    @extend_schema(request=None, responses=s.ClaimSerializer, description=api_description(ProjectClaim, "withdraw"))
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         return Response(s.ClaimSerializer(services.claim_withdraw(claim=self.get_object(), actor=request.user)).data)

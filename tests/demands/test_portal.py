@@ -73,8 +73,9 @@ def test_liaison_sees_the_needs_dispatched_to_own_unit_and_not_others(liaison_a,
     detail = client.get(reverse("portal:need_detail", args=[need_a.pk]))
     assert detail.status_code == 200
     body = detail.content.decode()
-    # The unit's liaison serves the resident: the contact data is shown in full.
-    assert "李大爷" in body and "13755550001" in body and need_a.address in body
+    # Dispatched, not yet accepted: the unit may still decline, so the resident's contact stays masked.
+    assert "李大爷" not in body and "13755550001" not in body and need_a.address not in body
+    assert "137****0001" in body
     assert client.get(reverse("portal:need_detail", args=[need_b.pk])).status_code == 404
 
 

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from alliance import permissions
 from alliance.masking import mask_phone
 
 from ..models import PartyMember, PostClaim, ServiceLog, VolunteerPost
-from ..rules import MEMBER_RULES
 
 
 class MemberSerializer(serializers.ModelSerializer):
@@ -39,7 +39,7 @@ class MemberSerializer(serializers.ModelSerializer):
     def to_representation(self, instance: PartyMember) -> dict:
         data = super().to_representation(instance)
         request = self.context.get("request")
-        if request is None or not MEMBER_RULES.can_see_phone(request.user, instance):
+        if request is None or not permissions.has_ability(request.user, "volunteers.see_phone", instance):
             data["phone"] = mask_phone(instance.phone)
         return data
 
