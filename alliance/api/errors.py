@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 from rest_framework import status
@@ -22,6 +22,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         if hasattr(exc, "error_dict"):
             return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
         return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, RequestDataTooBig):
+        # Raised while DRF reads the body (over DATA_UPLOAD_MAX_MEMORY_SIZE): Django would answer an HTML page.
+        return Response({"detail": _("The request is too large.")}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ProtectedError):
         return Response(
             {"detail": _("This object is still referred to by other records and cannot be deleted.")},

@@ -6,6 +6,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
@@ -34,6 +35,8 @@ class TokenView(ObtainAuthToken):
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
+    # ObtainAuthToken names DRF's own parsers; the project's refuse deeply nested JSON with a 400.
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
 
 
 class MeView(APIView):
