@@ -7,7 +7,7 @@ from ..models import CommitmentReview, ProjectClaim, ServiceActivity, ServicePro
 
 class ProjectSerializer(serializers.ModelSerializer):
     category_name = serializers.CharField(source="category.name", read_only=True)
-    community_name = serializers.CharField(source="community.name", read_only=True, default=None)
+    community_name = serializers.CharField(source="community.name", read_only=True, allow_null=True)
     places_left = serializers.IntegerField(read_only=True)
 
     class Meta:

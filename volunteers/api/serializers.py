@@ -13,7 +13,7 @@ class MemberSerializer(serializers.ModelSerializer):
     the member and the staff of their residence community."""
 
     work_unit = serializers.SerializerMethodField()
-    work_unit_id = serializers.IntegerField(source="work_unit.pk", read_only=True, default=None)
+    work_unit_id = serializers.IntegerField(source="work_unit.pk", read_only=True, allow_null=True)
     residence_community_name = serializers.CharField(source="residence_community.name", read_only=True)
 
     class Meta:
