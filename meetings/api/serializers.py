@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import datetime
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+
+from alliance.api.fields import VisibleRelatedField
 
 from ..models import Invitation, JointMeeting, Resolution
 
@@ -64,6 +66,7 @@ class AttendanceSerializer(serializers.Serializer):
 
 
 class ResolutionSerializer(serializers.ModelSerializer):
+    meeting = VisibleRelatedField(queryset=JointMeeting.objects.all(), label=_("meeting"))
     overdue = serializers.BooleanField(source="is_overdue", read_only=True, default=False)
     owner_name = serializers.CharField(source="owner.name", read_only=True)
 

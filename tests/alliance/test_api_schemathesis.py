@@ -162,21 +162,55 @@ def world(cast, community_x, community_y, unit_a, unit_b, street_staff) -> dict[
     }
 
 
+# Fields of request bodies that name an object, and the seeded objects they may name.
+REFERENCES = {
+    "category": "categories",
+    "community": "communities",
+    "residence_community": "communities",
+    "street": "streets",
+    "unit": "units",
+    "owner": "units",
+    "work_unit": "units",
+    "resource": "resources",
+    "project": "projects",
+    "claim": "claims",
+    "meeting": "meetings",
+    "member": "members",
+    "post": "posts",
+    "wish": "needs",
+}
+
+
+def _aimed_bodies(strategy, world: dict[str, list]):
+    """The same cases with the body's references pointing at seeded objects, so that a create or a move
+    gets past "no such object" to the permission checks and the services."""
+
+    def aim(drawn):
+        case, pick = drawn
+        if isinstance(case.body, dict):
+            for field, collection in REFERENCES.items():
+                if field in case.body and world.get(collection):
+                    case.body[field] = world[collection][pick % len(world[collection])]
+        return case
+
+    return st.one_of(strategy, st.tuples(strategy, st.integers(0, 7)).map(aim))
+
+
 def _strategy(operation, world: dict[str, list]):
     """Generated cases, and as many again aimed at the seeded objects, so that detail endpoints and their
     workflow moves are reached and not only answered 404."""
-    generated = operation.as_strategy()
+    generated = _aimed_bodies(operation.as_strategy(), world)
     path = operation.path.removeprefix("/api/v1/")
     collection = path.split("/")[0]
     if "{tracking_code}" in path:
         aimed = [
             operation.as_strategy(path_parameters={"tracking_code": code}, query={"phone_last4": digits})
             if operation.method.upper() == "GET"
-            else operation.as_strategy(path_parameters={"tracking_code": code})
+            else _aimed_bodies(operation.as_strategy(path_parameters={"tracking_code": code}), world)
             for code, digits in world["tracking"]
         ]
     elif "{id}" in path and world.get(collection):
-        aimed = [operation.as_strategy(path_parameters={"id": pk}) for pk in world[collection]]
+        aimed = [_aimed_bodies(operation.as_strategy(path_parameters={"id": pk}), world) for pk in world[collection]]
     else:
         return generated
     return st.one_of(generated, st.one_of(aimed))
@@ -209,7 +243,10 @@ def test_every_operation_answers_within_its_schema(role, api_schema, world, cast
         operations += 1
         try:
             _run(operation, _strategy(operation, world), headers)()
-        except (Exception, BaseExceptionGroup) as exc:  # every operation runs; each failure is reported with its request
+        except (
+            Exception,
+            BaseExceptionGroup,
+        ) as exc:  # every operation runs; each failure is reported with its request
             failures.append(f"{operation.label}: {exc}")
     assert operations >= 70
     assert not failures, f"{len(failures)} operations broke the contract as {role}:\n\n" + "\n\n".join(failures)
