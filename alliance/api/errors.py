@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.db.models import ProtectedError
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -35,3 +37,13 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             status=status.HTTP_409_CONFLICT,
         )
     return drf_exception_handler(exc, context)
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The project's 404 (`handler404`): an address under /api/ that no route matches (`/api/v1/needs/abc/`)
+    answers in the API's shape, `{"detail": …}`; pages keep Django's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"detail": str(exceptions.NotFound.default_detail)}, status=404, json_dumps_params={"ensure_ascii": False}
+        )
+    return defaults.page_not_found(request, exception)

@@ -13,6 +13,7 @@ from projects.models import ProjectClaim
 
 from ..demands.factories import NeedFactory
 from ..projects.factories import ClaimFactory, ProjectFactory
+from ..volunteers.factories import PartyMemberFactory
 
 
 def _api(user=None) -> APIClient:
@@ -141,3 +142,36 @@ def test_nothing_changed_by_refused_inputs(street_staff, community_x):
     _api(street_staff).post(f"/api/v1/needs/{need.pk}/dispatch/", {"resource": 999999}, format="json")
     need.refresh_from_db()
     assert need.status == Need.Status.SUBMITTED
+
+
+@pytest.mark.parametrize("url", ["/api/v1/meetings/", "/api/v1/needs/"])
+def test_a_time_filter_with_an_offset_postgresql_refuses_is_compared_in_utc(street_staff, url):
+    # PostgreSQL takes offsets up to ±15:59: `-20:00` aborted the query (500 on PostgreSQL).
+    name = "start_before" if "meetings" in url else "submitted_before"
+    response = _api(street_staff).get(url, {name: "2026-01-01T00:00:00-20:00"})
+    assert response.status_code == 200
+
+
+def test_a_time_filter_that_utc_cannot_hold_is_bad_input(street_staff):
+    response = _api(street_staff).get("/api/v1/meetings/", {"start_after": "9999-12-31T23:59:59-23:59"})
+    assert response.status_code == 400
+    assert list(response.json()) == ["start_after"]
+
+
+def test_an_api_address_no_route_matches_answers_json(street_staff):
+    response = _api(street_staff).get("/api/v1/needs/1.5e-3/")  # no route takes this id
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "未找到。"}
+    page = APIClient().get("/no-such-page/")
+    assert page.status_code == 404
+    assert page["Content-Type"].startswith("text/html")
+
+
+def test_hours_for_a_member_the_caller_cannot_see_are_refused_like_a_missing_member(community_y_staff, community_x):
+    hidden_member = PartyMemberFactory(residence_community=community_x)
+    body = {"date": "2026-05-20", "hours": "2.0", "description": "环境整治"}
+    hidden = _api(community_y_staff).post("/api/v1/service-logs/", {**body, "member": hidden_member.pk}, format="json")
+    missing = _api(community_y_staff).post("/api/v1/service-logs/", {**body, "member": 999999}, format="json")
+    assert hidden.status_code == missing.status_code == 400
+    assert re.sub(r"\d+", "N", hidden.json()["member"][0]) == re.sub(r"\d+", "N", missing.json()["member"][0])

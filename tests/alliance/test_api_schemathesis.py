@@ -19,6 +19,7 @@ from django.db import close_old_connections, connection
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
 from rest_framework.authtoken.models import Token
 from rest_framework.throttling import SimpleRateThrottle
 from schemathesis.checks import not_a_server_error
@@ -47,8 +48,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 # Examples per operation and role: enough to reach past the generated ids into the seeded objects and to
-# vary bodies, few enough that the whole run stays within a couple of minutes.
-MAX_EXAMPLES = 8
+# vary bodies, few enough that the whole run stays within a few minutes. Valid input (positive) and input
+# that breaks the schema on purpose (negative: wrong types, missing fields, bad path segments).
+MAX_EXAMPLES = {schemathesis.GenerationMode.POSITIVE: 8, schemathesis.GenerationMode.NEGATIVE: 4}
 ROLES = ["anonymous", "street_staff", "community_x_staff", "liaison_a", "member"]
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 HIGH_RATES = {"login": "100000/min", "need_submit": "100000/min", "need_track": "100000/min"}
@@ -196,29 +198,31 @@ def _aimed_bodies(strategy, world: dict[str, list]):
     return st.one_of(strategy, st.tuples(strategy, st.integers(0, 7)).map(aim))
 
 
-def _strategy(operation, world: dict[str, list]):
+def _strategy(operation, world: dict[str, list], mode):
     """Generated cases, and as many again aimed at the seeded objects, so that detail endpoints and their
     workflow moves are reached and not only answered 404."""
-    generated = _aimed_bodies(operation.as_strategy(), world)
+    generated = _aimed_bodies(operation.as_strategy(mode), world)
     path = operation.path.removeprefix("/api/v1/")
     collection = path.split("/")[0]
     if "{tracking_code}" in path:
         aimed = [
-            operation.as_strategy(path_parameters={"tracking_code": code}, query={"phone_last4": digits})
+            operation.as_strategy(mode, path_parameters={"tracking_code": code}, query={"phone_last4": digits})
             if operation.method.upper() == "GET"
-            else _aimed_bodies(operation.as_strategy(path_parameters={"tracking_code": code}), world)
+            else _aimed_bodies(operation.as_strategy(mode, path_parameters={"tracking_code": code}), world)
             for code, digits in world["tracking"]
         ]
     elif "{id}" in path and world.get(collection):
-        aimed = [_aimed_bodies(operation.as_strategy(path_parameters={"id": pk}), world) for pk in world[collection]]
+        aimed = [
+            _aimed_bodies(operation.as_strategy(mode, path_parameters={"id": pk}), world) for pk in world[collection]
+        ]
     else:
         return generated
     return st.one_of(generated, st.one_of(aimed))
 
 
-def _run(operation, strategy, headers: dict[str, str]) -> Callable[[], None]:
+def _run(strategy, headers: dict[str, str], mode) -> Callable[[], None]:
     @hypothesis_settings(
-        max_examples=MAX_EXAMPLES,
+        max_examples=MAX_EXAMPLES[mode],
         derandomize=True,
         database=None,
         deadline=None,
@@ -241,12 +245,13 @@ def test_every_operation_answers_within_its_schema(role, api_schema, world, cast
     for result in api_schema.get_all_operations():
         operation = result.ok()
         operations += 1
-        try:
-            _run(operation, _strategy(operation, world), headers)()
-        except (
-            Exception,
-            BaseExceptionGroup,
-        ) as exc:  # every operation runs; each failure is reported with its request
-            failures.append(f"{operation.label}: {exc}")
+        for mode in MAX_EXAMPLES:
+            try:
+                _run(_strategy(operation, world, mode), headers, mode)()
+            except Unsatisfiable:
+                assert mode == schemathesis.GenerationMode.NEGATIVE  # nothing to break: no parameters, no body
+            # Every operation runs; each failure is reported with the request that reproduces it.
+            except (Exception, BaseExceptionGroup) as exc:
+                failures.append(f"{operation.label} ({mode.value}): {exc}")
     assert operations >= 70
     assert not failures, f"{len(failures)} operations broke the contract as {role}:\n\n" + "\n\n".join(failures)

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from alliance.api.fields import VisibleRelatedField
 from alliance.masking import mask_phone
 
 from ..models import PartyMember, PostClaim, ServiceLog, VolunteerPost
@@ -72,6 +74,8 @@ class PostClaimSerializer(serializers.ModelSerializer):
 
 
 class ServiceLogSerializer(serializers.ModelSerializer):
+    member = VisibleRelatedField(queryset=PartyMember.objects.all(), label=_("member"))
+
     class Meta:
         model = ServiceLog
         fields = ["id", "member", "post", "wish", "date", "hours", "description", "verified"]
