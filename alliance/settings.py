@@ -305,9 +305,15 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
+    # JSON that is malformed or nested too deeply answers 400 in the user's language (alliance.api.parsers).
+    "DEFAULT_PARSER_CLASSES": [
+        "alliance.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "alliance.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "alliance.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "alliance.api.errors.exception_handler",
     # 0 means REMOTE_ADDR for DRF too (None would trust the whole X-Forwarded-For header).
     "NUM_PROXIES": NUM_PROXIES,

@@ -47,3 +47,6 @@ urlpatterns = [
 
 # Uploaded files go through the permission layer, in development as in production (no static serving).
 urlpatterns += [path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", media.serve, name="media")]
+
+# Unmatched addresses under /api/ answer JSON like every other API error.
+handler404 = "alliance.api.errors.not_found"

@@ -6,6 +6,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from alliance import logins, me, registry
@@ -42,6 +43,8 @@ class TokenView(ObtainAuthToken):
 
     throttle_classes = [AddressRateThrottle]  # per client address, failing open without the cache
     throttle_scope = "login"
+    # ObtainAuthToken names DRF's own parsers; the project's refuse deeply nested JSON with a 400.
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
 
     def get_permissions(self):
         return [IsAuthenticated()] if self.request.method == "DELETE" else [AllowAny()]

@@ -26,7 +26,7 @@ class NeedSerializer(serializers.ModelSerializer):
 
     category_name = serializers.CharField(source="category.name", read_only=True)
     community_name = serializers.CharField(source="community.name", read_only=True)
-    unit_name = serializers.CharField(source="unit.name", read_only=True, default=None)
+    unit_name = serializers.CharField(source="unit.name", read_only=True, allow_null=True)
     overdue = serializers.BooleanField(source="is_overdue", read_only=True, default=False)
 
     class Meta:
@@ -181,7 +181,7 @@ class PublicNeedSerializer(serializers.ModelSerializer):
 
     category = serializers.CharField(source="category.name")
     community = serializers.CharField(source="community.name")
-    unit = serializers.CharField(source="unit.name", default=None)
+    unit = serializers.CharField(source="unit.name", allow_null=True)
     timeline = NeedEventSerializer(source="events", many=True)
 
     class Meta:
@@ -198,7 +198,7 @@ class PublicRatingSerializer(serializers.Serializer):
 class ShowcaseSerializer(serializers.ModelSerializer):
     category = serializers.CharField(source="category.name")
     community = serializers.CharField(source="community.name")
-    unit = serializers.CharField(source="unit.name", default=None)
+    unit = serializers.CharField(source="unit.name", allow_null=True)
 
     class Meta:
         model = Need

@@ -63,7 +63,9 @@ class NeedViewSet(
     def perform_update(self, serializer):
         need = serializer.instance
         changed = {k: v for k, v in serializer.validated_data.items() if getattr(need, k) != v}
-        serializer.instance = services.need_update(need=need, actor=self.request.user, data=changed)
+        need = services.need_update(need=need, actor=self.request.user, data=changed)
+        # Read back through the selector: the answer carries its annotations (`overdue`) like every other.
+        serializer.instance = selectors.needs_visible_to(user=self.request.user).filter(pk=need.pk).first() or need
 
     def _done(self, need: Need) -> Response:
         fresh = selectors.needs_visible_to(user=self.request.user).prefetch_related("events").filter(pk=need.pk).first()
@@ -86,11 +88,11 @@ class NeedViewSet(
         if data.get("resource"):
             resource = Resource.objects.select_related("unit").filter(pk=data["resource"]).first()
             if resource is None:
-                raise ValidationError({"resource": _("No such resource.")})
+                raise ValidationError({"resource": [_("No such resource.")]})
         else:
             unit = MemberUnit.objects.filter(pk=data["unit"]).first()
             if unit is None:
-                raise ValidationError({"unit": _("No such member unit.")})
+                raise ValidationError({"unit": [_("No such member unit.")]})
         return self._done(
             services.need_dispatch(
                 need=need, unit=unit, resource=resource, actor=request.user, note=data.get("note", "")
@@ -134,8 +136,9 @@ class NeedViewSet(
     def showcase(self, request, pk=None):
         return self._done(services.need_showcase(need=self.get_object(), actor=request.user))
 
+    # A plain list of a few ranked suggestions: neither the needs' filters nor their pages apply.
     @extend_schema(responses=s.SuggestionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def suggestions(self, request, pk=None):
         need = self.get_object()
         if not permissions.can_change(request.user, need):

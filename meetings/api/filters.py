@@ -4,12 +4,14 @@ import django_filters
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from alliance.api.filters import IsoDateTimeFilter
+
 from ..models import JointMeeting, Resolution
 
 
 class MeetingFilter(django_filters.FilterSet):
-    start_after = django_filters.IsoDateTimeFilter(field_name="start", lookup_expr="gte")
-    start_before = django_filters.IsoDateTimeFilter(field_name="start", lookup_expr="lt")
+    start_after = IsoDateTimeFilter(field_name="start", lookup_expr="gte")
+    start_before = IsoDateTimeFilter(field_name="start", lookup_expr="lt")
     unit = django_filters.NumberFilter(field_name="invitations__unit", distinct=True, label=_("invited unit"))
 
     class Meta:

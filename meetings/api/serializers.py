@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import datetime
+
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from alliance import permissions
+from alliance.api.fields import VisibleRelatedField
 
 from ..models import Invitation, JointMeeting, Resolution
 
@@ -28,9 +32,22 @@ class MeetingSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["status", "series", "cancel_reason"]
 
+    def validate_start(self, value: datetime.datetime) -> datetime.datetime:
+        return _plausible(value)
+
+    def validate_end(self, value: datetime.datetime) -> datetime.datetime:
+        return _plausible(value)
+
+
+def _plausible(value: datetime.datetime) -> datetime.datetime:
+    # Before 1901 Asia/Shanghai's offset is local mean time (+08:05:43), which no ISO 8601 reader takes back.
+    if not 2000 <= value.year <= 2100:
+        raise serializers.ValidationError(_("Enter a time between the years 2000 and 2100."))
+    return value
+
 
 class InvitationSerializer(serializers.ModelSerializer):
-    unit_name = serializers.CharField(source="unit.name", read_only=True, default=None)
+    unit_name = serializers.CharField(source="unit.name", read_only=True, allow_null=True)
 
     class Meta:
         model = Invitation
@@ -74,6 +91,7 @@ class AttendanceSerializer(serializers.Serializer):
 
 
 class ResolutionSerializer(serializers.ModelSerializer):
+    meeting = VisibleRelatedField(queryset=JointMeeting.objects.all(), label=_("meeting"))
     overdue = serializers.BooleanField(source="is_overdue", read_only=True, default=False)
     owner_name = serializers.CharField(source="owner.name", read_only=True)
 

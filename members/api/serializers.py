@@ -26,7 +26,7 @@ class CommunitySerializer(serializers.ModelSerializer):
 
 class UnitSerializer(serializers.ModelSerializer):
     community_name = serializers.CharField(source="community.name", read_only=True)
-    sector_name = serializers.CharField(source="sector.name", read_only=True, default=None)
+    sector_name = serializers.CharField(source="sector.name", read_only=True, allow_null=True)
 
     class Meta:
         model = MemberUnit

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+
+from alliance.api.fields import VisibleRelatedField
 
 from ..models import CommitmentReview, ProjectClaim, ServiceActivity, ServiceProject
 
 
 class ProjectSerializer(serializers.ModelSerializer):
     category_name = serializers.CharField(source="category.name", read_only=True)
-    community_name = serializers.CharField(source="community.name", read_only=True, default=None)
+    community_name = serializers.CharField(source="community.name", read_only=True, allow_null=True)
     places_left = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -66,6 +69,7 @@ class ClaimReasonSerializer(serializers.Serializer):
 
 
 class ActivitySerializer(serializers.ModelSerializer):
+    claim = VisibleRelatedField(queryset=ProjectClaim.objects.all(), label=_("claim"))
     project = serializers.IntegerField(source="claim.project_id", read_only=True)
     unit = serializers.IntegerField(source="claim.unit_id", read_only=True)
 
@@ -89,6 +93,8 @@ class ActivitySerializer(serializers.ModelSerializer):
 
 
 class ReviewSerializer(serializers.ModelSerializer):
+    claim = VisibleRelatedField(queryset=ProjectClaim.objects.all(), label=_("claim"))
+
     class Meta:
         model = CommitmentReview
         fields = ["id", "claim", "year", "quarter", "score", "comment", "created_at"]

@@ -61,11 +61,11 @@ class ProjectViewSet(
         if data.get("unit"):
             unit = MemberUnit.objects.filter(pk=data["unit"]).first()
             if unit is None:
-                raise ValidationError({"unit": _("No such member unit.")})
+                raise ValidationError({"unit": [_("No such member unit.")]})
         else:
             units = list(member_selectors.units_of_liaison(user=request.user)[:2])
             if len(units) != 1:
-                raise ValidationError({"unit": _("Say which of your units claims the project.")})
+                raise ValidationError({"unit": [_("Say which of your units claims the project.")]})
             unit = units[0]
         claim = services.claim_create(project=project, unit=unit, commitment=data["commitment"], actor=request.user)
         return Response(s.ClaimSerializer(claim).data, status=status.HTTP_201_CREATED)

@@ -75,7 +75,8 @@ def test_activities_and_reviews_over_the_api(cast, project, unit_a, unit_b):
     body = {"date": "2026-06-01", "title": "义诊进社区", "services": 12, "beneficiaries": 90, "hours": "3.5"}
     client = _api(cast["liaison_a"])
     assert client.post("/api/v1/activities/", {**body, "claim": mine.pk}, format="json").status_code == 201
-    assert client.post("/api/v1/activities/", {**body, "claim": theirs.pk}, format="json").status_code == 404
+    # Another unit's claim is refused like a claim that does not exist (400 on the field): existence does not leak.
+    assert client.post("/api/v1/activities/", {**body, "claim": theirs.pk}, format="json").status_code == 400
     assert [a["claim"] for a in client.get("/api/v1/activities/").json()["results"]] == [mine.pk]
     review = {"claim": mine.pk, "year": 2026, "quarter": 2, "score": 5, "comment": "按期落实"}
     assert client.post("/api/v1/reviews/", review, format="json").status_code == 403

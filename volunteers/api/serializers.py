@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from alliance import permissions
+from alliance.api.fields import VisibleRelatedField
 from alliance.masking import mask_phone
 
 from ..models import PartyMember, PostClaim, ServiceLog, VolunteerPost
@@ -13,7 +15,7 @@ class MemberSerializer(serializers.ModelSerializer):
     the member and the staff of their residence community."""
 
     work_unit = serializers.SerializerMethodField()
-    work_unit_id = serializers.IntegerField(source="work_unit.pk", read_only=True, default=None)
+    work_unit_id = serializers.IntegerField(source="work_unit.pk", read_only=True, allow_null=True)
     residence_community_name = serializers.CharField(source="residence_community.name", read_only=True)
 
     class Meta:
@@ -72,6 +74,8 @@ class PostClaimSerializer(serializers.ModelSerializer):
 
 
 class ServiceLogSerializer(serializers.ModelSerializer):
+    member = VisibleRelatedField(queryset=PartyMember.objects.all(), label=_("member"))
+
     class Meta:
         model = ServiceLog
         fields = ["id", "member", "post", "wish", "date", "hours", "description", "verified"]
