@@ -265,6 +265,8 @@ def test_public_showcase_and_stats_hold_no_personal_data(need_in, street_staff):
 def test_public_api_answers_no_500_to_odd_input(community_x):
     client = APIClient()
     for path in ("/api/v1/public/needs/%00/?phone_last4=1234", "/api/v1/public/needs/" + "A" * 500 + "/"):
-        assert client.get(path).status_code in (404, 429)
+        assert client.get(path).status_code == 404
+    # Four bad bodies stay under the allowance (5 an hour): each is a 400 with field errors, never a 429.
     for body in ({}, {"community": "x"}, {"community": 999999, "category": 999999}, [1, 2]):
-        assert client.post("/api/v1/public/needs/", body, format="json").status_code in (400, 429)
+        response = client.post("/api/v1/public/needs/", body, format="json")
+        assert response.status_code == 400, (body, response.content)
