@@ -123,6 +123,16 @@ def test_suggestions_are_for_the_dispatching_staff(cast, need_in):
     assert _api(cast["community_y_staff"]).get(f"/api/v1/needs/{need.pk}/suggestions/").status_code == 404
 
 
+def test_format_suffixes_are_not_routes(street_staff, liaison_a, need_in):
+    # `/suggestions.json` reached the action with a `format` argument it does not take: a 500.
+    need = need_in(Need.Status.DISPATCHED)
+    assert _api(street_staff).get(f"/api/v1/needs/{need.pk}/suggestions.json").status_code == 404
+    assert _api(liaison_a).post(f"/api/v1/needs/{need.pk}/accept.json").status_code == 404
+    need.refresh_from_db()
+    assert need.status == Need.Status.DISPATCHED
+    assert _api(street_staff).get(f"/api/v1/needs/{need.pk}/suggestions/?format=json").status_code == 200
+
+
 def test_dispatch_to_an_unknown_unit_is_a_field_error(street_staff, need_in):
     need = need_in(S.SUBMITTED)
     response = _api(street_staff).post(f"/api/v1/needs/{need.pk}/dispatch/", {"unit": 999999}, format="json")
