@@ -238,6 +238,8 @@ rule(
     answers(NOT_FOUND),
     why="following a need needs the last four digits of the phone too; without them, 404 like a wrong code",
 )
+# Side A's object is invisible to liaison_b, community_y_staff and the member: 404.
+api_others_404 = answers(None, anonymous=API_ANON, liaison_b=NOT_FOUND, community_y_staff=NOT_FOUND, member=NOT_FOUND)
 rule(r"api/v1/me/", api_everyone, why="the caller themselves", POST=answers(NOT_ALLOWED, anonymous=API_ANON))
 rule(
     r"api/v1/(streets|members|posts|claims)/",
@@ -264,13 +266,38 @@ rule(
     POST=answers(None, anonymous=API_ANON),
 )
 rule(r"api/v1/streets/<pk>/", api_everyone, why="the street is known to every signed-in user")
-rule(
-    r"api/v1/(resources|projects|posts)/<pk>/",
-    api_everyone,
-    why="resources, open projects and volunteer posts are for every signed-in user to find",
+# Read-only endpoints answer 405 to PATCH and DELETE (no endpoint deletes); those that accept PATCH are
+# checked for the roles that may not change side A's object.
+seen_by_all_refused = answers(
+    None, anonymous=API_ANON, liaison_b=FORBIDDEN, community_y_staff=FORBIDDEN, member=FORBIDDEN
 )
 rule(
-    r"api/v1/(units|needs|claims|activities|reviews|meetings|resolutions)/<pk>/",
+    r"api/v1/resources/<pk>/",
+    api_everyone,
+    why="everyone signed in finds a resource; its unit's liaison and staff change it",
+    PATCH=seen_by_all_refused,
+)
+rule(
+    r"api/v1/projects/<pk>/",
+    api_everyone,
+    why="everyone signed in finds an open project; its community's staff change it",
+    PATCH={**seen_by_all_refused, "liaison_a": FORBIDDEN},
+)
+rule(r"api/v1/posts/<pk>/", api_everyone, why="volunteer posts are for every signed-in user to find")
+rule(
+    r"api/v1/units/<pk>/",
+    api_owners,
+    why="a unit: its liaison (its profile), its community's staff and the street's; others 404",
+    PATCH=api_others_404,
+)
+rule(
+    r"api/v1/(needs|meetings)/<pk>/",
+    api_owners,
+    why="a unit's needs and meetings: staff change them, the unit's liaison reads; others 404",
+    PATCH={**api_others_404, "liaison_a": FORBIDDEN},
+)
+rule(
+    r"api/v1/(claims|activities|reviews|resolutions)/<pk>/",
     api_owners,
     why="a unit's own objects: its liaison, its community's staff and the street's; others 404",
 )
@@ -293,7 +320,6 @@ rule(
 # Actions are POSTs. Side A's object is invisible to liaison_b, community_y_staff and the member (404);
 # who sees it but may not act gets 403. (An empty body may be a 400 before the service decides, so the
 # roles that pass the first check are not listed.)
-api_others_404 = answers(None, anonymous=API_ANON, liaison_b=NOT_FOUND, community_y_staff=NOT_FOUND, member=NOT_FOUND)
 rule(
     r"api/v1/(needs/<pk>/(complete|decline|dispatch|reject)|claims/<pk>/reject|meetings/<pk>/attendance"
     r"|resolutions/<pk>/progress)/",

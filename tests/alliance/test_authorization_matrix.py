@@ -327,7 +327,7 @@ def _case_labels() -> list[str]:
 CASES = _case_labels()
 
 
-def test_every_route_has_a_policy(world):
+def test_every_route_has_a_policy(world, db):
     missing = [label for label in CASES if policy.rule_for(label) is None]
     assert not missing, "routes with no entry in tests/alliance/policy.py:\n  " + "\n  ".join(missing)
     assert not world.unfillable, "routes whose URL parameters the matrix cannot fill:\n  " + "\n  ".join(
@@ -374,3 +374,12 @@ def test_refused_write_changes_nothing(world, db, label, method, role):
     assert _answer(response) == expected, f"{method} {url} as {role}: {rule.why}"
     if written is None or _rows_written() != written:  # something was written: was it only a session?
         assert _fingerprint() == world.fingerprint, f"{method} {url} as {role} changed the database"
+
+
+@pytest.mark.parametrize(
+    "label",
+    ["portal/something-new/", "api/v1/something-new/<pk>/", "admin/members/newmodel/", "admin/demands/need/<pk>/x/"],
+)
+def test_the_policy_is_no_catch_all(label):
+    # A page, endpoint or admin model nobody declared has no rule, so test_every_route_has_a_policy names it.
+    assert policy.rule_for(label) is None
