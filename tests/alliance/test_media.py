@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from ..conftest import client_for
 from ..factories import AgreementFactory
@@ -27,7 +28,8 @@ def test_the_units_liaison_and_staff_download_the_signed_copy(signed_copy, cast)
         assert response["Content-Type"] == "application/pdf"
     for who in ("liaison_b", "community_y_staff", "member"):
         assert client_for(cast[who]).get(url).status_code == 404, who
-    assert client_for(cast["anonymous"]).get(url).status_code == 302  # to sign in
+    response = client_for(cast["anonymous"]).get(url)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("portal:login"))
 
 
 @pytest.mark.parametrize(
