@@ -109,12 +109,12 @@ def _side(world: World, side: str, *, community, unit, liaison, staff, root, cat
         organiser=staff,
         start=now - timedelta(days=7),
         status=JointMeeting.Status.HELD,
-        minutes="会议纪要：协调开放停车位。",
+        minutes=f"{community.name}会议纪要：议定开放停车位。",
         minutes_written_at=now - timedelta(days=6),
     )
     Invitation.objects.create(meeting=meeting, unit=unit, status=Invitation.Status.ATTENDED)
     MeetingAttachment.objects.create(meeting=meeting, title="议程", file=ContentFile(b"%PDF-1.4", name="agenda.pdf"))
-    resolution = ResolutionFactory(meeting=meeting, owner=unit)
+    resolution = ResolutionFactory(meeting=meeting, owner=unit, text=f"{unit.name}协调开放停车位")
     ResolutionProgress.objects.create(resolution=resolution, author=liaison, text="已联系物业")
     objs["meetings.meetingseries"] = series
     objs["meetings.jointmeeting"] = meeting

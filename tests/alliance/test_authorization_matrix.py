@@ -28,6 +28,8 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RegexPattern
 
+from meetings.models import Invitation
+
 from . import policy
 from .matrix_world import ROLES, World, build_world
 
@@ -175,9 +177,7 @@ def _fill(route: Route, world: World) -> dict[str, str]:
         }
     values: dict[str, str] = {}
     for param in params:
-        if param == "format":  # DRF's format suffix: `.json`, or `<format>` standing for `.json` itself
-            values[param] = ".json" if text.endswith("/<format>") else "json"
-        elif param == "object_id" and "content_type_id" in params:  # the admin's "view on site"
+        if param == "object_id" and "content_type_id" in params:  # the admin's "view on site"
             values[param] = str(world["members.memberunit"].pk)
         elif param in {"pk", "id", "object_id", "arg1"}:
             values[param] = str(world[_object_label(route)].pk)
@@ -383,3 +383,25 @@ def test_refused_write_changes_nothing(world, db, label, method, role):
 def test_the_policy_is_no_catch_all(label):
     # A page, endpoint or admin model nobody declared has no rule, so test_every_route_has_a_policy names it.
     assert policy.rule_for(label) is None
+
+
+def test_an_invitee_who_did_not_attend_reads_no_minutes_on_any_surface(world, db):
+    """One rule, every surface (issue 9, finding 5): unit_b was invited to side A's meeting and did not
+    come. Its liaison sees the meeting, but not its minutes, who else was invited, or its resolutions."""
+    meeting = world["meetings.jointmeeting"]
+    Invitation.objects.create(meeting=meeting, unit=world.b["members.memberunit"], status=Invitation.Status.ABSENT)
+    resolution = world["meetings.resolution"]
+    secrets = [meeting.minutes, resolution.text, world["members.memberunit"].name]
+    client = _client(world, "liaison_b")
+
+    portal = client.get(reverse("portal:meeting_detail", args=[meeting.pk]))
+    assert portal.status_code == 200
+    assert [s for s in secrets if s in portal.content.decode()] == []
+    assert client.get(reverse("portal:minutes_print", args=[meeting.pk])).status_code == 404
+
+    api = client.get(f"/api/v1/meetings/{meeting.pk}/")
+    assert api.status_code == 200
+    assert [s for s in secrets if s in api.content.decode()] == []
+    listed = client.get("/api/v1/resolutions/").json()["results"]
+    assert resolution.pk not in {row["id"] for row in listed}
+    assert client.get(f"/api/v1/resolutions/{resolution.pk}/").status_code == 404
