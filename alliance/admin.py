@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.db import DataError
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -67,6 +67,14 @@ class ScopedAdminMixin:
             return response
         except (OverflowError, DataError):
             return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # django-simple-history saves a posted past version straight back through save_model, which undoes
+        # a change without the service that made it (a claim approved by `claim_approve` went back to
+        # pending, its place still taken). Past versions are for reading.
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def save_through(self, request, func, **kwargs):
         """Call a service from save_model/delete_model. ModelAdmin cannot turn an exception there into a

@@ -139,6 +139,8 @@ if TESTING:
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "home"
+# Past versions in the admin are read-only (alliance.admin.ScopedAdminMixin): no "Revert" button.
+SIMPLE_HISTORY_REVERT_DISABLED = True
 GUARDIAN_RAISE_403 = False
 GUARDIAN_RENDER_403 = False
 # guardian's anonymous user row is not used: anonymous visitors see only public pages.

@@ -526,7 +526,12 @@ for _label, _model in ADMIN_MODELS.items():
         why=f"{_label}: delete",
         POST=_refused(_admin(_model, "delete")),
     )
+    rule(_base + "<object_id>/history/", _admin(_model, "history"), why=f"{_label}: its history")
+    # A past version is read, never saved back: that would undo a change without the service that made it.
     rule(
-        _base + "(<object_id>/history/|<arg1>/history/<arg2>/)", _admin(_model, "history"), why=f"{_label}: its history"
+        _base + "<arg1>/history/<arg2>/",
+        _admin(_model, "history"),
+        why=f"{_label}: one past version",
+        POST={**_admin(_model, "history"), **granted(STAFF, NOT_ALLOWED)},
     )
     rule(_base + "<object_id>/", _admin(_model, "redirect"), why=f"{_label}: the old address, sent on to change/")

@@ -246,6 +246,19 @@ def test_community_staff_cannot_create_a_street_wide_project_or_one_of_another_c
     assert not ServiceProject.objects.exists()
 
 
+def test_a_past_version_of_a_claim_is_read_not_saved_back(street_staff, project_x, unit_a):
+    claim = ClaimFactory(project=project_x, unit=unit_a, status=C.PENDING)
+    pending = claim.history.order_by("history_id").first().history_id
+    services.claim_approve(claim=claim, actor=street_staff)
+    url = reverse("admin:projects_projectclaim_simple_history", args=[claim.pk, pending])
+    client = client_for(street_staff)
+    assert client.get(url).status_code == 200
+    assert client.post(url, {}).status_code == 405
+    claim.refresh_from_db()
+    project_x.refresh_from_db()
+    assert (claim.status, project_x.places_taken) == (C.APPROVED, 1)
+
+
 def test_a_project_cannot_end_before_it_starts(street_staff, project_x):
     url = reverse("admin:projects_serviceproject_change", args=[project_x.pk])
     response = client_for(street_staff).post(url, _project_form(project_x, ends_on="2025-06-30"))
