@@ -39,8 +39,6 @@ from ..meetings.factories import MeetingFactory, ResolutionFactory, SeriesFactor
 from ..projects.factories import ActivityFactory, ClaimFactory, ProjectFactory, ReviewFactory
 from ..volunteers.factories import PartyMemberFactory, PostFactory, ServiceLogFactory
 
-ROLES = ("anonymous", "liaison_a", "liaison_b", "community_x_staff", "community_y_staff", "street_staff", "member")
-
 # A 1×1 PNG: uploads are real files with real content.
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"

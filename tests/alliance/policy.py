@@ -20,14 +20,12 @@ import re
 from dataclasses import dataclass, field
 
 ROLES = ("anonymous", "liaison_a", "liaison_b", "community_x_staff", "community_y_staff", "street_staff", "member")
-SIGNED_IN = frozenset(ROLES) - {"anonymous"}
 LIAISONS = frozenset({"liaison_a", "liaison_b"})
 STAFF = frozenset({"community_x_staff", "community_y_staff", "street_staff"})
 STREET = frozenset({"street_staff"})
 # Side A's object is "mine" for these (the street's staff see every community's).
 OWNERS = frozenset({"liaison_a", "community_x_staff", "street_staff"})
 STAFF_X = frozenset({"community_x_staff", "street_staff"})
-NOT_STAFF = frozenset(ROLES) - STAFF
 
 OK = "200"
 LOGIN = "302 /portal/login/"
@@ -54,8 +52,8 @@ CALENDAR_CASES = [
 
 
 def answers(default: str | None = None, **by_role: str | None) -> dict[str, str | None]:
-    """An answer for each role: `default`, except those named. A keyword may name a group of roles by
-    one of the sets above, as `answers(NOT_FOUND, **granted(OWNERS, OK))`."""
+    """An answer for each role: `default`, except those named; a group of roles is named with `granted`,
+    as in `answers(NOT_FOUND, **granted(OWNERS, OK))`. `None`: not checked (for unsafe methods: allowed)."""
     unknown = set(by_role) - set(ROLES)
     assert not unknown, f"unknown roles {unknown}"
     return {role: by_role.get(role, default) for role in ROLES}

@@ -31,7 +31,8 @@ from django.urls.resolvers import RegexPattern
 from meetings.models import Invitation
 
 from . import policy
-from .matrix_world import ROLES, World, build_world
+from .matrix_world import World, build_world
+from .policy import ROLES
 
 # --- Routes ---------------------------------------------------------------------------------------
 
