@@ -14,7 +14,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import DataError
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
@@ -100,6 +100,11 @@ class ScopedAdminMixin:
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         # simple-history's page of one past version; only SimpleHistoryAdmin routes to it.
         self._visible_object_or_404(request, object_id)
+        # django-simple-history saves a posted past version straight back through save_model, which undoes
+        # a change without the service that made it (a claim approved by `claim_approve` went back to
+        # pending, its place still taken). Past versions are for reading.
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
         try:
             get_history_model_for_model(self.model)._meta.pk.to_python(version_id)
         except ValidationError:

@@ -197,6 +197,8 @@ AXES_DISABLE_ACCESS_LOG = True
 AXES_ENABLE_ADMIN = False
 # API tokens are good for this long after they are issued (alliance/api/authentication.py).
 API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 168)
+# Past versions in the admin are read-only (alliance.admin.ScopedAdminMixin): no "Revert" button.
+SIMPLE_HISTORY_REVERT_DISABLED = True
 GUARDIAN_RAISE_403 = False
 GUARDIAN_RENDER_403 = False
 # guardian's anonymous user row is not used: anonymous visitors see only public pages.

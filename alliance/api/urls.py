@@ -25,6 +25,9 @@ class APIRoot(DefaultRouter.APIRootView):
 
 router = DefaultRouter()
 router.APIRootView = APIRoot
+# No `.json` suffix routes: the actions take no `format` argument (a suffixed call was a 500), the schema
+# does not list them, and `?format=json` or the Accept header chooses the renderer anyway.
+router.include_format_suffixes = False
 router.register("categories", views.CategoryViewSet, basename="category")
 
 urlpatterns = [

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from ..conftest import client_for
 from ..factories import AgreementFactory
@@ -56,7 +57,8 @@ def test_the_units_liaison_and_staff_download_the_signed_copy(signed_copy, cast)
         assert response["Cache-Control"] == "private, max-age=0"
     for who in ("liaison_b", "community_y_staff", "member"):
         assert client_for(cast[who]).get(url).status_code == 404, who
-    assert client_for(cast["anonymous"]).get(url).status_code == 302  # to sign in
+    response = client_for(cast["anonymous"]).get(url)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("portal:login"))
 
 
 def test_an_upload_is_stored_under_a_random_name_with_the_extension_of_its_type(signed_copy, media_root):

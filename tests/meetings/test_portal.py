@@ -169,7 +169,8 @@ def test_an_unknown_status_is_refused_with_a_message(liaison_a, future):
 
 def test_answering_needs_a_signed_in_user_and_a_post(liaison_a, future):
     url = reverse("portal:meeting_answer", args=[future.meeting_id])
-    assert client_for(None).post(url, {"unit": future.unit_id, "status": I.CONFIRMED}).status_code == 302
+    anonymous = client_for(None).post(url, {"unit": future.unit_id, "status": I.CONFIRMED})
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith(reverse("portal:login"))
     assert client_for(liaison_a).get(url).status_code == 405
     future.refresh_from_db()
     assert future.status == I.INVITED
