@@ -367,11 +367,41 @@ admin.site.unregister(User)
 admin.site.unregister(Group)
 
 
+class SuperuserObjectPagesMixin:
+    """Accounts and groups are the superusers' (staff get accounts through the services). For anyone else
+    every page of one account or group answers 404, as for a missing id: a 403 would confirm it exists."""
+
+    def _superuser_or_404(self, request) -> None:
+        if not request.user.is_superuser:
+            raise Http404
+
+    def change_view(self, request, object_id, *args, **kwargs):
+        self._superuser_or_404(request)
+        return super().change_view(request, object_id, *args, **kwargs)
+
+    def delete_view(self, request, object_id, *args, **kwargs):
+        self._superuser_or_404(request)
+        return super().delete_view(request, object_id, *args, **kwargs)
+
+    def history_view(self, request, object_id, *args, **kwargs):
+        self._superuser_or_404(request)
+        return super().history_view(request, object_id, *args, **kwargs)
+
+    def history_form_view(self, request, object_id, version_id, *args, **kwargs):
+        self._superuser_or_404(request)
+        # Past versions are for reading: saving one back would bypass the services (see ScopedAdminMixin).
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        return super().history_form_view(request, object_id, version_id, *args, **kwargs)
+
+
 @admin.register(User)
-class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
-    pass
+class UserAdmin(SuperuserObjectPagesMixin, SimpleHistoryAdmin, DjangoUserAdmin):
+    def user_change_password(self, request, id, *args, **kwargs):
+        self._superuser_or_404(request)
+        return super().user_change_password(request, id, *args, **kwargs)
 
 
 @admin.register(Group)
-class GroupAdmin(SimpleHistoryAdmin, DjangoGroupAdmin):
+class GroupAdmin(SuperuserObjectPagesMixin, SimpleHistoryAdmin, DjangoGroupAdmin):
     pass

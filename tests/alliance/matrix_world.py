@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
+from axes.models import AccessAttempt
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.utils import timezone
@@ -138,6 +139,9 @@ def _side(world: World, side: str, *, community, unit, liaison, staff, root, cat
     # DRF's token admin finds a token by its user's primary key, not by the key itself.
     Token.objects.create(user=liaison)
     objs["authtoken.tokenproxy"] = SimpleNamespace(pk=liaison.pk)
+    objs["axes.accessattempt"] = AccessAttempt.objects.create(
+        username=liaison.username, ip_address="192.0.2.1", user_agent="matrix", failures_since_start=1, attempt_time=now
+    )
     objs["alliance.notification"] = Notification.objects.create(
         recipient=liaison, kind="test", subject="通知", body="正文", status=Notification.Status.SENT, sent_at=now
     )

@@ -89,7 +89,7 @@ def rule_for(label: str) -> Rule | None:
 
 rule(
     r"|healthz|jsi18n/|needs/(new|submitted|track)/|needs/qr/<community_id>/|showcase/|portal/apply/(done/)?"
-    r"|portal/password/set/<uidb64>/<token>/|portal/volunteer/register/",
+    r"|portal/password/set/<uidb64>/<token>/|portal/password/forgot/|portal/volunteer/register/",
     answers(OK),
     why="public pages (a bad password-set link is a page saying so)",
 )
@@ -379,7 +379,7 @@ rule(
 )
 rule(
     r"admin/auth/user/<id>/password/",
-    answers(ADMIN_LOGIN, **granted(STAFF, FORBIDDEN)),
+    answers(ADMIN_LOGIN, **granted(STAFF, NOT_FOUND)),
     why="accounts and their passwords are for superusers (staff set passwords through the services)",
 )
 rule(
@@ -434,9 +434,8 @@ class AdminModel:
     deletes: frozenset  # staff who may delete side A's object
     # Never deleted: the delete page refuses before looking the object up (403 for everyone).
     never_deleted: bool = False
-    # Who may read its history, when wider than who finds it in the admin's list (the permission layer
-    # shows posts and teams to everyone signed in; the admin lists each community's own).
-    history: frozenset | None = None
+    # False: no page of one object at all (a token's str() is its key, which no page may show).
+    object_pages: bool = True
 
 
 ALL = STAFF
@@ -465,13 +464,15 @@ ADMIN_MODELS = {
     "meetings/reminder": AdminModel(STREET, STREET, NOBODY, NOBODY),
     "volunteers/partymember": AdminModel(ALL, STAFF_X, ALL, NOBODY, never_deleted=True),
     # Everyone signed in may find posts and teams, but a community's staff manage only their own.
-    "volunteers/volunteerpost": AdminModel(ALL, STAFF_X, ALL, STAFF_X, history=ALL),
-    "volunteers/volunteerteam": AdminModel(ALL, STAFF_X, ALL, STAFF_X, history=ALL),
+    "volunteers/volunteerpost": AdminModel(ALL, STAFF_X, ALL, STAFF_X),
+    "volunteers/volunteerteam": AdminModel(ALL, STAFF_X, ALL, STAFF_X),
     "volunteers/servicelog": AdminModel(ALL, STAFF_X, ALL, NOBODY, never_deleted=True),
     # Django's and DRF's own admins: superusers only (Django model permissions, which staff are not given).
     "auth/user": AdminModel(NOBODY, ALL, NOBODY, NOBODY),
     "auth/group": AdminModel(NOBODY, ALL, NOBODY, NOBODY),
-    "authtoken/tokenproxy": AdminModel(NOBODY, NOBODY, NOBODY, NOBODY),
+    # API tokens and failed sign-ins: street staff revoke and unlock (alliance/admin.py).
+    "authtoken/tokenproxy": AdminModel(STREET, STREET, NOBODY, STREET, object_pages=False),
+    "axes/accessattempt": AdminModel(STREET, STREET, NOBODY, STREET),
 }
 
 
@@ -479,9 +480,9 @@ def _admin(model: AdminModel, page: str) -> dict[str, str]:
     """One admin page of a model, for each role.
 
     - not staff: to the admin's sign-in page;
-    - staff who may not open the model's screens: 403;
-    - change and delete pages of an object one may not see: the admin's "does not exist" redirect, the
-      same as for a missing object; its history pages: 404 (issue 9, 6: they answered 403);
+    - staff who may not open the model's screens: 403 on its list and add form, 404 on a page of one object;
+    - every page of one object one may not see (change, delete, history, a past version): 404, the same
+      as for a missing object (issue 9, 6: history pages answered 403, change pages redirected);
     - delete: 403 for those who see the object but may not delete it."""
     result = {}
     for role in ROLES:
@@ -490,17 +491,18 @@ def _admin(model: AdminModel, page: str) -> dict[str, str]:
         elif page == "redirect":  # `<object_id>/`: Django's old address, sent on to `change/` unchecked
             result[role] = "302 {url}change/"
         elif role not in model.opens:
-            result[role] = FORBIDDEN
+            # The list and the add form say "not for you"; a page of one object says nothing of it.
+            result[role] = FORBIDDEN if page in ("changelist", "add") else NOT_FOUND
+        elif not model.object_pages and page not in ("changelist", "add"):
+            result[role] = NOT_FOUND
         elif page == "changelist":
             result[role] = OK
         elif page == "add":
             result[role] = OK if role in model.adds else FORBIDDEN
+        elif role not in model.sees:
+            result[role] = NOT_FOUND
         elif page == "delete" and model.never_deleted:
             result[role] = FORBIDDEN
-        elif page == "history" and role in (model.history or model.sees):
-            result[role] = OK
-        elif role not in model.sees:
-            result[role] = NOT_FOUND if page == "history" else ADMIN_INDEX
         elif page == "delete":
             result[role] = OK if role in model.deletes else FORBIDDEN
         else:
@@ -530,6 +532,6 @@ for _label, _model in ADMIN_MODELS.items():
         _base + "<arg1>/history/<arg2>/",
         _admin(_model, "history"),
         why=f"{_label}: one past version",
-        POST={**_admin(_model, "history"), **granted(STAFF, NOT_ALLOWED)},
+        POST={role: NOT_ALLOWED if answer == OK else answer for role, answer in _admin(_model, "history").items()},
     )
     rule(_base + "<object_id>/", _admin(_model, "redirect"), why=f"{_label}: the old address, sent on to change/")
