@@ -77,6 +77,8 @@ class AutoSchema(openapi.AutoSchema):
         # status, a full project). Anonymous endpoints that only create are never in conflict.
         if method in UNSAFE_METHODS and (has_path_parameters or signed_in_only):
             errors["409"] = ("Error", _("The change conflicts with the current state."))
-        if getattr(view, "throttle_classes", []):
+        # A view that counts requests itself (only stored needs use up a resident's allowance) names its
+        # scope without a throttle class.
+        if getattr(view, "throttle_classes", []) or getattr(view, "throttle_scope", None):
             errors["429"] = ("Error", _("Too many requests: try again later."))
         return errors
