@@ -1,5 +1,5 @@
 """Pages of one category in the admin (street staff's screen): community staff, who may not open it at
-all, get 404 as for a missing id; street staff read its history in Chinese."""
+all, get 404 as for a missing id; street staff read its history in Chinese (read-only: "view history")."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def test_a_missing_category_answers_404_on_every_page(category, street_staff):
 
 
 def test_street_staff_read_a_categorys_history_in_chinese(category, street_staff):
-    assert "变更历史： 医疗健康" in history_page(street_staff, category)
+    assert "查看历史记录: 医疗健康" in history_page(street_staff, category)
     assert statuses(street_staff, category, category.pk) == {
         "change": 200,
         "delete": 200,

@@ -26,5 +26,5 @@ def test_a_missing_need_answers_404_on_every_page(need_x, community_x_staff, str
 
 
 def test_community_staff_read_their_own_needs_history_in_chinese(need_x, community_x_staff):
-    assert f"变更历史： {need_x}" in history_page(community_x_staff, need_x)
+    assert f"查看历史记录: {need_x}" in history_page(community_x_staff, need_x)
     assert statuses(community_x_staff, need_x, need_x.pk)["version"] == 200

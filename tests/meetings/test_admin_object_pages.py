@@ -28,5 +28,5 @@ def test_a_missing_meeting_answers_404_on_every_page(meeting_x, community_x_staf
 
 
 def test_community_staff_read_their_own_meetings_history_in_chinese(meeting_x, community_x_staff):
-    assert f"变更历史： {meeting_x}" in history_page(community_x_staff, meeting_x)
+    assert f"查看历史记录: {meeting_x}" in history_page(community_x_staff, meeting_x)
     assert statuses(community_x_staff, meeting_x, meeting_x.pk)["version"] == 200

@@ -18,7 +18,7 @@ def test_a_missing_unit_answers_404_on_every_page(unit_a, community_x_staff, str
 
 
 def test_community_staff_read_their_own_units_history_in_chinese(unit_a, community_x_staff):
-    assert f"变更历史： {unit_a.name}" in history_page(community_x_staff, unit_a)
+    assert f"查看历史记录: {unit_a.name}" in history_page(community_x_staff, unit_a)
     assert statuses(community_x_staff, unit_a, unit_a.pk)["version"] == 200
 
 

@@ -31,5 +31,5 @@ def test_a_missing_project_answers_404_on_every_page(project_x, community_x_staf
 
 
 def test_community_staff_read_their_own_projects_history_in_chinese(project_x, community_x_staff):
-    assert f"变更历史： {project_x}" in history_page(community_x_staff, project_x)
+    assert f"查看历史记录: {project_x}" in history_page(community_x_staff, project_x)
     assert statuses(community_x_staff, project_x, project_x.pk)["version"] == 200

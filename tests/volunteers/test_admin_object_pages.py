@@ -26,5 +26,5 @@ def test_a_missing_member_answers_404_on_every_page(member_x, community_x_staff,
 
 
 def test_community_staff_read_their_own_members_history_in_chinese(member_x, community_x_staff):
-    assert f"变更历史： {member_x}" in history_page(community_x_staff, member_x)
+    assert f"查看历史记录: {member_x}" in history_page(community_x_staff, member_x)
     assert statuses(community_x_staff, member_x, member_x.pk)["version"] == 200
