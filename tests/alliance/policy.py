@@ -30,7 +30,6 @@ STAFF_X = frozenset({"community_x_staff", "street_staff"})
 OK = "200"
 LOGIN = "302 /portal/login/"
 ADMIN_LOGIN = "302 /admin/login/"
-ADMIN_INDEX = "302 /admin/"  # Django admin's "does not exist" redirect, for a missing or invisible object
 FORBIDDEN = "403"
 NOT_FOUND = "404"
 NOT_ALLOWED = "405"
