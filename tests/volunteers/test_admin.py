@@ -347,14 +347,20 @@ def flagged(changelist: str) -> tuple[int, str]:
     return (302, reverse(changelist) + "?e=1")
 
 
+def too_big(changelist: str) -> tuple[int, str | None]:
+    # SQLite cannot bind a number beyond 64 bits (the admin flags the error); PostgreSQL compares it as a
+    # numeric and finds nothing (the list is shown, empty).
+    return flagged(changelist) if connection.vendor == "sqlite" else SHOWN
+
+
 @pytest.mark.parametrize(
     ("url", "params", "answer"),
     [
         (MEMBERS, {"residence_community": "99999999999999999999"}, SHOWN),
         (MEMBERS, {"work_unit__id__exact": "abc"}, SHOWN),
-        (MEMBERS, {"work_unit": "99999999999999999999"}, flagged(MEMBERS)),
-        (LOGS, {"member": "99999999999999999999"}, flagged(LOGS)),
-        (TOTALS, {"member": "99999999999999999999"}, flagged(LOGS)),
+        (MEMBERS, {"work_unit": "99999999999999999999"}, too_big(MEMBERS)),
+        (LOGS, {"member": "99999999999999999999"}, too_big(LOGS)),
+        (TOTALS, {"member": "99999999999999999999"}, too_big(LOGS)),
         (LOGS, {"date__year": "abc"}, flagged(LOGS)),
         (TOTALS, {"date__year": "20261", "date__month": "13"}, flagged(LOGS)),
         (CARD, {"work_unit": "abc", "year": "x", "quarter": "9"}, SHOWN),
