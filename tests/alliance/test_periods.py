@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db.models.functions import ExtractQuarter, ExtractYear
 from django.utils import timezone, translation
 
 from alliance.models import Notification
@@ -51,7 +52,7 @@ def test_every_month_falls_in_its_quarter(month, quarter):
     assert month in Quarter(2026, quarter).months
 
 
-def test_current_is_the_quarter_of_today_in_shanghai(settings):
+def test_current_is_the_quarter_of_today_in_shanghai():
     # Even with another zone active (a request could activate one), today is the street's today.
     with timezone.override(ZoneInfo("America/Los_Angeles")):
         current = Quarter.current()
@@ -120,6 +121,14 @@ def test_start_and_end_filter_a_real_table_at_the_boundary():
     # And each row agrees with Quarter.of on the moment read back from the database.
     for row in Notification.objects.all():
         assert row.pk in sent_in(Quarter.of(row.sent_at))
+    # The SQL grouping the totals and ratings use (ExtractYear/ExtractQuarter) puts each row where Quarter does.
+    grouped = Notification.objects.annotate(y=ExtractYear("sent_at"), q=ExtractQuarter("sent_at"))
+    assert {row.pk: Quarter(row.y, row.q) for row in grouped} == {
+        last_of_q1.pk: Quarter(2026, 1),
+        first_of_q2.pk: Quarter(2026, 2),
+        last_of_q2.pk: Quarter(2026, 2),
+        first_of_q3.pk: Quarter(2026, 3),
+    }
 
 
 # --- Neighbours and order ----------------------------------------------------------------------------
