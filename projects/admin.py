@@ -23,6 +23,7 @@ from alliance import permissions, workflow
 from alliance.admin import ReadOnlyInline, ScopedAdminMixin, ScopedChoiceFilter, totals_row_label
 from alliance.exports import xlsx_response
 from alliance.forms import MultiplePhotoField, call_for_form
+from alliance.periods import Quarter
 from demands import selectors as demand_selectors
 from members import selectors as member_selectors
 
@@ -663,8 +664,8 @@ class CommitmentReviewAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         return ["claim", "year", "quarter", "resident_rating", "reviewer", "created_at"]
 
     def get_changeform_initial_data(self, request):
-        year, quarter = services.quarter_of(timezone.localdate())
-        return {"year": year, "quarter": quarter, **super().get_changeform_initial_data(request)}
+        current = Quarter.current()
+        return {"year": current.year, "quarter": current.quarter, **super().get_changeform_initial_data(request)}
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         _limit_to_decided_claims(db_field, request, kwargs)

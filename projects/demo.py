@@ -9,6 +9,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from alliance.periods import Quarter
+
 from .models import CommitmentReview, ProjectClaim, ServiceActivity, ServiceProject
 
 # (title, category code, demonstration, places, status)
@@ -121,13 +123,12 @@ def seed(*, context: dict, password: str, stdout) -> None:
                     hours=Decimal(rng.randint(2, 16)),
                 )
             )
-        year, quarter = today.year, (today.month - 1) // 3 + 1
-        previous = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+        previous = Quarter.of(today).previous()
         reviews.append(
             CommitmentReview(
                 claim=claim,
-                year=previous[0],
-                quarter=previous[1],
+                year=previous.year,
+                quarter=previous.quarter,
                 score=rng.choice([3, 4, 4, 5, 5]),
                 comment="承诺事项按期落实",
                 reviewer=staff,

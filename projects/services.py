@@ -8,7 +8,6 @@ backstop against a unit claiming twice."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -22,6 +21,7 @@ from django.utils.translation import gettext as _
 from alliance import history, permissions
 from alliance.errors import Conflict, InvalidInput, PermissionDenied
 from alliance.notifications import notify_many
+from alliance.periods import Quarter
 from alliance.workflow import move, refuse_other_fields, update, with_history
 from members import selectors as member_selectors
 from members.models import MemberUnit
@@ -323,9 +323,10 @@ def review_save(
         raise PermissionDenied(_("Only staff review commitments."))
     if claim.status not in (C.APPROVED, C.COMPLETED):
         raise Conflict(_("Only approved claims are reviewed."))
-    if (year, quarter) > quarter_of(timezone.localdate()):
-        raise InvalidInput(_("A quarter that has not begun cannot be reviewed."))
     review.full_clean(validate_unique=False, validate_constraints=False)
+    # After full_clean: a year or quarter out of range is reported as such, and Quarter accepts the rest.
+    if Quarter(review.year, review.quarter) > Quarter.current():
+        raise InvalidInput(_("A quarter that has not begun cannot be reviewed."))
     changes = {"score": score, "comment": comment, "reviewer": actor}
     with transaction.atomic():
         existing = CommitmentReview.objects.select_for_update().filter(claim=claim, year=year, quarter=quarter).first()
@@ -339,7 +340,3 @@ def review_save(
             existing = CommitmentReview.objects.select_for_update().get(claim=claim, year=year, quarter=quarter)
             return update(existing, data=changes, actor=actor)
     return review
-
-
-def quarter_of(day: date) -> tuple[int, int]:
-    return day.year, (day.month - 1) // 3 + 1

@@ -26,6 +26,7 @@ from alliance.admin import ReadOnlyInline, ScopedAdminMixin, ScopedChoiceFilter,
 from alliance.exports import xlsx_response
 from alliance.imports import ImportAdminMixin
 from alliance.masking import mask_phone
+from alliance.periods import Quarter
 from alliance.workflow import with_history
 from members import selectors as member_selectors
 
@@ -629,8 +630,8 @@ class ServiceLogAdmin(ChangelistGuard, ScopedAdminMixin, SimpleHistoryAdmin):
         """一单一表一卡 per work unit and quarter, as a workbook for the unit (no phone numbers)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        year, quarter = services.quarter_of(timezone.localdate())
-        form = ServiceCardForm(request.GET or None, initial={"year": year, "quarter": quarter})
+        current = Quarter.current()
+        form = ServiceCardForm(request.GET or None, initial={"year": current.year, "quarter": current.quarter})
         if form.is_bound and form.is_valid():
             unit = form.cleaned_data["work_unit"]
             year, quarter = form.cleaned_data["year"], form.cleaned_data["quarter"]

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from alliance.periods import Quarter
+
 from . import selectors
 
 
@@ -36,5 +38,5 @@ def service_card_rows(
                 member.quarter_services,
             ]
 
-    title = _("%(year)d Q%(quarter)d") % {"year": year, "quarter": quarter}
+    title = Quarter(year, quarter).label
     return title, header, rows()

@@ -3,17 +3,14 @@ claim, log hours or move, and the range of hours, are the rules of `volunteers.s
 
 from __future__ import annotations
 
-from datetime import date
-
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.functional import lazy
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from alliance.periods import QUARTER_CHOICES, Quarter
 from alliance.validators import validate_mobile
 from members import selectors as member_selectors
 from members.models import MemberUnit
@@ -235,37 +232,16 @@ class MoveForm(HiddenChoiceMixin, forms.Form):
 # --- The service card ------------------------------------------------------------------------------
 
 
-def current_quarter(today: date | None = None) -> tuple[int, int]:
-    today = today or timezone.localdate()
-    return today.year, (today.month - 1) // 3 + 1
-
-
-def quarter_bounds(year: int, quarter: int) -> tuple[date, date]:
-    """The first and the last day of the quarter."""
-    start = date(year, (quarter - 1) * 3 + 1, 1)
-    end = date(year + 1, 1, 1) if quarter == 4 else date(year, quarter * 3 + 1, 1)
-    return start, date.fromordinal(end.toordinal() - 1)
-
-
-def _quarter_label(quarter: int) -> str:
-    return gettext("Q%(quarter)d") % {"quarter": quarter}
-
-
-quarter_label = lazy(_quarter_label, str)  # labels made at import, translated when shown
-
-
 class QuarterForm(forms.Form):
     """?year=&quarter= of the service card. Anything invalid falls back to the current quarter, so a
     mistyped link still shows a card, never an error page."""
 
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
-    quarter = forms.TypedChoiceField(
-        label=_("Quarter"), coerce=int, choices=[(q, quarter_label(q)) for q in (1, 2, 3, 4)]
-    )
+    quarter = forms.TypedChoiceField(label=_("Quarter"), coerce=int, choices=QUARTER_CHOICES)
 
-    def chosen(self) -> tuple[int, int]:
-        year, quarter = current_quarter()
+    def chosen(self) -> Quarter:
+        current = Quarter.current()
         if self.is_valid():
-            return self.cleaned_data["year"], self.cleaned_data["quarter"]
+            return Quarter(self.cleaned_data["year"], self.cleaned_data["quarter"])
         data = getattr(self, "cleaned_data", {})
-        return data.get("year", year), data.get("quarter", quarter)
+        return Quarter(data.get("year", current.year), data.get("quarter", current.quarter))

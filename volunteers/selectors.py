@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, ExtractQuarter, ExtractYear
-from django.utils import timezone
 
 from alliance import permissions
+from alliance.periods import Quarter
 
 from .models import PartyMember, PostClaim, ServiceLog, VolunteerPost, VolunteerTeam
 
@@ -122,13 +122,8 @@ def service_card(
 ) -> QuerySet:
     """一单一表一卡: per member, what they did in their residence community in the quarter (verified hours,
     services, posts held), for the work unit to see. One query."""
-    first_month = (quarter - 1) * 3 + 1
-    in_quarter = Q(
-        service_logs__verified=True,
-        service_logs__date__year=year,
-        service_logs__date__month__gte=first_month,
-        service_logs__date__month__lt=first_month + 3,
-    )
+    period = Quarter(year, quarter)
+    in_quarter = Q(service_logs__verified=True, service_logs__date__range=(period.first_day, period.last_day))
     # Verified members, and those who moved away but served here in the quarter: their hours still count.
     qs = PartyMember.objects.filter(status__in=[PartyMember.Status.VERIFIED, PartyMember.Status.ENDED])
     if work_unit_id is not None:
@@ -150,10 +145,9 @@ def service_card(
 
 def inactive_this_quarter(*, community_ids=None) -> QuerySet[PartyMember]:
     """Verified members with no verified hours this quarter (who the community may want to call)."""
-    today = timezone.localdate()
-    quarter = (today.month - 1) // 3 + 1
+    current = Quarter.current()
     return (
-        service_card(year=today.year, quarter=quarter)
+        service_card(year=current.year, quarter=current.quarter)
         .filter(quarter_services=0)
         .filter(**({"residence_community_id__in": list(community_ids)} if community_ids is not None else {}))
     )

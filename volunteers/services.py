@@ -7,7 +7,6 @@ the post's row, counts on it and raises `places_taken` in the same transaction; 
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -329,7 +328,3 @@ def log_verify(*, log: ServiceLog, actor) -> ServiceLog:
         locked.verified, locked.verified_by, locked.verified_at = True, actor, timezone.now()
         with_history(locked, actor, "verified").save(update_fields=["verified", "verified_by", "verified_at"])
     return locked
-
-
-def quarter_of(day: date) -> tuple[int, int]:
-    return day.year, (day.month - 1) // 3 + 1

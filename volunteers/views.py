@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from alliance import permissions, ratelimit
 from alliance.exports import xlsx_response
 from alliance.forms import call_for_form, call_with_message
+from alliance.periods import Quarter
 from alliance.validators import MOBILE_RE
 from demands.models import Need
 from members import selectors as member_selectors
@@ -35,8 +36,6 @@ from .forms import (
     QuarterForm,
     RegistrationForm,
     WishCompleteForm,
-    current_quarter,
-    quarter_bounds,
 )
 from .models import PartyMember, PostClaim
 
@@ -155,17 +154,18 @@ def _home_page(request: HttpRequest, *, move_form: MoveForm | None = None) -> Ht
         need.contact_visible = permissions.has_ability(user, "demands.see_contact", need)
 
     my_logs = selectors.logs_visible_to(user=user).filter(member__user=user)
-    year, quarter = current_quarter()
-    start, end = quarter_bounds(year, quarter)
-    totals = selectors.hours_totals(by="quarter", logs=my_logs.filter(date__range=(start, end)))
+    current = Quarter.current()
+    totals = selectors.hours_totals(
+        by="quarter", logs=my_logs.filter(date__range=(current.first_day, current.last_day))
+    )
     context.update(
         wishes_in_hand=in_hand,
         wishes_done=done,
         logs=list(my_logs[:LATEST_LOGS]),
         latest_logs=LATEST_LOGS,
         card_url=reverse("portal:service_card"),
-        year=year,
-        quarter=quarter,
+        year=current.year,
+        quarter=current.quarter,
         quarter_hours=totals[0]["hours"] if totals else Decimal(0),
         quarter_services=totals[0]["services"] if totals else 0,
         move_form=move_form or (_move_form(user, active) if active else None),
@@ -316,18 +316,16 @@ def hours_log(request: HttpRequest) -> HttpResponse:
 
 
 def _quarter_context(request: HttpRequest) -> dict:
-    year, quarter = QuarterForm(request.GET).chosen()
-    start, end = quarter_bounds(year, quarter)
-    previous = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
-    following = (year, quarter + 1) if quarter < 4 else (year + 1, 1)
+    chosen = QuarterForm(request.GET).chosen()
+    previous, following = chosen.previous(), chosen.next()
     return {
-        "year": year,
-        "quarter": quarter,
-        "start": start,
-        "end": end,
-        "previous": previous if previous[0] >= QuarterForm.base_fields["year"].min_value else None,
-        "following": following if following <= current_quarter() else None,
-        "chooser": QuarterForm(initial={"year": year, "quarter": quarter}),
+        "year": chosen.year,
+        "quarter": chosen.quarter,
+        "start": chosen.first_day,
+        "end": chosen.last_day,
+        "previous": previous if previous.year >= QuarterForm.base_fields["year"].min_value else None,
+        "following": following if following <= Quarter.current() else None,
+        "chooser": QuarterForm(initial={"year": chosen.year, "quarter": chosen.quarter}),
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import astuple
 from datetime import timedelta
 from decimal import Decimal
 
@@ -18,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from alliance.periods import Quarter
 from volunteers import services
 from volunteers.models import PartyMember, PostClaim, ServiceLog, VolunteerPost, VolunteerTeam
 
@@ -303,7 +305,7 @@ def test_totals_sum_the_verified_hours_only(street_staff, community_x, community
 
 def test_service_card_lists_the_units_members_hours_and_no_phone(street_staff, community_x, community_y, unit_a):
     today = timezone.localdate()
-    year, quarter = services.quarter_of(today)
+    year, quarter = astuple(Quarter.of(today))
     a = PartyMemberFactory(name="张伟", residence_community=community_x, work_unit=unit_a, party_branch="一支部")
     b = PartyMemberFactory(name="李娜", residence_community=community_y, work_unit=unit_a)
     idle = PartyMemberFactory(name="王芳", residence_community=community_x, work_unit=unit_a)
@@ -328,7 +330,7 @@ def test_service_card_lists_the_units_members_hours_and_no_phone(street_staff, c
 
 
 def test_community_staff_get_the_card_of_their_communities_members(community_x_staff, community_x, community_y, unit_a):
-    year, quarter = services.quarter_of(timezone.localdate())
+    year, quarter = astuple(Quarter.of(timezone.localdate()))
     PartyMemberFactory(name="张伟", residence_community=community_x, work_unit=unit_a)
     PartyMemberFactory(name="李娜", residence_community=community_y, work_unit=unit_a)
     response = client_for(community_x_staff).get(
