@@ -34,6 +34,7 @@ RUN groupadd --system --gid 1000 app \
 USER app
 
 EXPOSE 8000
-# The access log leaves out query strings: `/api/v1/public/needs/<code>/?phone_last4=…` would put a
-# tracking code beside the phone's last digits, which together open a resident's need.
-CMD ["gunicorn", "alliance.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120", "--access-logfile", "-", "--access-logformat", "%(h)s %(t)s %(m)s %(U)s %(s)s %(b)s %(L)s"]
+# The access log leaves out query strings (`/api/v1/public/needs/<code>/?phone_last4=…` would put a
+# tracking code beside the phone's last digits, which together open a resident's need); the paths go
+# through the platform's redaction (password-set links, calendar tokens, tracking codes).
+CMD ["gunicorn", "alliance.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120", "--access-logfile", "-", "--logger-class", "alliance.gunicorn_logging.RedactingLogger", "--access-logformat", "%(h)s %(t)s %(m)s %(U)s %(s)s %(b)s %(L)s"]

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from alliance import demo, me, media, permissions, registry
+from alliance import demo, masking, me, media, permissions, registry
 
 from . import demo as demo_meetings
 from . import rules, selectors, services
@@ -39,6 +39,8 @@ def _me(user, data: dict) -> None:
 
 
 def register() -> None:
+    # A feed's address is its only key: whoever reads it in a log reads the unit's calendar.
+    masking.register_secret(r"(/calendar/)[A-Za-z0-9_-]+\.ics", r"\1***.ics")
     media.register("meetings", JointMeeting)
     permissions.register(JointMeeting, rules.MEETING_RULES)
     permissions.register(Invitation, rules.MEETING_CHILD_RULES)
