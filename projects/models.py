@@ -68,7 +68,11 @@ class ServiceProject(models.Model):
         verbose_name_plural = _("service projects")
         constraints = [
             models.CheckConstraint(condition=Q(places_taken__lte=F("places")), name="project_places_not_exceeded"),
-            models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="project_period_order"),
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")),
+                name="project_period_order",
+                violation_error_message=_("A project cannot end before it starts."),
+            ),
             models.CheckConstraint(
                 condition=Q(plaque_awarded_on__isnull=True) | Q(is_demonstration=True),
                 name="project_plaque_only_for_demonstration",

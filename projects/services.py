@@ -140,10 +140,12 @@ def project_finish(*, project: ServiceProject, actor) -> ServiceProject:
     with transaction.atomic():
         project = _project_move(project, actor=actor, action="finish", reason="finished")
         now = timezone.now()
-        for claim in project.claims.filter(status__in=ProjectClaim.HOLDING).select_related("unit"):
-            target = C.COMPLETED if claim.status == C.APPROVED else C.WITHDRAWN
-            claim.status, claim.decided_at = target, now
-            with_history(claim, actor, "project finished").save(update_fields=["status", "decided_at", "updated_at"])
+        # Locked as they are read, so the action is chosen from the status `move` will find: an approval at
+        # the same moment either lands first (the claim is completed) or waits and is refused (it lapsed).
+        holding = project.claims.filter(status__in=ProjectClaim.HOLDING).select_related("unit")
+        for claim in holding.select_for_update(of=("self",)):
+            action = "complete" if claim.status == C.APPROVED else "lapse"
+            move(claim, action=action, actor=actor, reason="project finished", decided_at=now)
             _tell_unit(
                 claim,
                 _("%(project)s has finished") % {"project": project.title},

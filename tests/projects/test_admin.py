@@ -268,6 +268,26 @@ def test_a_project_cannot_end_before_it_starts(street_staff, project_x):
     assert project_x.ends_on == date(2026, 12, 31)
 
 
+def test_adding_a_project_that_ends_before_it_starts_shows_the_constraints_message(street_staff, community_x, health):
+    data = {
+        "title": "独居老人关爱",
+        "category": health.pk,
+        "description": "结对走访独居老人。",
+        "street": community_x.street_id,
+        "community": community_x.pk,
+        "starts_on": "2026-07-01",
+        "ends_on": "2026-06-30",
+        "places": "2",
+        "claims-TOTAL_FORMS": "0",
+        "claims-INITIAL_FORMS": "0",
+    }
+    response = client_for(street_staff).post(reverse("admin:projects_serviceproject_add"), data)
+    assert response.status_code == 200  # the form again, with the error
+    assert response.context["adminform"].form.non_field_errors() == ["项目的结束日期不能早于开始日期。"]
+    assert "项目的结束日期不能早于开始日期。" in response.content.decode()
+    assert not ServiceProject.objects.exists()
+
+
 def test_staff_change_a_project_through_the_service(street_staff, project_x, unit_a):
     ClaimFactory(project=project_x, unit=unit_a)
     url = reverse("admin:projects_serviceproject_change", args=[project_x.pk])

@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from projects.models import ProjectClaim, ServiceProject
 
+from ..factories import CategoryFactory
 from .factories import ActivityFactory, ClaimFactory, ProjectFactory
 
 
@@ -118,3 +119,19 @@ def test_list_endpoints_query_count_does_not_grow_with_rows(url, who, expected, 
     few = count()
     grow(12)
     assert few == count() == expected
+
+
+def test_a_project_that_ends_before_it_starts_is_refused_with_the_constraints_message(cast, community_x):
+    data = {
+        "title": "独居老人关爱",
+        "category": CategoryFactory().pk,
+        "description": "结对走访独居老人。",
+        "street": community_x.street_id,
+        "community": community_x.pk,
+        "starts_on": "2026-07-01",
+        "ends_on": "2026-06-30",
+        "places": 2,
+    }
+    response = _api(cast["street_staff"]).post("/api/v1/projects/", data, format="json")
+    assert (response.status_code, response.json()) == (400, {"__all__": ["项目的结束日期不能早于开始日期。"]})
+    assert not ServiceProject.objects.exists()

@@ -191,3 +191,22 @@ def test_reviews_are_staffs_and_replace_the_quarters_score(cast, project, unit_a
 def test_transitions_of_projects_are_refused_out_of_order(cast, project):
     with pytest.raises(TransitionNotAllowed):
         services.project_open(project=project, actor=cast["street_staff"])  # already open
+
+
+def test_finishing_moves_each_holding_claim_through_its_transition_in_the_actors_name(cast, project, unit_a, unit_b):
+    approved = ClaimFactory(project=project, unit=unit_a, status=C.APPROVED)
+    pending = ClaimFactory(project=project, unit=unit_b, status=C.PENDING)
+    rejected = ClaimFactory(project=project, status=C.REJECTED)
+    services.project_finish(project=project, actor=cast["street_staff"])
+    rows = {claim.pk: claim.history.order_by("-history_id").first() for claim in (approved, pending, rejected)}
+    assert [
+        (r.status, r.history_user, r.history_change_reason, r.decided_at is not None)
+        for r in (rows[approved.pk], rows[pending.pk])
+    ] == [
+        (C.COMPLETED, cast["street_staff"], "project finished", True),
+        (C.WITHDRAWN, cast["street_staff"], "project finished", True),
+    ]
+    assert rows[approved.pk].decided_at == rows[pending.pk].decided_at  # one moment for the whole finish
+    assert approved.history.count() == pending.history.count() == 2  # created, then the one move
+    statuses = dict(ProjectClaim.objects.values_list("pk", "status"))
+    assert statuses == {approved.pk: C.COMPLETED, pending.pk: C.WITHDRAWN, rejected.pk: C.REJECTED}
