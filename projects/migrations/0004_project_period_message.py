@@ -6,9 +6,6 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('alliance', '0004_notification_resident_phone_idx'),
-        ('demands', '0005_need_retention'),
-        ('members', '0003_history_grids_sectors'),
         ('projects', '0003_history_activity_photos'),
     ]
 
