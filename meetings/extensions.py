@@ -11,7 +11,7 @@ from alliance import demo, masking, me, media, permissions, registry
 
 from . import demo as demo_meetings
 from . import rules, selectors, services
-from .models import CalendarFeed, Invitation, JointMeeting, MeetingAttachment, MeetingSeries, Reminder, Resolution
+from .models import Invitation, JointMeeting, MeetingAttachment, MeetingSeries, Reminder, Resolution
 
 
 def _public_figures() -> list[registry.Figure]:
@@ -33,9 +33,10 @@ def _portal_meetings_panel(request) -> registry.PortalPanel | None:
 
 
 def _me(user, data: dict) -> None:
-    feed = CalendarFeed.objects.filter(user=user, revoked_at__isnull=True).first()
-    if feed is not None:
-        data["calendar_url"] = settings.SITE_URL + reverse("calendar_feed", args=[feed.token])
+    # SPEC "Fixed interfaces": never null for a signed-in user, so the address is made on first ask here
+    # as on the portal's calendar page (one live address each).
+    feed = services.calendar_feed_for(user=user, actor=user)
+    data["calendar_url"] = settings.SITE_URL + reverse("calendar_feed", args=[feed.token])
 
 
 def register() -> None:

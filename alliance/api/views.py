@@ -90,7 +90,7 @@ class MeView(APIView):
                 "units": serializers.ListField(child=serializers.DictField()),
                 "communities": serializers.ListField(child=serializers.DictField()),
                 "member": serializers.DictField(allow_null=True),
-                "calendar_url": serializers.CharField(allow_null=True),
+                "calendar_url": serializers.CharField(),
             },
         ),
         description=str(_("The signed-in caller: roles, units, communities.")),
