@@ -16,7 +16,8 @@ class NeedFilter(django_filters.FilterSet):
 
     class Meta:
         model = Need
-        fields = ["status", "kind", "category", "community", "unit"]
+        # Staff look a need up by the code a resident reads out on the phone (unique, so indexed).
+        fields = ["status", "kind", "category", "community", "unit", "tracking_code"]
 
     def filter_overdue(self, queryset, name, value):
         return queryset.filter(overdue_q()) if value else queryset.exclude(overdue_q())

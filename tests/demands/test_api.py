@@ -280,3 +280,14 @@ def test_public_api_answers_no_500_to_odd_input(community_x):
     for body in ({}, {"community": "x"}, {"community": 999999, "category": 999999}, [1, 2]):
         response = client.post("/api/v1/public/needs/", body, format="json")
         assert response.status_code == 400, (body, response.content)
+
+
+def test_staff_find_a_need_by_its_tracking_code_within_their_scope(street_staff, community_y_staff, community_x):
+    need = NeedFactory(community=community_x)
+    NeedFactory(community=community_x)
+    found = _api(street_staff).get("/api/v1/needs/", {"tracking_code": need.tracking_code}).json()
+    assert [row["id"] for row in found["results"]] == [need.pk]
+    # Another community's staff do not find it by its code; a wrong code finds nothing.
+    other = _api(community_y_staff).get("/api/v1/needs/", {"tracking_code": need.tracking_code}).json()
+    assert other["results"] == []
+    assert _api(street_staff).get("/api/v1/needs/", {"tracking_code": "NOPE"}).json()["results"] == []
