@@ -35,6 +35,16 @@ app.conf.update(
             "task": "alliance.tasks.deliver_pending_notifications",
             "schedule": 60.0,
         },
+        # Jobs whose message was lost (broker down at commit) or whose worker died are queued again.
+        "sweep-background-jobs": {
+            "task": "alliance.tasks.sweep_jobs",
+            "schedule": crontab(minute="*/5"),
+        },
+        # The quarter just ended: its report for every street, the units' assessments, the service cards.
+        "close-quarter": {
+            "task": "members.tasks.close_quarter",
+            "schedule": crontab(minute=0, hour=2, day_of_month=1, month_of_year="1,4,7,10"),
+        },
         "needs-service-level-clock": {
             "task": "demands.tasks.flag_overdue_needs",
             "schedule": crontab(minute="*/15"),

@@ -132,3 +132,66 @@ simple_history.register(
 simple_history.register(Group, app="alliance", table_name="alliance_historicalgroup", m2m_fields=["permissions"])
 simple_history.register(UserObjectPermission, app="alliance", table_name="alliance_historicaluserobjectpermission")
 simple_history.register(GroupObjectPermission, app="alliance", table_name="alliance_historicalgroupobjectpermission")
+
+
+class Job(models.Model):
+    """Long work (a quarterly report, an import, a big export) as a row: the request or the beat entry only
+    creates it, a task advances it, the admin shows its progress and, if it fails, why. See `alliance.jobs`."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=60)
+    label = models.CharField(_("what"), max_length=200)
+    payload = models.JSONField(_("parameters"), default=dict, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    steps_total = models.PositiveIntegerField(_("steps"), default=0)
+    steps_done = models.PositiveIntegerField(_("steps done"), default=0)
+    rows_done = models.PositiveBigIntegerField(_("rows written"), default=0)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    failure_reason = models.CharField(_("failure reason"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last progress at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        indexes = [
+            # The sweep looks for queued and running jobs only: a small partial index, whatever the history.
+            models.Index(
+                fields=["status", "heartbeat_at"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="job_unfinished_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def progress(self) -> dict[str, object]:
+        return {
+            "status": self.status,
+            "steps_done": self.steps_done,
+            "steps_total": self.steps_total,
+            "rows_done": self.rows_done,
+            "failure_reason": self.failure_reason,
+        }

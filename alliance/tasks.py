@@ -1,10 +1,10 @@
-"""Thin tasks: they take ids and call the notification service, and are safe to run twice."""
+"""Thin tasks: they take ids and call a service, and are safe to run twice."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from . import notifications
+from . import jobs, notifications
 
 
 @shared_task(name="alliance.tasks.deliver_notification")
@@ -15,3 +15,14 @@ def deliver_notification(notification_id: int) -> bool:
 @shared_task(name="alliance.tasks.deliver_pending_notifications")
 def deliver_pending_notifications() -> int:
     return notifications.deliver_pending()
+
+
+# A district's quarterly report writes hundreds of thousands of rows: longer than the default 5 minutes.
+@shared_task(name="alliance.tasks.run_job", soft_time_limit=3300, time_limit=3600)
+def run_job(job_id: int) -> bool:
+    return jobs.run(job_id)
+
+
+@shared_task(name="alliance.tasks.sweep_jobs")
+def sweep_jobs() -> int:
+    return jobs.sweep()

@@ -8,6 +8,9 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from alliance.models import Job
+from alliance.periods import Quarter
+from alliance.reports import Edition
 from alliance.uploads import PHOTO_KINDS, UploadField, upload_path
 from alliance.validators import validate_credit_code, validate_mobile
 from alliance.workflow import Transition, Transitions
@@ -315,3 +318,79 @@ class CommunityStaff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.community}"
+
+
+def report_upload_to(instance: QuarterlyReport, filename: str) -> str:
+    return upload_path("reports", instance.pk, filename)
+
+
+class QuarterlyReport(models.Model):
+    """One version of a street's quarterly workbook (季度报表) in one edition. Built by a background job
+    (`alliance.jobs`); the whole feature is described in `alliance.reports`.
+
+    One period + street + edition has one current version (a partial unique constraint): beat firing
+    twice or a retried task finds it; rebuilding makes the next version and keeps the old file."""
+
+    street = models.ForeignKey(Street, verbose_name=_("street"), on_delete=models.PROTECT, related_name="reports")
+    year = models.PositiveSmallIntegerField(_("year"))
+    quarter = models.PositiveSmallIntegerField(_("quarter"))
+    edition = models.CharField(_("edition"), max_length=10, choices=Edition.choices, default=Edition.INTERNAL)
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    is_current = models.BooleanField(_("current version"), default=True)
+    job = models.OneToOneField(
+        "alliance.Job", verbose_name=_("background job"), on_delete=models.PROTECT, related_name="quarterly_report"
+    )
+    file = models.FileField(_("file"), upload_to=report_upload_to, blank=True, max_length=200)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    checksum = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    generated_at = models.DateTimeField(_("generated at"), null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-year", "-quarter", "street_id", "edition", "-version"]
+        verbose_name = _("quarterly report")
+        verbose_name_plural = _("quarterly reports")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["street", "year", "quarter", "edition", "version"], name="report_unique_version"
+            ),
+            models.UniqueConstraint(
+                fields=["street", "year", "quarter", "edition"],
+                condition=Q(is_current=True),
+                name="report_one_current_version",
+            ),
+            models.CheckConstraint(condition=Q(quarter__gte=1, quarter__lte=4), name="report_quarter_1_to_4"),
+        ]
+
+    def __str__(self) -> str:
+        return str(
+            _("%(street)s, %(year)d Q%(quarter)d, %(edition)s, version %(version)d")
+            % {
+                "street": self.street,
+                "year": self.year,
+                "quarter": self.quarter,
+                "edition": self.get_edition_display(),
+                "version": self.version,
+            }
+        )
+
+    @property
+    def period(self) -> Quarter:
+        return Quarter(self.year, self.quarter)
+
+    @property
+    def status(self) -> str:
+        return self.job.status
+
+    @property
+    def ready(self) -> bool:
+        return self.job.status == Job.Status.DONE and bool(self.file)

@@ -1,0 +1,352 @@
+"""The quarterly report (季度报表) and the units' assessment (按季度考核): where the whole feature is.
+
+Every quarter the street hands the district a workbook of what the alliance did and a score for each member
+unit (seed 003: "按季度进行考核"). The pieces, and where each lives:
+
+- **The period** — `alliance.periods.Quarter`: Asia/Shanghai boundaries, `Quarter.of(moment)`, `2026Q3`.
+- **The registry** — this module. `alliance` imports no app: each app says at start-up (in its
+  `extensions.register()`) what it contributes, computed in SQL from its own selectors:
+  - `register_sheet(Sheet)`: a sheet of the workbook — its columns and a function yielding plain rows;
+  - `register_summary_figure(SummaryFigure)`: a line of the 汇总 sheet (this quarter, the last, the change);
+  - `register_indicator(Indicator)`: an assessment indicator — a raw value per unit for a quarter.
+  The sheets are `demands.report_sheets` (需求清单, 资源清单), `projects.report_sheets` (项目认领, 活动记录),
+  `meetings.report_sheets` (联席会议与出勤, 议定事项), `volunteers.report_sheets` (在职党员与服务时长) and
+  `members.assessments` (单位考核); the indicators are in each app's `indicators` module.
+- **Rendering** — `render_workbook()` below: openpyxl write-only (memory flat however many rows), Chinese
+  sheet names in SPEC's order, frozen header, widths, number/date formats, formula-looking text escaped.
+  The outward edition (for the district) is made safe by construction: a column declared `contact` is
+  left out, a column declared `personal` (a resident's or member's name) is masked, and the document
+  properties carry no person.
+- **Background work** — `alliance.jobs`: the one job mechanism (a `Job` row with progress and failure
+  reason, advanced by a task) that reports, imports and big exports use.
+- **The models** live in `members`, the app that owns streets and units: `members.models.QuarterlyReport`
+  (period, street, edition, version, file, checksum; one current version per period + street + edition)
+  and the assessment models (`AssessmentScheme` of weights per year, `Assessment` per unit and quarter
+  with its indicator lines, adjustment and draft → submitted → approved / returned).
+- **Writes** — `members.reporting` (request, build and supersede reports; quarter-end run for every street;
+  the service card sent to liaisons) and `members.assessments` (compute, adjust, submit, approve, return).
+- **Tasks and beat** — `members.tasks.close_quarter` at 02:00 Asia/Shanghai on the first day of each quarter;
+  `alliance.tasks.run_job` runs any job.
+- **Surfaces** — the admin (季度报表 with 生成/重新生成 and progress; 单位考核 with its actions),
+  `GET /api/v1/reports/quarterly/<year>/<quarter>/`, `GET /api/v1/assessments/`, and the liaison's
+  assessment page in the portal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import IO, Protocol
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from .exports import safe_cell_value
+from .masking import mask_name
+from .periods import Quarter
+
+
+class Edition(models.TextChoices):
+    INTERNAL = "internal", _("Internal (street office)")
+    OUTWARD = "outward", _("Outward (for the district)")
+
+
+@dataclass(frozen=True, slots=True)
+class ReportContext:
+    """What every sheet, figure and indicator is asked for: one street's quarter, in one edition."""
+
+    street_id: int
+    quarter: Quarter
+    edition: str = Edition.INTERNAL
+
+    @property
+    def outward(self) -> bool:
+        return self.edition == Edition.OUTWARD
+
+
+class Format:
+    """How a column's cells are written (the number format Excel shows them with is below)."""
+
+    TEXT = "text"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    PERCENT = "percent"  # a fraction: 0.25 shows as 25.0%
+    DATE = "date"
+    DATETIME = "datetime"
+
+
+NUMBER_FORMATS = {
+    Format.INTEGER: "0",
+    Format.DECIMAL: "0.00",
+    Format.PERCENT: "0.0%",
+    Format.DATE: "yyyy-mm-dd",
+    Format.DATETIME: "yyyy-mm-dd hh:mm",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of a sheet.
+
+    `contact`: a phone, an address or any contact detail of a resident, member or liaison — the outward
+    edition leaves the column out. `personal`: a person's name — masked (张**) in the outward edition."""
+
+    label: str
+    format: str = Format.TEXT
+    width: int = 14
+    contact: bool = False
+    personal: bool = False
+
+    def kept_in(self, context: ReportContext) -> bool:
+        return not (self.contact and context.outward)
+
+
+Row = Sequence[object]
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    """A sheet of the quarterly workbook. `rows(context)` yields plain rows in the order of `columns`
+    (all of them: the renderer drops what the edition must not show), computed in SQL and streamed
+    (`.values_list(...).iterator()`): a sheet of 200,000 rows must not be held in memory."""
+
+    key: str
+    title: str
+    order: int
+    columns: tuple[Column, ...]
+    rows: Callable[[ReportContext], Iterable[Row]]
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryFigure:
+    """A line of 汇总: one number for a street and a quarter (computed for this quarter and the last)."""
+
+    key: str
+    label: str
+    order: int
+    value: Callable[[int, Quarter], int | Decimal]
+    format: str = Format.INTEGER
+
+
+class IndicatorValues(Protocol):
+    def __call__(self, street_id: int, quarter: Quarter) -> Mapping[int, Decimal | None]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Indicator:
+    """An assessment indicator. `values(street_id, quarter)` gives {unit id: raw value} for the street's
+    units: a unit missing from the mapping (or mapped to None) has no data for it that quarter — with
+    `missing_is_zero` it scored nothing (no claim fulfilled), otherwise the indicator does not apply to
+    it (no meeting invited it, so it has no attendance rate) and the other indicators carry the weight.
+
+    Points are `weight × min(value / full_marks, 1)`; the street sets weight and full marks per year
+    (`members.models.AssessmentScheme`); `default_weight` and `default_full_marks` seed a new scheme."""
+
+    code: str
+    label: str
+    explanation: str
+    order: int
+    values: IndicatorValues
+    format: str = Format.DECIMAL
+    default_weight: Decimal = Decimal("20")
+    default_full_marks: Decimal = Decimal("1")
+    missing_is_zero: bool = False
+
+
+_sheets: dict[str, Sheet] = {}
+_figures: dict[str, SummaryFigure] = {}
+_indicators: dict[str, Indicator] = {}
+
+
+def register_sheet(sheet: Sheet) -> Sheet:
+    _sheets[sheet.key] = sheet  # by key: a second `ready()` (tests reloading apps) replaces, not doubles
+    return sheet
+
+
+def register_summary_figure(figure: SummaryFigure) -> SummaryFigure:
+    _figures[figure.key] = figure
+    return figure
+
+
+def register_indicator(indicator: Indicator) -> Indicator:
+    _indicators[indicator.code] = indicator
+    return indicator
+
+
+def sheets() -> list[Sheet]:
+    return sorted(_sheets.values(), key=lambda s: (s.order, s.key))
+
+
+def summary_figures() -> list[SummaryFigure]:
+    return sorted(_figures.values(), key=lambda f: (f.order, f.key))
+
+
+def indicators() -> list[Indicator]:
+    return sorted(_indicators.values(), key=lambda i: (i.order, i.code))
+
+
+def indicator(code: str) -> Indicator | None:
+    return _indicators.get(code)
+
+
+# --- The 汇总 sheet ---------------------------------------------------------------------------------------
+
+
+def change(current: int | Decimal, previous: int | Decimal) -> Decimal | None:
+    """The change against the previous quarter as a fraction (0.25 = +25%); None when there was nothing."""
+    if not previous:
+        return None
+    return (Decimal(current) - Decimal(previous)) / Decimal(previous)
+
+
+def summary_rows(context: ReportContext) -> Iterator[Row]:
+    previous = context.quarter.previous()
+    for figure in summary_figures():
+        now, before = figure.value(context.street_id, context.quarter), figure.value(context.street_id, previous)
+        yield (str(figure.label), now, before, change(now, before))
+
+
+SUMMARY = Sheet(
+    key="summary",
+    title=_("Summary"),
+    order=0,
+    columns=(
+        Column(_("Figure"), width=28),
+        Column(_("This quarter"), Format.DECIMAL, width=14),
+        Column(_("Previous quarter"), Format.DECIMAL, width=14),
+        Column(_("Change"), Format.PERCENT, width=12),
+    ),
+    rows=summary_rows,
+)
+register_sheet(SUMMARY)
+
+
+# --- Rendering --------------------------------------------------------------------------------------------
+
+
+class Progress(Protocol):
+    def __call__(self, *, sheets_done: int, sheets_total: int, rows_written: int) -> None: ...
+
+
+def _no_progress(**kwargs: int) -> None:
+    return None
+
+
+# Report progress every so many rows: often enough for the admin to see it move, rarely enough that the
+# progress UPDATEs cost nothing next to the rows themselves.
+PROGRESS_EVERY = 5000
+
+_HEADER_FONT = Font(bold=True, color="FFFFFF")
+_HEADER_FILL = PatternFill("solid", fgColor="C00000")
+_HEADER_ALIGNMENT = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+
+def cell_value(column: Column, value: object, context: ReportContext) -> object:
+    if column.personal and context.outward and value:
+        return mask_name(str(value))
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        return timezone.localtime(value, timezone.get_default_timezone()).replace(tzinfo=None)
+    if column.format == Format.TEXT and not isinstance(value, str | type(None)):
+        value = str(value)
+    if isinstance(value, Decimal) and column.format in (Format.INTEGER, Format.DECIMAL, Format.PERCENT):
+        value = float(value)  # openpyxl writes Decimal as a number too; float keeps the cell type plain
+    return safe_cell_value(value)
+
+
+@dataclass
+class RenderResult:
+    sheets: int = 0
+    rows: int = 0
+    size: int = 0
+    checksum: str = ""
+    row_counts: dict[str, int] = field(default_factory=dict)
+
+
+class _CountingWriter:
+    """A write-through wrapper that hashes and counts what is written, so the checksum and size come free."""
+
+    def __init__(self, target: IO[bytes]) -> None:
+        self.target, self.size, self.digest = target, 0, hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        self.size += len(data)
+        return self.target.write(data)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+    def tell(self) -> int:
+        return self.size
+
+    def seekable(self) -> bool:
+        return False
+
+
+def render_workbook(
+    context: ReportContext,
+    target: IO[bytes],
+    *,
+    title: str = "",
+    progress: Progress = _no_progress,
+) -> RenderResult:
+    """Write the quarter's workbook for `context` into `target` (a binary file) and say what went in."""
+    workbook = Workbook(write_only=True)
+    # Document properties travel with the file: no person's name (openpyxl puts "openpyxl" as creator).
+    workbook.properties.creator = str(_("Party-building alliance platform"))
+    workbook.properties.lastModifiedBy = None
+    workbook.properties.title = title
+    workbook.properties.created = workbook.properties.modified = timezone.now().replace(tzinfo=None)
+    result = RenderResult()
+    all_sheets = sheets()
+    for index, sheet in enumerate(all_sheets):
+        kept = [(i, column) for i, column in enumerate(sheet.columns) if column.kept_in(context)]
+        worksheet = workbook.create_sheet(title=str(sheet.title)[:31])
+        worksheet.freeze_panes = "A2"
+        for position, (_i, column) in enumerate(kept, start=1):
+            worksheet.column_dimensions[get_column_letter(position)].width = column.width
+        header = []
+        for _i, column in kept:
+            cell = WriteOnlyCell(worksheet, value=str(column.label))
+            cell.font, cell.fill, cell.alignment = _HEADER_FONT, _HEADER_FILL, _HEADER_ALIGNMENT
+            header.append(cell)
+        worksheet.append(header)
+        formats = [NUMBER_FORMATS.get(column.format) for _i, column in kept]
+        count = 0
+        for row in sheet.rows(context):
+            cells = []
+            for (i, column), number_format in zip(kept, formats, strict=True):
+                value = cell_value(column, row[i], context)
+                if number_format and value != "":
+                    cell = WriteOnlyCell(worksheet, value=value)
+                    cell.number_format = number_format
+                    cells.append(cell)
+                else:
+                    cells.append(value)
+            worksheet.append(cells)
+            count += 1
+            if count % PROGRESS_EVERY == 0:
+                progress(sheets_done=index, sheets_total=len(all_sheets), rows_written=result.rows + count)
+        result.rows += count
+        result.row_counts[sheet.key] = count
+        result.sheets += 1
+        progress(sheets_done=index + 1, sheets_total=len(all_sheets), rows_written=result.rows)
+    writer = _CountingWriter(target)
+    workbook.save(writer)
+    result.size, result.checksum = writer.size, writer.digest.hexdigest()
+    return result
+
+
+def day(value: date | datetime | None) -> date | None:
+    """A report's day column from a timestamp: the Asia/Shanghai calendar day."""
+    if isinstance(value, datetime):
+        return timezone.localtime(value, timezone.get_default_timezone()).date()
+    return value
