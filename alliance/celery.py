@@ -45,6 +45,11 @@ app.conf.update(
             "task": "members.tasks.close_quarter",
             "schedule": crontab(minute=0, hour=2, day_of_month=1, month_of_year="1,4,7,10"),
         },
+        # 一单一表一卡: each work unit's liaisons get their members' service card of the quarter just ended.
+        "send-service-cards": {
+            "task": "volunteers.tasks.send_service_cards",
+            "schedule": crontab(minute=30, hour=2, day_of_month=1, month_of_year="1,4,7,10"),
+        },
         "needs-service-level-clock": {
             "task": "demands.tasks.flag_overdue_needs",
             "schedule": crontab(minute="*/15"),

@@ -34,6 +34,7 @@ unit (seed 003: "按季度进行考核"). The pieces, and where each lives:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ from typing import IO, Protocol
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -216,7 +218,7 @@ def summary_rows(context: ReportContext) -> Iterator[Row]:
 
 SUMMARY = Sheet(
     key="summary",
-    title=_("Summary"),
+    title=pgettext_lazy("quarterly report sheet", "Summary"),
     order=0,
     columns=(
         Column(_("Figure"), width=28),
@@ -306,6 +308,22 @@ def render_workbook(
     workbook.properties.title = title
     workbook.properties.created = workbook.properties.modified = timezone.now().replace(tzinfo=None)
     result = RenderResult()
+    try:
+        _write_sheets(workbook, context, result, progress)
+    except BaseException:
+        # A sheet that failed leaves openpyxl's row writers open on their temporary files; closed here, not
+        # by the garbage collector some time later (which warns, writing into a file already gone).
+        for worksheet in workbook.worksheets:
+            with contextlib.suppress(Exception):  # already failing: the first error is the one to report
+                worksheet.close()
+        raise
+    writer = _CountingWriter(target)
+    workbook.save(writer)
+    result.size, result.checksum = writer.size, writer.digest.hexdigest()
+    return result
+
+
+def _write_sheets(workbook: Workbook, context: ReportContext, result: RenderResult, progress: Progress) -> None:
     all_sheets = sheets()
     for index, sheet in enumerate(all_sheets):
         kept = [(i, column) for i, column in enumerate(sheet.columns) if column.kept_in(context)]
@@ -339,10 +357,6 @@ def render_workbook(
         result.row_counts[sheet.key] = count
         result.sheets += 1
         progress(sheets_done=index + 1, sheets_total=len(all_sheets), rows_written=result.rows)
-    writer = _CountingWriter(target)
-    workbook.save(writer)
-    result.size, result.checksum = writer.size, writer.digest.hexdigest()
-    return result
 
 
 def day(value: date | datetime | None) -> date | None:

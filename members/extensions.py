@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from alliance import demo, me, media, permissions, registry
 
 from . import demo as demo_members
-from . import rules, selectors
+from . import reporting, rules, selectors
 from .models import (
     Agreement,
     Community,
@@ -15,6 +15,7 @@ from .models import (
     CouncilSeat,
     Grid,
     MemberUnit,
+    QuarterlyReport,
     Sector,
     Street,
     UnitMembership,
@@ -65,6 +66,9 @@ def register() -> None:
     permissions.register(CouncilSeat, permissions.StreetRules())
     permissions.register(Grid, rules.CommunityChildRules())
     permissions.register(CommunityStaff, rules.CommunityStaffRules())
+    permissions.register(QuarterlyReport, rules.ReportRules())
+    permissions.register_ability("members.build_report", rules.builds_reports)
+    reporting.register()
     demo.register("members", demo_members.seed, data_models=(MemberUnit, Street))
     registry.register_public_figures(_public_figures)
     registry.register_portal_panel(_portal_units_panel)

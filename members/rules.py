@@ -91,3 +91,19 @@ class CommunityStaffRules(p.StaffOnlyRules):
 
 
 UNIT_RULES = UnitRules()
+
+
+class ReportRules(p.StaffOnlyRules):
+    """Quarterly reports are the street office's: street staff see them (the outward edition reaches the
+    district through them). Versions are a record: nobody edits or deletes one, a rebuild adds the next."""
+
+    def can_change(self, user, obj) -> bool:
+        return False
+
+    def can_delete(self, user, obj) -> bool:
+        return False
+
+
+def builds_reports(user, street) -> bool:
+    """Ability "members.build_report": who asks for a street's quarterly report to be built."""
+    return p.is_street_staff(user)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from alliance import permissions
 
-from .models import Agreement, Community, CommunityStaff, MemberUnit, Street, UnitMembership
+from .models import Agreement, Community, CommunityStaff, MemberUnit, QuarterlyReport, Street, UnitMembership
 from .rules import community_ids, liaison_unit_ids
 
 EXPIRING_WITHIN_DAYS = 60
@@ -107,3 +107,22 @@ def public_counts() -> dict[str, int]:
     )
     figures["communities"] = Community.objects.count()
     return figures
+
+
+def reports_visible_to(*, user) -> QuerySet[QuarterlyReport]:
+    """Quarterly reports with their job (status, progress) and street joined: one query for the list."""
+    return permissions.visible(user, QuarterlyReport.objects.select_related("street", "job", "requested_by"))
+
+
+def report_detail(*, user, pk: int) -> QuarterlyReport:
+    return permissions.get_visible_or_404(user, reports_visible_to(user=user), pk=pk)
+
+
+def report_streets(*, user) -> QuerySet[Street]:
+    """The streets whose reports this user may have built (today: every street, for street staff)."""
+    return Street.objects.all() if permissions.has_ability(user, "members.build_report") else Street.objects.none()
+
+
+def liaisons_of_units(*, unit_ids) -> QuerySet[UnitMembership]:
+    """The accounts of many units at once (one query), with their users, for messages to many units."""
+    return UnitMembership.objects.filter(unit_id__in=unit_ids, user__is_active=True).select_related("user", "unit")

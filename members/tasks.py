@@ -2,9 +2,15 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import services
+from . import reporting, services
 
 
 @shared_task(name="members.tasks.notify_expiring_agreements")
 def notify_expiring_agreements() -> int:
     return services.agreements_expiring_notify()
+
+
+@shared_task(name="members.tasks.close_quarter")
+def close_quarter() -> int:
+    """Beat, 02:00 Asia/Shanghai on the first day of each quarter: the quarter just ended is reported."""
+    return len(reporting.quarter_close())

@@ -138,7 +138,13 @@ def as_user():
 
 
 @pytest.fixture
-def celery_worker_process():
+def worker_env() -> dict[str, str]:
+    """Extra environment for `celery_worker_process` (a module overrides it, e.g. to give MEDIA_ROOT)."""
+    return {}
+
+
+@pytest.fixture
+def celery_worker_process(worker_env):
     """`celery worker` in its own process, on the test database and the configured Redis (tests that use
     it need PostgreSQL and REDIS_URL, and `django_db(transaction=True)` so the worker sees their rows)."""
     db = connection.settings_dict
@@ -149,6 +155,7 @@ def celery_worker_process():
         "SMS_BACKEND": "alliance.sms.ConsoleSmsBackend",
         "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
         "DEBUG": "1",
+        **worker_env,
     }
     env.pop("PYTEST_VERSION", None)
     process = subprocess.Popen(

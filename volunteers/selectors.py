@@ -162,3 +162,18 @@ def public_counts() -> dict:
             )["total"]
         ),
     }
+
+
+def work_units_with_card(*, quarter: Quarter) -> QuerySet:
+    """The member units whose in-service members have a service card for the quarter: verified members,
+    and members who moved away but served in the quarter (the card's own rule, `service_card`)."""
+    served = Q(
+        status=PartyMember.Status.ENDED,
+        service_logs__verified=True,
+        service_logs__date__range=(quarter.first_day, quarter.last_day),
+    )
+    return (
+        PartyMember.objects.filter(Q(status=PartyMember.Status.VERIFIED) | served, work_unit__isnull=False)
+        .values_list("work_unit_id", flat=True)
+        .distinct()
+    )

@@ -19,8 +19,9 @@ from django.utils.translation import gettext as _
 
 from alliance import history, permissions
 from alliance.errors import Conflict, InvalidInput, PermissionDenied
-from alliance.models import Profile
+from alliance.models import Notification, Profile
 from alliance.notifications import notify, notify_many
+from alliance.periods import Quarter
 from alliance.workflow import move, refuse_other_fields, update, with_history
 from demands import services as demand_services
 from members import selectors as member_selectors
@@ -328,3 +329,37 @@ def log_verify(*, log: ServiceLog, actor) -> ServiceLog:
         locked.verified, locked.verified_by, locked.verified_at = True, actor, timezone.now()
         with_history(locked, actor, "verified").save(update_fields=["verified", "verified_by", "verified_at"])
     return locked
+
+
+def service_cards_send(*, quarter: Quarter | None = None) -> int:
+    """一单一表一卡 goes out: at the quarter's close each work unit's liaisons are told its members' service
+    card is ready, with the link. Once per unit and quarter (the notification's kind is the marker), so a
+    beat that fires twice or a retried task sends nothing twice. Returns the number of units told."""
+    quarter = quarter or Quarter.current().previous()
+    prefix = f"service_card:{quarter}:"
+    told = {
+        int(kind.rsplit(":", 1)[1])
+        for kind in Notification.objects.filter(kind__startswith=prefix).values_list("kind", flat=True).distinct()
+    }
+    unit_ids = set(selectors.work_units_with_card(quarter=quarter)) - told
+    liaisons: dict[int, list] = {}
+    for membership in member_selectors.liaisons_of_units(unit_ids=unit_ids):
+        liaisons.setdefault(membership.unit_id, []).append(membership.user)
+    sent = 0
+    for unit_id, users in sorted(liaisons.items()):
+        url = reverse("portal:unit_service_card", args=[unit_id]) + f"?year={quarter.year}&quarter={quarter.quarter}"
+        with transaction.atomic():
+            notify_many(
+                users,
+                subject=_("Your members' service card for %(year)d Q%(quarter)d")
+                % {"year": quarter.year, "quarter": quarter.quarter},
+                body=_(
+                    "The communities where your unit's in-service Party members live have recorded what they did "
+                    "this quarter (一单一表一卡). Open the card to see each member's verified hours."
+                ),
+                url=url,
+                kind=f"{prefix}{unit_id}",
+                by_sms=False,
+            )
+        sent += 1
+    return sent

@@ -1,9 +1,20 @@
 from __future__ import annotations
 
-from rest_framework import mixins, viewsets
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from members import selectors, services
+from alliance.exports import XLSX_CONTENT_TYPE
+from alliance.models import Job
+from alliance.periods import Quarter
+from alliance.reports import Edition
+from members import reporting, selectors, services
+from members.downloads import report_file_response
 
 from .filters import UnitFilter
 from .serializers import CommunitySerializer, StreetSerializer, UnitSerializer
@@ -55,3 +66,62 @@ class UnitViewSet(
         # A PUT repeats every field; only the ones that differ are a change the caller asks for.
         changed = {k: v for k, v in serializer.validated_data.items() if getattr(unit, k) != v}
         serializer.instance = services.unit_update(unit=unit, actor=self.request.user, data=changed)
+
+
+class QuarterlyReportView(APIView):
+    """季度报表: the current workbook of the caller's street for a quarter (SPEC "Fixed interfaces").
+
+    Street staff get 200 and the .xlsx when it is built, 202 `{status, progress}` while it is being built
+    (the first request starts it), 409 when building it failed (staff build a new version from the admin);
+    `?edition=outward` the edition for the district. Everyone else signed in: 404. With several streets,
+    `?street=<id>` names one."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("edition", str, enum=Edition.values, description=str(_("internal (default) or outward"))),
+            OpenApiParameter("street", int, description=str(_("the street, when there are several"))),
+        ],
+        responses={
+            (200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY,
+            202: inline_serializer(
+                "QuarterlyReportProgress",
+                {
+                    "status": serializers.ChoiceField(choices=Job.Status.choices),
+                    "progress": serializers.DictField(),
+                },
+            ),
+        },
+    )
+    def get(self, request, year: int, quarter: int):
+        try:
+            period = Quarter(year, quarter)
+        except ValueError:
+            raise NotFound from None
+        edition = request.query_params.get("edition", Edition.INTERNAL)
+        if edition not in Edition.values:
+            raise ValidationError({"edition": [_("Choose internal or outward.")]})
+        streets = selectors.report_streets(user=request.user)
+        street_id = request.query_params.get("street")
+        if street_id is not None:
+            if not street_id.isascii() or not street_id.isdigit() or len(street_id) > 18:
+                raise ValidationError({"street": [_("Give the street's id, a whole number.")]})
+            street = streets.filter(pk=int(street_id)).first()
+        else:
+            candidates = list(streets[:2])
+            if len(candidates) > 1:
+                raise ValidationError({"street": [_("There are several streets: name one with ?street=<id>.")]})
+            street = candidates[0] if candidates else None
+        if street is None:
+            raise NotFound
+        report = reporting.report_request(street=street, quarter=period, edition=edition, actor=request.user)
+        if report.ready:
+            return report_file_response(report)
+        job = report.job
+        body = {
+            "status": job.status,
+            "progress": {"sheets_done": job.steps_done, "sheets_total": job.steps_total, "rows_written": job.rows_done},
+        }
+        if job.status == Job.Status.FAILED:
+            body["detail"] = _("Building this report failed: %(reason)s") % {"reason": job.failure_reason}
+            return Response(body, status=status.HTTP_409_CONFLICT)
+        return Response(body, status=status.HTTP_202_ACCEPTED)

@@ -18,12 +18,12 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from alliance import permissions
-from alliance.models import Notification
+from alliance.models import Job, Notification
 from demands.models import Need, NeedPhoto
 from meetings import services as meeting_services
 from meetings.models import Invitation, JointMeeting, Level, MeetingAttachment, Reminder, ResolutionProgress
 from members import services as member_services
-from members.models import Agreement, CouncilSeat, Grid
+from members.models import Agreement, CouncilSeat, Grid, QuarterlyReport
 from projects.models import ActivityPhoto
 from volunteers.models import PostClaim, VolunteerTeam
 
@@ -82,6 +82,15 @@ def _side(world: World, side: str, *, community, unit, liaison, staff, root, cat
     objs["members.sector"] = sector
     objs["members.street"] = street
     objs["alliance.category"] = category
+    # The street's report of 2026 Q3, built: side A the internal edition, side B the outward one.
+    job = Job.objects.create(kind="members.quarterly_report", label="季度报表", status=Job.Status.DONE)
+    report = QuarterlyReport.objects.create(
+        street=street, year=2026, quarter=3, edition="internal" if side == "a" else "outward", job=job, size=4
+    )
+    report.file.save("report.xlsx", ContentFile(b"PK\x03\x04"), save=False)
+    report.generated_at = now
+    report.save()
+    objs["members.quarterlyreport"] = report
 
     need = NeedFactory(
         community=community, category=category, status=Need.Status.DISPATCHED, unit=unit, dispatched_at=now

@@ -237,6 +237,12 @@ rule(
 )
 # Side A's object is invisible to liaison_b, community_y_staff and the member: 404.
 api_others_404 = answers(None, anonymous=API_ANON, liaison_b=NOT_FOUND, community_y_staff=NOT_FOUND, member=NOT_FOUND)
+rule(
+    r"api/v1/reports/quarterly/<year>/<quarter>/",
+    answers(NOT_FOUND, anonymous=API_ANON, street_staff=OK),
+    why="the street's quarterly report: its staff; everyone else signed in 404 (SPEC)",
+    POST=answers(NOT_ALLOWED, anonymous=API_ANON),
+)
 rule(r"api/v1/me/", api_everyone, why="the caller themselves", POST=answers(NOT_ALLOWED, anonymous=API_ANON))
 rule(
     r"api/v1/(streets|members|posts|claims)/",
@@ -401,6 +407,17 @@ rule(
     why="imports, totals and rates: staff, each seeing their own scope",
 )
 rule(
+    r"admin/members/quarterlyreport/build/",
+    answers(ADMIN_LOGIN, street_staff=OK, community_x_staff=FORBIDDEN, community_y_staff=FORBIDDEN),
+    why="building a quarterly report: street staff",
+    POST=answers(ADMIN_LOGIN, street_staff=None, community_x_staff=FORBIDDEN, community_y_staff=FORBIDDEN),
+)
+rule(
+    r"admin/members/quarterlyreport/<pk>/download/",
+    answers(ADMIN_LOGIN, street_staff=OK, community_x_staff=NOT_FOUND, community_y_staff=NOT_FOUND),
+    why="a report's file: street staff; to others it does not exist",
+)
+rule(
     r"admin/(members/memberunit|volunteers/partymember)/import/<token>/",
     answers(ADMIN_LOGIN, **granted(STAFF, NOT_FOUND)),
     why="an import preview that does not exist (or is another's)",
@@ -472,6 +489,8 @@ ADMIN_MODELS = {
     # API tokens and failed sign-ins: street staff revoke and unlock (alliance/admin.py).
     "authtoken/tokenproxy": AdminModel(STREET, STREET, NOBODY, STREET, object_pages=False),
     "axes/accessattempt": AdminModel(STREET, STREET, NOBODY, STREET),
+    # Reports are built (build/), never typed in, and every version is kept.
+    "members/quarterlyreport": AdminModel(STREET, STREET, NOBODY, NOBODY),
 }
 
 

@@ -198,6 +198,10 @@ def _fill(route: Route, world: World) -> dict[str, str]:
             values[param] = "no-such-page/"
         elif param == "uidb64":
             values[param] = "MQ"
+        elif param == "year":  # a quarterly report: the world holds the street's 2026 Q3
+            values[param] = "2026"
+        elif param == "quarter":
+            values[param] = "3"
         elif param == "token":  # a password-set link or an import preview that does not exist
             values[param] = "no-such-token"
         else:
