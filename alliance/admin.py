@@ -27,7 +27,7 @@ from simple_history.utils import get_history_model_for_model
 from . import permissions
 from .api import authentication
 from .forms import REFUSALS, refusal_message
-from .models import Category, Notification
+from .models import Category, Job, Notification
 
 admin.site.site_header = _("Party-building alliance administration")
 admin.site.site_title = _("Party-building alliance administration")
@@ -255,6 +255,35 @@ class NotificationAdmin(ScopedAdminMixin, admin.ModelAdmin):
             request,
             ngettext("%(count)d notification delivered.", "%(count)d notifications delivered.", sent) % {"count": sent},
         )
+
+
+@admin.register(Job)
+class JobAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """后台任务: every long piece of work (reports, imports, exports) with its progress and, when it failed,
+    why. Jobs are made by the screens that need the work done; here staff only follow them."""
+
+    list_display = ["label", "status", "steps_display", "rows_done", "requested_by", "created_at", "finished_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["label"]
+    list_select_related = ["requested_by"]
+    readonly_fields = [f.name for f in Job._meta.fields if f.name != "payload"]
+    fields = readonly_fields
+
+    def get_queryset(self, request):
+        return permissions.visible(request.user, Job.objects.all())
+
+    def has_add_permission(self, request, *args) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("steps done"))
+    def steps_display(self, obj: Job) -> str:
+        return f"{obj.steps_done}/{obj.steps_total}" if obj.steps_total else "—"
 
 
 @admin.register(AccessAttempt)

@@ -14,10 +14,12 @@ class AllianceConfig(AppConfig):
         from rest_framework.authtoken.models import TokenProxy
 
         from . import history, permissions  # noqa: F401 (history: connects its signal receivers)
-        from .models import Category, Notification
+        from .models import Category, Job, Notification
 
         permissions.register(Category, permissions.StreetRules())
         permissions.register(Notification, permissions.OwnNotificationsRules())
         # Failed sign-ins and API tokens: street staff only (their admin screens unlock and revoke).
         permissions.register(AccessAttempt, permissions.StaffOnlyRules())
         permissions.register(TokenProxy, permissions.StaffOnlyRules())
+        # Background jobs (reports of the street, imports): street staff follow them.
+        permissions.register(Job, permissions.StaffOnlyRules())

@@ -19,7 +19,8 @@ Roles:
   liaison of) and `communities_of(user)` (the communities they work for as staff), as frozensets of ids;
 - hooks run when a grant is taken away (`on_access_revoked`; the members app calls `access_revoked`), so
   that what was handed out with it (a unit's calendar address) stops working.
-The abilities registered today: members.administer_unit, members.act_for_unit (a unit or its id);
+The abilities registered today: members.administer_unit, members.act_for_unit (a unit or its id),
+members.build_report (a street);
 demands.staff_for_need, demands.act_for_need (the liaison of the unit it is dispatched to),
 demands.claimant_of_need, demands.see_contact; projects.act_for_claim; meetings.read_minutes (minutes,
 attendance list and resolutions), meetings.report_on_resolution, meetings.answer_invitation,

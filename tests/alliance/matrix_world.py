@@ -91,6 +91,7 @@ def _side(world: World, side: str, *, community, unit, liaison, staff, root, cat
     report.generated_at = now
     report.save()
     objs["members.quarterlyreport"] = report
+    objs["alliance.job"] = job
 
     need = NeedFactory(
         community=community, category=category, status=Need.Status.DISPATCHED, unit=unit, dispatched_at=now

@@ -459,6 +459,7 @@ NOBODY = frozenset()
 ADMIN_MODELS = {
     "alliance/category": AdminModel(STREET, ALL, STREET, STREET),
     "alliance/notification": AdminModel(STREET, STREET, NOBODY, STREET),
+    "alliance/job": AdminModel(STREET, STREET, NOBODY, NOBODY),
     "members/street": AdminModel(STREET, ALL, STREET, STREET),
     "members/community": AdminModel(STREET, ALL, STREET, STREET),
     "members/sector": AdminModel(STREET, ALL, STREET, STREET),
