@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from guardian.models import GroupObjectPermission, UserObjectPermission
 from simple_history.models import HistoricalRecords
 
@@ -139,10 +140,11 @@ class Job(models.Model):
     creates it, a task advances it, the admin shows its progress and, if it fails, why. See `alliance.jobs`."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
+        # With a context: "Running" is already a project's 实施中, "Done" a resolution's 已办结.
+        QUEUED = "queued", pgettext_lazy("background job", "Queued")
+        RUNNING = "running", pgettext_lazy("background job", "Running")
+        DONE = "done", pgettext_lazy("background job", "Done")
+        FAILED = "failed", pgettext_lazy("background job", "Failed")
 
     kind = models.CharField(_("kind"), max_length=60)
     label = models.CharField(_("what"), max_length=200)

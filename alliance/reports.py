@@ -44,8 +44,8 @@ from typing import IO, Protocol
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -129,12 +129,13 @@ class Sheet:
 
 @dataclass(frozen=True, slots=True)
 class SummaryFigure:
-    """A line of 汇总: one number for a street and a quarter (computed for this quarter and the last)."""
+    """A line of 汇总: one number for a street and a quarter (computed for this quarter and the last),
+    written with its own `format`; None when it has no value that quarter (an average of no ratings)."""
 
     key: str
     label: str
     order: int
-    value: Callable[[int, Quarter], int | Decimal]
+    value: Callable[[int, Quarter], int | Decimal | None]
     format: str = Format.INTEGER
 
 
@@ -202,29 +203,40 @@ def indicator(code: str) -> Indicator | None:
 # --- The 汇总 sheet ---------------------------------------------------------------------------------------
 
 
-def change(current: int | Decimal, previous: int | Decimal) -> Decimal | None:
+def change(current: int | Decimal | None, previous: int | Decimal | None) -> Decimal | None:
     """The change against the previous quarter as a fraction (0.25 = +25%); None when there was nothing."""
-    if not previous:
+    if not previous or current is None:
         return None
     return (Decimal(current) - Decimal(previous)) / Decimal(previous)
+
+
+@dataclass(frozen=True, slots=True)
+class Formatted:
+    """A value with a number format of its own, for a column whose rows differ (汇总 holds counts, rates and
+    averages in one column): the renderer writes `value` with `format` instead of the column's."""
+
+    value: object
+    format: str
 
 
 def summary_rows(context: ReportContext) -> Iterator[Row]:
     previous = context.quarter.previous()
     for figure in summary_figures():
         now, before = figure.value(context.street_id, context.quarter), figure.value(context.street_id, previous)
-        yield (str(figure.label), now, before, change(now, before))
+        yield (str(figure.label), Formatted(now, figure.format), Formatted(before, figure.format), change(now, before))
 
 
 SUMMARY = Sheet(
     key="summary",
-    title=pgettext_lazy("quarterly report sheet", "Summary"),
+    # With a context: Django's admin catalogue already says "Summary" (概览) and "Change" (修改, the edit
+    # button), and the project's catalogue would otherwise either lose to it or rename the admin's button.
+    title=pgettext_lazy("quarterly report", "Summary"),
     order=0,
     columns=(
         Column(_("Figure"), width=28),
         Column(_("This quarter"), Format.DECIMAL, width=14),
         Column(_("Previous quarter"), Format.DECIMAL, width=14),
-        Column(_("Change"), Format.PERCENT, width=12),
+        Column(pgettext_lazy("quarterly report", "Change"), Format.PERCENT, width=12),
     ),
     rows=summary_rows,
 )
@@ -252,13 +264,19 @@ _HEADER_ALIGNMENT = Alignment(horizontal="center", vertical="center", wrap_text=
 
 
 def cell_value(column: Column, value: object, context: ReportContext) -> object:
+    if isinstance(value, Formatted):
+        value = value.value
     if column.personal and context.outward and value:
-        return mask_name(str(value))
+        # Escaped like any text: a masked "=HYPERLINK(…)" is still a formula to a spreadsheet.
+        return safe_cell_value(mask_name(str(value)))
+    if isinstance(value, bool):
+        # 是 / 否 rather than True / False (a bool is an int too, so before the number formats).
+        return gettext("Yes") if value else gettext("No")
     if isinstance(value, datetime) and timezone.is_aware(value):
         return timezone.localtime(value, timezone.get_default_timezone()).replace(tzinfo=None)
     if column.format == Format.TEXT and not isinstance(value, str | type(None)):
         value = str(value)
-    if isinstance(value, Decimal) and column.format in (Format.INTEGER, Format.DECIMAL, Format.PERCENT):
+    if isinstance(value, Decimal):
         value = float(value)  # openpyxl writes Decimal as a number too; float keeps the cell type plain
     return safe_cell_value(value)
 
@@ -341,9 +359,11 @@ def _write_sheets(workbook: Workbook, context: ReportContext, result: RenderResu
         count = 0
         for row in sheet.rows(context):
             cells = []
-            for (i, column), number_format in zip(kept, formats, strict=True):
-                value = cell_value(column, row[i], context)
-                if number_format and value != "":
+            for (i, column), column_format in zip(kept, formats, strict=True):
+                raw = row[i]
+                number_format = NUMBER_FORMATS.get(raw.format) if isinstance(raw, Formatted) else column_format
+                value = cell_value(column, raw, context)
+                if number_format and value != "" and not isinstance(value, str):
                     cell = WriteOnlyCell(worksheet, value=value)
                     cell.number_format = number_format
                     cells.append(cell)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from alliance import demo, masking, media, permissions, registry
 
 from . import demo as demo_demands
-from . import rules, selectors, services
+from . import report_sheets, rules, selectors, services
 from .models import Need, Resource
 
 
@@ -51,3 +51,4 @@ def register() -> None:
     registry.register_portal_panel(_portal_needs_panel)
     registry.register_home_panel(_home_showcase_panel)
     demo.register("demands", demo_demands.seed, data_models=(Need, Resource))
+    report_sheets.register()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import timedelta
+from decimal import Decimal
 
 from django.db.models import (
     Avg,
@@ -24,6 +25,7 @@ from django.db.models.functions import ExtractQuarter, ExtractYear
 from django.utils import timezone
 
 from alliance import permissions
+from alliance.periods import Quarter
 
 from .models import Need, NeedEvent, Resource
 
@@ -204,3 +206,89 @@ def unit_quarter_ratings(*, unit_ids) -> dict[tuple[int, int, int], tuple[float,
         .annotate(average=Avg("rating"), count=Count("pk"))
     )
     return {(r["unit_id"], r["year"], r["quarter"]): (float(r["average"]), r["count"]) for r in rows}
+
+
+# --- The quarterly report (季度报表) -----------------------------------------------------------------------
+
+
+def _on_time() -> Q:
+    """Completed within ON_TIME_WITHIN of the (last) dispatch: the unit's service level."""
+    return Q(dispatched_at__isnull=False, completed_at__lte=F("dispatched_at") + ON_TIME_WITHIN)
+
+
+def report_needs(*, street_id: int, quarter: Quarter) -> QuerySet[Need]:
+    """需求清单: the needs of the street's communities that were in play during the quarter.
+
+    That is every need submitted before the quarter ended that had not finished before it began:
+    - submitted in the quarter (whatever became of it), and
+    - submitted earlier and completed, closed or rejected in the quarter, or still open at its end.
+    A need finished when it was rejected or closed, or when it was completed — unless it was closed
+    (rated) in the quarter, whose rating then belongs to this quarter. Ordered by submission.
+
+    `on_time` (True / False / None): completed within ON_TIME_WITHIN of its dispatch; None when it was
+    not completed or never dispatched (a micro-wish a Party member took on)."""
+    start, end = quarter.start, quarter.end
+    finished_before = (
+        Q(rejected_at__lt=start)
+        | Q(closed_at__lt=start)
+        | (Q(completed_at__lt=start) & ~Q(closed_at__gte=start, closed_at__lt=end))
+    )
+    return (
+        Need.objects.filter(community__street_id=street_id, submitted_at__lt=end)
+        .exclude(finished_before)
+        .annotate(
+            on_time=Case(
+                When(Q(completed_at__isnull=True) | Q(dispatched_at__isnull=True), then=Value(None)),
+                When(_on_time(), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(null=True),
+            )
+        )
+        .order_by("submitted_at", "id")
+    )
+
+
+def report_need_figures(*, street_id: int, quarter: Quarter) -> dict[str, int | Decimal | None]:
+    """The needs' lines of 汇总, in one aggregate: submitted, completed, completed on time (of those
+    dispatched to a unit), the on-time rate (a fraction; None when nothing dispatched was completed) and
+    the residents' average rating of the needs completed in the quarter (None without ratings)."""
+    in_street = Need.objects.filter(community__street_id=street_id)
+    completed = Q(completed_at__gte=quarter.start, completed_at__lt=quarter.end)
+    figures = in_street.aggregate(
+        submitted=Count("pk", filter=Q(submitted_at__gte=quarter.start, submitted_at__lt=quarter.end)),
+        completed=Count("pk", filter=completed),
+        dispatched_completed=Count("pk", filter=completed & Q(dispatched_at__isnull=False)),
+        completed_on_time=Count("pk", filter=completed & _on_time()),
+        average_rating=Avg("rating", filter=completed & Q(rating__isnull=False)),
+    )
+    base = figures.pop("dispatched_completed")
+    figures["on_time_rate"] = _fraction(figures["completed_on_time"], base)
+    if figures["average_rating"] is not None:
+        figures["average_rating"] = Decimal(str(figures["average_rating"])).quantize(Decimal("0.01"))
+    return figures
+
+
+def _fraction(part: int, whole: int) -> Decimal | None:
+    return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001")) if whole else None
+
+
+def report_resources(*, street_id: int, quarter: Quarter) -> QuerySet[Resource]:
+    """资源清单: the resources of the street's member units as they stand now, of those offered before the
+    quarter ended (a later one is not in a past quarter's list); `added_in_quarter` marks the new ones."""
+    return (
+        Resource.objects.filter(unit__community__street_id=street_id, created_at__lt=quarter.end)
+        .annotate(
+            added_in_quarter=Case(
+                When(created_at__gte=quarter.start, then=Value(True)), default=Value(False), output_field=BooleanField()
+            )
+        )
+        .order_by("unit__community__sort_order", "unit__community_id", "unit__name", "unit_id", "id")
+    )
+
+
+def report_resource_figures(*, street_id: int, quarter: Quarter) -> dict[str, int]:
+    """Resources available (offered before the quarter ended and not withdrawn) and added in the quarter."""
+    return Resource.objects.filter(unit__community__street_id=street_id, created_at__lt=quarter.end).aggregate(
+        available=Count("pk", filter=Q(status=Resource.Status.ACTIVE)),
+        added=Count("pk", filter=Q(created_at__gte=quarter.start)),
+    )

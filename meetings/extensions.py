@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from alliance import demo, masking, me, media, permissions, registry
 
 from . import demo as demo_meetings
-from . import rules, selectors, services
+from . import report_sheets, rules, selectors, services
 from .models import Invitation, JointMeeting, MeetingAttachment, MeetingSeries, Reminder, Resolution
 
 
@@ -58,3 +58,4 @@ def register() -> None:
     registry.register_portal_panel(_portal_meetings_panel)
     me.register(_me)
     demo.register("meetings", demo_meetings.seed, data_models=(JointMeeting,))
+    report_sheets.register()

@@ -4,13 +4,29 @@ the reminder scan finds due."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import BooleanField, Case, Count, ExpressionWrapper, Q, QuerySet, Value, When
-from django.db.models.functions import ExtractQuarter, ExtractYear
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Concat, ExtractQuarter, ExtractYear, NullIf, TruncDate
 from django.utils import timezone
 
 from alliance import permissions
+from alliance.periods import ZONE, Quarter
 
 from .models import Invitation, JointMeeting, Resolution
 
@@ -152,3 +168,114 @@ def resolutions_due(kind: str, now: datetime) -> QuerySet[Resolution]:
     if kind == "resolution_3d":
         return open_.filter(due_date__gt=today, due_date__lte=today + RESOLUTION_EARLY)
     return open_.filter(due_date=today)
+
+
+# --- The quarterly report (季度报表) -----------------------------------------------------------------------
+
+
+def report_meetings_q(*, street_id: int) -> Q:
+    """The street's meetings: those of its communities and sector branches, and a street-wide or council
+    meeting (no community, no sector branch — the model names no street) that invited a unit of the street."""
+    return (
+        Q(community__street_id=street_id)
+        | Q(sector__street_id=street_id)
+        | Q(
+            Exists(Invitation.objects.filter(meeting=OuterRef("pk"), unit__community__street_id=street_id)),
+            community__isnull=True,
+            sector__isnull=True,
+        )
+    )
+
+
+def _invitation_count(**conditions) -> Coalesce:
+    counted = (
+        Invitation.objects.filter(meeting=OuterRef("pk"), **conditions)
+        .order_by()
+        .values("meeting")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def report_meeting_invitations(*, street_id: int, quarter: Quarter) -> QuerySet[JointMeeting]:
+    """联席会议与出勤: the street's meetings set in the quarter (held, planned or cancelled), each joined to its
+    invitations (a LEFT JOIN: a meeting that invited nobody is still a row). `invitation_person_name` names
+    an invited person (family name first, else the account name); `invited_count` and `attended_count` are
+    the meeting's own, for its attendance rate."""
+    person = "invitations__person__"
+    return (
+        JointMeeting.objects.filter(report_meetings_q(street_id=street_id))
+        .filter(start__gte=quarter.start, start__lt=quarter.end)
+        .annotate(
+            invitation_person_name=Coalesce(
+                NullIf(Concat(f"{person}last_name", f"{person}first_name", output_field=CharField()), Value("")),
+                f"{person}username",
+            ),
+            invited_count=_invitation_count(),
+            attended_count=_invitation_count(status=Invitation.Status.ATTENDED),
+        )
+        .order_by("start", "id", "invitations__id")
+    )
+
+
+def report_meeting_figures(*, street_id: int, quarter: Quarter) -> dict[str, int | Decimal | None]:
+    """Meetings held in the quarter, and the member units' attendance rate at them (attended / invited, a
+    fraction; None when no unit was invited to a held meeting)."""
+    held = JointMeeting.objects.filter(
+        report_meetings_q(street_id=street_id),
+        status=JointMeeting.Status.HELD,
+        start__gte=quarter.start,
+        start__lt=quarter.end,
+    )
+    figures = Invitation.objects.filter(meeting__in=held, unit__isnull=False).aggregate(
+        invited=Count("pk"), attended=Count("pk", filter=Q(status=Invitation.Status.ATTENDED))
+    )
+    invited = figures["invited"]
+    return {
+        "held": held.count(),
+        "attendance_rate": (
+            (Decimal(figures["attended"]) / Decimal(invited)).quantize(Decimal("0.0001")) if invited else None
+        ),
+    }
+
+
+def report_resolutions(*, street_id: int, quarter: Quarter) -> QuerySet[Resolution]:
+    """议定事项: resolutions of the street's meetings due in the quarter or made in it, by due date.
+    `done_on_time`: done by the end of its due day (None while not done); `overdue_at_end`: due by the
+    quarter's last day and not done when the quarter ended — a fact of the quarter that later work does
+    not change."""
+    street_meetings = JointMeeting.objects.filter(report_meetings_q(street_id=street_id)).values("pk")
+    return (
+        Resolution.objects.filter(meeting__in=street_meetings)
+        .filter(
+            Q(due_date__gte=quarter.first_day, due_date__lte=quarter.last_day)
+            | Q(created_at__gte=quarter.start, created_at__lt=quarter.end)
+        )
+        .annotate(
+            done_on_time=Case(
+                When(done_at__isnull=True, then=Value(None)),
+                When(due_date__gte=TruncDate("done_at", tzinfo=ZONE), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(null=True),
+            ),
+            overdue_at_end=Case(
+                When(
+                    Q(due_date__lte=quarter.last_day) & (Q(done_at__isnull=True) | Q(done_at__gte=quarter.end)),
+                    then=Value(True),
+                ),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
+        )
+        .order_by("due_date", "id")
+    )
+
+
+def report_resolution_figures(*, street_id: int, quarter: Quarter) -> dict[str, int]:
+    """Resolutions due in the quarter, and of them those done by the end of their due day."""
+    due = report_resolutions(street_id=street_id, quarter=quarter).filter(
+        due_date__gte=quarter.first_day, due_date__lte=quarter.last_day
+    )
+    # Not aggregated as `done_on_time`: that name would shadow the annotation the filter reads.
+    return due.aggregate(due=Count("pk"), on_time=Count("pk", filter=Q(done_on_time=True)))

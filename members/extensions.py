@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from alliance import demo, me, media, permissions, registry
 
 from . import demo as demo_members
-from . import reporting, rules, selectors
+from . import report_sheets, reporting, rules, selectors
 from .models import (
     Agreement,
     Community,
@@ -73,3 +73,4 @@ def register() -> None:
     registry.register_public_figures(_public_figures)
     registry.register_portal_panel(_portal_units_panel)
     me.register(_me)
+    report_sheets.register()

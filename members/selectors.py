@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from alliance import permissions
+from alliance.periods import Quarter
 
 from .models import Agreement, Community, CommunityStaff, MemberUnit, QuarterlyReport, Street, UnitMembership
 from .rules import community_ids, liaison_unit_ids
@@ -126,3 +127,16 @@ def report_streets(*, user) -> QuerySet[Street]:
 def liaisons_of_units(*, unit_ids) -> QuerySet[UnitMembership]:
     """The accounts of many units at once (one query), with their users, for messages to many units."""
     return UnitMembership.objects.filter(unit_id__in=unit_ids, user__is_active=True).select_related("user", "unit")
+
+
+# --- The quarterly report (季度报表) -----------------------------------------------------------------------
+
+
+def report_unit_figures(*, street_id: int, quarter: Quarter) -> dict[str, int]:
+    """The street's member units that are active and had joined by the quarter's last day (a unit without a
+    joining date counts from when it was entered), and those that joined in the quarter."""
+    joined_by_end = Q(joined_on__lte=quarter.last_day) | Q(joined_on__isnull=True, created_at__lt=quarter.end)
+    return MemberUnit.objects.filter(community__street_id=street_id, status=MemberUnit.Status.ACTIVE).aggregate(
+        active=Count("pk", filter=joined_by_end),
+        joined=Count("pk", filter=Q(joined_on__gte=quarter.first_day, joined_on__lte=quarter.last_day)),
+    )

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from alliance import demo, media, permissions, registry
 
 from . import demo as demo_projects
-from . import rules, selectors
+from . import report_sheets, rules, selectors
 from .models import CommitmentReview, ProjectClaim, ServiceActivity, ServiceProject
 
 
@@ -48,3 +48,4 @@ def register() -> None:
     registry.register_home_panel(_home_demonstration_panel)
     registry.register_portal_panel(_portal_claims_panel)
     demo.register("projects", demo_projects.seed, data_models=(ServiceProject,))
+    report_sheets.register()

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, DecimalField, F, IntegerField, Q, QuerySet, Sum, Value
+from decimal import Decimal
+
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    F,
+    FilteredRelation,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, ExtractQuarter, ExtractYear
 
 from alliance import permissions
+from alliance.periods import Quarter
 
 from .models import CommitmentReview, ProjectClaim, ServiceActivity, ServiceProject
 
@@ -134,4 +149,75 @@ def demonstration_projects(limit: int = 8) -> QuerySet[ServiceProject]:
             beneficiary_total=Coalesce(Sum("claims__activities__beneficiaries"), 0),
         )
         .order_by("-plaque_awarded_on", "id")[:limit]
+    )
+
+
+# --- The quarterly report (季度报表) -----------------------------------------------------------------------
+
+
+def report_projects_q(*, street_id: int, quarter: Quarter) -> Q:
+    """The street's projects under way in the quarter: out of draft, and their period meets the quarter."""
+    return Q(street_id=street_id, starts_on__lte=quarter.last_day, ends_on__gte=quarter.first_day) & ~Q(
+        status=ServiceProject.Status.DRAFT
+    )
+
+
+def report_project_claims(*, street_id: int, quarter: Quarter) -> QuerySet[ServiceProject]:
+    """项目认领: the projects under way in the quarter, each joined to its claims made before the quarter
+    ended (`claim`, a filtered LEFT JOIN: a project nobody claimed is still a row, with an empty claim).
+    `claim_approved_at` is the decision time of an approved (or since completed) claim."""
+    return (
+        ServiceProject.objects.filter(report_projects_q(street_id=street_id, quarter=quarter))
+        .annotate(
+            claim=FilteredRelation("claims", condition=Q(claims__created_at__lt=quarter.end)),
+            claim_approved_at=Case(
+                When(
+                    claim__status__in=[ProjectClaim.Status.APPROVED, ProjectClaim.Status.COMPLETED],
+                    then=F("claim__decided_at"),
+                )
+            ),
+        )
+        .order_by("starts_on", "id", "claim__created_at", "claim__id")
+    )
+
+
+def report_claim_figures(*, street_id: int, quarter: Quarter) -> dict[str, int]:
+    """Projects under way; claims approved in the quarter; claims fulfilled — completed claims of projects
+    that ended in the quarter (a claim is completed when its project finishes)."""
+    figures = ProjectClaim.objects.filter(project__street_id=street_id).aggregate(
+        approved=Count(
+            "pk",
+            filter=Q(
+                status__in=[ProjectClaim.Status.APPROVED, ProjectClaim.Status.COMPLETED],
+                decided_at__gte=quarter.start,
+                decided_at__lt=quarter.end,
+            ),
+        ),
+        completed=Count(
+            "pk",
+            filter=Q(
+                status=ProjectClaim.Status.COMPLETED,
+                project__ends_on__gte=quarter.first_day,
+                project__ends_on__lte=quarter.last_day,
+            ),
+        ),
+    )
+    figures["projects"] = ServiceProject.objects.filter(report_projects_q(street_id=street_id, quarter=quarter)).count()
+    return figures
+
+
+def report_activities(*, street_id: int, quarter: Quarter) -> QuerySet[ServiceActivity]:
+    """活动记录: the activities of the street's projects held (dated) in the quarter, in date order."""
+    return ServiceActivity.objects.filter(
+        claim__project__street_id=street_id, date__gte=quarter.first_day, date__lte=quarter.last_day
+    ).order_by("date", "id")
+
+
+def report_activity_figures(*, street_id: int, quarter: Quarter) -> dict[str, int | Decimal]:
+    """Activities held in the quarter and what they gave: services, residents benefited, hours."""
+    return report_activities(street_id=street_id, quarter=quarter).aggregate(
+        activities=Count("pk"),
+        services=Coalesce(Sum("services"), 0),
+        beneficiaries=Coalesce(Sum("beneficiaries"), 0),
+        hours=Coalesce(Sum("hours"), Value(Decimal(0)), output_field=DecimalField(max_digits=12, decimal_places=1)),
     )

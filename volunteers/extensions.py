@@ -8,7 +8,7 @@ from alliance import demo, me, permissions, registry
 from members import selectors as member_selectors
 
 from . import demo as demo_volunteers
-from . import rules, selectors
+from . import report_sheets, rules, selectors
 from .models import PartyMember, PostClaim, ServiceLog, VolunteerPost, VolunteerTeam
 
 
@@ -63,3 +63,4 @@ def register() -> None:
     registry.register_portal_panel(_portal_unit_cards_panel)
     me.register(_me)
     demo.register("volunteers", demo_volunteers.seed, data_models=(PartyMember,))
+    report_sheets.register()

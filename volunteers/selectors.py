@@ -177,3 +177,55 @@ def work_units_with_card(*, quarter: Quarter) -> QuerySet:
         .values_list("work_unit_id", flat=True)
         .distinct()
     )
+
+
+# --- The quarterly report (季度报表) -----------------------------------------------------------------------
+
+
+def _logged_in(quarter: Quarter, prefix: str = "") -> Q:
+    """Verified service logs dated in the quarter (`prefix`: the path from the queried model to the log)."""
+    return Q(
+        **{
+            f"{prefix}verified": True,
+            f"{prefix}date__gte": quarter.first_day,
+            f"{prefix}date__lte": quarter.last_day,
+        }
+    )
+
+
+def report_member_hours(*, street_id: int, quarter: Quarter) -> QuerySet[PartyMember]:
+    """在职党员与服务时长: one row per registration (双报到) at a community of the street — every verified one
+    registered by the quarter's last day, with 0 hours if they served none, and any other (moved away,
+    since rejected) that has verified hours dated in the quarter, so the sheet's hours add up to the street's
+    total. `quarter_hours` (SQL Sum) and `quarter_logs` count only verified logs dated in the quarter;
+    `work_unit_label` is the member unit's name, or the free-text work unit of one that has not joined."""
+    in_quarter = _logged_in(quarter, "service_logs__")
+    return (
+        PartyMember.objects.filter(residence_community__street_id=street_id)
+        .annotate(
+            quarter_hours=Coalesce(
+                Sum("service_logs__hours", filter=in_quarter), Value(Decimal(0)), output_field=HOURS
+            ),
+            quarter_logs=Count("service_logs", filter=in_quarter),
+            work_unit_label=Coalesce("work_unit__name", "work_unit_name"),
+        )
+        .filter(Q(status=PartyMember.Status.VERIFIED, registered_on__lte=quarter.last_day) | Q(quarter_logs__gt=0))
+        .order_by("residence_community__sort_order", "residence_community_id", "name", "id")
+    )
+
+
+def report_member_figures(*, street_id: int, quarter: Quarter) -> dict[str, int | Decimal]:
+    """Verified registrations at the street's communities (registered by the quarter's last day), those
+    who served in the quarter, and the verified service hours dated in the quarter."""
+    figures = PartyMember.objects.filter(
+        residence_community__street_id=street_id,
+        status=PartyMember.Status.VERIFIED,
+        registered_on__lte=quarter.last_day,
+    ).aggregate(verified=Count("pk"))
+    figures.update(
+        ServiceLog.objects.filter(_logged_in(quarter), member__residence_community__street_id=street_id).aggregate(
+            serving=Count("member", distinct=True),
+            hours=Coalesce(Sum("hours"), Value(Decimal(0)), output_field=HOURS),
+        )
+    )
+    return figures

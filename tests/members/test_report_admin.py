@@ -80,7 +80,7 @@ def test_the_list_shows_progress_and_the_download(street, street_staff, staff_cl
         page = staff_client.get(LIST)
     text = page.content.decode()
     assert page.status_code == 200
-    assert "4 of 9 sheets, 12,345 rows" in text or "9 张表中已完成 4 张，12,345 行" in text
+    assert "运行中：已完成 4/9 张表，已写 12,345 行" in text
     assert f"/admin/members/quarterlyreport/{done.pk}/download/" in text
     assert f"/admin/members/quarterlyreport/{running.pk}/download/" not in text
 

@@ -125,7 +125,7 @@ def test_the_quarters_close_reports_the_quarter_just_ended_for_every_street(stre
 
 
 def test_a_quarter_that_has_not_begun_is_refused(street, street_staff):
-    with pytest.raises(InvalidInput, match="has not begun"):
+    with pytest.raises(InvalidInput, match="尚未开始，暂无可报内容"):
         reporting.report_request(street=street, quarter=Quarter.current().next(), actor=street_staff)
     assert not QuarterlyReport.objects.exists()
 
@@ -150,9 +150,7 @@ def test_a_failing_sheet_fails_the_job_with_a_reason_and_no_file(street, street_
     report.job.refresh_from_db()
     assert report.status == Job.Status.FAILED
     assert not report.ready
-    assert (
-        report.job.failure_reason == "An internal error stopped the work; the administrators can read why in the log."
-    )
+    assert report.job.failure_reason == "内部错误导致任务中止，系统管理员可在日志中查看原因。"
     assert "10.0.0.5" in caplog.text  # the log has it for the administrators
     assert not Notification.objects.filter(kind__startswith="quarterly_report:").exists()
     # A failed version is not built again by asking for it; a rebuild is a new version.
@@ -186,7 +184,7 @@ def test_a_job_that_keeps_killing_its_worker_is_given_up(street):
     assert jobs.run(report.job_id) is False
     job = Job.objects.get(pk=report.job_id)
     assert job.status == Job.Status.FAILED
-    assert job.failure_reason == "The work stopped 3 times without finishing."
+    assert job.failure_reason == "该任务已中断 3 次仍未完成，已停止重试。"
 
 
 def test_the_sweep_queues_jobs_whose_message_was_lost(street, time_machine, django_capture_on_commit_callbacks):
