@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -52,7 +53,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from .exports import safe_cell_value
-from .masking import mask_name
+from .masking import mask_name, mask_phone
 from .periods import Quarter
 
 
@@ -263,6 +264,10 @@ _HEADER_FILL = PatternFill("solid", fgColor="C00000")
 _HEADER_ALIGNMENT = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 
+# A mainland mobile number anywhere in a text, not inside a longer run of digits (an id, a credit code).
+MOBILE_IN_TEXT = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+
+
 def cell_value(column: Column, value: object, context: ReportContext) -> object:
     if isinstance(value, Formatted):
         value = value.value
@@ -276,6 +281,10 @@ def cell_value(column: Column, value: object, context: ReportContext) -> object:
         return timezone.localtime(value, timezone.get_default_timezone()).replace(tzinfo=None)
     if column.format == Format.TEXT and not isinstance(value, str | type(None)):
         value = str(value)
+    if isinstance(value, str) and context.outward:
+        # Free text (a need's title, a resolution) may hold a number someone typed in: not in the outward
+        # edition either. Masked like everywhere else (138****1234).
+        value = MOBILE_IN_TEXT.sub(lambda m: mask_phone(m.group()), value)
     if isinstance(value, Decimal):
         value = float(value)  # openpyxl writes Decimal as a number too; float keeps the cell type plain
     return safe_cell_value(value)

@@ -293,3 +293,12 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(world):
 
     assert rows_after == rows_before + 12 * 7  # 12 more on each of the seven data sheets
     assert queries_after == queries_before
+
+
+def test_a_phone_typed_into_free_text_is_masked_in_the_outward_edition(world):
+    need(submitted=at(2026, 2, 3), community=world.objects["cx"], title="楼道灯坏了，请打13912345678找我")
+    internal = every_text(render(world.street.pk, world.quarter))
+    outward = every_text(render(world.street.pk, world.quarter, Edition.OUTWARD))
+    assert "楼道灯坏了，请打13912345678找我" in internal
+    assert "楼道灯坏了，请打139****5678找我" in outward
+    assert [text for text in outward if MOBILE.search(text)] == []
