@@ -204,3 +204,31 @@ def unit_quarter_ratings(*, unit_ids) -> dict[tuple[int, int, int], tuple[float,
         .annotate(average=Avg("rating"), count=Count("pk"))
     )
     return {(r["unit_id"], r["year"], r["quarter"]): (float(r["average"]), r["count"]) for r in rows}
+
+
+# --- The units' assessment (members.assessments; indicators in demands.indicators) ---------------------
+
+
+def unit_quarter_need_figures(*, street_id: int, quarter) -> QuerySet:
+    """Per unit of the street, the needs it completed in `quarter` (Asia/Shanghai bounds): how many, how
+    many within ON_TIME_WITHIN of their dispatch, how many were rated and the sum of the ratings — one
+    grouped query; the rates are made from these exact counts, not from a floating average."""
+    from django.db.models import Sum
+
+    return (
+        Need.objects.filter(
+            status__in=DONE,
+            unit__isnull=False,
+            unit__community__street_id=street_id,
+            completed_at__gte=quarter.start,
+            completed_at__lt=quarter.end,
+        )
+        .values("unit_id")
+        .annotate(
+            completed=Count("pk"),
+            on_time=Count("pk", filter=Q(completed_at__lte=F("dispatched_at") + ON_TIME_WITHIN)),
+            rated=Count("pk", filter=Q(rating__isnull=False)),
+            rating_sum=Sum("rating"),
+        )
+        .order_by("unit_id")
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import BooleanField, Case, Count, ExpressionWrapper, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Count, ExpressionWrapper, F, Q, QuerySet, Value, When
 from django.db.models.functions import ExtractQuarter, ExtractYear
 from django.utils import timezone
 
@@ -152,3 +152,42 @@ def resolutions_due(kind: str, now: datetime) -> QuerySet[Resolution]:
     if kind == "resolution_3d":
         return open_.filter(due_date__gt=today, due_date__lte=today + RESOLUTION_EARLY)
     return open_.filter(due_date=today)
+
+
+# --- The units' assessment (members.assessments; indicators in meetings.indicators) --------------------
+
+
+def unit_quarter_attendance(*, street_id: int, quarter) -> QuerySet:
+    """Per unit of the street, its invitations to meetings held in `quarter` and how many it attended."""
+    return (
+        Invitation.objects.filter(
+            unit__isnull=False,
+            unit__community__street_id=street_id,
+            meeting__status=JointMeeting.Status.HELD,
+            meeting__start__gte=quarter.start,
+            meeting__start__lt=quarter.end,
+        )
+        .values("unit_id")
+        .annotate(invited=Count("pk"), attended=Count("pk", filter=Q(status=Invitation.Status.ATTENDED)))
+        .order_by("unit_id")
+    )
+
+
+def unit_quarter_resolutions(*, street_id: int, quarter) -> QuerySet:
+    """Per owner unit of the street, its resolutions due in `quarter` and how many were done by their due
+    date (the day `done_at` falls on in the caller's time zone: run it under Asia/Shanghai)."""
+    return (
+        Resolution.objects.filter(
+            owner__community__street_id=street_id,
+            due_date__gte=quarter.first_day,
+            due_date__lte=quarter.last_day,
+        )
+        .values("owner_id")
+        .annotate(
+            due=Count("pk"),
+            done_on_time=Count(
+                "pk", filter=Q(status=Resolution.Status.DONE, done_at__isnull=False, done_at__date__lte=F("due_date"))
+            ),
+        )
+        .order_by("owner_id")
+    )

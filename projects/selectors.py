@@ -135,3 +135,22 @@ def demonstration_projects(limit: int = 8) -> QuerySet[ServiceProject]:
         )
         .order_by("-plaque_awarded_on", "id")[:limit]
     )
+
+
+# --- The units' assessment (members.assessments; indicators in projects.indicators) --------------------
+
+
+def unit_quarter_claims_fulfilled(*, street_id: int, quarter) -> QuerySet:
+    """Per unit of the street, its claims completed in `quarter`: a claim is completed (fulfilled) when
+    its project finishes with the claim approved; `decided_at` records that moment."""
+    return (
+        ProjectClaim.objects.filter(
+            status=ProjectClaim.Status.COMPLETED,
+            unit__community__street_id=street_id,
+            decided_at__gte=quarter.start,
+            decided_at__lt=quarter.end,
+        )
+        .values("unit_id")
+        .annotate(fulfilled=Count("pk"))
+        .order_by("unit_id")
+    )
