@@ -6,4 +6,5 @@ routes = [
     ("streets", views.StreetViewSet, "street"),
     ("communities", views.CommunityViewSet, "community"),
     ("units", views.UnitViewSet, "unit"),
+    ("assessments", views.AssessmentViewSet, "assessment"),
 ]
