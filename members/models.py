@@ -9,6 +9,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from alliance.models import Job
@@ -465,7 +466,7 @@ class Assessment(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SUBMITTED = "submitted", _("Submitted")
-        APPROVED = "approved", _("Approved")
+        APPROVED = "approved", pgettext_lazy("assessment", "Approved")
         RETURNED = "returned", _("Returned for revision")
 
     TRANSITIONS = Transitions(

@@ -10,8 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from alliance import permissions, ratelimit
@@ -26,10 +25,10 @@ logger = logging.getLogger(__name__)
 
 class AssessmentRemarkForm(forms.Form):
     text = forms.CharField(
-        label=_lazy("Your remark"),
+        label=gettext_lazy("Your remark"),
         max_length=assessments.REMARK_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_lazy("Seen by the street's staff before they approve the assessment."),
+        help_text=gettext_lazy("Seen by the street's staff before they approve the assessment."),
     )
 
 
