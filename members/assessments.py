@@ -41,7 +41,6 @@ from alliance.periods import Quarter
 from alliance.workflow import move, with_history
 
 from .models import Assessment, AssessmentLine, AssessmentScheme, AssessmentSchemeItem, MemberUnit, Street
-from .rules import community_ids, liaison_unit_ids
 
 CENT = Decimal("0.01")
 FOUR_PLACES = Decimal("0.0001")
@@ -379,49 +378,6 @@ def _liaisons(unit: MemberUnit):
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.filter(is_active=True, unit_memberships__unit=unit).distinct().order_by("pk")
-
-
-# --- Permissions (registered from extensions.register) ----------------------------------------------------
-
-
-class AssessmentRules:
-    """Street staff: all; community staff: their communities' units, which they also adjust and submit;
-    liaisons: their own units' (read, remark). Approving and returning are the street's (an ability)."""
-
-    def visible(self, user, queryset: QuerySet) -> QuerySet:
-        if permissions.is_street_staff(user):
-            return queryset
-        if not user.is_authenticated:
-            return queryset.none()
-        return queryset.filter(Q(unit__community_id__in=community_ids(user)) | Q(unit_id__in=liaison_unit_ids(user)))
-
-    def can_change(self, user, obj: Assessment) -> bool:
-        if permissions.is_street_staff(user):
-            return True
-        mine = community_ids(user)
-        return bool(mine) and MemberUnit.objects.filter(pk=obj.unit_id, community_id__in=mine).exists()
-
-    def can_add(self, user) -> bool:
-        return False  # made by the computation only
-
-    def can_delete(self, user, obj) -> bool:
-        return False  # the street's record; an approved one is final
-
-
-ASSESSMENT_RULES = AssessmentRules()
-
-
-def may_approve(user, obj) -> bool:
-    return permissions.is_street_staff(user)
-
-
-def may_remark(user, obj) -> bool:
-    unit_id = getattr(obj, "unit_id", None)
-    return unit_id is not None and unit_id in liaison_unit_ids(user)
-
-
-def may_compute(user, obj) -> bool:
-    return permissions.is_street_staff(user)
 
 
 # --- Selectors ------------------------------------------------------------------------------------------
