@@ -3,12 +3,17 @@ weights, the adjustment, the workflow with its lock, and every transition for ev
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 from decimal import Decimal
 
+import openpyxl
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.http import Http404
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import translation
 
 from alliance import reports
@@ -21,6 +26,7 @@ from members import assessments
 from members.models import Assessment, AssessmentScheme, MemberUnit
 from projects.models import ProjectClaim
 
+from ..conftest import client_for
 from ..demands.factories import NeedFactory
 from ..factories import CommunityFactory, MemberUnitFactory, SectorFactory, StreetFactory
 from ..meetings.factories import InvitationFactory, MeetingFactory, ResolutionFactory
@@ -494,3 +500,165 @@ def test_quarter_bounds_are_beijing_days(unit_a, street):
     compute(street)
     assert lines_of(assessment_of(unit_a, Quarter(2026, 1)))["claims_fulfilled"][0] == D("1.0000")
     assert lines_of(assessment_of(unit_a))["claims_fulfilled"][0] == D("0.0000")
+
+
+# --- The admin ----------------------------------------------------------------------------------------
+
+
+def _change_form_data(client, url, **fields) -> dict:
+    """What the change page posts: its fields and its inline's management form, as the browser would."""
+    response = client.get(url)
+    assert response.status_code == 200
+    data = {}
+    for formset in response.context["inline_admin_formsets"]:
+        management = formset.formset.management_form
+        data.update({management.add_prefix(k): v for k, v in management.initial.items()})
+        for form in formset.formset.forms:
+            data[f"{form.prefix}-id"] = form.instance.pk
+            data[f"{form.prefix}-{formset.formset.fk.name}"] = form.instance.assessment_id
+    adminform = response.context["adminform"].form
+    for name, field in adminform.fields.items():
+        value = adminform.initial.get(name, field.initial)
+        data[name] = "" if value is None else value
+    data.update(fields)
+    return data
+
+
+def _change_url(assessment: Assessment) -> str:
+    return reverse("admin:members_assessment_change", args=[assessment.pk])
+
+
+def test_staff_adjust_in_the_admin_through_the_service(unit_a, street, community_x_staff):
+    _rows_for_unit_a(unit_a)
+    compute(street)
+    a = assessment_of(unit_a)
+    client = client_for(community_x_staff)
+
+    client.post(_change_url(a), _change_form_data(client, _change_url(a), adjustment="4", adjustment_comment=""))
+    a.refresh_from_db()
+    assert (a.adjustment, a.total) == (D("0.00"), D("63.33"))  # refused: no reason
+
+    response = client.post(
+        _change_url(a), _change_form_data(client, _change_url(a), adjustment="4", adjustment_comment="组织观摩活动")
+    )
+    assert response.status_code == 302
+    a.refresh_from_db()
+    assert (a.adjustment, a.adjustment_comment, a.total) == (D("4.00"), "组织观摩活动", D("67.33"))
+    assert a.history.first().history_user == community_x_staff
+
+
+def test_the_admin_buttons_follow_the_workflow_and_the_role(unit_a, street, community_x_staff, street_staff):
+    compute(street)
+    a = assessment_of(unit_a)
+    staff_x = client_for(community_x_staff)
+    assert [b[0] for b in staff_x.get(_change_url(a)).context["workflow_buttons"]] == ["submit"]
+
+    staff_x.post(_change_url(a), _change_form_data(staff_x, _change_url(a), _workflow_submit="1"))
+    a.refresh_from_db()
+    assert a.status == Assessment.Status.SUBMITTED
+    assert staff_x.get(_change_url(a)).context["workflow_buttons"] == []
+    staff_x.post(_change_url(a), _change_form_data(staff_x, _change_url(a), _workflow_approve="1"))
+    a.refresh_from_db()
+    assert a.status == Assessment.Status.SUBMITTED  # not theirs to approve
+
+    street = client_for(street_staff)
+    assert [b[0] for b in street.get(_change_url(a)).context["workflow_buttons"]] == ["approve", "return"]
+    street.post(_change_url(a), _change_form_data(street, _change_url(a), _workflow_return="1", reason=""))
+    a.refresh_from_db()
+    assert a.status == Assessment.Status.SUBMITTED  # a return needs its reason
+    street.post(_change_url(a), _change_form_data(street, _change_url(a), _workflow_return="1", reason="请补充说明"))
+    a.refresh_from_db()
+    assert (a.status, a.return_reason) == (Assessment.Status.RETURNED, "请补充说明")
+
+
+def test_an_approved_assessment_is_read_only_in_the_admin(unit_a, street, street_staff):
+    compute(street)
+    a = assessments.assessment_submit(assessment=assessment_of(unit_a), actor=street_staff)
+    a = assessments.assessment_approve(assessment=a, actor=street_staff)
+    client = client_for(street_staff)
+    response = client.get(_change_url(a))
+    assert "adjustment" not in response.context["adminform"].form.fields
+    client.post(_change_url(a), {"adjustment": "5", "adjustment_comment": "补分"})
+    a.refresh_from_db()
+    assert (a.adjustment, a.total) == (D("0.00"), D("0.00"))
+
+
+def test_the_admin_recompute_action_recomputes_drafts_of_the_selected_quarters(unit_a, street, street_staff):
+    compute(street)
+    _rows_for_unit_a(unit_a)
+    response = client_for(street_staff).post(
+        reverse("admin:members_assessment_changelist"),
+        {"action": "recompute", "_selected_action": [assessment_of(unit_a).pk]},
+    )
+    assert response.status_code == 302
+    assert assessment_of(unit_a).score == D("63.33")
+
+
+def test_community_staff_may_not_recompute_the_street(unit_a, street, community_x_staff):
+    compute(street)
+    _rows_for_unit_a(unit_a)
+    client_for(community_x_staff).post(
+        reverse("admin:members_assessment_changelist"),
+        {"action": "recompute", "_selected_action": [assessment_of(unit_a).pk]},
+    )
+    assert assessment_of(unit_a).score == D("0.00")
+
+
+def test_the_admin_list_costs_the_same_queries_however_many_units(unit_a, street, street_staff):
+    client = client_for(street_staff)
+    url = reverse("admin:members_assessment_changelist")
+    compute(street)
+    client.get(url)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    few = count()
+    MemberUnitFactory.create_batch(10, community=unit_a.community, joined_on=date(2025, 1, 1))
+    compute(street)
+    assert count() == few
+
+
+def test_street_staff_make_and_edit_a_years_scheme_in_the_admin(street, street_staff):
+    client = client_for(street_staff)
+    response = client.post(reverse("admin:members_assessmentscheme_add"), {"street": street.pk, "year": 2027})
+    assert response.status_code == 302
+    scheme = AssessmentScheme.objects.get(street=street, year=2027)
+    assert scheme.items.count() == 6  # seeded from the registry's defaults
+    url = reverse("admin:members_assessmentscheme_change", args=[scheme.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    formset = page.context["inline_admin_formsets"][0].formset
+    data = {formset.management_form.add_prefix(k): v for k, v in formset.management_form.initial.items()}
+    for form in formset.forms:
+        item = form.instance
+        data.update(
+            {
+                f"{form.prefix}-id": item.pk,
+                f"{form.prefix}-scheme": scheme.pk,
+                f"{form.prefix}-weight": "30" if item.code == "claims_fulfilled" else str(item.weight),
+                f"{form.prefix}-full_marks": str(item.full_marks),
+                f"{form.prefix}-enabled": "on",
+            }
+        )
+    assert client.post(url, data).status_code == 302
+    assert scheme.items.get(code="claims_fulfilled").weight == D("30.00")
+
+
+# --- The sheet inside the workbook ------------------------------------------------------------------------
+
+
+def test_the_workbook_has_the_assessment_sheet_last_with_its_rows(unit_a, unit_b, street):
+    _rows_for_unit_a(unit_a)
+    compute(street)
+    target = io.BytesIO()
+    with translation.override("en"):
+        reports.render_workbook(reports.ReportContext(street.pk, Q2), target)
+    workbook = openpyxl.load_workbook(io.BytesIO(target.getvalue()), read_only=True)
+    sheet = workbook[workbook.sheetnames[-1]]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:4] == ("Member unit", "Sector branch", "Community", "Claims fulfilled")
+    assert rows[1][0] == "山西饭店" and rows[1][3] == 2 and rows[1][4] == 13.33
+    assert len(rows) == 3
