@@ -662,3 +662,58 @@ def test_the_workbook_has_the_assessment_sheet_last_with_its_rows(unit_a, unit_b
     assert rows[0][:4] == ("Member unit", "Sector branch", "Community", "Claims fulfilled")
     assert rows[1][0] == "山西饭店" and rows[1][3] == 2 and rows[1][4] == 13.33
     assert len(rows) == 3
+
+
+# --- Races (real threads, PostgreSQL: SQLite serialises writers) -------------------------------------------
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_computations_and_a_submit_leave_one_complete_assessment_per_unit():
+    import threading
+
+    from django.contrib.auth.models import Group
+
+    from alliance import permissions
+
+    from ..factories import UserFactory
+
+    staff = UserFactory(username="street_staff")
+    staff.groups.add(Group.objects.create(name=permissions.STREET_STAFF_GROUP))
+    community = CommunityFactory()
+    units = MemberUnitFactory.create_batch(5, community=community, joined_on=date(2025, 1, 1))
+    street = community.street
+    compute(street)
+    first = assessment_of(units[0])
+    Assessment.objects.filter(unit__in=units[1:]).delete()  # these are made by the racing computations
+    ClaimFactory(unit=units[0], status=ProjectClaim.Status.COMPLETED, decided_at=at(2026, 5, 1))
+
+    barrier = threading.Barrier(5)
+    errors: list[Exception] = []
+
+    def run(job):
+        try:
+            barrier.wait()
+            job()
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    jobs = [lambda: compute(street)] * 4 + [
+        lambda: assessments.assessment_submit(assessment=Assessment.objects.get(pk=first.pk), actor=staff)
+    ]
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert Assessment.objects.filter(unit__in=units).count() == 5
+    for unit in units:
+        assert assessment_of(unit).lines.count() == 6
+    first.refresh_from_db()
+    assert first.status == Assessment.Status.SUBMITTED
+    # Whichever came first, what was submitted is a complete computation: before the claim or after it.
+    assert first.score in (D("0.00"), D("19.06"))
