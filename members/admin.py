@@ -7,8 +7,10 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpResponseRedirect
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -17,7 +19,7 @@ from alliance import permissions, reports
 from alliance.admin import ReadOnlyInline, ScopedAdminMixin, ScopedChoiceFilter
 from alliance.exports import xlsx_response
 from alliance.imports import ImportAdminMixin
-from alliance.periods import Quarter
+from alliance.periods import QUARTER_CHOICES, Quarter
 
 from . import assessments, exports, selectors, services
 from .imports import UnitImporter
@@ -384,6 +386,19 @@ class AssessmentCommunityFilter(ScopedChoiceFilter):
         return selectors.communities_administered_by(user=request.user).order_by("sort_order", "id")
 
 
+class AssessmentComputeForm(forms.Form):
+    street = forms.ModelChoiceField(label=_("Street"), queryset=Street.objects.order_by("id"))
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    quarter = forms.TypedChoiceField(label=_("Quarter"), choices=QUARTER_CHOICES, coerce=int)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        last = Quarter.current().previous()
+        self.fields["year"].initial, self.fields["quarter"].initial = last.year, last.quarter
+        if self.fields["street"].queryset.count() == 1:
+            self.fields["street"].initial = self.fields["street"].queryset.get()
+
+
 class AssessmentAdminForm(forms.ModelForm):
     reason = forms.CharField(
         label=_("Reason for returning"),
@@ -407,6 +422,7 @@ class AssessmentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     staff_roles = "community"
     form = AssessmentAdminForm
     change_form_template = "admin/members/assessment/change_form.html"
+    change_list_template = "admin/members/assessment/change_list.html"
     list_display = ["unit", "community", "year", "quarter", "status", "score", "adjustment", "total", "computed_at"]
     list_filter = ["year", "quarter", "status", AssessmentCommunityFilter]
     list_select_related = ["unit__community"]
@@ -457,6 +473,45 @@ class AssessmentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
                 adjustment=form.cleaned_data["adjustment"],
                 comment=form.cleaned_data["adjustment_comment"],
             )
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.compute_view)
+        return [path("compute/", view, name="members_assessment_compute"), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        may_compute = permissions.has_ability(request.user, "members.compute_assessments", None)
+        return super().changelist_view(request, {**(extra_context or {}), "may_compute": may_compute})
+
+    def compute_view(self, request: HttpRequest) -> HttpResponse:
+        """Compute (or recompute the drafts of) a street's quarter on demand — the report build does the
+        same at each quarter's start."""
+        if not permissions.has_ability(request.user, "members.compute_assessments", None):
+            raise PermissionDenied
+        form = AssessmentComputeForm(request.POST or None)
+        changelist = reverse("admin:members_assessment_changelist")
+        if request.method == "POST" and form.is_valid():
+            street, period = (
+                form.cleaned_data["street"],
+                Quarter(form.cleaned_data["year"], form.cleaned_data["quarter"]),
+            )
+            done = self.run_service(
+                request,
+                assessments.assessments_compute,
+                street=street,
+                quarter=period,
+                success=gettext("%(street)s, %(quarter)s: drafts recomputed.")
+                % {"street": street.name, "quarter": period.label},
+            )
+            if done:
+                return HttpResponseRedirect(f"{changelist}?year={period.year}&quarter={period.quarter}")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Compute a quarter's assessments"),
+            "opts": self.opts,
+            "form": form,
+            "changelist_url": changelist,
+        }
+        return TemplateResponse(request, "admin/members/assessment/compute.html", context)
 
     def _workflow_buttons(self, request, obj: Assessment) -> list[tuple[str, str]]:
         table = Assessment.TRANSITIONS

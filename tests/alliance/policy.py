@@ -442,6 +442,12 @@ rule(
     why="imports, totals and rates: staff, each seeing their own scope",
 )
 rule(
+    r"admin/members/assessment/compute/",
+    answers(ADMIN_LOGIN, **granted(STAFF, FORBIDDEN), street_staff=OK),
+    why="computing a street's quarter of assessments is for street staff",
+    POST=answers(ADMIN_LOGIN, community_x_staff=FORBIDDEN, community_y_staff=FORBIDDEN),
+)
+rule(
     r"admin/(members/memberunit|volunteers/partymember)/import/<token>/",
     answers(ADMIN_LOGIN, **granted(STAFF, NOT_FOUND)),
     why="an import preview that does not exist (or is another's)",

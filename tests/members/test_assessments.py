@@ -717,3 +717,15 @@ def test_simultaneous_computations_and_a_submit_leave_one_complete_assessment_pe
     assert first.status == Assessment.Status.SUBMITTED
     # Whichever came first, what was submitted is a complete computation: before the claim or after it.
     assert first.score in (D("0.00"), D("19.06"))
+
+
+def test_street_staff_compute_a_new_quarter_from_the_admin(unit_a, unit_b, street, street_staff, community_x_staff):
+    url = reverse("admin:members_assessment_compute")
+    assert client_for(community_x_staff).get(url).status_code == 403
+    client = client_for(street_staff)
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"street": street.pk, "year": 2026, "quarter": 2})
+    assert response.status_code == 302 and response["Location"].endswith("?year=2026&quarter=2")
+    assert Assessment.objects.filter(year=2026, quarter=2).count() == 2
+    assert client.post(url, {"street": street.pk, "year": 2026, "quarter": 5}).status_code == 200  # bad input
+    assert Assessment.objects.count() == 2
