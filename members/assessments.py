@@ -240,7 +240,7 @@ def assessments_compute(*, street: Street, quarter: Quarter, actor=None) -> int:
 
 
 def assessment_recompute(*, assessment: Assessment, actor) -> int:
-    """Recompute the quarter of `assessment`'s street (the admin's and the API's "recompute")."""
+    """Recompute, on demand, the quarter of `assessment`'s street (refused at once for an approved one)."""
     if assessment.status == Assessment.Status.APPROVED:
         raise Conflict(_("This assessment is approved and locked; it is not recomputed."))
     street = Street.objects.get(communities__units=assessment.unit_id)

@@ -443,9 +443,9 @@ rule(
 )
 rule(
     r"admin/members/assessment/compute/",
-    answers(ADMIN_LOGIN, **granted(STAFF, FORBIDDEN), street_staff=OK),
+    answers(ADMIN_LOGIN, community_x_staff=FORBIDDEN, community_y_staff=FORBIDDEN, street_staff=OK),
     why="computing a street's quarter of assessments is for street staff",
-    POST=answers(ADMIN_LOGIN, community_x_staff=FORBIDDEN, community_y_staff=FORBIDDEN),
+    POST=answers(ADMIN_LOGIN, community_x_staff=FORBIDDEN, community_y_staff=FORBIDDEN, street_staff=None),
 )
 rule(
     r"admin/(members/memberunit|volunteers/partymember)/import/<token>/",
