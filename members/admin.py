@@ -317,8 +317,9 @@ class AssessmentSchemeItemInline(admin.TabularInline):
     model = AssessmentSchemeItem
     extra = 0
     can_delete = False
-    fields = ["code", "indicator_label", "indicator_explanation", "weight", "full_marks", "enabled"]
-    readonly_fields = ["code", "indicator_label", "indicator_explanation"]
+    # Each row is titled with the indicator's code; the label and explanation say what it is.
+    fields = ["indicator_label", "indicator_explanation", "weight", "full_marks", "enabled"]
+    readonly_fields = ["indicator_label", "indicator_explanation"]
 
     # The scheme's admin already decided who sees the scheme (street staff); the items go with it.
     def has_view_permission(self, request, obj=None) -> bool:
@@ -352,9 +353,12 @@ class AssessmentSchemeAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     inlines = [AssessmentSchemeItemInline]
     readonly_fields = ["weight_total", "created_at", "updated_at"]
 
+    def get_fields(self, request, obj=None):
+        return ["street", "year", *self.readonly_fields] if obj is not None else ["street", "year"]
+
     def get_readonly_fields(self, request, obj=None):
         # The street and the year name the scheme; they are chosen once, when it is made.
-        return [*self.readonly_fields, "street", "year"] if obj is not None else self.readonly_fields
+        return ["street", "year", *self.readonly_fields] if obj is not None else []
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []

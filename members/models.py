@@ -485,7 +485,7 @@ class Assessment(models.Model):
     year = models.PositiveSmallIntegerField(_("year"))
     quarter = models.PositiveSmallIntegerField(_("quarter"))
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
-    score = models.DecimalField(_("score"), max_digits=7, decimal_places=2, default=Decimal("0"))
+    score = models.DecimalField(_("score from the indicators"), max_digits=7, decimal_places=2, default=Decimal("0"))
     adjustment = models.DecimalField(_("adjustment"), max_digits=5, decimal_places=2, default=Decimal("0"))
     adjustment_comment = models.CharField(_("reason for the adjustment"), max_length=500, blank=True)
     total = models.DecimalField(_("total"), max_digits=7, decimal_places=2, default=Decimal("0"))
