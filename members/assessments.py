@@ -12,8 +12,8 @@ sees of it, and its sheet of the quarterly workbook. The whole feature is descri
   left out and the score is Σ points × Σ enabled weights / Σ applicable weights, so a unit is not punished
   for what it was never asked to do. Total = score + the staff's adjustment (−20 to +20, with a reason).
 - **Workflow**: draft → submitted (street staff, or the unit's community staff) → approved (street staff),
-  or submitted → returned (street staff, with a reason) → submitted again. Approved is locked: adjusting,
-  remarking and recomputing are all refused.
+  or submitted → returned (street staff, with a reason) → submitted again. While submitted only street
+  staff adjust it; approved is locked: adjusting, remarking and recomputing are all refused.
 - **Who sees what**: street staff all; community staff their communities' units; a liaison their own
   units only, and may leave a remark before approval.
 """
@@ -260,8 +260,8 @@ def _locked_row(assessment: Assessment) -> Assessment:
 
 
 def assessment_adjust(*, assessment: Assessment, adjustment: Decimal, comment: str, actor) -> Assessment:
-    """Staff move the score by hand, within ±ADJUSTMENT_LIMIT, and say why (the reason is required and
-    shown to the unit). Refused once approved."""
+    """Staff move the score by hand, within ±ADJUSTMENT_LIMIT, and say why (a reason is required for any
+    adjustment but 0, and shown to the unit). Refused once approved; while submitted, street staff only."""
     permissions.require_change(actor, assessment)
     comment = (comment or "").strip()
     try:
@@ -279,6 +279,13 @@ def assessment_adjust(*, assessment: Assessment, adjustment: Decimal, comment: s
     with transaction.atomic():
         locked = _locked_row(assessment)
         _refuse_if_locked(locked)
+        # Under review, the numbers are the reviewer's (Akvo RSR's habit): the community's staff wait for a return.
+        if locked.status == Assessment.Status.SUBMITTED and not permissions.has_ability(
+            actor, "members.approve_assessment", locked
+        ):
+            raise Conflict(
+                _("This assessment is submitted for approval; until it is returned only the street's staff adjust it.")
+            )
         locked.adjustment = adjustment
         locked.adjustment_comment = comment
         locked.total = locked.score + adjustment
@@ -332,14 +339,14 @@ def assessment_approve(*, assessment: Assessment, actor) -> Assessment:
 def assessment_return(*, assessment: Assessment, reason: str, actor) -> Assessment:
     """Street staff send a submitted assessment back for revision, saying why; it can be recomputed,
     adjusted and submitted again."""
+    permissions.require_ability(
+        actor, "members.approve_assessment", assessment, _("Only the street's staff return assessments.")
+    )
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("Please give the reason for returning the assessment."))
     if len(reason) > REASON_MAX:
         raise InvalidInput(_("The reason may be at most %(max)d characters long.") % {"max": REASON_MAX})
-    permissions.require_ability(
-        actor, "members.approve_assessment", assessment, _("Only the street's staff return assessments.")
-    )
     with transaction.atomic():
         returned = move(assessment, action="return", actor=actor, reason="returned", return_reason=reason)
         if returned.submitted_by_id and returned.submitted_by_id != getattr(actor, "pk", None):

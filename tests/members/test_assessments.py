@@ -375,6 +375,15 @@ def test_return_for_revision_then_recompute_and_resubmit(unit_a, street, street_
     assert a.status == Assessment.Status.APPROVED
 
 
+def test_while_submitted_only_the_street_adjusts(unit_a, street, community_x_staff, street_staff):
+    compute(street)
+    a = assessments.assessment_submit(assessment=assessment_of(unit_a), actor=community_x_staff)
+    with pytest.raises(Conflict):
+        assessments.assessment_adjust(assessment=a, adjustment=D("3"), comment="补报活动", actor=community_x_staff)
+    a = assessments.assessment_adjust(assessment=a, adjustment=D("3"), comment="补报活动", actor=street_staff)
+    assert (a.status, a.total) == (Assessment.Status.SUBMITTED, D("3.00"))
+
+
 def test_the_liaison_leaves_a_remark_before_approval(unit_a, street, liaison_a):
     compute(street)
     a = assessments.assessment_remark(assessment=assessment_of(unit_a), text="  三月份活动漏报  ", actor=liaison_a)
