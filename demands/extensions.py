@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from alliance import demo, masking, media, permissions, registry
 
 from . import demo as demo_demands
-from . import report_sheets, rules, selectors, services
+from . import indicators, report_sheets, rules, selectors, services
 from .models import Need, Resource
 
 
@@ -39,6 +39,7 @@ def _tracking_code_pattern() -> str:
 
 
 def register() -> None:
+    indicators.register()
     masking.register_secret(_tracking_code_pattern(), "****-****-*****")
     media.register("needs", Need)
     permissions.register(Need, rules.NEED_RULES)

@@ -292,3 +292,31 @@ def report_resource_figures(*, street_id: int, quarter: Quarter) -> dict[str, in
         available=Count("pk", filter=Q(status=Resource.Status.ACTIVE)),
         added=Count("pk", filter=Q(created_at__gte=quarter.start)),
     )
+
+
+# --- The units' assessment (members.assessments; indicators in demands.indicators) ---------------------
+
+
+def unit_quarter_need_figures(*, street_id: int, quarter) -> QuerySet:
+    """Per unit of the street, the needs it completed in `quarter` (Asia/Shanghai bounds): how many, how
+    many within ON_TIME_WITHIN of their dispatch, how many were rated and the sum of the ratings — one
+    grouped query; the rates are made from these exact counts, not from a floating average."""
+    from django.db.models import Sum
+
+    return (
+        Need.objects.filter(
+            status__in=DONE,
+            unit__isnull=False,
+            unit__community__street_id=street_id,
+            completed_at__gte=quarter.start,
+            completed_at__lt=quarter.end,
+        )
+        .values("unit_id")
+        .annotate(
+            completed=Count("pk"),
+            on_time=Count("pk", filter=Q(completed_at__lte=F("dispatched_at") + ON_TIME_WITHIN)),
+            rated=Count("pk", filter=Q(rating__isnull=False)),
+            rating_sum=Sum("rating"),
+        )
+        .order_by("unit_id")
+    )

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from alliance import demo, masking, me, media, permissions, registry
 
 from . import demo as demo_meetings
-from . import report_sheets, rules, selectors, services
+from . import indicators, report_sheets, rules, selectors, services
 from .models import Invitation, JointMeeting, MeetingAttachment, MeetingSeries, Reminder, Resolution
 
 
@@ -40,6 +40,7 @@ def _me(user, data: dict) -> None:
 
 
 def register() -> None:
+    indicators.register()
     # A feed's address is its only key: whoever reads it in a log reads the unit's calendar.
     masking.register_secret(r"(/calendar/)[A-Za-z0-9_-]+\.ics", r"\1***.ics")
     media.register("meetings", JointMeeting)

@@ -14,6 +14,7 @@ from django.db.models import (
     Count,
     Exists,
     ExpressionWrapper,
+    F,
     IntegerField,
     OuterRef,
     Q,
@@ -279,3 +280,42 @@ def report_resolution_figures(*, street_id: int, quarter: Quarter) -> dict[str, 
     )
     # Not aggregated as `done_on_time`: that name would shadow the annotation the filter reads.
     return due.aggregate(due=Count("pk"), on_time=Count("pk", filter=Q(done_on_time=True)))
+
+
+# --- The units' assessment (members.assessments; indicators in meetings.indicators) --------------------
+
+
+def unit_quarter_attendance(*, street_id: int, quarter) -> QuerySet:
+    """Per unit of the street, its invitations to meetings held in `quarter` and how many it attended."""
+    return (
+        Invitation.objects.filter(
+            unit__isnull=False,
+            unit__community__street_id=street_id,
+            meeting__status=JointMeeting.Status.HELD,
+            meeting__start__gte=quarter.start,
+            meeting__start__lt=quarter.end,
+        )
+        .values("unit_id")
+        .annotate(invited=Count("pk"), attended=Count("pk", filter=Q(status=Invitation.Status.ATTENDED)))
+        .order_by("unit_id")
+    )
+
+
+def unit_quarter_resolutions(*, street_id: int, quarter) -> QuerySet:
+    """Per owner unit of the street, its resolutions due in `quarter` and how many were done by their due
+    date (the day `done_at` falls on in the caller's time zone: run it under Asia/Shanghai)."""
+    return (
+        Resolution.objects.filter(
+            owner__community__street_id=street_id,
+            due_date__gte=quarter.first_day,
+            due_date__lte=quarter.last_day,
+        )
+        .values("owner_id")
+        .annotate(
+            due=Count("pk"),
+            done_on_time=Count(
+                "pk", filter=Q(status=Resolution.Status.DONE, done_at__isnull=False, done_at__date__lte=F("due_date"))
+            ),
+        )
+        .order_by("owner_id")
+    )

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from alliance import demo, me, media, permissions, registry
+from alliance import demo, me, media, permissions, registry, reports
 
+from . import assessments, report_sheets, reporting, rules, selectors
 from . import demo as demo_members
-from . import report_sheets, reporting, rules, selectors
 from .models import (
     Agreement,
+    Assessment,
+    AssessmentScheme,
+    AssessmentSchemeItem,
     Community,
     CommunityStaff,
     CouncilSeat,
@@ -36,6 +39,13 @@ def _portal_units_panel(request) -> registry.PortalPanel | None:
     if not units:
         return None
     return registry.PortalPanel("members/portal/_units_panel.html", {"units": units})
+
+
+def _portal_assessments_panel(request) -> registry.PortalPanel | None:
+    if not permissions.units_of(request.user):
+        return None
+    latest = list(assessments.assessments_of_liaison(user=request.user).prefetch_related(None)[:4])
+    return registry.PortalPanel("members/portal/_assessments_panel.html", {"assessments": latest})
 
 
 def _me(user, data: dict) -> None:
@@ -74,3 +84,12 @@ def register() -> None:
     registry.register_portal_panel(_portal_units_panel)
     me.register(_me)
     report_sheets.register()
+    # The quarterly assessment (按季度考核): who sees and moves it, and its sheet of the workbook.
+    permissions.register(Assessment, rules.ASSESSMENT_RULES)
+    permissions.register(AssessmentScheme, permissions.StaffOnlyRules())
+    permissions.register(AssessmentSchemeItem, permissions.StaffOnlyRules())
+    permissions.register_ability("members.approve_assessment", rules.may_approve)
+    permissions.register_ability("members.remark_assessment", rules.may_remark)
+    permissions.register_ability("members.compute_assessments", rules.may_compute)
+    reports.register_sheet(assessments.ASSESSMENT_SHEET)
+    registry.register_portal_panel(_portal_assessments_panel)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from alliance.models import Job
@@ -394,3 +398,165 @@ class QuarterlyReport(models.Model):
     @property
     def ready(self) -> bool:
         return self.job.status == Job.Status.DONE and bool(self.file)
+
+
+# --- The units' quarterly assessment (按季度考核); the whole feature is described in `alliance.reports` ----
+
+
+class AssessmentScheme(models.Model):
+    """The street's scheme for a year: which indicators count and with what weight and full marks. Street
+    staff edit it (weights are the street's policy, not constants in code); `members.assessments.scheme_for`
+    makes a year's scheme from the previous year's, or from the indicators' defaults."""
+
+    street = models.ForeignKey(
+        Street, verbose_name=_("street"), on_delete=models.PROTECT, related_name="assessment_schemes"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-year", "street_id"]
+        verbose_name = _("assessment scheme")
+        verbose_name_plural = _("assessment schemes")
+        constraints = [models.UniqueConstraint(fields=["street", "year"], name="assessmentscheme_unique_year")]
+
+    def __str__(self) -> str:
+        return str(_("%(street)s, assessment scheme %(year)d") % {"street": self.street, "year": self.year})
+
+
+class AssessmentSchemeItem(models.Model):
+    """One indicator of a scheme (its `code` names an indicator registered in `alliance.reports`)."""
+
+    scheme = models.ForeignKey(
+        AssessmentScheme, verbose_name=_("assessment scheme"), on_delete=models.CASCADE, related_name="items"
+    )
+    code = models.CharField(_("indicator"), max_length=40)
+    weight = models.DecimalField(_("weight"), max_digits=5, decimal_places=2, validators=[MinValueValidator(0)])
+    full_marks = models.DecimalField(
+        _("full marks at"),
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_("The raw value that earns the whole weight; more earns no more."),
+    )
+    enabled = models.BooleanField(_("counts"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["scheme_id", "id"]
+        verbose_name = _("assessment indicator")
+        verbose_name_plural = _("assessment indicators")
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "code"], name="assessmentschemeitem_unique_code"),
+            models.CheckConstraint(condition=Q(weight__gte=0), name="assessmentschemeitem_weight_not_negative"),
+            models.CheckConstraint(condition=Q(full_marks__gt=0), name="assessmentschemeitem_full_marks_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Assessment(models.Model):
+    """A unit's assessment for one quarter: indicator lines computed from the apps' data, a staff
+    adjustment with its reason, and the path draft → submitted → approved (or returned for revision).
+    An approved assessment is locked: nothing changes it, not even a recomputation."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        APPROVED = "approved", pgettext_lazy("assessment", "Approved")
+        RETURNED = "returned", _("Returned for revision")
+
+    TRANSITIONS = Transitions(
+        Transition("submit", [Status.DRAFT, Status.RETURNED], Status.SUBMITTED, _("Submitting for approval"), "change"),
+        Transition("approve", [Status.SUBMITTED], Status.APPROVED, _("Approving"), "members.approve_assessment"),
+        Transition(
+            "return", [Status.SUBMITTED], Status.RETURNED, _("Returning for revision"), "members.approve_assessment"
+        ),
+    )
+    # What a recomputation may overwrite: the staff's working copies, not what is under review or approved.
+    RECOMPUTABLE = (Status.DRAFT, Status.RETURNED)
+
+    unit = models.ForeignKey(
+        MemberUnit, verbose_name=_("member unit"), on_delete=models.PROTECT, related_name="assessments"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    quarter = models.PositiveSmallIntegerField(_("quarter"))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
+    score = models.DecimalField(_("score from the indicators"), max_digits=7, decimal_places=2, default=Decimal("0"))
+    adjustment = models.DecimalField(_("adjustment"), max_digits=5, decimal_places=2, default=Decimal("0"))
+    adjustment_comment = models.CharField(_("reason for the adjustment"), max_length=500, blank=True)
+    total = models.DecimalField(_("total"), max_digits=7, decimal_places=2, default=Decimal("0"))
+    liaison_remark = models.TextField(_("the unit's remark"), max_length=1000, blank=True)
+    remarked_at = models.DateTimeField(_("remark made at"), null=True, blank=True)
+    return_reason = models.CharField(_("reason for returning"), max_length=500, blank=True)
+    computed_at = models.DateTimeField(_("computed at"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-year", "-quarter", "unit_id"]
+        verbose_name = _("unit assessment")
+        verbose_name_plural = _("unit assessments")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "year", "quarter"], name="assessment_unique_quarter"),
+            models.CheckConstraint(condition=Q(quarter__gte=1, quarter__lte=4), name="assessment_quarter_1_to_4"),
+        ]
+        indexes = [models.Index(fields=["year", "quarter", "status"], name="assessment_period_idx")]
+
+    def __str__(self) -> str:
+        return str(
+            _("%(unit)s, %(year)d Q%(quarter)d") % {"unit": self.unit, "year": self.year, "quarter": self.quarter}
+        )
+
+    @property
+    def period(self) -> Quarter:
+        return Quarter(self.year, self.quarter)
+
+
+class AssessmentLine(models.Model):
+    """One indicator of one assessment as computed: the raw value, the weight and full marks of the year's
+    scheme at that moment (snapshots, so that a later change of the scheme does not rewrite an approved
+    assessment), and the points."""
+
+    assessment = models.ForeignKey(
+        Assessment, verbose_name=_("unit assessment"), on_delete=models.CASCADE, related_name="lines"
+    )
+    code = models.CharField(_("indicator"), max_length=40)
+    label = models.CharField(_("label"), max_length=100)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=4, null=True, blank=True)
+    weight = models.DecimalField(_("weight"), max_digits=5, decimal_places=2)
+    full_marks = models.DecimalField(_("full marks at"), max_digits=12, decimal_places=2)
+    points = models.DecimalField(_("points"), max_digits=7, decimal_places=2, default=Decimal("0"))
+    applicable = models.BooleanField(_("applies"), default=True)
+
+    class Meta:
+        ordering = ["assessment_id", "order", "code"]
+        verbose_name = _("indicator line")
+        verbose_name_plural = _("indicator lines")
+        constraints = [models.UniqueConstraint(fields=["assessment", "code"], name="assessmentline_unique_code")]
+
+    def __str__(self) -> str:
+        return self.code

@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 
 from alliance import permissions as p
 
-from .models import Community, MemberUnit
+from .models import Assessment, Community, MemberUnit
 
 ADMINISTER_COMMUNITY = "members.administer_community"
 CHANGE_UNIT = "members.change_memberunit"
@@ -106,4 +106,50 @@ class ReportRules(p.StaffOnlyRules):
 
 def builds_reports(user, street) -> bool:
     """Ability "members.build_report": who asks for a street's quarterly report to be built."""
+
+
+# --- The units' quarterly assessment (members.assessments) -------------------------------------------
+
+
+class AssessmentRules:
+    """Street staff: all; community staff: their communities' units, which they also adjust and submit;
+    liaisons: their own units' (read, remark). Approving and returning are the street's (an ability)."""
+
+    def visible(self, user, queryset: QuerySet) -> QuerySet:
+        if p.is_street_staff(user):
+            return queryset
+        if not user.is_authenticated:
+            return queryset.none()
+        return queryset.filter(Q(unit__community_id__in=community_ids(user)) | Q(unit_id__in=liaison_unit_ids(user)))
+
+    def can_change(self, user, obj: Assessment) -> bool:
+        if p.is_street_staff(user):
+            return True
+        mine = community_ids(user)
+        if not mine:
+            return False
+        if "unit" in obj._state.fields_cache:  # joined by the selector: no query
+            return obj.unit.community_id in mine
+        return MemberUnit.objects.filter(pk=obj.unit_id, community_id__in=mine).exists()
+
+    def can_add(self, user) -> bool:
+        return False  # made by the computation only
+
+    def can_delete(self, user, obj) -> bool:
+        return False  # the street's record; an approved one is final
+
+
+ASSESSMENT_RULES = AssessmentRules()
+
+
+def may_approve(user, obj) -> bool:
+    return p.is_street_staff(user)
+
+
+def may_remark(user, obj) -> bool:
+    unit_id = getattr(obj, "unit_id", None)
+    return unit_id is not None and unit_id in liaison_unit_ids(user)
+
+
+def may_compute(user, obj) -> bool:
     return p.is_street_staff(user)

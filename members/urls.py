@@ -10,6 +10,9 @@ urlpatterns = [
     path("units/", views.unit_list, name="unit_list"),
     path("units/<int:pk>/", views.unit_detail, name="unit_detail"),
     path("units/<int:pk>/edit/", views.unit_edit, name="unit_edit"),
+    path("assessments/", views.assessment_list, name="assessment_list"),
+    path("assessments/<int:pk>/", views.assessment_detail, name="assessment_detail"),
+    path("assessments/<int:pk>/remark/", views.assessment_remark, name="assessment_remark"),
     path("apply/", views.unit_apply, name="unit_apply"),
     path("apply/done/", views.unit_apply_done, name="unit_apply_done"),
 ]

@@ -4,20 +4,33 @@ from __future__ import annotations
 
 import logging
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_POST
 
 from alliance import permissions, ratelimit
-from alliance.forms import call_for_form
+from alliance.forms import call_for_form, call_with_message
 
-from . import selectors, services
+from . import assessments, selectors, services
 from .forms import UnitApplicationForm, UnitProfileForm
+from .models import Assessment
 
 logger = logging.getLogger(__name__)
+
+
+class AssessmentRemarkForm(forms.Form):
+    text = forms.CharField(
+        label=gettext_lazy("Your remark"),
+        max_length=assessments.REMARK_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Seen by the street's staff before they approve the assessment."),
+    )
+
 
 APPLY_SCOPE = "unit_apply"
 
@@ -85,3 +98,48 @@ def unit_apply(request: HttpRequest) -> HttpResponse:
 
 def unit_apply_done(request: HttpRequest) -> HttpResponse:
     return render(request, "members/portal/apply_done.html")
+
+
+# --- The unit's quarterly assessment (按季度考核) ------------------------------------------------------
+
+
+@login_required
+def assessment_list(request: HttpRequest) -> HttpResponse:
+    """The assessments of the liaison's own units, newest quarter first."""
+    rows = assessments.assessments_of_liaison(user=request.user).prefetch_related(None)
+    return render(request, "members/portal/assessment_list.html", {"assessments": rows})
+
+
+@login_required
+def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One assessment with each indicator explained; the unit's liaison may leave a remark until approved."""
+    assessment = assessments.assessment_detail(user=request.user, pk=pk)
+    may_remark = assessment.status != Assessment.Status.APPROVED and permissions.has_ability(
+        request.user, "members.remark_assessment", assessment
+    )
+    context = {
+        "assessment": assessment,
+        "lines": assessments.shown_lines(assessment),
+        "renormalised": any(not line.applicable for line in assessment.lines.all()),
+        "form": AssessmentRemarkForm(initial={"text": assessment.liaison_remark}) if may_remark else None,
+    }
+    return render(request, "members/portal/assessment_detail.html", context)
+
+
+@login_required
+@require_POST
+def assessment_remark(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = assessments.assessment_detail(user=request.user, pk=pk)
+    form = AssessmentRemarkForm(request.POST)
+    if form.is_valid():
+        call_with_message(
+            request,
+            assessments.assessment_remark,
+            assessment=assessment,
+            text=form.cleaned_data["text"],
+            actor=request.user,
+            success=_("Your remark has been saved; the street's staff will read it before approving."),
+        )
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("portal:assessment_detail", pk=assessment.pk)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from alliance import demo, media, permissions, registry
 
 from . import demo as demo_projects
-from . import report_sheets, rules, selectors
+from . import indicators, report_sheets, rules, selectors
 from .models import CommitmentReview, ProjectClaim, ServiceActivity, ServiceProject
 
 
@@ -38,6 +38,7 @@ def _portal_claims_panel(request) -> registry.PortalPanel | None:
 
 
 def register() -> None:
+    indicators.register()
     media.register("activities", ServiceActivity)
     permissions.register(ServiceProject, rules.PROJECT_RULES)
     permissions.register(ProjectClaim, rules.CLAIM_RULES)

@@ -221,3 +221,22 @@ def report_activity_figures(*, street_id: int, quarter: Quarter) -> dict[str, in
         beneficiaries=Coalesce(Sum("beneficiaries"), 0),
         hours=Coalesce(Sum("hours"), Value(Decimal(0)), output_field=DecimalField(max_digits=12, decimal_places=1)),
     )
+
+
+# --- The units' assessment (members.assessments; indicators in projects.indicators) --------------------
+
+
+def unit_quarter_claims_fulfilled(*, street_id: int, quarter) -> QuerySet:
+    """Per unit of the street, its claims completed in `quarter`: a claim is completed (fulfilled) when
+    its project finishes with the claim approved; `decided_at` records that moment."""
+    return (
+        ProjectClaim.objects.filter(
+            status=ProjectClaim.Status.COMPLETED,
+            unit__community__street_id=street_id,
+            decided_at__gte=quarter.start,
+            decided_at__lt=quarter.end,
+        )
+        .values("unit_id")
+        .annotate(fulfilled=Count("pk"))
+        .order_by("unit_id")
+    )

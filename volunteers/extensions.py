@@ -8,7 +8,7 @@ from alliance import demo, me, permissions, registry
 from members import selectors as member_selectors
 
 from . import demo as demo_volunteers
-from . import report_sheets, rules, selectors
+from . import indicators, report_sheets, rules, selectors
 from .models import PartyMember, PostClaim, ServiceLog, VolunteerPost, VolunteerTeam
 
 
@@ -48,6 +48,7 @@ def _me(user, data: dict) -> None:
 
 
 def register() -> None:
+    indicators.register()
     permissions.register(PartyMember, rules.MEMBER_RULES)
     permissions.register_ability("volunteers.see_phone", rules.MEMBER_RULES.can_see_phone)
     permissions.register_ability("volunteers.act_for_member", rules.MEMBER_RULES.acts_for)

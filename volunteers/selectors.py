@@ -229,3 +229,23 @@ def report_member_figures(*, street_id: int, quarter: Quarter) -> dict[str, int 
         )
     )
     return figures
+
+
+# --- The units' assessment (members.assessments; indicators in volunteers.indicators) ------------------
+
+
+def unit_quarter_service_hours(*, street_id: int, quarter: Quarter) -> QuerySet:
+    """Per work unit of the street, the verified service hours its in-service Party members gave in
+    `quarter` ("关系在单位，活动在区域": the hours count for the unit they work at)."""
+    return (
+        ServiceLog.objects.filter(
+            verified=True,
+            member__work_unit__isnull=False,
+            member__work_unit__community__street_id=street_id,
+            date__gte=quarter.first_day,
+            date__lte=quarter.last_day,
+        )
+        .values("member__work_unit_id")
+        .annotate(hours=Coalesce(Sum("hours"), Value(Decimal("0")), output_field=HOURS))
+        .order_by("member__work_unit_id")
+    )

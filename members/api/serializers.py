@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from alliance.validators import validate_credit_code
 
-from ..models import Community, MemberUnit, Street
+from .. import assessments
+from ..models import Assessment, Community, MemberUnit, Street
 
 
 class StreetSerializer(serializers.ModelSerializer):
@@ -57,3 +59,46 @@ class UnitSerializer(serializers.ModelSerializer):
         # Uniqueness of the credit code is the service's rule (a rejected application does not count).
         validators = []
         extra_kwargs = {"credit_code": {"validators": [validate_credit_code]}}
+
+
+class AssessmentIndicatorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    value = serializers.DecimalField(max_digits=14, decimal_places=4, allow_null=True)
+    weight = serializers.DecimalField(max_digits=5, decimal_places=2)
+    points = serializers.DecimalField(max_digits=7, decimal_places=2)
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    """SPEC "Fixed interfaces": {id, unit, year, quarter, indicators, adjustment, adjustment_comment, total,
+    status}. An indicator that does not apply to the unit has `value` null and 0 points."""
+
+    indicators = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Assessment
+        fields = ["id", "unit", "year", "quarter", "indicators", "adjustment", "adjustment_comment", "total", "status"]
+        read_only_fields = fields
+
+    @extend_schema_field(AssessmentIndicatorSerializer(many=True))
+    def get_indicators(self, obj: Assessment) -> list[dict]:
+        lines = [
+            {"code": line.code, "label": line.label, "value": line.value, "weight": line.weight, "points": line.points}
+            for line in assessments.shown_lines(obj)
+        ]
+        return AssessmentIndicatorSerializer(lines, many=True).data
+
+
+class AssessmentReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=assessments.REASON_MAX)
+
+
+class AssessmentAdjustSerializer(serializers.Serializer):
+    adjustment = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=-assessments.ADJUSTMENT_LIMIT, max_value=assessments.ADJUSTMENT_LIMIT
+    )
+    comment = serializers.CharField(max_length=assessments.COMMENT_MAX, allow_blank=True, required=False, default="")
+
+
+class AssessmentRemarkSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=assessments.REMARK_MAX)

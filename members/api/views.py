@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -11,13 +12,23 @@ from rest_framework.views import APIView
 
 from alliance.exports import XLSX_CONTENT_TYPE
 from alliance.models import Job
-from alliance.periods import Quarter
+from alliance.periods import MAX_YEAR, MIN_YEAR, Quarter
 from alliance.reports import Edition
-from members import reporting, selectors, services
+from alliance.workflow import api_description
+from members import assessments, reporting, selectors, services
 from members.downloads import report_file_response
+from members.models import Assessment
 
 from .filters import UnitFilter
-from .serializers import CommunitySerializer, StreetSerializer, UnitSerializer
+from .serializers import (
+    AssessmentAdjustSerializer,
+    AssessmentReasonSerializer,
+    AssessmentRemarkSerializer,
+    AssessmentSerializer,
+    CommunitySerializer,
+    StreetSerializer,
+    UnitSerializer,
+)
 
 
 class StreetViewSet(viewsets.ReadOnlyModelViewSet):
@@ -125,3 +136,100 @@ class QuarterlyReportView(APIView):
             body["detail"] = _("Building this report failed: %(reason)s") % {"reason": job.failure_reason}
             return Response(body, status=status.HTTP_409_CONFLICT)
         return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+class AssessmentViewSet(viewsets.ReadOnlyModelViewSet):
+    """Units' quarterly assessments (按季度考核), `?year=Y&quarter=Q`: street staff see all, community
+    staff their communities' units, liaisons their own units. Staff adjust and submit, street staff approve
+    or return; the unit's liaison leaves a remark. An approved assessment is locked (409)."""
+
+    serializer_class = AssessmentSerializer
+    service_checked_actions = {"submit", "approve", "return_", "adjust", "remark"}
+    filterset_fields = ["unit"]
+
+    def get_queryset(self):
+        queryset = assessments.assessments_visible_to(user=self.request.user)
+        if self.action != "list":
+            return queryset
+        params = self.request.query_params
+        year, quarter = params.get("year"), params.get("quarter")
+        if year not in (None, ""):
+            if not year.isascii() or not year.isdigit() or not MIN_YEAR <= int(year) <= MAX_YEAR:
+                raise ValidationError({"year": [_("Give the year as a number such as 2026.")]})
+            queryset = queryset.filter(year=int(year))
+        if quarter not in (None, ""):
+            if quarter not in ("1", "2", "3", "4"):
+                raise ValidationError({"quarter": [_("The quarter is 1, 2, 3 or 4.")]})
+            queryset = queryset.filter(quarter=int(quarter))
+        return queryset
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("year", int, description="The year, e.g. 2026"),
+            OpenApiParameter("quarter", int, description="The quarter, 1 to 4"),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def _answer(self, assessment: Assessment) -> Response:
+        return Response(AssessmentSerializer(self.get_queryset().get(pk=assessment.pk)).data)
+
+    @extend_schema(request=None, responses=AssessmentSerializer, description=api_description(Assessment, "submit"))
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        return self._answer(assessments.assessment_submit(assessment=self.get_object(), actor=request.user))
+
+    @extend_schema(request=None, responses=AssessmentSerializer, description=api_description(Assessment, "approve"))
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._answer(assessments.assessment_approve(assessment=self.get_object(), actor=request.user))
+
+    @extend_schema(
+        request=AssessmentReasonSerializer,
+        responses=AssessmentSerializer,
+        description=api_description(Assessment, "return"),
+    )
+    @action(detail=True, methods=["post"], url_path="return", url_name="return")
+    def return_(self, request, pk=None):
+        assessment = self.get_object()
+        serializer = AssessmentReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._answer(
+            assessments.assessment_return(
+                assessment=assessment, reason=serializer.validated_data["reason"], actor=request.user
+            )
+        )
+
+    @extend_schema(
+        request=AssessmentAdjustSerializer,
+        responses=AssessmentSerializer,
+        description="Staff adjust the score by −20 to +20 points with a reason; 409 once approved.",
+    )
+    @action(detail=True, methods=["post"])
+    def adjust(self, request, pk=None):
+        assessment = self.get_object()
+        serializer = AssessmentAdjustSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        return self._answer(
+            assessments.assessment_adjust(
+                assessment=assessment, adjustment=data["adjustment"], comment=data["comment"], actor=request.user
+            )
+        )
+
+    @extend_schema(
+        request=AssessmentRemarkSerializer,
+        responses=AssessmentSerializer,
+        description="The unit's liaison leaves a remark; 409 once approved.",
+    )
+    @action(detail=True, methods=["post"])
+    def remark(self, request, pk=None):
+        assessment = self.get_object()
+        serializer = AssessmentRemarkSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._answer(
+            assessments.assessment_remark(
+                assessment=assessment, text=serializer.validated_data["text"], actor=request.user
+            )
+        )

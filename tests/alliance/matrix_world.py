@@ -23,7 +23,7 @@ from demands.models import Need, NeedPhoto
 from meetings import services as meeting_services
 from meetings.models import Invitation, JointMeeting, Level, MeetingAttachment, Reminder, ResolutionProgress
 from members import services as member_services
-from members.models import Agreement, CouncilSeat, Grid, QuarterlyReport
+from members.models import Agreement, Assessment, AssessmentScheme, CouncilSeat, Grid, QuarterlyReport
 from projects.models import ActivityPhoto
 from volunteers.models import PostClaim, VolunteerTeam
 
@@ -92,6 +92,11 @@ def _side(world: World, side: str, *, community, unit, liaison, staff, root, cat
     report.save()
     objs["members.quarterlyreport"] = report
     objs["alliance.job"] = job
+    # The street's scheme (one per year: side B's is the next year's) and the unit's assessment.
+    objs["members.assessmentscheme"] = AssessmentScheme.objects.create(
+        street=street, year=2026 if side == "a" else 2027
+    )
+    objs["members.assessment"] = Assessment.objects.create(unit=unit, year=2026, quarter=2)
 
     need = NeedFactory(
         community=community, category=category, status=Need.Status.DISPATCHED, unit=unit, dispatched_at=now

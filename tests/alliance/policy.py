@@ -148,6 +148,18 @@ rule(
     portal_owners,
     why="minutes: attending units and the meeting's staff; a unit that did not come cannot tell they exist",
 )
+rule(r"portal/assessments/", portal_everyone, why="a liaison's units' assessments (empty for everyone else)")
+rule(
+    r"portal/assessments/<pk>/",
+    portal_owners,
+    why="a unit's assessment: its liaison, its community's staff and the street's; others 404",
+)
+rule(
+    r"portal/assessments/<pk>/remark/",
+    portal_action_get,
+    why="the unit's liaison remarks on its assessment (staff are refused with a message)",
+    POST=answers(None, anonymous=LOGIN, liaison_b=NOT_FOUND, community_y_staff=NOT_FOUND, member=NOT_FOUND),
+)
 rule(
     r"portal/resources/new/",
     answers(NOT_FOUND, anonymous=LOGIN, **granted(LIAISONS, OK)),
@@ -257,6 +269,12 @@ rule(
     POST=answers(None, anonymous=API_ANON, member=FORBIDDEN, **granted(LIAISONS, FORBIDDEN)),
 )
 rule(
+    r"api/v1/assessments/",
+    api_everyone,
+    why="units' assessments narrowed to each caller's scope (SPEC: staff their scope, liaisons their own units)",
+    POST=answers(NOT_ALLOWED, anonymous=API_ANON),
+)
+rule(
     r"api/v1/(resources|activities)/",
     api_everyone,
     why="lists are narrowed to what each caller may see; units publish resources and record activities",
@@ -305,6 +323,11 @@ rule(
     why="a unit's own objects: its liaison, its community's staff and the street's; others 404",
 )
 rule(
+    r"api/v1/assessments/<pk>/",
+    api_owners,
+    why="a unit's assessment: its liaison, its community's staff and the street's; others 404",
+)
+rule(
     r"api/v1/members/<pk>/",
     answers(NOT_FOUND, anonymous=API_ANON, member=OK, **granted(OWNERS, OK)),
     why="a registration: the member, their community's staff, the street's and their work unit's liaisons",
@@ -341,6 +364,24 @@ rule(
     api_action_get,
     why="staff showcase needs, approve claims, mark resolutions done (the unit's liaison may not)",
     POST={**api_others_404, "liaison_a": FORBIDDEN},
+)
+rule(
+    r"api/v1/assessments/<pk>/submit/",
+    api_action_get,
+    why="staff who hold the unit submit its assessment (its liaison may not)",
+    POST={**api_others_404, "liaison_a": FORBIDDEN},
+)
+rule(
+    r"api/v1/assessments/<pk>/approve/",
+    api_action_get,
+    why="street staff approve assessments",
+    POST={**api_others_404, "liaison_a": FORBIDDEN, "community_x_staff": FORBIDDEN},
+)
+rule(
+    r"api/v1/assessments/<pk>/(adjust|return|remark)/",
+    api_action_get,
+    why="staff adjust and the street returns; the unit's liaison remarks (an empty body is a 400 first)",
+    POST=api_others_404,
 )
 rule(
     r"api/v1/claims/<pk>/withdraw/",
@@ -418,6 +459,12 @@ rule(
     why="a report's file: street staff; to others it does not exist",
 )
 rule(
+    r"admin/members/assessment/compute/",
+    answers(ADMIN_LOGIN, community_x_staff=FORBIDDEN, community_y_staff=FORBIDDEN, street_staff=OK),
+    why="computing a street's quarter of assessments is for street staff",
+    POST=answers(ADMIN_LOGIN, community_x_staff=FORBIDDEN, community_y_staff=FORBIDDEN, street_staff=None),
+)
+rule(
     r"admin/(members/memberunit|volunteers/partymember)/import/<token>/",
     answers(ADMIN_LOGIN, **granted(STAFF, NOT_FOUND)),
     why="an import preview that does not exist (or is another's)",
@@ -469,6 +516,9 @@ ADMIN_MODELS = {
     "members/councilseat": AdminModel(STREET, ALL, STREET, STREET),
     "members/unitmembership": AdminModel(ALL, STAFF_X, ALL, STAFF_X),
     "members/communitystaff": AdminModel(STREET, STREET, STREET, STREET),
+    "members/assessmentscheme": AdminModel(STREET, STREET, STREET, STREET),
+    # Made by the computation, never added or deleted by hand; community staff see their communities'.
+    "members/assessment": AdminModel(ALL, STAFF_X, NOBODY, NOBODY),
     "demands/need": AdminModel(ALL, STAFF_X, ALL, NOBODY, never_deleted=True),
     "demands/resource": AdminModel(ALL, ALL, ALL, NOBODY),
     "projects/serviceproject": AdminModel(ALL, ALL, ALL, NOBODY),

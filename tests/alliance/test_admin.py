@@ -36,9 +36,10 @@ def test_every_changelist_and_add_page_renders_for_street_staff(label, street_st
     assert changelist.status_code == 200
     add = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"))
     # Notifications and reminders are written by services only, claims by the claiming unit's liaison,
-    # resolutions on their meeting's page, failed sign-ins by axes, API tokens by their owner; every other
-    # screen can add.
+    # resolutions on their meeting's page, failed sign-ins by axes, API tokens by their owner, units'
+    # assessments by the computation; every other screen can add.
     no_add = {
+        "members.assessment",
         "alliance.notification",
         "projects.projectclaim",
         "meetings.resolution",

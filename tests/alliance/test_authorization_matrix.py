@@ -82,6 +82,8 @@ def all_routes() -> list[Route]:
 PORTAL_OBJECTS = {
     "unit_detail": "members.memberunit",
     "unit_edit": "members.memberunit",
+    "assessment_detail": "members.assessment",
+    "assessment_remark": "members.assessment",
     "need_detail": "demands.need",
     "need_accept": "demands.need",
     "need_decline": "demands.need",
@@ -110,6 +112,7 @@ API_OBJECTS = {
     "street": "members.street",
     "community": "members.community",
     "unit": "members.memberunit",
+    "assessment": "members.assessment",
     "need": "demands.need",
     "resource": "demands.resource",
     "project": "projects.serviceproject",

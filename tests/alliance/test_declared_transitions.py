@@ -20,8 +20,9 @@ from demands import services as demand_services
 from demands.models import Need, Resource
 from meetings import services as meeting_services
 from meetings.models import Invitation, JointMeeting, Resolution
+from members import assessments as member_assessments
 from members import services as member_services
-from members.models import MemberUnit
+from members.models import Assessment, MemberUnit
 from projects import services as project_services
 from projects.models import ProjectClaim, ServiceProject
 from volunteers import services as volunteer_services
@@ -168,6 +169,18 @@ CASES = {
     (MemberUnit, "withdraw"): (
         lambda s, c: MemberUnitFactory(status=s, community=c["community_x"]),
         lambda o, c: member_services.unit_withdraw(unit=o, actor=c["street_staff"]),
+    ),
+    (Assessment, "submit"): (
+        lambda s, c: Assessment.objects.create(unit=c["unit_a"], year=2026, quarter=2, status=s),
+        lambda o, c: member_assessments.assessment_submit(assessment=o, actor=c["street_staff"]),
+    ),
+    (Assessment, "approve"): (
+        lambda s, c: Assessment.objects.create(unit=c["unit_a"], year=2026, quarter=2, status=s),
+        lambda o, c: member_assessments.assessment_approve(assessment=o, actor=c["street_staff"]),
+    ),
+    (Assessment, "return"): (
+        lambda s, c: Assessment.objects.create(unit=c["unit_a"], year=2026, quarter=2, status=s),
+        lambda o, c: member_assessments.assessment_return(assessment=o, actor=c["street_staff"], reason="请核对"),
     ),
     (PartyMember, "verify"): (
         lambda s, c: PartyMemberFactory(status=s),

@@ -37,6 +37,15 @@ WITHOUT_HISTORY = {
     "demands.needslaflag",  # written once by the scan, never changed
     "meetings.reminder",  # the reminders ledger, written once
     "meetings.resolutionprogress",  # progress notes with author and time, never changed
+    # An assessment's indicator lines are rewritten whole by each computation; the assessment's own history
+    # records every computation (score, total, who, when), and an approved one's lines never change again.
+    "members.assessmentline",
+    # A background job is itself a record of work (who asked, when it ran, how far it got, why it failed),
+    # written only by the job mechanism, never edited by a person.
+    "alliance.job",
+    # A report version is never edited: a rebuild adds the next version and keeps this one (who asked it
+    # and when it was generated are on the row).
+    "members.quarterlyreport",
 }
 OUR_APPS = ("alliance", "members", "demands", "projects", "meetings", "volunteers")
 
