@@ -106,6 +106,7 @@ class ReportRules(p.StaffOnlyRules):
 
 def builds_reports(user, street) -> bool:
     """Ability "members.build_report": who asks for a street's quarterly report to be built."""
+    return p.is_street_staff(user)
 
 
 # --- The units' quarterly assessment (members.assessments) -------------------------------------------

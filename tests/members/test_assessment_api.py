@@ -68,14 +68,14 @@ def test_the_list_answers_in_the_fixed_shape(computed, street_staff, unit_a):
     assert mine["id"] == computed.pk and (mine["year"], mine["quarter"]) == (2026, 2)
     assert mine["indicators"][0] == {
         "code": "claims_fulfilled",
-        "label": "Claims fulfilled",
+        "label": "履约认领",
         "value": "1.0000",
         "weight": "20.00",
         "points": "6.67",
     }
     assert mine["indicators"][1] == {
         "code": "needs_on_time",
-        "label": "Needs completed on time",
+        "label": "按时完成需求",
         "value": None,
         "weight": "20.00",
         "points": "0.00",
