@@ -116,20 +116,31 @@ def child_load(args: argparse.Namespace) -> None:
 
     from alliance.periods import Quarter
 
+    quarter = Quarter.parse(args.quarter)
     street_id = report_data.loaded_street_id()
-    if street_id is not None:
-        emit({"street_id": street_id, "loaded": False, "seconds": 0.0})
-        return
-    foreign = report_data.foreign_data()
-    if foreign:
-        raise SystemExit(
-            f"refusing to load: the database holds data that is not the benchmark's ({'; '.join(foreign)})"
+    loaded, seconds = False, 0.0
+    if street_id is None:
+        foreign = report_data.foreign_data()
+        if foreign:
+            raise SystemExit(
+                f"refusing to load: the database holds data that is not the benchmark's ({'; '.join(foreign)})"
+            )
+        started = time.perf_counter()
+        street_id = report_data.load(
+            quarter, report_data.Scale.district(args.scale), log=lambda s: print(s, flush=True)
         )
+        loaded, seconds = True, time.perf_counter() - started
     started = time.perf_counter()
-    street_id = report_data.load(
-        Quarter.parse(args.quarter), report_data.Scale.district(args.scale), log=lambda s: print(s, flush=True)
+    assessed = report_data.prepare_assessments(street_id, quarter)
+    emit(
+        {
+            "street_id": street_id,
+            "loaded": loaded,
+            "seconds": seconds,
+            "assessed": assessed,
+            "assess_seconds": time.perf_counter() - started,
+        }
     )
-    emit({"street_id": street_id, "loaded": True, "seconds": time.perf_counter() - started})
 
 
 def child_probe(args: argparse.Namespace) -> None:
@@ -499,6 +510,11 @@ def main() -> int:
         street_id = loaded["street_id"]
         load_note = f"loaded in {loaded['seconds']:.0f} s" if loaded["loaded"] else "loaded by an earlier run, reused"
         print(f"street {street_id}: {load_note}", flush=True)
+        if loaded["assessed"]:
+            load_note += (
+                f"; {loaded['assessed']:,} unit assessments computed in {loaded['assess_seconds']:.0f} s, untimed"
+            )
+            print(f"   {loaded['assessed']:,} assessments computed in {loaded['assess_seconds']:.1f} s", flush=True)
 
         shape = str(Path(tmp) / "shape.pickle")
         ids = ("--street-id", str(street_id), "--shape", shape)

@@ -265,6 +265,26 @@ def load(quarter: Quarter, scale: Scale, log: Callable[[str], None] = print) -> 
     return street_id
 
 
+def prepare_assessments(street_id: int, quarter: Quarter) -> int | None:
+    """The units' assessments of the quarter, as the report build computes them before rendering
+    (`members.assessments.assessments_compute`), when that service exists and none are there yet: the
+    单位考核 sheet reads stored rows. None when the app has no such service (before the assessment
+    branch is merged); else how many were computed (0: already there)."""
+    try:
+        from members.assessments import assessments_compute
+
+        from members.models import Assessment
+    except ImportError:
+        return None
+    from members.models import Street
+
+    if Assessment.objects.filter(
+        unit__community__street_id=street_id, year=quarter.year, quarter=quarter.quarter
+    ).exists():
+        return 0
+    return assessments_compute(street=Street.objects.get(pk=street_id), quarter=quarter)
+
+
 class _Loader:
     def __init__(self, quarter: Quarter, scale: Scale, log: Callable[[str], None]) -> None:
         self.q, self.prev, self.scale, self.log = quarter, quarter.previous(), scale, log
