@@ -192,12 +192,13 @@ def child_fetch(args: argparse.Namespace) -> None:
     connection.ensure_connection()
     before = memory_kb()["VmRSS"]
     rows = 0
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with translation.override("zh-hans"):
         for sheet in sheets():
             for _row in sheet.rows(context):
                 rows += 1
-    emit({"seconds": time.perf_counter() - started, "rows": rows, "rss_before": before})
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    emit({"seconds": seconds, "cpu": cpu, "rows": rows, "rss_before": before})
 
 
 def child_report(args: argparse.Namespace) -> None:
@@ -211,12 +212,13 @@ def child_report(args: argparse.Namespace) -> None:
     connection.ensure_connection()
     before = memory_kb()["VmRSS"]
     with translation.override("zh-hans"), tempfile.TemporaryFile(dir=args.tmp) as target:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = render_workbook(context, target)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     emit(
         {
             "seconds": seconds,
+            "cpu": cpu,
             "rows": result.rows,
             "row_counts": result.row_counts,
             "size": result.size,
@@ -239,7 +241,7 @@ def child_floor(args: argparse.Namespace) -> None:
             yield sample[i % len(sample)]
 
     with tempfile.TemporaryFile(dir=args.tmp) as target:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         workbook = Workbook(write_only=True)
         written = 0
         for shape in shapes:
@@ -249,9 +251,9 @@ def child_floor(args: argparse.Namespace) -> None:
                 worksheet.append(row)
                 written += 1
         workbook.save(target)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         size = target.tell()
-    emit({"seconds": seconds, "rows": written, "size": size, "rss_before": before})
+    emit({"seconds": seconds, "cpu": cpu, "rows": written, "size": size, "rss_before": before})
 
 
 CHILDREN = {
@@ -269,12 +271,14 @@ CHILDREN = {
 @dataclass
 class Runs:
     seconds: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
     peak_kb: list[int] = field(default_factory=list)
     before_kb: list[int] = field(default_factory=list)
     last: dict = field(default_factory=dict)
 
     def add(self, payload: dict) -> None:
         self.seconds.append(payload["seconds"])
+        self.cpu.append(payload["cpu"])
         self.peak_kb.append(payload["VmHWM"])
         self.before_kb.append(payload.get("rss_before", 0))
         self.last = payload
@@ -282,6 +286,10 @@ class Runs:
     @property
     def median(self) -> float:
         return statistics.median(self.seconds)
+
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu)
 
     @property
     def best(self) -> float:
@@ -404,8 +412,8 @@ def table(sheets: list[dict], report: Runs, floor: Runs, fetch: Runs) -> tuple[s
         *(f"| {s['title']} | `{s['key']}` | {s['columns']} | {s['rows']:,} |" for s in sheets),
         f"| **all** | | | **{sum(s['rows'] for s in sheets):,}** |",
         "",
-        "| measure | median | best | every round | peak RSS | RSS before the work |",
-        "|---|---:|---:|---|---:|---:|",
+        "| measure | median | best | every round | CPU (median) | peak RSS | RSS before the work |",
+        "|---|---:|---:|---|---:|---:|---:|",
     ]
     for label, runs in (
         ("report (`render_workbook`)", report),
@@ -414,7 +422,8 @@ def table(sheets: list[dict], report: Runs, floor: Runs, fetch: Runs) -> tuple[s
     ):
         every = " · ".join(f"{s:.2f}" for s in runs.seconds)
         lines.append(
-            f"| {label} | {runs.median:.2f} s | {runs.best:.2f} s | {every} | {runs.peak_mb:.0f} MB | {runs.before_mb:.0f} MB |"
+            f"| {label} | {runs.median:.2f} s | {runs.best:.2f} s | {every} | {runs.cpu_median:.2f} s"
+            f" | {runs.peak_mb:.0f} MB | {runs.before_mb:.0f} MB |"
         )
     lines += [
         "",
@@ -423,6 +432,8 @@ def table(sheets: list[dict], report: Runs, floor: Runs, fetch: Runs) -> tuple[s
         f"| report time ≤ {TARGET_RATIO:g}× floor (medians) | {ratio:.2f}× (best rounds: {ratio_best:.2f}×) | {verdict(ok_time)} |",
         f"| report peak RSS ≤ {TARGET_RSS_MB:g} MB | {report.peak_mb:.0f} MB | {verdict(ok_rss)} |",
         "",
+        f"CPU time of the Python process alone (PostgreSQL's work not counted; steadier than wall clock on a"
+        f" shared machine): report / floor = {report.cpu_median / floor.cpu_median:.2f}×.",
         f"Report file {report.last['size'] / 1e6:.1f} MB, floor file {floor.last['size'] / 1e6:.1f} MB. "
         f"Fetch is {fetch.median / report.median:.0%} of the report's median time.",
     ]
@@ -445,7 +456,8 @@ def write_results(body: str, meta: dict) -> None:
   `translation.override("zh-hans")` into a temporary file, SQL included. The floor is openpyxl write-only
   alone (no Django) writing the same sheets, header, column count and row count, with plain cell values
   cycled from the first {SAMPLE:,} rows of each sheet as the report writes them (streamed, not held).
-  Times are wall clock around the work only; peak RSS is the child's VmHWM ("before the work": VmRSS
+  Times are wall clock around the work only ("CPU": the child's own CPU time over the same span, which
+  other work on the machine does not inflate, but which leaves out PostgreSQL's); peak RSS is the child's VmHWM ("before the work": VmRSS
   once Django was set up and connected — most of the report's peak is Django itself).
 
 {body}
@@ -521,7 +533,7 @@ def main() -> int:
         print("probing the sheets (and warming the cache) …", flush=True)
         probe = run_child("probe", env, args, *ids)
         for s in probe["sheets"]:
-            print(f"   {s['title']:<24} {s['columns']:>3} columns {s['rows']:>9,} rows", flush=True)
+            print(f"   {s['title']:<32} {s['columns']:>3} columns {s['rows']:>9,} rows", flush=True)
         print(f"   probe took {probe['seconds']:.1f} s", flush=True)
 
         report, floor, fetch = Runs(), Runs(), Runs()
@@ -530,7 +542,7 @@ def main() -> int:
                 payload = run_child(kind, env, args, *ids)
                 runs.add(payload)
                 print(
-                    f"   round {i + 1} {kind:<6} {payload['seconds']:7.2f} s  peak {payload['VmHWM'] / 1024:6.0f} MB"
+                    f"   round {i + 1} {kind:<6} {payload['seconds']:7.2f} s  (CPU {payload['cpu']:6.2f} s)  peak {payload['VmHWM'] / 1024:6.0f} MB"
                     f"  (before {payload.get('rss_before', 0) / 1024:.0f} MB)  {payload['rows']:,} rows",
                     flush=True,
                 )
