@@ -139,6 +139,7 @@ def child_load(args: argparse.Namespace) -> None:
             "seconds": seconds,
             "assessed": assessed,
             "assess_seconds": time.perf_counter() - started,
+            "counts": report_data.street_counts(street_id),
         }
     )
 
@@ -446,19 +447,21 @@ def write_results(body: str, meta: dict) -> None:
 - Date: {meta["started"]}
 - Machine: nproc {len(os.sched_getaffinity(0))}, {platform.platform()}, Python {platform.python_version()}; shared
   with other work (load average 1 / 5 / 15 min, start → end: {meta["load"][0]} → {meta["load"][-1]})
-- Software: PostgreSQL {meta["pg"]}, Django {package_version("django")}, openpyxl {package_version("openpyxl")},
-  psycopg {package_version("psycopg")}
+- Software: PostgreSQL {meta["pg"]}, Django {package_version("django")}, openpyxl {package_version("openpyxl")}
+  ({meta["xml"]}), psycopg {package_version("psycopg")}
 - Command: `{meta["command"]}`
-- Data: one street of `bench/report_data.py` at scale {meta["scale"]:g} ({meta["load_note"]}), quarter
-  {meta["quarter"]}, {meta["edition"]} edition. Sheets: those registered in `alliance.reports` at the run{meta["standin_note"]}.
+- Data: one street of `bench/report_data.py` at scale {meta["scale"]:g} ({meta["load_note"]}): {meta["counts"]};
+  about 5 in 6 rows dated in the quarter {meta["quarter"]}, the rest in the one before. Edition: {meta["edition"]}.
+  Sheets: those registered in `alliance.reports` at the run{meta["standin_note"]}.
 - Each measure runs in a fresh child process, {meta["rounds"]} rounds taking turns (fetch, report, floor),
   after one probe pass that also warmed PostgreSQL's cache. The report is `render_workbook()` under
   `translation.override("zh-hans")` into a temporary file, SQL included. The floor is openpyxl write-only
   alone (no Django) writing the same sheets, header, column count and row count, with plain cell values
   cycled from the first {SAMPLE:,} rows of each sheet as the report writes them (streamed, not held).
   Times are wall clock around the work only ("CPU": the child's own CPU time over the same span, which
-  other work on the machine does not inflate, but which leaves out PostgreSQL's); peak RSS is the child's VmHWM ("before the work": VmRSS
-  once Django was set up and connected — most of the report's peak is Django itself).
+  other work on the machine does not inflate, but which leaves out PostgreSQL's). Peak RSS is the
+  child's VmHWM ("before the work": VmRSS once Django was set up and connected — most of the report's
+  peak is Django itself).
 
 {body}
 
@@ -522,6 +525,8 @@ def main() -> int:
         street_id = loaded["street_id"]
         load_note = f"loaded in {loaded['seconds']:.0f} s" if loaded["loaded"] else "loaded by an earlier run, reused"
         print(f"street {street_id}: {load_note}", flush=True)
+        counts = ", ".join(f"{n:,} {what}" for what, n in loaded["counts"].items())
+        print(f"   {counts}", flush=True)
         if loaded["assessed"]:
             load_note += (
                 f"; {loaded['assessed']:,} unit assessments computed in {loaded['assess_seconds']:.0f} s, untimed"
@@ -559,13 +564,18 @@ def main() -> int:
     print(body)
     keys = [s["key"] for s in probe["sheets"]]
     stand_ins = [k for k in keys if k.startswith("bench_")]
+    lxml = package_version("lxml")
     meta = {
+        "xml": f"with lxml {lxml}"
+        if lxml != "?"
+        else "no lxml: openpyxl writes its XML with et_xmlfile, in pure Python",
         "started": started.isoformat(timespec="seconds"),
         "load": load,
         "pg": pg,
         "command": command,
         "scale": args.scale,
         "load_note": load_note,
+        "counts": counts,
         "quarter": args.quarter,
         "edition": args.edition,
         "rounds": args.rounds,

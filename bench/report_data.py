@@ -265,6 +265,27 @@ def load(quarter: Quarter, scale: Scale, log: Callable[[str], None] = print) -> 
     return street_id
 
 
+def street_counts(street_id: int) -> dict[str, int]:
+    """The main tables' rows of the street, for the record of what a run measured."""
+    from demands.models import Need, Resource
+    from meetings.models import Invitation
+    from members.models import Community, MemberUnit
+    from projects.models import ProjectClaim, ServiceActivity
+    from volunteers.models import PartyMember, ServiceLog
+
+    return {
+        "communities": Community.objects.filter(street_id=street_id).count(),
+        "units": MemberUnit.objects.filter(community__street_id=street_id).count(),
+        "needs": Need.objects.filter(community__street_id=street_id).count(),
+        "resources": Resource.objects.filter(unit__community__street_id=street_id).count(),
+        "claims": ProjectClaim.objects.filter(project__street_id=street_id).count(),
+        "activities": ServiceActivity.objects.filter(claim__project__street_id=street_id).count(),
+        "invitations": Invitation.objects.filter(unit__community__street_id=street_id).count(),
+        "Party members": PartyMember.objects.filter(residence_community__street_id=street_id).count(),
+        "service logs": ServiceLog.objects.filter(member__residence_community__street_id=street_id).count(),
+    }
+
+
 def prepare_assessments(street_id: int, quarter: Quarter) -> int | None:
     """The units' assessments of the quarter, as the report build computes them before rendering
     (`members.assessments.assessments_compute`), when that service exists and none are there yet: the
