@@ -1,7 +1,7 @@
 """The quarterly report (季度报表) of a district-sized street against an openpyxl write-only floor, same run.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/alliance_bench_report \\
-        .venv/bin/python bench/quarterly_report.py [--rounds 3] [--quarter 2026Q3] [--edition internal]
+        .venv/bin/python bench/quarterly_report.py [--rounds 5] [--quarter 2026Q3] [--edition internal]
         [--scale 1.0] [--fresh] [--stand-in-sheets] [--no-write]
 
 The database must be named `alliance_bench…` (anything else is refused: the script writes to it). It is
@@ -23,8 +23,8 @@ process, so its peak memory is its own:
 The rounds take turns (fetch, report, floor; fetch, report, floor; …) so a drift in a shared machine's load
 touches them alike. Times are wall clock around the work only (Django set up and connected before);
 peak memory is VmHWM from /proc/self/status (`ru_maxrss` of a child can carry its parent's peak across
-fork + exec; VmHWM belongs to the process image). Targets: the report's median time ≤ 2× the floor's
-median, and its peak ≤ 150 MB. Prints a table and PASS/FAIL, replaces the "Quarterly report (issue 10)"
+fork + exec; VmHWM belongs to the process image). Targets: the report's time ≤ 2× the floor's (the median
+of the rounds' ratios), and its peak ≤ 150 MB. Prints a table and PASS/FAIL, replaces the "Quarterly report (issue 10)"
 section of bench/RESULTS.md (unless --no-write), exits 1 when a target is missed.
 
 `--stand-in-sheets` adds the bench's own data sheets (bench/standin_sheets.py) to the registry in the
@@ -403,7 +403,11 @@ def verdict(ok: bool) -> str:
 
 
 def table(sheets: list[dict], report: Runs, floor: Runs, fetch: Runs) -> tuple[str, bool]:
-    ratio = report.median / floor.median
+    # The verdict is on the median of the rounds' own ratios: report and floor of one round ran next to
+    # each other, so a drift in the shared machine's load touches both; the other ratios are shown beside it.
+    per_round = [r / f for r, f in zip(report.seconds, floor.seconds, strict=True)]
+    ratio = statistics.median(per_round)
+    ratio_of_medians = report.median / floor.median
     ratio_best = report.best / floor.best
     ok_time = ratio <= TARGET_RATIO
     ok_rss = report.peak_mb <= TARGET_RSS_MB
@@ -430,7 +434,9 @@ def table(sheets: list[dict], report: Runs, floor: Runs, fetch: Runs) -> tuple[s
         "",
         "| target | figure | verdict |",
         "|---|---:|---|",
-        f"| report time ≤ {TARGET_RATIO:g}× floor (medians) | {ratio:.2f}× (best rounds: {ratio_best:.2f}×) | {verdict(ok_time)} |",
+        f"| report time ≤ {TARGET_RATIO:g}× floor (median of the rounds' ratios) | {ratio:.2f}×"
+        f" (rounds: {' · '.join(f'{x:.2f}' for x in per_round)}; medians: {ratio_of_medians:.2f}×;"
+        f" best rounds: {ratio_best:.2f}×) | {verdict(ok_time)} |",
         f"| report peak RSS ≤ {TARGET_RSS_MB:g} MB | {report.peak_mb:.0f} MB | {verdict(ok_rss)} |",
         "",
         f"CPU time of the Python process alone (PostgreSQL's work not counted; steadier than wall clock on a"
@@ -480,7 +486,7 @@ compare ratios, not absolute times, across machines.
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of fetch, report and floor (1..9)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of fetch, report and floor (1..9)")
     parser.add_argument("--quarter", default="2026Q3")
     parser.add_argument("--edition", default="internal", choices=("internal", "outward"))
     parser.add_argument("--scale", type=float, default=1.0, help="row counts × this (0.01..2); 1 = district-sized")
