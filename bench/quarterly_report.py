@@ -7,7 +7,7 @@
 The database must be named `alliance_bench…` (anything else is refused: the script writes to it). It is
 created if missing (`--fresh`: dropped and created again), migrated, and loaded once with one street of
 `bench/report_data.py` (~1,155 units, ~50,000 needs, ~46,000 Party members, ~200,000 service logs; about
-1½ minutes); later runs find the marker and reuse the data. Every measurement runs in a fresh child
+20–30 seconds); later runs find the marker and reuse the data. Every measurement runs in a fresh child
 process, so its peak memory is its own:
 
 - **probe** (once, also the warm-up): iterates every registered sheet's `rows(context)`, counts the rows
@@ -23,9 +23,10 @@ process, so its peak memory is its own:
 The rounds take turns (fetch, report, floor; fetch, report, floor; …) so a drift in a shared machine's load
 touches them alike. Times are wall clock around the work only (Django set up and connected before);
 peak memory is VmHWM from /proc/self/status (`ru_maxrss` of a child can carry its parent's peak across
-fork + exec; VmHWM belongs to the process image). Targets: the report's time ≤ 2× the floor's (the median
-of the rounds' ratios), and its peak ≤ 150 MB. Prints a table and PASS/FAIL, replaces the "Quarterly report (issue 10)"
-section of bench/RESULTS.md (unless --no-write), exits 1 when a target is missed.
+fork + exec; VmHWM belongs to the process image). Targets: the report's time ≤ 2× the floor's (the
+median of the rounds' ratios), and its peak ≤ 150 MB. Prints a table and PASS/FAIL, replaces the
+"Quarterly report (issue 10)" section of bench/RESULTS.md (unless --no-write), exits 1 when a target
+is missed.
 
 `--stand-in-sheets` adds the bench's own data sheets (bench/standin_sheets.py) to the registry in the
 child processes, for a run before the app's data sheets exist; the table says so.
