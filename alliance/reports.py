@@ -11,7 +11,8 @@ unit (seed 003: "按季度进行考核"). The pieces, and where each lives:
   - `register_indicator(Indicator)`: an assessment indicator — a raw value per unit for a quarter.
   The sheets are `demands.report_sheets` (需求清单, 资源清单), `projects.report_sheets` (项目认领, 活动记录),
   `meetings.report_sheets` (联席会议与出勤, 议定事项), `volunteers.report_sheets` (在职党员与服务时长) and
-  `members.assessments` (单位考核); the indicators are in each app's `indicators` module.
+  `members.assessments.ASSESSMENT_SHEET` (单位考核); each of those modules (and `members.report_sheets`)
+  adds its lines to 汇总 through `figure_from`. The indicators are in each app's `indicators` module.
 - **Rendering** — `render_workbook()` below: openpyxl write-only (memory flat however many rows), Chinese
   sheet names in SPEC's order, frozen header, widths, number/date formats, formula-looking text escaped.
   The outward edition (for the district) is made safe by construction: a column declared `contact` is
@@ -23,13 +24,17 @@ unit (seed 003: "按季度进行考核"). The pieces, and where each lives:
   (period, street, edition, version, file, checksum; one current version per period + street + edition)
   and the assessment models (`AssessmentScheme` of weights per year, `Assessment` per unit and quarter
   with its indicator lines, adjustment and draft → submitted → approved / returned).
-- **Writes** — `members.reporting` (request, build and supersede reports; quarter-end run for every street;
-  the service card sent to liaisons) and `members.assessments` (compute, adjust, submit, approve, return).
-- **Tasks and beat** — `members.tasks.close_quarter` at 02:00 Asia/Shanghai on the first day of each quarter;
-  `alliance.tasks.run_job` runs any job.
-- **Surfaces** — the admin (季度报表 with 生成/重新生成 and progress; 单位考核 with its actions),
-  `GET /api/v1/reports/quarterly/<year>/<quarter>/`, `GET /api/v1/assessments/`, and the liaison's
-  assessment page in the portal.
+- **Writes** — `members.reporting` (request, build and supersede reports; the quarter's close for every
+  street) and `members.assessments` (compute, adjust, submit, approve, return).
+- **Tasks and beat** — `members.tasks.close_quarter` at 02:00 Asia/Shanghai on the first day of each quarter
+  (both editions for every street); `alliance.tasks.run_job` runs any job, `sweep_jobs` requeues lost ones.
+- **Surfaces** — the admin (季度报表: 生成季度报表, progress, every version's download, a new version;
+  考核方案 and 单位考核 with compute / adjust / submit / approve / return; 后台任务), the API
+  (`GET /api/v1/reports/quarterly/<year>/<quarter>/`, `GET /api/v1/assessments/` and its actions), and the
+  liaison's `/portal/assessments/` with each indicator explained and a remark before approval.
+- **The service card goes out** — `volunteers.services.service_cards_send` (beat, 02:30 on the first day of
+  each quarter): each work unit's liaisons get the link to their members' card of the quarter just ended.
+- **Speed** — `bench/quarterly_report.py` against an openpyxl write-only floor; figures in bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -38,10 +43,11 @@ import contextlib
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 from django.db import models
 from django.utils import timezone
@@ -220,11 +226,40 @@ class Formatted:
     format: str
 
 
+# While 汇总 is written: the figures' sources already computed, by (source, street, quarter).
+_sources: ContextVar[dict | None] = ContextVar("report_figure_sources", default=None)
+
+
+def figure_from(source: Callable[..., Mapping[str, Any]], key: str) -> Callable[[int, Quarter], Any]:
+    """A SummaryFigure's value read from a selector that computes several figures in one aggregate
+    (`source(street_id=…, quarter=…)` → {key: value}). While 汇总 is written each source runs once per
+    quarter, however many of its figures are lines: ten figures of the needs are one query, not ten."""
+
+    def value(street_id: int, quarter: Quarter) -> Any:
+        memo = _sources.get()
+        if memo is None:
+            return source(street_id=street_id, quarter=quarter)[key]
+        if (source, street_id, quarter) not in memo:
+            memo[source, street_id, quarter] = source(street_id=street_id, quarter=quarter)
+        return memo[source, street_id, quarter][key]
+
+    return value
+
+
 def summary_rows(context: ReportContext) -> Iterator[Row]:
     previous = context.quarter.previous()
-    for figure in summary_figures():
-        now, before = figure.value(context.street_id, context.quarter), figure.value(context.street_id, previous)
-        yield (str(figure.label), Formatted(now, figure.format), Formatted(before, figure.format), change(now, before))
+    token = _sources.set({})
+    try:  # a few dozen lines: made whole, so the memo lives exactly as long as 汇总 is computed
+        rows = [
+            (str(figure.label), Formatted(now, figure.format), Formatted(before, figure.format), change(now, before))
+            for figure in summary_figures()
+            for now, before in [
+                (figure.value(context.street_id, context.quarter), figure.value(context.street_id, previous))
+            ]
+        ]
+    finally:
+        _sources.reset(token)
+    yield from rows
 
 
 SUMMARY = Sheet(
@@ -365,19 +400,26 @@ def _write_sheets(workbook: Workbook, context: ReportContext, result: RenderResu
             header.append(cell)
         worksheet.append(header)
         formats = [NUMBER_FORMATS.get(column.format) for _i, column in kept]
+        # One styled cell per column and format, its value set row by row: write-only mode writes a row out
+        # as it is appended, so the cell is free again for the next row (a new cell per value was a tenth of
+        # the report's time).
+        styled: dict[tuple[int, str], WriteOnlyCell] = {}
         count = 0
         for row in sheet.rows(context):
             cells = []
-            for (i, column), column_format in zip(kept, formats, strict=True):
+            for position, ((i, column), column_format) in enumerate(zip(kept, formats, strict=True)):
                 raw = row[i]
                 number_format = NUMBER_FORMATS.get(raw.format) if isinstance(raw, Formatted) else column_format
                 value = cell_value(column, raw, context)
-                if number_format and value != "" and not isinstance(value, str):
-                    cell = WriteOnlyCell(worksheet, value=value)
-                    cell.number_format = number_format
-                    cells.append(cell)
-                else:
+                if not number_format or value == "" or isinstance(value, str):
                     cells.append(value)
+                    continue
+                cell = styled.get((position, number_format))
+                if cell is None:
+                    cell = styled[position, number_format] = WriteOnlyCell(worksheet)
+                    cell.number_format = number_format
+                cell.value = value
+                cells.append(cell)
             worksheet.append(cells)
             count += 1
             if count % PROGRESS_EVERY == 0:

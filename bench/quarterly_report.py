@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/alliance_bench_report \\
         .venv/bin/python bench/quarterly_report.py [--rounds 5] [--quarter 2026Q3] [--edition internal]
-        [--scale 1.0] [--fresh] [--stand-in-sheets] [--no-write]
+        [--scale 1.0] [--fresh] [--no-write]
 
 The database must be named `alliance_bench…` (anything else is refused: the script writes to it). It is
 created if missing (`--fresh`: dropped and created again), migrated, and loaded once with one street of
@@ -27,9 +27,6 @@ fork + exec; VmHWM belongs to the process image). Targets: the report's time ≤
 median of the rounds' ratios), and its peak ≤ 150 MB. Prints a table and PASS/FAIL, replaces the
 "Quarterly report (issue 10)" section of bench/RESULTS.md (unless --no-write), exits 1 when a target
 is missed.
-
-`--stand-in-sheets` adds the bench's own data sheets (bench/standin_sheets.py) to the registry in the
-child processes, for a run before the app's data sheets exist; the table says so.
 """
 
 from __future__ import annotations
@@ -90,17 +87,12 @@ def emit(payload: dict) -> None:
 # --- Children ----------------------------------------------------------------------------------------------
 
 
-def _django(stand_ins: bool) -> None:
+def _django() -> None:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alliance.settings")
     import django
 
     django.setup()
-    if stand_ins:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        import standin_sheets
-
-        standin_sheets.register()
 
 
 def _context(args: argparse.Namespace, street_id: int):
@@ -111,7 +103,7 @@ def _context(args: argparse.Namespace, street_id: int):
 
 
 def child_load(args: argparse.Namespace) -> None:
-    _django(False)
+    _django()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import report_data
 
@@ -146,7 +138,7 @@ def child_load(args: argparse.Namespace) -> None:
 
 
 def child_probe(args: argparse.Namespace) -> None:
-    _django(args.stand_in_sheets)
+    _django()
     from django.utils import translation
 
     from alliance.reports import cell_value, sheets
@@ -184,7 +176,7 @@ def child_probe(args: argparse.Namespace) -> None:
 
 
 def child_fetch(args: argparse.Namespace) -> None:
-    _django(args.stand_in_sheets)
+    _django()
     from django.db import connection
     from django.utils import translation
 
@@ -204,7 +196,7 @@ def child_fetch(args: argparse.Namespace) -> None:
 
 
 def child_report(args: argparse.Namespace) -> None:
-    _django(args.stand_in_sheets)
+    _django()
     from django.db import connection
     from django.utils import translation
 
@@ -336,7 +328,6 @@ def run_child(kind: str, env: dict[str, str], args: argparse.Namespace, *extra: 
         str(args.scale),
         "--tmp",
         env["VAR_DIR"],
-        *(["--stand-in-sheets"] if args.stand_in_sheets else []),
         *extra,
     ]
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -459,7 +450,7 @@ def write_results(body: str, meta: dict) -> None:
 - Command: `{meta["command"]}`
 - Data: one street of `bench/report_data.py` at scale {meta["scale"]:g} ({meta["load_note"]}): {meta["counts"]};
   about 5 in 6 rows dated in the quarter {meta["quarter"]}, the rest in the one before. Edition: {meta["edition"]}.
-  Sheets: those registered in `alliance.reports` at the run{meta["standin_note"]}.
+  Sheets: those registered in `alliance.reports` at the run{meta["sheets_note"]}.
 - Each measure runs in a fresh child process, {meta["rounds"]} rounds taking turns (fetch, report, floor),
   after one probe pass that also warmed PostgreSQL's cache. The report is `render_workbook()` under
   `translation.override("zh-hans")` into a temporary file, SQL included. The floor is openpyxl write-only
@@ -492,7 +483,6 @@ def main() -> int:
     parser.add_argument("--edition", default="internal", choices=("internal", "outward"))
     parser.add_argument("--scale", type=float, default=1.0, help="row counts × this (0.01..2); 1 = district-sized")
     parser.add_argument("--fresh", action="store_true", help="drop and create the database, then load again")
-    parser.add_argument("--stand-in-sheets", action="store_true", help="add bench/standin_sheets.py's sheets")
     parser.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone")
     parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     parser.add_argument("--street-id", type=int, help=argparse.SUPPRESS)
@@ -570,7 +560,6 @@ def main() -> int:
     print()
     print(body)
     keys = [s["key"] for s in probe["sheets"]]
-    stand_ins = [k for k in keys if k.startswith("bench_")]
     lxml = package_version("lxml")
     meta = {
         "xml": f"with lxml {lxml}"
@@ -586,11 +575,7 @@ def main() -> int:
         "quarter": args.quarter,
         "edition": args.edition,
         "rounds": args.rounds,
-        "standin_note": (
-            f" — with the bench's stand-in sheets ({', '.join(stand_ins)}) for the data sheets not yet merged"
-            if stand_ins
-            else f" ({', '.join(keys)})"
-        ),
+        "sheets_note": f" ({', '.join(keys)})",
     }
     if not args.no_write:
         write_results(body, meta)

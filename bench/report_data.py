@@ -293,7 +293,6 @@ def prepare_assessments(street_id: int, quarter: Quarter) -> int | None:
     branch is merged); else how many were computed (0: already there)."""
     try:
         from members.assessments import assessments_compute
-
         from members.models import Assessment
     except ImportError:
         return None

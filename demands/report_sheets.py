@@ -115,11 +115,11 @@ RESOURCES = Sheet(key="resources", title=_("Resource list"), order=20, columns=R
 
 
 def _need_figure(key: str):
-    return lambda street_id, quarter: selectors.report_need_figures(street_id=street_id, quarter=quarter)[key]
+    return reports.figure_from(selectors.report_need_figures, key)
 
 
 def _resource_figure(key: str):
-    return lambda street_id, quarter: selectors.report_resource_figures(street_id=street_id, quarter=quarter)[key]
+    return reports.figure_from(selectors.report_resource_figures, key)
 
 
 FIGURES = (

@@ -115,11 +115,11 @@ RESOLUTIONS = Sheet(
 
 
 def _meeting_figure(key: str):
-    return lambda street_id, quarter: selectors.report_meeting_figures(street_id=street_id, quarter=quarter)[key]
+    return reports.figure_from(selectors.report_meeting_figures, key)
 
 
 def _resolution_figure(key: str):
-    return lambda street_id, quarter: selectors.report_resolution_figures(street_id=street_id, quarter=quarter)[key]
+    return reports.figure_from(selectors.report_resolution_figures, key)
 
 
 FIGURES = (

@@ -12,7 +12,7 @@ from . import selectors
 
 
 def _figure(key: str):
-    return lambda street_id, quarter: selectors.report_unit_figures(street_id=street_id, quarter=quarter)[key]
+    return reports.figure_from(selectors.report_unit_figures, key)
 
 
 # First in 汇总: the alliance itself, before what its units did.

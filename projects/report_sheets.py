@@ -114,11 +114,11 @@ ACTIVITIES = Sheet(
 
 
 def _claim_figure(key: str):
-    return lambda street_id, quarter: selectors.report_claim_figures(street_id=street_id, quarter=quarter)[key]
+    return reports.figure_from(selectors.report_claim_figures, key)
 
 
 def _activity_figure(key: str):
-    return lambda street_id, quarter: selectors.report_activity_figures(street_id=street_id, quarter=quarter)[key]
+    return reports.figure_from(selectors.report_activity_figures, key)
 
 
 FIGURES = (

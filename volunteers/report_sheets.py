@@ -60,7 +60,7 @@ MEMBERS = Sheet(
 
 
 def _figure(key: str):
-    return lambda street_id, quarter: selectors.report_member_figures(street_id=street_id, quarter=quarter)[key]
+    return reports.figure_from(selectors.report_member_figures, key)
 
 
 FIGURES = (
