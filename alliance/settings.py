@@ -50,6 +50,8 @@ elif not (DEBUG or TESTING):
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG or TESTING else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# A refused form shows the platform's page, in the user's language, with the way back (alliance/error_pages.py).
+CSRF_FAILURE_VIEW = "alliance.error_pages.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

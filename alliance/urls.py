@@ -48,5 +48,9 @@ urlpatterns = [
 # Uploaded files go through the permission layer, in development as in production (no static serving).
 urlpatterns += [path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", media.serve, name="media")]
 
-# Unmatched addresses under /api/ answer JSON like every other API error.
-handler404 = "alliance.api.errors.not_found"
+# The platform's own error pages, with the way back to where the visitor was; under /api/ they answer JSON
+# like every other API error (alliance/error_pages.py).
+handler400 = "alliance.error_pages.bad_request"
+handler403 = "alliance.error_pages.permission_denied"
+handler404 = "alliance.error_pages.page_not_found"
+handler500 = "alliance.error_pages.server_error"

@@ -39,11 +39,34 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     return drf_exception_handler(exc, context)
 
 
+# Where alliance/urls.py mounts the API (the versioned endpoints, the schema and its docs).
+API_PREFIX = "/api/"
+
+# What an error outside DRF's own handling says under /api/: DRF's default messages, which DRF translates.
+_DETAILS = {
+    400: exceptions.ParseError.default_detail,
+    403: exceptions.PermissionDenied.default_detail,
+    404: exceptions.NotFound.default_detail,
+    500: exceptions.APIException.default_detail,
+}
+
+
+def is_api(request: HttpRequest) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def error_json(status_code: int) -> JsonResponse:
+    """The API's answer to an error Django handles before or after DRF (an unmatched address, a bad Host
+    header, a CSRF refusal, an uncaught exception): `{"detail": …}` in the active language."""
+    return JsonResponse(
+        {"detail": str(_DETAILS[status_code])}, status=status_code, json_dumps_params={"ensure_ascii": False}
+    )
+
+
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """The project's 404 (`handler404`): an address under /api/ that no route matches (`/api/v1/needs/abc/`)
-    answers in the API's shape, `{"detail": …}`; pages keep Django's page."""
-    if request.path.startswith("/api/"):
-        return JsonResponse(
-            {"detail": str(exceptions.NotFound.default_detail)}, status=404, json_dumps_params={"ensure_ascii": False}
-        )
+    """An address under /api/ that no route matches (`/api/v1/needs/abc/`) answers in the API's shape,
+    `{"detail": …}`; pages get Django's page. The project's `handler404` is alliance.error_pages, which
+    calls this under /api/ and renders the platform's page elsewhere."""
+    if is_api(request):
+        return error_json(404)
     return defaults.page_not_found(request, exception)
