@@ -39,12 +39,13 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
+from results import RESULTS, write_section  # bench/results.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 PYTHON = VENV_BIN / "python"
 GUNICORN = VENV_BIN / "gunicorn"
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+SECTION = "## Persistent database connections (`bench/conn_reuse.py`)"
 
 HOST = "127.0.0.1"
 PG_ADMIN = f"postgresql://postgres@{HOST}:5432/postgres"
@@ -299,9 +300,7 @@ def package_version(name: str) -> str:
 def write_results(
     command: str, started: dt.datetime, args: argparse.Namespace, body: str, pg: str, load: list[str]
 ) -> None:
-    text = f"""# Benchmarks
-
-## Persistent database connections (`bench/conn_reuse.py`)
+    text = f"""{SECTION}
 
 - Date: {started.isoformat(timespec="seconds")}
 - Machine: nproc {len(os.sched_getaffinity(0))}, {platform.platform()}, Python {platform.python_version()}
@@ -332,7 +331,7 @@ def write_results(
 The ratio is against the baseline (CONN_MAX_AGE=0) for the same endpoint, measured in the same run.
 Re-run the command to refresh these figures; compare ratios, not absolute rates, across machines.
 """
-    RESULTS.write_text(text, encoding="utf-8")
+    write_section(SECTION, text)
 
 
 # --- Main ------------------------------------------------------------------------------------------

@@ -38,7 +38,6 @@ import json
 import os
 import pickle
 import platform
-import re
 import secrets
 import statistics
 import subprocess
@@ -49,9 +48,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from results import RESULTS, write_section  # bench/results.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 SECTION = "## Quarterly report (issue 10)"
 DB_PREFIX = "alliance_bench"
 
@@ -466,14 +466,7 @@ def write_results(body: str, meta: dict) -> None:
 The ratio is against the floor measured in the same run. Re-run the command to refresh these figures;
 compare ratios, not absolute times, across machines.
 """
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmarks\n"
-    # Replace this benchmark's section (up to the next "## " heading) or append it.
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: section + "\n", text).rstrip("\n") + "\n"
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(text, encoding="utf-8")
+    write_section(SECTION, section)
 
 
 def main() -> int:
