@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
 from axes.models import AccessAttempt
 from django import forms
 from django.conf import settings
@@ -14,7 +17,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import DataError
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
@@ -32,6 +36,16 @@ from .models import Category, Job, Notification
 admin.site.site_header = _("Party-building alliance administration")
 admin.site.site_title = _("Party-building alliance administration")
 admin.site.index_title = _("Administration")
+
+
+class ReasonForm(forms.Form):
+    """The reason asked by every action that refuses or cancels (see `ScopedAdminMixin.ask_reason`)."""
+
+    reason = forms.CharField(label=_("Reason"), max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, help_text: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].help_text = help_text
 
 
 class ScopedAdminMixin:
@@ -164,6 +178,70 @@ class ScopedAdminMixin:
             return False
         messages.success(request, success)
         return True
+
+    def ask_reason(
+        self,
+        request: HttpRequest,
+        objects: Iterable[Any],
+        *,
+        service: Callable[..., Any],
+        object_kwarg: str,
+        success: Callable[[Any], str],
+        title: str,
+        intro: str,
+        empty: str,
+        describe: Callable[[Any], str],
+        detail: Callable[[Any], str] | None = None,
+        none_done: str | None = None,
+        submit_label: str | None = None,
+        help_text: str = "",
+        page_of: Any = None,
+        back_url: str = "",
+    ) -> HttpResponse:
+        """Ask for a reason, then call `service(actor=…, <object_kwarg>=obj, reason=…)` for each object —
+        the one shape of every "reject / cancel with a reason" screen, on `admin/reason_action.html`.
+
+        As an admin action (`page_of` None) the form is bound only once the page itself was posted
+        (`apply`), since Django posts the action to it first; afterwards the list shows again, with
+        `none_done` as a warning when no service call went through. As the page of one object (`page_of`),
+        every POST is the form, and success goes back to `back_url`."""
+        objects = list(objects)
+        action = "" if page_of is not None else request.POST.get("action", "")
+        submitted = request.method == "POST" and (page_of is not None or "apply" in request.POST)
+        form = ReasonForm(request.POST if submitted else None, help_text=help_text)
+        if form.is_valid():
+            done = sum(
+                self.run_service(
+                    request,
+                    service,
+                    **{object_kwarg: obj},
+                    reason=form.cleaned_data["reason"],
+                    success=success(obj),
+                )
+                for obj in objects
+            )
+            if page_of is None:
+                if not done and none_done:
+                    messages.warning(request, none_done)
+                return HttpResponseRedirect(request.get_full_path())
+            if done:
+                return HttpResponseRedirect(back_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "intro": intro,
+            "empty": empty,
+            "form": form,
+            "objects": objects,
+            "rows": [(obj, describe(obj), detail(obj) if detail else "") for obj in objects],
+            "action": action,
+            "opts": self.opts,
+            "original": page_of,
+            "back_url": back_url,
+            "submit_label": submit_label or gettext("Reject"),
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/reason_action.html", context)
 
 
 class ScopedChoiceFilter(admin.SimpleListFilter):

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -178,15 +179,6 @@ class MeetingChangeForm(MeetingFormMixin, forms.ModelForm):
         # `user` is taken like the add form's (see `get_form`); the change form offers nothing per user
         # beyond the communities, which `formfield_for_foreignkey` narrows.
         super().__init__(*args, **kwargs)
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason"),
-        max_length=300,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("The invitees are told it with the notice of cancellation."),
-    )
 
 
 class LocalDateTimeInput(forms.DateTimeInput):
@@ -675,16 +667,29 @@ class JointMeetingAdmin(RefusalSafeMixin, ScopedAdminMixin, SimpleHistoryAdmin):
 
     # --- Cancel ---
 
-    def _cancel(self, request, meetings: list[JointMeeting], form: ReasonForm) -> int:
-        return sum(
-            self.run_service(
-                request,
-                services.meeting_cancel,
-                meeting=meeting,
-                reason=form.cleaned_data["reason"],
-                success=gettext("%(title)s is cancelled; the invitees are told.") % {"title": meeting.title},
-            )
-            for meeting in meetings
+    def _ask_cancel_reason(self, request, meetings, *, title: str, page_of=None, back_url: str = ""):
+        return self.ask_reason(
+            request,
+            meetings,
+            service=services.meeting_cancel,
+            object_kwarg="meeting",
+            success=lambda meeting: (
+                gettext("%(title)s is cancelled; the invitees are told.") % {"title": meeting.title}
+            ),
+            none_done=gettext("None of the selected meetings was cancelled."),
+            title=title,
+            intro=gettext(
+                "These meetings will be cancelled. Every invitee is told, with the reason; reminders that have "
+                "not gone out are withdrawn."
+            ),
+            empty=gettext("None of the selected meetings is planned."),
+            describe=lambda meeting: (
+                f"{meeting.title} · {date_format(timezone.localtime(meeting.start), 'Y-m-d H:i')} · {meeting.place}"
+            ),
+            submit_label=gettext("Cancel the meeting"),
+            help_text=gettext("The invitees are told it with the notice of cancellation."),
+            page_of=page_of,
+            back_url=back_url,
         )
 
     def cancel_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -696,35 +701,17 @@ class JointMeetingAdmin(RefusalSafeMixin, ScopedAdminMixin, SimpleHistoryAdmin):
                 workflow.refusal_for(meeting, "cancel"),
             )
             return HttpResponseRedirect(change_url)
-        form = ReasonForm(request.POST or None)
-        if request.method == "POST" and form.is_valid() and self._cancel(request, [meeting], form):
-            return HttpResponseRedirect(change_url)
-        return self._page(
+        return self._ask_cancel_reason(
             request,
-            "cancel.html",
-            gettext("Cancel %(title)s") % {"title": meeting.title},
-            meeting,
-            form=form,
-            objects=[meeting],
+            [meeting],
+            title=gettext("Cancel %(title)s") % {"title": meeting.title},
+            page_of=meeting,
+            back_url=change_url,
         )
 
     @admin.action(description=_("Cancel the selected meetings"))
     def cancel(self, request, queryset):
-        planned = list(queryset.filter(status=M.PLANNED))
-        form = ReasonForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            if not self._cancel(request, planned, form):
-                messages.warning(request, gettext("None of the selected meetings was cancelled."))
-            return None
-        return self._page(
-            request,
-            "cancel.html",
-            gettext("Cancel meetings"),
-            None,
-            form=form,
-            objects=planned,
-            action="cancel",
-        )
+        return self._ask_cancel_reason(request, queryset.filter(status=M.PLANNED), title=gettext("Cancel meetings"))
 
     # --- Reschedule ---
 

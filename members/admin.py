@@ -141,10 +141,6 @@ class ExpiringFilter(admin.SimpleListFilter):
         return queryset
 
 
-class RejectForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
-
-
 @admin.register(MemberUnit)
 class MemberUnitAdmin(ImportAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     staff_roles = "community"
@@ -200,28 +196,17 @@ class MemberUnitAdmin(ImportAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
 
     @admin.action(description=_("Reject the selected applications"))
     def reject(self, request, queryset):
-        applications = queryset.filter(status=MemberUnit.Status.APPLIED)
-        form = RejectForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            for unit in applications:
-                self.run_service(
-                    request,
-                    services.unit_reject,
-                    unit=unit,
-                    reason=form.cleaned_data["reason"],
-                    success=_("%(unit)s rejected.") % {"unit": unit.name},
-                )
-            return HttpResponseRedirect(request.get_full_path())
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Reject applications"),
-            "form": form,
-            "objects": applications,
-            "action": "reject",
-            "opts": self.model._meta,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/members/memberunit/reject.html", context)
+        return self.ask_reason(
+            request,
+            queryset.filter(status=MemberUnit.Status.APPLIED),
+            service=services.unit_reject,
+            object_kwarg="unit",
+            success=lambda unit: _("%(unit)s rejected.") % {"unit": unit.name},
+            title=_("Reject applications"),
+            intro=_("These applications will be rejected; the applicants are told the reason."),
+            empty=_("None of the selected units is waiting for approval."),
+            describe=lambda unit: unit.name,
+        )
 
     @admin.action(description=_("Export the selected units to Excel"))
     def export_xlsx(self, request, queryset):

@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import Truncator
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -132,10 +133,6 @@ class ProjectForm(forms.ModelForm):
         if street is not None and community is not None and community.street_id != street.pk:
             self.add_error("community", gettext("This community does not belong to the chosen street."))
         return cleaned
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class DecisionForm(forms.Form):
@@ -469,33 +466,22 @@ class ProjectClaimAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
     @admin.action(description=_("Reject the selected claims"))
     def reject(self, request, queryset):
-        pending = queryset.filter(status=C.PENDING)
-        form = ReasonForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            done = sum(
-                self.run_service(
-                    request,
-                    services.claim_reject,
-                    claim=claim,
-                    reason=form.cleaned_data["reason"],
-                    success=gettext("The claim of %(unit)s on %(project)s is rejected.")
-                    % {"unit": claim.unit.name, "project": claim.project.title},
-                )
-                for claim in pending
-            )
-            if not done:
-                messages.warning(request, gettext("None of the selected claims is waiting for approval."))
-            return HttpResponseRedirect(request.get_full_path())
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("Reject claims"),
-            "form": form,
-            "objects": pending,
-            "action": "reject",
-            "opts": self.opts,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/projects/projectclaim/reject.html", context)
+        return self.ask_reason(
+            request,
+            queryset.filter(status=C.PENDING),
+            service=services.claim_reject,
+            object_kwarg="claim",
+            success=lambda claim: (
+                gettext("The claim of %(unit)s on %(project)s is rejected.")
+                % {"unit": claim.unit.name, "project": claim.project.title}
+            ),
+            none_done=gettext("None of the selected claims is waiting for approval."),
+            title=gettext("Reject claims"),
+            intro=gettext("These claims will be rejected and their places freed; the units are told the reason."),
+            empty=gettext("None of the selected claims is waiting for approval."),
+            describe=lambda claim: f"{claim.unit.name} · {claim.project.title}",
+            detail=lambda claim: Truncator(claim.commitment).chars(120),
+        )
 
     @admin.action(description=_("Export the selected claims to Excel (claim table)"))
     def export_claim_table(self, request, queryset):

@@ -149,10 +149,6 @@ class MemberForm(forms.ModelForm):
         return cleaned
 
 
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
-
-
 @admin.register(PartyMember)
 class PartyMemberAdmin(ChangelistGuard, ImportAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     staff_roles = "community"
@@ -285,32 +281,18 @@ class PartyMemberAdmin(ChangelistGuard, ImportAdminMixin, ScopedAdminMixin, Simp
 
     @admin.action(description=_("Reject the selected registrations"))
     def reject(self, request, queryset):
-        pending = queryset.filter(status=M.PENDING)
-        form = ReasonForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            done = sum(
-                self.run_service(
-                    request,
-                    services.member_reject,
-                    member=member,
-                    reason=form.cleaned_data["reason"],
-                    success=gettext("The registration of %(name)s is rejected.") % {"name": member.name},
-                )
-                for member in pending
-            )
-            if not done:
-                messages.warning(request, gettext("None of the selected registrations is waiting for verification."))
-            return HttpResponseRedirect(request.get_full_path())
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("Reject registrations"),
-            "form": form,
-            "objects": pending,
-            "action": "reject",
-            "opts": self.opts,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/volunteers/partymember/reject.html", context)
+        return self.ask_reason(
+            request,
+            queryset.filter(status=M.PENDING),
+            service=services.member_reject,
+            object_kwarg="member",
+            success=lambda member: gettext("The registration of %(name)s is rejected.") % {"name": member.name},
+            none_done=gettext("None of the selected registrations is waiting for verification."),
+            title=gettext("Reject registrations"),
+            intro=gettext("These registrations will be rejected; the members are told the reason."),
+            empty=gettext("None of the selected registrations is waiting for verification."),
+            describe=lambda member: f"{member.name} · {member.residence_community.name} · {member.work_unit_label}",
+        )
 
 
 # --- Posts and teams --------------------------------------------------------------------------------
