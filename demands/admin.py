@@ -24,7 +24,7 @@ from members import selectors as member_selectors
 from members.models import MemberUnit
 
 from . import exports, matching, selectors, services
-from .forms import DispatchForm, NeedEditForm, NeedEntryForm, NeedRejectForm
+from .forms import DispatchForm, NeedEditForm, NeedEntryForm
 from .models import Need, NeedEvent, NeedPhoto, NeedSlaFlag, Resource
 
 S = Need.Status
@@ -290,32 +290,20 @@ class NeedAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
     @admin.action(description=_("Reject the selected needs"))
     def reject(self, request, queryset):
-        rejectable = queryset.filter(status__in=[S.SUBMITTED, S.DISPATCHED])
-        form = NeedRejectForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            done = sum(
-                self.run_service(
-                    request,
-                    services.need_reject,
-                    need=need,
-                    reason=form.cleaned_data["reason"],
-                    success=gettext("%(need)s rejected.") % {"need": need.title},
-                )
-                for need in rejectable
-            )
-            if not done:
-                messages.warning(request, gettext("None of the selected needs can be rejected."))
-            return HttpResponseRedirect(request.get_full_path())
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("Reject needs"),
-            "form": form,
-            "objects": rejectable,
-            "action": "reject",
-            "opts": self.opts,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/demands/need/reject.html", context)
+        return self.ask_reason(
+            request,
+            queryset.filter(status__in=[S.SUBMITTED, S.DISPATCHED]),
+            service=services.need_reject,
+            object_kwarg="need",
+            success=lambda need: gettext("%(need)s rejected.") % {"need": need.title},
+            none_done=gettext("None of the selected needs can be rejected."),
+            title=gettext("Reject needs"),
+            intro=gettext(
+                "These needs will be rejected; this is final, and the resident is told the reason by text message."
+            ),
+            empty=gettext("None of the selected needs can be rejected: only needs not yet accepted can."),
+            describe=lambda need: f"{need.title} · {need.community.name} · {need.get_status_display()}",
+        )
 
     @admin.action(description=_("Show the selected needs on the public showcase"))
     def showcase(self, request, queryset):

@@ -117,10 +117,6 @@ class NeedEditForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.changed_data if name in EDIT_FIELDS}
 
 
-class NeedRejectForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
-
-
 class DispatchForm(forms.Form):
     """Choose one suggestion (a unit or a resource), or any other active unit, and add a note."""
 

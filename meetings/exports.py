@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -85,3 +86,37 @@ def minutes_xlsx_response(
     title = meeting.title.replace("/", "-").replace("\\", "-")
     filename = _("Minutes %(date)s %(title)s.xlsx") % {"date": day, "title": title}
     return xlsx_response(filename, minutes_sheets(meeting=meeting, invitations=invitations, resolutions=resolutions))
+
+
+def attendance_sheet(meetings: QuerySet[JointMeeting]) -> Sheet:
+    """The staff list's attendance export: one row per invitation of the given meetings (already narrowed
+    to what the user sees)."""
+    header = [
+        _("Meeting"),
+        _("Start"),
+        _("Level"),
+        _("Community"),
+        _("Invitee"),
+        _("Attendance"),
+        _("Answered at"),
+    ]
+    invitations = (
+        Invitation.objects.filter(meeting__in=meetings.values("pk"))
+        .select_related("meeting__community", "unit", "person")
+        .order_by("meeting__start", "meeting_id", "id")
+    )
+
+    def rows():
+        for invitation in invitations.iterator(chunk_size=500):
+            meeting = invitation.meeting
+            yield [
+                meeting.title,
+                meeting.start,
+                meeting.get_level_display(),
+                meeting.community.name if meeting.community_id else "",
+                invitee_name(invitation),
+                invitation.get_status_display(),
+                invitation.responded_at,
+            ]
+
+    return _("Attendance"), header, rows()

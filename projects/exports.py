@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from alliance.exports import xlsx_response
 
 from .models import ProjectClaim
 
@@ -53,3 +56,9 @@ def claim_table_rows(claims: QuerySet[ProjectClaim]) -> tuple[str, list[str], It
             ]
 
     return _("Claim table"), header, rows()
+
+
+def claim_table_response(claims: QuerySet[ProjectClaim]) -> HttpResponse:
+    """The claim table of the given claims (already narrowed to what the user sees) as a download."""
+    filename = "{}-{}.xlsx".format(_("claim-table"), timezone.localdate().isoformat())
+    return xlsx_response(filename, [claim_table_rows(claims)])

@@ -1,0 +1,283 @@
+"""What every app's admin builds on: the mixin through which each ModelAdmin asks the one permission path
+(`ScopedAdminMixin`, with `run_service` and `ask_reason` for actions), the scoped list filter, read-only
+inlines, and the label of a row of totals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.options import TO_FIELD_VAR
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ERROR_FLAG
+from django.core.exceptions import ValidationError
+from django.db import DataError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from simple_history.utils import get_history_model_for_model
+
+from .. import permissions
+from ..forms import REFUSALS, refusal_message
+
+
+class ReasonForm(forms.Form):
+    """The reason asked by every action that refuses or cancels (see `ScopedAdminMixin.ask_reason`)."""
+
+    reason = forms.CharField(label=_("Reason"), max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, help_text: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].help_text = help_text
+
+
+class ScopedAdminMixin:
+    """Admin access decided by `alliance.permissions`, not by Django's model permissions, so that a
+    community's staff see and change only their communities' rows — the same answer as portal and API.
+
+    `staff_roles` says who may open the screen at all: "street" (street staff only) or "community"
+    (community staff too, scoped by the model's rules)."""
+
+    staff_roles = "street"
+
+    def _may_open(self, request) -> bool:
+        if self.staff_roles == "community":
+            return permissions.is_staff_member(request.user)
+        return permissions.is_street_staff(request.user)
+
+    def has_module_permission(self, request) -> bool:
+        return self._may_open(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        if not self._may_open(request):
+            return False
+        return obj is None or permissions.can_view(request.user, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if not self._may_open(request):
+            return False
+        return obj is None or permissions.can_change(request.user, obj)
+
+    def has_add_permission(self, request, *args) -> bool:
+        return self._may_open(request) and permissions.can_add(request.user, self.model)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if not self._may_open(request):
+            return False
+        return obj is None or permissions.can_delete(request.user, obj)
+
+    def get_queryset(self, request):
+        return permissions.visible(request.user, super().get_queryset(request))
+
+    # --- Pages of one object: what a user may not see answers 404 -----------------------------------
+    # Django's admin answers a missing id with a redirect and an object the user may not see with 403
+    # (simple-history's pages: 404 and 403), which tells another community's staff which ids exist.
+    # Every page of one object first asks the same question as the list: is it in the user's queryset?
+
+    def _visible_object_or_404(self, request, object_id):
+        to_field = request.POST.get(TO_FIELD_VAR, request.GET.get(TO_FIELD_VAR))
+        from_field = to_field if to_field and self.to_field_allowed(request, to_field) else None
+        obj = self.get_object(request, unquote(str(object_id)), from_field)
+        if obj is None or not self.has_view_or_change_permission(request, obj):
+            raise Http404
+        return obj
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        self._visible_object_or_404(request, object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        self._visible_object_or_404(request, object_id)
+        return super().delete_view(request, object_id, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._visible_object_or_404(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple-history's page of one past version; only SimpleHistoryAdmin routes to it.
+        self._visible_object_or_404(request, object_id)
+        # django-simple-history saves a posted past version straight back through save_model, which undoes
+        # a change without the service that made it (a claim approved by `claim_approve` went back to
+        # pending, its place still taken). Past versions are for reading.
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        try:
+            get_history_model_for_model(self.model)._meta.pk.to_python(version_id)
+        except ValidationError:
+            raise Http404 from None  # ?history/abc/ was a 500 (a text where the database wants a number)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        # A filter value from the address bar too large for the database (?community=99999999999999999999)
+        # is bad input, answered like Django's own bad lookups: the list with an error flag, not a 500.
+        try:
+            response = super().changelist_view(request, extra_context)
+            if hasattr(response, "render"):
+                response.render()
+            return response
+        except (OverflowError, DataError):
+            return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")
+
+    def save_through(self, request, func, **kwargs):
+        """Call a service from save_model/delete_model. ModelAdmin cannot turn an exception there into a
+        form error, so a refusal becomes an error message and the response goes back to the form."""
+        try:
+            return func(actor=request.user, **kwargs)
+        except REFUSALS as exc:
+            request._service_refused = True
+            messages.error(request, refusal_message(exc))
+            return None
+
+    def save_related(self, request, form, formsets, change) -> None:
+        if getattr(request, "_service_refused", False):
+            # Nothing was saved; the change message Django builds next reads these lists.
+            for formset in formsets:
+                formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            return
+        super().save_related(request, form, formsets, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(request, "_service_refused", False):
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if getattr(request, "_service_refused", False):
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_change(request, obj)
+
+    def response_delete(self, request, obj_display, obj_id):
+        if getattr(request, "_service_refused", False):
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_delete(request, obj_display, obj_id)
+
+    def run_service(self, request, func, *, success: str, **kwargs) -> bool:
+        """Call a service from an admin action and turn its domain error into an admin message."""
+        try:
+            func(actor=request.user, **kwargs)
+        except REFUSALS as exc:
+            messages.error(request, refusal_message(exc))
+            return False
+        messages.success(request, success)
+        return True
+
+    def ask_reason(
+        self,
+        request: HttpRequest,
+        objects: Iterable[Any],
+        *,
+        service: Callable[..., Any],
+        object_kwarg: str,
+        success: Callable[[Any], str],
+        title: str,
+        intro: str,
+        empty: str,
+        describe: Callable[[Any], str],
+        detail: Callable[[Any], str] | None = None,
+        none_done: str | None = None,
+        submit_label: str | None = None,
+        help_text: str = "",
+        page_of: Any = None,
+        back_url: str = "",
+    ) -> HttpResponse:
+        """Ask for a reason, then call `service(actor=…, <object_kwarg>=obj, reason=…)` for each object —
+        the one shape of every "reject / cancel with a reason" screen, on `admin/reason_action.html`.
+
+        As an admin action (`page_of` None) the form is bound only once the page itself was posted
+        (`apply`), since Django posts the action to it first; afterwards the list shows again, with
+        `none_done` as a warning when no service call went through. As the page of one object (`page_of`),
+        every POST is the form, and success goes back to `back_url`."""
+        objects = list(objects)
+        action = "" if page_of is not None else request.POST.get("action", "")
+        submitted = request.method == "POST" and (page_of is not None or "apply" in request.POST)
+        form = ReasonForm(request.POST if submitted else None, help_text=help_text)
+        if form.is_valid():
+            done = sum(
+                self.run_service(
+                    request,
+                    service,
+                    **{object_kwarg: obj},
+                    reason=form.cleaned_data["reason"],
+                    success=success(obj),
+                )
+                for obj in objects
+            )
+            if page_of is None:
+                if not done and none_done:
+                    messages.warning(request, none_done)
+                return HttpResponseRedirect(request.get_full_path())
+            if done:
+                return HttpResponseRedirect(back_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "intro": intro,
+            "empty": empty,
+            "form": form,
+            "objects": objects,
+            "rows": [(obj, describe(obj), detail(obj) if detail else "") for obj in objects],
+            "action": action,
+            "opts": self.opts,
+            "original": page_of,
+            "back_url": back_url,
+            "submit_label": submit_label or gettext("Reject"),
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/reason_action.html", context)
+
+
+class ScopedChoiceFilter(admin.SimpleListFilter):
+    """A list filter on a foreign key whose choices depend on the user (the communities they work for),
+    with an optional "none" choice for rows without one. Subclasses name the `field` and give the
+    `choices(request)` queryset; values that are not small integers are ignored, never a 500."""
+
+    field = ""
+    none_label: str | None = None
+
+    def choices_for(self, request):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def lookups(self, request, model_admin):
+        options = [(str(obj.pk), str(obj)) for obj in self.choices_for(request)]
+        return [("none", self.none_label), *options] if self.none_label else options
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "none" and self.none_label:
+            return queryset.filter(**{f"{self.field}__isnull": True})
+        if value and value.isdigit() and len(value) < 12:
+            return queryset.filter(**{f"{self.field}__pk": int(value)})
+        return queryset
+
+
+def totals_row_label(key: str, row: dict) -> str:
+    """The label of a row of totals grouped in SQL (`group_key`, `group_name`); quarters come as 20264."""
+    if key == "quarter":
+        year, quarter = divmod(row["group_key"], 10)
+        return gettext("%(year)d Q%(quarter)d") % {"year": year, "quarter": quarter}
+    return row["group_name"] or "—"
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows written by services (a need's timeline, a project's claims, a claim's activities): shown with
+    their parent, never edited in the inline. The parent admin already decided who sees the parent, so
+    the inline does not ask Django's model permissions again."""
+
+    extra = 0
+    can_delete = False
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,79 @@
+"""The alliance's own records: categories, notifications (retried here) and background jobs (followed here)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
+
+from .. import permissions
+from ..models import Category, Job, Notification
+from .base import ScopedAdminMixin
+
+
+@admin.register(Category)
+class CategoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    list_display = ["name", "code", "sort_order", "is_active"]
+    list_editable = ["sort_order", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "code"]
+    prepopulated_fields = {}
+
+
+@admin.register(Notification)
+class NotificationAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["subject", "recipient", "kind", "status", "attempts", "created_at", "sent_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["subject", "recipient__username"]
+    list_select_related = ["recipient"]
+    date_hierarchy = "created_at"
+    # Notifications are written by services; staff read and retry them here, never edit them.
+    readonly_fields = [f.name for f in Notification._meta.fields]
+    actions = ["retry"]
+
+    def has_add_permission(self, request, *args) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("Deliver again"))
+    def retry(self, request, queryset):
+        from ..notifications import deliver
+
+        queryset.filter(status=Notification.Status.FAILED).update(status=Notification.Status.PENDING, attempts=0)
+        sent = sum(1 for pk in queryset.values_list("pk", flat=True) if deliver(pk))
+        self.message_user(
+            request,
+            ngettext("%(count)d notification delivered.", "%(count)d notifications delivered.", sent) % {"count": sent},
+        )
+
+
+@admin.register(Job)
+class JobAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """后台任务: every long piece of work (reports, imports, exports) with its progress and, when it failed,
+    why. Jobs are made by the screens that need the work done; here staff only follow them."""
+
+    list_display = ["label", "status", "steps_display", "rows_done", "requested_by", "created_at", "finished_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["label"]
+    list_select_related = ["requested_by"]
+    readonly_fields = [f.name for f in Job._meta.fields if f.name != "payload"]
+    fields = readonly_fields
+
+    def get_queryset(self, request):
+        return permissions.visible(request.user, Job.objects.all())
+
+    def has_add_permission(self, request, *args) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("steps done"))
+    def steps_display(self, obj: Job) -> str:
+        return f"{obj.steps_done}/{obj.steps_total}" if obj.steps_total else "—"

@@ -1,0 +1,114 @@
+"""Resolutions followed up until done (督办), and the reminder ledger."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from alliance.admin import ScopedAdminMixin
+
+from .. import selectors, services
+from ..models import Reminder, Resolution
+from .common import OverdueFilter, OwnerCommunityFilter
+from .inlines import ProgressInline
+
+
+@admin.register(Resolution)
+class ResolutionAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    """议定事项 followed up until done (督办). Created on their meeting's page; owners write progress in
+    the portal; staff mark them done here."""
+
+    staff_roles = "community"
+    list_display = ["short_text", "meeting", "owner", "due_date", "status", "overdue"]
+    list_select_related = ["meeting", "owner"]
+    list_filter = ["status", OverdueFilter, OwnerCommunityFilter]
+    search_fields = ["text", "owner__name", "meeting__title"]
+    search_help_text = _("Resolution, owner unit or meeting")
+    date_hierarchy = "due_date"
+    list_per_page = 50
+    fields = ["meeting", "text", "owner", "due_date", "status", "overdue", "done_at", "created_at"]
+    readonly_fields = fields
+    inlines = [ProgressInline]
+    actions = ["mark_done"]
+
+    def get_queryset(self, request):
+        return selectors.resolutions_visible_to(user=request.user)
+
+    def has_add_permission(self, request, *args) -> bool:
+        return False  # a resolution is decided at a meeting and added on the meeting's page
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Read-only on its page; "mark done" is the one change, through the service.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("resolution"), ordering="text")
+    def short_text(self, obj: Resolution) -> str:
+        return obj.text if len(obj.text) <= 60 else obj.text[:59] + "…"
+
+    @admin.display(description=_("overdue"), boolean=True, ordering="is_overdue")
+    def overdue(self, obj: Resolution) -> bool:
+        return bool(getattr(obj, "is_overdue", False))
+
+    @admin.action(description=_("Mark the selected resolutions as done"))
+    def mark_done(self, request, queryset):
+        done = sum(
+            self.run_service(
+                request,
+                services.resolution_done,
+                resolution=resolution,
+                success=gettext("Done: %(resolution)s") % {"resolution": self.short_text(resolution)},
+            )
+            for resolution in queryset.filter(status=Resolution.Status.OPEN)
+        )
+        if not done:
+            messages.warning(request, gettext("None of the selected resolutions is open."))
+
+
+# --- Reminders ------------------------------------------------------------------------------------
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """The ledger that makes each reminder go out once: written by the reminder scan and the cancel and
+    move notices, read here by street staff, never edited."""
+
+    list_display = ["kind", "subject", "recipient", "version", "notification_status", "recorded_at"]
+    list_select_related = ["meeting", "resolution", "recipient", "notification"]
+    list_filter = ["kind", "notification__status"]
+    search_fields = ["meeting__title", "resolution__text", "recipient__username"]
+    date_hierarchy = "recorded_at"
+    list_per_page = 100
+    fields = ["kind", "meeting", "resolution", "recipient", "version", "notification_status", "recorded_at"]
+    readonly_fields = fields
+
+    # Reminders have no rules of their own in the permission layer: the ledger is street staff's
+    # (`staff_roles = "street"`), who see every row.
+    def get_queryset(self, request):
+        return Reminder.objects.all() if self._may_open(request) else Reminder.objects.none()
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._may_open(request)
+
+    def has_add_permission(self, request, *args) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("about"))
+    def subject(self, obj: Reminder) -> str:
+        if obj.meeting_id:
+            return obj.meeting.title
+        return str(obj.resolution) if obj.resolution_id else "—"
+
+    @admin.display(description=_("notification"), ordering="notification__status")
+    def notification_status(self, obj: Reminder) -> str:
+        return obj.notification.get_status_display() if obj.notification_id else "—"

@@ -1,0 +1,272 @@
+"""The street's organisation: streets, communities, sectors and grids; member units with their agreements,
+council seats and memberships; who works for which community."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from alliance import permissions
+from alliance.admin import ScopedAdminMixin
+from alliance.exports import xlsx_response
+from alliance.imports import ImportAdminMixin
+
+from .. import exports, selectors, services
+from ..imports import UnitImporter
+from ..models import Agreement, Community, CommunityStaff, CouncilSeat, Grid, MemberUnit, Sector, Street, UnitMembership
+from ..rules import community_ids
+
+
+class CommunityScopedForm(forms.ModelForm):
+    """Community staff choose only among their own communities."""
+
+    def __init__(self, *args, request=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if request is not None and "community" in self.fields and not permissions.is_street_staff(request.user):
+            self.fields["community"].queryset = Community.objects.filter(pk__in=community_ids(request.user))
+
+
+@admin.register(Street)
+class StreetAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    list_display = ["name", "alliance_name", "community_count", "unit_count"]
+    search_fields = ["name", "alliance_name"]
+
+    def get_queryset(self, request):
+        return permissions.visible(request.user, selectors.streets())
+
+    @admin.display(description=_("communities"), ordering="community_count")
+    def community_count(self, obj: Street) -> int:
+        return obj.community_count
+
+    @admin.display(description=_("active member units"), ordering="unit_count")
+    def unit_count(self, obj: Street) -> int:
+        return obj.unit_count
+
+
+class GridInline(admin.TabularInline):
+    model = Grid
+    extra = 0
+
+
+@admin.register(Community)
+class CommunityAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    list_display = ["name", "street", "sort_order", "address"]
+    list_filter = ["street"]
+    search_fields = ["name", "address"]
+    list_select_related = ["street"]
+    inlines = [GridInline]
+
+
+@admin.register(Sector)
+class SectorAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    list_display = ["name", "kind", "street"]
+    list_filter = ["kind", "street"]
+    search_fields = ["name"]
+    list_select_related = ["street"]
+
+
+@admin.register(Grid)
+class GridAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    staff_roles = "community"
+    list_display = ["name", "community", "keeper_name"]
+    list_filter = ["community"]
+    search_fields = ["name", "keeper_name"]
+    list_select_related = ["community"]
+
+
+class AgreementInline(admin.TabularInline):
+    model = Agreement
+    extra = 0
+    fields = ["title", "signed_on", "term_end", "file"]
+
+
+class UnitMembershipInline(admin.TabularInline):
+    model = UnitMembership
+    extra = 0
+    fields = ["user", "role", "created_at"]
+    readonly_fields = ["user", "role", "created_at"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        # Accounts are granted by approval or by the "unit accounts" screen, which also grants the
+        # object permissions; a bare row here would give a role without access.
+        return False
+
+
+class ExpiringFilter(admin.SimpleListFilter):
+    title = _("term")
+    parameter_name = "term"
+
+    def lookups(self, request, model_admin):
+        return [("expiring", _("Ends within 60 days")), ("expired", _("Ended"))]
+
+    def queryset(self, request, queryset):
+        today = selectors.today()
+        if self.value() == "expiring":
+            return queryset.filter(
+                term_end__gte=today, term_end__lte=today + timedelta(days=selectors.EXPIRING_WITHIN_DAYS)
+            )
+        if self.value() == "expired":
+            return queryset.filter(term_end__lt=today)
+        return queryset
+
+
+@admin.register(MemberUnit)
+class MemberUnitAdmin(ImportAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    staff_roles = "community"
+    importer_class = UnitImporter
+    form = CommunityScopedForm
+    list_display = ["name", "unit_type", "level", "community", "sector", "status", "joined_on"]
+    list_filter = ["status", "unit_type", "level", "sector", "community", "party_org_kind"]
+    search_fields = ["name", "credit_code", "party_org_name", "liaison_name"]
+    list_select_related = ["community", "sector"]
+    date_hierarchy = "joined_on"
+    readonly_fields = ["status", "review_note", "applicant", "created_at", "updated_at"]
+    inlines = [AgreementInline, UnitMembershipInline]
+    actions = ["approve", "reject", "export_xlsx", "export_import_layout"]
+    fieldsets = [
+        (None, {"fields": ["name", "credit_code", "unit_type", "level", "community", "sector", "address"]}),
+        (
+            _("Party organisation"),
+            {"fields": ["party_org_name", "party_org_kind", "secretary_name", "party_member_count"]},
+        ),
+        (_("Liaison"), {"fields": ["liaison_name", "liaison_phone", "liaison_email"]}),
+        (_("Membership"), {"fields": ["joined_on", "status", "review_note", "applicant", "description"]}),
+        (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+
+        class RequestForm(form_class):
+            def __init__(self, *args, **kw) -> None:
+                super().__init__(*args, request=request, **kw)
+
+        return RequestForm
+
+    def save_model(self, request, obj: MemberUnit, form, change: bool) -> None:
+        if change:
+            data = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+            self.save_through(request, services.unit_update, unit=obj, data=data)
+        else:
+            created = self.save_through(request, services.unit_create, data=dict(form.cleaned_data))
+            if created is not None:
+                obj.pk = created.pk
+
+    @admin.action(description=_("Approve the selected applications"))
+    def approve(self, request, queryset):
+        done = sum(
+            self.run_service(
+                request, services.unit_approve, unit=unit, success=_("%(unit)s approved.") % {"unit": unit.name}
+            )
+            for unit in queryset.filter(status=MemberUnit.Status.APPLIED)
+        )
+        if not done:
+            messages.warning(request, _("None of the selected units is waiting for approval."))
+
+    @admin.action(description=_("Reject the selected applications"))
+    def reject(self, request, queryset):
+        return self.ask_reason(
+            request,
+            queryset.filter(status=MemberUnit.Status.APPLIED),
+            service=services.unit_reject,
+            object_kwarg="unit",
+            success=lambda unit: _("%(unit)s rejected.") % {"unit": unit.name},
+            title=_("Reject applications"),
+            intro=_("These applications will be rejected; the applicants are told the reason."),
+            empty=_("None of the selected units is waiting for approval."),
+            describe=lambda unit: unit.name,
+        )
+
+    @admin.action(description=_("Export the selected units to Excel"))
+    def export_xlsx(self, request, queryset):
+        return xlsx_response("成员单位.xlsx", [exports.unit_rows(queryset)])
+
+
+@admin.register(Agreement)
+class AgreementAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    staff_roles = "community"
+    list_display = ["unit", "title", "signed_on", "term_end"]
+    list_filter = [ExpiringFilter, "signed_on"]
+    search_fields = ["unit__name", "title"]
+    list_select_related = ["unit"]
+    autocomplete_fields = ["unit"]
+    date_hierarchy = "term_end"
+
+    def save_model(self, request, obj, form, change) -> None:
+        self.save_through(request, services.agreement_save, agreement=obj)
+
+
+@admin.register(CouncilSeat)
+class CouncilSeatAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    list_display = ["role", "holder_name", "unit", "street", "term_start", "term_end"]
+    list_filter = ["role", "street"]
+    search_fields = ["holder_name", "unit__name"]
+    list_select_related = ["unit", "street"]
+    autocomplete_fields = ["unit"]
+
+
+@admin.register(UnitMembership)
+class UnitMembershipAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    staff_roles = "community"
+    list_display = ["user", "unit", "role", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "unit__name"]
+    list_select_related = ["user", "unit"]
+    autocomplete_fields = ["unit"]
+    raw_id_fields = ["user"]
+
+    actions = ["send_password_link"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    @admin.action(description=_("Send a new password-set link"))
+    def send_password_link(self, request, queryset):
+        for membership in queryset.select_related("user", "unit"):
+            self.run_service(
+                request,
+                services.unit_account_password_link,
+                membership=membership,
+                success=_("A new password-set link is on its way to %(user)s.") % {"user": membership.user},
+            )
+
+    def save_model(self, request, obj, form, change) -> None:
+        saved = self.save_through(request, services.unit_membership_add, unit=obj.unit, user=obj.user, role=obj.role)
+        if saved is not None:
+            obj.pk = saved.pk
+
+    def delete_model(self, request, obj) -> None:
+        self.save_through(request, services.unit_membership_remove, membership=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for membership in queryset:
+            self.delete_model(request, membership)
+
+
+@admin.register(CommunityStaff)
+class CommunityStaffAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    list_display = ["user", "community", "created_at"]
+    list_filter = ["community"]
+    search_fields = ["user__username", "user__first_name"]
+    list_select_related = ["user", "community"]
+    raw_id_fields = ["user"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change) -> None:
+        saved = self.save_through(request, services.community_staff_add, user=obj.user, community=obj.community)
+        if saved is not None:
+            obj.pk = saved.pk
+
+    def delete_model(self, request, obj) -> None:
+        self.save_through(request, services.community_staff_remove, assignment=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for assignment in queryset:
+            self.delete_model(request, assignment)

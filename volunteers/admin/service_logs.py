@@ -1,0 +1,184 @@
+"""Hours served: logged, verified, totalled, and the quarterly service card per work unit."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
+from django.db import DataError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from alliance import permissions
+from alliance.admin import ScopedAdminMixin, totals_row_label
+from alliance.exports import xlsx_response
+from alliance.periods import Quarter
+
+from .. import exports, selectors, services
+from ..models import ServiceLog
+from .common import ChangelistGuard, LogCommunityFilter, M
+from .forms import LogForm, ServiceCardForm
+
+TOTAL_GROUPS = [
+    ("community", _("Per community")),
+    ("work_unit", _("Per work unit")),
+    ("team", _("Per team")),
+    ("quarter", _("Per quarter")),
+    ("member", _("Per member")),
+]
+
+
+@admin.register(ServiceLog)
+class ServiceLogAdmin(ChangelistGuard, ScopedAdminMixin, SimpleHistoryAdmin):
+    """Hours served. Members log them in the portal, staff may log them on a member's behalf; the member's
+    community staff verify them. Only verified hours count in the totals and on the service card."""
+
+    staff_roles = "community"
+    form = LogForm
+    change_list_template = "admin/volunteers/servicelog/change_list.html"
+    list_display = ["date", "member", "member_community", "hours", "description", "verified", "logged_by"]
+    list_select_related = ["member__residence_community", "logged_by"]
+    list_filter = ["verified", "date", LogCommunityFilter]
+    search_fields = ["member__name", "description"]
+    search_help_text = _("Member or what was done")
+    date_hierarchy = "date"
+    list_per_page = 50
+    autocomplete_fields = ["member", "post"]
+    raw_id_fields = ["wish", "activity"]
+    actions = ["verify"]
+
+    def get_queryset(self, request):
+        return selectors.logs_visible_to(user=request.user).select_related("logged_by")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Logged once, through the service; there is no service that changes logged hours.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_fields(self, request, obj=None):
+        fields = ["member", *services.LOG_FIELDS]
+        return fields if obj is None else [*fields, "logged_by", "verified", "verified_by", "verified_at"]
+
+    def get_changeform_initial_data(self, request):
+        return {"date": timezone.localdate(), **super().get_changeform_initial_data(request)}
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "wish":
+            # Given here: the needs screen's ordering uses annotations of its own queryset.
+            kwargs["queryset"] = db_field.related_model._default_manager.filter(kind="micro_wish")
+        if db_field.name == "activity":
+            kwargs["queryset"] = db_field.related_model._default_manager.all()
+        if db_field.name == "member":
+            kwargs["queryset"] = selectors.members_visible_to(user=request.user).filter(status=M.VERIFIED)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description=_("community"), ordering="member__residence_community__name")
+    def member_community(self, obj: ServiceLog) -> str:
+        return obj.member.residence_community.name
+
+    def save_model(self, request, obj: ServiceLog, form, change: bool) -> None:
+        if change:
+            return
+        created = self.save_through(
+            request,
+            services.log_hours,
+            member=form.cleaned_data["member"],
+            data={n: form.cleaned_data[n] for n in services.LOG_FIELDS if n in form.cleaned_data},
+        )
+        if created is not None:
+            obj.pk = created.pk
+
+    @admin.action(description=_("Verify the selected hours"))
+    def verify(self, request, queryset):
+        done = sum(
+            self.run_service(
+                request,
+                services.log_verify,
+                log=log,
+                success=gettext("%(hours)s hours of %(name)s on %(date)s are verified.")
+                % {"hours": log.hours, "name": log.member.name, "date": log.date.isoformat()},
+            )
+            for log in queryset.filter(verified=False)
+        )
+        if not done:
+            messages.warning(request, gettext("None of the selected hours is waiting for verification."))
+
+    # --- Totals and the service card ---
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path("totals/", self.admin_site.admin_view(self.totals_view), name="{}_{}_totals".format(*info)),
+            path(
+                "service-card/",
+                self.admin_site.admin_view(self.service_card_view),
+                name="{}_{}_service_card".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def totals_view(self, request: HttpRequest) -> HttpResponse:
+        """Verified hours of the logs the list shows with the same filters and search."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist_url = reverse("admin:volunteers_servicelog_changelist")
+        try:
+            logs = self.get_changelist_instance(request).get_queryset(request)
+        except (IncorrectLookupParameters, OverflowError, DataError):
+            return HttpResponseRedirect(changelist_url + "?e=1")
+        groups = []
+        for key, label in TOTAL_GROUPS:
+            rows = selectors.hours_totals(by=key, logs=logs)
+            for row in rows:
+                row["label"] = totals_row_label(key, row)
+            groups.append({"key": key, "label": label, "rows": rows})
+        # Every log has exactly one residence community, so the community rows (summed in SQL) add up to
+        # the total without another pass over the logs.
+        overall = {
+            "hours": sum((row["hours"] for row in groups[0]["rows"]), start=0),
+            "services": sum(row["services"] for row in groups[0]["rows"]),
+        }
+        query = request.GET.urlencode()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Totals of verified service hours"),
+            "opts": self.opts,
+            "groups": groups,
+            "overall": overall,
+            "filtered": bool(query),
+            "changelist_url": changelist_url + (f"?{query}" if query else ""),
+        }
+        return TemplateResponse(request, "admin/volunteers/servicelog/totals.html", context)
+
+    def service_card_view(self, request: HttpRequest) -> HttpResponse:
+        """一单一表一卡 per work unit and quarter, as a workbook for the unit (no phone numbers)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        current = Quarter.current()
+        form = ServiceCardForm(request.GET or None, initial={"year": current.year, "quarter": current.quarter})
+        if form.is_bound and form.is_valid():
+            unit = form.cleaned_data["work_unit"]
+            year, quarter = form.cleaned_data["year"], form.cleaned_data["quarter"]
+            scope = None if permissions.is_street_staff(request.user) else permissions.communities_of(request.user)
+            sheet = exports.service_card_rows(work_unit=unit, year=year, quarter=quarter, community_ids=scope)
+            filename = gettext("service-card-%(unit)s-%(year)d-Q%(quarter)d.xlsx") % {
+                "unit": unit.name,
+                "year": year,
+                "quarter": quarter,
+            }
+            return xlsx_response(filename, [sheet])
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Quarterly service card per work unit"),
+            "opts": self.opts,
+            "form": form,
+            "changelist_url": reverse("admin:volunteers_servicelog_changelist"),
+        }
+        return TemplateResponse(request, "admin/volunteers/servicelog/service_card.html", context)
