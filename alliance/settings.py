@@ -195,7 +195,7 @@ AXES_LOCKOUT_CALLABLE = "alliance.logins.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 # Only failures are kept (they are what a lockout needs); a row per successful sign-in is not.
 AXES_DISABLE_ACCESS_LOG = True
-# alliance/admin.py shows the attempts to street staff, in Chinese, with an unlock action.
+# alliance/admin/accounts.py shows the attempts to street staff, in Chinese, with an unlock action.
 AXES_ENABLE_ADMIN = False
 # API tokens are good for this long after they are issued (alliance/api/authentication.py).
 API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 168)

@@ -537,7 +537,7 @@ ADMIN_MODELS = {
     # Django's and DRF's own admins: superusers only (Django model permissions, which staff are not given).
     "auth/user": AdminModel(NOBODY, ALL, NOBODY, NOBODY),
     "auth/group": AdminModel(NOBODY, ALL, NOBODY, NOBODY),
-    # API tokens and failed sign-ins: street staff revoke and unlock (alliance/admin.py).
+    # API tokens and failed sign-ins: street staff revoke and unlock (alliance/admin/accounts.py).
     "authtoken/tokenproxy": AdminModel(STREET, STREET, NOBODY, STREET, object_pages=False),
     "axes/accessattempt": AdminModel(STREET, STREET, NOBODY, STREET),
     # Reports are built (build/), never typed in, and every version is kept.
