@@ -59,6 +59,12 @@ def public_numbers() -> tuple[list[registry.Figure], list[registry.Chart]]:
     return numbers
 
 
+def forget_public_numbers() -> None:
+    """Drop the cached figures and charts, so the next visit computes them (a test's own rows, an import
+    that must show at once)."""
+    _try_cache(lambda: cache.delete(PUBLIC_NUMBERS_KEY))
+
+
 def _try_cache(operation: Callable[[], T]) -> T | None:
     if not public_cache_breaker.closed():
         return None
