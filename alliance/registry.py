@@ -6,10 +6,14 @@ portal home call them in registration order.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from django.http import HttpRequest
+from django.utils import timezone
+
+from .periods import ZONE
 
 
 @dataclass(frozen=True)
@@ -64,3 +68,67 @@ def public_figures() -> list[Figure]:
 
 def portal_panels(request: HttpRequest) -> list[PortalPanel]:
     return [panel for provider in _portal_panels if (panel := provider(request)) is not None]
+
+
+# --- Public charts ------------------------------------------------------------------------------------
+# Figures per month for the public home: counts only, never a person. Each app's provider returns one
+# Chart with its months already filled (0 where nothing happened), so the page draws what it is given.
+
+
+@dataclass(frozen=True)
+class Series:
+    """One row of bars: `points` are (month label "2026-05", value), oldest first."""
+
+    label: str
+    points: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str
+    title: str
+    series: tuple[Series, ...]
+
+
+PublicChart = Callable[[], Chart]
+
+_public_charts: list[PublicChart] = []
+
+
+def register_public_chart(provider: PublicChart) -> PublicChart:
+    """A chart on the public home (below the figures). It must show no personal data."""
+    if provider not in _public_charts:
+        _public_charts.append(provider)
+    return provider
+
+
+def public_charts() -> list[Chart]:
+    return [provider() for provider in _public_charts]
+
+
+def last_months(count: int = 12, *, today: date | None = None) -> list[date]:
+    """The first days of the last `count` months up to this one (Asia/Shanghai), oldest first."""
+    today = today or timezone.localdate(timezone=ZONE)
+    year, month = today.year, today.month
+    months = []
+    for _ in range(count):
+        months.append(date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months[::-1]
+
+
+def month_start(month: date) -> datetime:
+    """The aware Asia/Shanghai midnight at which the month `month` begins."""
+    return datetime(month.year, month.month, 1, tzinfo=ZONE)
+
+
+def month_span(months: list[date]) -> tuple[datetime, datetime]:
+    """The aware Asia/Shanghai start of the first of `months` and the start of the month after the last."""
+    last = months[-1]
+    after_last = date(last.year + last.month // 12, last.month % 12 + 1, 1)
+    return month_start(months[0]), month_start(after_last)
+
+
+def month_points(months: list[date], values: Mapping[date, int]) -> tuple[tuple[str, int], ...]:
+    """(label, value) for each month, 0 for a month without a value."""
+    return tuple((f"{month:%Y-%m}", int(values.get(month) or 0)) for month in months)

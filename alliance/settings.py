@@ -158,6 +158,9 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# The public home's figures and charts are computed at most once per this many seconds (0: every visit).
+PUBLIC_FIGURES_CACHE_SECONDS = env_int("PUBLIC_FIGURES_CACHE_SECONDS", 300)
+
 # Trusted reverse proxies in front of the platform (0: use REMOTE_ADDR). Rate limits count per address.
 NUM_PROXIES = env_int("NUM_PROXIES", 0)
 

@@ -20,6 +20,13 @@ def _public_figures() -> list[registry.Figure]:
     ]
 
 
+def _needs_chart() -> registry.Chart:
+    months = registry.last_months()
+    completed = selectors.needs_completed_per_month(months=months)
+    series = registry.Series(_("Needs completed"), registry.month_points(months, completed))
+    return registry.Chart("needs_completed", _("Needs completed per month"), (series,))
+
+
 def _portal_needs_panel(request) -> registry.PortalPanel | None:
     if not permissions.units_of(request.user):
         return None
@@ -50,6 +57,7 @@ def register() -> None:
     permissions.register(Resource, rules.RESOURCE_RULES)
     registry.register_public_figures(_public_figures)
     registry.register_portal_panel(_portal_needs_panel)
+    registry.register_public_chart(_needs_chart)
     registry.register_home_panel(_home_showcase_panel)
     demo.register("demands", demo_demands.seed, data_models=(Need, Resource))
     report_sheets.register()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import (
@@ -11,6 +11,7 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
+    DateField,
     Exists,
     ExpressionWrapper,
     F,
@@ -21,11 +22,12 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import ExtractQuarter, ExtractYear
+from django.db.models.functions import ExtractQuarter, ExtractYear, TruncMonth
 from django.utils import timezone
 
 from alliance import permissions
-from alliance.periods import Quarter
+from alliance.periods import ZONE, Quarter
+from alliance.registry import month_span
 
 from .models import Need, NeedEvent, Resource
 
@@ -320,3 +322,20 @@ def unit_quarter_need_figures(*, street_id: int, quarter) -> QuerySet:
         )
         .order_by("unit_id")
     )
+
+
+# --- Public charts --------------------------------------------------------------------------------
+
+
+def needs_completed_per_month(*, months: list[date]) -> dict[date, int]:
+    """Needs completed in each of `months` (first days, Asia/Shanghai), by the month of `completed_at`:
+    one grouped query, counts only. Months without a completed need are absent."""
+    start, end = month_span(months)
+    rows = (
+        Need.objects.filter(status__in=DONE, completed_at__gte=start, completed_at__lt=end)
+        .annotate(month=TruncMonth("completed_at", output_field=DateField(), tzinfo=ZONE))
+        .values("month")
+        .annotate(count=Count("pk"))
+        .order_by("month")
+    )
+    return {row["month"]: row["count"] for row in rows}

@@ -22,6 +22,21 @@ def _public_figures() -> list[registry.Figure]:
     ]
 
 
+def _activities_chart() -> registry.Chart:
+    months = registry.last_months()
+    rows = selectors.activities_per_month(months=months)
+    activities = {month: row["activities"] for month, row in rows.items()}
+    beneficiaries = {month: row["beneficiaries"] for month, row in rows.items()}
+    return registry.Chart(
+        "activities",
+        _("Service activities per month"),
+        (
+            registry.Series(_("Activities held"), registry.month_points(months, activities)),
+            registry.Series(_("Residents benefited"), registry.month_points(months, beneficiaries)),
+        ),
+    )
+
+
 def _home_demonstration_panel(request) -> registry.PortalPanel | None:
     projects = list(selectors.demonstration_projects())
     if not projects:
@@ -47,6 +62,7 @@ def register() -> None:
     permissions.register(CommitmentReview, rules.REVIEW_RULES)
     registry.register_public_figures(_public_figures)
     registry.register_home_panel(_home_demonstration_panel)
+    registry.register_public_chart(_activities_chart)
     registry.register_portal_panel(_portal_claims_panel)
     demo.register("projects", demo_projects.seed, data_models=(ServiceProject,))
     report_sheets.register()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django.db.models import (
@@ -17,10 +18,11 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, ExtractQuarter, ExtractYear
+from django.db.models.functions import Coalesce, ExtractQuarter, ExtractYear, TruncMonth
 
 from alliance import permissions
 from alliance.periods import Quarter
+from alliance.registry import month_span
 
 from .models import CommitmentReview, ProjectClaim, ServiceActivity, ServiceProject
 
@@ -240,3 +242,19 @@ def unit_quarter_claims_fulfilled(*, street_id: int, quarter) -> QuerySet:
         .annotate(fulfilled=Count("pk"))
         .order_by("unit_id")
     )
+
+
+# --- Public charts --------------------------------------------------------------------------------
+
+
+def activities_per_month(*, months: list[date]) -> dict[date, dict[str, int]]:
+    """Activities held and residents benefited in each of `months` (first days), by the activity's date:
+    one grouped query, counts only. Months without an activity are absent."""
+    rows = (
+        ServiceActivity.objects.filter(date__gte=months[0], date__lt=month_span(months)[1].date())
+        .annotate(month=TruncMonth("date"))
+        .values("month")
+        .annotate(activities=Count("pk"), beneficiaries=Coalesce(Sum("beneficiaries"), 0, output_field=IntegerField()))
+        .order_by("month")
+    )
+    return {row["month"]: {"activities": row["activities"], "beneficiaries": row["beneficiaries"]} for row in rows}
