@@ -23,6 +23,7 @@ Chinese titles and texts appear once the catalogues are compiled
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 
@@ -255,10 +256,21 @@ def test_the_javascript_catalogue_is_chinese(world, db):
     """The multi-select widget (filter_horizontal) and the calendar take their words from here."""
     response = _client(world, "street_staff").get(reverse("admin:jsi18n"))
     assert response.status_code == 200
-    body = response.content.decode("unicode_escape")
+    body = response.content.decode()
     # Chinese words of SelectFilter2 — they appear once Django's zh_Hans catalogue is active.
     for chinese in ("全选", "删除全部", "可用", "选中的"):
-        assert chinese in body
+        assert json.dumps(chinese)[1:-1] in body  # the catalogue writes \\uXXXX escapes
+    # And every change form with the widget asks for it.
+    widgets = [
+        m
+        for m, a in admin.site._registry.items()
+        if (a.filter_horizontal or a.filter_vertical) and hasattr(a, "staff_roles")  # not the superusers' auth admin
+    ]
+    assert widgets
+    for model in widgets:
+        url = reverse(admin_urlname(model._meta, "change"), args=[world[model._meta.label_lower].pk])
+        page = _client(world, "street_staff").get(url)
+        assert f'src="{reverse("admin:jsi18n")}"' in page.content.decode(), url
 
 
 def test_a_notification_kind_is_shown_in_words(world, db):
