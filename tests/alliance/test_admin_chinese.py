@@ -2,7 +2,8 @@
 
 For every model registered in `admin.site`, as street staff and — on the screens community staff may open
 (`ScopedAdminMixin.staff_roles == "community"`) — as community staff too, the change list, the change form
-of one existing object and that object's history page are opened. Each page answers what
+of one existing object, that object's history page and (where the admin keeps versions) its latest past
+version are opened. Each page answers what
 `tests/alliance/policy.py` says (a role that may not open a screen gets its documented 403 or 404 and
 nothing more is checked), its <title> is Chinese, and its visible text holds none of the known leaks.
 
@@ -38,6 +39,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from alliance import notification_kinds
 from alliance.models import Notification
@@ -169,7 +171,9 @@ def _cases():
         label = f"{model._meta.app_label}/{model._meta.model_name}"
         roles = ROLES if getattr(model_admin, "staff_roles", "street") == "community" else ROLES[:1]
         for role in roles:
-            for page in PAGES:
+            # simple-history's page of one past version, where the admin keeps versions.
+            pages = (*PAGES, "version") if isinstance(model_admin, SimpleHistoryAdmin) else PAGES
+            for page in pages:
                 yield pytest.param(label, role, page, id=f"{label} {page} × {role}")
 
 
@@ -232,12 +236,16 @@ def _url(world, label: str, page: str) -> str:
     if page == "changelist":
         return reverse(admin_urlname(model._meta, "changelist"))
     obj = world[model._meta.label_lower]
+    if page == "version":
+        version = obj.history.first().history_id if hasattr(obj, "history") else 0
+        return reverse(admin_urlname(model._meta, "simple_history"), args=[obj.pk, version])
     return reverse(admin_urlname(model._meta, page), args=[obj.pk])
 
 
 @pytest.mark.parametrize(("label", "role", "page"), CASES)
 def test_every_admin_page_speaks_chinese(world, db, label, role, page):
-    expected = policy._admin(policy.ADMIN_MODELS[label], page)[role]
+    # A past version is answered like the history it belongs to.
+    expected = policy._admin(policy.ADMIN_MODELS[label], "history" if page == "version" else page)[role]
     url = _url(world, label, page)
     response = _client(world, role).get(url)
     assert str(response.status_code) == expected.split()[0], f"GET {url} as {role}"
