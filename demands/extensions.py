@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from alliance import demo, masking, media, permissions, registry
+from alliance.notification_kinds import register_kind_label
 
 from . import demo as demo_demands
 from . import indicators, report_sheets, rules, selectors, services
-from .models import Need, Resource
+from .models import Need, NeedSlaFlag, Resource
 
 
 def _public_figures() -> list[registry.Figure]:
@@ -46,6 +47,14 @@ def _tracking_code_pattern() -> str:
 
 
 def register() -> None:
+    # What each notification is about, in words for the admin's list (alliance.notification_kinds).
+    register_kind_label("need_resident:", _("Message to the resident"), detail=dict(Need.Status.choices))
+    register_kind_label("need_submitted", _("New need"))
+    register_kind_label("need_dispatched", _("Need dispatched"))
+    register_kind_label("need_declined", _("Need declined by the unit"))
+    register_kind_label("wish_taken", _("Micro-wish taken"))
+    register_kind_label("need_rated", _("Need rated"))
+    register_kind_label("need_overdue:", _("Overdue need"), detail=dict(NeedSlaFlag.Stage.choices))
     indicators.register()
     masking.register_secret(_tracking_code_pattern(), "****-****-*****")
     media.register("needs", Need)

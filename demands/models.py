@@ -182,7 +182,8 @@ class NeedEvent(models.Model):
         verbose_name_plural = _("timeline")
 
     def __str__(self) -> str:
-        return f"{self.from_status or '—'} → {self.to_status}"
+        # Labels, not codes: the admin shows this in the need's timeline (issue 11: "— → submitted").
+        return f"{self.get_from_status_display() or '—'} → {self.get_to_status_display()}"
 
 
 def need_photo_upload_to(instance: NeedPhoto, filename: str) -> str:

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from alliance import demo, masking, me, media, permissions, registry
+from alliance.notification_kinds import register_kind_label
 
 from . import demo as demo_meetings
 from . import indicators, report_sheets, rules, selectors, services
@@ -40,6 +41,7 @@ def _me(user, data: dict) -> None:
 
 
 def register() -> None:
+    register_kind_label("reminder:", _("Meeting reminder"), detail=dict(Reminder.Kind.choices))
     indicators.register()
     # A feed's address is its only key: whoever reads it in a log reads the unit's calendar.
     masking.register_secret(r"(/calendar/)[A-Za-z0-9_-]+\.ics", r"\1***.ics")

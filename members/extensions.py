@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from alliance import demo, me, media, permissions, registry, reports
+from alliance.notification_kinds import register_kind_label
 
 from . import assessments, report_sheets, reporting, rules, selectors
 from . import demo as demo_members
@@ -62,6 +63,14 @@ def _me(user, data: dict) -> None:
 
 
 def register() -> None:
+    register_kind_label("unit_applied", _("Unit applied to join"))
+    register_kind_label("unit_approved", _("Unit approved"))
+    register_kind_label("unit_rejected", _("Unit rejected"))
+    register_kind_label("unit_account", _("Unit account"))
+    register_kind_label("assessment_approved", _("Assessment approved"))
+    register_kind_label("assessment_returned", _("Assessment returned"))
+    register_kind_label("agreement_expiring:", _("Agreement expiring"))
+    register_kind_label("quarterly_report:", _("Quarterly report ready"))
     media.register("agreements", MemberUnit)
     permissions.register_scope("units", rules.liaison_unit_ids)
     permissions.register_scope("communities", rules.community_ids)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from alliance import demo, media, permissions, registry
+from alliance.notification_kinds import register_kind_label
 
 from . import demo as demo_projects
 from . import indicators, report_sheets, rules, selectors
@@ -53,6 +54,11 @@ def _portal_claims_panel(request) -> registry.PortalPanel | None:
 
 
 def register() -> None:
+    register_kind_label("project_period_changed", _("Project period changed"))
+    register_kind_label("project_finished", _("Project finished"))
+    register_kind_label("claim_created", _("Project claimed"))
+    register_kind_label("claim_approved", _("Claim approved"))
+    register_kind_label("claim_rejected", _("Claim rejected"))
     indicators.register()
     media.register("activities", ServiceActivity)
     permissions.register(ServiceProject, rules.PROJECT_RULES)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from alliance import demo, me, permissions, registry
+from alliance.notification_kinds import register_kind_label
 from members import selectors as member_selectors
 
 from . import demo as demo_volunteers
@@ -48,6 +49,10 @@ def _me(user, data: dict) -> None:
 
 
 def register() -> None:
+    register_kind_label("member_registered", _("Party member registered"))
+    register_kind_label("member_verified", _("Party member verified"))
+    register_kind_label("member_rejected", _("Party member registration rejected"))
+    register_kind_label("service_card:", _("Service card ready"))
     indicators.register()
     permissions.register(PartyMember, rules.MEMBER_RULES)
     permissions.register_ability("volunteers.see_phone", rules.MEMBER_RULES.can_see_phone)

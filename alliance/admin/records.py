@@ -7,9 +7,23 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from .. import permissions
+from .. import notification_kinds, permissions
 from ..models import Category, Job, Notification
 from .base import ScopedAdminMixin
+
+
+class NotificationKindFilter(admin.SimpleListFilter):
+    """By what a notification was about, in words (`alliance.notification_kinds`), not by its code."""
+
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return [(entry.name, entry.label) for entry in notification_kinds.registered()]
+
+    def queryset(self, request, queryset):
+        chosen = next((e for e in notification_kinds.registered() if e.name == self.value()), None)
+        return queryset.filter(chosen.matches()) if chosen is not None else queryset
 
 
 @admin.register(Category)
@@ -23,14 +37,20 @@ class CategoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["subject", "recipient", "kind", "status", "attempts", "created_at", "sent_at"]
-    list_filter = ["status", "kind"]
+    list_display = ["subject", "recipient", "kind_display", "status", "attempts", "created_at", "sent_at"]
+    list_filter = ["status", NotificationKindFilter]
     search_fields = ["subject", "recipient__username"]
     list_select_related = ["recipient"]
     date_hierarchy = "created_at"
     # Notifications are written by services; staff read and retry them here, never edit them.
-    readonly_fields = [f.name for f in Notification._meta.fields]
+    # The kind as words (`need_resident:dispatched` is a code): shown in its place on the page of one.
+    fields = [f.name if f.name != "kind" else "kind_display" for f in Notification._meta.fields]
+    readonly_fields = fields
     actions = ["retry"]
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_display(self, obj: Notification) -> str:
+        return notification_kinds.kind_label(obj.kind)
 
     def has_add_permission(self, request, *args) -> bool:
         return False
