@@ -7,6 +7,9 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -19,6 +22,7 @@ from .. import exports, selectors, services
 from ..imports import UnitImporter
 from ..models import Agreement, Community, CommunityStaff, CouncilSeat, Grid, MemberUnit, Sector, Street, UnitMembership
 from ..rules import community_ids
+from .accounts import CHANGE_FORM_TEMPLATE, account_add_view
 
 
 class CommunityScopedForm(forms.ModelForm):
@@ -59,6 +63,36 @@ class CommunityAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     search_fields = ["name", "address"]
     list_select_related = ["street"]
     inlines = [GridInline]
+    change_form_template = CHANGE_FORM_TEMPLATE
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.staff_add_view)
+        return [path("<int:pk>/staff/add/", view, name="members_community_staff_add"), *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "account_add_label": gettext("Add a staff account")}
+        if str(object_id).isdigit():
+            extra_context["account_add_url"] = reverse("admin:members_community_staff_add", args=[object_id])
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def staff_add_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Find or make the account of a staff member of this community (street staff; to others the
+        community's page does not exist, as its change page)."""
+        community = self._visible_object_or_404(request, pk)
+        if not permissions.is_street_staff(request.user):
+            raise Http404
+        return account_add_view(
+            self,
+            request,
+            target=community,
+            target_kwarg="community",
+            attach=services.community_staff_attach,
+            create=services.community_staff_account_create,
+            title=gettext("Add a staff account to %(community)s") % {"community": community.name},
+            attached=lambda user: (
+                gettext("%(user)s now works for %(community)s.") % {"user": user.username, "community": community.name}
+            ),
+        )
 
 
 @admin.register(Sector)
@@ -92,8 +126,8 @@ class UnitMembershipInline(admin.TabularInline):
     can_delete = False
 
     def has_add_permission(self, request, obj=None) -> bool:
-        # Accounts are granted by approval or by the "unit accounts" screen, which also grants the
-        # object permissions; a bare row here would give a role without access.
+        # Accounts are granted by approval or by the unit's "add an account" page (the button above the
+        # form), which also grant the object permissions; a bare row here would give a role without access.
         return False
 
 
@@ -128,6 +162,7 @@ class MemberUnitAdmin(ImportAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     readonly_fields = ["status", "review_note", "applicant", "created_at", "updated_at"]
     inlines = [AgreementInline, UnitMembershipInline]
     actions = ["approve", "reject", "export_xlsx", "export_import_layout"]
+    change_form_template = CHANGE_FORM_TEMPLATE
     fieldsets = [
         (None, {"fields": ["name", "credit_code", "unit_type", "level", "community", "sector", "address"]}),
         (
@@ -147,6 +182,35 @@ class MemberUnitAdmin(ImportAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
                 super().__init__(*args, request=request, **kw)
 
         return RequestForm
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.account_add_view)
+        return [path("<int:pk>/accounts/add/", view, name="members_memberunit_account_add"), *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "account_add_label": gettext("Add an account")}
+        if str(object_id).isdigit():
+            extra_context["account_add_url"] = reverse("admin:members_memberunit_account_add", args=[object_id])
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def account_add_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Find or make the account of the unit's liaison (its community's staff and the street's; to
+        others the unit does not exist)."""
+        unit = self._visible_object_or_404(request, pk)
+        if not permissions.has_ability(request.user, "members.administer_unit", unit):
+            raise Http404
+        return account_add_view(
+            self,
+            request,
+            target=unit,
+            target_kwarg="unit",
+            attach=services.unit_account_attach,
+            create=services.unit_account_create,
+            title=gettext("Add an account to %(unit)s") % {"unit": unit.name},
+            attached=lambda user: (
+                gettext("%(user)s is now a liaison of %(unit)s.") % {"user": user.username, "unit": unit.name}
+            ),
+        )
 
     def save_model(self, request, obj: MemberUnit, form, change: bool) -> None:
         if change:
@@ -218,7 +282,11 @@ class UnitMembershipAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     search_fields = ["user__username", "unit__name"]
     list_select_related = ["user", "unit"]
     autocomplete_fields = ["unit"]
-    raw_id_fields = ["user"]
+
+    def has_add_permission(self, request, *args) -> bool:
+        # Accounts are attached or made on the unit's page ("add an account"): a form here would need a
+        # lookup into the user screens, which are for superusers (staff met a bare 403).
+        return False
 
     actions = ["send_password_link"]
 
@@ -235,11 +303,6 @@ class UnitMembershipAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
                 success=_("A new password-set link is on its way to %(user)s.") % {"user": membership.user},
             )
 
-    def save_model(self, request, obj, form, change) -> None:
-        saved = self.save_through(request, services.unit_membership_add, unit=obj.unit, user=obj.user, role=obj.role)
-        if saved is not None:
-            obj.pk = saved.pk
-
     def delete_model(self, request, obj) -> None:
         self.save_through(request, services.unit_membership_remove, membership=obj)
 
@@ -254,15 +317,14 @@ class CommunityStaffAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_filter = ["community"]
     search_fields = ["user__username", "user__first_name"]
     list_select_related = ["user", "community"]
-    raw_id_fields = ["user"]
+
+    def has_add_permission(self, request, *args) -> bool:
+        # Staff accounts are attached or made on the community's page ("add a staff account"), without a
+        # lookup into the user screens, which are for superusers.
+        return False
 
     def has_change_permission(self, request, obj=None) -> bool:
         return obj is None and super().has_change_permission(request, obj)
-
-    def save_model(self, request, obj, form, change) -> None:
-        saved = self.save_through(request, services.community_staff_add, user=obj.user, community=obj.community)
-        if saved is not None:
-            obj.pk = saved.pk
 
     def delete_model(self, request, obj) -> None:
         self.save_through(request, services.community_staff_remove, assignment=obj)
