@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -49,6 +50,32 @@ class AccountCreateForm(forms.Form):
         required=False,
         help_text=_("Leave empty to sign in with the mobile phone number."),
     )
+
+
+class AccountField(forms.ModelChoiceField):
+    """An active account named by its exact user name or mobile phone: the add forms of unit accounts and
+    community staff ask for it so, instead of a lookup into the user screens (superusers only)."""
+
+    widget = forms.TextInput
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("label", _("Account"))
+        kwargs.setdefault("help_text", _("The account's exact user name or mobile phone."))
+        super().__init__(queryset=get_user_model().objects.filter(is_active=True), **kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, int):  # a saved row's initial is its user's id
+            return self.queryset.filter(pk=value).values_list("username", flat=True).first() or ""
+        return getattr(value, "username", value)
+
+    def to_python(self, value):
+        value = (value or "").strip()
+        if not value:
+            return None
+        user = self.queryset.filter(Q(username=value) | Q(profile__phone=value)).order_by("pk").first()
+        if user is None:
+            raise forms.ValidationError(_("No active account has this user name or phone."), code="invalid_choice")
+        return user
 
 
 def _phone_of(user) -> str:

@@ -22,7 +22,7 @@ from .. import exports, selectors, services
 from ..imports import UnitImporter
 from ..models import Agreement, Community, CommunityStaff, CouncilSeat, Grid, MemberUnit, Sector, Street, UnitMembership
 from ..rules import community_ids
-from .accounts import CHANGE_FORM_TEMPLATE, account_add_view
+from .accounts import CHANGE_FORM_TEMPLATE, AccountField, account_add_view
 
 
 class CommunityScopedForm(forms.ModelForm):
@@ -274,6 +274,22 @@ class CouncilSeatAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     autocomplete_fields = ["unit"]
 
 
+class UnitMembershipForm(forms.ModelForm):
+    user = AccountField()
+
+    class Meta:
+        model = UnitMembership
+        fields = ["user", "unit", "role"]
+
+
+class CommunityStaffForm(forms.ModelForm):
+    user = AccountField()
+
+    class Meta:
+        model = CommunityStaff
+        fields = ["user", "community"]
+
+
 @admin.register(UnitMembership)
 class UnitMembershipAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     staff_roles = "community"
@@ -283,10 +299,9 @@ class UnitMembershipAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_select_related = ["user", "unit"]
     autocomplete_fields = ["unit"]
 
-    def has_add_permission(self, request, *args) -> bool:
-        # Accounts are attached or made on the unit's page ("add an account"): a form here would need a
-        # lookup into the user screens, which are for superusers (staff met a bare 403).
-        return False
+    # The account is named by its user name or phone (AccountField), not picked through a lookup into the
+    # user screens, which are for superusers (staff met a bare 403); the unit's page finds or makes one.
+    form = UnitMembershipForm
 
     actions = ["send_password_link"]
 
@@ -303,6 +318,11 @@ class UnitMembershipAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
                 success=_("A new password-set link is on its way to %(user)s.") % {"user": membership.user},
             )
 
+    def save_model(self, request, obj, form, change) -> None:
+        saved = self.save_through(request, services.unit_membership_add, unit=obj.unit, user=obj.user, role=obj.role)
+        if saved is not None:
+            obj.pk = saved.pk
+
     def delete_model(self, request, obj) -> None:
         self.save_through(request, services.unit_membership_remove, membership=obj)
 
@@ -318,13 +338,15 @@ class CommunityStaffAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     search_fields = ["user__username", "user__first_name"]
     list_select_related = ["user", "community"]
 
-    def has_add_permission(self, request, *args) -> bool:
-        # Staff accounts are attached or made on the community's page ("add a staff account"), without a
-        # lookup into the user screens, which are for superusers.
-        return False
+    form = CommunityStaffForm  # the account by user name or phone, as for unit accounts
 
     def has_change_permission(self, request, obj=None) -> bool:
         return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change) -> None:
+        saved = self.save_through(request, services.community_staff_add, user=obj.user, community=obj.community)
+        if saved is not None:
+            obj.pk = saved.pk
 
     def delete_model(self, request, obj) -> None:
         self.save_through(request, services.community_staff_remove, assignment=obj)

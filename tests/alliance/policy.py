@@ -527,9 +527,8 @@ ADMIN_MODELS = {
     "members/memberunit": AdminModel(ALL, STAFF_X, ALL, STREET),
     "members/agreement": AdminModel(ALL, STAFF_X, ALL, STAFF_X),
     "members/councilseat": AdminModel(STREET, ALL, STREET, STREET),
-    # Added on the unit's / the community's page (find or make the account), not by a form needing a user lookup.
-    "members/unitmembership": AdminModel(ALL, STAFF_X, NOBODY, STAFF_X),
-    "members/communitystaff": AdminModel(STREET, STREET, NOBODY, STREET),
+    "members/unitmembership": AdminModel(ALL, STAFF_X, ALL, STAFF_X),
+    "members/communitystaff": AdminModel(STREET, STREET, STREET, STREET),
     "members/assessmentscheme": AdminModel(STREET, STREET, STREET, STREET),
     # Made by the computation, never added or deleted by hand; community staff see their communities'.
     "members/assessment": AdminModel(ALL, STAFF_X, NOBODY, NOBODY),

@@ -270,12 +270,25 @@ def test_no_page_linked_from_the_community_page_refuses_street_staff(street_staf
         assert client.get(href).status_code != 403, href
 
 
-def test_the_account_lists_have_no_add_form_needing_a_user_lookup(street_staff, community_x_staff):
-    for who in (street_staff, community_x_staff):
-        page = client_for(who).get(reverse("admin:members_unitmembership_changelist")).content.decode()
-        assert reverse("admin:members_unitmembership_add") not in page
-    page = client_for(street_staff).get(reverse("admin:members_communitystaff_changelist")).content.decode()
-    assert reverse("admin:members_communitystaff_add") not in page
+def test_the_add_forms_of_accounts_take_a_user_name_or_phone_not_a_lookup(
+    street_staff, community_x_staff, unit_a, community_x
+):
+    person = _person("zhangwei", PHONE, "张伟")
+    for url in (reverse("admin:members_unitmembership_add"), reverse("admin:members_communitystaff_add")):
+        page = client_for(street_staff).get(url).content.decode()
+        assert "/admin/auth/user/" not in page
+    response = client_for(community_x_staff).post(
+        reverse("admin:members_unitmembership_add"), {"user": PHONE, "unit": unit_a.pk, "role": "liaison"}
+    )
+    assert response.status_code == 302
+    assert permissions.can_change(person, unit_a)
+    before = _state()
+    response = client_for(street_staff).post(
+        reverse("admin:members_communitystaff_add"), {"user": "nobody", "community": community_x.pk}
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["user"] == ["No active account has this user name or phone."]
+    assert _state() == before
 
 
 def test_an_inactive_unit_gets_no_account(street_staff, community_x):
