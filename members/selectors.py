@@ -140,3 +140,25 @@ def report_unit_figures(*, street_id: int, quarter: Quarter) -> dict[str, int]:
         active=Count("pk", filter=joined_by_end),
         joined=Count("pk", filter=Q(joined_on__gte=quarter.first_day, joined_on__lte=quarter.last_day)),
     )
+
+
+# --- Accounts staff attach to a unit or a community ---------------------------------------------------------
+
+ACCOUNTS_SHOWN = 20
+
+
+def accounts_matching(*, query: str, limit: int = ACCOUNTS_SHOWN) -> QuerySet:
+    """Active accounts staff may attach: a query of digits is a phone (exact: the profile's phone or a user
+    name that is the phone), anything else a part of the name or of the user name. One query, the profile
+    joined; an empty query finds nothing (staff look for someone, they do not browse everyone)."""
+    query = (query or "").strip()
+    users = get_user_model().objects.filter(is_active=True)
+    if not query:
+        return users.none()
+    if query.isascii() and query.isdigit():
+        found = users.filter(Q(profile__phone=query) | Q(username=query))
+    else:
+        found = users.filter(
+            Q(first_name__icontains=query) | Q(last_name__icontains=query) | Q(username__icontains=query)
+        )
+    return found.select_related("profile").order_by("username")[:limit]

@@ -7,15 +7,18 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from alliance import history, passwords, permissions
-from alliance.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
+from alliance.errors import Conflict, InvalidInput, PermissionDenied, TransitionNotAllowed
 from alliance.models import Notification, Profile
 from alliance.notifications import notify, notify_many
+from alliance.validators import validate_mobile
 from alliance.workflow import move, refuse_other_fields, with_history
 
 from . import selectors
@@ -335,3 +338,98 @@ def agreements_expiring_notify() -> int:
             )
         sent += 1
     return sent
+
+
+# --- Accounts found or made by staff on a unit's or a community's page --------------------------------
+
+
+def _phone_owner(phone: str):
+    """The account that already signs in with or is texted at `phone`, if any."""
+    return get_user_model().objects.filter(Q(profile__phone=phone) | Q(username=phone)).order_by("pk").first()
+
+
+def _account_create(*, name: str, phone: str, email: str, username: str, actor):
+    """A new account without a password (its owner sets one through the link texted to them), with the
+    phone in its profile. Refuses a phone or user name another account already has."""
+    name, phone, email, username = name.strip(), phone.strip(), (email or "").strip(), (username or "").strip()
+    if not name:
+        raise InvalidInput(_("Please give the person's name."))
+    try:
+        validate_mobile(phone)
+    except ValidationError as exc:
+        raise InvalidInput(" ".join(exc.messages)) from None
+    if _phone_owner(phone) is not None:
+        raise Conflict(_("This phone number belongs to another account."))
+    username = username or phone  # the phone is the usual identity, as for approved liaisons
+    user_model = get_user_model()
+    if user_model.objects.filter(username=username).exists():
+        raise Conflict(_("This user name is already taken."))
+    with history.acting(actor, "account created by staff"):
+        user = user_model(username=username, email=email, first_name=name[:150])
+        user.set_unusable_password()
+        user.full_clean(exclude=["password"])
+        user.save()
+        Profile.objects.update_or_create(user=user, defaults={"phone": phone})
+    return user
+
+
+def _send_first_password_link(user, *, where: str) -> None:
+    passwords.password_link_send(
+        user=user,
+        subject=_("Your account on the alliance platform"),
+        body=_(
+            "You have been given an account at %(where)s. Your account name is %(username)s; set your "
+            "password with the link below (it works once, for 24 hours), then sign in."
+        )
+        % {"where": where, "username": user.get_username()},
+    )
+
+
+def unit_account_attach(*, unit: MemberUnit, user, actor) -> UnitMembership:
+    """Staff make an existing active account a liaison of `unit`. An account that already is one is
+    refused, so that nothing (not even a second message) happens."""
+    _require_administer(actor, unit)
+    if not user.is_active:
+        raise InvalidInput(_("This account is switched off."))
+    if UnitMembership.objects.filter(unit=unit, user=user).exists():
+        raise Conflict(_("%(user)s already holds an account at %(unit)s.") % {"user": user, "unit": unit.name})
+    return unit_membership_add(unit=unit, user=user, actor=actor)
+
+
+def unit_account_create(
+    *, unit: MemberUnit, name: str, phone: str, email: str = "", username: str = "", actor
+) -> UnitMembership:
+    """Staff make a new account for a unit's liaison: the user with the phone in its profile, the unit's
+    liaison membership, and a text message with a password-set link (made when sent, never shown or stored)."""
+    _require_administer(actor, unit)
+    if unit.status != MemberUnit.Status.ACTIVE:
+        raise TransitionNotAllowed(_("Accounts can be given only to active units."))
+    with transaction.atomic():
+        user = _account_create(name=name, phone=phone, email=email, username=username, actor=actor)
+        membership = unit_membership_add(unit=unit, user=user, actor=actor)
+        _send_first_password_link(user, where=unit.name)
+    return membership
+
+
+def community_staff_attach(*, community: Community, user, actor) -> CommunityStaff:
+    """Street staff make an existing active account staff of `community`; one already is: refused."""
+    if not permissions.is_street_staff(actor):
+        raise PermissionDenied(_("Only street staff may assign community staff."))
+    if not user.is_active:
+        raise InvalidInput(_("This account is switched off."))
+    if CommunityStaff.objects.filter(community=community, user=user).exists():
+        raise Conflict(_("%(user)s already works for %(community)s.") % {"user": user, "community": community.name})
+    return community_staff_add(user=user, community=community, actor=actor)
+
+
+def community_staff_account_create(
+    *, community: Community, name: str, phone: str, email: str = "", username: str = "", actor
+) -> CommunityStaff:
+    """Street staff make a new account for a community's staff member, texted a password-set link."""
+    if not permissions.is_street_staff(actor):
+        raise PermissionDenied(_("Only street staff may assign community staff."))
+    with transaction.atomic():
+        user = _account_create(name=name, phone=phone, email=email, username=username, actor=actor)
+        assignment = community_staff_add(user=user, community=community, actor=actor)
+        _send_first_password_link(user, where=community.name)
+    return assignment

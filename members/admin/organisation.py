@@ -7,6 +7,9 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -19,6 +22,7 @@ from .. import exports, selectors, services
 from ..imports import UnitImporter
 from ..models import Agreement, Community, CommunityStaff, CouncilSeat, Grid, MemberUnit, Sector, Street, UnitMembership
 from ..rules import community_ids
+from .accounts import CHANGE_FORM_TEMPLATE, AccountField, account_add_view
 
 
 class CommunityScopedForm(forms.ModelForm):
@@ -59,6 +63,36 @@ class CommunityAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     search_fields = ["name", "address"]
     list_select_related = ["street"]
     inlines = [GridInline]
+    change_form_template = CHANGE_FORM_TEMPLATE
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.staff_add_view)
+        return [path("<int:pk>/staff/add/", view, name="members_community_staff_add"), *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "account_add_label": gettext("Add a staff account")}
+        if str(object_id).isdigit():
+            extra_context["account_add_url"] = reverse("admin:members_community_staff_add", args=[object_id])
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def staff_add_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Find or make the account of a staff member of this community (street staff; to others the
+        community's page does not exist, as its change page)."""
+        community = self._visible_object_or_404(request, pk)
+        if not permissions.is_street_staff(request.user):
+            raise Http404
+        return account_add_view(
+            self,
+            request,
+            target=community,
+            target_kwarg="community",
+            attach=services.community_staff_attach,
+            create=services.community_staff_account_create,
+            title=gettext("Add a staff account to %(community)s") % {"community": community.name},
+            attached=lambda user: (
+                gettext("%(user)s now works for %(community)s.") % {"user": user.username, "community": community.name}
+            ),
+        )
 
 
 @admin.register(Sector)
@@ -92,8 +126,8 @@ class UnitMembershipInline(admin.TabularInline):
     can_delete = False
 
     def has_add_permission(self, request, obj=None) -> bool:
-        # Accounts are granted by approval or by the "unit accounts" screen, which also grants the
-        # object permissions; a bare row here would give a role without access.
+        # Accounts are granted by approval or by the unit's "add an account" page (the button above the
+        # form), which also grant the object permissions; a bare row here would give a role without access.
         return False
 
 
@@ -128,6 +162,7 @@ class MemberUnitAdmin(ImportAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     readonly_fields = ["status", "review_note", "applicant", "created_at", "updated_at"]
     inlines = [AgreementInline, UnitMembershipInline]
     actions = ["approve", "reject", "export_xlsx", "export_import_layout"]
+    change_form_template = CHANGE_FORM_TEMPLATE
     fieldsets = [
         (None, {"fields": ["name", "credit_code", "unit_type", "level", "community", "sector", "address"]}),
         (
@@ -147,6 +182,35 @@ class MemberUnitAdmin(ImportAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
                 super().__init__(*args, request=request, **kw)
 
         return RequestForm
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.account_add_view)
+        return [path("<int:pk>/accounts/add/", view, name="members_memberunit_account_add"), *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "account_add_label": gettext("Add an account")}
+        if str(object_id).isdigit():
+            extra_context["account_add_url"] = reverse("admin:members_memberunit_account_add", args=[object_id])
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def account_add_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Find or make the account of the unit's liaison (its community's staff and the street's; to
+        others the unit does not exist)."""
+        unit = self._visible_object_or_404(request, pk)
+        if not permissions.has_ability(request.user, "members.administer_unit", unit):
+            raise Http404
+        return account_add_view(
+            self,
+            request,
+            target=unit,
+            target_kwarg="unit",
+            attach=services.unit_account_attach,
+            create=services.unit_account_create,
+            title=gettext("Add an account to %(unit)s") % {"unit": unit.name},
+            attached=lambda user: (
+                gettext("%(user)s is now a liaison of %(unit)s.") % {"user": user.username, "unit": unit.name}
+            ),
+        )
 
     def save_model(self, request, obj: MemberUnit, form, change: bool) -> None:
         if change:
@@ -210,6 +274,22 @@ class CouncilSeatAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     autocomplete_fields = ["unit"]
 
 
+class UnitMembershipForm(forms.ModelForm):
+    user = AccountField()
+
+    class Meta:
+        model = UnitMembership
+        fields = ["user", "unit", "role"]
+
+
+class CommunityStaffForm(forms.ModelForm):
+    user = AccountField()
+
+    class Meta:
+        model = CommunityStaff
+        fields = ["user", "community"]
+
+
 @admin.register(UnitMembership)
 class UnitMembershipAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     staff_roles = "community"
@@ -218,7 +298,10 @@ class UnitMembershipAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     search_fields = ["user__username", "unit__name"]
     list_select_related = ["user", "unit"]
     autocomplete_fields = ["unit"]
-    raw_id_fields = ["user"]
+
+    # The account is named by its user name or phone (AccountField), not picked through a lookup into the
+    # user screens, which are for superusers (staff met a bare 403); the unit's page finds or makes one.
+    form = UnitMembershipForm
 
     actions = ["send_password_link"]
 
@@ -254,7 +337,8 @@ class CommunityStaffAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_filter = ["community"]
     search_fields = ["user__username", "user__first_name"]
     list_select_related = ["user", "community"]
-    raw_id_fields = ["user"]
+
+    form = CommunityStaffForm  # the account by user name or phone, as for unit accounts
 
     def has_change_permission(self, request, obj=None) -> bool:
         return obj is None and super().has_change_permission(request, obj)

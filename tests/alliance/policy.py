@@ -476,6 +476,19 @@ rule(
     POST=answers(ADMIN_LOGIN, community_y_staff=NOT_FOUND, **granted(STAFF_X, None)),
 )
 rule(
+    r"admin/members/memberunit/<pk>/accounts/add/",
+    answers(ADMIN_LOGIN, community_y_staff=NOT_FOUND, **granted(STAFF_X, OK)),
+    why="finding or making a unit's account: its community's staff and the street's; others' units 404",
+    POST=answers(ADMIN_LOGIN, community_y_staff=NOT_FOUND, **granted(STAFF_X, None)),
+)
+rule(
+    r"admin/members/community/<pk>/staff/add/",
+    answers(ADMIN_LOGIN, community_x_staff=NOT_FOUND, community_y_staff=NOT_FOUND, street_staff=OK),
+    why="finding or making a community's staff account: street staff; to community staff, like the "
+    "community's own page, it does not exist",
+    POST=answers(ADMIN_LOGIN, community_x_staff=NOT_FOUND, community_y_staff=NOT_FOUND, street_staff=None),
+)
+rule(
     r"admin/meetings/jointmeeting/<pk>/invite/",
     answers(ADMIN_LOGIN, community_y_staff=NOT_FOUND, **granted(STAFF_X, OK)),
     why="a meeting's own forms: its organisers' staff; others' meetings 404",
