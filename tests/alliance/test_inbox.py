@@ -242,3 +242,9 @@ def test_the_digest_runs_every_evening_at_six_shanghai_time():
     entry = next(e for e in celery_app.conf.beat_schedule.values() if e["task"] == send_daily_digests.name)
     assert entry["schedule"] == crontab(hour=18, minute=0)
     assert celery_app.conf.timezone == "Asia/Shanghai"
+
+
+def test_the_header_says_tongzhi_in_chinese(community_x_staff):
+    _notify(community_x_staff, "党员报到待审核")
+    page = client_for(community_x_staff).get("/admin/").content.decode()
+    assert '<a href="/admin/inbox/" class="inbox-link">通知 (1)</a>' in page  # zh
