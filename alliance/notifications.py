@@ -227,8 +227,8 @@ def send_digest(recipient_id: int) -> Notification | None:
             pk__in=[pk for pk, *_rest in rows], status=Notification.Status.PENDING
         ).update(status=Notification.Status.SENT, sent_at=timezone.now())
         unread = [(subject, phone) for _pk, subject, phone, read_at in rows if read_at is None]
-        if claimed != len(rows) or not unread:
-            # Read in the inbox already (nothing to tell), or another run took some rows (it tells them).
+        if not claimed or not unread:
+            # Another run took them (it tells them), or all were read in the inbox already.
             return None
         recipient = get_user_model().objects.get(pk=recipient_id)
         subjects = [subject for subject, _phone in unread[:DIGEST_SUBJECTS]]

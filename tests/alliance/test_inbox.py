@@ -12,7 +12,7 @@ from openpyxl import Workbook
 
 from alliance import notifications, passwords
 from alliance.celery import app as celery_app
-from alliance.models import Notification
+from alliance.models import Notification, Profile
 from alliance.tasks import send_daily_digests
 from volunteers.imports import MemberImporter
 
@@ -248,3 +248,21 @@ def test_the_header_says_tongzhi_in_chinese(community_x_staff):
     _notify(community_x_staff, "党员报到待审核")
     page = client_for(community_x_staff).get("/admin/").content.decode()
     assert '<a href="/admin/inbox/" class="inbox-link">通知 (1)</a>' in page  # zh
+
+
+def test_each_person_gets_their_own_digest_by_the_channels_their_rows_were_meant_for(
+    community_x_staff, street_staff, mailoutbox, sms_outbox, django_capture_on_commit_callbacks
+):
+    Profile.objects.create(user=street_staff, phone="13900002222")
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(2):
+            notifications.notify(recipient=street_staff, subject=f"街道{n}", body="详情", digest=True)
+        _notify(community_x_staff, "社区的", digest=True)
+    assert mailoutbox == [] and sms_outbox == []
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        assert send_daily_digests() == 2
+    assert sorted((m.to[0], m.subject) for m in mailoutbox) == sorted(
+        [(street_staff.email, "2 new notifications today"), (community_x_staff.email, "1 new notification today")]
+    )
+    # Street staff's rows were meant for their phone too; the community's were e-mail only.
+    assert [(m.phone, m.text.split("】")[0]) for m in sms_outbox] == [("13900002222", "【2 new notifications today")]
