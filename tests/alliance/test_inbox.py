@@ -4,6 +4,7 @@ and the daily digest that replaces hundreds of single messages when a bulk actio
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
 import pytest
 from celery.schedules import crontab
@@ -266,3 +267,10 @@ def test_each_person_gets_their_own_digest_by_the_channels_their_rows_were_meant
     )
     # Street staff's rows were meant for their phone too; the community's were e-mail only.
     assert [(m.phone, m.text.split("】")[0]) for m in sms_outbox] == [("13900002222", "【2 new notifications today")]
+
+
+def test_times_are_shown_in_shanghai_time(community_x_staff):
+    row = _notify(community_x_staff, "会议提醒")
+    Notification.objects.filter(pk=row.pk).update(created_at=datetime(2026, 11, 27, 16, 30, tzinfo=UTC))
+    page = _english(community_x_staff).get(INBOX).content.decode()
+    assert '<time datetime="2026-11-28T00:30:00+08:00">2026-11-28 00:30</time>' in page
