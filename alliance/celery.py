@@ -35,6 +35,12 @@ app.conf.update(
             "task": "alliance.tasks.deliver_pending_notifications",
             "schedule": 60.0,
         },
+        # Staff-facing notifications of bulk actions wait in the inbox; each person gets one message a day
+        # about them, at the end of the working day (the app's timezone is Asia/Shanghai).
+        "daily-notification-digests": {
+            "task": "alliance.tasks.send_daily_digests",
+            "schedule": crontab(hour=18, minute=0),
+        },
         # Jobs whose message was lost (broker down at commit) or whose worker died are queued again.
         "sweep-background-jobs": {
             "task": "alliance.tasks.sweep_jobs",

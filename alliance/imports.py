@@ -45,6 +45,7 @@ from openpyxl.utils.datetime import from_excel
 
 from .exports import FORMULA_PREFIXES, xlsx_response
 from .forms import REFUSALS, refusal_message
+from .notifications import bulk as notifications_in_digest
 from .validators import validate_credit_code, validate_mobile
 
 logger = logging.getLogger(__name__)
@@ -549,7 +550,9 @@ class Importer:
         if any(not row.ok for row in valid_rows):
             raise ValueError("apply() takes valid rows only")
         summary = ImportSummary()
-        with transaction.atomic():
+        # Staff told about each imported row (a member waiting for verification) get the day's digest,
+        # not one message per row; the people imported (password links) are still told at once.
+        with transaction.atomic(), notifications_in_digest():
             for row in valid_rows:
                 try:
                     outcome = self.write_row(row, actor)

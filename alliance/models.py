@@ -78,6 +78,9 @@ class Notification(models.Model):
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # Staff-facing messages from a bulk action (an import of thousands of rows) are not sent one by one:
+    # they wait in the inbox and go out once a day, summarised (`notifications.send_daily_digests`).
+    in_digest = models.BooleanField(_("in the daily digest"), default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -91,6 +94,12 @@ class Notification(models.Model):
                 fields=["phone"],
                 condition=models.Q(recipient__isnull=True),
                 name="notification_phone_idx",
+            ),
+            # The daily digest finds the rows still waiting for it, whoever they are for.
+            models.Index(
+                fields=["recipient", "created_at"],
+                condition=models.Q(in_digest=True, status="pending"),
+                name="notification_digest_idx",
             ),
         ]
 

@@ -17,6 +17,11 @@ def deliver_pending_notifications() -> int:
     return notifications.deliver_pending()
 
 
+@shared_task(name="alliance.tasks.send_daily_digests")
+def send_daily_digests() -> int:
+    return notifications.send_daily_digests()
+
+
 # A district's quarterly report writes hundreds of thousands of rows: longer than the default 5 minutes.
 @shared_task(name="alliance.tasks.run_job", soft_time_limit=3300, time_limit=3600)
 def run_job(job_id: int) -> bool:

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from . import media, views
 from .health import healthz
+from .inbox import inbox_view
 
 portal_patterns = (
     [
@@ -36,6 +37,7 @@ urlpatterns = [
     path("portal/", include(portal_patterns)),
     path("", include(("demands.public_urls", "needs"))),
     path("", include("meetings.public_urls")),
+    path("admin/inbox/", inbox_view, name="admin_inbox"),  # before the admin's catch-all
     path("admin/", admin.site.urls),
     path("api/v1/", include("alliance.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -335,6 +335,7 @@ def agreements_expiring_notify() -> int:
                 url=reverse("admin:members_agreement_change", args=[agreement.pk]),
                 kind=kind,
                 by_sms=False,
+                digest=True,
             )
         sent += 1
     return sent

@@ -424,6 +424,12 @@ rule(
     why="the workbench: staff only",
 )
 rule(
+    r"admin/inbox/",
+    answers(ADMIN_LOGIN, **granted(STAFF, OK)),
+    why="one's own notifications: every staff member has an inbox, and sees only what is addressed to them",
+    POST=answers(ADMIN_LOGIN, **granted(STAFF, None)),
+)
+rule(
     r"admin/auth/user/<id>/password/",
     answers(ADMIN_LOGIN, **granted(STAFF, NOT_FOUND)),
     why="accounts and their passwords are for superusers (staff set passwords through the services)",

@@ -75,8 +75,9 @@ def test_the_list_shows_progress_and_the_download(street, street_staff, staff_cl
     # session, user, groups; the street filter's choices; count of the filtered list and of all (the
     # paginator and its "x of y": a table of streets × quarters × editions × versions, never big); the
     # user's own and group permissions (the sidebar); the page of reports with street and job joined;
-    # the year and quarter filters' choices. None of them grows with the reports shown.
-    with django_assert_num_queries(11):
+    # the year and quarter filters' choices; the header's count of my unread notifications (alliance/inbox.py).
+    # None of them grows with the reports shown.
+    with django_assert_num_queries(12):
         page = staff_client.get(LIST)
     text = page.content.decode()
     assert page.status_code == 200
