@@ -73,6 +73,8 @@ class CommunityAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         extra_context = {**(extra_context or {}), "account_add_label": gettext("Add a staff account")}
         if str(object_id).isdigit():
             extra_context["account_add_url"] = reverse("admin:members_community_staff_add", args=[object_id])
+            # The community's printable poster: a QR code of the need form with the community chosen.
+            extra_context["poster_url"] = reverse("needs:qr", args=[object_id])
         return super().change_view(request, object_id, form_url, extra_context)
 
     def staff_add_view(self, request: HttpRequest, pk: int) -> HttpResponse:

@@ -298,3 +298,13 @@ def test_an_inactive_unit_gets_no_account(street_staff, community_x):
     response = client_for(street_staff).post(_unit_page(unit), {"create": "1", "name": "李强", "phone": PHONE})
     assert response.status_code == 200
     assert _state() == before
+
+
+def test_the_community_page_links_its_printable_qr_poster(street_staff, community_x):
+    client = client_for(street_staff)
+    page = client.get(f"/admin/members/community/{community_x.pk}/change/")
+    assert page.status_code == 200
+    assert f'href="/needs/qr/{community_x.pk}/" id="community-poster"' in page.content.decode()
+    assert "QR poster of the need form" in page.content.decode()  # this module signs staff in in English
+    poster = client.get(f"/needs/qr/{community_x.pk}/")
+    assert poster.status_code == 200
