@@ -11,6 +11,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from alliance import permissions
 from alliance.admin import ScopedAdminMixin
+from alliance.admin.base import truncated
 from members import selectors as member_selectors
 
 from .. import selectors, services
@@ -20,20 +21,24 @@ from .forms import MeetingAddForm, MeetingChangeForm, NewResolutionForm
 from .inlines import AttachmentInline, InvitationInline, NewResolutionInline, ResolutionInline
 from .pages import JointMeetingPagesMixin
 
+# A column of the list (list_display_links names the same object).
+MEETING_TITLE = truncated("title", 12, _("title"))
+
 
 @admin.register(JointMeeting)
 class JointMeetingAdmin(JointMeetingPagesMixin, RefusalSafeMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     staff_roles = "community"
+    # The kind is a filter, not a column; the title and the place are cut, the full text on hover.
     list_display = [
-        "title",
+        MEETING_TITLE,
         "level",
-        "kind",
         "start_local",
-        "place",
+        truncated("place", 8, _("place")),
         "status",
         "community_display",
         "invitation_count",
     ]
+    list_display_links = [MEETING_TITLE]
     list_select_related = ["community"]
     list_filter = ["status", "level", "kind", CommunityFilter]
     search_fields = ["title", "place", "agenda"]

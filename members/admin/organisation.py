@@ -15,6 +15,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from alliance import permissions
 from alliance.admin import ScopedAdminMixin
+from alliance.admin.base import truncated
 from alliance.exports import xlsx_response
 from alliance.imports import ImportAdminMixin
 
@@ -151,12 +152,25 @@ class ExpiringFilter(admin.SimpleListFilter):
         return queryset
 
 
+# A column of the list (list_display_links names the same object).
+UNIT_NAME = truncated("name", 14, _("name"))
+
+
 @admin.register(MemberUnit)
 class MemberUnitAdmin(ImportAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     staff_roles = "community"
     importer_class = UnitImporter
     form = CommunityScopedForm
-    list_display = ["name", "unit_type", "level", "community", "sector", "status", "joined_on"]
+    # The level is a filter, not a column: it is rarely what a street office looks a unit up by.
+    list_display = [
+        UNIT_NAME,
+        "unit_type",
+        "community",
+        truncated("sector__name", 8, _("sector branch"), ordering="sector__name"),
+        "status",
+        "joined_on",
+    ]
+    list_display_links = [UNIT_NAME]
     list_filter = ["status", "unit_type", "level", "sector", "community", "party_org_kind"]
     search_fields = ["name", "credit_code", "party_org_name", "liaison_name"]
     list_select_related = ["community", "sector"]

@@ -14,6 +14,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from alliance import permissions, workflow
 from alliance.admin import ScopedAdminMixin
+from alliance.admin.base import local_date, truncated
 from alliance.forms import call_for_form
 
 from .. import exports, selectors, services
@@ -22,6 +23,9 @@ from .common import C, ProjectCommunityFilter, street_wide
 from .forms import DecisionForm
 from .inlines import ActivityInline, ReviewInline
 
+# A column of the list (list_display_links names the same object).
+CLAIM_PROJECT = truncated("project__title", 12, _("project"), ordering="project__title")
+
 
 @admin.register(ProjectClaim)
 class ProjectClaimAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
@@ -29,7 +33,15 @@ class ProjectClaimAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
     staff_roles = "community"
     change_form_template = "admin/projects/projectclaim/change_form.html"
-    list_display = ["project", "unit", "project_community", "status", "created_at", "decided_at"]
+    list_display = [
+        CLAIM_PROJECT,
+        truncated("unit__name", 8, _("unit"), ordering="unit__name"),
+        "project_community",
+        "status",
+        "claimed_on",
+        "decided_on",
+    ]
+    list_display_links = [CLAIM_PROJECT]
     list_select_related = ["project__category", "project__community", "unit__community"]
     list_filter = ["status", "project__category", ProjectCommunityFilter, "project__is_demonstration"]
     search_fields = ["unit__name", "project__title"]
@@ -63,6 +75,14 @@ class ProjectClaimAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     @admin.display(description=_("community"), ordering="project__community__name")
     def project_community(self, obj: ProjectClaim) -> str:
         return obj.project.community.name if obj.project.community_id else street_wide()
+
+    @admin.display(description=_("claimed at"), ordering="created_at")
+    def claimed_on(self, obj: ProjectClaim) -> str:
+        return local_date(obj.created_at)
+
+    @admin.display(description=_("decided at"), ordering="decided_at")
+    def decided_on(self, obj: ProjectClaim) -> str:
+        return local_date(obj.decided_at)
 
     # --- The decision page ---
 

@@ -10,6 +10,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from alliance import permissions
 from alliance.admin import ScopedAdminMixin
+from alliance.admin.base import truncated, truncated_html
 from alliance.imports import ImportAdminMixin
 from alliance.masking import mask_phone
 
@@ -21,13 +22,24 @@ from .common import ChangelistGuard, M, QuarterActivityFilter, ResidenceCommunit
 from .forms import MemberForm
 from .inlines import MemberClaimInline
 
+# A column of the list (list_display_links names the same object).
+MEMBER_NAME = truncated("name", 8, _("name"))
+
 
 @admin.register(PartyMember)
 class PartyMemberAdmin(ChangelistGuard, ImportAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     staff_roles = "community"
     importer_class = MemberImporter
     form = MemberForm
-    list_display = ["name", "phone_display", "work_unit_display", "residence_community", "status", "registered_on"]
+    list_display = [
+        MEMBER_NAME,
+        "phone_display",
+        "work_unit_display",
+        "residence_community",
+        "status",
+        "registered_on",
+    ]
+    list_display_links = [MEMBER_NAME]
     list_select_related = ["work_unit", "residence_community"]
     list_filter = [
         "status",
@@ -80,8 +92,8 @@ class PartyMemberAdmin(ChangelistGuard, ImportAdminMixin, ScopedAdminMixin, Simp
         return obj.phone if getattr(obj, "phone_shown", False) else mask_phone(obj.phone)
 
     @admin.display(description=_("work unit"), ordering="work_unit__name")
-    def work_unit_display(self, obj: PartyMember) -> str:
-        return obj.work_unit_label or "—"
+    def work_unit_display(self, obj: PartyMember) -> str | None:
+        return truncated_html(obj.work_unit_label, 10)
 
     # --- The form ---
 

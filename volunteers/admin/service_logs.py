@@ -16,6 +16,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from alliance import permissions
 from alliance.admin import ScopedAdminMixin, totals_row_label
+from alliance.admin.base import truncated
 from alliance.exports import xlsx_response
 from alliance.periods import Quarter
 
@@ -41,7 +42,15 @@ class ServiceLogAdmin(ChangelistGuard, ScopedAdminMixin, SimpleHistoryAdmin):
     staff_roles = "community"
     form = LogForm
     change_list_template = "admin/volunteers/servicelog/change_list.html"
-    list_display = ["date", "member", "member_community", "hours", "description", "verified", "logged_by"]
+    list_display = [
+        "date",
+        truncated("member__name", 6, _("member"), ordering="member__name"),
+        "member_community",
+        "hours",
+        truncated("description", 14, _("what was done")),
+        "verified",
+        "logged_by",
+    ]
     list_select_related = ["member__residence_community", "logged_by"]
     list_filter = ["verified", "date", LogCommunityFilter]
     search_fields = ["member__name", "description"]
