@@ -162,3 +162,15 @@ def accounts_matching(*, query: str, limit: int = ACCOUNTS_SHOWN) -> QuerySet:
             Q(first_name__icontains=query) | Q(last_name__icontains=query) | Q(username__icontains=query)
         )
     return found.select_related("profile").order_by("username")[:limit]
+
+
+# --- Staff workbench ----------------------------------------------------------------------------------
+
+
+def workbench_counts(*, user) -> dict[str, int]:
+    """Unit applications waiting (one aggregate query) and agreements ending within 60 days (one count)."""
+    counts = permissions.visible(user, MemberUnit.objects.all()).aggregate(
+        applications=Count("pk", filter=Q(status=MemberUnit.Status.APPLIED)),
+    )
+    counts["agreements_expiring"] = agreements_expiring(user=user).count()
+    return counts
