@@ -68,7 +68,7 @@ def _todos(user) -> list[registry.Todo]:
     counts = selectors.workbench_counts(user=user)
     units = reverse("admin:members_memberunit_changelist")
     agreements = reverse("admin:members_agreement_changelist")
-    return [
+    todos = [
         registry.Todo(
             "unit_applications", gettext("Unit applications"), counts["applications"], f"{units}?status__exact=applied"
         ),
@@ -79,6 +79,12 @@ def _todos(user) -> list[registry.Todo]:
             f"{agreements}?term=expiring",
         ),
     ]
+    if permissions.is_street_staff(user):
+        # The street's own reports: community staff neither build nor download them.
+        reports = reverse("admin:members_quarterlyreport_changelist")
+        count = selectors.reports_ready(user=user).count()
+        todos.append(registry.Todo("reports_ready", gettext("Reports ready"), count, f"{reports}?ready=yes"))
+    return todos
 
 
 def register() -> None:

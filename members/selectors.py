@@ -174,3 +174,18 @@ def workbench_counts(*, user) -> dict[str, int]:
     )
     counts["agreements_expiring"] = agreements_expiring(user=user).count()
     return counts
+
+
+REPORTS_READY_WITHIN = timedelta(days=90)
+
+
+def reports_ready_q(now=None) -> Q:
+    """Current versions of quarterly reports built in the last 90 days, ready to download."""
+    from alliance.models import Job  # the selectors' module-level imports stay the app's own models
+
+    since = (now or timezone.now()) - REPORTS_READY_WITHIN
+    return Q(is_current=True, job__status=Job.Status.DONE, generated_at__gte=since)
+
+
+def reports_ready(*, user) -> QuerySet[QuarterlyReport]:
+    return permissions.visible(user, QuarterlyReport.objects.all()).filter(reports_ready_q())

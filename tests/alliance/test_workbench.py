@@ -3,6 +3,7 @@ filtered change list showing exactly those rows, a constant query count, and onl
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from alliance.models import Job
 from alliance.periods import ZONE
 from demands.models import Need, NeedEvent
 from meetings.models import JointMeeting, Level
-from members.models import MemberUnit
+from members.models import MemberUnit, QuarterlyReport
 from projects.models import ProjectClaim
 from tests.conftest import client_for
 from tests.demands.factories import NeedFactory
@@ -35,7 +36,9 @@ KEYS = [
     "meetings_this_week",
     "minutes_missing",
     "resolutions_overdue",
+    "reports_ready",
 ]
+YEARS = itertools.count(2001)
 
 
 def make_rows(community, n: int) -> dict[str, int]:
@@ -75,7 +78,23 @@ def make_rows(community, n: int) -> dict[str, int]:
     held = MeetingFactory.create_batch(n, start=now - timedelta(days=14), status=JointMeeting.Status.HELD, **meeting_kw)
     ResolutionFactory.create_batch(n, meeting=held[0], owner=unit, due_date=today - timedelta(days=1))
     ResolutionFactory(meeting=held[0], owner=unit)
+
+    # Quarterly reports of the community's street: n current and built (one a year), one superseded version,
+    # one whose job failed, one built 100 days ago.
+    def report(*, status=Job.Status.DONE, generated_at=now, **kwargs) -> None:
+        job = Job.objects.create(kind="members.quarterly_report", label="季度报表", status=status)
+        kwargs = {"year": next(YEARS), "quarter": 1, **kwargs}
+        QuarterlyReport.objects.create(street=community.street, job=job, generated_at=generated_at, **kwargs)
+
+    for _ in range(n):
+        report()
+    superseded = next(YEARS)
+    report(year=superseded, is_current=False)
+    report(year=superseded, version=2)  # (this one counts: n + 1 in all)
+    report(status=Job.Status.FAILED)
+    report(generated_at=now - timedelta(days=100))
     return {
+        "reports_ready": n + 1,
         "needs_to_dispatch": 3 * n,
         "needs_overdue": n,
         "needs_declined": n,
@@ -122,6 +141,7 @@ def test_street_staff_counts_and_links_show_exactly_those_rows(street_staff, com
 def test_community_staff_count_only_their_community(community_x_staff, community_x, community_y):
     expected = make_rows(community_x, 2)
     make_rows(community_y, 3)
+    del expected["reports_ready"]  # the street's reports are the street staff's
     todos = index_todos(community_x_staff)
     assert {key: todo.count for key, todo in todos.items()} == expected
     client = client_for(community_x_staff)
@@ -137,12 +157,12 @@ def test_index_query_count_is_constant_as_rows_grow(street_staff, community_x, d
     for n in (3, 30):
         make_rows(community_x, n if n == 3 else n - 3)
         # 1 session, 2 user, 3 user's group names (street staff?); the to-dos in registration order:
-        # 4 units aggregate (applications), 5 agreements expiring count, 6 needs aggregate (dispatch, overdue,
-        # declined back), 7 claims aggregate, 8 meetings aggregate (this week, minutes missing),
-        # 9 resolutions aggregate (overdue), 10 party members aggregate, 11 service logs aggregate;
-        # 12 the user's latest jobs; 13 user permissions, 14 group permissions (app list);
-        # 15 unread notifications (header); 16 recent actions (admin log).
-        with django_assert_num_queries(16):
+        # 4 units aggregate (applications), 5 agreements expiring count, 6 reports ready count,
+        # 7 needs aggregate (dispatch, overdue, declined back), 8 claims aggregate, 9 meetings aggregate
+        # (this week, minutes missing), 10 resolutions aggregate (overdue), 11 party members aggregate,
+        # 12 service logs aggregate; 13 the user's latest jobs; 14 user permissions, 15 group permissions
+        # (app list); 16 unread notifications (header); 17 recent actions (admin log).
+        with django_assert_num_queries(17):
             response = client.get("/admin/")
         assert response.status_code == 200
 
