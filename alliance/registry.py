@@ -132,3 +132,31 @@ def month_span(months: list[date]) -> tuple[datetime, datetime]:
 def month_points(months: list[date], values: Mapping[date, int]) -> tuple[tuple[str, int], ...]:
     """(label, value) for each month, 0 for a month without a value."""
     return tuple((f"{month:%Y-%m}", int(values.get(month) or 0)) for month in months)
+
+
+# --- Staff workbench ----------------------------------------------------------------------------------
+# The admin index shows the signed-in staff member's to-dos. Each app's provider returns its to-dos for
+# the user's scope, counted in SQL (one aggregate query per app), each linking to the filtered list.
+
+
+@dataclass(frozen=True)
+class Todo:
+    key: str
+    label: str
+    count: int
+    url: str
+
+
+TodoProvider = Callable[[object], list[Todo]]
+
+_todo_providers: list[TodoProvider] = []
+
+
+def register_todo(provider: TodoProvider) -> TodoProvider:
+    if provider not in _todo_providers:
+        _todo_providers.append(provider)
+    return provider
+
+
+def todos(user) -> list[Todo]:
+    return [todo for provider in _todo_providers for todo in provider(user)]

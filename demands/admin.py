@@ -62,6 +62,21 @@ class SlaFlagFilter(admin.SimpleListFilter):
         return queryset
 
 
+class DeclinedFilter(admin.SimpleListFilter):
+    """Needs back in the queue because a unit declined them: the workbench's "declined back" link."""
+
+    title = _("declined back")
+    parameter_name = "declined"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Declined back"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(selectors.declined_back_q())
+        return queryset
+
+
 class NeedEventInline(ReadOnlyInline):
     model = NeedEvent
     fields = ["at", "actor", "from_status", "to_status", "note"]
@@ -140,6 +155,7 @@ class NeedAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         "status",
         OverdueFilter,
         SlaFlagFilter,
+        DeclinedFilter,
         "kind",
         "category",
         ("community", admin.RelatedOnlyFieldListFilter),

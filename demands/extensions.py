@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from alliance import demo, masking, media, permissions, registry
@@ -46,7 +48,20 @@ def _tracking_code_pattern() -> str:
     return rf"(?<![0-9A-Z]){symbol}{{4}}-?{symbol}{{4}}-?{symbol}{{5}}(?![0-9A-Z])"
 
 
+def _todos(user) -> list[registry.Todo]:
+    counts = selectors.workbench_counts(user=user)
+    url = reverse("admin:demands_need_changelist")
+    return [
+        registry.Todo(
+            "needs_to_dispatch", gettext("Needs to dispatch"), counts["to_dispatch"], f"{url}?status__exact=submitted"
+        ),
+        registry.Todo("needs_overdue", gettext("Overdue needs"), counts["overdue"], f"{url}?overdue=yes"),
+        registry.Todo("needs_declined", gettext("Needs declined back"), counts["declined"], f"{url}?declined=yes"),
+    ]
+
+
 def register() -> None:
+    registry.register_todo(_todos)
     # What each notification is about, in words for the admin's list (alliance.notification_kinds).
     register_kind_label("need_resident:", _("Message to the resident"), detail=dict(Need.Status.choices))
     register_kind_label("need_submitted", _("New need"))

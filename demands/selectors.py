@@ -339,3 +339,23 @@ def needs_completed_per_month(*, months: list[date]) -> dict[date, int]:
         .order_by("month")
     )
     return {row["month"]: row["count"] for row in rows}
+
+
+# --- Staff workbench ----------------------------------------------------------------------------------
+
+
+def declined_back_q() -> Q:
+    """Needs waiting to be dispatched again because a unit declined them (the decline moves back to submitted)."""
+    declined = NeedEvent.objects.filter(
+        need=OuterRef("pk"), from_status=Need.Status.DISPATCHED, to_status=Need.Status.SUBMITTED
+    )
+    return Q(status=Need.Status.SUBMITTED) & Q(Exists(declined))
+
+
+def workbench_counts(*, user) -> dict[str, int]:
+    """The staff member's need to-dos, in one aggregate query over the needs they may see."""
+    return permissions.visible(user, Need.objects.all()).aggregate(
+        to_dispatch=Count("pk", filter=Q(status=Need.Status.SUBMITTED)),
+        overdue=Count("pk", filter=overdue_q()),
+        declined=Count("pk", filter=declined_back_q()),
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from alliance import demo, masking, me, media, permissions, registry
@@ -40,7 +41,28 @@ def _me(user, data: dict) -> None:
     data["calendar_url"] = settings.SITE_URL + reverse("calendar_feed", args=[feed.token])
 
 
+def _todos(user) -> list[registry.Todo]:
+    counts = selectors.workbench_counts(user=user)
+    meetings = reverse("admin:meetings_jointmeeting_changelist")
+    resolutions = reverse("admin:meetings_resolution_changelist")
+    return [
+        registry.Todo(
+            "meetings_this_week", gettext("Meetings this week"), counts["this_week"], f"{meetings}?todo=this_week"
+        ),
+        registry.Todo(
+            "minutes_missing", gettext("Minutes missing"), counts["minutes_missing"], f"{meetings}?todo=minutes_missing"
+        ),
+        registry.Todo(
+            "resolutions_overdue",
+            gettext("Resolutions overdue"),
+            counts["resolutions_overdue"],
+            f"{resolutions}?overdue=yes",
+        ),
+    ]
+
+
 def register() -> None:
+    registry.register_todo(_todos)
     register_kind_label("reminder:", _("Meeting reminder"), detail=dict(Reminder.Kind.choices))
     indicators.register()
     # A feed's address is its only key: whoever reads it in a log reads the unit's calendar.

@@ -314,3 +314,31 @@ def unit_quarter_resolutions(*, street_id: int, quarter) -> QuerySet:
         )
         .order_by("owner_id")
     )
+
+
+# --- Staff workbench ----------------------------------------------------------------------------------
+
+
+def this_week_q(now: datetime | None = None) -> Q:
+    """Meetings (not cancelled) starting in the current Monday-to-Sunday week, Asia/Shanghai."""
+    today = (now or timezone.now()).astimezone(ZONE).date()
+    monday = today - timedelta(days=today.weekday())
+    start = datetime.combine(monday, time(0, 0), tzinfo=ZONE)
+    return Q(start__gte=start, start__lt=start + timedelta(days=7)) & ~Q(status=JointMeeting.Status.CANCELLED)
+
+
+def minutes_missing_q(now: datetime | None = None) -> Q:
+    """Meetings that have taken place (ended, not cancelled) and still have no minutes."""
+    return Q(end__lte=now or timezone.now(), minutes="") & ~Q(status=JointMeeting.Status.CANCELLED)
+
+
+def workbench_counts(*, user) -> dict[str, int]:
+    """Meetings this week and minutes missing (one aggregate query), resolutions overdue (one more)."""
+    counts = permissions.visible(user, JointMeeting.objects.all()).aggregate(
+        this_week=Count("pk", filter=this_week_q()),
+        minutes_missing=Count("pk", filter=minutes_missing_q()),
+    )
+    counts |= resolutions_visible_to(user=user).aggregate(
+        resolutions_overdue=Count("pk", filter=Q(is_overdue=True)),
+    )
+    return counts

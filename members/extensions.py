@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from alliance import demo, me, media, permissions, registry, reports
@@ -62,7 +64,31 @@ def _me(user, data: dict) -> None:
     )
 
 
+def _todos(user) -> list[registry.Todo]:
+    counts = selectors.workbench_counts(user=user)
+    units = reverse("admin:members_memberunit_changelist")
+    agreements = reverse("admin:members_agreement_changelist")
+    todos = [
+        registry.Todo(
+            "unit_applications", gettext("Unit applications"), counts["applications"], f"{units}?status__exact=applied"
+        ),
+        registry.Todo(
+            "agreements_expiring",
+            gettext("Agreements expiring in 60 days"),
+            counts["agreements_expiring"],
+            f"{agreements}?term=expiring",
+        ),
+    ]
+    if permissions.is_street_staff(user):
+        # The street's own reports: community staff neither build nor download them.
+        reports = reverse("admin:members_quarterlyreport_changelist")
+        count = selectors.reports_ready(user=user).count()
+        todos.append(registry.Todo("reports_ready", gettext("Reports ready"), count, f"{reports}?ready=yes"))
+    return todos
+
+
 def register() -> None:
+    registry.register_todo(_todos)
     register_kind_label("unit_applied", _("Unit applied to join"))
     register_kind_label("unit_approved", _("Unit approved"))
     register_kind_label("unit_rejected", _("Unit rejected"))

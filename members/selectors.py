@@ -162,3 +162,30 @@ def accounts_matching(*, query: str, limit: int = ACCOUNTS_SHOWN) -> QuerySet:
             Q(first_name__icontains=query) | Q(last_name__icontains=query) | Q(username__icontains=query)
         )
     return found.select_related("profile").order_by("username")[:limit]
+
+
+# --- Staff workbench ----------------------------------------------------------------------------------
+
+
+def workbench_counts(*, user) -> dict[str, int]:
+    """Unit applications waiting (one aggregate query) and agreements ending within 60 days (one count)."""
+    counts = permissions.visible(user, MemberUnit.objects.all()).aggregate(
+        applications=Count("pk", filter=Q(status=MemberUnit.Status.APPLIED)),
+    )
+    counts["agreements_expiring"] = agreements_expiring(user=user).count()
+    return counts
+
+
+REPORTS_READY_WITHIN = timedelta(days=90)
+
+
+def reports_ready_q(now=None) -> Q:
+    """Current versions of quarterly reports built in the last 90 days, ready to download."""
+    from alliance.models import Job  # the selectors' module-level imports stay the app's own models
+
+    since = (now or timezone.now()) - REPORTS_READY_WITHIN
+    return Q(is_current=True, job__status=Job.Status.DONE, generated_at__gte=since)
+
+
+def reports_ready(*, user) -> QuerySet[QuarterlyReport]:
+    return permissions.visible(user, QuarterlyReport.objects.all()).filter(reports_ready_q())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from alliance import demo, media, permissions, registry
@@ -53,7 +55,18 @@ def _portal_claims_panel(request) -> registry.PortalPanel | None:
     return registry.PortalPanel("projects/portal/_claims_panel.html", {"claims": claims, "open_count": open_count})
 
 
+def _todos(user) -> list[registry.Todo]:
+    counts = selectors.workbench_counts(user=user)
+    url = reverse("admin:projects_projectclaim_changelist")
+    return [
+        registry.Todo(
+            "claims_to_approve", gettext("Claims to approve"), counts["to_approve"], f"{url}?status__exact=pending"
+        ),
+    ]
+
+
 def register() -> None:
+    registry.register_todo(_todos)
     register_kind_label("project_period_changed", _("Project period changed"))
     register_kind_label("project_finished", _("Project finished"))
     register_kind_label("claim_created", _("Project claimed"))

@@ -258,3 +258,13 @@ def activities_per_month(*, months: list[date]) -> dict[date, dict[str, int]]:
         .order_by("month")
     )
     return {row["month"]: {"activities": row["activities"], "beneficiaries": row["beneficiaries"]} for row in rows}
+
+
+# --- Staff workbench ----------------------------------------------------------------------------------
+
+
+def workbench_counts(*, user) -> dict[str, int]:
+    """Claims waiting for the staff member's approval, in one aggregate query."""
+    return permissions.visible(user, ProjectClaim.objects.all()).aggregate(
+        to_approve=Count("pk", filter=Q(status=ProjectClaim.Status.PENDING)),
+    )

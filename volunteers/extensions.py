@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from alliance import demo, me, permissions, registry
@@ -48,7 +50,25 @@ def _me(user, data: dict) -> None:
             data["roles"].append("member")
 
 
+def _todos(user) -> list[registry.Todo]:
+    counts = selectors.workbench_counts(user=user)
+    members = reverse("admin:volunteers_partymember_changelist")
+    logs = reverse("admin:volunteers_servicelog_changelist")
+    return [
+        registry.Todo(
+            "members_to_verify", gettext("Members to verify"), counts["to_verify"], f"{members}?status__exact=pending"
+        ),
+        registry.Todo(
+            "hours_to_verify",
+            gettext("Service hours to verify"),
+            counts["hours_to_verify"],
+            f"{logs}?verified__exact=0",
+        ),
+    ]
+
+
 def register() -> None:
+    registry.register_todo(_todos)
     register_kind_label("member_registered", _("Party member registered"))
     register_kind_label("member_verified", _("Party member verified"))
     register_kind_label("member_rejected", _("Party member registration rejected"))

@@ -249,3 +249,17 @@ def unit_quarter_service_hours(*, street_id: int, quarter: Quarter) -> QuerySet:
         .annotate(hours=Coalesce(Sum("hours"), Value(Decimal("0")), output_field=HOURS))
         .order_by("member__work_unit_id")
     )
+
+
+# --- Staff workbench ----------------------------------------------------------------------------------
+
+
+def workbench_counts(*, user) -> dict[str, int]:
+    """Registrations and service hours waiting for verification: one aggregate query per table."""
+    counts = permissions.visible(user, PartyMember.objects.all()).aggregate(
+        to_verify=Count("pk", filter=Q(status=PartyMember.Status.PENDING)),
+    )
+    counts |= permissions.visible(user, ServiceLog.objects.all()).aggregate(
+        hours_to_verify=Count("pk", filter=Q(verified=False)),
+    )
+    return counts

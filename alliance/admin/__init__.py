@@ -8,12 +8,31 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from .. import registry
+from ..models import Job
 from . import accounts, records
 from .base import ReadOnlyInline, ReasonForm, ScopedAdminMixin, ScopedChoiceFilter, totals_row_label
 
 admin.site.site_header = _("Party-building alliance administration")
 admin.site.site_title = _("Party-building alliance administration")
 admin.site.index_title = _("Administration")
+
+MY_JOBS_SHOWN = 5
+_django_index = admin.site.index
+
+
+def _workbench_index(request, extra_context=None):
+    """The admin index as the staff workbench (工作台): the user's to-dos and latest background jobs.
+    Wraps the site's own index so the URL, permission check and app list stay Django's."""
+    context = {
+        "todos": registry.todos(request.user),
+        "my_jobs": list(Job.objects.filter(requested_by=request.user).order_by("-created_at", "-id")[:MY_JOBS_SHOWN]),
+        **(extra_context or {}),
+    }
+    return _django_index(request, extra_context=context)
+
+
+admin.site.index = _workbench_index
 
 __all__ = [
     "ReadOnlyInline",

@@ -12,7 +12,7 @@ from alliance.admin import ScopedChoiceFilter
 from members import selectors as member_selectors
 from members.models import MemberUnit
 
-from .. import services
+from .. import selectors, services
 from ..models import Invitation, JointMeeting
 
 M = JointMeeting.Status
@@ -86,6 +86,23 @@ class OwnerCommunityFilter(CommunityFilter):
     title = _("owner's community")
     parameter_name = "owner_community"
     field = "owner__community"
+
+
+class WorkbenchFilter(admin.SimpleListFilter):
+    """The workbench's meeting to-dos, so its links open exactly the meetings it counted."""
+
+    title = _("to do")
+    parameter_name = "todo"
+
+    def lookups(self, request, model_admin):
+        return [("this_week", _("Meetings this week")), ("minutes_missing", _("Minutes missing"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "this_week":
+            return queryset.filter(selectors.this_week_q())
+        if self.value() == "minutes_missing":
+            return queryset.filter(selectors.minutes_missing_q())
+        return queryset
 
 
 class OverdueFilter(admin.SimpleListFilter):

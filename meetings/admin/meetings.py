@@ -16,7 +16,7 @@ from members import selectors as member_selectors
 
 from .. import selectors, services
 from ..models import Invitation, JointMeeting, Level, Resolution
-from .common import CREATE_FIELDS, UPDATE_FIELDS, CommunityFilter, M, RefusalSafeMixin, local_time
+from .common import CREATE_FIELDS, UPDATE_FIELDS, CommunityFilter, M, RefusalSafeMixin, WorkbenchFilter, local_time
 from .forms import MeetingAddForm, MeetingChangeForm, NewResolutionForm
 from .inlines import AttachmentInline, InvitationInline, NewResolutionInline, ResolutionInline
 from .pages import JointMeetingPagesMixin
@@ -40,7 +40,7 @@ class JointMeetingAdmin(JointMeetingPagesMixin, RefusalSafeMixin, ScopedAdminMix
     ]
     list_display_links = [MEETING_TITLE]
     list_select_related = ["community"]
-    list_filter = ["status", "level", "kind", CommunityFilter]
+    list_filter = ["status", "level", "kind", CommunityFilter, WorkbenchFilter]
     search_fields = ["title", "place", "agenda"]
     search_help_text = _("Title, place or agenda")
     date_hierarchy = "start"

@@ -54,6 +54,21 @@ class ReportBuildForm(forms.Form):
         self.fields["period"].initial = str(Quarter.current().previous())
 
 
+class ReadyFilter(admin.SimpleListFilter):
+    """The workbench's "reports ready" link: current versions built in the last 90 days."""
+
+    title = _("ready")
+    parameter_name = "ready"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Ready in the last 90 days"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(selectors.reports_ready_q())
+        return queryset
+
+
 @admin.register(QuarterlyReport)
 class QuarterlyReportAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """季度报表: every version of every street's report, with the progress of those being built. Staff
@@ -69,7 +84,7 @@ class QuarterlyReportAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "generated_at",
         "download",
     ]
-    list_filter = ["year", "quarter", "edition", "is_current", "street"]
+    list_filter = ["year", "quarter", "edition", "is_current", "street", ReadyFilter]
     list_select_related = ["street", "job"]
     readonly_fields = [
         "street",
