@@ -3,8 +3,6 @@ council seats and memberships; who works for which community."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django import forms
 from django.contrib import admin, messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -144,9 +142,8 @@ class ExpiringFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         today = selectors.today()
         if self.value() == "expiring":
-            return queryset.filter(
-                term_end__gte=today, term_end__lte=today + timedelta(days=selectors.EXPIRING_WITHIN_DAYS)
-            )
+            # The selector's rule (active units only), so the list shows what the workbench counts.
+            return queryset.filter(pk__in=selectors.agreements_expiring().values("pk"))
         if self.value() == "expired":
             return queryset.filter(term_end__lt=today)
         return queryset
