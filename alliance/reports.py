@@ -207,6 +207,22 @@ def indicator(code: str) -> Indicator | None:
     return _indicators.get(code)
 
 
+# Rows are fetched from the database this many at a time by every sheet: memory stays flat however long.
+CHUNK = 2000
+
+
+def labels(choices) -> dict[str, str]:
+    """{stored value: label} of a TextChoices, translated once per sheet in the language being rendered:
+    a sheet maps its status codes per row with a dict look-up, not a query or a Case in SQL."""
+    return {value: str(label) for value, label in choices}
+
+
+def fraction(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
+    """part / whole to four places (0.6667 shows as 66.7%), or None when there is no whole: a rate of
+    nothing is "no value", not zero. The one rate rule of the figures and the indicators."""
+    return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001")) if whole else None
+
+
 # --- The 汇总 sheet ---------------------------------------------------------------------------------------
 
 

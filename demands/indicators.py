@@ -13,13 +13,11 @@ from alliance.periods import Quarter
 
 from . import selectors
 
-FOUR_PLACES = Decimal("0.0001")
-
 
 def needs_on_time(street_id: int, quarter: Quarter) -> dict[int, Decimal]:
     """On-time completions / completions; a unit that completed nothing has no rate (not a zero)."""
     return {
-        row["unit_id"]: (Decimal(row["on_time"]) / Decimal(row["completed"])).quantize(FOUR_PLACES)
+        row["unit_id"]: reports.fraction(row["on_time"], row["completed"])
         for row in selectors.unit_quarter_need_figures(street_id=street_id, quarter=quarter)
         if row["completed"]
     }
@@ -28,7 +26,7 @@ def needs_on_time(street_id: int, quarter: Quarter) -> dict[int, Decimal]:
 def ratings(street_id: int, quarter: Quarter) -> dict[int, Decimal]:
     """The average rating (1–5) residents gave the needs the unit completed; none rated: no value."""
     return {
-        row["unit_id"]: (Decimal(row["rating_sum"]) / Decimal(row["rated"])).quantize(FOUR_PLACES)
+        row["unit_id"]: reports.fraction(row["rating_sum"], row["rated"])
         for row in selectors.unit_quarter_need_figures(street_id=street_id, quarter=quarter)
         if row["rated"]
     }

@@ -13,15 +13,6 @@ from alliance.reports import Column, Format, ReportContext, Row, Sheet, SummaryF
 from . import selectors
 from .models import Need, Resource
 
-# Rows are fetched from the database this many at a time: memory stays flat however long the list.
-CHUNK = 2000
-
-
-def _labels(choices) -> dict[str, str]:
-    # Translated once per sheet, in the language active while the workbook is rendered.
-    return {value: str(label) for value, label in choices}
-
-
 NEED_COLUMNS = (
     Column(_("ID"), Format.INTEGER, width=8),
     Column(_("submitted at"), Format.DATETIME, width=17),
@@ -43,7 +34,7 @@ NEED_COLUMNS = (
 
 
 def need_rows(context: ReportContext) -> Iterator[Row]:
-    kinds, statuses = _labels(Need.Kind.choices), _labels(Need.Status.choices)
+    kinds, statuses = reports.labels(Need.Kind.choices), reports.labels(Need.Status.choices)
     rows = (
         selectors.report_needs(street_id=context.street_id, quarter=context.quarter)
         .values_list(
@@ -63,7 +54,7 @@ def need_rows(context: ReportContext) -> Iterator[Row]:
             "contact_phone",
             "address",
         )
-        .iterator(chunk_size=CHUNK)
+        .iterator(chunk_size=reports.CHUNK)
     )
     # Labels mapped per row in Python (a dict look-up); booleans are written 是 / 否 by the renderer.
     for row in rows:
@@ -87,7 +78,7 @@ RESOURCE_COLUMNS = (
 
 
 def resource_rows(context: ReportContext) -> Iterator[Row]:
-    kinds, statuses = _labels(Resource.Kind.choices), _labels(Resource.Status.choices)
+    kinds, statuses = reports.labels(Resource.Kind.choices), reports.labels(Resource.Status.choices)
     rows = (
         selectors.report_resources(street_id=context.street_id, quarter=context.quarter)
         .values_list(
@@ -104,7 +95,7 @@ def resource_rows(context: ReportContext) -> Iterator[Row]:
             "created_at",
             "added_in_quarter",
         )
-        .iterator(chunk_size=CHUNK)
+        .iterator(chunk_size=reports.CHUNK)
     )
     for row in rows:
         yield (*row[:4], kinds.get(row[4], row[4]), *row[5:9], statuses.get(row[9], row[9]), *row[10:])

@@ -25,7 +25,7 @@ from django.db.models import (
 from django.db.models.functions import ExtractQuarter, ExtractYear, TruncMonth
 from django.utils import timezone
 
-from alliance import permissions
+from alliance import permissions, reports
 from alliance.periods import ZONE, Quarter
 from alliance.registry import month_span
 
@@ -264,14 +264,10 @@ def report_need_figures(*, street_id: int, quarter: Quarter) -> dict[str, int | 
         average_rating=Avg("rating", filter=completed & Q(rating__isnull=False)),
     )
     base = figures.pop("dispatched_completed")
-    figures["on_time_rate"] = _fraction(figures["completed_on_time"], base)
+    figures["on_time_rate"] = reports.fraction(figures["completed_on_time"], base)
     if figures["average_rating"] is not None:
         figures["average_rating"] = Decimal(str(figures["average_rating"])).quantize(Decimal("0.01"))
     return figures
-
-
-def _fraction(part: int, whole: int) -> Decimal | None:
-    return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001")) if whole else None
 
 
 def report_resources(*, street_id: int, quarter: Quarter) -> QuerySet[Resource]:

@@ -13,13 +13,11 @@ from alliance.periods import ZONE, Quarter
 
 from . import selectors
 
-FOUR_PLACES = Decimal("0.0001")
-
 
 def attendance(street_id: int, quarter: Quarter) -> dict[int, Decimal]:
     """Attended / invited over the meetings held in the quarter; a unit invited to none has no rate."""
     return {
-        row["unit_id"]: (Decimal(row["attended"]) / Decimal(row["invited"])).quantize(FOUR_PLACES)
+        row["unit_id"]: reports.fraction(row["attended"], row["invited"])
         for row in selectors.unit_quarter_attendance(street_id=street_id, quarter=quarter)
         if row["invited"]
     }
@@ -30,11 +28,7 @@ def resolutions_on_time(street_id: int, quarter: Quarter) -> dict[int, Decimal]:
     # "By the due date" is a day in Beijing, whatever zone the caller (a request, a task) has active.
     with timezone.override(ZONE):
         rows = list(selectors.unit_quarter_resolutions(street_id=street_id, quarter=quarter))
-    return {
-        row["owner_id"]: (Decimal(row["done_on_time"]) / Decimal(row["due"])).quantize(FOUR_PLACES)
-        for row in rows
-        if row["due"]
-    }
+    return {row["owner_id"]: reports.fraction(row["done_on_time"], row["due"]) for row in rows if row["due"]}
 
 
 ATTENDANCE = reports.Indicator(

@@ -14,15 +14,6 @@ from alliance.reports import Column, Format, ReportContext, Row, Sheet, SummaryF
 from . import selectors
 from .models import Invitation, JointMeeting, Kind, Level, Resolution
 
-# Rows are fetched from the database this many at a time: memory stays flat however long the list.
-CHUNK = 2000
-
-
-def _labels(choices) -> dict[str, str]:
-    # Translated once per sheet, in the language active while the workbook is rendered.
-    return {value: str(label) for value, label in choices}
-
-
 ATTENDANCE_COLUMNS = (
     Column(_("meeting time"), Format.DATETIME, width=17),
     Column(_("level"), width=10),
@@ -38,8 +29,11 @@ ATTENDANCE_COLUMNS = (
 
 
 def attendance_rows(context: ReportContext) -> Iterator[Row]:
-    levels, kinds = _labels(Level.choices), _labels(Kind.choices)
-    meeting_statuses, invitation_statuses = _labels(JointMeeting.Status.choices), _labels(Invitation.Status.choices)
+    levels, kinds = reports.labels(Level.choices), reports.labels(Kind.choices)
+    meeting_statuses, invitation_statuses = (
+        reports.labels(JointMeeting.Status.choices),
+        reports.labels(Invitation.Status.choices),
+    )
     rows = (
         selectors.report_meeting_invitations(street_id=context.street_id, quarter=context.quarter)
         .values_list(
@@ -54,7 +48,7 @@ def attendance_rows(context: ReportContext) -> Iterator[Row]:
             "invited_count",
             "attended_count",
         )
-        .iterator(chunk_size=CHUNK)
+        .iterator(chunk_size=reports.CHUNK)
     )
     for start, level, kind, title, status, unit, person, answer, invited, attended in rows:
         # Attendance is recorded once a meeting is held: before that (or if cancelled) there is no rate.
@@ -86,7 +80,7 @@ RESOLUTION_COLUMNS = (
 
 
 def resolution_rows(context: ReportContext) -> Iterator[Row]:
-    statuses = _labels(Resolution.Status.choices)
+    statuses = reports.labels(Resolution.Status.choices)
     rows = (
         selectors.report_resolutions(street_id=context.street_id, quarter=context.quarter)
         .values_list(
@@ -100,7 +94,7 @@ def resolution_rows(context: ReportContext) -> Iterator[Row]:
             "done_on_time",
             "overdue_at_end",
         )
-        .iterator(chunk_size=CHUNK)
+        .iterator(chunk_size=reports.CHUNK)
     )
     for row in rows:
         yield (*row[:5], statuses.get(row[5], row[5]), *row[6:])

@@ -25,7 +25,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Concat, ExtractQuarter, ExtractYear, NullIf, TruncDate
 from django.utils import timezone
 
-from alliance import permissions
+from alliance import permissions, reports
 from alliance.periods import ZONE, Quarter
 
 from .models import Invitation, JointMeeting, Resolution
@@ -230,9 +230,7 @@ def report_meeting_figures(*, street_id: int, quarter: Quarter) -> dict[str, int
     invited = figures["invited"]
     return {
         "held": held.count(),
-        "attendance_rate": (
-            (Decimal(figures["attended"]) / Decimal(invited)).quantize(Decimal("0.0001")) if invited else None
-        ),
+        "attendance_rate": (reports.fraction(figures["attended"], invited)),
     }
 
 

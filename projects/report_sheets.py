@@ -14,15 +14,6 @@ from alliance.reports import Column, Format, ReportContext, Row, Sheet, SummaryF
 from . import selectors
 from .models import ProjectClaim, ServiceProject
 
-# Rows are fetched from the database this many at a time: memory stays flat however long the list.
-CHUNK = 2000
-
-
-def _labels(choices) -> dict[str, str]:
-    # Translated once per sheet, in the language active while the workbook is rendered.
-    return {value: str(label) for value, label in choices}
-
-
 CLAIM_COLUMNS = (
     Column(_("ID"), Format.INTEGER, width=8),
     Column(_("project"), width=28),
@@ -40,7 +31,10 @@ CLAIM_COLUMNS = (
 
 
 def claim_rows(context: ReportContext) -> Iterator[Row]:
-    project_statuses, claim_statuses = _labels(ServiceProject.Status.choices), _labels(ProjectClaim.Status.choices)
+    project_statuses, claim_statuses = (
+        reports.labels(ServiceProject.Status.choices),
+        reports.labels(ProjectClaim.Status.choices),
+    )
     street_wide = gettext("Street-wide")
     rows = (
         selectors.report_project_claims(street_id=context.street_id, quarter=context.quarter)
@@ -57,7 +51,7 @@ def claim_rows(context: ReportContext) -> Iterator[Row]:
             "claim__created_at",
             "claim_approved_at",
         )
-        .iterator(chunk_size=CHUNK)
+        .iterator(chunk_size=reports.CHUNK)
     )
     for pk, title, category, community, places, status, unit, commitment, claim_status, claimed, approved in rows:
         yield (
@@ -103,7 +97,7 @@ def activity_rows(context: ReportContext) -> Iterator[Row]:
             "beneficiaries",
             "hours",
         )
-        .iterator(chunk_size=CHUNK)
+        .iterator(chunk_size=reports.CHUNK)
     )
 
 

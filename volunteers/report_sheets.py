@@ -13,10 +13,6 @@ from alliance.reports import Column, Format, ReportContext, Row, Sheet, SummaryF
 from . import selectors
 from .models import PartyMember
 
-# Rows are fetched from the database this many at a time: memory stays flat however long the list.
-CHUNK = 2000
-
-
 MEMBER_COLUMNS = (
     # The member: the name masked in the outward edition, the phone left out of it.
     Column(_("full name"), width=10, personal=True),
@@ -44,7 +40,7 @@ def member_rows(context: ReportContext) -> Iterator[Row]:
             "quarter_hours",
             "quarter_logs",
         )
-        .iterator(chunk_size=CHUNK)
+        .iterator(chunk_size=reports.CHUNK)
     )
     for row in rows:
         yield (*row[:5], statuses.get(row[5], row[5]), *row[6:])
