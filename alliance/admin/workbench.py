@@ -47,7 +47,8 @@ class ChartFilterForm(forms.Form):
         self.fields["quarter"].choices = [("", _("All time")), *((str(q), q.label) for q in quarters)]
 
     def chart_filter(self) -> registry.ChartFilter:
-        """What was chosen; nothing when the input is not valid (the page then says why, unfiltered)."""
+        """What was chosen; no filter when nothing was asked or the input is not valid (the page then says
+        why and shows the charts unfiltered)."""
         if not self.is_valid():
             return registry.ChartFilter()
         return registry.ChartFilter(community_id=self.cleaned_data["community"], quarter=self.cleaned_data["quarter"])
@@ -66,9 +67,7 @@ def chart_data(chart: registry.Chart) -> ChartData:
     """The categories are the first series' labels (every series of a chart has the same ones, in order)."""
     labels = [label for label, _value in chart.series[0].points] if chart.series else []
     data = {
-        "key": chart.key,
         "kind": chart.kind,
-        "title": chart.title,
         "unit": chart.unit,
         "labels": labels,
         "series": [
@@ -85,5 +84,4 @@ def workbench_charts(request: HttpRequest) -> tuple[list[ChartData], ChartFilter
     if not permissions.is_staff_member(request.user):
         return [], None
     form = ChartFilterForm(request.GET or None, communities=registry.staff_communities(request.user))
-    chart_filter = form.chart_filter() if form.is_bound else registry.ChartFilter()
-    return [chart_data(chart) for chart in registry.charts(request.user, chart_filter)], form
+    return [chart_data(chart) for chart in registry.charts(request.user, form.chart_filter())], form

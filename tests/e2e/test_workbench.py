@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 from demands.models import Need
 from meetings.models import Invitation, JointMeeting, Level
 
+from ..alliance.test_workbench import CHART_KEYS
 from ..demands.factories import NeedFactory
 from ..factories import CategoryFactory, MemberUnitFactory
 from ..meetings.factories import InvitationFactory, MeetingFactory
@@ -23,15 +24,6 @@ from ..projects.factories import ClaimFactory, ProjectFactory
 from ..volunteers.factories import PartyMemberFactory, ServiceLogFactory
 from .test_csp import RECORD_VIOLATIONS
 from .test_portal import PASSWORD
-
-CHART_KEYS = [
-    "needs_by_status",
-    "needs_by_category",
-    "needs_per_month",
-    "claims_by_category",
-    "attendance_per_quarter",
-    "hours_by_community",
-]
 
 
 @pytest.fixture
