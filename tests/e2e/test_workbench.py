@@ -11,7 +11,7 @@ import re
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from demands.models import Need
 from meetings.models import Invitation, JointMeeting, Level
@@ -124,3 +124,20 @@ def test_the_charts_are_drawn_under_the_policy_and_follow_the_filter(
     page.wait_for_load_state("networkidle")
     assert page.evaluate("window.__violations") == []
     assert problems == []
+
+
+def test_without_javascript_each_chart_is_a_table(browser: Browser, live: str, community_x_staff, community_x) -> None:
+    chart_rows(community_x)
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        sign_in_admin(page, live, community_x_staff.username)
+        for key in CHART_KEYS:
+            figure = page.locator(f"figure.workbench-chart[data-chart='{key}']")
+            expect(figure.locator("table.workbench-chart-table")).to_be_visible()
+            expect(figure.locator("canvas")).to_have_count(0)
+        hours = page.locator("figure[data-chart='hours_by_community'] tbody tr")
+        expect(hours).to_have_count(1)
+        expect(hours.locator("th")).to_have_text(community_x.name)
+    finally:
+        context.close()
