@@ -13,7 +13,7 @@ from datetime import date, datetime
 from django.http import HttpRequest
 from django.utils import timezone
 
-from .periods import ZONE
+from .periods import ZONE, Quarter
 
 
 @dataclass(frozen=True)
@@ -77,17 +77,26 @@ def portal_panels(request: HttpRequest) -> list[PortalPanel]:
 
 @dataclass(frozen=True)
 class Series:
-    """One row of bars: `points` are (month label "2026-05", value), oldest first."""
+    """One row of bars: `points` are (label, value) in the order drawn — a month "2026-05" on the public
+    home; a status, a category, a quarter or a community on the workbench. None is "no value" (a rate of
+    nothing), drawn as a gap."""
 
     label: str
-    points: tuple[tuple[str, int], ...]
+    points: tuple[tuple[str, int | float | None], ...]
 
 
 @dataclass(frozen=True)
 class Chart:
+    """`kind` is how the workbench draws it ("bar", "line" or "pie"; the public home draws bars);
+    `axis` names what the points' labels are (状态, 月份: the fallback table's first column); `unit`
+    follows each value in tooltips and the fallback table ("%", "小时"), empty for counts."""
+
     key: str
     title: str
     series: tuple[Series, ...]
+    kind: str = "bar"
+    axis: str = ""
+    unit: str = ""
 
 
 PublicChart = Callable[[], Chart]
@@ -160,3 +169,61 @@ def register_todo(provider: TodoProvider) -> TodoProvider:
 
 def todos(user) -> list[Todo]:
     return [todo for provider in _todo_providers for todo in provider(user)]
+
+
+# --- Workbench charts ---------------------------------------------------------------------------------
+# The charts under the to-dos, for the user's scope and the filter chosen above them. Each app's provider
+# returns its charts, each computed by one grouped query of its selectors over what the user may see, so
+# the page costs the same number of queries however many rows there are.
+
+
+@dataclass(frozen=True)
+class ChartFilter:
+    """What the workbench's filter form chose: one community of the user's (None: all they may see) and
+    one quarter (None: no period — all time, and the 12 months / 4 quarters up to today)."""
+
+    community_id: int | None = None
+    quarter: Quarter | None = None
+
+
+ChartProvider = Callable[[object, ChartFilter], list[Chart]]
+CommunitiesProvider = Callable[[object], list[tuple[int, str]]]
+
+_chart_providers: list[ChartProvider] = []
+_communities_providers: list[CommunitiesProvider] = []
+
+
+def register_chart(provider: ChartProvider) -> ChartProvider:
+    if provider not in _chart_providers:
+        _chart_providers.append(provider)
+    return provider
+
+
+def charts(user, chart_filter: ChartFilter) -> list[Chart]:
+    return [chart for provider in _chart_providers for chart in provider(user, chart_filter)]
+
+
+def register_staff_communities(provider: CommunitiesProvider) -> CommunitiesProvider:
+    """The members app says which communities a staff member works for: (id, name), in display order.
+    The workbench offers them in its filter and links their QR posters."""
+    if provider not in _communities_providers:
+        _communities_providers.append(provider)
+    return provider
+
+
+def staff_communities(user) -> list[tuple[int, str]]:
+    return [community for provider in _communities_providers for community in provider(user)]
+
+
+def chart_months(chart_filter: ChartFilter) -> list[date]:
+    """The 12 months a per-month chart shows: up to this month, or up to the last month of the quarter chosen."""
+    return last_months(today=chart_filter.quarter.last_day if chart_filter.quarter else None)
+
+
+def chart_quarters(chart_filter: ChartFilter, count: int = 4) -> list[Quarter]:
+    """The `count` quarters a per-quarter chart shows, oldest first: up to this one, or up to the one chosen."""
+    quarter = chart_filter.quarter or Quarter.current()
+    quarters = [quarter]
+    for _ in range(count - 1):
+        quarters.append(quarters[-1].previous())
+    return quarters[::-1]

@@ -60,8 +60,45 @@ def _todos(user) -> list[registry.Todo]:
     ]
 
 
+def _charts(user, chart_filter: registry.ChartFilter) -> list[registry.Chart]:
+    """Needs by status and by category (of the quarter chosen, else all time) and per month (the 12 months
+    up to the quarter chosen, else up to now): three queries whatever the number of needs."""
+    scope = {"user": user, "community_id": chart_filter.community_id}
+    by_status = selectors.chart_needs_by_status(**scope, quarter=chart_filter.quarter)
+    by_category = selectors.chart_needs_by_category(**scope, quarter=chart_filter.quarter)
+    months = registry.chart_months(chart_filter)
+    per_month = selectors.chart_needs_per_month(**scope, months=months)
+    statuses = tuple((str(label), by_status.get(value, 0)) for value, label in Need.Status.choices)
+    return [
+        registry.Chart(
+            "needs_by_status",
+            gettext("Needs by status"),
+            (registry.Series(gettext("Needs"), statuses),),
+            kind="pie",
+            axis=gettext("Status"),
+        ),
+        registry.Chart(
+            "needs_by_category",
+            gettext("Needs by category"),
+            (registry.Series(gettext("Needs"), tuple(by_category)),),
+            axis=gettext("Category"),
+        ),
+        registry.Chart(
+            "needs_per_month",
+            gettext("Needs submitted and completed per month"),
+            (
+                registry.Series(gettext("Needs submitted"), registry.month_points(months, per_month["submitted"])),
+                registry.Series(gettext("Needs completed"), registry.month_points(months, per_month["completed"])),
+            ),
+            kind="line",
+            axis=gettext("Month"),
+        ),
+    ]
+
+
 def register() -> None:
     registry.register_todo(_todos)
+    registry.register_chart(_charts)
     # What each notification is about, in words for the admin's list (alliance.notification_kinds).
     register_kind_label("need_resident:", _("Message to the resident"), detail=dict(Need.Status.choices))
     register_kind_label("need_submitted", _("New need"))

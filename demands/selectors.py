@@ -355,3 +355,60 @@ def workbench_counts(*, user) -> dict[str, int]:
         overdue=Count("pk", filter=overdue_q()),
         declined=Count("pk", filter=declined_back_q()),
     )
+
+
+# --- Staff workbench charts (registered in extensions; one grouped query each) ---------------------------
+
+
+def _chart_needs(*, user, community_id: int | None, quarter: Quarter | None) -> QuerySet[Need]:
+    """The needs a workbench chart counts: those the user may see, of the community chosen, submitted in
+    the quarter chosen (all time without one)."""
+    needs = permissions.visible(user, Need.objects.all())
+    if community_id is not None:
+        needs = needs.filter(community_id=community_id)
+    if quarter is not None:
+        needs = needs.filter(submitted_at__gte=quarter.start, submitted_at__lt=quarter.end)
+    return needs
+
+
+def chart_needs_by_status(*, user, community_id: int | None = None, quarter: Quarter | None = None) -> dict[str, int]:
+    """{status: count} of the needs the user may see; statuses without a need are absent."""
+    rows = _chart_needs(user=user, community_id=community_id, quarter=quarter).values("status").annotate(n=Count("pk"))
+    return {row["status"]: row["n"] for row in rows.order_by()}
+
+
+def chart_needs_by_category(
+    *, user, community_id: int | None = None, quarter: Quarter | None = None
+) -> list[tuple[str, int]]:
+    """(category name, count) of the needs the user may see, in the categories' order; empty ones absent."""
+    rows = (
+        _chart_needs(user=user, community_id=community_id, quarter=quarter)
+        .values("category_id", "category__name", "category__sort_order")
+        .annotate(n=Count("pk"))
+        .order_by("category__sort_order", "category_id")
+    )
+    return [(row["category__name"], row["n"]) for row in rows]
+
+
+def chart_needs_per_month(*, user, months: list[date], community_id: int | None = None) -> dict[str, dict[date, int]]:
+    """Needs submitted (by `submitted_at`) and completed (by `completed_at`, as on the public home) in each
+    of `months` (first days, Asia/Shanghai): {"submitted": {month: n}, "completed": {month: n}}.
+    One query, one row: a conditional count per month and measure — the two measures group by different
+    columns, so a single GROUP BY cannot give both."""
+    start, end = month_span(months)
+    done = Q(status__in=DONE)
+    counts: dict[str, Count] = {}
+    for i, month in enumerate(months):
+        month_from, month_to = month_span([month])
+        counts[f"submitted_{i}"] = Count("pk", filter=Q(submitted_at__gte=month_from, submitted_at__lt=month_to))
+        counts[f"completed_{i}"] = Count("pk", filter=done & Q(completed_at__gte=month_from, completed_at__lt=month_to))
+    needs = permissions.visible(user, Need.objects.all()).filter(
+        Q(submitted_at__gte=start, submitted_at__lt=end) | (done & Q(completed_at__gte=start, completed_at__lt=end))
+    )
+    if community_id is not None:
+        needs = needs.filter(community_id=community_id)
+    row = needs.aggregate(**counts)
+    return {
+        measure: {month: row[f"{measure}_{i}"] for i, month in enumerate(months)}
+        for measure in ("submitted", "completed")
+    }

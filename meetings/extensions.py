@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
@@ -61,8 +63,29 @@ def _todos(user) -> list[registry.Todo]:
     ]
 
 
+def _charts(user, chart_filter: registry.ChartFilter) -> list[registry.Chart]:
+    """The units' attendance rate in the 4 quarters up to the one chosen (or this one), in per cent."""
+    quarters = registry.chart_quarters(chart_filter)
+    rates = selectors.chart_attendance_per_quarter(user=user, quarters=quarters, community_id=chart_filter.community_id)
+    points = tuple(
+        (quarter.label, None if rate is None else float((rate * 100).quantize(Decimal("0.1"))))
+        for quarter, rate in rates.items()
+    )
+    series = registry.Series(gettext("Attendance rate"), points)
+    return [
+        registry.Chart(
+            "attendance_per_quarter",
+            gettext("Meeting attendance rate per quarter"),
+            (series,),
+            axis=gettext("Quarter"),
+            unit="%",
+        )
+    ]
+
+
 def register() -> None:
     registry.register_todo(_todos)
+    registry.register_chart(_charts)
     register_kind_label("reminder:", _("Meeting reminder"), detail=dict(Reminder.Kind.choices))
     indicators.register()
     # A feed's address is its only key: whoever reads it in a log reads the unit's calendar.

@@ -340,3 +340,35 @@ def workbench_counts(*, user) -> dict[str, int]:
         resolutions_overdue=Count("pk", filter=Q(is_overdue=True)),
     )
     return counts
+
+
+# --- Staff workbench charts (registered in extensions) -----------------------------------------------------
+
+
+def chart_attendance_per_quarter(
+    *, user, quarters: list[Quarter], community_id: int | None = None
+) -> dict[Quarter, Decimal | None]:
+    """The member units' attendance rate (attended / invited, `reports.fraction`) at the held meetings the
+    user may see, per quarter of the meeting's start (Asia/Shanghai) — one grouped query. A quarter without
+    an invited unit is None (no rate), not 0. A community chosen: that community's meetings."""
+    invitations = permissions.visible(
+        user,
+        Invitation.objects.filter(
+            unit__isnull=False,
+            meeting__status=JointMeeting.Status.HELD,
+            meeting__start__gte=quarters[0].start,
+            meeting__start__lt=quarters[-1].end,
+        ),
+    )
+    if community_id is not None:
+        invitations = invitations.filter(meeting__community_id=community_id)
+    rows = (
+        invitations.annotate(
+            year=ExtractYear("meeting__start", tzinfo=ZONE), quarter=ExtractQuarter("meeting__start", tzinfo=ZONE)
+        )
+        .values("year", "quarter")
+        .annotate(invited=Count("pk"), attended=Count("pk", filter=Q(status=Invitation.Status.ATTENDED)))
+        .order_by()
+    )
+    rates = {Quarter(row["year"], row["quarter"]): reports.fraction(row["attended"], row["invited"]) for row in rows}
+    return {quarter: rates.get(quarter) for quarter in quarters}

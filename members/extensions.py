@@ -87,8 +87,17 @@ def _todos(user) -> list[registry.Todo]:
     return todos
 
 
+def _staff_communities(user) -> list[tuple[int, str]]:
+    """The communities the staff member works for, for the workbench's filter and poster links. With more
+    than one street (a district) the street names the community: names are unique only within a street."""
+    rows = list(selectors.communities_administered_by(user=user).values_list("pk", "name", "street__name"))
+    several_streets = len({street for _pk, _name, street in rows}) > 1
+    return [(pk, f"{street} · {name}" if several_streets else name) for pk, name, street in rows]
+
+
 def register() -> None:
     registry.register_todo(_todos)
+    registry.register_staff_communities(_staff_communities)
     register_kind_label("unit_applied", _("Unit applied to join"))
     register_kind_label("unit_approved", _("Unit approved"))
     register_kind_label("unit_rejected", _("Unit rejected"))

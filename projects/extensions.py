@@ -65,8 +65,19 @@ def _todos(user) -> list[registry.Todo]:
     ]
 
 
+def _charts(user, chart_filter: registry.ChartFilter) -> list[registry.Chart]:
+    rows = selectors.chart_claims_by_category(
+        user=user, community_id=chart_filter.community_id, quarter=chart_filter.quarter
+    )
+    series = registry.Series(gettext("Claims"), tuple(rows))
+    return [
+        registry.Chart("claims_by_category", gettext("Project claims by category"), (series,), axis=gettext("Category"))
+    ]
+
+
 def register() -> None:
     registry.register_todo(_todos)
+    registry.register_chart(_charts)
     register_kind_label("project_period_changed", _("Project period changed"))
     register_kind_label("project_finished", _("Project finished"))
     register_kind_label("claim_created", _("Project claimed"))

@@ -268,3 +268,28 @@ def workbench_counts(*, user) -> dict[str, int]:
     return permissions.visible(user, ProjectClaim.objects.all()).aggregate(
         to_approve=Count("pk", filter=Q(status=ProjectClaim.Status.PENDING)),
     )
+
+
+# --- Staff workbench charts (registered in extensions) -----------------------------------------------------
+
+# The claims a chart counts: those made and standing (a rejected or withdrawn claim promised nothing).
+STANDING = (ProjectClaim.Status.PENDING, ProjectClaim.Status.APPROVED, ProjectClaim.Status.COMPLETED)
+
+
+def chart_claims_by_category(
+    *, user, community_id: int | None = None, quarter: Quarter | None = None
+) -> list[tuple[str, int]]:
+    """(category name, count) of the standing claims the user may see, by their project's category, in the
+    categories' order — one grouped query. A community chosen: claims on its projects or by its units
+    (the two ways a claim belongs to a community's staff); a quarter chosen: claims made in it."""
+    claims = permissions.visible(user, ProjectClaim.objects.filter(status__in=STANDING))
+    if community_id is not None:
+        claims = claims.filter(Q(project__community_id=community_id) | Q(unit__community_id=community_id))
+    if quarter is not None:
+        claims = claims.filter(created_at__gte=quarter.start, created_at__lt=quarter.end)
+    rows = (
+        claims.values("project__category_id", "project__category__name", "project__category__sort_order")
+        .annotate(n=Count("pk"))
+        .order_by("project__category__sort_order", "project__category_id")
+    )
+    return [(row["project__category__name"], row["n"]) for row in rows]

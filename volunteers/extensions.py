@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from alliance import demo, me, permissions, registry
@@ -67,8 +67,25 @@ def _todos(user) -> list[registry.Todo]:
     ]
 
 
+def _charts(user, chart_filter: registry.ChartFilter) -> list[registry.Chart]:
+    rows = selectors.chart_hours_by_community(
+        user=user, community_id=chart_filter.community_id, quarter=chart_filter.quarter
+    )
+    series = registry.Series(gettext("Verified service hours"), tuple((name, float(hours)) for name, hours in rows))
+    return [
+        registry.Chart(
+            "hours_by_community",
+            gettext("Verified service hours by community"),
+            (series,),
+            axis=gettext("Community"),
+            unit=pgettext("unit of time", "hours"),
+        )
+    ]
+
+
 def register() -> None:
     registry.register_todo(_todos)
+    registry.register_chart(_charts)
     register_kind_label("member_registered", _("Party member registered"))
     register_kind_label("member_verified", _("Party member verified"))
     register_kind_label("member_rejected", _("Party member registration rejected"))

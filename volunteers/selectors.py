@@ -263,3 +263,26 @@ def workbench_counts(*, user) -> dict[str, int]:
         hours_to_verify=Count("pk", filter=Q(verified=False)),
     )
     return counts
+
+
+# --- Staff workbench charts (registered in extensions) -----------------------------------------------------
+
+
+def chart_hours_by_community(
+    *, user, community_id: int | None = None, quarter: Quarter | None = None
+) -> list[tuple[str, Decimal]]:
+    """(community name, hours) of the verified service hours the user may see, by the member's residence
+    community (whose staff verify them), in the communities' order — one grouped query; communities
+    without hours absent. A quarter chosen: hours served (by the log's date) in it."""
+    logs = permissions.visible(user, ServiceLog.objects.filter(verified=True))
+    if community_id is not None:
+        logs = logs.filter(member__residence_community_id=community_id)
+    if quarter is not None:
+        logs = logs.filter(date__gte=quarter.first_day, date__lte=quarter.last_day)
+    community = "member__residence_community__"
+    rows = (
+        logs.values(f"{community}id", f"{community}name", f"{community}street_id", f"{community}sort_order")
+        .annotate(hours=Sum("hours"))
+        .order_by(f"{community}street_id", f"{community}sort_order", f"{community}id")
+    )
+    return [(row[f"{community}name"], row["hours"]) for row in rows]

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import registry
 from ..models import Job
-from . import accounts, records
+from . import accounts, records, workbench
 from .base import ReadOnlyInline, ReasonForm, ScopedAdminMixin, ScopedChoiceFilter, totals_row_label
 
 admin.site.site_header = _("Party-building alliance administration")
@@ -22,11 +22,15 @@ _django_index = admin.site.index
 
 
 def _workbench_index(request, extra_context=None):
-    """The admin index as the staff workbench (工作台): the user's to-dos and latest background jobs.
-    Wraps the site's own index so the URL, permission check and app list stay Django's."""
+    """The admin index as the staff workbench (工作台): the user's to-dos, latest background jobs and the
+    charts of their scope under a filter (`workbench`). Wraps the site's own index so the URL, permission
+    check and app list stay Django's."""
+    charts, chart_filter = workbench.workbench_charts(request)
     context = {
         "todos": registry.todos(request.user),
         "my_jobs": list(Job.objects.filter(requested_by=request.user).order_by("-created_at", "-id")[:MY_JOBS_SHOWN]),
+        "charts": charts,
+        "chart_filter": chart_filter,
         **(extra_context or {}),
     }
     return _django_index(request, extra_context=context)
