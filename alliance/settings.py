@@ -270,8 +270,6 @@ UNFOLD = {
     "SITE_TITLE": _("Party-building alliance administration"),
     "SITE_HEADER": _("Party-building alliance administration"),
     "SITE_SYMBOL": "flag",
-    "SHOW_HISTORY": True,
-    "SHOW_VIEW_ON_SITE": True,
     "BORDER_RADIUS": "6px",
     "COLORS": {
         "primary": {
