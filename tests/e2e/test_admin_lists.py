@@ -28,6 +28,16 @@ MEMBER_NAME = "阿卜杜热合曼·买买提艾力·吐尔逊阿依古丽"
 LONG_NAME = "太原市迎泽区桥头街道柳巷社区党群服务中心联合第五中学新时代文明实践志愿服务总队"
 
 
+LISTS = [
+    "demands/need",
+    "members/memberunit",
+    "volunteers/partymember",
+    "volunteers/servicelog",
+    "projects/projectclaim",
+    "meetings/jointmeeting",
+]
+
+
 def long(prefix: str) -> str:
     return (prefix + LONG)[:80]
 
@@ -110,17 +120,7 @@ def assert_fits(page: Page, width: int) -> None:
     assert sizes["table"] <= sizes["box"], str(sizes)
 
 
-@pytest.mark.parametrize(
-    "model",
-    [
-        "demands/need",
-        "members/memberunit",
-        "volunteers/partymember",
-        "volunteers/servicelog",
-        "projects/projectclaim",
-        "meetings/jointmeeting",
-    ],
-)
+@pytest.mark.parametrize("model", LISTS)
 def test_the_change_list_fits_a_1366_laptop_and_cuts_long_text(laptop: Page, live: str, rows, model: str) -> None:
     response = laptop.goto(f"{live}/admin/{model}/")
     assert response is not None and response.status == 200
@@ -129,17 +129,7 @@ def test_the_change_list_fits_a_1366_laptop_and_cuts_long_text(laptop: Page, liv
     assert_list_fits_and_cuts(laptop, rows[model], 1366)
 
 
-@pytest.mark.parametrize(
-    "model",
-    [
-        "demands/need",
-        "members/memberunit",
-        "volunteers/partymember",
-        "volunteers/servicelog",
-        "projects/projectclaim",
-        "meetings/jointmeeting",
-    ],
-)
+@pytest.mark.parametrize("model", LISTS)
 def test_the_change_list_fits_a_1024_tablet_with_the_sidebar_collapsed(
     tablet: Page, live: str, rows, model: str
 ) -> None:
