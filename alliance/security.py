@@ -10,16 +10,16 @@ Screens whose markup comes from libraries get relaxations by path:
   `<style>` block — so inline styles. Its behaviour (sidebar, filters, dropdowns, tabs) is Alpine.js in its
   standard build, which compiles each `x-…` attribute expression with `new AsyncFunction(…)`: that needs
   `'unsafe-eval'` in script-src, and nothing else. Scripts still load from this origin only and inline
-  `<script>` stays forbidden, so markup injected into a page (a need's title, say) cannot run: Alpine only
-  evaluates attributes of elements inside an `x-data` the templates wrote, and Django escapes what users
-  typed into attribute values. Alpine's CSP build would avoid eval, but it cannot run unfold's inline
-  expressions; unfold ships the standard one.
+  `<script>` and `on…=` handlers stay forbidden. What eval costs: markup smuggled into an admin page past
+  the escaping (a `|safe` or `mark_safe` on user text) could carry `x-…` attributes that Alpine runs, so
+  there the policy is a second wall no more and the escaping is the first (autoescaped templates,
+  `format_html` in display methods). Alpine's CSP build would avoid eval, but it cannot run unfold's inline
+  expressions, and unfold ships the standard one.
 - the API: DRF's browsable pages use `style` attributes throughout, Swagger UI's page has a `<style>` block
   and sets styles at run time, and ReDoc injects its whole stylesheet as `<style>` elements (styled-
   components). Swagger UI and ReDoc also draw their icons from `data:` images and ReDoc runs its search
   index in a worker made from a `blob:` URL.
-Inline styles cannot run code; scripts stay `'self'` everywhere (eval only on the admin site), so injected
-markup still cannot execute.
+Inline styles cannot run code; scripts stay `'self'` everywhere, with eval on the admin site alone.
 """
 
 from __future__ import annotations
