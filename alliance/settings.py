@@ -271,6 +271,8 @@ UNFOLD = {
     "SITE_HEADER": _("Party-building alliance administration"),
     "SITE_SYMBOL": "flag",
     "BORDER_RADIUS": "6px",
+    # Light only: the project's own admin pages (static/admin/css) are drawn for it, so no theme switch.
+    "THEME": "light",
     "COLORS": {
         "primary": {
             "50": "#fdf2f2",

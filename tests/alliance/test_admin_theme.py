@@ -123,3 +123,10 @@ def test_signing_in_on_the_admin_login_page_opens_the_workbench(client, street_s
         "/admin/login/", {"username": street_staff.username, "password": "pw-for-tests-2026", "next": "/admin/"}
     )
     assert (response.status_code, response["Location"]) == (302, "/admin/")
+
+
+def test_the_admin_is_light_only(street_staff):
+    """The project's pages are drawn for the light theme: unfold offers no dark switch."""
+    page = client_for(street_staff).get("/admin/").content.decode()
+    assert '<html lang="zh-hans" dir="ltr" class="light"' in page
+    assert "switchTheme('dark')" not in page
