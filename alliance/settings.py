@@ -13,6 +13,9 @@ from pathlib import Path
 from csp.constants import NONE as CSP_NONE
 from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
+from django.templatetags.static import static
+from django.urls import reverse_lazy
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from .env import env_bool, env_int, env_list, env_str, parse_database_url
@@ -54,6 +57,10 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 CSRF_FAILURE_VIEW = "alliance.error_pages.csrf_failure"
 
 INSTALLED_APPS = [
+    # The admin's theme: before django.contrib.admin so its templates win; its simple-history templates
+    # before simple_history's (unfold's order). Its app makes the default admin site an UnfoldAdminSite.
+    "unfold",
+    "unfold.contrib.simple_history",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -239,6 +246,141 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # A password-set link takes over the account: it works once, for 24 hours (alliance/passwords.py).
 PASSWORD_RESET_TIMEOUT = 24 * 3600
+
+# --- The admin's theme (django-unfold) ---------------------------------------------------------------
+# The public site's red (static/css/alliance.css: --red #c8161d at 600, --red-dark #9e1016 at 700), so
+# the admin reads as the same product. Assets are unfold's own static files: nothing from a CDN.
+_STREET = "alliance.admin.navigation.street_staff"
+_STAFF = "alliance.admin.navigation.staff_member"
+_SUPERUSER = "alliance.admin.navigation.superuser"
+
+
+def _changelist(app_model: str, title, permission: str, icon: str) -> dict:
+    app, model = app_model.split(".")
+    return {
+        "title": capfirst(title),
+        "icon": icon,
+        "link": reverse_lazy(f"admin:{app}_{model}_changelist"),
+        "permission": permission,
+    }
+
+
+UNFOLD = {
+    # The msgids alliance/admin/__init__.py gives the site.
+    "SITE_TITLE": _("Party-building alliance administration"),
+    "SITE_HEADER": _("Party-building alliance administration"),
+    "SITE_SYMBOL": "flag",
+    "BORDER_RADIUS": "6px",
+    # Light only: the project's own admin pages (static/admin/css) are drawn for it, so no theme switch.
+    "THEME": "light",
+    "COLORS": {
+        "primary": {
+            "50": "#fdf2f2",
+            "100": "#fbe3e4",
+            "200": "#f8cbcd",
+            "300": "#f2a4a7",
+            "400": "#e86d72",
+            "500": "#db3b41",
+            "600": "#c8161d",
+            "700": "#9e1016",
+            "800": "#841117",
+            "900": "#6e1418",
+            "950": "#3c0508",
+        },
+    },
+    "STYLES": [lambda request: static("admin/css/alliance-admin.css")],
+    # The command palette (admin/search/) finds screens by name only: searching rows would bypass the
+    # screens' scoped querysets.
+    "COMMAND": {"search_models": False, "show_history": False},
+    "SIDEBAR": {
+        "show_search": False,
+        "show_all_applications": False,
+        # Each link is shown to whom its screen opens for: the same questions to alliance.permissions as
+        # the screens' ScopedAdminMixin (tests/alliance/test_admin_theme.py compares them for the cast).
+        "navigation": [
+            {
+                "title": _("Workbench"),
+                "items": [
+                    {
+                        "title": _("Workbench"),
+                        "icon": "dashboard",
+                        "link": reverse_lazy("admin:index"),
+                        "permission": _STAFF,
+                    },
+                    {
+                        "title": _("My notifications"),
+                        "icon": "notifications",
+                        "link": reverse_lazy("admin_inbox"),
+                        "permission": _STAFF,
+                    },
+                ],
+            },
+            {
+                "title": _("Needs and resources"),
+                "items": [
+                    _changelist("demands.need", _("needs"), _STAFF, "assignment"),
+                    _changelist("demands.resource", _("resources"), _STAFF, "inventory_2"),
+                ],
+            },
+            {
+                "title": _("Members"),
+                "items": [
+                    _changelist("members.memberunit", _("member units"), _STAFF, "apartment"),
+                    _changelist("members.agreement", _("agreements"), _STAFF, "handshake"),
+                    _changelist("members.unitmembership", _("unit accounts"), _STAFF, "badge"),
+                    _changelist("members.community", _("communities"), _STREET, "holiday_village"),
+                    _changelist("members.grid", _("grids"), _STAFF, "grid_view"),
+                    _changelist("members.communitystaff", _("community staff"), _STREET, "groups"),
+                    _changelist("members.street", _("streets"), _STREET, "location_city"),
+                    _changelist("members.sector", _("sector branches"), _STREET, "account_tree"),
+                    _changelist("members.councilseat", _("council seats"), _STREET, "event_seat"),
+                    _changelist("members.assessment", _("unit assessments"), _STAFF, "grading"),
+                    _changelist("members.assessmentscheme", _("assessment schemes"), _STREET, "rule"),
+                    _changelist("members.quarterlyreport", _("quarterly reports"), _STREET, "summarize"),
+                ],
+            },
+            {
+                "title": _("Service projects"),
+                "items": [
+                    _changelist("projects.serviceproject", _("service projects"), _STAFF, "volunteer_activism"),
+                    _changelist("projects.projectclaim", _("project claims"), _STAFF, "fact_check"),
+                    _changelist("projects.serviceactivity", _("service activities"), _STAFF, "event_available"),
+                    _changelist("projects.commitmentreview", _("commitment reviews"), _STAFF, "reviews"),
+                ],
+            },
+            {
+                "title": _("Joint meetings"),
+                "items": [
+                    _changelist("meetings.jointmeeting", _("joint meetings"), _STAFF, "groups_3"),
+                    _changelist("meetings.meetingseries", _("meeting series"), _STAFF, "event_repeat"),
+                    _changelist("meetings.resolution", _("resolutions"), _STAFF, "task_alt"),
+                    _changelist("meetings.reminder", _("reminders"), _STREET, "alarm"),
+                ],
+            },
+            {
+                "title": _("In-service Party members"),
+                "items": [
+                    _changelist("volunteers.partymember", _("in-service Party members"), _STAFF, "person"),
+                    _changelist("volunteers.servicelog", _("service logs"), _STAFF, "schedule"),
+                    _changelist("volunteers.volunteerpost", _("volunteer posts"), _STAFF, "work"),
+                    _changelist("volunteers.volunteerteam", _("volunteer teams"), _STAFF, "diversity_3"),
+                ],
+            },
+            {
+                "title": _("System"),
+                "items": [
+                    _changelist("alliance.job", _("background jobs"), _STREET, "pending_actions"),
+                    _changelist("alliance.notification", _("notifications"), _STREET, "mail"),
+                    _changelist("alliance.category", _("categories"), _STREET, "category"),
+                    _changelist("axes.accessattempt", _("access attempts"), _STREET, "lock_person"),
+                    _changelist("authtoken.tokenproxy", _("Tokens"), _STREET, "key"),
+                    _changelist("auth.user", _("users"), _SUPERUSER, "manage_accounts"),
+                    _changelist("auth.group", _("groups"), _SUPERUSER, "group_work"),
+                ],
+            },
+        ],
+    },
+}
 
 # --- E-mail and SMS -------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "alliance.mail.ConsoleEmailBackend")

@@ -14,10 +14,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from alliance import permissions, workflow
-from alliance.admin import ReadOnlyInline, ScopedAdminMixin
+from alliance.admin import HistoryAdmin, ReadOnlyInline, ScopedAdminMixin
 from alliance.admin.base import local_date, truncated
 from alliance.errors import DomainError
 from alliance.exports import xlsx_response
@@ -133,7 +132,7 @@ NEED_TITLE = truncated("title", 12, _("title"))
 
 
 @admin.register(Need)
-class NeedAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class NeedAdmin(ScopedAdminMixin, HistoryAdmin):
     staff_roles = "community"
     change_form_template = "admin/demands/need/change_form.html"
     # What a street office sorts the queue by at a glance; the channel and the kind are filters. Titles
@@ -376,7 +375,7 @@ class NeedAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Resource)
-class ResourceAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class ResourceAdmin(ScopedAdminMixin, HistoryAdmin):
     staff_roles = "community"
     list_display = ["title", "unit", "category", "kind", "capacity", "is_free", "status", "created_at"]
     list_filter = ["status", "kind", "category", "is_free", ("unit__community", admin.RelatedOnlyFieldListFilter)]

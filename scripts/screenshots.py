@@ -43,7 +43,7 @@ def capture(new_page: Callable[[dict], object], base_url: str, out: Path, userna
                 page.goto(f"{base_url}/admin/login/?next={path}")
                 page.locator("input[name=username]").fill(username)
                 page.locator("input[name=password]").fill(password)
-                page.locator("form input[type=submit]").first.click()
+                page.locator("#login-form [type=submit]").first.click()
                 page.wait_for_url(f"{base_url}{path}")
             else:
                 page.goto(f"{base_url}{path}")

@@ -1,7 +1,9 @@
 """Admin site setup and the mixin through which every ModelAdmin asks the one permission path.
 
-`base` holds what the apps' admins build on (imported from here: `from alliance.admin import
-ScopedAdminMixin`); `records` and `accounts` register the alliance's own screens."""
+The site wears the django-unfold theme (sidebar, responsive change lists, the red palette of the public
+site; settings.UNFOLD). `base` holds what the apps' admins build on (imported from here: `from
+alliance.admin import HistoryAdmin, ScopedAdminMixin`); `records` and `accounts` register the alliance's
+own screens."""
 
 from __future__ import annotations
 
@@ -11,7 +13,16 @@ from django.utils.translation import gettext_lazy as _
 from .. import registry
 from ..models import Job
 from . import accounts, records, workbench
-from .base import ReadOnlyInline, ReasonForm, ScopedAdminMixin, ScopedChoiceFilter, totals_row_label
+from .base import (
+    HistoryAdmin,
+    ModelAdmin,
+    ReadOnlyInline,
+    ReasonForm,
+    ScopedAdminMixin,
+    ScopedChoiceFilter,
+    TabularInline,
+    totals_row_label,
+)
 
 admin.site.site_header = _("Party-building alliance administration")
 admin.site.site_title = _("Party-building alliance administration")
@@ -39,10 +50,13 @@ def _workbench_index(request, extra_context=None):
 admin.site.index = _workbench_index
 
 __all__ = [
+    "HistoryAdmin",
+    "ModelAdmin",
     "ReadOnlyInline",
     "ReasonForm",
     "ScopedAdminMixin",
     "ScopedChoiceFilter",
+    "TabularInline",
     "accounts",
     "records",
     "totals_row_label",

@@ -4,7 +4,6 @@ accounts and groups."""
 from __future__ import annotations
 
 from axes.models import AccessAttempt
-from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
@@ -18,13 +17,15 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.admin import TokenAdmin as DrfTokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 from simple_history.admin import SimpleHistoryAdmin
+from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
+from unfold.widgets import UnfoldBooleanWidget
 
 from ..api import authentication
-from .base import ScopedAdminMixin
+from .base import ModelAdmin, ScopedAdminMixin
 
 
 @admin.register(AccessAttempt)
-class LoginAttemptAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class LoginAttemptAdmin(ScopedAdminMixin, ModelAdmin):
     """Failed sign-ins that django-axes counts (alliance/logins.py). Street staff unlock an account or
     an address by deleting its rows; the rows also expire by themselves after the cool-off."""
 
@@ -68,7 +69,7 @@ admin.site.unregister(TokenProxy)
 
 
 @admin.register(TokenProxy)
-class ApiTokenAdmin(ScopedAdminMixin, DrfTokenAdmin):
+class ApiTokenAdmin(ScopedAdminMixin, DrfTokenAdmin, ModelAdmin):
     """API tokens: street staff see whose token exists and until when, and revoke it. The key is a
     bearer secret and is never shown in full (DRF's own screen lists it)."""
 
@@ -92,7 +93,7 @@ class ApiTokenAdmin(ScopedAdminMixin, DrfTokenAdmin):
             "class": "action-select",
             "aria-label": format_html(gettext("Select this object for an action - {}"), obj.user),
         }
-        return forms.CheckboxInput(attrs, lambda value: False).render(admin.helpers.ACTION_CHECKBOX_NAME, str(obj.pk))
+        return UnfoldBooleanWidget(attrs, lambda value: False).render(admin.helpers.ACTION_CHECKBOX_NAME, str(obj.pk))
 
     def get_actions(self, request):
         # DRF's screen turns actions off (its IDs are mapped); revoking works on the queryset directly.
@@ -162,12 +163,17 @@ class SuperuserObjectPagesMixin:
 
 
 @admin.register(User)
-class UserAdmin(SuperuserObjectPagesMixin, SimpleHistoryAdmin, DjangoUserAdmin):
+class UserAdmin(SuperuserObjectPagesMixin, SimpleHistoryAdmin, DjangoUserAdmin, ModelAdmin):
+    # Django's screens on unfold's forms and widgets, in the order unfold's documentation gives.
+    form = UserChangeForm
+    add_form = UserCreationForm
+    change_password_form = AdminPasswordChangeForm
+
     def user_change_password(self, request, id, *args, **kwargs):
         self._superuser_or_404(request)
         return super().user_change_password(request, id, *args, **kwargs)
 
 
 @admin.register(Group)
-class GroupAdmin(SuperuserObjectPagesMixin, SimpleHistoryAdmin, DjangoGroupAdmin):
+class GroupAdmin(SuperuserObjectPagesMixin, SimpleHistoryAdmin, DjangoGroupAdmin, ModelAdmin):
     pass

@@ -1,6 +1,8 @@
-"""What every app's admin builds on: the mixin through which each ModelAdmin asks the one permission path
-(`ScopedAdminMixin`, with `run_service` and `ask_reason` for actions), the scoped list filter, read-only
-inlines, and the label of a row of totals."""
+"""What every app's admin builds on: the admin classes on the django-unfold theme (`ModelAdmin`,
+`HistoryAdmin`, `TabularInline`, `ReadOnlyInline`: every screen of the project derives
+from these, tests/alliance/test_admin_theme.py fails on one that does not), the mixin through which each
+ModelAdmin asks the one permission path (`ScopedAdminMixin`, with `run_service` and `ask_reason` for
+actions), the scoped list filter, and the label of a row of totals."""
 
 from __future__ import annotations
 
@@ -20,10 +22,25 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import get_history_model_for_model
+from unfold import admin as unfold_admin
 
 from .. import permissions
 from ..forms import REFUSALS, refusal_message
+
+
+class ModelAdmin(unfold_admin.ModelAdmin):
+    """A screen on the django-unfold theme: its sidebar, change list, form widgets and look."""
+
+
+class HistoryAdmin(SimpleHistoryAdmin, ModelAdmin):
+    """A screen of a model with history: simple-history's pages on unfold's templates, in the order
+    unfold's documentation gives (history first, so its views and URLs win)."""
+
+
+class TabularInline(unfold_admin.TabularInline):
+    """An inline table on unfold's markup."""
 
 
 class ReasonForm(forms.Form):
@@ -264,7 +281,7 @@ def totals_row_label(key: str, row: dict) -> str:
     return row["group_name"] or "—"
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(TabularInline):
     """Rows written by services (a need's timeline, a project's claims, a claim's activities): shown with
     their parent, never edited in the inline. The parent admin already decided who sees the parent, so
     the inline does not ask Django's model permissions again."""

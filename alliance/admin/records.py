@@ -5,11 +5,10 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from simple_history.admin import SimpleHistoryAdmin
 
 from .. import notification_kinds, permissions
 from ..models import Category, Job, Notification
-from .base import ScopedAdminMixin
+from .base import HistoryAdmin, ModelAdmin, ScopedAdminMixin
 
 
 class NotificationKindFilter(admin.SimpleListFilter):
@@ -27,7 +26,7 @@ class NotificationKindFilter(admin.SimpleListFilter):
 
 
 @admin.register(Category)
-class CategoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class CategoryAdmin(ScopedAdminMixin, HistoryAdmin):
     list_display = ["name", "code", "sort_order", "is_active"]
     list_editable = ["sort_order", "is_active"]
     list_filter = ["is_active"]
@@ -36,7 +35,7 @@ class CategoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class NotificationAdmin(ScopedAdminMixin, ModelAdmin):
     list_display = ["subject", "recipient", "kind_display", "status", "attempts", "created_at", "sent_at"]
     list_filter = ["status", NotificationKindFilter]
     search_fields = ["subject", "recipient__username"]
@@ -71,7 +70,7 @@ class NotificationAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Job)
-class JobAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class JobAdmin(ScopedAdminMixin, ModelAdmin):
     """后台任务: every long piece of work (reports, imports, exports) with its progress and, when it failed,
     why. Jobs are made by the screens that need the work done; here staff only follow them."""
 

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from alliance import permissions
-from alliance.admin import ReadOnlyInline
+from alliance.admin import ReadOnlyInline, TabularInline
 
 from .. import selectors
 from ..models import Invitation, MeetingAttachment, Resolution, ResolutionProgress
@@ -14,7 +14,7 @@ from .common import M, attendance_open, invitable_units
 from .forms import AttendanceForm, NewResolutionForm
 
 
-class MeetingChildInline(admin.TabularInline):
+class MeetingChildInline(TabularInline):
     """A meeting's rows: seen with it (its admin decided who sees it), changed by its staff."""
 
     extra = 0

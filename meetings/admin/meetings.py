@@ -7,10 +7,9 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from alliance import permissions
-from alliance.admin import ScopedAdminMixin
+from alliance.admin import HistoryAdmin, ScopedAdminMixin
 from alliance.admin.base import truncated
 from members import selectors as member_selectors
 
@@ -26,7 +25,7 @@ MEETING_TITLE = truncated("title", 12, _("title"))
 
 
 @admin.register(JointMeeting)
-class JointMeetingAdmin(JointMeetingPagesMixin, RefusalSafeMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class JointMeetingAdmin(JointMeetingPagesMixin, RefusalSafeMixin, ScopedAdminMixin, HistoryAdmin):
     staff_roles = "community"
     # The kind is a filter, not a column; the title and the place are cut, the full text on hover.
     list_display = [

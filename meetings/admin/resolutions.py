@@ -5,9 +5,8 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
-from alliance.admin import ScopedAdminMixin
+from alliance.admin import HistoryAdmin, ModelAdmin, ScopedAdminMixin
 
 from .. import selectors, services
 from ..models import Reminder, Resolution
@@ -16,7 +15,7 @@ from .inlines import ProgressInline
 
 
 @admin.register(Resolution)
-class ResolutionAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class ResolutionAdmin(ScopedAdminMixin, HistoryAdmin):
     """议定事项 followed up until done (督办). Created on their meeting's page; owners write progress in
     the portal; staff mark them done here."""
 
@@ -73,7 +72,7 @@ class ResolutionAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class ReminderAdmin(ScopedAdminMixin, ModelAdmin):
     """The ledger that makes each reminder go out once: written by the reminder scan and the cancel and
     move notices, read here by street staff, never edited."""
 

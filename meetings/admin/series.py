@@ -7,10 +7,9 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from alliance import permissions
-from alliance.admin import ScopedAdminMixin
+from alliance.admin import HistoryAdmin, ScopedAdminMixin
 from alliance.forms import REFUSALS, refusal_message
 from members import selectors as member_selectors
 
@@ -43,7 +42,7 @@ class SeriesForm(forms.ModelForm):
 
 
 @admin.register(MeetingSeries)
-class MeetingSeriesAdmin(RefusalSafeMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class MeetingSeriesAdmin(RefusalSafeMixin, ScopedAdminMixin, HistoryAdmin):
     """Recurring meetings are reference data: the series is saved as it is; its occurrences are planned
     through `services.series_plan` (right after it is added, by beat, and by the "plan ahead" action)."""
 

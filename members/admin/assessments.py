@@ -13,17 +13,16 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from alliance import permissions, reports
-from alliance.admin import ReadOnlyInline, ScopedAdminMixin, ScopedChoiceFilter
+from alliance.admin import HistoryAdmin, ReadOnlyInline, ScopedAdminMixin, ScopedChoiceFilter, TabularInline
 from alliance.periods import QUARTER_CHOICES, Quarter
 
 from .. import assessments, selectors
 from ..models import Assessment, AssessmentLine, AssessmentScheme, AssessmentSchemeItem, Street
 
 
-class AssessmentSchemeItemInline(admin.TabularInline):
+class AssessmentSchemeItemInline(TabularInline):
     """A scheme's indicators: street staff set the weight, the full marks and whether it counts; the
     indicator itself (its label and what it measures) comes from the apps' registry."""
 
@@ -59,7 +58,7 @@ class AssessmentSchemeItemInline(admin.TabularInline):
 
 
 @admin.register(AssessmentScheme)
-class AssessmentSchemeAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class AssessmentSchemeAdmin(ScopedAdminMixin, HistoryAdmin):
     list_display = ["year", "street", "weight_total", "updated_at"]
     list_filter = ["street", "year"]
     list_select_related = ["street"]
@@ -131,7 +130,7 @@ class AssessmentAdminForm(forms.ModelForm):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class AssessmentAdmin(ScopedAdminMixin, HistoryAdmin):
     """Units' assessments: street staff see all, community staff their communities' units. The numbers
     are computed; staff change only the adjustment (through the service), and move the assessment with
     the buttons its workflow allows them."""

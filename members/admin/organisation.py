@@ -9,10 +9,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from alliance import permissions
-from alliance.admin import ScopedAdminMixin
+from alliance.admin import HistoryAdmin, ScopedAdminMixin, TabularInline
 from alliance.admin.base import truncated
 from alliance.exports import xlsx_response
 from alliance.imports import ImportAdminMixin
@@ -34,7 +33,7 @@ class CommunityScopedForm(forms.ModelForm):
 
 
 @admin.register(Street)
-class StreetAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class StreetAdmin(ScopedAdminMixin, HistoryAdmin):
     list_display = ["name", "alliance_name", "community_count", "unit_count"]
     search_fields = ["name", "alliance_name"]
 
@@ -50,13 +49,13 @@ class StreetAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         return obj.unit_count
 
 
-class GridInline(admin.TabularInline):
+class GridInline(TabularInline):
     model = Grid
     extra = 0
 
 
 @admin.register(Community)
-class CommunityAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class CommunityAdmin(ScopedAdminMixin, HistoryAdmin):
     list_display = ["name", "street", "sort_order", "address"]
     list_filter = ["street"]
     search_fields = ["name", "address"]
@@ -97,7 +96,7 @@ class CommunityAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Sector)
-class SectorAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class SectorAdmin(ScopedAdminMixin, HistoryAdmin):
     list_display = ["name", "kind", "street"]
     list_filter = ["kind", "street"]
     search_fields = ["name"]
@@ -105,7 +104,7 @@ class SectorAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Grid)
-class GridAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class GridAdmin(ScopedAdminMixin, HistoryAdmin):
     staff_roles = "community"
     list_display = ["name", "community", "keeper_name"]
     list_filter = ["community"]
@@ -113,13 +112,13 @@ class GridAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_select_related = ["community"]
 
 
-class AgreementInline(admin.TabularInline):
+class AgreementInline(TabularInline):
     model = Agreement
     extra = 0
     fields = ["title", "signed_on", "term_end", "file"]
 
 
-class UnitMembershipInline(admin.TabularInline):
+class UnitMembershipInline(TabularInline):
     model = UnitMembership
     extra = 0
     fields = ["user", "role", "created_at"]
@@ -154,7 +153,7 @@ UNIT_NAME = truncated("name", 14, _("name"))
 
 
 @admin.register(MemberUnit)
-class MemberUnitAdmin(ImportAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class MemberUnitAdmin(ImportAdminMixin, ScopedAdminMixin, HistoryAdmin):
     staff_roles = "community"
     importer_class = UnitImporter
     form = CommunityScopedForm
@@ -265,7 +264,7 @@ class MemberUnitAdmin(ImportAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class AgreementAdmin(ScopedAdminMixin, HistoryAdmin):
     staff_roles = "community"
     list_display = ["unit", "title", "signed_on", "term_end"]
     list_filter = [ExpiringFilter, "signed_on"]
@@ -279,7 +278,7 @@ class AgreementAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(CouncilSeat)
-class CouncilSeatAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class CouncilSeatAdmin(ScopedAdminMixin, HistoryAdmin):
     list_display = ["role", "holder_name", "unit", "street", "term_start", "term_end"]
     list_filter = ["role", "street"]
     search_fields = ["holder_name", "unit__name"]
@@ -304,7 +303,7 @@ class CommunityStaffForm(forms.ModelForm):
 
 
 @admin.register(UnitMembership)
-class UnitMembershipAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class UnitMembershipAdmin(ScopedAdminMixin, HistoryAdmin):
     staff_roles = "community"
     list_display = ["user", "unit", "role", "created_at"]
     list_filter = ["role"]
@@ -345,7 +344,7 @@ class UnitMembershipAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(CommunityStaff)
-class CommunityStaffAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class CommunityStaffAdmin(ScopedAdminMixin, HistoryAdmin):
     list_display = ["user", "community", "created_at"]
     list_filter = ["community"]
     search_fields = ["user__username", "user__first_name"]

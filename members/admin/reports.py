@@ -13,7 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from alliance.admin import ScopedAdminMixin
+from alliance.admin import ModelAdmin, ScopedAdminMixin
 from alliance.models import Job
 from alliance.periods import Quarter
 from alliance.reports import Edition
@@ -70,7 +70,7 @@ class ReadyFilter(admin.SimpleListFilter):
 
 
 @admin.register(QuarterlyReport)
-class QuarterlyReportAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class QuarterlyReportAdmin(ScopedAdminMixin, ModelAdmin):
     """季度报表: every version of every street's report, with the progress of those being built. Staff
     build one with 生成季度报表; the quarter's close builds both editions of every street's by itself."""
 

@@ -11,9 +11,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
-from alliance.admin import ScopedAdminMixin, totals_row_label
+from alliance.admin import HistoryAdmin, ScopedAdminMixin, totals_row_label
 
 from .. import selectors, services
 from ..models import ServiceActivity
@@ -31,7 +30,7 @@ TOTAL_GROUPS = [
 
 
 @admin.register(ServiceActivity)
-class ServiceActivityAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class ServiceActivityAdmin(ScopedAdminMixin, HistoryAdmin):
     """What units did under their claims. Units record them in the portal; staff may record one on a
     unit's behalf. The totals page sums the activities of the current filter in SQL."""
 

@@ -10,10 +10,9 @@ from django.urls import path, reverse
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from alliance import permissions, workflow
-from alliance.admin import ScopedAdminMixin
+from alliance.admin import HistoryAdmin, ScopedAdminMixin
 from alliance.admin.base import local_date, truncated
 from alliance.forms import call_for_form
 
@@ -28,7 +27,7 @@ CLAIM_PROJECT = truncated("project__title", 12, _("project"), ordering="project_
 
 
 @admin.register(ProjectClaim)
-class ProjectClaimAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class ProjectClaimAdmin(ScopedAdminMixin, HistoryAdmin):
     """Claims are made by units in the portal; staff approve or reject them here."""
 
     staff_roles = "community"

@@ -9,10 +9,9 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from alliance import permissions
-from alliance.admin import ScopedAdminMixin
+from alliance.admin import HistoryAdmin, ScopedAdminMixin
 from members import selectors as member_selectors
 
 from .. import exports, selectors, services
@@ -23,7 +22,7 @@ from .inlines import ClaimInline
 
 
 @admin.register(ServiceProject)
-class ServiceProjectAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class ServiceProjectAdmin(ScopedAdminMixin, HistoryAdmin):
     staff_roles = "community"
     form = ProjectForm
     list_display = [

@@ -5,9 +5,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from simple_history.admin import SimpleHistoryAdmin
 
-from alliance.admin import ScopedAdminMixin
+from alliance.admin import HistoryAdmin, ScopedAdminMixin
 from alliance.periods import Quarter
 from demands import selectors as demand_selectors
 
@@ -18,7 +17,7 @@ from .forms import ReviewForm
 
 
 @admin.register(CommitmentReview)
-class CommitmentReviewAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class CommitmentReviewAdmin(ScopedAdminMixin, HistoryAdmin):
     """承诺评议: staff's quarterly score of a claim, beside the residents' ratings of the needs the unit
     completed in that quarter."""
 

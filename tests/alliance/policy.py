@@ -424,6 +424,12 @@ rule(
     why="the workbench: staff only",
 )
 rule(
+    r"admin/search/",
+    answers(ADMIN_LOGIN, **granted(STAFF, OK)),
+    why="django-unfold's search of screen names (its command palette): staff only, listing only the screens "
+    "the user may open; it searches no rows (settings.UNFOLD COMMAND search_models is off)",
+)
+rule(
     r"admin/inbox/",
     answers(ADMIN_LOGIN, **granted(STAFF, OK)),
     why="one's own notifications: every staff member has an inbox, and sees only what is addressed to them",

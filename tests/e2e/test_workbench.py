@@ -35,7 +35,7 @@ def sign_in_admin(page: Page, base: str, username: str) -> None:
     page.goto(f"{base}/admin/login/")
     page.locator("input[name=username]").fill(username)
     page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form input[type=submit]").first.click()
+    page.locator("#login-form [type=submit]").first.click()
     expect(page).to_have_url(re.compile(r"/admin/$"))
 
 

@@ -6,10 +6,9 @@ from django.contrib import admin, messages
 from django.db.models import BooleanField, Case, Q, Value, When
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from alliance import permissions
-from alliance.admin import ScopedAdminMixin
+from alliance.admin import HistoryAdmin, ScopedAdminMixin
 from alliance.admin.base import truncated, truncated_html
 from alliance.imports import ImportAdminMixin
 from alliance.masking import mask_phone
@@ -27,7 +26,7 @@ MEMBER_NAME = truncated("name", 8, _("name"))
 
 
 @admin.register(PartyMember)
-class PartyMemberAdmin(ChangelistGuard, ImportAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class PartyMemberAdmin(ChangelistGuard, ImportAdminMixin, ScopedAdminMixin, HistoryAdmin):
     staff_roles = "community"
     importer_class = MemberImporter
     form = MemberForm

@@ -8,10 +8,9 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from alliance import permissions
-from alliance.admin import ScopedAdminMixin
+from alliance.admin import HistoryAdmin, ScopedAdminMixin
 from alliance.workflow import with_history
 
 from .. import selectors
@@ -49,7 +48,7 @@ def community_record_save(*, obj, actor, fields: list[str]):
 
 
 @admin.register(VolunteerPost)
-class VolunteerPostAdmin(ChangelistGuard, ScopedAdminMixin, SimpleHistoryAdmin):
+class VolunteerPostAdmin(ChangelistGuard, ScopedAdminMixin, HistoryAdmin):
     staff_roles = "community"
     form = PostForm
     list_display = ["title", "community", "schedule", "places", "places_taken", "places_left_display", "status"]
@@ -86,7 +85,7 @@ class VolunteerPostAdmin(ChangelistGuard, ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(VolunteerTeam)
-class VolunteerTeamAdmin(ChangelistGuard, ScopedAdminMixin, SimpleHistoryAdmin):
+class VolunteerTeamAdmin(ChangelistGuard, ScopedAdminMixin, HistoryAdmin):
     staff_roles = "community"
     form = TeamForm
     list_display = ["name", "community", "unit", "leader", "member_count"]

@@ -12,10 +12,9 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from alliance import permissions
-from alliance.admin import ScopedAdminMixin, totals_row_label
+from alliance.admin import HistoryAdmin, ScopedAdminMixin, totals_row_label
 from alliance.admin.base import truncated
 from alliance.exports import xlsx_response
 from alliance.periods import Quarter
@@ -35,7 +34,7 @@ TOTAL_GROUPS = [
 
 
 @admin.register(ServiceLog)
-class ServiceLogAdmin(ChangelistGuard, ScopedAdminMixin, SimpleHistoryAdmin):
+class ServiceLogAdmin(ChangelistGuard, ScopedAdminMixin, HistoryAdmin):
     """Hours served. Members log them in the portal, staff may log them on a member's behalf; the member's
     community staff verify them. Only verified hours count in the totals and on the service card."""
 
