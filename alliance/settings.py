@@ -414,7 +414,8 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Strict for the platform's own pages; alliance/security.py relaxes styles for the admin and the API's
-# library-made pages and says why. Scripts are 'self' everywhere: no inline script, no eval.
+# library-made pages and says why. Scripts are 'self' everywhere and never inline; only the admin adds
+# 'unsafe-eval', which unfold's Alpine.js needs.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [CSP_SELF],
