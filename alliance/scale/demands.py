@@ -193,7 +193,7 @@ class _Needs:
                 claimed_by = r.choice(w.member_users)
                 actor, note = claimed_by, ""
             elif target in ("accepted", "completed"):
-                actor = claimed_by or w.liaison[unit]
+                actor = claimed_by if wish else w.liaison[unit]
                 result = r.choice(RESULTS) if target == "completed" else ""
                 note = result
             elif target == "closed":

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 
 from django.db import models
 
@@ -125,7 +126,7 @@ class World:
     def rng(self):
         return self.g.rng
 
-    @property
+    @cached_property
     def start(self) -> datetime:
         return self.now - timedelta(days=self.days)
 
