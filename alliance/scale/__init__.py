@@ -48,12 +48,12 @@ def generate(scale: Scale, *, seed: int, password: str, log: Callable[[str], Non
     # One hash for every account: hashing is deliberately slow, and thousands of liaisons share it.
     world.password = make_password(password)
     with transaction.atomic():
-        world.categories = [
+        categories = [
             Category.objects.update_or_create(code=code, defaults={"name": name, "sort_order": i * 10})[0].pk
             for i, (code, name) in enumerate(CATEGORIES, start=1)
         ]
-        # Some categories are asked for far more than others (care and health more than funds).
-        world.category_picker = Picker(world.rng, world.categories, [1 / (i + 1) for i in range(len(CATEGORIES))])
+        # Some categories are asked for far more than others: a Zipf-like share down the list (health first).
+        world.category_picker = Picker(world.rng, categories, [1 / (i + 1) for i in range(len(categories))])
         with checks_at_the_end(_tables()):
             for write in WRITERS:
                 write(world)

@@ -102,7 +102,6 @@ def _units(w: World) -> None:
                 created,
             )
         )
-        w.units.append(pk)
         w.unit_community[pk] = community
         w.unit_sector[pk] = sector
         if status == "active":
@@ -129,7 +128,7 @@ def _accounts(w: World) -> None:
         users.append((pk, w.password, superuser, username, first_name, staff, True, joined))
         return pk
 
-    w.admin = user(f"{USER_PREFIX}admin", "系统管理员", staff=True, superuser=True)
+    user(f"{USER_PREFIX}admin", "系统管理员", staff=True, superuser=True)
     w.staff = user(f"{USER_PREFIX}staff", "街道党工委", staff=True)
     for c in w.communities:
         w.community_staff[c] = user(f"{USER_PREFIX}community_{c}", "社区工作人员", staff=True)

@@ -96,10 +96,8 @@ class World:
     days: int = 730
     loaded: list[type[models.Model]] = field(default_factory=list)
 
-    categories: list[int] = field(default_factory=list)
     category_picker: Picker | None = None
     password: str = "!"
-    admin: int = 0
     staff: int = 0
     streets: list[int] = field(default_factory=list)
     communities: list[int] = field(default_factory=list)
@@ -108,7 +106,6 @@ class World:
     community_picker: Picker | None = None
     community_staff: dict[int, int] = field(default_factory=dict)
     sectors: dict[int, dict[str, int]] = field(default_factory=dict)
-    units: list[int] = field(default_factory=list)
     unit_community: dict[int, int] = field(default_factory=dict)
     unit_sector: dict[int, int] = field(default_factory=dict)
     active_units: list[int] = field(default_factory=list)
