@@ -451,12 +451,13 @@ def main() -> int:
 - Command: `{command}`
 - Data: `{DB_NAME}`, {load_note}: {sizes}.
 - Load average (1 / 5 / 15 min), start → end: {load_before} → {load_after}. The machine is shared.
-- How: in-process (Django test client, DEBUG=0, manifest static storage, Redis cache), no gunicorn; pages and
-  the baselines take turns round by round; {args.rounds} rounds of up to {args.requests} requests each (fewer
-  when a round passes {ROUND_BUDGET_S:.0f} s). Staff pages as street staff (`scale_staff`); "× baseline" is the
-  median against the median of the one-indexed-SELECT view (GETs) or the one-INSERT view (the submission),
-  both served through the same URLconf and middleware, anonymous. SQL statements: of one request, counted
-  after a warm-up. See the script's docstring for the rest.
+- How: every page in-process (Django test client; DEBUG=0, manifest static storage, Redis cache, psycopg pool of
+  4 as docker-compose.yml runs it); pages and the baselines take turns round by round; {args.rounds} rounds of up
+  to {args.requests} requests each (fewer when a round passes {ROUND_BUDGET_S:.0f} s). Staff pages as street staff
+  (`scale_staff`); "× baseline" is the median against the median of the one-indexed-SELECT view (GETs) or the
+  one-INSERT view (the submission), both served through the same URLconf and middleware, anonymous. SQL
+  statements: of one request, counted after a warm-up. The public pages under gunicorn too (second table).
+  See the script's docstring for the rest.
 
 {body}
 
