@@ -9,7 +9,7 @@ already holds data — the same check `seed_demo` makes. Never run it against a 
     city     90 streets, 810 communities, 11,550 units, 1,000,000 members, 1,000,000 needs, 5,000,000 service logs
 
 Measured on the 2-core build machine (PostgreSQL 15), shared with other work at a load average of about 8:
-district in about 35 s, city in 469 s (rows 317 s, indexes and keys 133 s, vacuum 19 s; peak RSS 0.5 GB).
+district in 18–35 s, city in 469 s (rows 317 s, indexes and keys 133 s, vacuum 19 s; peak RSS 0.5 GB).
 Every account (`scale_admin` superuser, `scale_staff` street staff, `scale_community_<id>`,
 `scale_liaison_<unit id>`, `scale_member_<n>`) has the password given with --password."""
 
