@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from django.db import models
 
@@ -25,3 +25,13 @@ def data_models() -> list[type[models.Model]]:
 
 def steps() -> list[tuple[str, Step]]:
     return list(_steps)
+
+
+def holds_real_data(*, except_users: Iterable[str] = ()) -> bool:
+    """Whether the database holds data a generator must not mix with: any account but `except_users`, or
+    any row of the registered data models. `seed_demo` and `generate_scale` refuse such a database."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.exclude(username__in=list(except_users)).exists() or any(
+        model.objects.exists() for model in _data_models
+    )

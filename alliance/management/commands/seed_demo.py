@@ -49,7 +49,7 @@ class Command(BaseCommand):
         ):
             self.stdout.write("The demo data is already there; nothing to do.")
             return
-        if self._holds_real_data() and not force:
+        if demo.holds_real_data(except_users=DEMO_USERS) and not force:
             raise CommandError("The database already holds data that is not the demo's. Use --force to add the demo.")
         context: dict = {"password": password}
         # Rows the services write without naming who acted say they came from this command.
@@ -60,12 +60,6 @@ class Command(BaseCommand):
                 step(context=context, password=password, stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(f"Demo data created. Users: {', '.join(DEMO_USERS)}; password: {password}")
-        )
-
-    def _holds_real_data(self) -> bool:
-        user_model = get_user_model()
-        return user_model.objects.exclude(username__in=DEMO_USERS).exists() or any(
-            model.objects.exists() for model in demo.data_models()
         )
 
     def _categories(self) -> list[Category]:

@@ -1,0 +1,484 @@
+"""The pages issue 12 names, at district scale, as ratios to one-query baselines measured in the same run.
+
+    .venv/bin/python bench/scale_pages.py [--rounds 5] [--requests 10] [--reload] [--no-write]
+
+The database `alliance_bench_scale` (PostgreSQL on 127.0.0.1, trust auth) is created and loaded with
+`manage.py generate_scale --scale district` the first time (about a minute; the load time is reported)
+and kept between runs; `--reload` drops and loads it again. Every run applies the migrations first, so
+indexes other branches add are there when the lead reruns it after a merge, and ANALYZEs.
+
+Production settings throughout: DEBUG=0, the manifest static storage over a collectstatic made once
+into var/bench_scale_static, Django's psycopg pool of 4 as docker-compose.yml runs it, Redis db 5 for the
+cache and the broker (nothing consumes the broker; the run empties db 5 at the end).
+
+1. Every page, in-process, with Django's test client: one Python process makes the request and serves it,
+   so a ratio says what the page costs the server against what the baseline costs it, without HTTP or
+   worker scheduling in between. Pages and baselines take turns, round by round (a drift in the shared
+   machine's load touches them alike); each round makes --requests requests of a page, or fewer when they
+   pass ROUND_BUDGET_S (at least 2). Times are per request, wall clock; the table shows the median and the
+   90th percentile, the median's ratio to its baseline, the SQL statements of one request and the size
+   of the answer.
+2. The public pages (figures, showcase, home, submission) under gunicorn (2 sync workers, loopback), as
+   the issue measures them: requests per second and latency from 8 client connections, LOAD_ROUND_S per
+   page and round, taking turns with the baselines.
+
+Baselines, served through the same middleware (a URLconf of the project's URLs plus two bench-only views):
+- `/bench/one-query/`: one indexed SELECT (a need by primary key), anonymous, JSON — for every GET;
+- `/bench/one-insert/`: one INSERT into a bench-only table, anonymous POST, JSON — for the submission.
+Staff pages run as `scale_staff` (street staff: the widest scope); the submission's throttle is lifted
+for the run (it allows 5 an hour per address). Submitted needs stay in the database (a few dozen a run).
+Writes the "Pages at district scale" section of bench/RESULTS.md (unless --no-write)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import platform
+import secrets
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import types
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from conn_reuse import _admin, free_port, package_version, server_version, stop_gunicorn, wait_healthy
+from psycopg import sql
+from results import RESULTS, write_section  # bench/results.py, beside this script
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = ROOT / ".venv" / "bin" / "python"
+SECTION = "## Pages at district scale (issue 12, `bench/scale_pages.py`)"
+HOST = "127.0.0.1"
+DB_NAME = "alliance_bench_scale"
+DATABASE_URL = f"postgres://postgres@{HOST}:5432/{DB_NAME}"
+REDIS_URL = f"redis://{HOST}:6379/5"
+STATIC_ROOT = ROOT / "var" / "bench_scale_static"
+ROUND_BUDGET_S = 8.0
+PAGE_SIZE = 50
+
+
+@dataclass
+class Page:
+    label: str
+    method: str
+    path: str
+    who: str  # "staff" or "anonymous"
+    baseline: str  # the label of the page it is compared with
+    times: list[float] = field(default_factory=list)
+    queries: int = 0
+    size: int = 0
+    status: int = 0
+
+
+# --- The database ------------------------------------------------------------------------------------
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_VERSION",)}
+    env.update(DATABASE_URL=DATABASE_URL, DEBUG="1", LOG_LEVEL="WARNING")
+    env.pop("REDIS_URL", None)
+    return env
+
+
+def prepare(reload: bool) -> float | None:
+    """Create, migrate and (when empty) load the database. Returns the load's seconds, None if kept."""
+    with _admin() as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
+        if exists and reload:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(DB_NAME)))
+            exists = None
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
+    manage = [str(PYTHON), "manage.py"]
+    subprocess.run([*manage, "migrate", "--noinput"], cwd=ROOT, env=_env(), check=True, stdout=subprocess.DEVNULL)
+    with psycopg.connect(DATABASE_URL.replace("postgres://", "postgresql://")) as conn:
+        loaded = conn.execute("SELECT count(*) FROM members_street").fetchone()[0] > 0
+    seconds = None
+    if not loaded:
+        print(f"loading district scale into {DB_NAME} …", flush=True)
+        began = time.monotonic()
+        subprocess.run([*manage, "generate_scale", "--scale", "district"], cwd=ROOT, env=_env(), check=True)
+        seconds = time.monotonic() - began
+    if not (STATIC_ROOT / "staticfiles.json").exists():
+        print("collecting static files once …", flush=True)
+        subprocess.run(
+            [*manage, "collectstatic", "--noinput"],
+            cwd=ROOT,
+            env={**_env(), "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "STATIC_ROOT": str(STATIC_ROOT)},
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    with psycopg.connect(DATABASE_URL.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+        conn.execute("ANALYZE")
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_one_insert (id bigserial PRIMARY KEY, at timestamptz NOT NULL)")
+    return seconds
+
+
+# --- In-process measurement -------------------------------------------------------------------------------
+
+
+# Production settings for the in-process client and the gunicorn workers alike. Anonymous requests only
+# reach gunicorn, so each worker may sign with a key of its own.
+PRODUCTION = {
+    "DATABASE_URL": DATABASE_URL,
+    "REDIS_URL": REDIS_URL,
+    "DEBUG": "0",
+    "SECURE": "0",
+    "ALLOWED_HOSTS": f"testserver,{HOST}",
+    "STATIC_ROOT": str(STATIC_ROOT),
+    "LOG_LEVEL": "WARNING",
+    "DJANGO_SETTINGS_MODULE": "alliance.settings",
+    # As docker-compose.yml runs the web service: Django's psycopg pool, 4 connections per process.
+    "DATABASE_POOL_MAX_SIZE": "4",
+    # The public form allows 5 submissions an hour per address; the bench sends hundreds from one.
+    "NEED_SUBMIT_RATE": "1000000/hour",
+}
+
+
+def _django() -> None:
+    os.environ.update(PRODUCTION, SECRET_KEY=os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50))
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+    from django.conf import settings
+
+    from demands.models import Need
+
+    settings.ROOT_URLCONF = _urlconf(Need.objects.order_by("pk").values_list("pk", flat=True).first())
+
+
+def wsgi_app():
+    """What the gunicorn workers serve (`scale_pages:wsgi_app()`): the project plus the baselines."""
+    _django()
+    from django.core.wsgi import get_wsgi_application
+
+    return get_wsgi_application()
+
+
+def _urlconf(first_need: int):
+    from django.db import connection
+    from django.http import JsonResponse
+    from django.urls import path
+    from django.views.decorators.csrf import csrf_exempt
+
+    import alliance.urls
+
+    def one_query(request):
+        from demands.models import Need
+
+        return JsonResponse({"title": Need.objects.filter(pk=first_need).values_list("title", flat=True).first()})
+
+    @csrf_exempt
+    def one_insert(request):
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO bench_one_insert (at) VALUES (now()) RETURNING id")
+            return JsonResponse({"id": cursor.fetchone()[0]}, status=201)
+
+    # A module object: Django caches resolvers by URLconf, so it must be hashable.
+    urlconf = types.ModuleType("bench_scale_urls")
+    urlconf.urlpatterns = [
+        path("bench/one-query/", one_query),
+        path("bench/one-insert/", one_insert),
+        *alliance.urls.urlpatterns,
+    ]
+    return urlconf
+
+
+def measure(args: argparse.Namespace) -> tuple[list[Page], dict[str, int], tuple[int, int]]:
+    _django()
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from alliance.models import Category
+    from demands.models import Need
+    from members.models import Community
+    from volunteers.models import PartyMember, ServiceLog
+
+    counts = {
+        "needs": Need.objects.count(),
+        "Party members": PartyMember.objects.count(),
+        "service logs": ServiceLog.objects.count(),
+    }
+    # The last full page: as deep as the list goes, with as many rows as the first.
+    last = counts["needs"] // PAGE_SIZE
+    q = f"page_size={PAGE_SIZE}"
+    pages = [
+        Page("baseline: one indexed SELECT", "GET", "/bench/one-query/", "anonymous", ""),
+        Page("baseline: one INSERT", "POST", "/bench/one-insert/", "anonymous", ""),
+        Page("staff needs API, first page", "GET", f"/api/v1/needs/?{q}", "staff", "select"),
+        Page("staff needs API, last full page", "GET", f"/api/v1/needs/?{q}&page={last}", "staff", "select"),
+        Page("service-logs API, first page", "GET", f"/api/v1/service-logs/?{q}", "staff", "select"),
+        Page("admin needs list", "GET", "/admin/demands/need/", "staff", "select"),
+        Page("admin service-logs list", "GET", "/admin/volunteers/servicelog/", "staff", "select"),
+        Page("service-hours totals page", "GET", "/admin/volunteers/servicelog/totals/", "staff", "select"),
+        Page("public figures `/api/v1/public/stats/`", "GET", "/api/v1/public/stats/", "anonymous", "select"),
+        Page("public home `/`", "GET", "/", "anonymous", "select"),
+        Page("public need submission (API)", "POST", "/api/v1/public/needs/", "anonymous", "insert"),
+    ]
+    staff = Client()
+    staff.force_login(get_user_model().objects.get(username="scale_staff"))
+    anonymous = Client()
+    community = Community.objects.order_by("pk").values_list("pk", flat=True).first()
+    category = Category.objects.order_by("pk").values_list("pk", flat=True).first()
+
+    def call(page: Page):
+        client = staff if page.who == "staff" else anonymous
+        if page.method == "GET":
+            return client.get(page.path, HTTP_ACCEPT_LANGUAGE="zh-hans")
+        return client.post(page.path, _submission(community, category), content_type="application/json")
+
+    for page in pages:  # warm-up, and the statements of one request
+        call(page)
+        with CaptureQueriesContext(connection) as captured:
+            response = call(page)
+        page.queries, page.size, page.status = len(captured), len(response.content), response.status_code
+        print(f"  {page.label}: {page.status}, {page.queries} queries, {page.size:,} bytes", flush=True)
+    for n in range(args.rounds):
+        for page in pages:
+            began = time.monotonic()
+            for i in range(args.requests):
+                t = time.perf_counter()
+                call(page)
+                page.times.append(time.perf_counter() - t)
+                if i >= 1 and time.monotonic() - began > ROUND_BUDGET_S:
+                    break
+        print(f"  round {n + 1} of {args.rounds} done", flush=True)
+    return pages, counts, (community, category)
+
+
+# --- Under gunicorn: the public pages' throughput ------------------------------------------------------
+
+GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+CONNECTIONS = 8
+GUNICORN_WORKERS = 2
+LOAD_ROUND_S = 4.0
+REQUEST_TIMEOUT_S = 30
+
+
+@dataclass
+class Load:
+    label: str
+    method: str
+    path: str
+    baseline: str
+    latencies: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    errors: int = 0
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+
+def _submission(community: int, category: int) -> bytes:
+    return json.dumps(
+        {
+            "community": community,
+            "category": category,
+            "title": "楼道灯坏了",
+            "description": "三单元二楼楼道灯不亮，晚上上下楼不安全。",
+            "contact_name": "王伟",
+            "contact_phone": f"139{secrets.randbelow(10**8):08d}",
+        }
+    ).encode()
+
+
+def hammer(port: int, load: Load, body: Callable[[], bytes]) -> None:
+    """CONNECTIONS client threads for LOAD_ROUND_S seconds, each request timed (gunicorn's sync workers
+    close the connection after each answer; http.client opens the next)."""
+    lock = threading.Lock()
+    deadline = time.monotonic() + LOAD_ROUND_S
+
+    def client() -> None:
+        conn = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT_S)
+        headers = {"Accept": "application/json", "Accept-Language": "zh-hans", "Content-Type": "application/json"}
+        try:
+            while time.monotonic() < deadline:
+                began = time.perf_counter()
+                try:
+                    conn.request(
+                        load.method, load.path, body=body() if load.method == "POST" else None, headers=headers
+                    )
+                    response = conn.getresponse()
+                    response.read()
+                    ok = response.status in (200, 201)
+                except (OSError, http.client.HTTPException):
+                    conn.close()
+                    ok = False
+                elapsed = time.perf_counter() - began
+                with lock:
+                    if ok:
+                        load.latencies.append(elapsed)
+                    else:
+                        load.errors += 1
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(CONNECTIONS)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(LOAD_ROUND_S + REQUEST_TIMEOUT_S + 5)
+    load.seconds += time.perf_counter() - began
+
+
+def measure_gunicorn(args: argparse.Namespace, community: int, category: int) -> list[Load]:
+    loads = [
+        Load("baseline: one indexed SELECT", "GET", "/bench/one-query/", ""),
+        Load("baseline: one INSERT", "POST", "/bench/one-insert/", ""),
+        Load("public figures `/api/v1/public/stats/`", "GET", "/api/v1/public/stats/", "select"),
+        Load("public showcase `/api/v1/public/showcase/`", "GET", "/api/v1/public/showcase/", "select"),
+        Load("public home `/`", "GET", "/", "select"),
+        Load("public need submission (API)", "POST", "/api/v1/public/needs/", "insert"),
+    ]
+    port = free_port()
+    log = ROOT / "var" / "bench_scale_gunicorn.log"
+    env = {**os.environ, **PRODUCTION, "SECRET_KEY": secrets.token_urlsafe(50)}
+    command = [str(GUNICORN), "scale_pages:wsgi_app()", "--pythonpath", f"{ROOT / 'bench'},{ROOT}"]
+    command += ["--workers", str(GUNICORN_WORKERS), "--bind", f"{HOST}:{port}", "--timeout", "120"]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        wait_healthy(proc, port, log)
+        body = lambda: _submission(community, category)  # noqa: E731
+        for load in loads:  # warm-up: each worker imports, connects and fills its caches
+            hammer(port, Load(load.label, load.method, load.path, ""), body)
+        for n in range(args.rounds):
+            for load in loads:
+                hammer(port, load, body)
+            print(f"  gunicorn round {n + 1} of {args.rounds} done", flush=True)
+    finally:
+        stop_gunicorn(proc)
+    return loads
+
+
+def load_table(loads: list[Load]) -> str:
+    base = {"select": loads[0], "insert": loads[1]}
+    lines = [
+        "| page | req/s | × baseline req/s | median ms | p99 ms | requests | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for load in loads:
+        ratio = f"{load.rps / base[load.baseline].rps:.2f}" if load.baseline else "1"
+        if load.latencies:
+            median = statistics.median(load.latencies) * 1000
+            p99 = statistics.quantiles(load.latencies, n=100)[-1] * 1000 if len(load.latencies) >= 2 else median
+        else:
+            median = p99 = float("nan")
+        lines.append(
+            f"| {load.label} | {load.rps:,.1f} | {ratio} | {median:.1f} | {p99:.1f} | {len(load.latencies):,}"
+            f" | {load.errors} |"
+        )
+    return "\n".join(lines)
+
+
+# --- Report ------------------------------------------------------------------------------------------------
+
+
+def table(pages: list[Page]) -> str:
+    base = {"select": pages[0], "insert": pages[1]}
+    lines = [
+        "| page | answer | median ms | p90 ms | × baseline | SQL statements | bytes | requests |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for page in pages:
+        median = statistics.median(page.times)
+        p90 = statistics.quantiles(page.times, n=10)[-1] if len(page.times) >= 2 else median
+        ratio = f"{median / statistics.median(base[page.baseline].times):.1f}" if page.baseline else "1"
+        lines.append(
+            f"| {page.label} | {page.status} | {median * 1000:.1f} | {p90 * 1000:.1f} | {ratio} | {page.queries}"
+            f" | {page.size:,} | {len(page.times)} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5, help="rounds, pages taking turns (1..9)")
+    parser.add_argument("--requests", type=int, default=10, help="requests per page and round (2..100)")
+    parser.add_argument("--reload", action="store_true", help="drop the database and load it again")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone")
+    args = parser.parse_args()
+    if not (1 <= args.rounds <= 9 and 2 <= args.requests <= 100):
+        parser.error("keep the load bounded: --rounds 1..9, --requests 2..100")
+    command = " ".join([".venv/bin/python", "bench/scale_pages.py", *sys.argv[1:]])
+    started = dt.datetime.now().astimezone()
+    load_before = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    loaded_in = prepare(args.reload)
+    try:
+        pages, counts, form = measure(args)
+        loads = measure_gunicorn(args, *form)
+    finally:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL).flushdb()
+    load_after = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    pg = server_version()
+    body = table(pages)
+    throughput = load_table(loads)
+    print()
+    print(body)
+    print()
+    print(throughput)
+    if args.no_write:
+        return 0
+    sizes = ", ".join(f"{n:,} {label}" for label, n in counts.items())
+    load_note = (
+        f"loaded in this run by `manage.py generate_scale --scale district` in {loaded_in:.0f} s"
+        if loaded_in is not None
+        else "loaded by an earlier run (`--reload` loads it again)"
+    )
+    text = f"""{SECTION}
+
+- Date: {started.isoformat(timespec="seconds")}; branch state: `{_git("rev-parse", "--short", "HEAD")}`
+- Machine: nproc {len(os.sched_getaffinity(0))}, {platform.platform()}, Python {platform.python_version()};
+  PostgreSQL {pg}, Django {package_version("django")}, psycopg {package_version("psycopg")}
+- Command: `{command}`
+- Data: `{DB_NAME}`, {load_note}: {sizes}.
+- Load average (1 / 5 / 15 min), start → end: {load_before} → {load_after}. The machine is shared.
+- How: every page in-process (Django test client; DEBUG=0, manifest static storage, Redis cache, psycopg pool of
+  4 as docker-compose.yml runs it); pages and the baselines take turns round by round; {args.rounds} rounds of up
+  to {args.requests} requests each (fewer when a round passes {ROUND_BUDGET_S:.0f} s). Staff pages as street staff
+  (`scale_staff`); "× baseline" is the median against the median of the one-indexed-SELECT view (GETs) or the
+  one-INSERT view (the submission), both served through the same URLconf and middleware, anonymous. SQL
+  statements: of one request, counted after a warm-up. The public pages under gunicorn too (second table).
+  See the script's docstring for the rest.
+
+{body}
+
+Under gunicorn ({GUNICORN_WORKERS} sync workers, the same settings, 127.0.0.1): the public pages'
+throughput from {CONNECTIONS} client connections (threads of this process, on the same 2 cores as the server),
+{args.rounds} rounds of {LOAD_ROUND_S:.0f} s per page, taking turns, after a warm-up round; "× baseline" is the
+ratio of requests per second.
+
+{throughput}
+
+These are the figures before the fixes of issue 12 (indexes, keyset pages, cached figures, lean
+submission); rerun the command after they land and compare ratios, not absolute times.
+"""
+    write_section(SECTION, text)
+    print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
