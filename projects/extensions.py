@@ -7,10 +7,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from alliance import demo, media, permissions, registry
+from alliance.exports import register_export
 from alliance.notification_kinds import register_kind_label
 
 from . import demo as demo_projects
-from . import indicators, report_sheets, rules, selectors
+from . import exports, indicators, report_sheets, rules, selectors
 from .models import CommitmentReview, ProjectClaim, ServiceActivity, ServiceProject
 
 
@@ -66,6 +67,7 @@ def _todos(user) -> list[registry.Todo]:
 
 
 def register() -> None:
+    register_export(exports.EXPORT_CLAIMS, ProjectClaim, exports.claim_table_sheets)
     registry.register_todo(_todos)
     register_kind_label("project_period_changed", _("Project period changed"))
     register_kind_label("project_finished", _("Project finished"))
