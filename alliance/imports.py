@@ -49,7 +49,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from openpyxl import load_workbook
 from openpyxl.utils.datetime import from_excel
 
-from .exports import FORMULA_PREFIXES, export_later, workbook_bytes, xlsx_response
+from .exports import FORMULA_PREFIXES, export_later, write_workbook, xlsx_response
 from .forms import REFUSALS, refusal_message
 from .notifications import notify
 from .validators import validate_credit_code, validate_mobile
@@ -294,6 +294,7 @@ class ImportOutcome:
 
     mode: str
     rows: int = 0
+    batches: int = 0
     actions: Counter = field(default_factory=Counter)  # of the valid rows: create / update / unchanged
     bad_rows: list[tuple[int, list[str]]] = field(default_factory=list)
     noted_rows: list[tuple[int, list[str]]] = field(default_factory=list)
@@ -361,8 +362,9 @@ class Importer:
     """One kind of row. Subclasses give `model`, `columns`, `sheet_title`, `file_stem`, `job_kind` and the
     hooks `start` (look-ups for the whole file: the communities), `prepare` (look-ups for one batch of
     rows: a constant number of queries however many rows), `clean_row` (resolve names to objects, decide
-    create / update / unchanged), `row_key` (what makes two rows the same record), `write_batch` (the
-    services' bulk writes) and `finish` (after the last batch: one message per person to tell)."""
+    create / update / unchanged), `row_key` (what makes two rows the same record), `build` / `change`
+    (a row checked by the app's services, not saved), `save` (the services' bulk writes of a batch) and
+    `finish` (after the last batch: one message per person to tell)."""
 
     model: type[Model]
     columns: Sequence[Column] = ()
@@ -595,10 +597,32 @@ class Importer:
     def row_key(self, row: RowResult) -> object | None:
         return None
 
-    def write_batch(self, rows: list[RowResult]) -> None:
-        """Write a batch of valid rows through the app's bulk services. Raise `ImportFailed` naming the row
-        a service refused."""
+    def build(self, row: RowResult) -> Model:
+        """The new object of a "create" row, checked by the app's service but not saved."""
         raise NotImplementedError
+
+    def change(self, row: RowResult) -> Model:
+        """The stored object of an "update" row with `row.changes` applied and checked, not saved."""
+        raise NotImplementedError
+
+    def save(self, new: list[Model], changed: list[Model], fields: set[str]) -> None:
+        """Write a batch through the app's bulk services: `new` objects, and the `fields` of `changed` ones."""
+        raise NotImplementedError
+
+    def write_batch(self, rows: list[RowResult]) -> None:
+        """Check each row with the services' rules (`ImportFailed` names a row they refuse), then write the
+        batch at once."""
+        new, changed, fields = [], [], set()
+        for row in rows:
+            try:
+                if row.action == "create":
+                    new.append(self.build(row))
+                elif row.action == "update":
+                    changed.append(self.change(row))
+                    fields.update(row.changes)
+            except ROW_REFUSALS as exc:
+                raise self.refused(row, exc) from exc
+        self.save(new, changed, fields)
 
     def finish(self) -> None:
         """After the last batch, in the import's transaction: tell whoever must know, once each."""
@@ -614,8 +638,9 @@ class Importer:
         (a row a service refused while writing: everything rolled back)."""
         outcome = ImportOutcome(mode=mode)
         with transaction.atomic():
-            for number, rows in enumerate(self.batches(file), start=1):
+            for rows in self.batches(file):
                 valid = [row for row in rows if row.ok]
+                outcome.batches += 1
                 outcome.rows += len(rows)
                 outcome.actions.update(row.action for row in valid)
                 outcome.bad_rows += [(row.row_number, row.errors) for row in rows if not row.ok]
@@ -624,7 +649,9 @@ class Importer:
                 if writing and valid:
                     self._write(valid)
                 if progress is not None:
-                    progress(number, outcome.rows)
+                    # Inside the transaction: shown when it commits; meanwhile the job's row stays locked,
+                    # so a second delivery of the job waits instead of importing the file twice.
+                    progress(outcome.batches, outcome.rows)
             outcome.written = mode == Mode.VALID or (mode == Mode.ALL and not outcome.bad_rows)
             if outcome.written:
                 self.finish()
@@ -708,7 +735,7 @@ def _outcome_workbook(importer: Importer, outcome: ImportOutcome, target) -> Non
         [str(_("Row")), str(_("Result")), str(_("Reasons"))],
         ([number, result, "; ".join(str(m) for m in messages)] for number, result, messages in listed),
     )
-    target.write(workbook_bytes([sheet]))
+    write_workbook(target, [sheet])
 
 
 def layout_sheets(importer_class: type[Importer]):
@@ -743,6 +770,8 @@ def run_import_job(importer_class: type[Importer], job, progress) -> None:
                     mode=payload.get("mode", Mode.ALL),
                     progress=lambda batches, rows: progress(steps_done=batches, steps_total=0, rows_done=rows),
                 )
+            # Again outside the transaction, which a check (or a file with bad rows) rolled back.
+            progress(steps_done=outcome.batches, steps_total=outcome.batches, rows_done=outcome.rows)
             _keep_outcome(importer, job, outcome)
             if outcome.mode == Mode.ALL and outcome.bad_rows:
                 raise jobs.JobFailed(

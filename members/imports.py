@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy
 
 from alliance import permissions
 from alliance.imports import (
-    ROW_REFUSALS,
     Column,
     Importer,
     RowResult,
@@ -241,17 +240,13 @@ class UnitImporter(Importer):
 
     # --- Writing ---
 
-    def write_batch(self, rows: list[RowResult]) -> None:
-        new, changed, fields = [], [], set()
-        for row in rows:
-            try:
-                if row.action == "create":
-                    data = {key: value for key, value in row.values.items() if key in (*UNIT_KEYS, "status")}
-                    new.append(services.unit_build(actor=self.actor, data=data))
-                elif row.action == "update":
-                    changed.append(services.unit_change(unit=row.target, actor=self.actor, data=row.changes))
-                    fields.update(row.changes)
-            except ROW_REFUSALS as exc:
-                raise self.refused(row, exc) from exc
+    def build(self, row: RowResult) -> MemberUnit:
+        data = {key: value for key, value in row.values.items() if key in (*UNIT_KEYS, "status")}
+        return services.unit_build(actor=self.actor, data=data)
+
+    def change(self, row: RowResult) -> MemberUnit:
+        return services.unit_change(unit=row.target, actor=self.actor, data=row.changes)
+
+    def save(self, new: list[MemberUnit], changed: list[MemberUnit], fields: set[str]) -> None:
         services.units_record(actor=self.actor, units=new)
         services.units_save(actor=self.actor, units=changed, fields=fields)

@@ -13,7 +13,7 @@ from collections import Counter
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from alliance.imports import ROW_REFUSALS, Column, Importer, RowResult, ScopedNames, phone, text
+from alliance.imports import Column, Importer, RowResult, ScopedNames, phone, text
 from members import selectors as member_selectors
 
 from . import services
@@ -151,18 +151,14 @@ class MemberImporter(Importer):
 
     # --- Writing ---
 
-    def write_batch(self, rows: list[RowResult]) -> None:
-        new, changed, fields = [], [], set()
-        for row in rows:
-            try:
-                if row.action == "create":
-                    data = {key: value for key, value in row.values.items() if key in services.MEMBER_FIELDS}
-                    new.append(services.member_build(data=data, actor=self.actor))
-                elif row.action == "update":
-                    changed.append(services.member_change(member=row.target, actor=self.actor, data=row.changes))
-                    fields.update(row.changes)
-            except ROW_REFUSALS as exc:
-                raise self.refused(row, exc) from exc
+    def build(self, row: RowResult) -> PartyMember:
+        data = {key: value for key, value in row.values.items() if key in services.MEMBER_FIELDS}
+        return services.member_build(data=data, actor=self.actor)
+
+    def change(self, row: RowResult) -> PartyMember:
+        return services.member_change(member=row.target, actor=self.actor, data=row.changes)
+
+    def save(self, new: list[PartyMember], changed: list[PartyMember], fields: set[str]) -> None:
         services.members_record(actor=self.actor, members=new)
         services.members_save(actor=self.actor, members=changed, fields=fields)
         self.registered.update(member.residence_community_id for member in new)

@@ -45,6 +45,11 @@ class AlreadyServing(Conflict):
 # --- Registration (双报到) -------------------------------------------------------------------------
 
 
+def _require_work_unit(work_unit, work_unit_name: str) -> None:
+    if work_unit is None and not (work_unit_name or "").strip():
+        raise InvalidInput(_("Please give the work unit, or its name when it has not joined the alliance."))
+
+
 def member_register(
     *, data: dict[str, Any], actor=None, password: str | None = None, on_behalf: bool | None = None
 ) -> PartyMember:
@@ -63,8 +68,7 @@ def member_register(
         raise PermissionDenied(_("Only staff register members on their behalf."))
     if staff and not permissions.can_change(actor, member):
         raise PermissionDenied(_("You may register members only in the communities you work for."))
-    if not member.work_unit_id and not member.work_unit_name.strip():
-        raise InvalidInput(_("Please give the work unit, or its name when it has not joined the alliance."))
+    _require_work_unit(member.work_unit, member.work_unit_name)
     member.full_clean(validate_constraints=False)
     with transaction.atomic():
         if PartyMember.objects.filter(
@@ -126,10 +130,7 @@ def member_staff_update(*, member: PartyMember, actor, data: dict[str, Any]) -> 
                 _("Only active registrations can be changed; this one is %(status)s.")
                 % {"status": locked.get_status_display()}
             )
-        work_unit = data.get("work_unit", locked.work_unit)
-        work_unit_name = data.get("work_unit_name", locked.work_unit_name)
-        if work_unit is None and not (work_unit_name or "").strip():
-            raise InvalidInput(_("Please give the work unit, or its name when it has not joined the alliance."))
+        _require_work_unit(data.get("work_unit", locked.work_unit), data.get("work_unit_name", locked.work_unit_name))
         return update(locked, data=data, actor=actor, reason="updated by staff")
 
 
@@ -140,11 +141,6 @@ def member_staff_update(*, member: PartyMember, actor, data: dict[str, Any]) -> 
 # looked up for the whole batch; the partial unique constraint backs it up inside the import's transaction.
 
 _MEMBER_RELATIONS = ("work_unit", "residence_community", "user")
-
-
-def _require_work_unit(work_unit, work_unit_name: str) -> None:
-    if work_unit is None and not (work_unit_name or "").strip():
-        raise InvalidInput(_("Please give the work unit, or its name when it has not joined the alliance."))
 
 
 def member_build(*, data: dict[str, Any], actor) -> PartyMember:
