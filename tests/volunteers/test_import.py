@@ -478,6 +478,8 @@ def test_only_the_requester_and_street_staff_follow_an_import_and_its_result(
         client = client_for(user)
         assert client.get(reverse("admin:alliance_job_change", args=[job.pk])).status_code == status
         assert client.get(reverse("admin:alliance_job_result", args=[job.pk])).status_code == status
+    page = client_for(community_x_staff).get(reverse("admin:alliance_job_change", args=[job.pk])).content.decode()
+    assert reverse("admin:alliance_job_result", args=[job.pk]) in page and job.outcome in page
     workbench = client_for(community_x_staff).get(reverse("admin:index")).content.decode()
     assert f'data-job="{job.pk}"' in workbench
 
