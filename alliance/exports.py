@@ -119,8 +119,8 @@ def export_later(
     label: str,
     params: dict | None = None,
 ) -> HttpResponse:
-    """The admin action's answer: record the chosen rows (ids in order: a selection is small, "all N
-    rows" is one list) and queue the export; the user follows it on the job's page."""
+    """The admin action's answer: record the chosen rows' ids (a selection is small; "all N rows" of a
+    filtered list is one list of ids) and queue the export; the user follows it on the job's page."""
     from . import jobs
 
     ids = list(queryset.order_by().values_list("pk", flat=True).distinct()) if queryset is not None else []

@@ -172,6 +172,7 @@ def resolutions_due(kind: str, now: datetime) -> QuerySet[Resolution]:
 
 # What a reminder scan still has to send: the database answers with the pairs (subject, person) that have
 # no `Reminder` row yet (an anti-join), so a pair reminded once is never fetched — nor inserted — again.
+# The subjects come as a subquery (`due.values("pk")`): the scan's due meetings or resolutions.
 
 
 def _not_reminded(kind: str, *, subject: str, recipient: str, version: str | None) -> Exists:
@@ -183,7 +184,7 @@ def _not_reminded(kind: str, *, subject: str, recipient: str, version: str | Non
     return ~Exists(sent)
 
 
-def meeting_reminders_unsent(kind: str, meeting_ids: list[int], *, limit: int) -> list[tuple[int, int]]:
+def meeting_reminders_unsent(kind: str, meeting_ids: QuerySet, *, limit: int) -> list[tuple[int, int]]:
     """(meeting id, user id) of the invitees of these meetings not yet reminded of their current schedule:
     the invited units' active accounts and the invited persons, except those who declined."""
     live = Invitation.objects.filter(meeting_id__in=meeting_ids).exclude(status=Invitation.Status.DECLINED).order_by()
@@ -207,7 +208,7 @@ def meeting_reminders_unsent(kind: str, meeting_ids: list[int], *, limit: int) -
     return list(by_unit.union(by_person).order_by("subject_id", "recipient")[:limit])
 
 
-def organiser_reminders_unsent(kind: str, meeting_ids: list[int], *, limit: int) -> list[tuple[int, int]]:
+def organiser_reminders_unsent(kind: str, meeting_ids: QuerySet, *, limit: int) -> list[tuple[int, int]]:
     """(meeting id, organiser id) of these meetings whose organiser was not yet reminded."""
     return list(
         JointMeeting.objects.filter(pk__in=meeting_ids)
@@ -218,7 +219,7 @@ def organiser_reminders_unsent(kind: str, meeting_ids: list[int], *, limit: int)
     )
 
 
-def resolution_reminders_unsent(kind: str, resolution_ids: list[int], *, limit: int) -> list[tuple[int, int]]:
+def resolution_reminders_unsent(kind: str, resolution_ids: QuerySet, *, limit: int) -> list[tuple[int, int]]:
     """(resolution id, user id) of the owner unit's active accounts not yet reminded of these resolutions."""
     return list(
         Resolution.objects.filter(pk__in=resolution_ids)
