@@ -245,6 +245,39 @@ def test_export_returns_a_workbook_with_the_selected_needs(community_x_staff, co
     assert "13700000001" in {row[-1] for row in rows[1:]}  # staff's internal list carries the phone
 
 
+def test_the_needs_export_runs_as_a_job_in_queries_that_do_not_grow_with_its_rows(
+    community_x_staff, community_x, community_y, category
+):
+    """The export is written by the job, streamed; its queries are the same for 10 and 30 needs. Needs
+    of another community chosen in the request (or no longer visible) are left out by the job."""
+    from alliance import jobs
+    from alliance.models import Job
+
+    elsewhere = NeedFactory(community=community_y, category=category)
+    counts = []
+    for size in (1, 10, 30):  # the first run fills the process's caches (content types), not measured
+        needs = [NeedFactory(community=community_x, category=category) for _ in range(size)]
+        job = Job.objects.create(
+            kind="export.needs",
+            label="needs",
+            payload={"ids": [n.pk for n in [*needs, elsewhere]], "filename": "needs.xlsx"},
+            requested_by=community_x_staff,
+        )
+        with CaptureQueriesContext(connection) as queries:
+            jobs.run(job.pk)
+        job.refresh_from_db()
+        assert job.status == Job.Status.DONE
+        counts.append(len(queries.captured_queries))
+        rows = list(load_workbook(job.result.open("rb"), read_only=True).active.iter_rows(values_only=True))
+        codes = {row[0] for row in rows[1:]}
+        assert codes == {services.format_tracking_code(n.tracking_code) for n in needs}
+    assert counts[1:] == [EXPORT_QUERIES[connection.vendor]] * 2
+
+
+# The job's claim, the user, the rows (one query, streamed), the result stored and the job finished.
+EXPORT_QUERIES = {"sqlite": 10, "postgresql": 10}
+
+
 # --- Entering a need on a resident's behalf --------------------------------------------------------
 
 
