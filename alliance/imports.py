@@ -45,7 +45,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 from openpyxl import load_workbook
 from openpyxl.utils.datetime import from_excel
 
@@ -732,7 +732,7 @@ def _outcome_workbook(importer: Importer, outcome: ImportOutcome, target) -> Non
     )
     sheet = (
         str(_("Rows to look at")),
-        [str(_("Row")), str(_("Result")), str(_("Reasons"))],
+        [str(_("Row")), pgettext("import row", "Result"), str(_("Reasons"))],
         ([number, result, "; ".join(str(m) for m in messages)] for number, result, messages in listed),
     )
     write_workbook(target, [sheet])

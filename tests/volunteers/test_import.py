@@ -14,7 +14,6 @@ import zipfile
 from datetime import date
 
 import pytest
-from django.contrib.messages import get_messages
 from django.db import connection
 from django.forms.models import model_to_dict
 from django.test import TestCase
@@ -62,10 +61,6 @@ def _file(content: bytes, name: str = "导入.xlsx") -> io.BytesIO:
     return upload
 
 
-def _messages(response) -> list[str]:
-    return [str(m) for m in get_messages(response.wsgi_request)]
-
-
 def _upload(client, admin: str, content: bytes, name: str = "导入.xlsx", mode: str = Mode.ALL):
     """Upload; the job runs when the upload's transaction commits (Celery eager); follows to the job's page."""
     with TestCase.captureOnCommitCallbacks(execute=True):
@@ -88,6 +83,7 @@ def _listed(client, job: Job) -> dict[int, tuple[str, str]]:
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True).worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("行号", "结果", "原因")
     return {number: (result, reasons) for number, result, reasons in rows[1:]}
 
 
