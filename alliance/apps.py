@@ -14,6 +14,7 @@ class AllianceConfig(AppConfig):
         from rest_framework.authtoken.models import TokenProxy
 
         from . import history, permissions  # noqa: F401 (history: connects its signal receivers)
+        from .jobs import JobRules
         from .models import Category, Job, Notification
 
         permissions.register(Category, permissions.StreetRules())
@@ -21,5 +22,5 @@ class AllianceConfig(AppConfig):
         # Failed sign-ins and API tokens: street staff only (their admin screens unlock and revoke).
         permissions.register(AccessAttempt, permissions.StaffOnlyRules())
         permissions.register(TokenProxy, permissions.StaffOnlyRules())
-        # Background jobs (reports of the street, imports): street staff follow them.
-        permissions.register(Job, permissions.StaffOnlyRules())
+        # Background jobs (reports of the street, imports, exports): street staff and whoever asked follow them.
+        permissions.register(Job, JobRules())

@@ -1,15 +1,30 @@
 """Excel exports: an exporter yields a header and plain rows from a selector; one renderer writes them
-with openpyxl in write-only mode, so memory stays flat however many rows there are."""
+with openpyxl in write-only mode, so memory stays flat however many rows there are.
+
+A big export (needs, units, members, the claim table, service cards) runs as a background job
+(`alliance.jobs`): the admin action only records which rows were chosen (`export_later`) and sends the
+user to the job's page; the worker narrows the rows again to what the requester may see now
+(`alliance.permissions`), writes the workbook to a file and leaves it on the job for download. An app
+registers each kind with `register_export(kind, model, sheets)`; `sheets(queryset, user, params)` gives
+the exporter's sheets, masked as the synchronous export masks them."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from urllib.parse import quote
 
-from django.http import HttpResponse
-from django.utils import timezone
+from django.conf import settings
+from django.contrib import messages
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -46,12 +61,20 @@ def write_sheet(workbook: Workbook, title: str, header: Sequence[str], rows: Ite
         sheet.append([safe_cell_value(v) for v in row])
 
 
-def workbook_bytes(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence[object]]]]) -> bytes:
+Sheet = tuple[str, Sequence[str], Iterable[Sequence[object]]]
+
+
+def write_workbook(target, sheets: Iterable[Sheet]) -> None:
+    """Write the sheets to `target` (a path or a binary file), a row at a time."""
     workbook = Workbook(write_only=True)
     for title, header, rows in sheets:
         write_sheet(workbook, title, header, rows)
+    workbook.save(target)
+
+
+def workbook_bytes(sheets: Iterable[Sheet]) -> bytes:
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    write_workbook(buffer, sheets)
     return buffer.getvalue()
 
 
@@ -62,3 +85,92 @@ def xlsx_response(
     # RFC 6266: the ASCII fallback first, then the UTF-8 name for browsers that read it.
     response["Content-Disposition"] = f"attachment; filename=export.xlsx; filename*=UTF-8''{quote(filename)}"
     return response
+
+
+# --- Big exports as background jobs ---------------------------------------------------------------------
+
+SheetsOf = Callable[[QuerySet, Any, dict], Iterable[Sheet]]
+
+
+@dataclass(frozen=True)
+class ExportKind:
+    model: type[Model] | None  # None: an export of no chosen rows (every unit's card), scoped by `sheets`
+    sheets: SheetsOf
+
+
+_kinds: dict[str, ExportKind] = {}
+
+
+def register_export(kind: str, model: type[Model] | None, sheets: SheetsOf) -> None:
+    """An export the worker can make: `sheets(queryset, user, params)` over the chosen rows of `model`
+    (`queryset` None for a kind without a model)."""
+    from . import jobs  # the jobs module imports this one
+
+    _kinds[kind] = ExportKind(model, sheets)
+    jobs.register(kind, _run_export)
+
+
+def export_later(
+    request: HttpRequest,
+    kind: str,
+    *,
+    queryset: QuerySet | None,
+    filename: str,
+    label: str,
+    params: dict | None = None,
+) -> HttpResponse:
+    """The admin action's answer: record the chosen rows' ids (a selection is small; "all N rows" of a
+    filtered list is one list of ids) and queue the export; the user follows it on the job's page."""
+    from . import jobs
+
+    ids = list(queryset.order_by().values_list("pk", flat=True).distinct()) if queryset is not None else []
+    job = jobs.create(
+        kind=kind,
+        label=label,
+        payload={
+            "ids": ids,
+            "filename": filename,
+            "params": params or {},
+            "language": translation.get_language(),
+        },
+        actor=request.user,
+    )
+    messages.success(
+        request, _("The export is being written; this page shows how far it is and offers the file when it is ready.")
+    )
+    return HttpResponseRedirect(reverse("admin:alliance_job_change", args=[job.pk]))
+
+
+def _run_export(job, progress) -> None:
+    from . import jobs, permissions
+
+    spec = _kinds[job.kind]
+    actor = job.requested_by
+    if actor is None or not actor.is_active:
+        raise jobs.JobFailed(_("The account that asked for this export is no longer active."))
+    payload = job.payload
+    # Narrowed again to what the requester may see now: access may have been withdrawn since the request.
+    queryset = (
+        permissions.visible(actor, spec.model).filter(pk__in=payload.get("ids", [])) if spec.model is not None else None
+    )
+    written = 0
+
+    def counted(rows: Iterable[Sequence[object]]) -> Iterator[Sequence[object]]:
+        nonlocal written
+        for row in rows:
+            yield row
+            written += 1
+            if written % 5000 == 0:
+                progress(steps_done=0, steps_total=0, rows_done=written)
+
+    language = payload.get("language") or settings.LANGUAGE_CODE
+    with translation.override(language), tempfile.TemporaryFile() as target:
+        sheets = (
+            (title, header, counted(rows))
+            for title, header, rows in spec.sheets(queryset, actor, payload.get("params", {}))
+        )
+        write_workbook(target, sheets)
+        target.seek(0)
+        outcome = _("%(count)d rows exported.") % {"count": written}
+        jobs.attach_result(job, filename=payload.get("filename") or "export.xlsx", content=target, outcome=outcome)
+    progress(steps_done=1, steps_total=1, rows_done=written)

@@ -3,24 +3,29 @@
 An importer names its columns (the file's headers are their labels, in the user's language; the
 Chinese and English labels are both accepted), reads a workbook with openpyxl in read-only mode (with
 defusedxml installed openpyxl refuses XML entities, so an entity bomb is a refused file, not a hung
-worker), checks the file's size, unpacked size and row count before anything else, then validates every
-row — each bad row gets its reasons — and only then writes, in one transaction, through the app's
-services. Re-importing the same file updates what the first import created instead of creating it again.
+worker), checks the file's size and unpacked size before anything else, then streams the rows a batch
+at a time: each batch is validated (each bad row gets its reasons; the look-ups cost a constant number of
+queries per batch) and written with the app's bulk services (`bulk_create` / `bulk_update` with their
+history rows), all in one transaction. However many rows, memory holds one batch and the bad rows' reasons.
+Re-importing the same file updates what the first import created instead of creating it again.
 
-`ImportAdminMixin` puts the flow on a ModelAdmin: upload → preview (the file kept under
-MEDIA_ROOT/imports/<token>.xlsx, bound to the uploader's session) → "Import" or "Import the valid rows
-only"; a template to download, and an export action in exactly the import layout, so that export → edit
-→ import round-trips."""
+`ImportAdminMixin` puts the flow on a ModelAdmin: the upload is checked (a workbook with the needed
+columns), stored and handed to a background job (`alliance.jobs`, `run_import_job`) in the mode the user
+chose: import if every row is valid, import the valid rows only, or only check. The job's page shows its
+progress and outcome and offers the rows to look at (each bad row with its reasons) as a workbook; the
+requester gets one message when it is done. A template to download, and an export action in exactly the
+import layout, so that export → edit → import round-trips."""
 
 from __future__ import annotations
 
 import logging
 import re
 import secrets
-import time
+import tempfile
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -31,6 +36,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Model, QuerySet, TextChoices
@@ -39,19 +45,18 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 from openpyxl import load_workbook
 from openpyxl.utils.datetime import from_excel
 
-from .exports import FORMULA_PREFIXES, xlsx_response
+from .exports import FORMULA_PREFIXES, export_later, write_workbook, xlsx_response
 from .forms import REFUSALS, refusal_message
-from .notifications import bulk as notifications_in_digest
+from .notifications import notify
 from .validators import validate_credit_code, validate_mobile
 
 logger = logging.getLogger(__name__)
 
 MAX_BYTES = 5 * 1024 * 1024
-MAX_ROWS = 5000
 # A 5 MB zip can unpack to gigabytes of XML; openpyxl reads the shared strings whole, so the declared
 # unpacked size is checked first (zipfile never inflates an entry beyond its declared size).
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
@@ -60,9 +65,11 @@ MAX_COLUMNS = 60  # a row whose last cell sits in column XFD would otherwise be 
 # declare a row at 1,048,576 and openpyxl would fill every row before it.
 MAX_BLANK_ROWS = 1000
 HEADER_LANGUAGES = ("zh-hans", "en")
-SESSION_KEY = "alliance_imports"
-STALE_AFTER_SECONDS = 24 * 3600
-TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
+# Rows validated and written together: the look-ups and writes of a batch are a constant number of
+# queries, and a batch is what memory holds.
+BATCH_ROWS = 1000
+# What a row's write may be refused with (a service's rule), reported with the row's number.
+ROW_REFUSALS = (*REFUSALS, Http404)
 
 
 class ImportRefused(Exception):
@@ -273,28 +280,56 @@ class RowResult:
         self.errors.append(f"{column.label}: {message}" if column is not None else message)
 
 
-@dataclass
-class ImportSummary:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
+class Mode(TextChoices):
+    """What an upload asks for. Whatever the mode, every row is checked and every bad row listed."""
+
+    ALL = "all", gettext_lazy("Import, if every row is valid")
+    VALID = "valid", gettext_lazy("Import the valid rows, leave out the others")
+    CHECK = "check", gettext_lazy("Only check the file, write nothing")
 
 
 @dataclass
-class Preview:
-    rows: list[RowResult]
+class ImportOutcome:
+    """What an import did, kept small whatever the file's size: counts, and the listed rows only."""
+
+    mode: str
+    rows: int = 0
+    batches: int = 0
+    actions: Counter = field(default_factory=Counter)  # of the valid rows: create / update / unchanged
+    bad_rows: list[tuple[int, list[str]]] = field(default_factory=list)
+    noted_rows: list[tuple[int, list[str]]] = field(default_factory=list)
+    written: bool = False
 
     @property
-    def valid_rows(self) -> list[RowResult]:
-        return [row for row in self.rows if row.ok]
+    def valid(self) -> int:
+        return self.rows - len(self.bad_rows)
 
-    @property
-    def bad_rows(self) -> list[RowResult]:
-        return [row for row in self.rows if not row.ok]
-
-    @property
-    def actions(self) -> Counter:
-        return Counter(row.action for row in self.valid_rows)
+    def message(self) -> str:
+        created, updated, unchanged = self.actions["create"], self.actions["update"], self.actions["unchanged"]
+        if not self.written:
+            return _(
+                "Checked %(total)d rows: %(valid)d valid (%(created)d to add, %(updated)d to update, %(unchanged)d "
+                "unchanged), %(bad)d not valid. Nothing was written."
+            ) % {
+                "total": self.rows,
+                "valid": self.valid,
+                "created": created,
+                "updated": updated,
+                "unchanged": unchanged,
+                "bad": len(self.bad_rows),
+            }
+        message = _("Imported: %(created)d added, %(updated)d updated, %(unchanged)d unchanged.") % {
+            "created": created,
+            "updated": updated,
+            "unchanged": unchanged,
+        }
+        if self.bad_rows:
+            message += " " + ngettext(
+                "%(count)d row was not valid and was left out; the result file lists its reasons.",
+                "%(count)d rows were not valid and were left out; the result file lists their reasons.",
+                len(self.bad_rows),
+            ) % {"count": len(self.bad_rows)}
+        return message
 
 
 class ScopedNames:
@@ -324,17 +359,21 @@ class ScopedNames:
 
 
 class Importer:
-    """One kind of row. Subclasses give `model`, `columns`, `sheet_title`, `file_stem` and the hooks
-    `prepare` (bulk look-ups: a constant number of queries however many rows), `clean_row` (resolve
-    names to objects, decide create / update / unchanged), `row_key` (what makes two rows the same
-    record) and `write_row` (call the service)."""
+    """One kind of row. Subclasses give `model`, `columns`, `sheet_title`, `file_stem`, `job_kind` and the
+    hooks `start` (look-ups for the whole file: the communities), `prepare` (look-ups for one batch of
+    rows: a constant number of queries however many rows), `clean_row` (resolve names to objects, decide
+    create / update / unchanged), `row_key` (what makes two rows the same record), `build` / `change`
+    (a row checked by the app's services, not saved), `save` (the services' bulk writes of a batch) and
+    `finish` (after the last batch: one message per person to tell)."""
 
     model: type[Model]
     columns: Sequence[Column] = ()
     sheet_title: Any = ""
     file_stem: Any = ""
+    job_kind: str = ""  # the `alliance.jobs` kind its runner is registered under, e.g. "import.units"
+    export_kind: str = ""  # the kind of the export in this layout (`alliance.exports.register_export`)
     max_bytes = MAX_BYTES
-    max_rows = MAX_ROWS
+    batch_rows = BATCH_ROWS
 
     def __init__(self, *, actor) -> None:
         self.actor = actor
@@ -367,13 +406,36 @@ class Importer:
 
     def read(self, file) -> list[RowResult]:
         """Every row of the file's first sheet, validated. Raises `ImportRefused` for a file that cannot
-        be read at all; writes nothing."""
-        present, raw_rows = self._read_raw(file)
+        be read at all; writes nothing. Holds every row: for small files (the template, tests); imports
+        go through `execute`, which holds one batch at a time."""
+        return [row for batch in self.batches(file) for row in batch]
+
+    def check(self, file) -> None:
+        """What the upload checks before queueing the import: a readable workbook with the columns needed.
+        Reads the header row only; raises `ImportRefused`."""
+        with self._sheet_rows(file) as (_present, rows):
+            next(rows, None)
+
+    def batches(self, file) -> Iterator[list[RowResult]]:
+        """The file's rows, validated, `batch_rows` at a time: the workbook is streamed, never held."""
+        self.start()
+        first_of: dict[object, int] = {}
+        with self._sheet_rows(file) as (present, raw_rows):
+            batch: list[tuple[int, dict[str, object]]] = []
+            for item in raw_rows:
+                batch.append(item)
+                if len(batch) >= self.batch_rows:
+                    yield self._validated(batch, present, first_of)
+                    batch = []
+            if batch:
+                yield self._validated(batch, present, first_of)
+
+    def _validated(self, raw_rows, present: set[str], first_of: dict[object, int]) -> list[RowResult]:
         rows = [self._parse(row_number, raw, present) for row_number, raw in raw_rows]
         self.prepare(rows)
         for row in rows:
             self.clean_row(row)
-        self._mark_repeats(rows)
+        self._mark_repeats(rows, first_of)
         return rows
 
     def _size(self, file) -> int:
@@ -387,7 +449,9 @@ class Importer:
             file.seek(position)
         return size
 
-    def _read_raw(self, file) -> tuple[set[str], list[tuple[int, dict[str, object]]]]:
+    @contextmanager
+    def _sheet_rows(self, file) -> Iterator[tuple[set[str], Iterator[tuple[int, dict[str, object]]]]]:
+        """The columns present and an iterator over the data rows of the first sheet, read as it goes."""
         if self._size(file) > self.max_bytes:
             raise ImportRefused(
                 _("The file is larger than %(limit)d MB; please split it into smaller files.")
@@ -413,63 +477,55 @@ class Importer:
             file.seek(0)
         workbook = None
         try:
-            workbook = load_workbook(file, read_only=True, data_only=True)
-            if not workbook.worksheets:
-                raise ImportRefused(_("The workbook has no sheet."))
-            return self._rows(workbook.worksheets[0])
-        except ImportRefused:
-            raise
-        except Exception as exc:
-            if _caused_by(exc, DefusedXmlException):  # openpyxl wraps it in a ValueError
-                logger.warning("Refused an import with forbidden XML: %r", exc)
-                raise ImportRefused(
-                    _(
-                        "The workbook contains XML that is not allowed (entity declarations, as in an “XML "
-                        "bomb”) and was refused. Please save the data in a new workbook and try again."
-                    )
-                ) from exc
-            # openpyxl raises almost anything on a damaged file (KeyError, IndexError, ParseError, ...);
-            # every such file gets the same clear answer instead of a 500.
-            logger.info("Refused an unreadable import: %r", exc)
-            raise ImportRefused(
-                _(
-                    "The workbook could not be read: it is damaged or not a real .xlsx file. Please open it in "
-                    "Excel or WPS, save it as .xlsx again and retry."
-                )
-            ) from exc
+            try:
+                workbook = load_workbook(file, read_only=True, data_only=True)
+                if not workbook.worksheets:
+                    raise ImportRefused(_("The workbook has no sheet."))
+                present, rows = self._rows(workbook.worksheets[0])
+            except ImportRefused:
+                raise
+            except Exception as exc:
+                raise _unreadable(exc) from exc
+            # Outside the conversion above: an error of the caller's (a query in `prepare`) is not the file's.
+            yield present, _refusing(rows)
         finally:
             if workbook is not None:
                 workbook.close()
 
-    def _rows(self, sheet) -> tuple[set[str], list[tuple[int, dict[str, object]]]]:
+    def _rows(self, sheet) -> tuple[set[str], Iterator[tuple[int, dict[str, object]]]]:
+        """The header (read now) and the data rows (read as they are asked for)."""
         sheet.reset_dimensions()  # files from some tools declare a wrong size; read what is there
-        header_at: dict[int, str] = {}
+        values_of = enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1)
+        header_at: dict[int, str] | None = None
         present: set[str] = set()
-        raw_rows: list[tuple[int, dict[str, object]]] = []
         blank_run = 0
-        header_row = None
-        for row_number, values in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
+        for _row_number, values in values_of:
             if all(is_blank(v) for v in values):
                 blank_run += 1
                 if blank_run > MAX_BLANK_ROWS:
-                    break  # the rest is formatting, not data
+                    break
                 continue
-            blank_run = 0
-            if header_row is None:
-                header_row = row_number
-                header_at, present = self._header(values)
-                continue
-            if len(raw_rows) >= self.max_rows:
-                raise ImportRefused(
-                    _("The file has more than %(limit)d rows; please split it into several files.")
-                    % {"limit": self.max_rows}
-                )
-            raw_rows.append((row_number, {key: values[i] for i, key in header_at.items() if i < len(values)}))
-        if header_row is None:
+            header_at, present = self._header(values)
+            break
+        if header_at is None:
             raise ImportRefused(_("The first sheet of the workbook is empty."))
-        if not raw_rows:
-            raise ImportRefused(_("The file has a header row but no rows to import."))
-        return present, raw_rows
+
+        def data_rows() -> Iterator[tuple[int, dict[str, object]]]:
+            blank_run = 0
+            any_row = False
+            for row_number, values in values_of:
+                if all(is_blank(v) for v in values):
+                    blank_run += 1
+                    if blank_run > MAX_BLANK_ROWS:
+                        break  # the rest is formatting, not data
+                    continue
+                blank_run = 0
+                any_row = True
+                yield row_number, {key: values[i] for i, key in header_at.items() if i < len(values)}
+            if not any_row:
+                raise ImportRefused(_("The file has a header row but no rows to import."))
+
+        return present, data_rows()
 
     def _header(self, values: Sequence[object]) -> tuple[dict[int, str], set[str]]:
         by_label: dict[str, str] = {}
@@ -513,23 +569,26 @@ class Importer:
                 row.error(" ".join(str(m) for m in exc.messages), column)
         return row
 
-    def _mark_repeats(self, rows: list[RowResult]) -> None:
-        first: dict[object, int] = {}
+    def _mark_repeats(self, rows: list[RowResult], first_of: dict[object, int]) -> None:
+        """A record named twice in the file is an error on the later row, in any batch."""
         for row in rows:
             key = self.row_key(row)
             if key is None:
                 continue
-            if key in first:
+            if key in first_of:
                 row.error(
-                    _("the same record as row %(row)d; each record may appear once in a file.") % {"row": first[key]}
+                    _("the same record as row %(row)d; each record may appear once in a file.") % {"row": first_of[key]}
                 )
             else:
-                first[key] = row.row_number
+                first_of[key] = row.row_number
 
     # --- Hooks ---
 
+    def start(self) -> None:
+        """Load what every batch refers to (the communities), once per file."""
+
     def prepare(self, rows: list[RowResult]) -> None:
-        """Load what the rows refer to, in bulk."""
+        """Load what one batch of rows refers to, in bulk."""
 
     def clean_row(self, row: RowResult) -> None:
         """Resolve names to objects and decide the row's action; add errors to the row. Runs on rows that
@@ -538,33 +597,82 @@ class Importer:
     def row_key(self, row: RowResult) -> object | None:
         return None
 
-    def write_row(self, row: RowResult, actor) -> str:
+    def build(self, row: RowResult) -> Model:
+        """The new object of a "create" row, checked by the app's service but not saved."""
         raise NotImplementedError
+
+    def change(self, row: RowResult) -> Model:
+        """The stored object of an "update" row with `row.changes` applied and checked, not saved."""
+        raise NotImplementedError
+
+    def save(self, new: list[Model], changed: list[Model], fields: set[str]) -> None:
+        """Write a batch through the app's bulk services: `new` objects, and the `fields` of `changed` ones."""
+        raise NotImplementedError
+
+    def write_batch(self, rows: list[RowResult]) -> None:
+        """Check each row with the services' rules (`ImportFailed` names a row they refuse), then write the
+        batch at once."""
+        new, changed, fields = [], [], set()
+        for row in rows:
+            try:
+                if row.action == "create":
+                    new.append(self.build(row))
+                elif row.action == "update":
+                    changed.append(self.change(row))
+                    fields.update(row.changes)
+            except ROW_REFUSALS as exc:
+                raise self.refused(row, exc) from exc
+        self.save(new, changed, fields)
+
+    def finish(self) -> None:
+        """After the last batch, in the import's transaction: tell whoever must know, once each."""
 
     # --- Writing ---
 
-    def apply(self, valid_rows: Sequence[RowResult], actor=None) -> ImportSummary:
-        """Write the rows through the services in one transaction. A refusal of any row rolls back all of
-        them (`ImportFailed` names the row)."""
-        actor = actor if actor is not None else self.actor
-        if any(not row.ok for row in valid_rows):
-            raise ValueError("apply() takes valid rows only")
-        summary = ImportSummary()
-        # Staff told about each imported row (a member waiting for verification) get the day's digest,
-        # not one message per row; the people imported (password links) are still told at once.
-        with transaction.atomic(), notifications_in_digest():
-            for row in valid_rows:
-                try:
-                    outcome = self.write_row(row, actor)
-                except (*REFUSALS, Http404) as exc:
-                    message = refusal_message(exc) if not isinstance(exc, Http404) else _("You may not do this.")
-                    raise ImportFailed(row.row_number, message) from exc
-                except IntegrityError as exc:  # a clash with a row written since the preview
-                    raise ImportFailed(
-                        row.row_number, _("The record clashes with one saved in the meantime; please try again.")
-                    ) from exc
-                setattr(summary, outcome, getattr(summary, outcome) + 1)
-        return summary
+    def execute(
+        self, file, *, mode: str = Mode.ALL, progress: Callable[[int, int], None] | None = None
+    ) -> ImportOutcome:
+        """Check every row and, as `mode` says, write them in one transaction, a batch at a time. With
+        `Mode.ALL` a bad row anywhere in the file means nothing is written (the batches already written
+        are rolled back); `Mode.CHECK` never writes. Raises `ImportRefused` (the file) and `ImportFailed`
+        (a row a service refused while writing: everything rolled back)."""
+        outcome = ImportOutcome(mode=mode)
+        with transaction.atomic():
+            for rows in self.batches(file):
+                valid = [row for row in rows if row.ok]
+                outcome.batches += 1
+                outcome.rows += len(rows)
+                outcome.actions.update(row.action for row in valid)
+                outcome.bad_rows += [(row.row_number, row.errors) for row in rows if not row.ok]
+                outcome.noted_rows += [(row.row_number, row.notes) for row in valid if row.notes]
+                writing = mode == Mode.VALID or (mode == Mode.ALL and not outcome.bad_rows)
+                if writing and valid:
+                    self._write(valid)
+                if progress is not None:
+                    # Inside the transaction: shown when it commits; meanwhile the job's row stays locked,
+                    # so a second delivery of the job waits instead of importing the file twice.
+                    progress(outcome.batches, outcome.rows)
+            outcome.written = mode == Mode.VALID or (mode == Mode.ALL and not outcome.bad_rows)
+            if outcome.written:
+                self.finish()
+            else:
+                transaction.set_rollback(True)
+        return outcome
+
+    def _write(self, rows: list[RowResult]) -> None:
+        try:
+            with transaction.atomic():
+                self.write_batch(rows)
+        except IntegrityError as exc:  # a clash with a row written since the rows were checked
+            raise ImportFailed(
+                rows[0].row_number, _("The record clashes with one saved in the meantime; please try again.")
+            ) from exc
+
+    @staticmethod
+    def refused(row: RowResult, exc: Exception) -> ImportFailed:
+        """A service's refusal of a row (one of `ROW_REFUSALS`) as the error that names the row."""
+        message = _("You may not do this.") if isinstance(exc, Http404) else refusal_message(exc)
+        return ImportFailed(row.row_number, message)
 
     @staticmethod
     def changes(target: Model, values: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
@@ -583,6 +691,149 @@ class Importer:
         return changed
 
 
+def _unreadable(exc: Exception) -> ImportRefused:
+    if _caused_by(exc, DefusedXmlException):  # openpyxl wraps it in a ValueError
+        logger.warning("Refused an import with forbidden XML: %r", exc)
+        return ImportRefused(
+            _(
+                "The workbook contains XML that is not allowed (entity declarations, as in an “XML "
+                "bomb”) and was refused. Please save the data in a new workbook and try again."
+            )
+        )
+    # openpyxl raises almost anything on a damaged file (KeyError, IndexError, ParseError, ...);
+    # every such file gets the same clear answer instead of a 500.
+    logger.info("Refused an unreadable import: %r", exc)
+    return ImportRefused(
+        _(
+            "The workbook could not be read: it is damaged or not a real .xlsx file. Please open it in "
+            "Excel or WPS, save it as .xlsx again and retry."
+        )
+    )
+
+
+def _refusing(rows: Iterator[tuple[int, dict[str, object]]]) -> Iterator[tuple[int, dict[str, object]]]:
+    """The rows, with a damage found half-way through the sheet refused like one found at the start."""
+    try:
+        yield from rows
+    except ImportRefused:
+        raise
+    except Exception as exc:
+        raise _unreadable(exc) from exc
+
+
+# --- The job: the upload is imported by a worker ---------------------------------------------------------
+
+
+def _outcome_workbook(importer: Importer, outcome: ImportOutcome, target) -> None:
+    """The rows the person must look at: each bad row with its reasons, and each row with a note."""
+    listed = sorted(
+        [(number, str(_("Not valid")), reasons) for number, reasons in outcome.bad_rows]
+        + [(number, str(_("Note")), notes) for number, notes in outcome.noted_rows]
+    )
+    sheet = (
+        str(_("Rows to look at")),
+        [str(_("Row")), pgettext("import row", "Result"), str(_("Reasons"))],
+        ([number, result, "; ".join(str(m) for m in messages)] for number, result, messages in listed),
+    )
+    write_workbook(target, [sheet])
+
+
+def layout_sheets(importer_class: type[Importer]):
+    """The sheets of the export in the import layout, for `alliance.exports.register_export`."""
+
+    def sheets(queryset: QuerySet, user, params: dict):
+        return [importer_class(actor=user).export_sheet(queryset)]
+
+    return sheets
+
+
+def run_import_job(importer_class: type[Importer], job, progress) -> None:
+    """The runner of an import job (`jobs.register(kind, partial(run_import_job, SomeImporter))`): import
+    the stored upload as its requester, leave the outcome and the rows to look at on the job, tell the
+    requester once, and delete the upload. A rerun after a worker died starts again from the file: the
+    first attempt's transaction never committed."""
+    from . import jobs  # the jobs module imports the admin's models; imports is imported by apps' admins
+
+    payload = job.payload
+    name = payload.get("upload", "")
+    actor = job.requested_by
+    with translation.override(payload.get("language") or settings.LANGUAGE_CODE):
+        importer = importer_class(actor=actor)
+        try:
+            if actor is None or not actor.is_active:
+                raise jobs.JobFailed(_("The account that asked for this import is no longer active."))
+            if not name or not default_storage.exists(name):
+                raise jobs.JobFailed(_("The uploaded file is no longer there; please upload it again."))
+            with default_storage.open(name, "rb") as file:
+                outcome = importer.execute(
+                    file,
+                    mode=payload.get("mode", Mode.ALL),
+                    progress=lambda batches, rows: progress(steps_done=batches, steps_total=0, rows_done=rows),
+                )
+            # Again outside the transaction, which a check (or a file with bad rows) rolled back.
+            progress(steps_done=outcome.batches, steps_total=outcome.batches, rows_done=outcome.rows)
+            _keep_outcome(importer, job, outcome)
+            if outcome.mode == Mode.ALL and outcome.bad_rows:
+                raise jobs.JobFailed(
+                    ngettext(
+                        "%(count)d row is not valid, so nothing was imported. The result file lists the reasons; "
+                        "correct the file, or import the valid rows only.",
+                        "%(count)d rows are not valid, so nothing was imported. The result file lists the reasons; "
+                        "correct the file, or import the valid rows only.",
+                        len(outcome.bad_rows),
+                    )
+                    % {"count": len(outcome.bad_rows)}
+                )
+            if outcome.mode == Mode.VALID and not outcome.valid:
+                raise jobs.JobFailed(_("There is no valid row to import."))
+        except ImportRefused as exc:
+            _tell(job, importer, exc.message, failed=True)
+            raise jobs.JobFailed(exc.message) from exc
+        except ImportFailed as exc:
+            message = _("Row %(row)d was refused: %(reason)s Nothing was imported.") % {
+                "row": exc.row_number,
+                "reason": exc.message,
+            }
+            _tell(job, importer, message, failed=True)
+            raise jobs.JobFailed(message) from exc
+        except jobs.JobFailed as exc:
+            _tell(job, importer, str(exc), failed=True)
+            raise
+        finally:
+            if name:
+                default_storage.delete(name)
+        _tell(job, importer, outcome.message(), failed=False)
+
+
+def _keep_outcome(importer: Importer, job, outcome: ImportOutcome) -> None:
+    from . import jobs
+
+    if not (outcome.bad_rows or outcome.noted_rows):
+        jobs.set_outcome(job, outcome.message())
+        return
+    filename = f"{importer.file_stem}-{_('rows to look at')}-{timezone.localdate().isoformat()}.xlsx"
+    with tempfile.TemporaryFile() as target:
+        _outcome_workbook(importer, outcome, target)
+        target.seek(0)
+        jobs.attach_result(job, filename=filename, content=target, outcome=outcome.message())
+
+
+def _tell(job, importer: Importer, message: str, *, failed: bool) -> None:
+    """One message to the person who asked, whatever the file's size."""
+    if job.requested_by is None:
+        return
+    things = importer.model._meta.verbose_name_plural
+    notify(
+        recipient=job.requested_by,
+        subject=(_("The import of %(things)s failed") if failed else _("The import of %(things)s is done"))
+        % {"things": things},
+        body=message,
+        url=reverse("admin:alliance_job_change", args=[job.pk]),
+        kind=f"import:{job.pk}",
+        by_sms=False,
+    )
+
+
 # --- The admin flow ------------------------------------------------------------------------------------
 
 
@@ -592,6 +843,9 @@ class UploadForm(forms.Form):
         widget=forms.ClearableFileInput(
             attrs={"accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
         ),
+    )
+    mode = forms.ChoiceField(
+        label=gettext_lazy("What to do"), choices=Mode.choices, initial=Mode.ALL, widget=forms.RadioSelect
     )
 
     def __init__(self, *args, max_bytes: int = MAX_BYTES, **kwargs) -> None:
@@ -612,24 +866,11 @@ class UploadForm(forms.Form):
         return upload
 
 
-def import_dir() -> Path:
-    return Path(settings.MEDIA_ROOT) / "imports"
-
-
-def _remove_stale_uploads() -> None:
-    """Uploads nobody imported or cancelled go after a day."""
-    cutoff = time.time() - STALE_AFTER_SECONDS
-    for stale in import_dir().glob("*.xlsx"):
-        try:
-            if stale.stat().st_mtime < cutoff:
-                stale.unlink()
-        except OSError:  # another request removed it first
-            continue
-
-
 class ImportAdminMixin:
     """Import from Excel and export in the same layout, for a ModelAdmin that also uses
-    `ScopedAdminMixin`. Set `importer_class`; add "export_import_layout" to `actions`."""
+    `ScopedAdminMixin`. Set `importer_class` (with its `job_kind` registered by the app); add
+    "export_import_layout" to `actions`. The upload is checked (a workbook, its header) and stored; a
+    background job imports it, and the job's page shows its progress, outcome and the rows to look at."""
 
     importer_class: type[Importer]
     change_list_template = "admin/imports/change_list.html"
@@ -646,7 +887,6 @@ class ImportAdminMixin:
         return [
             path("import/", wrap(self.import_upload_view), name="{}_{}_import".format(*info)),
             path("import/template/", wrap(self.import_template_view), name="{}_{}_import_template".format(*info)),
-            path("import/<str:token>/", wrap(self.import_preview_view), name="{}_{}_import_preview".format(*info)),
             *super().get_urls(),
         ]
 
@@ -660,17 +900,6 @@ class ImportAdminMixin:
     def _require_import(self, request: HttpRequest) -> None:
         if not self.has_add_permission(request):
             raise PermissionDenied
-
-    def _context(self, request: HttpRequest, title: str, **extra) -> dict:
-        return {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "opts": self.opts,
-            "changelist_url": self._import_url("changelist"),
-            "template_url": self._import_url("import_template"),
-            "upload_url": self._import_url("import"),
-            **extra,
-        }
 
     # --- Template and export ---
 
@@ -689,125 +918,55 @@ class ImportAdminMixin:
     @admin.action(description=gettext_lazy("Export the selection in the import layout (Excel)"))
     def export_import_layout(self, request, queryset):
         importer = self.get_importer(request)
-        rows = self.get_export_queryset(request, queryset)
-        return xlsx_response(self._filename(importer, _("export")), [importer.export_sheet(rows)])
+        return export_later(
+            request,
+            importer.export_kind,
+            queryset=self.get_export_queryset(request, queryset),
+            filename=self._filename(importer, _("export")),
+            label=_("Export of %(things)s in the import layout") % {"things": self.opts.verbose_name_plural},
+        )
 
-    # --- Upload, preview, import ---
+    # --- Upload: checked, stored and queued ---
 
     def import_upload_view(self, request: HttpRequest) -> HttpResponse:
+        from . import jobs
+
         self._require_import(request)
         importer = self.get_importer(request)
         form = UploadForm(request.POST or None, request.FILES or None, max_bytes=importer.max_bytes)
         if request.method == "POST" and form.is_valid():
-            import_dir().mkdir(parents=True, exist_ok=True)
-            _remove_stale_uploads()
-            token = secrets.token_hex(16)
-            with (import_dir() / f"{token}.xlsx").open("wb") as stored:
-                for chunk in form.cleaned_data["file"].chunks():
-                    stored.write(chunk)
-            uploads = request.session.get(SESSION_KEY, {})
-            uploads[token] = self.opts.label_lower
-            request.session[SESSION_KEY] = uploads
-            return HttpResponseRedirect(self._import_url("import_preview", token))
-        context = self._context(
-            request,
-            _("Import %(things)s from Excel") % {"things": self.opts.verbose_name_plural},
-            form=form,
-            max_rows=importer.max_rows,
-            max_megabytes=importer.max_bytes // (1024 * 1024),
-            header=importer.header(),
-            required=[str(c.label) for c in importer.columns if c.required],
-        )
-        return TemplateResponse(request, "admin/imports/upload.html", context)
-
-    def _stored_upload(self, request: HttpRequest, token: str) -> Path:
-        if not TOKEN_RE.match(token) or request.session.get(SESSION_KEY, {}).get(token) != self.opts.label_lower:
-            raise Http404
-        stored = import_dir() / f"{token}.xlsx"
-        if not stored.exists():
-            self._forget_upload(request, token)
-            raise Http404
-        return stored
-
-    def _forget_upload(self, request: HttpRequest, token: str) -> None:
-        uploads = request.session.get(SESSION_KEY, {})
-        if uploads.pop(token, None) is not None:
-            request.session[SESSION_KEY] = uploads
-        (import_dir() / f"{token}.xlsx").unlink(missing_ok=True)
-
-    def import_preview_view(self, request: HttpRequest, token: str) -> HttpResponse:
-        self._require_import(request)
-        stored = self._stored_upload(request, token)
-        if request.method == "POST" and "cancel" in request.POST:
-            self._forget_upload(request, token)
-            messages.info(request, _("The import was cancelled; nothing was written."))
-            return HttpResponseRedirect(self._import_url("changelist"))
-        importer = self.get_importer(request)
-        try:
-            # Validated again on every step: what is stored may have changed since the preview.
-            preview = Preview(importer.read(stored))
-        except ImportRefused as exc:
-            self._forget_upload(request, token)
-            messages.error(request, exc.message)
-            return HttpResponseRedirect(self._import_url("import"))
-        if request.method == "POST":
-            response = self._apply(request, token, importer, preview)
-            if response is not None:
-                return response
-        counts = preview.actions
-        context = self._context(
-            request,
-            _("Check the import of %(things)s") % {"things": self.opts.verbose_name_plural},
-            token=token,
-            preview=preview,
-            total=len(preview.rows),
-            valid=len(preview.valid_rows),
-            bad_rows=preview.bad_rows,
-            noted_rows=[row for row in preview.valid_rows if row.notes],
-            to_create=counts["create"],
-            to_update=counts["update"],
-            unchanged=counts["unchanged"],
-            name_key=importer.columns[0].key,
-            preview_url=self._import_url("import_preview", token),
-        )
-        return TemplateResponse(request, "admin/imports/preview.html", context)
-
-    def _apply(self, request: HttpRequest, token: str, importer: Importer, preview: Preview) -> HttpResponse | None:
-        if "import_valid" in request.POST:
-            rows = preview.valid_rows
-        elif "import_all" in request.POST:
-            if preview.bad_rows:
-                messages.error(
-                    request,
-                    ngettext(
-                        "%(count)d row is not valid, so nothing was imported. Correct the file, or import the "
-                        "valid rows only.",
-                        "%(count)d rows are not valid, so nothing was imported. Correct the file, or import the "
-                        "valid rows only.",
-                        len(preview.bad_rows),
-                    )
-                    % {"count": len(preview.bad_rows)},
+            upload = form.cleaned_data["file"]
+            try:
+                importer.check(upload)
+            except ImportRefused as exc:
+                form.add_error("file", exc.message)
+            else:
+                upload.seek(0)
+                name = default_storage.save(f"imports/{secrets.token_hex(16)}.xlsx", upload)
+                mode = Mode(form.cleaned_data["mode"])
+                job = jobs.create(
+                    kind=importer.job_kind,
+                    label=_("Import of %(things)s from %(file)s (%(mode)s)")
+                    % {"things": self.opts.verbose_name_plural, "file": upload.name, "mode": mode.label},
+                    payload={"upload": name, "mode": mode.value, "language": translation.get_language()},
+                    actor=request.user,
                 )
-                return None
-            rows = preview.rows
-        else:
-            return None
-        if not rows:
-            messages.error(request, _("There is no valid row to import."))
-            return None
-        try:
-            summary = importer.apply(rows, request.user)
-        except ImportFailed as exc:
-            messages.error(
-                request,
-                _("Row %(row)d was refused: %(reason)s Nothing was imported.")
-                % {"row": exc.row_number, "reason": exc.message},
-            )
-            return None
-        self._forget_upload(request, token)
-        messages.success(
-            request,
-            _("Imported: %(created)d added, %(updated)d updated, %(unchanged)d unchanged.")
-            % {"created": summary.created, "updated": summary.updated, "unchanged": summary.unchanged},
-        )
-        return HttpResponseRedirect(self._import_url("changelist"))
+                messages.success(
+                    request,
+                    _(
+                        "The file is being imported; this page shows how far it is, and you will be told when it is done."
+                    ),
+                )
+                return HttpResponseRedirect(reverse("admin:alliance_job_change", args=[job.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Import %(things)s from Excel") % {"things": self.opts.verbose_name_plural},
+            "opts": self.opts,
+            "changelist_url": self._import_url("changelist"),
+            "template_url": self._import_url("import_template"),
+            "form": form,
+            "max_megabytes": importer.max_bytes // (1024 * 1024),
+            "header": importer.header(),
+            "required": [str(c.label) for c in importer.columns if c.required],
+        }
+        return TemplateResponse(request, "admin/imports/upload.html", context)

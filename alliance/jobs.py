@@ -8,6 +8,9 @@ Celery task advances. Reports, imports and big exports all use it; none runs in 
 - `create()` writes the row and queues `alliance.tasks.run_job` after commit. If the broker is down the
   row waits: `sweep()` (beat, every few minutes) queues queued jobs nobody picked up and jobs whose worker
   died mid-way (no progress for `STALE_AFTER`).
+- A runner may leave an `outcome` (a line for the person who asked) and a result workbook (`attach_result`):
+  an export, or the rows an import refused with their reasons. It is downloaded through `result_response`,
+  which only the job's requester and street staff reach (`JobRules`).
 - `run()` is safe to run twice: it claims the job with a conditional UPDATE, so a second delivery of the
   same message (the broker redelivers after a worker died: `task_acks_late`) finds it taken or finished.
   A runner must itself be idempotent over its own output (the report writes its one file again).
@@ -18,12 +21,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from urllib.parse import quote
 
+from django.core.files import File
 from django.db import transaction
 from django.db.models import F, Q
+from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import permissions
+from .exports import XLSX_CONTENT_TYPE
 from .masking import redact
 from .models import Job
 from .queue import enqueue, enqueue_after_commit
@@ -63,6 +71,49 @@ def create(*, kind: str, label: str, payload: dict | None = None, actor=None) ->
         job = Job.objects.create(kind=kind, label=label[:200], payload=payload or {}, requested_by=actor)
         enqueue_after_commit(run_job, job.pk)
     return job
+
+
+class JobRules(permissions.StaffOnlyRules):
+    """Street staff follow every job; other staff follow the jobs they asked for (their imports and
+    exports), whose results hold only what they may see."""
+
+    def visible(self, user, queryset):
+        if permissions.is_street_staff(user):
+            return queryset
+        if not permissions.is_staff_member(user):
+            return queryset.none()
+        return queryset.filter(requested_by=user)
+
+
+def attach_result(job: Job, *, filename: str, content, outcome: str = "") -> None:
+    """Store the job's result workbook (`content`: an open binary file) under a random name, replacing an
+    earlier attempt's; `filename` is the name the download is saved under."""
+    if job.result:
+        job.result.delete(save=False)
+    job.result.save(f"{job.pk}.xlsx", File(content), save=False)
+    job.result_name = filename[:200]
+    fields = {"result": job.result.name, "result_name": job.result_name}
+    if outcome:
+        job.outcome = outcome[:500]
+        fields["outcome"] = job.outcome
+    Job.objects.filter(pk=job.pk).update(**fields)
+
+
+def set_outcome(job: Job, outcome: str) -> None:
+    job.outcome = outcome[:500]
+    Job.objects.filter(pk=job.pk).update(outcome=job.outcome)
+
+
+def result_response(job: Job) -> FileResponse:
+    """The download of a job's result: the caller has checked that the user may see the job."""
+    response = FileResponse(job.result.open("rb"), content_type=XLSX_CONTENT_TYPE)
+    # RFC 6266: the ASCII fallback first, then the UTF-8 name for browsers that read it.
+    response["Content-Disposition"] = (
+        f"attachment; filename=result.xlsx; filename*=UTF-8''{quote(job.result_name or 'result.xlsx')}"
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _claim(job_id: int) -> Job | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import simple_history
 from django.conf import settings
 from django.contrib.auth.models import Group, User
@@ -144,6 +146,11 @@ simple_history.register(UserObjectPermission, app="alliance", table_name="allian
 simple_history.register(GroupObjectPermission, app="alliance", table_name="alliance_historicalgroupobjectpermission")
 
 
+def job_result_upload_to(instance: Job, filename: str) -> str:
+    # A random name: the file is served only through the permission-checked download, never by its path.
+    return f"jobs/{instance.pk}/{uuid.uuid4().hex}.xlsx"
+
+
 class Job(models.Model):
     """Long work (a quarterly report, an import, a big export) as a row: the request or the beat entry only
     creates it, a task advances it, the admin shows its progress and, if it fails, why. See `alliance.jobs`."""
@@ -176,6 +183,11 @@ class Job(models.Model):
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(_("last progress at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # What the work produced: a line for the person who asked (an import's counts) and, for imports and
+    # exports, a workbook (the export, or the rows an import refused with their reasons).
+    outcome = models.CharField(_("outcome"), max_length=500, blank=True)
+    result = models.FileField(_("result file"), upload_to=job_result_upload_to, blank=True, max_length=200)
+    result_name = models.CharField(_("result file name"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -105,6 +105,39 @@ def notify_many(recipients: Iterable, **kwargs) -> list[Notification]:
     return [notify(recipient=user, **kwargs) for user in recipients]
 
 
+def notify_each(messages: Iterable[dict]) -> list[Notification]:
+    """`notify` for many recipients at once, each message its own (`recipient`, `subject`, `body`, `url`,
+    `kind`): the phones in one query, the rows in one INSERT — a scan that tells thousands of people costs
+    the same few queries as one that tells ten. Returns the rows, in order, with their ids."""
+    from .tasks import deliver_notification
+
+    messages = list(messages)
+    if not messages:
+        return []
+    phones = dict(
+        Profile.objects.filter(user__in=[m["recipient"].pk for m in messages]).values_list("user_id", "phone")
+    )
+    rows = [
+        Notification(
+            recipient=m["recipient"],
+            email=m["recipient"].email or "",
+            phone=phones.get(m["recipient"].pk) or "",
+            subject=m["subject"][:200],
+            body=m["body"],
+            url=m.get("url", ""),
+            kind=m.get("kind", ""),
+            in_digest=_held_for_digest(m["recipient"], m.get("url", ""), False),
+        )
+        for m in messages
+    ]
+    with transaction.atomic():
+        Notification.objects.bulk_create(rows)
+        for row in rows:
+            if not row.in_digest:
+                enqueue_after_commit(deliver_notification, row.pk)
+    return rows
+
+
 def _claim(notification_id: int) -> bool:
     """Take the row for sending; exactly one worker wins even when a task and the sweep race."""
     now = timezone.now()

@@ -19,7 +19,7 @@ from alliance import permissions, workflow
 from alliance.admin import HistoryAdmin, ReadOnlyInline, ScopedAdminMixin
 from alliance.admin.base import local_date, truncated
 from alliance.errors import DomainError
-from alliance.exports import xlsx_response
+from alliance.exports import export_later
 from members import selectors as member_selectors
 from members.models import MemberUnit
 
@@ -370,8 +370,13 @@ class NeedAdmin(ScopedAdminMixin, HistoryAdmin):
 
     @admin.action(description=_("Export the selected needs to Excel (with contact data, for internal use)"))
     def export_xlsx(self, request, queryset):
-        filename = "{}-{}.xlsx".format(gettext("needs"), timezone.localdate().isoformat())
-        return xlsx_response(filename, [exports.need_rows_internal(queryset, user=request.user)])
+        return export_later(
+            request,
+            exports.EXPORT_NEEDS,
+            queryset=queryset,
+            filename="{}-{}.xlsx".format(gettext("needs"), timezone.localdate().isoformat()),
+            label=gettext("Export of needs (with contact data)"),
+        )
 
 
 @admin.register(Resource)

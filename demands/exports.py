@@ -13,6 +13,13 @@ from alliance.masking import mask_name, mask_phone
 from .models import Need
 from .services import format_tracking_code
 
+# The background-job kind of the needs export (registered in `extensions`, queued by the admin action).
+EXPORT_NEEDS = "export.needs"
+
+
+def need_sheets(needs: QuerySet[Need], user, params: dict) -> list:
+    return [need_rows_internal(needs, user=user)]
+
 
 def need_rows_internal(needs: QuerySet[Need], *, user) -> tuple[str, list[str], Iterator[list[object]]]:
     """Staff's working list. It carries the resident's name and phone — which is why it is made only in

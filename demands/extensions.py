@@ -7,10 +7,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from alliance import demo, masking, media, permissions, registry
+from alliance.exports import register_export
 from alliance.notification_kinds import register_kind_label
 
 from . import demo as demo_demands
-from . import indicators, report_sheets, rules, selectors, services
+from . import exports, indicators, report_sheets, rules, selectors, services
 from .models import Need, NeedSlaFlag, Resource
 
 
@@ -122,3 +123,4 @@ def register() -> None:
     registry.register_home_panel(_home_showcase_panel)
     demo.register("demands", demo_demands.seed, data_models=(Need, Resource))
     report_sheets.register()
+    register_export(exports.EXPORT_NEEDS, Need, exports.need_sheets)

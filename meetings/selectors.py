@@ -28,7 +28,7 @@ from django.utils import timezone
 from alliance import permissions, reports
 from alliance.periods import ZONE, Quarter
 
-from .models import Invitation, JointMeeting, Resolution
+from .models import Invitation, JointMeeting, Reminder, Resolution
 
 # Reminder windows (ARCHITECTURE: a periodic scan finds what is due; nothing is scheduled ahead).
 BEFORE_MEETING_LONG = timedelta(hours=24)
@@ -168,6 +168,71 @@ def resolutions_due(kind: str, now: datetime) -> QuerySet[Resolution]:
     if kind == "resolution_3d":
         return open_.filter(due_date__gt=today, due_date__lte=today + RESOLUTION_EARLY)
     return open_.filter(due_date=today)
+
+
+# What a reminder scan still has to send: the database answers with the pairs (subject, person) that have
+# no `Reminder` row yet (an anti-join), so a pair reminded once is never fetched — nor inserted — again.
+# The subjects come as a subquery (`due.values("pk")`): the scan's due meetings or resolutions.
+
+
+def _not_reminded(kind: str, *, subject: str, recipient: str, version: str | None) -> Exists:
+    sent = Reminder.objects.filter(kind=kind, recipient_id=OuterRef(recipient))
+    if subject == "meeting":
+        sent = sent.filter(meeting_id=OuterRef("subject_id"), version=OuterRef(version))
+    else:
+        sent = sent.filter(resolution_id=OuterRef("subject_id"))
+    return ~Exists(sent)
+
+
+def meeting_reminders_unsent(kind: str, meeting_ids: QuerySet, *, limit: int) -> list[tuple[int, int]]:
+    """(meeting id, user id) of the invitees of these meetings not yet reminded of their current schedule:
+    the invited units' active accounts and the invited persons, except those who declined."""
+    live = Invitation.objects.filter(meeting_id__in=meeting_ids).exclude(status=Invitation.Status.DECLINED).order_by()
+    by_unit = (
+        live.annotate(
+            subject_id=F("meeting_id"),
+            version=F("meeting__schedule_version"),
+            recipient=F("unit__memberships__user_id"),
+            active=F("unit__memberships__user__is_active"),
+        )
+        .filter(active=True)
+        .filter(_not_reminded(kind, subject="meeting", recipient="recipient", version="version"))
+        .values_list("subject_id", "recipient")
+    )
+    by_person = (
+        live.annotate(subject_id=F("meeting_id"), version=F("meeting__schedule_version"), recipient=F("person_id"))
+        .filter(person__is_active=True)
+        .filter(_not_reminded(kind, subject="meeting", recipient="recipient", version="version"))
+        .values_list("subject_id", "recipient")
+    )
+    return list(by_unit.union(by_person).order_by("subject_id", "recipient")[:limit])
+
+
+def organiser_reminders_unsent(kind: str, meeting_ids: QuerySet, *, limit: int) -> list[tuple[int, int]]:
+    """(meeting id, organiser id) of these meetings whose organiser was not yet reminded."""
+    return list(
+        JointMeeting.objects.filter(pk__in=meeting_ids)
+        .annotate(subject_id=F("pk"), recipient=F("organiser_id"), version=F("schedule_version"))
+        .filter(_not_reminded(kind, subject="meeting", recipient="recipient", version="version"))
+        .order_by("pk")
+        .values_list("subject_id", "recipient")[:limit]
+    )
+
+
+def resolution_reminders_unsent(kind: str, resolution_ids: QuerySet, *, limit: int) -> list[tuple[int, int]]:
+    """(resolution id, user id) of the owner unit's active accounts not yet reminded of these resolutions."""
+    return list(
+        Resolution.objects.filter(pk__in=resolution_ids)
+        .annotate(
+            subject_id=F("pk"),
+            recipient=F("owner__memberships__user_id"),
+            active=F("owner__memberships__user__is_active"),
+        )
+        .filter(active=True)
+        .filter(_not_reminded(kind, subject="resolution", recipient="recipient", version=None))
+        .order_by("pk", "recipient")
+        .values_list("subject_id", "recipient")[:limit]
+    )
 
 
 # --- The quarterly report (季度报表) -----------------------------------------------------------------------

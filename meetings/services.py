@@ -1,9 +1,10 @@
 """Every write of the meetings app, and the reminder scan.
 
-Reminders go out exactly once: the scan runs every few minutes (beat) and, for each reminder due, writes
-a `Reminder` row under a unique constraint (meeting or resolution, recipient, kind, schedule version)
-together with the notification, in one transaction. A second scan, a retried task or a concurrent scan
-hits the constraint and sends nothing. The notification row is delivered after commit and swept by beat
+Reminders go out exactly once: the scan runs every few minutes (beat), asks the database which reminders
+are due and not yet recorded, and writes for each a `Reminder` row (unique per meeting or resolution,
+recipient, kind, schedule version) together with its notification, in one transaction, a batch at a time.
+A second scan finds nothing left to send; a concurrent one waits for the first and then finds nothing
+either. The notification row is delivered after commit and swept by beat
 if the broker or a worker was down; a meeting that moves or is cancelled withdraws the reminders that
 have not gone out, and its new time gets reminders of its own (a new schedule version)."""
 
@@ -11,10 +12,13 @@ from __future__ import annotations
 
 import calendar
 import secrets
+import zlib
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -334,60 +338,108 @@ def _record_and_notify(
     return True
 
 
+# The scan: each kind of reminder, a batch at a time, in a constant number of queries per batch — the
+# database returns the (subject, person) pairs still unsent (`selectors.*_reminders_unsent`, an anti-join
+# against `Reminder`), the batch's notifications and ledger rows are written with one INSERT each. A pair
+# sent once is never fetched again, so no scan retries an INSERT the unique constraint refuses. Scans that
+# run at the same time (beat firing twice, a retried task) take turns on a transaction-scoped lock: the
+# second then finds what the first recorded. The unique constraints stay as the backstop.
+
+SCAN_BATCH = 500
+# The key of PostgreSQL's transaction-scoped advisory lock the scans share (SQLite serialises writes).
+SCAN_LOCK = 0x4D45_4554  # "MEET"
+
+
+def _scan_lock(kind: str) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [SCAN_LOCK, zlib.crc32(kind.encode()) & 0x7FFFFFFF])
+
+
+def _meeting_message(kind: str, meeting: JointMeeting) -> dict[str, str]:
+    if kind == R.MEETING_24H:
+        subject = _("Reminder: %(title)s tomorrow") % {"title": meeting.title}
+    else:
+        subject = _("Reminder: %(title)s in one hour") % {"title": meeting.title}
+    body = _("%(title)s will be held on %(date)s at %(time)s, at %(place)s.") % {
+        "title": meeting.title,
+        **_when(meeting),
+    }
+    return {"subject": subject, "body": body, "url": reverse("portal:meeting_detail", args=[meeting.pk])}
+
+
+def _minutes_message(kind: str, meeting: JointMeeting) -> dict[str, str]:
+    return {
+        "subject": _("Minutes missing: %(title)s") % {"title": meeting.title},
+        "body": _("%(title)s was held on %(date)s at %(time)s, at %(place)s; its minutes have not been written yet.")
+        % {"title": meeting.title, **_when(meeting)},
+        "url": reverse("admin:meetings_jointmeeting_change", args=[meeting.pk]),
+    }
+
+
+def _resolution_message(kind: str, resolution: Resolution) -> dict[str, str]:
+    return {
+        "subject": _("Resolution due on %(date)s") % {"date": resolution.due_date.isoformat()},
+        "body": _("%(text)s (decided at %(meeting)s) is due on %(date)s. Please write its progress in the portal.")
+        % {
+            "text": resolution.text[:200],
+            "meeting": resolution.meeting.title,
+            "date": resolution.due_date.isoformat(),
+        },
+        "url": reverse("portal:resolution_list"),
+    }
+
+
+def _scan(kind: str, due: QuerySet, unsent, message) -> int:
+    """Send every reminder of `kind` for the `due` subjects (meetings or resolutions) not sent yet."""
+    user_model = get_user_model()
+    is_meeting = due.model is JointMeeting
+    sent = 0
+    while True:
+        with transaction.atomic():
+            _scan_lock(kind)
+            pairs = unsent(kind, due.values("pk"), limit=SCAN_BATCH)
+            if not pairs:
+                return sent
+            subjects = due.in_bulk({subject_id for subject_id, _user in pairs})
+            users = user_model.objects.in_bulk({user_id for _subject, user_id in pairs})
+            texts = {pk: message(kind, subject) for pk, subject in subjects.items()}
+            rows = notifications.notify_each(
+                {"recipient": users[user_id], "kind": f"reminder:{kind}", **texts[subject_id]}
+                for subject_id, user_id in pairs
+            )
+            Reminder.objects.bulk_create(
+                Reminder(
+                    kind=kind,
+                    meeting_id=subject_id if is_meeting else None,
+                    resolution_id=None if is_meeting else subject_id,
+                    version=subjects[subject_id].schedule_version if is_meeting else 0,
+                    recipient_id=user_id,
+                    notification=row,
+                )
+                for (subject_id, user_id), row in zip(pairs, rows, strict=True)
+            )
+        sent += len(pairs)
+        if len(pairs) < SCAN_BATCH:
+            return sent
+
+
 def reminders_send_due(*, now: datetime | None = None) -> int:
     """The periodic scan: every reminder that is due and not yet recorded is recorded and sent."""
     now = now or timezone.now()
     sent = 0
     for kind in (R.MEETING_24H, R.MEETING_1H):
-        for meeting in selectors.meetings_due(kind, now):
-            if kind == R.MEETING_24H:
-                subject = _("Reminder: %(title)s tomorrow") % {"title": meeting.title}
-            else:
-                subject = _("Reminder: %(title)s in one hour") % {"title": meeting.title}
-            body = _("%(title)s will be held on %(date)s at %(time)s, at %(place)s.") % {
-                "title": meeting.title,
-                **_when(meeting),
-            }
-            for user in selectors.invitees(meeting):
-                sent += _record_and_notify(
-                    kind=kind,
-                    recipient=user,
-                    meeting=meeting,
-                    version=meeting.schedule_version,
-                    subject=subject,
-                    body=body,
-                    url=reverse("portal:meeting_detail", args=[meeting.pk]),
-                )
-    for meeting in selectors.meetings_missing_minutes(now):
-        sent += _record_and_notify(
-            kind=R.MINUTES_MISSING,
-            recipient=meeting.organiser,
-            meeting=meeting,
-            version=meeting.schedule_version,
-            subject=_("Minutes missing: %(title)s") % {"title": meeting.title},
-            body=_("%(title)s was held on %(date)s at %(time)s, at %(place)s; its minutes have not been written yet.")
-            % {"title": meeting.title, **_when(meeting)},
-            url=reverse("admin:meetings_jointmeeting_change", args=[meeting.pk]),
-        )
+        sent += _scan(kind, selectors.meetings_due(kind, now), selectors.meeting_reminders_unsent, _meeting_message)
+    sent += _scan(
+        R.MINUTES_MISSING,
+        selectors.meetings_missing_minutes(now),
+        selectors.organiser_reminders_unsent,
+        _minutes_message,
+    )
     for kind in (R.RESOLUTION_3D, R.RESOLUTION_DUE):
-        for resolution in selectors.resolutions_due(kind, now):
-            subject = _("Resolution due on %(date)s") % {"date": resolution.due_date.isoformat()}
-            body = _(
-                "%(text)s (decided at %(meeting)s) is due on %(date)s. Please write its progress in the portal."
-            ) % {
-                "text": resolution.text[:200],
-                "meeting": resolution.meeting.title,
-                "date": resolution.due_date.isoformat(),
-            }
-            for user in selectors.owners(resolution):
-                sent += _record_and_notify(
-                    kind=kind,
-                    recipient=user,
-                    resolution=resolution,
-                    subject=subject,
-                    body=body,
-                    url=reverse("portal:resolution_list"),
-                )
+        sent += _scan(
+            kind, selectors.resolutions_due(kind, now), selectors.resolution_reminders_unsent, _resolution_message
+        )
     return sent
 
 

@@ -9,6 +9,9 @@ from django.utils.translation import gettext as _
 
 from .models import MemberUnit
 
+# The background-job kind of the unit export (registered in `extensions`, queued by the admin action).
+EXPORT_UNITS = "export.units"
+
 
 def unit_rows(units: QuerySet[MemberUnit]) -> tuple[str, list[str], Iterator[list[object]]]:
     header = [

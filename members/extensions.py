@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from alliance import demo, me, media, permissions, registry, reports
+from alliance import demo, jobs, me, media, permissions, registry, reports
+from alliance.exports import register_export
+from alliance.imports import layout_sheets, run_import_job
 from alliance.notification_kinds import register_kind_label
 
-from . import assessments, report_sheets, reporting, rules, selectors
+from . import assessments, exports, report_sheets, reporting, rules, selectors
 from . import demo as demo_members
+from .exports import EXPORT_UNITS
+from .imports import UnitImporter
 from .models import (
     Agreement,
     Assessment,
@@ -123,6 +129,10 @@ def register() -> None:
     permissions.register(QuarterlyReport, rules.ReportRules())
     permissions.register_ability("members.build_report", rules.builds_reports)
     reporting.register()
+    jobs.register(UnitImporter.job_kind, partial(run_import_job, UnitImporter))
+    register_export(UnitImporter.export_kind, MemberUnit, layout_sheets(UnitImporter))
+    register_export(EXPORT_UNITS, MemberUnit, lambda units, user, params: [exports.unit_rows(units)])
+    register_kind_label("import:", _("Import finished"))
     demo.register("members", demo_members.seed, data_models=(MemberUnit, Street))
     registry.register_public_figures(_public_figures)
     registry.register_portal_panel(_portal_units_panel)

@@ -2,7 +2,8 @@
 
 A row is the same unit as a stored one when their unified social credit codes match, or — for units
 without a code (military units, some institutions) — when name and community match; such a row updates
-the unit (through `services.unit_update`) instead of adding another (`services.unit_create`)."""
+the unit instead of adding another. Rows are checked by the services' rules (`unit_build`, `unit_change`)
+and written a batch at a time (`units_record`, `units_save`)."""
 
 from __future__ import annotations
 
@@ -63,6 +64,8 @@ class UnitImporter(Importer):
     model = MemberUnit
     sheet_title = gettext_lazy("Member units")
     file_stem = gettext_lazy("member-units")
+    job_kind = "import.units"
+    export_kind = "export.units_layout"
     # The labels of `exports.unit_rows`, so the plain export reads back too (it lacks the e-mail).
     columns = (
         Column("name", gettext_lazy("Name"), text(_max("name")), required=True, example=gettext_lazy("Example unit")),
@@ -151,12 +154,14 @@ class UnitImporter(Importer):
 
     # --- Validation ---
 
-    def prepare(self, rows: list[RowResult]) -> None:
+    def start(self) -> None:
         administered = selectors.communities_administered_by(user=self.actor)
         self.communities = ScopedNames(
             selectors.communities_public(), allowed_ids=administered.values_list("pk", flat=True)
         )
         self.sectors = {(s.street_id, s.name): s for s in Sector.objects.all()}
+
+    def prepare(self, rows: list[RowResult]) -> None:
         codes = {row.values.get("credit_code") for row in rows} - {None, ""}
         names = {row.values.get("name") for row in rows} - {None, ""}
         # Rejected applications do not count: the unit may apply or be recorded again.
@@ -235,12 +240,13 @@ class UnitImporter(Importer):
 
     # --- Writing ---
 
-    def write_row(self, row: RowResult, actor) -> str:
-        if row.action == "create":
-            data = {key: value for key, value in row.values.items() if key in (*UNIT_KEYS, "status")}
-            services.unit_create(actor=actor, data=data)
-            return "created"
-        if row.action == "update":
-            services.unit_update(unit=row.target, actor=actor, data=row.changes)
-            return "updated"
-        return "unchanged"
+    def build(self, row: RowResult) -> MemberUnit:
+        data = {key: value for key, value in row.values.items() if key in (*UNIT_KEYS, "status")}
+        return services.unit_build(actor=self.actor, data=data)
+
+    def change(self, row: RowResult) -> MemberUnit:
+        return services.unit_change(unit=row.target, actor=self.actor, data=row.changes)
+
+    def save(self, new: list[MemberUnit], changed: list[MemberUnit], fields: set[str]) -> None:
+        services.units_record(actor=self.actor, units=new)
+        services.units_save(actor=self.actor, units=changed, fields=fields)

@@ -206,8 +206,8 @@ def unit_update(*, unit: MemberUnit, actor, data: dict[str, Any]) -> MemberUnit:
     return unit
 
 
-def unit_create(*, actor, data: dict[str, Any]) -> MemberUnit:
-    """Staff record a unit directly (a unit that joined on paper): it is active from today."""
+def _unit_new(*, actor, data: dict[str, Any]) -> MemberUnit:
+    """The checks of recording a unit, before it is validated and saved."""
     if not permissions.can_add(actor, MemberUnit):
         raise PermissionDenied(_("Only staff may record units."))
     refuse_other_fields(data, {*APPLICATION_FIELDS, "liaison_email", "joined_on", "status", "description"})
@@ -217,11 +217,58 @@ def unit_create(*, actor, data: dict[str, Any]) -> MemberUnit:
         unit.joined_on = selectors.today()
     if not permissions.has_ability(actor, "members.administer_unit", unit):
         raise PermissionDenied(_("You may not record a unit in a community you do not work for."))
+    return unit
+
+
+def unit_create(*, actor, data: dict[str, Any]) -> MemberUnit:
+    """Staff record a unit directly (a unit that joined on paper): it is active from today."""
+    unit = _unit_new(actor=actor, data=data)
     unit.full_clean()
     with transaction.atomic():
         _check_credit_code_free(unit.credit_code)
         with_history(unit, actor, "created").save()
     return unit
+
+
+# --- Imports: many units in a constant number of queries ---------------------------------------------
+# The Excel import (`members.imports`) checks each row with `unit_build` / `unit_change` — the rules of
+# `unit_create` / `unit_update` without a query — and writes a batch with `units_record` / `units_save`.
+# What the per-row services look up (the credit code still free, the row locked) the importer has looked
+# up for the whole batch; the database's constraints back it up inside the import's transaction.
+
+_RELATIONS = ("community", "sector")
+
+
+def unit_build(*, actor, data: dict[str, Any]) -> MemberUnit:
+    """A unit as `unit_create` would record it, checked but not saved."""
+    unit = _unit_new(actor=actor, data=data)
+    unit.full_clean(exclude=_RELATIONS, validate_unique=False, validate_constraints=False)
+    return unit
+
+
+def unit_change(*, unit: MemberUnit, actor, data: dict[str, Any]) -> MemberUnit:
+    """`unit_update`'s checks of staff's change, applied to `unit` in memory (saved by `units_save`)."""
+    if not permissions.has_ability(actor, "members.administer_unit", unit):
+        raise PermissionDenied(_("Only the street's or the community's staff may do this."))
+    refuse_other_fields(data, {*APPLICATION_FIELDS, "joined_on"})
+    for field, value in data.items():
+        setattr(unit, field, value)
+    if not permissions.has_ability(actor, "members.administer_unit", unit):
+        raise PermissionDenied(_("You may not move a unit to a community you do not work for."))
+    unit.full_clean(exclude=_RELATIONS, validate_unique=False, validate_constraints=False)
+    return unit
+
+
+def units_record(*, actor, units: list[MemberUnit]) -> list[MemberUnit]:
+    """Save units made by `unit_build`, with their history rows ("created")."""
+    return history.bulk_create(MemberUnit, units, actor=actor, reason="created")
+
+
+def units_save(*, actor, units: list[MemberUnit], fields: set[str]) -> None:
+    """Save the changed `fields` of units changed by `unit_change`, with their history rows."""
+    if units:
+        MemberUnit.objects.bulk_update(units, sorted(fields))
+        history.bulk_create_records(MemberUnit, units, actor=actor)
 
 
 # --- Accounts -------------------------------------------------------------------------------------

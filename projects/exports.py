@@ -9,9 +9,16 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alliance.exports import xlsx_response
+from alliance.exports import export_later
 
 from .models import ProjectClaim
+
+# The background-job kind of the claim table (registered in `extensions`, queued by the admin actions).
+EXPORT_CLAIMS = "export.claim_table"
+
+
+def claim_table_sheets(claims: QuerySet[ProjectClaim], user, params: dict) -> list:
+    return [claim_table_rows(claims)]
 
 
 def claim_table_rows(claims: QuerySet[ProjectClaim]) -> tuple[str, list[str], Iterator[list[object]]]:
@@ -58,7 +65,12 @@ def claim_table_rows(claims: QuerySet[ProjectClaim]) -> tuple[str, list[str], It
     return _("Claim table"), header, rows()
 
 
-def claim_table_response(claims: QuerySet[ProjectClaim]) -> HttpResponse:
-    """The claim table of the given claims (already narrowed to what the user sees) as a download."""
-    filename = "{}-{}.xlsx".format(_("claim-table"), timezone.localdate().isoformat())
-    return xlsx_response(filename, [claim_table_rows(claims)])
+def claim_table_later(request, claims: QuerySet[ProjectClaim]) -> HttpResponse:
+    """The claim table of the given claims (already narrowed to what the user sees), queued as a job."""
+    return export_later(
+        request,
+        EXPORT_CLAIMS,
+        queryset=claims,
+        filename="{}-{}.xlsx".format(_("claim-table"), timezone.localdate().isoformat()),
+        label=_("Claim table"),
+    )

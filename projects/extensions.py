@@ -7,10 +7,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from alliance import demo, media, permissions, registry
+from alliance.exports import register_export
 from alliance.notification_kinds import register_kind_label
 
 from . import demo as demo_projects
-from . import indicators, report_sheets, rules, selectors
+from . import exports, indicators, report_sheets, rules, selectors
 from .models import CommitmentReview, ProjectClaim, ServiceActivity, ServiceProject
 
 
@@ -76,6 +77,7 @@ def _charts(user, chart_filter: registry.ChartFilter) -> list[registry.Chart]:
 
 
 def register() -> None:
+    register_export(exports.EXPORT_CLAIMS, ProjectClaim, exports.claim_table_sheets)
     registry.register_todo(_todos)
     registry.register_chart(_charts)
     register_kind_label("project_period_changed", _("Project period changed"))

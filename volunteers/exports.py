@@ -2,14 +2,47 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from itertools import chain, groupby
+from operator import attrgetter
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from alliance import permissions
 from alliance.periods import Quarter
 
 from . import selectors
+
+UNIT_ACTIVE = "active"  # MemberUnit.Status.ACTIVE, named here as the volunteers app does elsewhere
+
+
+# The background-job kind of every unit's service card in one workbook (registered in `extensions`).
+EXPORT_SERVICE_CARDS = "export.service_cards"
+# Characters a sheet's title may not hold (Excel's rule), and its longest title.
+_NOT_IN_TITLE = re.compile(r"[\[\]:*?/\\]")
+TITLE_LENGTH = 31
+
+
+def _card_header() -> list[str]:
+    return [
+        _("Name"),
+        _("Party branch"),
+        _("Residence community"),
+        _("Verified hours in the quarter"),
+        _("Services in the quarter"),
+    ]
+
+
+def _card_row(member) -> list[object]:
+    return [
+        member.name,
+        member.party_branch,
+        member.residence_community.name,
+        float(member.quarter_hours),
+        member.quarter_services,
+    ]
 
 
 def service_card_rows(
@@ -20,23 +53,39 @@ def service_card_rows(
     members: QuerySet = selectors.service_card(year=year, quarter=quarter, work_unit_id=work_unit.pk)
     if community_ids is not None:  # community staff: what their communities saw
         members = members.filter(residence_community_id__in=list(community_ids))
-    header = [
-        _("Name"),
-        _("Party branch"),
-        _("Residence community"),
-        _("Verified hours in the quarter"),
-        _("Services in the quarter"),
-    ]
 
     def rows() -> Iterator[list[object]]:
         for member in members.iterator(chunk_size=500):
-            yield [
-                member.name,
-                member.party_branch,
-                member.residence_community.name,
-                float(member.quarter_hours),
-                member.quarter_services,
-            ]
+            yield _card_row(member)
 
     title = Quarter(year, quarter).label
-    return title, header, rows()
+    return title, _card_header(), rows()
+
+
+def _sheet_title(name: str, used: set[str]) -> str:
+    """The unit's name as a sheet title: Excel's forbidden characters out, at most 31 characters, unique."""
+    base = _NOT_IN_TITLE.sub("", name).strip() or "-"
+    title, number = base[:TITLE_LENGTH], 1
+    while title.casefold() in used:
+        number += 1
+        suffix = f" ({number})"
+        title = base[: TITLE_LENGTH - len(suffix)] + suffix
+    used.add(title.casefold())
+    return title
+
+
+def service_card_sheets(units: None, user, params: dict) -> Iterator[tuple[str, list[str], Iterator[list[object]]]]:
+    """Every work unit's card of a quarter in one workbook, a sheet per unit (in the order of their names),
+    from one query over all their members, streamed: what a street sends out at the quarter's end. Street
+    staff get every member; community staff what their communities saw (as `service_card_rows`)."""
+    members = selectors.service_card(year=params["year"], quarter=params["quarter"]).filter(
+        work_unit__status=UNIT_ACTIVE
+    )
+    if not permissions.is_street_staff(user):
+        members = members.filter(residence_community_id__in=list(permissions.communities_of(user)))
+    members = members.order_by("work_unit__name", "work_unit_id", "name", "pk")
+    used: set[str] = set()
+    header = _card_header()
+    for _unit_id, group in groupby(members.iterator(chunk_size=2000), key=attrgetter("work_unit_id")):
+        first = next(group)
+        yield _sheet_title(first.work_unit.name, used), header, (_card_row(m) for m in chain((first,), group))

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.urls import reverse
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
-from alliance import demo, me, permissions, registry
+from alliance import demo, jobs, me, permissions, registry
+from alliance.exports import register_export
+from alliance.imports import layout_sheets, run_import_job
 from alliance.notification_kinds import register_kind_label
 from members import selectors as member_selectors
 
 from . import demo as demo_volunteers
-from . import indicators, report_sheets, rules, selectors
+from . import exports, indicators, report_sheets, rules, selectors
+from .imports import MemberImporter
 from .models import PartyMember, PostClaim, ServiceLog, VolunteerPost, VolunteerTeam
 
 
@@ -90,6 +95,9 @@ def register() -> None:
     register_kind_label("member_verified", _("Party member verified"))
     register_kind_label("member_rejected", _("Party member registration rejected"))
     register_kind_label("service_card:", _("Service card ready"))
+    jobs.register(MemberImporter.job_kind, partial(run_import_job, MemberImporter))
+    register_export(MemberImporter.export_kind, PartyMember, layout_sheets(MemberImporter))
+    register_export(exports.EXPORT_SERVICE_CARDS, None, exports.service_card_sheets)
     indicators.register()
     permissions.register(PartyMember, rules.MEMBER_RULES)
     permissions.register_ability("volunteers.see_phone", rules.MEMBER_RULES.can_see_phone)

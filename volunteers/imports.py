@@ -2,9 +2,13 @@
 
 A person is identified by the phone, and registers per residence community: a row whose phone and
 residence community match an active registration (waiting or verified) updates it; any other row
-registers the member through `services.member_register`, waiting for the community's verification."""
+registers the member, waiting for the community's verification. Rows are checked by the services' rules
+(`member_build`, `member_change`) and written a batch at a time (`members_record`, `members_save`); the
+communities' staff get one message each for the whole import (`members_imported_notify`)."""
 
 from __future__ import annotations
+
+from collections import Counter
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -14,7 +18,7 @@ from members import selectors as member_selectors
 
 from . import services
 from .models import PartyMember
-from .services import STAFF_FIELDS, member_staff_update
+from .services import STAFF_FIELDS
 
 # The member unit model, reached through the relation rather than imported from the members app.
 MemberUnit = PartyMember._meta.get_field("work_unit").related_model
@@ -33,6 +37,8 @@ class MemberImporter(Importer):
     model = PartyMember
     sheet_title = gettext_lazy("In-service Party members")
     file_stem = gettext_lazy("party-members")
+    job_kind = "import.members"
+    export_kind = "export.members"
     columns = (
         Column("name", gettext_lazy("Name"), text(_max("name")), required=True, example=gettext_lazy("Example member")),
         Column("phone", gettext_lazy("Mobile phone"), phone(), required=True, example="13900000000"),
@@ -75,11 +81,14 @@ class MemberImporter(Importer):
 
     # --- Validation ---
 
-    def prepare(self, rows: list[RowResult]) -> None:
+    def start(self) -> None:
         administered = member_selectors.communities_administered_by(user=self.actor)
         self.communities = ScopedNames(
             member_selectors.communities_public(), allowed_ids=administered.values_list("pk", flat=True)
         )
+        self.registered: Counter[int] = Counter()  # new registrations by community, for `finish`
+
+    def prepare(self, rows: list[RowResult]) -> None:
         unit_names = {row.values.get("work_unit") for row in rows} - {None, ""}
         self.units: dict[str, list] = {}
         for unit in MemberUnit.objects.exclude(status=UNIT_REJECTED).filter(name__in=unit_names).order_by("id"):
@@ -142,12 +151,17 @@ class MemberImporter(Importer):
 
     # --- Writing ---
 
-    def write_row(self, row: RowResult, actor) -> str:
-        if row.action == "create":
-            data = {key: value for key, value in row.values.items() if key in services.MEMBER_FIELDS}
-            services.member_register(data=data, actor=actor)
-            return "created"
-        if row.action == "update":
-            member_staff_update(member=row.target, actor=actor, data=row.changes)
-            return "updated"
-        return "unchanged"
+    def build(self, row: RowResult) -> PartyMember:
+        data = {key: value for key, value in row.values.items() if key in services.MEMBER_FIELDS}
+        return services.member_build(data=data, actor=self.actor)
+
+    def change(self, row: RowResult) -> PartyMember:
+        return services.member_change(member=row.target, actor=self.actor, data=row.changes)
+
+    def save(self, new: list[PartyMember], changed: list[PartyMember], fields: set[str]) -> None:
+        services.members_record(actor=self.actor, members=new)
+        services.members_save(actor=self.actor, members=changed, fields=fields)
+        self.registered.update(member.residence_community_id for member in new)
+
+    def finish(self) -> None:
+        services.members_imported_notify(registered=dict(self.registered))

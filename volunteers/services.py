@@ -45,6 +45,11 @@ class AlreadyServing(Conflict):
 # --- Registration (双报到) -------------------------------------------------------------------------
 
 
+def _require_work_unit(work_unit, work_unit_name: str) -> None:
+    if work_unit is None and not (work_unit_name or "").strip():
+        raise InvalidInput(_("Please give the work unit, or its name when it has not joined the alliance."))
+
+
 def member_register(
     *, data: dict[str, Any], actor=None, password: str | None = None, on_behalf: bool | None = None
 ) -> PartyMember:
@@ -63,8 +68,7 @@ def member_register(
         raise PermissionDenied(_("Only staff register members on their behalf."))
     if staff and not permissions.can_change(actor, member):
         raise PermissionDenied(_("You may register members only in the communities you work for."))
-    if not member.work_unit_id and not member.work_unit_name.strip():
-        raise InvalidInput(_("Please give the work unit, or its name when it has not joined the alliance."))
+    _require_work_unit(member.work_unit, member.work_unit_name)
     member.full_clean(validate_constraints=False)
     with transaction.atomic():
         if PartyMember.objects.filter(
@@ -126,11 +130,95 @@ def member_staff_update(*, member: PartyMember, actor, data: dict[str, Any]) -> 
                 _("Only active registrations can be changed; this one is %(status)s.")
                 % {"status": locked.get_status_display()}
             )
-        work_unit = data.get("work_unit", locked.work_unit)
-        work_unit_name = data.get("work_unit_name", locked.work_unit_name)
-        if work_unit is None and not (work_unit_name or "").strip():
-            raise InvalidInput(_("Please give the work unit, or its name when it has not joined the alliance."))
+        _require_work_unit(data.get("work_unit", locked.work_unit), data.get("work_unit_name", locked.work_unit_name))
         return update(locked, data=data, actor=actor, reason="updated by staff")
+
+
+# --- Imports: many registrations in a constant number of queries -----------------------------------
+# The Excel import (`volunteers.imports`) checks each row with `member_build` / `member_change` — the rules
+# of `member_register` (by staff) / `member_staff_update` without a query — and writes a batch with
+# `members_record` / `members_save`. Whether a phone is already registered in the community the importer
+# looked up for the whole batch; the partial unique constraint backs it up inside the import's transaction.
+
+_MEMBER_RELATIONS = ("work_unit", "residence_community", "user")
+
+
+def member_build(*, data: dict[str, Any], actor) -> PartyMember:
+    """A registration made by staff on the member's behalf, as `member_register` would make it, not saved."""
+    refuse_other_fields(data, MEMBER_FIELDS)
+    member = PartyMember(**data, registered_on=timezone.localdate())
+    if not permissions.can_change(actor, member):
+        raise PermissionDenied(_("You may register members only in the communities you work for."))
+    _require_work_unit(member.work_unit, member.work_unit_name)
+    member.full_clean(exclude=_MEMBER_RELATIONS, validate_unique=False, validate_constraints=False)
+    return member
+
+
+def member_change(*, member: PartyMember, actor, data: dict[str, Any]) -> PartyMember:
+    """`member_staff_update`'s checks, applied to `member` in memory (saved by `members_save`)."""
+    refuse_other_fields(data, STAFF_FIELDS)
+    permissions.require_change(actor, member)
+    if member.status not in PartyMember.ACTIVE:
+        raise Conflict(
+            _("Only active registrations can be changed; this one is %(status)s.")
+            % {"status": member.get_status_display()}
+        )
+    for field, value in data.items():
+        setattr(member, field, value)
+    _require_work_unit(member.work_unit, member.work_unit_name)
+    member.full_clean(exclude=_MEMBER_RELATIONS, validate_unique=False, validate_constraints=False)
+    return member
+
+
+def members_record(*, actor, members: list[PartyMember]) -> list[PartyMember]:
+    """Save registrations made by `member_build` ("registered"), each linked to the account its phone
+    names, if there is one. The community's staff are told by `members_imported_notify`, once per import."""
+    accounts = dict(
+        get_user_model().objects.filter(username__in={m.phone for m in members}).values_list("username", "pk")
+    )
+    for member in members:
+        member.user_id = accounts.get(member.phone)
+    return history.bulk_create(PartyMember, members, actor=actor, reason="registered")
+
+
+def members_save(*, actor, members: list[PartyMember], fields: set[str]) -> None:
+    if members:
+        PartyMember.objects.bulk_update(members, sorted(fields))
+        history.bulk_create_records(PartyMember, members, actor=actor, reason="updated by staff")
+
+
+def members_imported_notify(*, registered: dict[int, int]) -> int:
+    """One message to each person who verifies the members an import registered (`registered`: count by
+    community id), instead of one per member: their communities' staff, or street staff for a community
+    without staff. Returns the number of messages."""
+    if not registered:
+        return 0
+    communities = dict(member_selectors.communities_public().filter(pk__in=registered).values_list("pk", "name"))
+    staffed: dict[int, set[int]] = {}
+    for user_id, community_id in (
+        get_user_model()
+        .objects.filter(is_active=True, community_posts__community_id__in=registered)
+        .values_list("pk", "community_posts__community_id")
+    ):
+        staffed.setdefault(user_id, set()).add(community_id)
+    unstaffed = set(registered) - {c for ids in staffed.values() for c in ids}
+    if unstaffed:
+        for user_id in member_selectors.street_staff_users().values_list("pk", flat=True):
+            staffed.setdefault(user_id, set()).update(unstaffed)
+    users = get_user_model().objects.in_bulk(list(staffed))
+    for user_id, community_ids in staffed.items():
+        count = sum(registered[c] for c in community_ids)
+        names = ", ".join(communities.get(c, "") for c in sorted(community_ids))
+        notify(
+            recipient=users[user_id],
+            subject=_("%(count)d Party members were registered by import") % {"count": count},
+            body=_("%(count)d Party members registered in %(communities)s are waiting for verification.")
+            % {"count": count, "communities": names},
+            url=reverse("admin:volunteers_partymember_changelist"),
+            kind="member_registered",
+            by_sms=False,
+        )
+    return len(staffed)
 
 
 def member_verify(*, member: PartyMember, actor) -> PartyMember:

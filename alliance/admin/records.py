@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import Http404
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .. import notification_kinds, permissions
+from .. import jobs, notification_kinds, permissions
 from ..models import Category, Job, Notification
 from .base import HistoryAdmin, ModelAdmin, ScopedAdminMixin
 
@@ -72,15 +75,41 @@ class NotificationAdmin(ScopedAdminMixin, ModelAdmin):
 @admin.register(Job)
 class JobAdmin(ScopedAdminMixin, ModelAdmin):
     """后台任务: every long piece of work (reports, imports, exports) with its progress and, when it failed,
-    why. Jobs are made by the screens that need the work done; here staff only follow them."""
+    why. Jobs are made by the screens that need the work done; here staff only follow them, and download
+    what a job produced (an export, an import's refused rows). Community staff see the jobs they asked for."""
+
+    staff_roles = "community"
 
     list_display = ["label", "status", "steps_display", "rows_done", "requested_by", "created_at", "finished_at"]
     list_filter = ["status"]
     search_fields = ["label"]
     list_select_related = ["requested_by"]
     # `kind` is the runner's code (members.quarterly_report); the label says what the job is in staff's words.
-    readonly_fields = [f.name for f in Job._meta.fields if f.name not in ("payload", "kind")]
+    readonly_fields = [
+        *(f.name for f in Job._meta.fields if f.name not in ("payload", "kind", "result", "result_name")),
+        "result_link",
+    ]
     fields = readonly_fields
+
+    def get_urls(self):
+        download = path(
+            "<int:object_id>/result/",
+            self.admin_site.admin_view(self.result_view),
+            name="alliance_job_result",
+        )
+        return [download, *super().get_urls()]
+
+    def result_view(self, request, object_id: int):
+        job = permissions.get_visible_or_404(request.user, Job, pk=object_id)
+        if not job.result:
+            raise Http404
+        return jobs.result_response(job)
+
+    @admin.display(description=_("result file"))
+    def result_link(self, obj: Job) -> str:
+        if not obj.result:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("admin:alliance_job_result", args=[obj.pk]), obj.result_name)
 
     def get_queryset(self, request):
         return permissions.visible(request.user, Job.objects.all())

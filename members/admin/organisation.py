@@ -7,13 +7,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from alliance import permissions
 from alliance.admin import HistoryAdmin, ScopedAdminMixin, TabularInline
 from alliance.admin.base import truncated
-from alliance.exports import xlsx_response
+from alliance.exports import export_later
 from alliance.imports import ImportAdminMixin
 
 from .. import exports, selectors, services
@@ -260,7 +261,13 @@ class MemberUnitAdmin(ImportAdminMixin, ScopedAdminMixin, HistoryAdmin):
 
     @admin.action(description=_("Export the selected units to Excel"))
     def export_xlsx(self, request, queryset):
-        return xlsx_response("成员单位.xlsx", [exports.unit_rows(queryset)])
+        return export_later(
+            request,
+            exports.EXPORT_UNITS,
+            queryset=queryset,
+            filename="{}-{}.xlsx".format(gettext("member-units"), timezone.localdate().isoformat()),
+            label=gettext("Export of member units"),
+        )
 
 
 @admin.register(Agreement)

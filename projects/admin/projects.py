@@ -193,4 +193,4 @@ class ServiceProjectAdmin(ScopedAdminMixin, HistoryAdmin):
     @admin.action(description=_("Export the claim table of the selected projects to Excel"))
     def export_claim_table(self, request, queryset):
         claims = selectors.claims_visible_to(user=request.user).filter(project_id__in=queryset.values("pk"))
-        return exports.claim_table_response(claims)
+        return exports.claim_table_later(request, claims)

@@ -477,9 +477,9 @@ rule(
     POST=answers(ADMIN_LOGIN, community_x_staff=FORBIDDEN, community_y_staff=FORBIDDEN, street_staff=None),
 )
 rule(
-    r"admin/(members/memberunit|volunteers/partymember)/import/<token>/",
+    r"admin/alliance/job/<object_id>/result/",
     answers(ADMIN_LOGIN, **granted(STAFF, NOT_FOUND)),
-    why="an import preview that does not exist (or is another's)",
+    why="a job's result file: its requester's and street staff's; side A's job (the platform's, no file) has none",
 )
 rule(
     r"admin/(demands/need/<pk>/dispatch|projects/projectclaim/<pk>/decide)/",
@@ -531,7 +531,8 @@ NOBODY = frozenset()
 ADMIN_MODELS = {
     "alliance/category": AdminModel(STREET, ALL, STREET, STREET),
     "alliance/notification": AdminModel(STREET, STREET, NOBODY, STREET),
-    "alliance/job": AdminModel(STREET, STREET, NOBODY, NOBODY),
+    # Community staff follow the jobs they asked for (imports, exports); the platform's are the street's.
+    "alliance/job": AdminModel(STAFF, STREET, NOBODY, NOBODY),
     "members/street": AdminModel(STREET, ALL, STREET, STREET),
     "members/community": AdminModel(STREET, ALL, STREET, STREET),
     "members/sector": AdminModel(STREET, ALL, STREET, STREET),

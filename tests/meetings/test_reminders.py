@@ -7,12 +7,13 @@ from datetime import time, timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from alliance import notifications
 from alliance.models import Notification
 from meetings import services
-from meetings.models import Invitation, Reminder
+from meetings.models import Invitation, JointMeeting, Reminder
 
 from .factories import InvitationFactory, MeetingFactory, ResolutionFactory, local
 
@@ -183,3 +184,81 @@ def test_concurrent_scans_send_each_reminder_once():
     assert sum(sent) == len(liaisons)
     assert Reminder.objects.filter(kind="meeting_1h").count() == len(liaisons)
     assert Notification.objects.filter(kind="reminder:meeting_1h").count() == len(liaisons)
+
+
+# --- At scale: the scan asks the database what is still due ---------------------------------------------
+
+
+def _invite(meeting, count: int, first: int) -> list:
+    """`count` invitees: half through their units' accounts, half invited in person."""
+    from members.models import UnitMembership
+
+    from ..factories import MemberUnitFactory, UserFactory
+
+    users = [UserFactory(username=f"invitee{n}") for n in range(first, first + count)]
+    for n, user in enumerate(users):
+        if n % 2:
+            unit = MemberUnitFactory()
+            UnitMembership.objects.create(unit=unit, user=user)
+            InvitationFactory(meeting=meeting, unit=unit)
+        else:
+            InvitationFactory(meeting=meeting, unit=None, person=user)
+    return users
+
+
+def _scan(now) -> tuple[int, list[str]]:
+    with CaptureQueriesContext(connection) as queries:
+        sent = services.reminders_send_due(now=now)
+    return sent, [q["sql"] for q in queries.captured_queries]
+
+
+def test_the_scan_costs_the_same_queries_for_10_and_50_invitees_and_a_second_scan_inserts_nothing(
+    tomorrow, street_staff
+):
+    at = local(tomorrow, time(8, 30))
+    counts = []
+    for count, first in ((10, 0), (50, 100)):
+        Reminder.objects.all().delete()
+        JointMeeting.objects.all().delete()
+        meeting = MeetingFactory(start=local(tomorrow, time(9, 0)), organiser=street_staff)
+        users = _invite(meeting, count, first)
+        sent, queries = _scan(at)
+        assert sent == count
+        counts.append(len(queries))
+        assert set(Reminder.objects.values_list("recipient_id", flat=True)) == {u.pk for u in users}
+        assert Notification.objects.filter(kind="reminder:meeting_1h", recipient__in=users).count() == count
+        # Every later scan finds nothing due: no INSERT is even tried, so no constraint is hit (on
+        # PostgreSQL a refused INSERT is an ERROR line in the server's log).
+        sent, queries = _scan(at)
+        assert sent == 0
+        assert not [sql for sql in queries if sql.lstrip().upper().startswith("INSERT")]
+        assert len(queries) == EMPTY_SCAN[connection.vendor]
+    assert counts == [FULL_SCAN[connection.vendor]] * 2
+
+
+# Five kinds of reminder, each a lock (PostgreSQL) and the query of what is still unsent; a batch that
+# sends adds the subjects, the people, their phones, the notifications and the ledger rows.
+EMPTY_SCAN = {"sqlite": 15, "postgresql": 20}
+FULL_SCAN = {"sqlite": 22, "postgresql": 27}
+
+
+def test_the_scan_sends_in_batches(tomorrow, street_staff, monkeypatch):
+    monkeypatch.setattr(services, "SCAN_BATCH", 4)
+    meeting = MeetingFactory(start=local(tomorrow, time(9, 0)), organiser=street_staff)
+    users = _invite(meeting, 10, 0)
+    assert services.reminders_send_due(now=local(tomorrow, time(8, 30))) == 10
+    assert sorted(Reminder.objects.values_list("recipient_id", flat=True)) == sorted(u.pk for u in users)
+    assert services.reminders_send_due(now=local(tomorrow, time(8, 30))) == 0
+
+
+def test_a_moved_meeting_is_reminded_again_for_its_new_time_only(tomorrow, street_staff):
+    meeting = MeetingFactory(start=local(tomorrow, time(9, 0)), organiser=street_staff)
+    users = _invite(meeting, 4, 0)
+    assert services.reminders_send_due(now=local(tomorrow, time(8, 30))) == 4
+    JointMeeting.objects.filter(pk=meeting.pk).update(
+        start=local(tomorrow, time(10, 0)), end=local(tomorrow, time(11, 0)), schedule_version=2
+    )
+    assert services.reminders_send_due(now=local(tomorrow, time(9, 30))) == 4
+    assert sorted(Reminder.objects.filter(version=2).values_list("recipient_id", flat=True)) == sorted(
+        u.pk for u in users
+    )

@@ -25,6 +25,7 @@ from volunteers.models import PartyMember, PostClaim, ServiceLog, VolunteerPost,
 
 from ..conftest import client_for
 from ..factories import MemberUnitFactory
+from ..jobs import export_through_job
 from .factories import PartyMemberFactory, PostFactory, ServiceLogFactory
 
 M = PartyMember.Status
@@ -340,6 +341,47 @@ def test_community_staff_get_the_card_of_their_communities_members(community_x_s
     assert [row[0] for row in rows[1:]] == ["张伟"]
 
 
+def test_every_units_card_is_one_workbook_with_a_sheet_per_unit(
+    street_staff, community_x_staff, community_x, community_y, unit_a
+):
+    year, quarter = astuple(Quarter.of(timezone.localdate()))
+    # Names Excel refuses in a sheet's title, and two units whose cleaned names are the same.
+    unit_b = MemberUnitFactory(community=community_x, name="晋阳/建设[集团]")
+    unit_c = MemberUnitFactory(community=community_y, name="晋阳建设集团")
+    quiet = MemberUnitFactory(community=community_y, name="没有党员的单位")
+    a = PartyMemberFactory(name="张伟", residence_community=community_x, work_unit=unit_a, party_branch="一支部")
+    b = PartyMemberFactory(name="李娜", residence_community=community_y, work_unit=unit_a)
+    c = PartyMemberFactory(name="王芳", residence_community=community_x, work_unit=unit_b)
+    d = PartyMemberFactory(name="赵敏", residence_community=community_y, work_unit=unit_c)
+    PartyMemberFactory(name="孙丽", residence_community=community_x, work_unit=None, work_unit_name="未加入的公司")
+    ServiceLogFactory(member=a, hours=Decimal("2.0"))
+    ServiceLogFactory(member=d, hours=Decimal("1.5"))
+    data = {"all-year": year, "all-quarter": quarter}
+    content = export_through_job(client_for(street_staff), reverse(CARD), data)
+    workbook = load_workbook(io.BytesIO(content), read_only=True)
+    sheets = {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in workbook.worksheets}
+    # A sheet per unit with members (in the order of the units' names), titled by the unit's name as far as
+    # Excel allows; none for a unit without members, nor for a work unit that is not a member unit.
+    members_of = {title: {row[0] for row in rows[1:]} for title, rows in sheets.items()}
+    assert members_of == {unit_a.name: {a.name, b.name}, "晋阳建设集团": {c.name}, "晋阳建设集团 (2)": {d.name}}
+    assert all(
+        rows[0] == ("名称", "党支部", "居住地社区", "本季度已核验服务时长", "本季度服务次数")
+        for rows in sheets.values()
+    )
+    by_name = {row[0]: row for sheet in sheets.values() for row in sheet[1:]}
+    assert by_name[a.name][1:] == ("一支部", community_x.name, 2, 1)
+    cells = [str(value) for sheet in sheets.values() for row in sheet for value in row if value is not None]
+    assert not any(PHONE.search(cell) for cell in cells)
+    assert quiet.name not in sheets
+    # Community staff: what their communities saw, as for one unit's card.
+    content = export_through_job(client_for(community_x_staff), reverse(CARD), data)
+    workbook = load_workbook(io.BytesIO(content), read_only=True)
+    seen = {
+        sheet.title: [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] for sheet in workbook.worksheets
+    }
+    assert seen == {unit_a.name: [a.name], "晋阳建设集团": [c.name]}
+
+
 # Django's admin ignores a filter value it cannot use (the list is shown), or goes back to the list with
 # its error flag (?e=1) for a lookup the database refuses.
 SHOWN = (200, None)
@@ -448,8 +490,8 @@ def test_phones_staff_may_not_see_are_masked_and_never_exported(community_x_staf
     assert set(page.context["cl"].result_list) == {elsewhere, mine}
     html = page.content.decode()
     assert mine.phone in html and elsewhere.phone not in html
-    export = _action(client, MEMBERS, "export_import_layout", [elsewhere, mine])
-    cells = {
-        str(v) for row in load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True) for v in row
-    }
+    export = export_through_job(
+        client, reverse(MEMBERS), {"action": "export_import_layout", "_selected_action": [elsewhere.pk, mine.pk]}
+    )
+    cells = {str(v) for row in load_workbook(io.BytesIO(export)).active.iter_rows(values_only=True) for v in row}
     assert mine.phone in cells and elsewhere.phone not in cells

@@ -1,7 +1,10 @@
 """Excel import and export of member units and in-service Party members, as street and community staff
-use them in the admin: upload → preview (each bad row with its reasons) → import all, or the valid rows
-only; nothing written while a row is bad; re-imports update instead of duplicating; oversize, broken and
-XML-bomb files refused; export → import round-trips; a template with one example row."""
+use them in the admin: upload (checked, stored, queued) → a background job imports it in the chosen mode —
+import if every row is valid, the valid rows only, or only check — and its page shows the outcome and the
+rows to look at (each bad row with its reasons); nothing written while a row is bad; re-imports update
+instead of duplicating; oversize, broken and XML-bomb files refused at the upload; export → import
+round-trips; a template with one example row; the queries do not grow with the rows; one message per
+person, not one per row."""
 
 from __future__ import annotations
 
@@ -11,13 +14,17 @@ import zipfile
 from datetime import date
 
 import pytest
-from django.contrib.messages import get_messages
+from django.db import connection
 from django.forms.models import model_to_dict
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
-from alliance.imports import ImportRefused
+from alliance import jobs
+from alliance.imports import ImportRefused, Mode
+from alliance.models import Job, Notification
 from members.imports import UnitImporter
 from members.models import MemberUnit
 from volunteers.imports import MemberImporter
@@ -25,6 +32,7 @@ from volunteers.models import PartyMember
 
 from ..conftest import client_for
 from ..factories import MemberUnitFactory, SectorFactory, _credit_code
+from ..jobs import export_through_job
 from .factories import PartyMemberFactory
 
 UNITS = "admin:members_memberunit"
@@ -53,17 +61,30 @@ def _file(content: bytes, name: str = "导入.xlsx") -> io.BytesIO:
     return upload
 
 
-def _messages(response) -> list[str]:
-    return [str(m) for m in get_messages(response.wsgi_request)]
+def _upload(client, admin: str, content: bytes, name: str = "导入.xlsx", mode: str = Mode.ALL):
+    """Upload; the job runs when the upload's transaction commits (Celery eager); follows to the job's page."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(reverse(f"{admin}_import"), {"file": _file(content, name), "mode": mode}, follow=True)
 
 
-def _upload(client, admin: str, content: bytes, name: str = "导入.xlsx"):
-    """Upload; follows to the preview page."""
-    return client.post(reverse(f"{admin}_import"), {"file": _file(content, name)}, follow=True)
+def _import(client, admin: str, content: bytes, mode: str = Mode.ALL) -> Job:
+    response = _upload(client, admin, content, mode=mode)
+    assert response.status_code == 200
+    job = response.context["original"]
+    assert response.request["PATH_INFO"] == reverse("admin:alliance_job_change", args=[job.pk])
+    job.refresh_from_db()
+    return job
 
 
-def _confirm(client, preview, button: str):
-    return client.post(preview.request["PATH_INFO"], {button: "1"}, follow=True)
+def _listed(client, job: Job) -> dict[int, tuple[str, str]]:
+    """The rows the job's result file lists: row number → (result, reasons), downloaded as the user does."""
+    response = client.get(reverse("admin:alliance_job_result", args=[job.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("行号", "结果", "原因")
+    return {number: (result, reasons) for number, result, reasons in rows[1:]}
 
 
 def _uploads(settings) -> list:
@@ -131,14 +152,10 @@ def test_a_valid_unit_file_imports(street_staff, community_x, settings):
         ],
     )
     client = client_for(street_staff)
-    preview = _upload(client, UNITS, content)
-    assert preview.status_code == 200
-    assert preview.context["valid"] == 2 and not preview.context["bad_rows"]
-    assert preview.context["to_create"] == 2
-    assert len(_uploads(settings)) == 1  # kept server-side until imported
-    done = _confirm(client, preview, "import_all")
-    assert done.status_code == 200
-    assert any("2" in m for m in _messages(done))
+    job = _import(client, UNITS, content)
+    assert job.status == Job.Status.DONE and job.kind == "import.units" and job.requested_by == street_staff
+    assert job.outcome == "导入完成：新增 2 条，更新 0 条，未变化 0 条。"
+    assert not job.result  # no row to look at
     unit = MemberUnit.objects.get(name="晋阳建设集团")
     assert unit.credit_code == _credit_code(900001)
     assert unit.unit_type == MemberUnit.UnitType.STATE_ENTERPRISE
@@ -152,6 +169,9 @@ def test_a_valid_unit_file_imports(street_staff, community_x, settings):
     assert military.party_member_count == 0 and military.joined_on is not None  # the service's defaults
     assert unit.history.first().history_user == street_staff
     assert _uploads(settings) == []  # deleted after the import
+    # The requester is told once; the job's page is where the outcome is.
+    told = Notification.objects.get(recipient=street_staff)
+    assert told.kind == f"import:{job.pk}" and told.body == job.outcome
 
 
 def test_a_valid_member_file_imports(street_staff, community_x, unit_a, settings):
@@ -164,11 +184,11 @@ def test_a_valid_member_file_imports(street_staff, community_x, unit_a, settings
         ],
     )
     client = client_for(street_staff)
-    preview = _upload(client, MEMBERS, content)
-    assert preview.context["valid"] == 2 and preview.context["to_create"] == 2
-    # A work unit that is not a member unit is kept as its name, and the preview says so.
-    assert [row.row_number for row in preview.context["noted_rows"]] == [3]
-    _confirm(client, preview, "import_all")
+    job = _import(client, MEMBERS, content)
+    assert job.status == Job.Status.DONE
+    # A work unit that is not a member unit is kept as its name, and the result file says so.
+    listed = _listed(client, job)
+    assert list(listed) == [3] and "太原某科技公司" in listed[3][1]
     zhang = PartyMember.objects.get(phone="13712345678")
     assert zhang.work_unit == unit_a and zhang.work_unit_name == ""
     assert zhang.residence_community == community_x and zhang.party_branch == "第一党支部"
@@ -214,10 +234,9 @@ def _bad_unit_file(importer, community_x, community_y_name="不存在社区") ->
 
 def test_a_file_with_bad_rows_writes_nothing_and_lists_each_reason(street_staff, community_x):
     importer = UnitImporter(actor=street_staff)
-    client = client_for(street_staff)
-    preview = _upload(client, UNITS, _bad_unit_file(importer, community_x))
-    assert preview.status_code == 200
-    reasons = {row.row_number: row.errors for row in preview.context["bad_rows"]}
+    reasons = {
+        row.row_number: row.errors for row in importer.read(_file(_bad_unit_file(importer, community_x))) if not row.ok
+    }
     assert sorted(reasons) == [3, 4, 5, 6, 7]
     assert len(reasons[3]) == 1 and str(importer.column("liaison_phone").label) in reasons[3][0]
     assert "11" in reasons[3][0]  # the mobile validator's message
@@ -227,21 +246,29 @@ def test_a_file_with_bad_rows_writes_nothing_and_lists_each_reason(street_staff,
     assert any("不存在社区" in reason for reason in reasons[6])
     assert any("外星企业" in reason for reason in reasons[6])
     assert "2" in reasons[7][0]  # the same unit as row 2
-    page = preview.content.decode()
-    for row_number in reasons:
-        assert f'data-row="{row_number}"' in page
-    assert 'name="import_all"' not in page and 'name="import_valid"' in page
-    # "Import" is refused while any row is bad: nothing is written.
-    refused = _confirm(client, preview, "import_all")
-    assert any("5" in m for m in _messages(refused))
-    assert MemberUnit.objects.count() == 0
+    # "Import" is refused while any row is bad: nothing is written (row 2, valid, neither), and the job's
+    # result file lists each bad row with all its reasons.
+    client = client_for(street_staff)
+    for mode in (Mode.ALL, Mode.CHECK):
+        job = _import(client, UNITS, _bad_unit_file(importer, community_x), mode=mode)
+        listed = _listed(client, job)
+        assert sorted(listed) == [3, 4, 5, 6, 7]
+        assert all(listed[n][1] == "; ".join(reasons[n]) for n in listed)
+        assert MemberUnit.objects.count() == 0
+    assert job.status == Job.Status.DONE  # a check that found bad rows did what it was asked
+    assert (job.steps_done, job.rows_done) == (1, 7)  # the progress survives the check's rollback
+    assert job.outcome == "已检查 7 行：有效 2 行（将新增 2 条，更新 0 条，未变化 0 条），无效 5 行。未写入任何数据。"
+    failed = Job.objects.filter(payload__mode=Mode.ALL).get()
+    assert failed.status == Job.Status.FAILED
+    assert failed.failure_reason.startswith("5 行无效，因此未导入任何数据。")
 
 
 def test_importing_the_valid_rows_only_writes_exactly_those(street_staff, community_x, settings):
     importer = UnitImporter(actor=street_staff)
     client = client_for(street_staff)
-    preview = _upload(client, UNITS, _bad_unit_file(importer, community_x))
-    _confirm(client, preview, "import_valid")
+    job = _import(client, UNITS, _bad_unit_file(importer, community_x), mode=Mode.VALID)
+    assert job.status == Job.Status.DONE
+    assert sorted(_listed(client, job)) == [3, 4, 5, 6, 7]
     assert set(MemberUnit.objects.values_list("name", flat=True)) == {"晋阳建设集团", "第二个有效单位"}
     assert _uploads(settings) == []
 
@@ -276,10 +303,10 @@ def test_community_staff_rows_naming_another_community_are_bad_rows(community_x_
         ],
     )
     client = client_for(community_x_staff)
-    preview = _upload(client, MEMBERS, content)
-    assert [row.row_number for row in preview.context["bad_rows"]] == [3]
-    assert community_y.name in preview.context["bad_rows"][0].errors[0]
-    _confirm(client, preview, "import_valid")
+    job = _import(client, MEMBERS, content, mode=Mode.VALID)
+    listed = _listed(client, job)  # community staff follow and download their own jobs
+    # Row 3 is not valid; row 2 (imported) has a note: its work unit is not a member unit.
+    assert [listed[2][0], listed[3][0]] == ["提示", "无效"] and community_y.name in listed[3][1]
     assert list(PartyMember.objects.values_list("residence_community", flat=True)) == [community_x.pk]
 
 
@@ -306,22 +333,23 @@ def test_reimporting_the_same_file_creates_no_duplicates(street_staff, community
     members = MemberImporter(actor=street_staff)
     member_file = _xlsx(members.header(), [_member_row(members, community_x, work_unit=unit_a.name)])
     for _ in range(2):
-        _confirm(client, _upload(client, UNITS, unit_file), "import_all")
-        _confirm(client, _upload(client, MEMBERS, member_file), "import_all")
+        assert _import(client, UNITS, unit_file).status == Job.Status.DONE
+        assert _import(client, MEMBERS, member_file).status == Job.Status.DONE
     assert MemberUnit.objects.filter(name__in=["晋阳建设集团", "武警某部"]).count() == 2
     assert PartyMember.objects.count() == 1
-    again = _upload(client, UNITS, unit_file)
-    assert again.context["unchanged"] == 2 and again.context["to_create"] == 0
-    # A changed cell updates the stored record (through the service, with its history).
+    again = UnitImporter(actor=street_staff).execute(_file(unit_file), mode=Mode.CHECK)
+    assert again.actions == {"unchanged": 2}
+    # A changed cell updates the stored record (with its history).
     changed = _xlsx(units.header(), [_unit_row(units, community_x, address="新建路2号")])
-    preview = _upload(client, UNITS, changed)
-    assert preview.context["to_update"] == 1
-    _confirm(client, preview, "import_all")
+    assert _import(client, UNITS, changed).outcome == "导入完成：新增 0 条，更新 1 条，未变化 0 条。"
     unit = MemberUnit.objects.get(name="晋阳建设集团")
     assert unit.address == "新建路2号" and unit.history.count() == 2
+    assert unit.history.first().history_user == street_staff
     member_changed = _xlsx(members.header(), [_member_row(members, community_x, work_unit=unit_a.name, skills="书法")])
-    _confirm(client, _upload(client, MEMBERS, member_changed), "import_all")
-    assert PartyMember.objects.get().skills == "书法"
+    _import(client, MEMBERS, member_changed)
+    member = PartyMember.objects.get()
+    assert member.skills == "书法"
+    assert member.history.first().history_change_reason == "updated by staff"
 
 
 def test_the_status_of_a_recorded_unit_is_not_changed_by_import(street_staff, unit_a):
@@ -355,12 +383,12 @@ def test_an_oversize_file_is_refused_and_nothing_written(street_staff, community
     assert MemberUnit.objects.count() == 0
 
 
-def test_more_than_5000_rows_are_refused_before_validation(street_staff, community_x):
+def test_a_file_of_more_than_5000_rows_imports(street_staff, community_x):
     importer = MemberImporter(actor=street_staff)
     rows = [_member_row(importer, community_x, phone=f"137{n:08d}", work_unit="某单位") for n in range(5001)]
-    with pytest.raises(ImportRefused) as refused:
-        importer.read(_file(_xlsx(importer.header(), rows)))
-    assert "5000" in refused.value.message
+    outcome = importer.execute(_file(_xlsx(importer.header(), rows)), mode=Mode.ALL)
+    assert outcome.written and outcome.actions == {"create": 5001}
+    assert PartyMember.objects.count() == 5001
 
 
 LAUGHS = "".join(
@@ -405,9 +433,9 @@ def test_an_xml_bomb_is_refused_with_a_message_and_nothing_written(part, street_
     client = client_for(street_staff)
     response = _upload(client, UNITS, content)
     assert response.status_code == 200
-    assert response.request["PATH_INFO"] == reverse(f"{UNITS}_import")  # back to the upload page
-    assert any("XML" in m for m in _messages(response))
-    assert _uploads(settings) == []
+    assert response.request["PATH_INFO"] == reverse(f"{UNITS}_import")  # the upload page again
+    assert any("XML" in m for m in response.context["form"].errors["file"])
+    assert _uploads(settings) == [] and not Job.objects.exists()
     assert MemberUnit.objects.count() == 0
 
 
@@ -423,9 +451,8 @@ def test_a_file_that_is_not_a_workbook_is_refused(content, name, street_staff, s
     response = _upload(client_for(street_staff), UNITS, content, name)
     assert response.status_code == 200
     assert response.request["PATH_INFO"] == reverse(f"{UNITS}_import")
-    shown = _messages(response) + [str(e) for e in response.context["form"].errors.get("file", [])]
-    assert any(".xlsx" in m for m in shown)
-    assert _uploads(settings) == []
+    assert any(".xlsx" in m for m in response.context["form"].errors["file"])
+    assert _uploads(settings) == [] and not Job.objects.exists()
     assert MemberUnit.objects.count() == 0
 
 
@@ -436,26 +463,32 @@ def test_a_workbook_without_the_required_columns_is_refused(street_staff):
     assert str(importer.column("phone").label) in refused.value.message
 
 
-def test_another_user_cannot_open_an_upload_by_its_token(street_staff, community_x_staff, community_x, root):
-    importer = UnitImporter(actor=street_staff)
-    preview = _upload(client_for(street_staff), UNITS, _xlsx(importer.header(), [_unit_row(importer, community_x)]))
-    url = preview.request["PATH_INFO"]
-    assert client_for(root).get(url).status_code == 404
-    assert client_for(root).post(url, {"import_all": "1"}).status_code == 404
-    assert MemberUnit.objects.count() == 0
+def test_only_the_requester_and_street_staff_follow_an_import_and_its_result(
+    community_x_staff, community_y_staff, street_staff, community_x
+):
+    importer = MemberImporter(actor=community_x_staff)
+    content = _xlsx(importer.header(), [_member_row(importer, community_x, phone="1", work_unit="某单位")])
+    job = _import(client_for(community_x_staff), MEMBERS, content, mode=Mode.CHECK)
+    assert job.result
+    for user, status in ((community_y_staff, 404), (street_staff, 200), (community_x_staff, 200)):
+        client = client_for(user)
+        assert client.get(reverse("admin:alliance_job_change", args=[job.pk])).status_code == status
+        assert client.get(reverse("admin:alliance_job_result", args=[job.pk])).status_code == status
+    page = client_for(community_x_staff).get(reverse("admin:alliance_job_change", args=[job.pk])).content.decode()
+    assert reverse("admin:alliance_job_result", args=[job.pk]) in page and job.outcome in page
+    workbench = client_for(community_x_staff).get(reverse("admin:index")).content.decode()
+    assert f'data-job="{job.pk}"' in workbench
 
 
 # --- Export and template ----------------------------------------------------------------------------
 
 
 def _export(client, admin: str, objects) -> bytes:
-    response = client.post(
+    return export_through_job(
+        client,
         reverse(f"{admin}_changelist"),
         {"action": "export_import_layout", "_selected_action": [o.pk for o in objects]},
     )
-    assert response.status_code == 200
-    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    return response.content
 
 
 def test_export_then_import_round_trips_unchanged(street_staff, community_x, community_y):
@@ -479,10 +512,9 @@ def test_export_then_import_round_trips_unchanged(street_staff, community_x, com
         header = next(sheet.iter_rows(values_only=True))
         importer = (UnitImporter if admin == UNITS else MemberImporter)(actor=street_staff)
         assert list(header) == importer.header()  # exactly the import layout
-        preview = _upload(client, admin, content)
-        assert not preview.context["bad_rows"], [r.errors for r in preview.context["bad_rows"]]
-        assert preview.context["unchanged"] == 3 and preview.context["to_create"] == 0
-        _confirm(client, preview, "import_all")
+        job = _import(client, admin, content)
+        assert job.status == Job.Status.DONE, job.failure_reason
+        assert job.outcome == "导入完成：新增 0 条，更新 0 条，未变化 3 条。"
     assert [model_to_dict(u) for u in MemberUnit.objects.order_by("pk")] == before_units
     assert [model_to_dict(m) for m in PartyMember.objects.order_by("pk")] == before_members
 
@@ -496,9 +528,7 @@ def test_an_exported_and_edited_file_updates_the_records(street_staff, community
     sheet.cell(row=2, column=header.index(str(MemberImporter.columns[3].label)) + 1, value="新支部")
     buffer = io.BytesIO()
     workbook.save(buffer)
-    preview = _upload(client, MEMBERS, buffer.getvalue())
-    assert preview.context["to_update"] == 1
-    _confirm(client, preview, "import_all")
+    assert _import(client, MEMBERS, buffer.getvalue()).outcome == "导入完成：新增 0 条，更新 1 条，未变化 0 条。"
     member.refresh_from_db()
     assert member.party_branch == "新支部" and member.work_unit == unit_a
     assert PartyMember.objects.count() == 1
@@ -532,3 +562,117 @@ def test_people_who_are_not_staff_cannot_import(liaison_a):
         for page in (reverse(f"{admin}_import"), reverse(f"{admin}_import_template")):
             response = client.get(page)
             assert response.status_code == 302 and response["Location"].startswith(reverse("admin:login")), page
+
+
+# --- At scale: batches, queries, messages --------------------------------------------------------------
+
+
+def _run_job(kind: str, actor, content: bytes, mode: str = Mode.ALL) -> tuple[Job, int]:
+    """Run an import job as the worker does; the number of queries it took."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    name = default_storage.save("imports/test.xlsx", ContentFile(content))
+    job = Job.objects.create(kind=kind, label="test", payload={"upload": name, "mode": mode}, requested_by=actor)
+    with CaptureQueriesContext(connection) as queries:
+        jobs.run(job.pk)
+    job.refresh_from_db()
+    return job, len(queries.captured_queries)
+
+
+def _member_file(community, count: int, first: int = 0, **values) -> bytes:
+    importer = MemberImporter(actor=None)
+    rows = [
+        _member_row(importer, community, name=f"党员{n}", phone=f"137{n:08d}", work_unit="某单位", **values)
+        for n in range(first, first + count)
+    ]
+    return _xlsx(importer.header(), rows)
+
+
+def _unit_file(community, count: int) -> bytes:
+    importer = UnitImporter(actor=None)
+    rows = [
+        _unit_row(
+            importer, community, name=f"单位{n}", credit_code=_credit_code(800000 + n), liaison_phone=f"139{n:08d}"
+        )
+        for n in range(count)
+    ]
+    return _xlsx(importer.header(), rows)
+
+
+# The queries of a batch: the look-ups of its rows, the bulk INSERT / UPDATE and their history rows, the
+# progress; around them, the job's claim and finish, the file's look-ups and one message per person.
+@pytest.mark.parametrize(
+    ("kind", "make", "expected"), [("import.members", _member_file, 28), ("import.units", _unit_file, 21)]
+)
+def test_the_queries_of_an_import_do_not_grow_with_its_rows(
+    kind, make, expected, street_staff, community_x, community_x_staff
+):
+    counts = []
+    for size, first in ((10, 0), (30, 100)):
+        content = make(community_x, size) if kind == "import.units" else make(community_x, size, first)
+        if kind == "import.units":
+            MemberUnit.objects.all().delete()
+        job, count = _run_job(kind, street_staff, content)
+        assert job.status == Job.Status.DONE, job.failure_reason
+        counts.append(count)
+    assert counts == [expected, expected]
+
+
+def test_changed_rows_are_updated_in_batches_with_their_history(street_staff, community_x, community_x_staff):
+    _run_job("import.members", street_staff, _member_file(community_x, 30))
+    counts = []
+    for skills, size in (("书法", 10), ("摄影", 30)):
+        job, count = _run_job("import.members", street_staff, _member_file(community_x, size, skills=skills))
+        assert job.outcome == f"导入完成：新增 0 条，更新 {size} 条，未变化 {30 - size if skills == '摄影' else 0} 条。"
+        counts.append(count)
+    assert counts == [21, 21]
+    member = PartyMember.objects.get(phone="13700000029")
+    assert member.skills == "摄影" and member.history.count() == 2
+
+
+def test_each_batch_costs_the_same_queries_and_a_repeat_across_batches_is_found(street_staff, community_x, monkeypatch):
+    monkeypatch.setattr(MemberImporter, "batch_rows", 10)
+    one_batch = _run_job("import.members", street_staff, _member_file(community_x, 10))[1]
+    three_batches = _run_job("import.members", street_staff, _member_file(community_x, 30, first=100))[1]
+    assert (one_batch, three_batches) == (29, 29 + 2 * 8)  # 8 queries a batch of 10 rows
+    # Row 2 and row 27 name the same person: found although they are in different batches, and the rows
+    # written by the first two batches are rolled back with the rest.
+    importer = MemberImporter(actor=street_staff)
+    rows = [_member_row(importer, community_x, phone=f"136{n:08d}", work_unit="某单位") for n in range(25)]
+    rows.append(rows[0])
+    job, _count = _run_job("import.members", street_staff, _xlsx(importer.header(), rows))
+    assert job.status == Job.Status.FAILED
+    listed = _listed(client_for(street_staff), job)
+    assert listed[27][0] == "无效" and "2" in listed[27][1]
+    assert not PartyMember.objects.filter(phone__startswith="136").exists()
+
+
+def test_an_import_tells_each_person_once_not_once_per_row(
+    street_staff, community_x, community_y, community_x_staff, community_y_staff
+):
+    other = _member_file(community_y, 4, first=50)
+    importer = MemberImporter(actor=street_staff)
+    both = _xlsx(
+        importer.header(),
+        [
+            *list(
+                load_workbook(io.BytesIO(_member_file(community_x, 6))).active.iter_rows(min_row=2, values_only=True)
+            ),
+            *list(load_workbook(io.BytesIO(other)).active.iter_rows(min_row=2, values_only=True)),
+        ],
+    )
+    job, _count = _run_job("import.members", street_staff, both)
+    assert job.status == Job.Status.DONE
+    told = {n.recipient.username: (n.subject, n.body) for n in Notification.objects.select_related("recipient")}
+    assert told == {
+        "street_staff": ("在职党员导入完成", job.outcome),
+        "community_x_staff": (
+            "通过导入登记了 6 名在职党员",
+            f"{community_x.name} 有 6 名通过导入登记的在职党员等待核验。",
+        ),
+        "community_y_staff": (
+            "通过导入登记了 4 名在职党员",
+            f"{community_y.name} 有 4 名通过导入登记的在职党员等待核验。",
+        ),
+    }

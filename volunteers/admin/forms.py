@@ -85,3 +85,10 @@ class ServiceCardForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["work_unit"].queryset = active_units()
+
+
+class ServiceCardsForm(forms.Form):
+    """Every work unit's card of a quarter, one workbook (a sheet per unit), written in the background."""
+
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    quarter = forms.TypedChoiceField(label=_("Quarter"), choices=[(q, q) for q in range(1, 5)], coerce=int)

@@ -16,13 +16,13 @@ from django.utils.translation import gettext_lazy as _
 from alliance import permissions
 from alliance.admin import HistoryAdmin, ScopedAdminMixin, totals_row_label
 from alliance.admin.base import truncated
-from alliance.exports import xlsx_response
+from alliance.exports import export_later, xlsx_response
 from alliance.periods import Quarter
 
 from .. import exports, selectors, services
 from ..models import ServiceLog
 from .common import ChangelistGuard, LogCommunityFilter, M
-from .forms import LogForm, ServiceCardForm
+from .forms import LogForm, ServiceCardForm, ServiceCardsForm
 
 TOTAL_GROUPS = [
     ("community", _("Per community")),
@@ -170,7 +170,20 @@ class ServiceLogAdmin(ChangelistGuard, ScopedAdminMixin, HistoryAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         current = Quarter.current()
-        form = ServiceCardForm(request.GET or None, initial={"year": current.year, "quarter": current.quarter})
+        initial = {"year": current.year, "quarter": current.quarter}
+        every_unit = ServiceCardsForm(request.POST or None, initial=initial, prefix="all")
+        if request.method == "POST" and every_unit.is_valid():
+            year, quarter = every_unit.cleaned_data["year"], every_unit.cleaned_data["quarter"]
+            return export_later(
+                request,
+                exports.EXPORT_SERVICE_CARDS,
+                queryset=None,
+                filename=gettext("service-cards-%(year)d-Q%(quarter)d.xlsx") % {"year": year, "quarter": quarter},
+                label=gettext("Service cards of every work unit, %(year)d Q%(quarter)d")
+                % {"year": year, "quarter": quarter},
+                params={"year": year, "quarter": quarter},
+            )
+        form = ServiceCardForm(request.GET or None, initial=initial)
         if form.is_bound and form.is_valid():
             unit = form.cleaned_data["work_unit"]
             year, quarter = form.cleaned_data["year"], form.cleaned_data["quarter"]
@@ -187,6 +200,7 @@ class ServiceLogAdmin(ChangelistGuard, ScopedAdminMixin, HistoryAdmin):
             "title": gettext("Quarterly service card per work unit"),
             "opts": self.opts,
             "form": form,
+            "every_unit": every_unit,
             "changelist_url": reverse("admin:volunteers_servicelog_changelist"),
         }
         return TemplateResponse(request, "admin/volunteers/servicelog/service_card.html", context)

@@ -1,0 +1,89 @@
+"""With a real Celery worker and Redis, on PostgreSQL: an upload is imported by the worker, not by the
+request, and a second delivery of the same job (the broker redelivers after a worker died) imports nothing
+twice."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.urls import reverse
+
+from alliance.celery import app as celery_app
+from alliance.models import Job, Notification
+from volunteers.models import PartyMember
+
+from ..conftest import client_for
+from ..factories import CommunityFactory, UserFactory
+from .test_import import _file, _member_file
+
+pytestmark = [
+    pytest.mark.skipif(
+        not settings.REDIS_URL or connection.vendor != "postgresql",
+        reason="needs REDIS_URL and PostgreSQL shared with a worker process",
+    ),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+@pytest.fixture
+def media(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path  # the folder the worker reads the upload from
+    return tmp_path
+
+
+@pytest.fixture
+def worker_env(media) -> dict[str, str]:
+    return {"MEDIA_ROOT": str(media)}
+
+
+@pytest.fixture
+def worker(celery_worker_process):
+    celery_app.conf.task_always_eager = False
+    return celery_worker_process
+
+
+def _wait_for(predicate, worker, seconds: float = 90) -> None:
+    # A deadline, not a speed assertion: the worker may take a while to start on a busy machine.
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.3)
+    worker.terminate()
+    pytest.fail("the worker did not finish:\n" + worker.communicate(timeout=20)[0][-4000:])
+
+
+def test_an_upload_is_imported_by_the_worker_once(worker, media):
+    from django.contrib.auth.models import Group
+
+    from alliance import permissions
+
+    staff = UserFactory(username="import-staff", is_staff=True)
+    staff.groups.add(Group.objects.get_or_create(name=permissions.STREET_STAFF_GROUP)[0])
+    community = CommunityFactory()
+    response = client_for(staff).post(
+        reverse("admin:volunteers_partymember_import"), {"file": _file(_member_file(community, 120)), "mode": "all"}
+    )
+    assert response.status_code == 302
+    job = Job.objects.get()
+    assert response["Location"] == reverse("admin:alliance_job_change", args=[job.pk])
+
+    def finished() -> bool:
+        job.refresh_from_db()
+        return job.finished
+
+    _wait_for(finished, worker)
+    assert (job.status, job.attempts, job.rows_done) == (Job.Status.DONE, 1, 120)
+    assert PartyMember.objects.filter(residence_community=community).count() == 120
+    assert not list((media / "imports").glob("*.xlsx"))  # the upload is gone once imported
+    # Delivered again (as after a worker died): the job is finished, nothing is imported twice.
+    celery_app.send_task("alliance.tasks.run_job", args=[job.pk])
+    celery_app.send_task("alliance.tasks.sweep_jobs")
+    time.sleep(3)
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (Job.Status.DONE, 1)
+    assert PartyMember.objects.count() == 120
+    assert Notification.objects.filter(kind=f"import:{job.pk}", recipient=staff).count() == 1
