@@ -22,7 +22,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connections
 from django.db.models import F, Field, Model, OrderBy, Q, QuerySet
@@ -102,7 +102,7 @@ def sort_keys(queryset: QuerySet) -> list[Key]:
         else:
             try:
                 field = opts.get_field(name)
-            except Exception as error:  # a lookup across a relation: not a key an index of this table holds
+            except FieldDoesNotExist as error:  # a lookup across a relation: no index of this table holds it
                 raise ImproperlyConfigured(f"{opts.label}: cannot page by {name!r}") from error
             name = field.attname
         keys.append(Key(name, descending, field, bool(getattr(field, "null", False))))
@@ -131,11 +131,12 @@ class KeysetPagination(pagination.BasePagination):
         self.page_size = self._page_size(request)
         self.keys = sort_keys(queryset)
         self.signature = ",".join(("-" if key.descending else "") + key.name for key in self.keys)
-        ordered = queryset.order_by(*(key.order() for key in self.keys))
-        self.count, self.count_is_estimate = self._count(ordered)
+        # Bad input answers before anything is read.
         cursor = request.query_params.get(self.cursor_query_param)
         position, reverse = self._decode(cursor) if cursor else (None, False)
         offset = 0 if cursor else self._offset(request)
+        ordered = queryset.order_by(*(key.order() for key in self.keys))
+        self.count, self.count_is_estimate = self._count(ordered)
 
         rows: list[Model] = []
         if self.count:
