@@ -70,7 +70,7 @@ QUEUE_ORDER = (F("waiting_since").asc(nulls_last=True), "submitted_at", "id")
 
 
 def need_queue(*, user) -> QuerySet[Need]:
-    """Staff's work queue: overdue ones first, then oldest first."""
+    """Staff's work queue in QUEUE_ORDER: overdue ones first."""
     return needs_visible_to(user=user).order_by(*QUEUE_ORDER)
 
 
@@ -150,7 +150,11 @@ def due_for_anonymisation(*, cutoff) -> list[QuerySet[Need]]:
 def due_for_sla_flag(stage: str, now=None) -> QuerySet[Need]:
     now = now or timezone.now()
     status = Need.Status.SUBMITTED if stage == "dispatch" else Need.Status.DISPATCHED
-    return Need.objects.filter(overdue_q(now), status=status).exclude(sla_flags__stage=stage).select_related("community", "unit")
+    return (
+        Need.objects.filter(overdue_q(now), status=status)
+        .exclude(sla_flags__stage=stage)
+        .select_related("community", "unit")
+    )
 
 
 def public_counts() -> dict[str, int]:
