@@ -4,7 +4,8 @@ filled with enough rows that a sequential scan would be the planner's choice wit
 Each case makes the request (or evaluates the selector) a user would, captures the SQL Django sends, and asks
 PostgreSQL for its plan (EXPLAIN, nothing is run). A sequential scan of one of the big tables anywhere in
 a plan fails the test — the page, its count (which reads at most EXACT_COUNT_LIMIT + 1 rows in the list's
-order), the joins.
+order), the joins —, and so does a page whose big table's rows are sorted rather than read in order,
+but for the cases named in MAY_SORT.
 """
 
 from __future__ import annotations
@@ -231,6 +232,22 @@ def _cases(city, street_staff, community_x_staff) -> dict[str, Callable[[], obje
     }
 
 
+def _sorts(sql: str) -> list[str]:
+    """Sort nodes above a read of a big table: rows put in order after reading them, not read in order."""
+    return [
+        f"Sort by {node['Sort Key']}"
+        for node in _nodes(_plan(sql))
+        if node["Node Type"] == "Sort"
+        and any(child.get("Relation Name") in BIG_TABLES for child in _nodes(node) if child is not node)
+    ]
+
+
+# A filter whose rows no index holds in the list's order, a scope that is a union of several (a
+# community's needs or those dispatched to the staff member's units), and the beat's scan of the overdue
+# needs (a few, read off need_open_queue_idx): the matching rows are sorted.
+MAY_SORT = {"needs API, overdue", "needs API, community staff", "the SLA scan"}
+
+
 def test_no_list_reads_a_big_table_from_end_to_end(city, street_staff, community_x_staff):
     assert Need.objects.count() == ROWS and MemberUnit.objects.count() == 20
     failures = {}
@@ -238,9 +255,12 @@ def test_no_list_reads_a_big_table_from_end_to_end(city, street_staff, community
         queries = _sent(action)
         assert queries, f"{name}: no query on a big table was captured"
         for sql in queries:
-            scans = _full_scans(sql)
-            if scans:
-                failures.setdefault(name, []).append((scans, sql[:400]))
+            # Pages only: a count reading up to EXACT_COUNT_LIMIT rows may rather gather them and sort
+            # (cheaper than as many reads in index order), and a few timeline rows of a need are sorted.
+            is_page = " LIMIT " in sql and not sql.startswith("SELECT COUNT(*)")
+            problems = _full_scans(sql) + (_sorts(sql) if is_page and name not in MAY_SORT else [])
+            if problems:
+                failures.setdefault(name, []).append((problems, sql[:400]))
     assert not failures, json.dumps(failures, ensure_ascii=False, indent=1)
 
 
