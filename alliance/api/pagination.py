@@ -51,13 +51,12 @@ class Key:
     nullable: bool
 
     def order(self) -> OrderBy | str:
-        descending = self.descending
         if not self.nullable:
-            return f"-{self.name}" if descending else self.name
+            return f"-{self.name}" if self.descending else self.name
         # NULLs after every value ascending and before every value descending, on every database: what
         # PostgreSQL does by default, so the same indexes serve these keys.
         expression = F(self.name)
-        return expression.desc(nulls_first=True) if descending else expression.asc(nulls_last=True)
+        return expression.desc(nulls_first=True) if self.descending else expression.asc(nulls_last=True)
 
     def after(self, value: Any, *, reverse: bool) -> Q:
         """The rows that come after `value` in this key's order (or before it, `reverse`)."""
