@@ -453,7 +453,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "alliance.api.filters.OrderingFilter",
     ],
     # JSON that is malformed or nested too deeply answers 400 in the user's language (alliance.api.parsers).
     "DEFAULT_PARSER_CLASSES": [
@@ -461,7 +461,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "alliance.api.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "alliance.api.pagination.KeysetPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "alliance.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "alliance.api.errors.exception_handler",
