@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("alliance", "0006_notification_digest"),
+        ("alliance", "0007_background_job_result"),
     ]
 
     operations = [
