@@ -276,5 +276,8 @@ def test_without_the_list_indexes_the_same_lists_would_read_whole_tables(city, s
             cursor.execute(f'DROP INDEX "{name}"')
     cases = _cases(city, street_staff, community_x_staff)
     for name in ("needs API", "needs API, oldest first", "the work queue", "service logs API"):
-        scans = [scan for sql in _sent(cases[name]) for scan in _full_scans(sql)]
-        assert scans, f"{name}: no sequential scan even without the indexes — the fill is too small to tell"
+        # Without its index a page is read whole and then sorted: a sequential scan, or (when the planner
+        # still finds a foreign-key index, as after other tests' loads left different statistics) a sort
+        # of every matching row. Either is what the list indexes are there to avoid.
+        costs = [cost for sql in _sent(cases[name]) for cost in (*_full_scans(sql), *_sorts(sql))]
+        assert costs, f"{name}: read in order even without the indexes — the fill is too small to tell"
