@@ -17,8 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from alliance import permissions, workflow
-from alliance.admin import ReadOnlyInline, ScopedAdminMixin
-from alliance.admin.base import local_date, truncated
+from alliance.admin import ReadOnlyInline, ScopedAdminMixin, ScopedChoiceFilter
+from alliance.admin.base import local_date, period_filter, truncated
 from alliance.errors import DomainError
 from alliance.exports import xlsx_response
 from members import selectors as member_selectors
@@ -75,6 +75,24 @@ class DeclinedFilter(admin.SimpleListFilter):
         if self.value() == "yes":
             return queryset.filter(selectors.declined_back_q())
         return queryset
+
+
+class CommunityFilter(ScopedChoiceFilter):
+    """The communities the user works for (all of them, for street staff). Not Django's related-only
+    filter: that reads the distinct communities of the whole table on every request. The parameter keeps
+    the related filter's name, so links made for it still work."""
+
+    title = _("community")
+    parameter_name = "community__id__exact"
+    field = "community"
+
+    def choices_for(self, request):
+        return member_selectors.communities_administered_by(user=request.user).order_by("sort_order", "id")
+
+
+class UnitCommunityFilter(CommunityFilter):
+    parameter_name = "unit__community__id__exact"
+    field = "unit__community"
 
 
 class NeedEventInline(ReadOnlyInline):
@@ -158,10 +176,10 @@ class NeedAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         DeclinedFilter,
         "kind",
         "category",
-        ("community", admin.RelatedOnlyFieldListFilter),
+        CommunityFilter,
         "channel",
+        period_filter("submitted_at"),
     ]
-    date_hierarchy = "submitted_at"
     search_fields = ["title", "=tracking_code", "=contact_phone"]
     search_help_text = _("Title, tracking code or the resident's phone number")
     list_per_page = 50
@@ -379,7 +397,7 @@ class NeedAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 class ResourceAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     staff_roles = "community"
     list_display = ["title", "unit", "category", "kind", "capacity", "is_free", "status", "created_at"]
-    list_filter = ["status", "kind", "category", "is_free", ("unit__community", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["status", "kind", "category", "is_free", UnitCommunityFilter]
     list_select_related = ["unit", "category"]
     search_fields = ["title", "description", "unit__name"]
     autocomplete_fields = ["unit"]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from alliance.admin.base import totals_row_label
 from alliance.periods import Quarter
+from alliance.reports import CHUNK
 
 from . import selectors
 
@@ -40,3 +42,18 @@ def service_card_rows(
 
     title = Quarter(year, quarter).label
     return title, header, rows()
+
+
+def hours_totals_sheets(
+    *, logs: QuerySet, groups: Sequence[tuple[str, object]]
+) -> Iterator[tuple[str, list[str], Iterator[list[object]]]]:
+    """The totals page's groupings in full, one sheet each (a city's per-member sheet has a million
+    rows, streamed from the database `reports.CHUNK` at a time): label, verified hours, services."""
+    header = [_("Group"), _("Verified hours"), _("Services")]
+    for key, title in groups:
+
+        def rows(key: str = key) -> Iterator[list[object]]:
+            for row in selectors.hours_totals_rows(by=key, logs=logs).iterator(chunk_size=CHUNK):
+                yield [totals_row_label(key, row), float(row["hours"]), row["services"]]
+
+        yield str(title), header, rows()

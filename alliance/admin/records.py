@@ -9,7 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .. import notification_kinds, permissions
 from ..models import Category, Job, Notification
-from .base import ScopedAdminMixin
+from .base import ScopedAdminMixin, period_filter
 
 
 class NotificationKindFilter(admin.SimpleListFilter):
@@ -38,10 +38,9 @@ class CategoryAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 @admin.register(Notification)
 class NotificationAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["subject", "recipient", "kind_display", "status", "attempts", "created_at", "sent_at"]
-    list_filter = ["status", NotificationKindFilter]
+    list_filter = ["status", NotificationKindFilter, period_filter("created_at")]
     search_fields = ["subject", "recipient__username"]
     list_select_related = ["recipient"]
-    date_hierarchy = "created_at"
     # Notifications are written by services; staff read and retry them here, never edit them.
     # The kind as words (`need_resident:dispatched` is a code): shown in its place on the page of one.
     fields = [f.name if f.name != "kind" else "kind_display" for f in Notification._meta.fields]

@@ -11,7 +11,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from alliance import permissions
 from alliance.admin import ScopedAdminMixin
-from alliance.admin.base import truncated
+from alliance.admin.base import period_filter, truncated
 from members import selectors as member_selectors
 
 from .. import selectors, services
@@ -40,10 +40,9 @@ class JointMeetingAdmin(JointMeetingPagesMixin, RefusalSafeMixin, ScopedAdminMix
     ]
     list_display_links = [MEETING_TITLE]
     list_select_related = ["community"]
-    list_filter = ["status", "level", "kind", CommunityFilter, WorkbenchFilter]
+    list_filter = ["status", "level", "kind", CommunityFilter, WorkbenchFilter, period_filter("start")]
     search_fields = ["title", "place", "agenda"]
     search_help_text = _("Title, place or agenda")
-    date_hierarchy = "start"
     list_per_page = 50
     actions = ["cancel", "reschedule", "export_attendance"]
 

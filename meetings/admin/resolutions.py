@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from alliance.admin import ScopedAdminMixin
+from alliance.admin.base import period_filter
 
 from .. import selectors, services
 from ..models import Reminder, Resolution
@@ -23,10 +24,9 @@ class ResolutionAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     staff_roles = "community"
     list_display = ["short_text", "meeting", "owner", "due_date", "status", "overdue"]
     list_select_related = ["meeting", "owner"]
-    list_filter = ["status", OverdueFilter, OwnerCommunityFilter]
+    list_filter = ["status", OverdueFilter, OwnerCommunityFilter, period_filter("due_date")]
     search_fields = ["text", "owner__name", "meeting__title"]
     search_help_text = _("Resolution, owner unit or meeting")
-    date_hierarchy = "due_date"
     list_per_page = 50
     fields = ["meeting", "text", "owner", "due_date", "status", "overdue", "done_at", "created_at"]
     readonly_fields = fields
@@ -79,9 +79,8 @@ class ReminderAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     list_display = ["kind", "subject", "recipient", "version", "notification_status", "recorded_at"]
     list_select_related = ["meeting", "resolution", "recipient", "notification"]
-    list_filter = ["kind", "notification__status"]
+    list_filter = ["kind", "notification__status", period_filter("recorded_at")]
     search_fields = ["meeting__title", "resolution__text", "recipient__username"]
-    date_hierarchy = "recorded_at"
     list_per_page = 100
     fields = ["kind", "meeting", "resolution", "recipient", "version", "notification_status", "recorded_at"]
     readonly_fields = fields

@@ -13,6 +13,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from alliance import permissions
 from alliance.admin import ScopedAdminMixin
+from alliance.admin.base import period_filter
 from members import selectors as member_selectors
 
 from .. import exports, selectors, services
@@ -39,9 +40,8 @@ class ServiceProjectAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         "status",
     ]
     list_select_related = ["category", "community", "street"]
-    list_filter = ["status", "category", CommunityFilter, "is_demonstration"]
+    list_filter = ["status", "category", CommunityFilter, "is_demonstration", period_filter("starts_on")]
     search_fields = ["title", "description"]
-    date_hierarchy = "starts_on"
     list_per_page = 50
     actions = ["open_for_claims", "start", "finish", "mark_demonstration", "export_claim_table"]
 

@@ -44,7 +44,6 @@ class PartyMemberAdmin(ChangelistGuard, ImportAdminMixin, ScopedAdminMixin, Simp
     list_filter = [
         "status",
         ResidenceCommunityFilter,
-        ("work_unit", admin.RelatedOnlyFieldListFilter),
         QuarterActivityFilter,
     ]
     search_fields = ["name", "phone"]

@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
+import tempfile
+
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import DataError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+    QueryDict,
+)
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from openpyxl import Workbook
 from simple_history.admin import SimpleHistoryAdmin
 
-from alliance import permissions
-from alliance.admin import ScopedAdminMixin, totals_row_label
-from alliance.admin.base import truncated
-from alliance.exports import xlsx_response
+from alliance import jobs, permissions
+from alliance.admin import ScopedAdminMixin
+from alliance.admin.base import period_filter, truncated
+from alliance.exports import XLSX_CONTENT_TYPE, write_sheet, xlsx_response
+from alliance.models import Job
 from alliance.periods import Quarter
 
 from .. import exports, selectors, services
@@ -32,6 +46,9 @@ TOTAL_GROUPS = [
     ("quarter", _("Per quarter")),
     ("member", _("Per member")),
 ]
+# The totals page's every grouping in full, as one workbook written by a background job.
+TOTALS_EXPORT = "volunteers.hours_totals"
+MY_EXPORTS_SHOWN = 5
 
 
 @admin.register(ServiceLog)
@@ -52,10 +69,9 @@ class ServiceLogAdmin(ChangelistGuard, ScopedAdminMixin, SimpleHistoryAdmin):
         "logged_by",
     ]
     list_select_related = ["member__residence_community", "logged_by"]
-    list_filter = ["verified", "date", LogCommunityFilter]
+    list_filter = ["verified", period_filter("date"), LogCommunityFilter]
     search_fields = ["member__name", "description"]
     search_help_text = _("Member or what was done")
-    date_hierarchy = "date"
     list_per_page = 50
     autocomplete_fields = ["member", "post"]
     raw_id_fields = ["wish", "activity"]
@@ -126,6 +142,16 @@ class ServiceLogAdmin(ChangelistGuard, ScopedAdminMixin, SimpleHistoryAdmin):
         return [
             path("totals/", self.admin_site.admin_view(self.totals_view), name="{}_{}_totals".format(*info)),
             path(
+                "totals/export/",
+                self.admin_site.admin_view(self.totals_export_view),
+                name="{}_{}_totals_export".format(*info),
+            ),
+            path(
+                "totals/export/<int:job_id>/",
+                self.admin_site.admin_view(self.totals_export_download),
+                name="{}_{}_totals_download".format(*info),
+            ),
+            path(
                 "service-card/",
                 self.admin_site.admin_view(self.service_card_view),
                 name="{}_{}_service_card".format(*info),
@@ -139,22 +165,21 @@ class ServiceLogAdmin(ChangelistGuard, ScopedAdminMixin, SimpleHistoryAdmin):
             raise PermissionDenied
         changelist_url = reverse("admin:volunteers_servicelog_changelist")
         try:
-            logs = self.get_changelist_instance(request).get_queryset(request)
+            groups, filters = self.totals_groups(
+                request,
+                groups=TOTAL_GROUPS,
+                rows_of=lambda key, logs: selectors.hours_totals_rows(by=key, logs=logs),
+                paged=["work_unit", "team", "member"],
+            )
         except (IncorrectLookupParameters, OverflowError, DataError):
             return HttpResponseRedirect(changelist_url + "?e=1")
-        groups = []
-        for key, label in TOTAL_GROUPS:
-            rows = selectors.hours_totals(by=key, logs=logs)
-            for row in rows:
-                row["label"] = totals_row_label(key, row)
-            groups.append({"key": key, "label": label, "rows": rows})
         # Every log has exactly one residence community, so the community rows (summed in SQL) add up to
         # the total without another pass over the logs.
         overall = {
             "hours": sum((row["hours"] for row in groups[0]["rows"]), start=0),
             "services": sum(row["services"] for row in groups[0]["rows"]),
         }
-        query = request.GET.urlencode()
+        query = filters.urlencode()
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("Totals of verified service hours"),
@@ -163,8 +188,44 @@ class ServiceLogAdmin(ChangelistGuard, ScopedAdminMixin, SimpleHistoryAdmin):
             "overall": overall,
             "filtered": bool(query),
             "changelist_url": changelist_url + (f"?{query}" if query else ""),
+            "query": query,
+            "exports": Job.objects.filter(kind=TOTALS_EXPORT, requested_by=request.user).order_by("-created_at", "-id")[
+                :MY_EXPORTS_SHOWN
+            ],
         }
         return TemplateResponse(request, "admin/volunteers/servicelog/totals.html", context)
+
+    def totals_export_view(self, request: HttpRequest) -> HttpResponse:
+        """Ask for the whole table of the totals page (with the list's filters) as a workbook: a job."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        query = QueryDict(request.POST.get("query", "")).urlencode()
+        jobs.create(
+            kind=TOTALS_EXPORT,
+            label=gettext("Totals of verified service hours"),
+            payload={"query": query},
+            actor=request.user,
+        )
+        messages.success(
+            request, gettext("The full table is being written; download it from this page once it is ready.")
+        )
+        return HttpResponseRedirect(reverse("admin:volunteers_servicelog_totals") + (f"?{query}" if query else ""))
+
+    def totals_export_download(self, request: HttpRequest, job_id: int) -> HttpResponse:
+        """One's own finished export; anyone else's, or one still being written, is not found."""
+        job = Job.objects.filter(
+            pk=job_id, kind=TOTALS_EXPORT, requested_by=request.user, status=Job.Status.DONE
+        ).first()
+        if job is None or not self.has_view_permission(request) or not default_storage.exists(totals_export_file(job)):
+            raise Http404
+        return FileResponse(
+            default_storage.open(totals_export_file(job)),
+            as_attachment=True,
+            filename=gettext("service-hours-totals-%(number)d.xlsx") % {"number": job.pk},
+            content_type=XLSX_CONTENT_TYPE,
+        )
 
     def service_card_view(self, request: HttpRequest) -> HttpResponse:
         """一单一表一卡 per work unit and quarter, as a workbook for the unit (no phone numbers)."""
@@ -191,3 +252,47 @@ class ServiceLogAdmin(ChangelistGuard, ScopedAdminMixin, SimpleHistoryAdmin):
             "changelist_url": reverse("admin:volunteers_servicelog_changelist"),
         }
         return TemplateResponse(request, "admin/volunteers/servicelog/service_card.html", context)
+
+
+def totals_export_file(job: Job) -> str:
+    return f"exports/hours-totals/{job.pk}.xlsx"
+
+
+def totals_export_build(job: Job, progress: jobs.Progress) -> None:
+    """The export job's runner: the rows the requester's list showed with the filters they had chosen —
+    read again through the same change list, so the file and the page cannot disagree — totalled per
+    grouping, one sheet each. Writes the job's one file again when run twice."""
+    model_admin = admin.site.get_model_admin(ServiceLog)
+    request = HttpRequest()
+    request.method = "GET"
+    request.path = reverse("admin:volunteers_servicelog_changelist")
+    request.GET = QueryDict(job.payload.get("query", ""))
+    request.user = job.requested_by
+    if request.user is None or not model_admin.has_view_permission(request):
+        raise jobs.JobFailed(gettext("The account that asked for these totals may no longer see the hours."))
+    try:
+        logs = model_admin.get_changelist_instance(request).get_queryset(request)
+    except (IncorrectLookupParameters, OverflowError, DataError) as exc:
+        raise jobs.JobFailed(gettext("The list's filters chosen for these totals are not valid.")) from exc
+    workbook = Workbook(write_only=True)
+    rows_done = 0
+
+    def counted(rows):
+        nonlocal rows_done
+        for row in rows:
+            rows_done += 1
+            yield row
+
+    for done, (title, header, rows) in enumerate(exports.hours_totals_sheets(logs=logs, groups=TOTAL_GROUPS)):
+        write_sheet(workbook, title, header, counted(rows))
+        progress(steps_done=done + 1, steps_total=len(TOTAL_GROUPS), rows_done=rows_done)
+    name = totals_export_file(job)
+    with tempfile.TemporaryFile() as target:
+        workbook.save(target)
+        target.seek(0)
+        if default_storage.exists(name):
+            default_storage.delete(name)  # an earlier attempt's file
+        default_storage.save(name, File(target))
+
+
+jobs.register(TOTALS_EXPORT, totals_export_build)
