@@ -207,6 +207,8 @@ def _fill(route: Route, world: World) -> dict[str, str]:
             values[param] = "3"
         elif param == "token":  # a password-set link or an import preview that does not exist
             values[param] = "no-such-token"
+        elif param == "job_id":  # a background job's file that nobody asked for
+            values[param] = "987654321"
         else:
             raise Unfillable(f"no value for <{param}> in {text} ({route.name}): add it to _fill")
     url = "/" + text
