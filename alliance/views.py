@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -22,6 +21,7 @@ from . import notifications, passwords, ratelimit, registry
 from .breaker import Breaker
 from .forms import PasswordForgotForm
 from .models import Notification
+from .pagination import page_of
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -182,7 +182,7 @@ def portal_home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(Notification.objects.filter(recipient=request.user), 20).get_page(request.GET.get("page"))
+    page = page_of(Notification.objects.filter(recipient=request.user), request.GET, per_page=20)
     return render(request, "portal/notifications.html", {"page": page})
 
 

@@ -11,7 +11,6 @@ import logging
 import segno
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from alliance import ratelimit
 from alliance.forms import call_for_form
+from alliance.pagination import page_of
 from members import selectors as member_selectors
 
 from . import selectors, services
@@ -189,7 +189,7 @@ def need_rate(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def showcase(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.showcase(), SHOWCASE_PER_PAGE).get_page(request.GET.get("page"))
+    page = page_of(selectors.showcase(), request.GET, per_page=SHOWCASE_PER_PAGE)
     return render(request, "demands/public/showcase.html", {"page": page})
 
 
