@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import jobs, notifications
+from . import jobs, notifications, public_figures
 
 
 @shared_task(name="alliance.tasks.deliver_notification")
@@ -31,3 +31,8 @@ def run_job(job_id: int) -> bool:
 @shared_task(name="alliance.tasks.sweep_jobs")
 def sweep_jobs() -> int:
     return jobs.sweep()
+
+
+@shared_task(name="alliance.tasks.refresh_public_figures")
+def refresh_public_figures() -> bool:
+    return public_figures.refresh_if_due()

@@ -24,6 +24,7 @@ from alliance.forms import call_for_form
 from members import selectors as member_selectors
 
 from . import selectors, services
+from . import showcase as showcase_rows
 from .models import Need
 from .public_forms import NeedForm, RatingForm, TrackForm
 
@@ -189,7 +190,8 @@ def need_rate(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def showcase(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.showcase(), SHOWCASE_PER_PAGE).get_page(request.GET.get("page"))
+    # The count and the first pages from the public snapshot (demands.showcase): no COUNT per visit.
+    page = Paginator(showcase_rows.ShowcaseRows(), SHOWCASE_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "demands/public/showcase.html", {"page": page})
 
 

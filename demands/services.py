@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alliance import history, permissions
+from alliance import history, permissions, public_figures
 from alliance.errors import Conflict, InvalidInput, PermissionDenied, TransitionNotAllowed
 from alliance.models import Notification
 from alliance.notifications import notify, notify_many
@@ -125,6 +125,7 @@ def need_submit(*, data: dict[str, Any], channel: str = Need.Channel.WEB, actor=
         need.kind = Need.Kind.RESIDENT  # micro-wishes are entered by community staff
     need.full_clean(exclude=["tracking_code"])
     with transaction.atomic():
+        public_figures.changed()
         # 64 random bits: a clash is practically impossible, but the unique index has the last word.
         for _attempt in range(5):
             need.tracking_code = new_tracking_code()
@@ -162,6 +163,7 @@ def need_update(*, need: Need, actor, data: dict[str, Any]) -> Need:
             _("The contact data of this need was removed after the retention period; it can no longer be changed.")
         )
     with transaction.atomic():
+        public_figures.changed()
         return update(need, data=data, actor=actor)
 
 
@@ -260,6 +262,7 @@ def need_complete(*, need: Need, actor, result: str, photos: Iterable[UploadedFi
     for item in items:
         item.full_clean(exclude=["need"])
     with transaction.atomic():
+        public_figures.changed()
         need = move(
             need,
             action="complete",
@@ -314,6 +317,7 @@ def need_complete_wish(*, need: Need, actor, result: str) -> Need:
     if not result:
         raise InvalidInput(_("Please describe what was done."))
     with transaction.atomic():
+        public_figures.changed()
         need = move(
             need,
             action="complete_wish",
@@ -332,6 +336,7 @@ def need_rate(*, need: Need, rating: int, comment: str = "") -> Need:
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
         raise InvalidInput(_("Please rate from 1 to 5 stars."))
     with transaction.atomic():
+        public_figures.changed()
         need = move(
             need,
             action="rate",
@@ -359,6 +364,7 @@ def need_reject(*, need: Need, actor, reason: str) -> Need:
     if not reason:
         raise InvalidInput(_("Please give the reason for rejecting the need."))
     with transaction.atomic():
+        public_figures.changed()
         need = move(
             need,
             action="reject",
@@ -376,6 +382,7 @@ def need_showcase(*, need: Need, actor) -> Need:
     """晒单: staff show a completed need on the public showcase."""
     _require_staff(actor, need)
     with transaction.atomic():
+        public_figures.changed()
         need = Need.objects.select_for_update().get(pk=need.pk)
         if need.status not in selectors.DONE:
             raise TransitionNotAllowed(
@@ -391,6 +398,7 @@ def need_showcase(*, need: Need, actor) -> Need:
 def need_unshowcase(*, need: Need, actor) -> Need:
     _require_staff(actor, need)
     with transaction.atomic():
+        public_figures.changed()
         need = Need.objects.select_for_update().get(pk=need.pk)
         need.showcased_at = None
         with_history(need, actor, "unshowcased").save(update_fields=["showcased_at", "updated_at"])
@@ -514,6 +522,7 @@ def resource_create(*, actor, data: dict[str, Any]) -> Resource:
         raise PermissionDenied(_("You may publish resources only for your own unit."))
     resource.full_clean()
     with transaction.atomic():
+        public_figures.changed()
         with_history(resource, actor, "published").save()
     return resource
 
@@ -522,12 +531,14 @@ def resource_update(*, resource: Resource, actor, data: dict[str, Any]) -> Resou
     permissions.require_change(actor, resource)
     refuse_other_fields(data, set(RESOURCE_FIELDS) - {"unit"})
     with transaction.atomic():
+        public_figures.changed()
         return update(resource, data=data, actor=actor)
 
 
 def resource_withdraw(*, resource: Resource, actor) -> Resource:
     permissions.require_change(actor, resource)
     with transaction.atomic():
+        public_figures.changed()
         return move(
             resource,
             action="withdraw",
@@ -539,6 +550,7 @@ def resource_withdraw(*, resource: Resource, actor) -> Resource:
 def resource_restore(*, resource: Resource, actor) -> Resource:
     permissions.require_change(actor, resource)
     with transaction.atomic():
+        public_figures.changed()
         return move(
             resource,
             action="restore",

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alliance import history, permissions
+from alliance import history, permissions, public_figures
 from alliance.errors import Conflict, InvalidInput, PermissionDenied
 from alliance.models import Notification, Profile
 from alliance.notifications import notify, notify_many
@@ -136,6 +136,7 @@ def member_staff_update(*, member: PartyMember, actor, data: dict[str, Any]) -> 
 def member_verify(*, member: PartyMember, actor) -> PartyMember:
     permissions.require_change(actor, member)
     with transaction.atomic():
+        public_figures.changed()
         member = move(
             member,
             action="verify",
@@ -194,6 +195,7 @@ def member_move(*, member: PartyMember, actor, community) -> PartyMember:
     ).exists():
         raise Conflict(_("This phone number is already registered in this community."))
     with transaction.atomic():
+        public_figures.changed()
         old = move(
             member,
             action="move_away",
@@ -316,6 +318,7 @@ def log_hours(*, member: PartyMember, actor, data: dict[str, Any]) -> ServiceLog
         raise InvalidInput(_("Hours cannot be logged before they are served."))
     log.full_clean()
     with transaction.atomic():
+        public_figures.changed()
         with_history(log, actor, "logged").save()
     return log
 
@@ -323,6 +326,7 @@ def log_hours(*, member: PartyMember, actor, data: dict[str, Any]) -> ServiceLog
 def log_verify(*, log: ServiceLog, actor) -> ServiceLog:
     permissions.require_change(actor, log)
     with transaction.atomic():
+        public_figures.changed()
         locked = ServiceLog.objects.select_for_update().get(pk=log.pk)
         if locked.verified:
             raise Conflict(_("These hours are verified already."))

@@ -16,7 +16,7 @@ from alliance.api.throttling import AddressRateThrottle
 from alliance.workflow import api_description
 from members.models import MemberUnit
 
-from .. import matching, selectors, services
+from .. import matching, selectors, services, showcase
 from ..models import Need, Resource
 from . import serializers as s
 from .filters import NeedFilter, ResourceFilter
@@ -258,7 +258,8 @@ class PublicNeedRatingView(generics.GenericAPIView):
 
 
 class PublicShowcaseView(generics.ListAPIView):
-    """Completed needs that staff chose to show, with the unit that did them: no contact data."""
+    """Completed needs that staff chose to show, with the unit that did them: no contact data. The count
+    and the first pages come from the public snapshot (demands.showcase): no COUNT per request."""
 
     serializer_class = s.ShowcaseSerializer
     permission_classes = [AllowAny]
@@ -266,4 +267,4 @@ class PublicShowcaseView(generics.ListAPIView):
     filter_backends = []
 
     def get_queryset(self):
-        return selectors.showcase()
+        return showcase.ShowcaseRows()

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from alliance import views
+from alliance import public_figures
 from demands import services
 from demands.models import Need, NeedEvent
 
@@ -536,33 +536,46 @@ def test_no_public_page_shows_a_contact_name_phone_number_or_address(
 
 
 def _queries(path: str) -> list[str]:
-    views.forget_public_numbers()  # count the home's figures each time, not the first visit's cache
     client = Client()
     with CaptureQueriesContext(connection) as captured:
         assert client.get(path).status_code == 200
     return [query["sql"] for query in captured.captured_queries]
 
 
-def test_the_showcase_costs_the_same_queries_for_few_and_many_needs(db):
+def test_the_showcase_runs_no_query_for_its_first_pages_and_one_beyond_them(db):
     showcased(2)
+    public_figures.refresh()  # the beat entry
     few = _queries(SHOWCASE)
-    showcased(30)
-    many = _queries(SHOWCASE)
-    # 1. the paginator's COUNT of showcased needs; 2. one page of needs joined with category, community, unit.
-    assert len(few) == len(many) == 2, many
+    showcased(70)
+    public_figures.refresh()
+    # The count and the first five pages (60 rows) are the snapshot's: no COUNT, no query at all.
+    assert few == [] and _queries(SHOWCASE) == [] and _queries(SHOWCASE + "?page=5") == []
+    # Page 6 lies beyond the stored rows: 1. one page of needs joined with category, community, unit
+    # (the count is still the snapshot's).
+    deep = _queries(SHOWCASE + "?page=6")
+    assert len(deep) == 1 and "JOIN" in deep[0] and "COUNT(" not in deep[0].upper(), deep
+
+
+def test_the_showcase_pages_show_what_the_database_holds(db):
+    needs = showcased(65)
+    public_figures.refresh()
+    newest_first = sorted(needs, key=lambda need: (need.showcased_at, need.pk), reverse=True)
+    shown = []
+    for number in range(1, 7):
+        page = Client().get(SHOWCASE, {"page": number}).content.decode()
+        shown += [int(pk) for pk in re.findall(r'class="panel showcase-item" data-need="(\d+)"', page)]
+    assert shown == [need.pk for need in newest_first]
 
 
 def test_the_home_page_costs_the_same_queries_for_few_and_many_rows(db):
     showcased(1)
+    public_figures.refresh()
     few = _queries("/")
     for community in CommunityFactory.create_batch(3):
         showcased(5, community=community, unit=MemberUnitFactory(community=community))
+    public_figures.refresh()
     many = _queries("/")
-    # Today's five, each one statement whatever the rows: 1. members' figures: active units and their Party
-    # members (one aggregate); 2. members' figures: communities (COUNT); 3. demands' figures: needs received
-    # and completed (one aggregate with FILTER); 4. demands' figures: active resources (COUNT); 5. this panel:
-    # the six latest showcased needs joined with category, community and unit. Other apps' figures add
-    # their own fixed number, so the test compares few with many rather than pinning the total.
-    assert len(few) == len(many), many
-    panel = [sql for sql in many if "showcased_at" in sql]
-    assert len(panel) == 1 and "JOIN" in panel[0]
+    # The figures, the charts and the showcase panel read the snapshot the beat keeps; the one query left
+    # is the projects' panel of demonstration projects.
+    assert len(few) == len(many) == 1, many
+    assert "showcased_at" not in many[0]
