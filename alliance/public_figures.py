@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -158,10 +158,9 @@ def _refresh_alone() -> dict[str, Any] | None:
 
 def changed() -> None:
     """Call inside the transaction of a write that changes a public figure, chart or the showcase: once it
-    commits, the next beat run (within PUBLIC_FIGURES_REFRESH_SECONDS) refreshes the snapshot. Several
-    calls in one transaction mark it once."""
-    if not any(callback is _mark_changed for _sids, callback, _robust in connection.run_on_commit):
-        transaction.on_commit(_mark_changed)
+    commits, the next beat run (within PUBLIC_FIGURES_REFRESH_SECONDS) refreshes the snapshot. A rolled
+    back write marks nothing."""
+    transaction.on_commit(_mark_changed)
 
 
 def _mark_changed() -> None:

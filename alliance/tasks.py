@@ -12,6 +12,11 @@ def deliver_notification(notification_id: int) -> bool:
     return notifications.deliver(notification_id)
 
 
+@shared_task(name="alliance.tasks.deliver_notifications")
+def deliver_notifications(notification_ids: list[int]) -> int:
+    return sum(1 for pk in notification_ids if notifications.deliver(pk))
+
+
 @shared_task(name="alliance.tasks.deliver_pending_notifications")
 def deliver_pending_notifications() -> int:
     return notifications.deliver_pending()

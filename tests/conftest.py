@@ -17,6 +17,7 @@ from django.test import Client
 from alliance import permissions, public_figures, queue, ratelimit
 from alliance.celery import app as celery_app
 from alliance.sms import LocmemSmsBackend
+from demands import public_choices
 from members import services as member_services
 
 from .factories import CommunityFactory, MemberUnitFactory, UserFactory
@@ -36,6 +37,8 @@ def _eager_tasks_and_fake_sms(settings):
     public_figures.breaker.reset()
     # The public figures live in the cache between refreshes: each test's pages count that test's rows.
     public_figures.forget()
+    # The public form's communities and categories are kept per process: each test has its own rows.
+    public_choices.choices.forget()
     yield
     celery_app.conf.task_always_eager = previous
 

@@ -201,14 +201,15 @@ class PublicNeedSubmitView(generics.CreateAPIView):
         }
     )
     def post(self, request, *args, **kwargs):
-        if ratelimit.exceeded(request, "need_submit_invalid"):
-            self._throttled(request, "need_submit_invalid")
         serializer = self.get_serializer(data=request.data)
         if not serializer.is_valid():
-            ratelimit.allow(request, "need_submit_invalid")
+            if not ratelimit.allow(request, "need_submit_invalid"):
+                self._throttled(request, "need_submit_invalid")
             raise ValidationError(serializer.errors)
-        if not ratelimit.allow(request, "need_submit"):
-            self._throttled(request, "need_submit")
+        # One round trip to the cache: this need counted, and the invalid attempts' limit checked.
+        refused = ratelimit.take(request, "need_submit", unless="need_submit_invalid")
+        if refused is not None:
+            self._throttled(request, refused)
         try:
             need = services.need_submit(data=dict(serializer.validated_data), channel=Need.Channel.API)
         except Exception:  # not stored, whatever the reason: the allowance is given back
