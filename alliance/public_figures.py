@@ -54,19 +54,18 @@ breaker = Breaker("public figures cache", pause=30)
 
 
 def snapshot(*keys: str) -> dict[str, Any]:
-    """The stored data of each part in `keys`: from the cache (no SQL), else from the rows (one query),
-    else — nothing stored yet — computed once here. A part nobody stored reads as None."""
+    """The stored data of each part in `keys`: from the cache (no SQL), else from the rows (one query for
+    every part, all put back into the cache), else — nothing stored yet — computed once here. A part
+    nobody stored reads as None."""
     found = _try_cache(lambda: cache.get_many([CACHE_PREFIX + key for key in keys])) or {}
     parts = {key: found[CACHE_PREFIX + key] for key in keys if CACHE_PREFIX + key in found}
-    missing = [key for key in keys if key not in parts]
-    if missing:
-        rows = dict(PublicSnapshot.objects.filter(key__in=missing).values_list("key", "data"))
-        if not rows and not PublicSnapshot.objects.exists():
+    if len(parts) < len(keys):
+        rows = dict(PublicSnapshot.objects.values_list("key", "data"))
+        if not rows:
             rows = _refresh_alone() or {}
-        rows = {key: rows[key] for key in missing if key in rows}
-        if rows:
+        else:
             _try_cache(lambda: cache.set_many({CACHE_PREFIX + key: data for key, data in rows.items()}, timeout=None))
-        parts.update(rows)
+        parts = {key: rows.get(key) for key in keys} | parts
     return {key: parts.get(key) for key in keys}
 
 

@@ -9,10 +9,10 @@ from datetime import date, datetime
 import pytest
 from django.core.cache import cache
 from django.db import connection
-from django.test import Client, RequestFactory, override_settings
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
-from alliance import public_figures, registry
+from alliance import public_figures
 from alliance.periods import ZONE
 from alliance.registry import last_months, month_span
 from demands.models import Need
@@ -123,14 +123,11 @@ def test_a_visit_reads_the_snapshot_and_runs_no_aggregate(db, june_2026):
     completed(datetime(2026, 6, 1, 12, tzinfo=ZONE))
     public_figures.refresh()  # the beat entry
     client = Client()
-    with CaptureQueriesContext(connection) as panels:
-        registry.home_panels(RequestFactory().get("/"))
     with CaptureQueriesContext(connection) as visit:
         page = client.get("/").content.decode()
-    # Only the home panels' own query runs (the demonstration projects; the showcase panel reads the
-    # snapshot too): no figure, chart or showcase count.
-    assert [q["sql"] for q in visit] == [q["sql"] for q in panels]
-    assert len(visit) == 1 and "projects_serviceproject" in visit[0]["sql"]
+    # The figures, the charts and the panels (the showcase, the demonstration projects) are all read
+    # from the snapshot: no SQL at all.
+    assert len(visit) == 0, [q["sql"] for q in visit]
     assert bars(page, "needs_completed")[-1] == ("2026-06", 1)
 
     completed(datetime(2026, 6, 2, 12, tzinfo=ZONE))
@@ -151,14 +148,12 @@ def test_a_cold_cache_reads_the_stored_snapshot_not_the_tables(db, june_2026):
     cache.clear()  # Redis restarted empty
     with CaptureQueriesContext(connection) as cold:
         page = Client().get("/").content.decode()
-    # 1. the snapshot's figures row (put back into the cache), 2. the showcase's row, 3. the demonstration
-    # projects' panel.
-    assert len(cold) == 3, [q["sql"] for q in cold]
-    assert sum("alliance_publicsnapshot" in q["sql"] for q in cold) == 2
+    # 1. the snapshot's rows, all of them put back into the cache at once.
+    assert len(cold) == 1 and "alliance_publicsnapshot" in cold[0]["sql"], [q["sql"] for q in cold]
     assert bars(page, "needs_completed")[-1] == ("2026-06", 1)
     with CaptureQueriesContext(connection) as warm:
         Client().get("/")
-    assert len(warm) == 1
+    assert len(warm) == 0
 
 
 def test_the_cache_keeps_labels_in_every_language(db):
