@@ -9,10 +9,11 @@ city scale the public pages served 1.7 requests a second. Now:
   (`registry.register_public_part`, e.g. the showcase's first rows) — and stores each part as plain JSON
   in a `PublicSnapshot` row and in the cache.
 - A beat entry runs `refresh_if_due()` every PUBLIC_FIGURES_REFRESH_SECONDS: it refreshes when a service
-  said a figure changed (`changed()`, after its commit), and at least every PUBLIC_FIGURES_MAX_AGE seconds
-  for writes no service made (the console, a data migration).
-- A request only reads (`snapshot()`): the cache, without SQL; on a miss (cold cache, Redis down) the rows,
-  one query, put back into the cache. Only when no snapshot exists at all — a new installation before
+  said a figure changed (`changed()`: after its commit, a mark in Redis, or in the database where no
+  shared cache can hold it), and at least every PUBLIC_FIGURES_MAX_AGE seconds for writes no service made
+  (the console, a data migration).
+- A request only reads (`snapshot()`): the cache, without SQL; on a miss (cold cache, Redis down, or the
+  entry older than PUBLIC_FIGURES_REFRESH_SECONDS) the rows, one query, put back into the cache. Only when no snapshot exists at all — a new installation before
   the first beat — a visit computes it, one process at a time (a lock in the cache); the others see no
   figures for those seconds rather than start the same computation.
 
@@ -27,7 +28,9 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -41,8 +44,10 @@ T = TypeVar("T")
 
 FIGURES = "figures"
 CACHE_PREFIX = "public-figures:v2:"
-# Set after the commit of a write that changes a figure; the next beat run refreshes and clears it.
+# Set after the commit of a write that changes a figure; the next beat run refreshes and clears it. The
+# row of the same name is the mark where no shared cache can hold it.
 CHANGED_KEY = "public-figures:changed"
+CHANGED_ROW = "changed"
 # Held while one process computes (the refresh, or the first visit of a new installation).
 LOCK_KEY = "public-figures:computing"
 LOCK_SECONDS = 300
@@ -60,11 +65,13 @@ def snapshot(*keys: str) -> dict[str, Any]:
     found = _try_cache(lambda: cache.get_many([CACHE_PREFIX + key for key in keys])) or {}
     parts = {key: found[CACHE_PREFIX + key] for key in keys if CACHE_PREFIX + key in found}
     if len(parts) < len(keys):
-        rows = dict(PublicSnapshot.objects.values_list("key", "data"))
+        rows = dict(PublicSnapshot.objects.exclude(key=CHANGED_ROW).values_list("key", "data"))
         if not rows:
             rows = _refresh_alone() or {}
         else:
-            _try_cache(lambda: cache.set_many({CACHE_PREFIX + key: data for key, data in rows.items()}, timeout=None))
+            _try_cache(
+                lambda: cache.set_many({CACHE_PREFIX + key: data for key, data in rows.items()}, timeout=_keep())
+            )
         parts = {key: rows.get(key) for key in keys} | parts
     return {key: parts.get(key) for key in keys}
 
@@ -118,26 +125,31 @@ def compute() -> dict[str, Any]:
 
 def refresh() -> dict[str, Any]:
     """Compute every part and store it (rows first, then the cache). Returns what it stored."""
+    # Stamped with the time it started: a change marked after it (in the database) is not in it.
+    started = timezone.now()
     data = compute()
-    now = timezone.now()
     PublicSnapshot.objects.bulk_create(
-        [PublicSnapshot(key=key, data=value, computed_at=now) for key, value in data.items()],
+        [PublicSnapshot(key=key, data=value, computed_at=started) for key, value in data.items()],
         update_conflicts=True,
         unique_fields=["key"],
         update_fields=["data", "computed_at"],
     )
-    _try_cache(lambda: cache.set_many({CACHE_PREFIX + key: value for key, value in data.items()}, timeout=None))
+    _try_cache(lambda: cache.set_many({CACHE_PREFIX + key: value for key, value in data.items()}, timeout=_keep()))
     return data
 
 
 def refresh_if_due() -> bool:
     """The beat entry: refresh when a write changed a figure since the last refresh, or when the snapshot
     is older than PUBLIC_FIGURES_MAX_AGE. True when it refreshed."""
-    if not _try_cache(lambda: cache.get(CHANGED_KEY)):
-        newest = PublicSnapshot.objects.filter(key=FIGURES).values_list("computed_at", flat=True).first()
-        if newest is not None and timezone.now() - newest < timedelta(seconds=settings.PUBLIC_FIGURES_MAX_AGE):
-            return False
-    return _refresh_alone() is not None
+    times = dict(PublicSnapshot.objects.filter(key__in=[FIGURES, CHANGED_ROW]).values_list("key", "computed_at"))
+    newest = times.get(FIGURES)
+    due = (
+        newest is None
+        or bool(_try_cache(lambda: cache.get(CHANGED_KEY)))
+        or (CHANGED_ROW in times and times[CHANGED_ROW] >= newest)
+        or timezone.now() - newest >= timedelta(seconds=settings.PUBLIC_FIGURES_MAX_AGE)
+    )
+    return due and _refresh_alone() is not None
 
 
 def _refresh_alone() -> dict[str, Any] | None:
@@ -163,8 +175,27 @@ def changed() -> None:
 
 
 def _mark_changed() -> None:
-    # No expiry: the refresh clears it. Unreachable cache: the max-age refresh catches up.
-    _try_cache(lambda: cache.set(CHANGED_KEY, 1, timeout=None))
+    # In the shared cache (Redis) when there is one: no write to the database per change. A cache of this
+    # process only (the demo's local memory) cannot tell the worker, and an unreachable one tells nobody:
+    # then the mark is the database row, which the refresh compares with its own time.
+    if _shared_cache() and _try_cache(lambda: cache.set(CHANGED_KEY, 1, timeout=None) or True):
+        return
+    PublicSnapshot.objects.bulk_create(
+        [PublicSnapshot(key=CHANGED_ROW, data={}, computed_at=timezone.now())],
+        update_conflicts=True,
+        unique_fields=["key"],
+        update_fields=["computed_at"],
+    )
+
+
+def _keep() -> int:
+    """How long the cache keeps a part before a visit reads the rows again (one query): a worker's refresh
+    reaches a web process whose cache it cannot write (the demo's local memory) this way."""
+    return settings.PUBLIC_FIGURES_REFRESH_SECONDS
+
+
+def _shared_cache() -> bool:
+    return not isinstance(caches[DEFAULT_CACHE_ALIAS], LocMemCache | DummyCache)
 
 
 def forget() -> None:

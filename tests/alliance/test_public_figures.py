@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -198,3 +199,24 @@ def test_while_another_process_computes_the_first_snapshot_visits_do_not_compute
     # 1. the snapshot's rows (none yet): no aggregate.
     assert len(visit) == 1 and "alliance_publicsnapshot" in visit[0]["sql"]
     assert set(body.values()) == {0}
+
+
+def test_a_change_marked_while_the_cache_is_down_is_kept_in_the_database(
+    db, street_staff, django_capture_on_commit_callbacks
+):
+    public_figures.refresh()
+    pending = ClaimFactory(status=ProjectClaim.Status.PENDING)
+    unreachable = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    with override_settings(CACHES=unreachable), django_capture_on_commit_callbacks(execute=True):
+        project_services.claim_approve(claim=pending, actor=street_staff)
+    public_figures.breaker.reset()  # Redis is back
+    assert PublicSnapshot.objects.filter(key=public_figures.CHANGED_ROW).exists()
+    assert public_figures.refresh_if_due() is True
+    assert APIClient().get(STATS).json() == selectors_say()
+    assert public_figures.refresh_if_due() is False
