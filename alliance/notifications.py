@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -92,35 +93,15 @@ def message(
     )
 
 
-def notify(
-    *,
-    recipient=None,
-    subject: str,
-    body: str,
-    url: str = "",
-    kind: str = "",
-    email: str | None = None,
-    phone: str | None = None,
-    by_sms: bool = True,
-    digest: bool = False,
-) -> Notification:
-    """Store a notification for `recipient` (a user) or for a bare e-mail / phone (a resident).
+def notify(**fields: Any) -> Notification:
+    """Store a notification for `recipient` (a user) or for a bare e-mail / phone (a resident); `fields`
+    are `message`'s.
 
     Call it inside the transaction that makes the change; delivery waits for the commit. `digest=True`
     (for staff accounts only) keeps it for the inbox and the daily digest instead of sending it now."""
     from .tasks import deliver_notification  # the task module imports this one
 
-    notification = message(
-        recipient=recipient,
-        subject=subject,
-        body=body,
-        url=url,
-        kind=kind,
-        email=email,
-        phone=phone,
-        by_sms=by_sms,
-        digest=digest,
-    )
+    notification = message(**fields)
     with transaction.atomic():
         notification.save()
         if not notification.in_digest:
