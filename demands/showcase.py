@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from alliance import public_figures
@@ -56,24 +57,25 @@ def _item(row: dict[str, Any]) -> dict[str, Any]:
 
 class ShowcaseRows(Sequence):
     """The showcase as a paginator sees it (Django's and DRF's): `count()` and the first rows from the
-    snapshot; a slice past them is read from the database."""
+    snapshot; a slice past them is read from the database. Read on first use, like a queryset: the API
+    schema's generator asks the view for its rows without reading them."""
 
-    def __init__(self) -> None:
-        stored = public_figures.snapshot(PART)[PART] or {"count": 0, "rows": []}
-        self.total = stored["count"]
-        self.rows = stored["rows"]
+    @cached_property
+    def _stored(self) -> dict[str, Any]:
+        return public_figures.snapshot(PART)[PART] or {"count": 0, "rows": []}
 
     def count(self) -> int:
-        return self.total
+        return self._stored["count"]
 
     def __len__(self) -> int:
-        return self.total
+        return self.count()
 
     def __getitem__(self, index):
         if not isinstance(index, slice):
             return self[index : index + 1][0]
-        if index.stop is not None and (index.stop <= len(self.rows) or len(self.rows) >= self.total):
-            return [_item(row) for row in self.rows[index]]
+        rows = self._stored["rows"]
+        if index.stop is not None and (index.stop <= len(rows) or len(rows) >= self.count()):
+            return [_item(row) for row in rows[index]]
         return list(selectors.showcase()[index])
 
 
