@@ -225,3 +225,20 @@ class Job(models.Model):
             "rows_done": self.rows_done,
             "failure_reason": self.failure_reason,
         }
+
+
+class PublicSnapshot(models.Model):
+    """The last computed public figures, charts and showcase rows (`alliance.public_figures`), one row per
+    part: what anonymous visitors read when the cache is cold or unreachable, so that no visit ever runs
+    the whole-table aggregates itself. Written only by the refresh; plain JSON (no pickles in the database)."""
+
+    key = models.CharField(_("part"), max_length=40, primary_key=True)
+    data = models.JSONField(_("data"))
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("public figures snapshot")
+        verbose_name_plural = _("public figures snapshots")
+
+    def __str__(self) -> str:
+        return self.key

@@ -318,3 +318,13 @@ class KeysetPagination(pagination.BasePagination):
                 "schema": {"type": "integer"},
             },
         ]
+
+
+class SequencePagination(pagination.PageNumberPagination):
+    """Pages by number over a sequence that knows its own length without a COUNT — the public showcase
+    read from its snapshot (demands.showcase.ShowcaseRows), whose first pages cost no query at all.
+    Keyset pages need a queryset's sort keys, which a snapshot does not have."""
+
+    page_size = KeysetPagination.page_size
+    page_size_query_param = KeysetPagination.page_size_query_param
+    max_page_size = KeysetPagination.max_page_size
