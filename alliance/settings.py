@@ -372,7 +372,7 @@ UNFOLD = {
             {
                 "title": _("System"),
                 "items": [
-                    _changelist("alliance.job", _("background jobs"), _STREET, "pending_actions"),
+                    _changelist("alliance.job", _("background jobs"), _STAFF, "pending_actions"),
                     _changelist("alliance.notification", _("notifications"), _STREET, "mail"),
                     _changelist("alliance.category", _("categories"), _STREET, "category"),
                     _changelist("axes.accessattempt", _("access attempts"), _STREET, "lock_person"),
