@@ -35,8 +35,8 @@ page and a deep one, reached by following `next` --deep times (the cursor the cl
 reached is timed). The portal's needs list and the admin lists of needs, Party members and service logs.
 
 Writes the "Pages at <scale> scale" section of bench/RESULTS.md and keeps the run's figures in
-bench/scale_pages_<scale>.json, from which the "district and city side by side" section is written whenever
-both exist (unless --no-write)."""
+bench/scale_pages_<scale>.json (git-ignored, like every run's raw figures), from which the "district and city
+side by side" section is written whenever both exist (unless --no-write)."""
 
 from __future__ import annotations
 

@@ -421,7 +421,7 @@ class ScopedChoiceFilter(admin.SimpleListFilter):
     LINKS_MAX = 30
     select_template = "admin/scoped_choice_select.html"
 
-    def __init__(self, request, params, model, model_admin):
+    def __init__(self, request: HttpRequest, params: dict, model: type[models.Model], model_admin) -> None:
         super().__init__(request, params, model, model_admin)
         self.kept: list[tuple[str, str]] = []
         if len(self.lookup_choices) > self.LINKS_MAX:
@@ -434,7 +434,7 @@ class ScopedChoiceFilter(admin.SimpleListFilter):
         options = [(str(obj.pk), str(obj)) for obj in self.choices_for(request)]
         return [("none", self.none_label), *options] if self.none_label else options
 
-    def choices(self, changelist):
+    def choices(self, changelist) -> Iterable[dict[str, Any]]:
         if self.template != self.select_template:
             yield from super().choices(changelist)
             return
