@@ -1,11 +1,14 @@
-"""The pages issue 12 names, at district scale, as ratios to one-query baselines measured in the same run.
+"""The pages issue 12 names, at district or city scale, as ratios to one-query baselines measured in the same run.
 
-    .venv/bin/python bench/scale_pages.py [--rounds 5] [--requests 10] [--reload] [--no-write]
+    .venv/bin/python bench/scale_pages.py [--scale district|city] [--rounds 5] [--requests 10] [--deep 20]
+                                          [--reload] [--no-write]
 
-The database `alliance_bench_scale` (PostgreSQL on 127.0.0.1, trust auth) is created and loaded with
-`manage.py generate_scale --scale district` the first time (about a minute; the load time is reported)
-and kept between runs; `--reload` drops and loads it again. Every run applies the migrations first, so
-indexes other branches add are there when the lead reruns it after a merge, and ANALYZEs.
+`--scale district` (the default) uses the database `alliance_bench_scale` (PostgreSQL on 127.0.0.1, trust
+auth), created and loaded with `manage.py generate_scale --scale district` the first time (about a minute;
+the load time is reported) and kept between runs; `--reload` drops and loads it again. `--scale city` uses
+`alliance_scale_city`, which must have been loaded beforehand (`generate_scale --scale city`, about ten
+minutes); the bench never loads or drops it. Every run applies the migrations first, so indexes other
+branches add are there when the lead reruns it after a merge, and ANALYZEs.
 
 Production settings throughout: DEBUG=0, the manifest static storage over a collectstatic made once
 into var/bench_scale_static, Django's psycopg pool of 4 as docker-compose.yml runs it, Redis db 5 for the
@@ -27,7 +30,13 @@ Baselines, served through the same middleware (a URLconf of the project's URLs p
 - `/bench/one-insert/`: one INSERT into a bench-only table, anonymous POST, JSON — for the submission.
 Staff pages run as `scale_staff` (street staff: the widest scope); the submission's throttle is lifted
 for the run (it allows 5 an hour per address). Submitted needs stay in the database (a few dozen a run).
-Writes the "Pages at district scale" section of bench/RESULTS.md (unless --no-write)."""
+Every API list (needs, units, members, claims, service logs, meetings) at page_size 50 and 200: its first
+page and a deep one, reached by following `next` --deep times (the cursor the client would follow; the page
+reached is timed). The portal's needs list and the admin lists of needs, Party members and service logs.
+
+Writes the "Pages at <scale> scale" section of bench/RESULTS.md and keeps the run's figures in
+bench/scale_pages_<scale>.json (git-ignored, like every run's raw figures), from which the "district and city
+side by side" section is written whenever both exist (unless --no-write)."""
 
 from __future__ import annotations
 
@@ -55,14 +64,31 @@ from results import RESULTS, write_section  # bench/results.py, beside this scri
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
-SECTION = "## Pages at district scale (issue 12, `bench/scale_pages.py`)"
 HOST = "127.0.0.1"
-DB_NAME = "alliance_bench_scale"
+DATABASES = {"district": "alliance_bench_scale", "city": "alliance_scale_city"}
+# The gunicorn workers import this module afresh: the scale reaches them through the environment.
+SCALE = os.environ.get("BENCH_SCALE", "district")
+DB_NAME = DATABASES[SCALE]
 DATABASE_URL = f"postgres://postgres@{HOST}:5432/{DB_NAME}"
+SECTION = f"## Pages at {SCALE} scale, after the fixes (issue 12, `bench/scale_pages.py`)"
+SIDE_BY_SIDE = "## Pages: district and city side by side (issue 12, `bench/scale_pages.py`)"
 REDIS_URL = f"redis://{HOST}:6379/5"
 STATIC_ROOT = ROOT / "var" / "bench_scale_static"
 ROUND_BUDGET_S = 8.0
-PAGE_SIZE = 50
+PAGE_SIZES = (50, 200)
+# Every API list the issue's targets name: (label, path).
+API_LISTS = [
+    ("needs", "/api/v1/needs/"),
+    ("units", "/api/v1/units/"),
+    ("members", "/api/v1/members/"),
+    ("claims", "/api/v1/claims/"),
+    ("service logs", "/api/v1/service-logs/"),
+    ("meetings", "/api/v1/meetings/"),
+]
+# The issue's targets, as the largest ratio to the baseline a page may reach.
+TARGET_API = {50: 5.0, 200: 10.0}
+TARGET_LIST = 15.0
+TARGET_GROWTH = 1.5
 
 
 @dataclass
@@ -70,8 +96,9 @@ class Page:
     label: str
     method: str
     path: str
-    who: str  # "staff" or "anonymous"
+    who: str  # "staff", "liaison" or "anonymous"
     baseline: str  # the label of the page it is compared with
+    target: float | None = None  # the largest ratio to the baseline the issue allows
     times: list[float] = field(default_factory=list)
     queries: int = 0
     size: int = 0
@@ -92,6 +119,8 @@ def prepare(reload: bool) -> float | None:
     """Create, migrate and (when empty) load the database. Returns the load's seconds, None if kept."""
     with _admin() as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
+        if SCALE == "city" and not exists:
+            raise SystemExit(f"{DB_NAME} is missing: load it with `manage.py generate_scale --scale city` first")
         if exists and reload:
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(DB_NAME)))
             exists = None
@@ -102,6 +131,8 @@ def prepare(reload: bool) -> float | None:
     with psycopg.connect(DATABASE_URL.replace("postgres://", "postgresql://")) as conn:
         loaded = conn.execute("SELECT count(*) FROM members_street").fetchone()[0] > 0
     seconds = None
+    if not loaded and SCALE == "city":
+        raise SystemExit(f"{DB_NAME} is empty: load it with `manage.py generate_scale --scale city` first")
     if not loaded:
         print(f"loading district scale into {DB_NAME} …", flush=True)
         began = time.monotonic()
@@ -194,10 +225,25 @@ def _urlconf(first_need: int):
     return urlconf
 
 
+def _follow(client, first: str, times: int) -> tuple[str, int]:
+    """The path of the page reached by following `next` from `first` up to `times` times, and its number."""
+    from urllib.parse import urlsplit
+
+    path, reached = first, 1
+    for _ in range(times):
+        link = client.get(path, HTTP_ACCEPT="application/json").json().get("next")
+        if not link:
+            break
+        parts = urlsplit(link)
+        path, reached = f"{parts.path}?{parts.query}", reached + 1
+    return path, reached
+
+
 def measure(args: argparse.Namespace) -> tuple[list[Page], dict[str, int], tuple[int, int]]:
     _django()
     from django.contrib.auth import get_user_model
     from django.db import connection
+    from django.db.models import Count
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
@@ -211,30 +257,43 @@ def measure(args: argparse.Namespace) -> tuple[list[Page], dict[str, int], tuple
         "Party members": PartyMember.objects.count(),
         "service logs": ServiceLog.objects.count(),
     }
-    # The last full page: as deep as the list goes, with as many rows as the first.
-    last = counts["needs"] // PAGE_SIZE
-    q = f"page_size={PAGE_SIZE}"
+    staff = Client()
+    staff.force_login(get_user_model().objects.get(username="scale_staff"))
+    # The portal's needs list is a unit liaison's: the liaison of the unit with the most needs.
+    busiest = Need.objects.exclude(unit=None).values("unit").annotate(n=Count("id")).order_by("-n")[0]["unit"]
+    liaison = Client()
+    liaison.force_login(get_user_model().objects.get(username=f"scale_liaison_{busiest}"))
+    anonymous = Client()
+    community = Community.objects.order_by("pk").values_list("pk", flat=True).first()
+    category = Category.objects.order_by("pk").values_list("pk", flat=True).first()
+
     pages = [
         Page("baseline: one indexed SELECT", "GET", "/bench/one-query/", "anonymous", ""),
         Page("baseline: one INSERT", "POST", "/bench/one-insert/", "anonymous", ""),
-        Page("staff needs API, first page", "GET", f"/api/v1/needs/?{q}", "staff", "select"),
-        Page("staff needs API, last full page", "GET", f"/api/v1/needs/?{q}&page={last}", "staff", "select"),
-        Page("service-logs API, first page", "GET", f"/api/v1/service-logs/?{q}", "staff", "select"),
-        Page("admin needs list", "GET", "/admin/demands/need/", "staff", "select"),
-        Page("admin service-logs list", "GET", "/admin/volunteers/servicelog/", "staff", "select"),
+    ]
+    for label, path in API_LISTS:
+        for size in PAGE_SIZES:
+            first = f"{path}?page_size={size}"
+            pages.append(
+                Page(f"API {label}, {size} a page, first page", "GET", first, "staff", "select", TARGET_API[size])
+            )
+            deep, reached = _follow(staff, first, args.deep)
+            pages.append(
+                Page(f"API {label}, {size} a page, page {reached}", "GET", deep, "staff", "select", TARGET_API[size])
+            )
+    pages += [
+        Page("portal needs list (busiest unit's liaison)", "GET", "/portal/needs/", "liaison", "select", TARGET_LIST),
+        Page("admin needs list", "GET", "/admin/demands/need/", "staff", "select", TARGET_LIST),
+        Page("admin Party members list", "GET", "/admin/volunteers/partymember/", "staff", "select", TARGET_LIST),
+        Page("admin service-logs list", "GET", "/admin/volunteers/servicelog/", "staff", "select", TARGET_LIST),
         Page("service-hours totals page", "GET", "/admin/volunteers/servicelog/totals/", "staff", "select"),
         Page("public figures `/api/v1/public/stats/`", "GET", "/api/v1/public/stats/", "anonymous", "select"),
         Page("public home `/`", "GET", "/", "anonymous", "select"),
         Page("public need submission (API)", "POST", "/api/v1/public/needs/", "anonymous", "insert"),
     ]
-    staff = Client()
-    staff.force_login(get_user_model().objects.get(username="scale_staff"))
-    anonymous = Client()
-    community = Community.objects.order_by("pk").values_list("pk", flat=True).first()
-    category = Category.objects.order_by("pk").values_list("pk", flat=True).first()
 
     def call(page: Page):
-        client = staff if page.who == "staff" else anonymous
+        client = {"staff": staff, "liaison": liaison, "anonymous": anonymous}[page.who]
         if page.method == "GET":
             return client.get(page.path, HTTP_ACCEPT_LANGUAGE="zh-hans")
         return client.post(page.path, _submission(community, category), content_type="application/json")
@@ -390,32 +449,113 @@ def load_table(loads: list[Load]) -> str:
 # --- Report ------------------------------------------------------------------------------------------------
 
 
-def table(pages: list[Page]) -> str:
+def figures(pages: list[Page]) -> list[dict]:
+    """One row per page: what the tables show, and what bench/scale_pages_<scale>.json keeps."""
     base = {"select": pages[0], "insert": pages[1]}
-    lines = [
-        "| page | answer | median ms | p90 ms | × baseline | SQL statements | bytes | requests |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
-    ]
+    rows = []
     for page in pages:
         median = statistics.median(page.times)
         p90 = statistics.quantiles(page.times, n=10)[-1] if len(page.times) >= 2 else median
-        ratio = f"{median / statistics.median(base[page.baseline].times):.1f}" if page.baseline else "1"
+        ratio = median / statistics.median(base[page.baseline].times) if page.baseline else 1.0
+        rows.append(
+            {
+                "label": page.label,
+                "status": page.status,
+                "median_ms": median * 1000,
+                "p90_ms": p90 * 1000,
+                "ratio": ratio,
+                "target": page.target,
+                "queries": page.queries,
+                "bytes": page.size,
+                "requests": len(page.times),
+            }
+        )
+    return rows
+
+
+def _verdict(row: dict) -> str:
+    if row["target"] is None:
+        return ""
+    return "met" if row["ratio"] <= row["target"] else f"**miss** (≤ {row['target']:g}×)"
+
+
+def table(rows: list[dict]) -> str:
+    lines = [
+        "| page | answer | median ms | p90 ms | × baseline | target | SQL statements | bytes | requests |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---:|",
+    ]
+    for row in rows:
         lines.append(
-            f"| {page.label} | {page.status} | {median * 1000:.1f} | {p90 * 1000:.1f} | {ratio} | {page.queries}"
-            f" | {page.size:,} | {len(page.times)} |"
+            f"| {row['label']} | {row['status']} | {row['median_ms']:.1f} | {row['p90_ms']:.1f} | {row['ratio']:.1f}"
+            f" | {_verdict(row)} | {row['queries']} | {row['bytes']:,} | {row['requests']} |"
         )
     return "\n".join(lines)
 
 
+def _key(label: str) -> str:
+    """ "API needs, 50 a page, page 21" → "API needs, 50 a page, deep page": the two scales match by label."""
+    head, _, tail = label.rpartition(", page ")
+    return f"{head}, deep page" if head and tail.isdigit() else label
+
+
+def side_by_side() -> str | None:
+    """District and city from their last runs' figures, with the growth the issue bounds (≤ 1.5×)."""
+    runs = {}
+    for scale in DATABASES:
+        path = ROOT / "bench" / f"scale_pages_{scale}.json"
+        if not path.exists():
+            return None
+        runs[scale] = json.loads(path.read_text(encoding="utf-8"))
+    city = {_key(r["label"]): r for r in runs["city"]["rows"]}
+    lines = [
+        "| page | district ms | district × baseline | city ms | city × baseline | growth (city ms ÷ district ms)"
+        " | statements district / city | bytes district / city |",
+        "|---|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for row in runs["district"]["rows"]:
+        key = _key(row["label"])
+        other = city.get(key)
+        if other is None or not row["target"]:
+            continue
+        growth = other["median_ms"] / row["median_ms"]
+        verdict = "met" if growth <= TARGET_GROWTH else f"**miss** (≤ {TARGET_GROWTH:g}×)"
+        lines.append(
+            f"| {key} | {row['median_ms']:.1f} | {row['ratio']:.1f} | {other['median_ms']:.1f} | {other['ratio']:.1f}"
+            f" | {growth:.2f} {verdict} | {row['queries']} / {other['queries']} | {row['bytes']:,} / {other['bytes']:,} |"
+        )
+    return "\n".join(
+        [
+            SIDE_BY_SIDE,
+            "",
+            f"- District: `{runs['district']['command']}` ({runs['district']['date']}, `{runs['district']['head']}`)",
+            f"- City: `{runs['city']['command']}` ({runs['city']['date']}, `{runs['city']['head']}`)",
+            "- Growth is the city's median time over the district's (\"slower at city scale\", as the issue puts it).",
+            "  The runs are minutes apart on a shared machine, so a growth near 1.5× is within the drift of its load;",
+            "  the ratio columns are each against its own run's baseline (a 1–2 ms view: its own noise moves them).",
+            "  Deep pages: the page reached by following `next` --deep times; where the district list is shorter",
+            "  (units, claims, meetings at 200 a page) that is its last page, with fewer rows (see the bytes).",
+            "",
+            *lines,
+            "",
+        ]
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=sorted(DATABASES), default="district", help="which database to use")
+    parser.add_argument("--deep", type=int, default=20, help="`next` links followed to the deep page (1..200)")
     parser.add_argument("--rounds", type=int, default=5, help="rounds, pages taking turns (1..9)")
     parser.add_argument("--requests", type=int, default=10, help="requests per page and round (2..100)")
     parser.add_argument("--reload", action="store_true", help="drop the database and load it again")
     parser.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone")
     args = parser.parse_args()
-    if not (1 <= args.rounds <= 9 and 2 <= args.requests <= 100):
-        parser.error("keep the load bounded: --rounds 1..9, --requests 2..100")
+    if not (1 <= args.rounds <= 9 and 2 <= args.requests <= 100 and 1 <= args.deep <= 200):
+        parser.error("keep the load bounded: --rounds 1..9, --requests 2..100, --deep 1..200")
+    if args.reload and args.scale == "city":
+        parser.error("the city database is loaded once, by hand (about ten minutes); --reload is for district")
+    if args.scale != SCALE:  # the module's settings follow the scale: start again with it in the environment
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, "BENCH_SCALE": args.scale})
     command = " ".join([".venv/bin/python", "bench/scale_pages.py", *sys.argv[1:]])
     started = dt.datetime.now().astimezone()
     load_before = " / ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -429,7 +569,8 @@ def main() -> int:
         redis.Redis.from_url(REDIS_URL).flushdb()
     load_after = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     pg = server_version()
-    body = table(pages)
+    rows = figures(pages)
+    body = table(rows)
     throughput = load_table(loads)
     print()
     print(body)
@@ -441,11 +582,17 @@ def main() -> int:
     load_note = (
         f"loaded in this run by `manage.py generate_scale --scale district` in {loaded_in:.0f} s"
         if loaded_in is not None
-        else "loaded by an earlier run (`--reload` loads it again)"
+        else f"loaded earlier by `manage.py generate_scale --scale {SCALE}`"
+    )
+    head = _git("rev-parse", "--short", "HEAD")
+    (ROOT / "bench" / f"scale_pages_{SCALE}.json").write_text(
+        json.dumps({"command": command, "date": started.isoformat(timespec="seconds"), "head": head, "rows": rows})
+        + "\n",
+        encoding="utf-8",
     )
     text = f"""{SECTION}
 
-- Date: {started.isoformat(timespec="seconds")}; branch state: `{_git("rev-parse", "--short", "HEAD")}`
+- Date: {started.isoformat(timespec="seconds")}; branch state: `{head}`
 - Machine: nproc {len(os.sched_getaffinity(0))}, {platform.platform()}, Python {platform.python_version()};
   PostgreSQL {pg}, Django {package_version("django")}, psycopg {package_version("psycopg")}
 - Command: `{command}`
@@ -456,8 +603,9 @@ def main() -> int:
   to {args.requests} requests each (fewer when a round passes {ROUND_BUDGET_S:.0f} s). Staff pages as street staff
   (`scale_staff`); "× baseline" is the median against the median of the one-indexed-SELECT view (GETs) or the
   one-INSERT view (the submission), both served through the same URLconf and middleware, anonymous. SQL
-  statements: of one request, counted after a warm-up. The public pages under gunicorn too (second table).
-  See the script's docstring for the rest.
+  statements: of one request, counted after a warm-up. Deep API pages: reached by following `next`
+  {args.deep} times. Targets (issue 12): API lists ≤ 5× at 50 a page and ≤ 10× at 200, portal and admin
+  lists ≤ 15×. The public pages under gunicorn too (second table). See the script's docstring for the rest.
 
 {body}
 
@@ -467,11 +615,11 @@ throughput from {CONNECTIONS} client connections (threads of this process, on th
 ratio of requests per second.
 
 {throughput}
-
-These are the figures before the fixes of issue 12 (indexes, keyset pages, cached figures, lean
-submission); rerun the command after they land and compare ratios, not absolute times.
 """
     write_section(SECTION, text)
+    both = side_by_side()
+    if both:
+        write_section(SIDE_BY_SIDE, both)
     print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
     return 0
 
