@@ -351,7 +351,7 @@ def test_the_full_totals_are_a_workbook_written_by_a_job_for_whom_asked(
     assert (job.status, job.requested_by, job.result_name) == (
         Job.Status.DONE,
         community_x_staff,
-        "service-hours-totals.xlsx",
+        "服务时长汇总.xlsx",
     )
 
     page = client.get(totals).content.decode()
