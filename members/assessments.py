@@ -358,6 +358,7 @@ def assessment_return(*, assessment: Assessment, reason: str, actor) -> Assessme
                 url=reverse("admin:members_assessment_change", args=[returned.pk]),
                 kind="assessment_returned",
                 by_sms=False,
+                # At once: one message per return, and the assessment waits on its author's revision.
             )
     return returned
 

@@ -93,6 +93,8 @@ def member_register(
             url=reverse("admin:volunteers_partymember_change", args=[member.pk]),
             kind="member_registered",
             by_sms=False,
+            # Digest: verifying has no deadline, and a registration drive brings members by the hundred.
+            digest=True,
         )
     return member
 
@@ -217,6 +219,7 @@ def members_imported_notify(*, registered: dict[int, int]) -> int:
             url=reverse("admin:volunteers_partymember_changelist"),
             kind="member_registered",
             by_sms=False,
+            # At once: already one summary per person for the whole import (a job), not one per member.
         )
     return len(staffed)
 
@@ -308,6 +311,8 @@ def member_move(*, member: PartyMember, actor, community) -> PartyMember:
             url=reverse("admin:volunteers_partymember_change", args=[new.pk]),
             kind="member_registered",
             by_sms=False,
+            # Digest: verifying has no deadline (as for a new registration).
+            digest=True,
         )
     return new
 
