@@ -211,6 +211,7 @@ def members_imported_notify(*, registered: dict[int, int]) -> int:
     for user_id, community_ids in staffed.items():
         count = sum(registered[c] for c in community_ids)
         names = ", ".join(communities.get(c, "") for c in sorted(community_ids))
+        # At once: already one summary per person for the whole import (a job), not one per member.
         notify(
             recipient=users[user_id],
             subject=_("%(count)d Party members were registered by import") % {"count": count},
@@ -219,7 +220,6 @@ def members_imported_notify(*, registered: dict[int, int]) -> int:
             url=reverse("admin:volunteers_partymember_changelist"),
             kind="member_registered",
             by_sms=False,
-            # At once: already one summary per person for the whole import (a job), not one per member.
         )
     return len(staffed)
 
