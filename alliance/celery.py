@@ -7,6 +7,7 @@ from pathlib import Path
 
 from celery import Celery
 from celery.schedules import crontab
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alliance.settings")
 
@@ -34,6 +35,14 @@ app.conf.update(
         "deliver-pending-notifications": {
             "task": "alliance.tasks.deliver_pending_notifications",
             "schedule": 60.0,
+        },
+        # The public figures, charts and showcase: refreshed here when a write changed them (and when they
+        # are PUBLIC_FIGURES_MAX_AGE old), so that no anonymous visit computes them. A run the workers could
+        # not start in time is dropped: the next one does the same work.
+        "refresh-public-figures": {
+            "task": "alliance.tasks.refresh_public_figures",
+            "schedule": float(settings.PUBLIC_FIGURES_REFRESH_SECONDS),
+            "options": {"expires": float(settings.PUBLIC_FIGURES_REFRESH_SECONDS)},
         },
         # Staff-facing notifications of bulk actions wait in the inbox; each person gets one message a day
         # about them, at the end of the working day (the app's timezone is Asia/Shanghai).

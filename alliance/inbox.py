@@ -6,7 +6,6 @@ in the admin; the daily digest's own message is not listed (the rows it summaris
 from __future__ import annotations
 
 from django.contrib import admin
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from . import notifications
 from .models import Notification
+from .pagination import page_of
 
 PER_PAGE = 25
 
@@ -68,7 +68,7 @@ def _mark(request: HttpRequest) -> HttpResponse:
 def inbox(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _mark(request)
-    page = Paginator(my_notifications(request.user), PER_PAGE).get_page(request.GET.get("page"))
+    page = page_of(my_notifications(request.user), request.GET, per_page=PER_PAGE)
     context = {
         **admin.site.each_context(request),
         "title": _("My notifications"),

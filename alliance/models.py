@@ -90,7 +90,11 @@ class Notification(models.Model):
         verbose_name_plural = _("notifications")
         indexes = [
             models.Index(fields=["status", "created_at"], name="notification_due_idx"),
-            models.Index(fields=["recipient", "-created_at"], name="notification_inbox_idx"),
+            # The inbox page (id breaking ties), the unread count (a few rows per person) and the admin's
+            # list, newest first.
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_inbox_idx"),
+            models.Index(fields=["recipient"], condition=models.Q(read_at__isnull=True), name="notification_unread_idx"),
+            models.Index(fields=["created_at", "id"], name="notification_recent_idx"),
             # The retention sweep finds residents' messages (no account, a phone) by phone.
             models.Index(
                 fields=["phone"],
@@ -199,7 +203,10 @@ class Job(models.Model):
                 fields=["status", "heartbeat_at"],
                 condition=models.Q(status__in=["queued", "running"]),
                 name="job_unfinished_idx",
-            )
+            ),
+            # The admin's list of jobs, newest first, and one person's jobs.
+            models.Index(fields=["created_at", "id"], name="job_recent_idx"),
+            models.Index(fields=["requested_by", "created_at", "id"], name="job_requested_by_idx"),
         ]
 
     def __str__(self) -> str:
@@ -218,3 +225,20 @@ class Job(models.Model):
             "rows_done": self.rows_done,
             "failure_reason": self.failure_reason,
         }
+
+
+class PublicSnapshot(models.Model):
+    """The last computed public figures, charts and showcase rows (`alliance.public_figures`), one row per
+    part: what anonymous visitors read when the cache is cold or unreachable, so that no visit ever runs
+    the whole-table aggregates itself. Written only by the refresh; plain JSON (no pickles in the database)."""
+
+    key = models.CharField(_("part"), max_length=40, primary_key=True)
+    data = models.JSONField(_("data"))
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("public figures snapshot")
+        verbose_name_plural = _("public figures snapshots")
+
+    def __str__(self) -> str:
+        return self.key

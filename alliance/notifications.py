@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -51,7 +52,7 @@ def _held_for_digest(recipient, url: str, digest: bool) -> bool:
     return digest and bool(getattr(recipient, "is_staff", False))
 
 
-def notify(
+def message(
     *,
     recipient=None,
     subject: str,
@@ -63,30 +64,51 @@ def notify(
     by_sms: bool = True,
     digest: bool = False,
 ) -> Notification:
-    """Store a notification for `recipient` (a user) or for a bare e-mail / phone (a resident).
+    """The unsaved row of one notification (what `notify` stores; `notify_all` stores several at once)."""
+    if recipient is not None:
+        email = recipient.email if email is None else email
+        if phone is None and by_sms:
+            phone = Profile.objects.filter(user=recipient).values_list("phone", flat=True).first() or ""
+    return Notification(
+        recipient=recipient,
+        email=email or "",
+        phone=(phone or "") if by_sms else "",
+        subject=subject[:200],
+        body=body,
+        url=url,
+        kind=kind,
+        in_digest=_held_for_digest(recipient, url, digest),
+    )
+
+
+def notify(**fields: Any) -> Notification:
+    """Store a notification for `recipient` (a user) or for a bare e-mail / phone (a resident); `fields`
+    are `message`'s.
 
     Call it inside the transaction that makes the change; delivery waits for the commit. `digest=True`
     (for staff accounts only) keeps it for the inbox and the daily digest instead of sending it now."""
     from .tasks import deliver_notification  # the task module imports this one
 
-    if recipient is not None:
-        email = recipient.email if email is None else email
-        if phone is None and by_sms:
-            phone = Profile.objects.filter(user=recipient).values_list("phone", flat=True).first() or ""
+    notification = message(**fields)
     with transaction.atomic():
-        notification = Notification.objects.create(
-            recipient=recipient,
-            email=email or "",
-            phone=(phone or "") if by_sms else "",
-            subject=subject[:200],
-            body=body,
-            url=url,
-            kind=kind,
-            in_digest=_held_for_digest(recipient, url, digest),
-        )
+        notification.save()
         if not notification.in_digest:
             enqueue_after_commit(deliver_notification, notification.pk)
     return notification
+
+
+def notify_all(messages: list[Notification]) -> list[Notification]:
+    """Store several notifications made with `message` in one INSERT, in the caller's transaction, and
+    queue their delivery after commit as one task (one message to the broker): a resident's submission
+    tells the resident and the community's staff at the cost of one statement. What the task does not
+    deliver, the periodic sweep does, as for `notify`."""
+    from .tasks import deliver_notifications  # the task module imports this one
+
+    rows = Notification.objects.bulk_create(messages)
+    due = [row.pk for row in rows if not row.in_digest]
+    if due:
+        enqueue_after_commit(deliver_notifications, due)
+    return rows
 
 
 def notify_many(recipients: Iterable, **kwargs) -> list[Notification]:

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
 
 from .breaker import Breaker
@@ -77,19 +78,59 @@ def client_address(request: HttpRequest) -> str:
 
 def hit(request: HttpRequest, scope: str, *, limit: int, window: int) -> bool:
     """Count one request of `scope` from this client; False once more than `limit` came in `window` s."""
-    key = _key(request, scope)
+    counted = _cached(scope, lambda: _count_and_read(_key(request, scope), window=window))
+    return counted is None or counted[0] <= limit
 
-    def count() -> int:
-        # add() sets the window's start only if the key is new; incr() is atomic in Redis and locmem.
-        cache.add(key, 0, timeout=window)
-        try:
-            return cache.incr(key)
-        except ValueError:  # expired between add() and incr()
-            cache.set(key, 1, timeout=window)
-            return 1
 
-    counted = _cached(scope, count)
-    return counted is None or counted <= limit
+def take(request: HttpRequest, scope: str, *, unless: str) -> str | None:
+    """Count one request of `scope` and, in the same round trip, check that this client has not used up
+    `unless` (a resident's need: the stored needs' allowance, and the limit of invalid attempts). Returns
+    the scope that refuses the request, or None. Refused by `unless`, the count of `scope` is given back."""
+    rate, other = rate_for(scope), rate_for(unless)
+    if rate is None:
+        return unless if exceeded(request, unless) else None
+    other_key = _key(request, unless) if other else None
+    counted = _cached(scope, lambda: _count_and_read(_key(request, scope), window=rate[1], other=other_key))
+    if counted is None:
+        return None
+    count, other_count = counted
+    if other is not None and other_count >= other[0]:
+        refund(request, scope)
+        return unless
+    return scope if count > rate[0] else None
+
+
+# One round trip to Redis: INCR the window's count, start the window's expiry with the first request, and
+# read another scope's count. (Through Django's cache API the same took three: add, exists, incrby.)
+_COUNT_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local other = 0
+if #KEYS > 1 then
+  local value = redis.call('GET', KEYS[2])
+  if value then other = tonumber(value) or 0 end
+end
+return {count, other}
+"""
+
+
+def _count_and_read(key: str, *, window: int, other: str | None = None) -> tuple[int, int]:
+    """(this request's number in `key`'s window, the count in `other`)."""
+    backend = caches[DEFAULT_CACHE_ALIAS]  # `cache` is a proxy: isinstance() asks the backend itself
+    if isinstance(backend, RedisCache):
+        keys = [backend.make_and_validate_key(k) for k in (key, other) if k]
+        # Django's Redis cache stores integers as plain Redis integers, so INCR and GET read its counts.
+        client = backend._cache.get_client(keys[0], write=True)
+        count, other_count = client.eval(_COUNT_SCRIPT, len(keys), *keys, window)
+        return int(count), int(other_count)
+    # Other caches (local memory: one process, the demo): add() starts the window only if the key is new.
+    cache.add(key, 0, timeout=window)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add() and incr()
+        cache.set(key, 1, timeout=window)
+        count = 1
+    return count, (cache.get(other, 0) if other else 0)
 
 
 def _key(request: HttpRequest, scope: str) -> str:

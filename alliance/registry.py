@@ -143,6 +143,29 @@ def month_points(months: list[date], values: Mapping[date, int]) -> tuple[tuple[
     return tuple((f"{month:%Y-%m}", int(values.get(month) or 0)) for month in months)
 
 
+# --- Public parts -------------------------------------------------------------------------------------
+# Data an app shows anonymous visitors that costs more than an indexed read (the showcase's count and
+# first rows): computed by `alliance.public_figures` in the background with the figures, read from its
+# snapshot. A provider returns plain JSON data (str, int, float, bool, None, lists, dicts).
+
+PublicPart = Callable[[], object]
+
+_public_parts: dict[str, PublicPart] = {}
+
+
+def register_public_part(key: str, provider: PublicPart) -> PublicPart:
+    _public_parts[key] = provider
+    return provider
+
+
+def public_parts() -> dict[str, object]:
+    return {key: provider() for key, provider in _public_parts.items()}
+
+
+def public_part_keys() -> list[str]:
+    return list(_public_parts)
+
+
 # --- Staff workbench ----------------------------------------------------------------------------------
 # The admin index shows the signed-in staff member's to-dos. Each app's provider returns its to-dos for
 # the user's scope, counted in SQL (one aggregate query per app), each linking to the filtered list.

@@ -165,8 +165,11 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# The public home's figures and charts are computed at most once per this many seconds (0: every visit).
-PUBLIC_FIGURES_CACHE_SECONDS = env_int("PUBLIC_FIGURES_CACHE_SECONDS", 300)
+# The public figures, charts and showcase are computed in the background (alliance.public_figures): a beat
+# entry every PUBLIC_FIGURES_REFRESH_SECONDS refreshes them when a write changed them, and in any case once
+# they are PUBLIC_FIGURES_MAX_AGE seconds old (changes no service made). Visitors never compute them.
+PUBLIC_FIGURES_REFRESH_SECONDS = env_int("PUBLIC_FIGURES_REFRESH_SECONDS", 15)
+PUBLIC_FIGURES_MAX_AGE = env_int("PUBLIC_FIGURES_MAX_AGE", 600)
 
 # Trusted reverse proxies in front of the platform (0: use REMOTE_ADDR). Rate limits count per address.
 NUM_PROXIES = env_int("NUM_PROXIES", 0)
@@ -453,7 +456,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "alliance.api.filters.OrderingFilter",
     ],
     # JSON that is malformed or nested too deeply answers 400 in the user's language (alliance.api.parsers).
     "DEFAULT_PARSER_CLASSES": [
@@ -461,7 +464,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "alliance.api.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "alliance.api.pagination.KeysetPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "alliance.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "alliance.api.errors.exception_handler",

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import jobs, notifications
+from . import jobs, notifications, public_figures
 
 
 @shared_task(name="alliance.tasks.deliver_notification")
 def deliver_notification(notification_id: int) -> bool:
     return notifications.deliver(notification_id)
+
+
+@shared_task(name="alliance.tasks.deliver_notifications")
+def deliver_notifications(notification_ids: list[int]) -> int:
+    return sum(1 for pk in notification_ids if notifications.deliver(pk))
 
 
 @shared_task(name="alliance.tasks.deliver_pending_notifications")
@@ -31,3 +36,8 @@ def run_job(job_id: int) -> bool:
 @shared_task(name="alliance.tasks.sweep_jobs")
 def sweep_jobs() -> int:
     return jobs.sweep()
+
+
+@shared_task(name="alliance.tasks.refresh_public_figures")
+def refresh_public_figures() -> bool:
+    return public_figures.refresh_if_due()

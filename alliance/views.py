@@ -3,33 +3,23 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import TypeVar
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import notifications, passwords, ratelimit, registry
-from .breaker import Breaker
+from . import notifications, passwords, public_figures, ratelimit, registry
 from .forms import PasswordForgotForm
 from .models import Notification
+from .pagination import page_of
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
-
-PUBLIC_NUMBERS_KEY = "public-home:numbers:v1"
-# With the cache unreachable, the home page computes its numbers itself for this long before trying again.
-public_cache_breaker = Breaker("public figures cache", pause=30)
 
 # The drawing area of one bar chart, in SVG user units (the SVG scales to the width of the page).
 CHART_WIDTH, CHART_HEIGHT = 360, 190
@@ -38,42 +28,14 @@ BAR_SHARE = 0.64  # of each month's slot; the rest is the gap between bars
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    figures, charts = public_numbers()
+    # From the snapshot the beat keeps (alliance.public_figures): no aggregate runs for a visit.
+    figures, charts = public_figures.figures_and_charts()
     context = {
         "figures": figures,
         "charts": [{"chart": chart, "plots": [_bar_plot(series) for series in chart.series]} for chart in charts],
         "panels": registry.home_panels(request),
     }
     return render(request, "public/home.html", context)
-
-
-def public_numbers() -> tuple[list[registry.Figure], list[registry.Chart]]:
-    """The public figures and charts, computed at most once per PUBLIC_FIGURES_CACHE_SECONDS: every visit
-    to `/` would otherwise run the same aggregates over all needs and activities. Labels stay lazy in the
-    cache, so one entry serves every language. A cache outage costs the aggregates, never the page."""
-    cached = _try_cache(lambda: cache.get(PUBLIC_NUMBERS_KEY))
-    if cached is not None:
-        return cached
-    numbers = (registry.public_figures(), registry.public_charts())
-    _try_cache(lambda: cache.set(PUBLIC_NUMBERS_KEY, numbers, timeout=settings.PUBLIC_FIGURES_CACHE_SECONDS))
-    return numbers
-
-
-def forget_public_numbers() -> None:
-    """Drop the cached figures and charts, so the next visit computes them (a test's own rows, an import
-    that must show at once)."""
-    _try_cache(lambda: cache.delete(PUBLIC_NUMBERS_KEY))
-
-
-def _try_cache(operation: Callable[[], T]) -> T | None:
-    if not public_cache_breaker.closed():
-        return None
-    try:
-        return operation()
-    except Exception as exc:  # redis-py, memcached clients and sockets raise unrelated types
-        public_cache_breaker.trip()
-        logger.warning("Public figures computed without the cache (%s)", type(exc).__name__)
-        return None
 
 
 def _bar_plot(series: registry.Series) -> dict:
@@ -182,7 +144,7 @@ def portal_home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(Notification.objects.filter(recipient=request.user), 20).get_page(request.GET.get("page"))
+    page = page_of(Notification.objects.filter(recipient=request.user), request.GET, per_page=20)
     return render(request, "portal/notifications.html", {"page": page})
 
 

@@ -16,8 +16,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from alliance import permissions, workflow
-from alliance.admin import HistoryAdmin, ReadOnlyInline, ScopedAdminMixin
-from alliance.admin.base import local_date, truncated
+from alliance.admin import HistoryAdmin, ReadOnlyInline, ScopedAdminMixin, ScopedChoiceFilter
+from alliance.admin.base import local_date, period_filter, truncated
 from alliance.errors import DomainError
 from alliance.exports import export_later
 from members import selectors as member_selectors
@@ -74,6 +74,24 @@ class DeclinedFilter(admin.SimpleListFilter):
         if self.value() == "yes":
             return queryset.filter(selectors.declined_back_q())
         return queryset
+
+
+class CommunityFilter(ScopedChoiceFilter):
+    """The communities the user works for (all of them, for street staff). Not Django's related-only
+    filter: that reads the distinct communities of the whole table on every request. The parameter keeps
+    the related filter's name, so links made for it still work."""
+
+    title = _("community")
+    parameter_name = "community__id__exact"
+    field = "community"
+
+    def choices_for(self, request):
+        return member_selectors.communities_administered_by(user=request.user).order_by("sort_order", "id")
+
+
+class UnitCommunityFilter(CommunityFilter):
+    parameter_name = "unit__community__id__exact"
+    field = "unit__community"
 
 
 class NeedEventInline(ReadOnlyInline):
@@ -157,10 +175,10 @@ class NeedAdmin(ScopedAdminMixin, HistoryAdmin):
         DeclinedFilter,
         "kind",
         "category",
-        ("community", admin.RelatedOnlyFieldListFilter),
+        CommunityFilter,
         "channel",
+        period_filter("submitted_at"),
     ]
-    date_hierarchy = "submitted_at"
     search_fields = ["title", "=tracking_code", "=contact_phone"]
     search_help_text = _("Title, tracking code or the resident's phone number")
     list_per_page = 50
@@ -173,8 +191,8 @@ class NeedAdmin(ScopedAdminMixin, HistoryAdmin):
 
     def get_ordering(self, request):
         # The changelist puts the admin's ordering before the queryset's; without this the model's
-        # "newest first" would win over "overdue first, then oldest".
-        return ["-is_overdue", "submitted_at", "id"]
+        # "newest first" would win over the work queue's "overdue first, then oldest" (on an index).
+        return list(selectors.QUEUE_ORDER)
 
     def get_search_results(self, request, queryset, search_term):
         # Codes are read aloud and written down as ABCD-EFGH-JKMNP: accept them with dashes and in lower case.
@@ -383,7 +401,7 @@ class NeedAdmin(ScopedAdminMixin, HistoryAdmin):
 class ResourceAdmin(ScopedAdminMixin, HistoryAdmin):
     staff_roles = "community"
     list_display = ["title", "unit", "category", "kind", "capacity", "is_free", "status", "created_at"]
-    list_filter = ["status", "kind", "category", "is_free", ("unit__community", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["status", "kind", "category", "is_free", UnitCommunityFilter]
     list_select_related = ["unit", "category"]
     search_fields = ["title", "description", "unit__name"]
     autocomplete_fields = ["unit"]

@@ -11,7 +11,7 @@ from alliance.exports import register_export
 from alliance.notification_kinds import register_kind_label
 
 from . import demo as demo_demands
-from . import exports, indicators, report_sheets, rules, selectors, services
+from . import exports, indicators, report_sheets, rules, selectors, services, showcase
 from .models import Need, NeedSlaFlag, Resource
 
 
@@ -39,8 +39,8 @@ def _portal_needs_panel(request) -> registry.PortalPanel | None:
 
 
 def _home_showcase_panel(request) -> registry.PortalPanel:
-    """The residents' way in (need form, tracking) and the latest showcased needs: one query, no contact data."""
-    return registry.PortalPanel("demands/public/_home_showcase.html", {"needs": list(selectors.showcase()[:6])})
+    """The latest showcased needs, from the public snapshot (no query), no contact data."""
+    return registry.PortalPanel("demands/public/_home_showcase.html", {"needs": showcase.latest(6)})
 
 
 def _tracking_code_pattern() -> str:
@@ -121,6 +121,7 @@ def register() -> None:
     registry.register_portal_panel(_portal_needs_panel)
     registry.register_public_chart(_needs_chart)
     registry.register_home_panel(_home_showcase_panel)
+    registry.register_public_part(showcase.PART, showcase.compute)
     demo.register("demands", demo_demands.seed, data_models=(Need, Resource))
     report_sheets.register()
     register_export(exports.EXPORT_NEEDS, Need, exports.need_sheets)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, When
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
@@ -124,7 +124,24 @@ class Need(models.Model):
     # (PIPL art. 19: kept no longer than needed); the need itself, its timeline and figures stay.
     anonymised_at = models.DateTimeField(_("contact data removed at"), null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    # When the running service-level clock started (SPEC "Service-level clock"): the submission while it
+    # waits to be dispatched, the dispatch while it waits to be accepted, nothing in any other status. The
+    # database computes it, so no write path (a service, an import, a bulk update, COPY) can leave it
+    # stale. It stores the start, not the due time: `timestamptz + interval` is not immutable in
+    # PostgreSQL, and both stages allow the same time (selectors.SLA_WINDOW), so the start orders the
+    # queue exactly as the due time would — overdue needs first, on an index (need_queue_idx).
+    waiting_since = models.GeneratedField(
+        expression=Case(
+            When(status="submitted", then=F("submitted_at")),
+            When(status="dispatched", then=F("dispatched_at")),
+            default=None,
+            output_field=models.DateTimeField(),
+        ),
+        output_field=models.DateTimeField(null=True),
+        db_persist=True,
+        verbose_name=_("waiting since"),
+    )
+    history = HistoricalRecords(excluded_fields=["updated_at", "waiting_since"])
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -143,10 +160,29 @@ class Need(models.Model):
                 name="need_unit_when_dispatched",
             ),
         ]
+        # Each list's order with the primary key as the tie-breaker, alone and behind the filters the API,
+        # the admin and the permission scopes put in front of it (community staff, a unit's liaisons), so
+        # a page is read off an index in order, never sorted (tests/alliance/test_query_plans.py).
         indexes = [
-            models.Index(fields=["status", "community"], name="need_queue_idx"),
+            models.Index(fields=["submitted_at", "id"], name="need_recent_idx"),
+            models.Index(fields=["status", "submitted_at", "id"], name="need_status_recent_idx"),
+            models.Index(fields=["community", "submitted_at", "id"], name="need_community_recent_idx"),
+            models.Index(fields=["unit", "submitted_at", "id"], name="need_unit_recent_idx"),
+            # The API's ?ordering=status (the primary key breaks ties).
+            models.Index(fields=["status", "id"], name="need_status_order_idx"),
+            # The staff work queue (selectors.QUEUE_ORDER): needs on a clock first, the longest waiting
+            # first — so overdue ones lead — then the rest oldest first. NULLS LAST is PostgreSQL's
+            # default for ascending keys, as the queue asks.
+            models.Index(fields=["waiting_since", "submitted_at", "id"], name="need_queue_idx"),
+            # Only the needs on a clock (submitted or dispatched): the overdue filter and the SLA scan.
+            models.Index(
+                fields=["waiting_since", "id"], condition=Q(waiting_since__isnull=False), name="need_open_queue_idx"
+            ),
             models.Index(fields=["unit", "status"], name="need_unit_idx"),
-            models.Index(fields=["showcased_at"], name="need_showcase_idx"),
+            # The public showcase, newest first: only the needs staff chose to show.
+            models.Index(
+                fields=["showcased_at", "id"], condition=Q(showcased_at__isnull=False), name="need_showcase_idx"
+            ),
             # The retention sweep's two filters; partial, so they hold only needs still to anonymise.
             models.Index(
                 fields=["closed_at"],
@@ -180,6 +216,17 @@ class NeedEvent(models.Model):
         ordering = ["at", "id"]
         verbose_name = _("timeline entry")
         verbose_name_plural = _("timeline")
+        indexes = [
+            # A need's timeline in order, read for each need shown (and not the foreign key's index, then a sort).
+            models.Index(fields=["need", "at", "id"], name="needevent_timeline_idx"),
+            # Declined needs waiting to be dispatched again (the workbench's count, the admin's filter): a
+            # few rows out of millions of timeline entries.
+            models.Index(
+                fields=["need"],
+                condition=Q(from_status="dispatched", to_status="submitted"),
+                name="needevent_declined_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         # Labels, not codes: the admin shows this in the need's timeline (issue 11: "— → submitted").
@@ -277,7 +324,13 @@ class Resource(models.Model):
         ordering = ["unit_id", "-created_at", "id"]
         verbose_name = _("resource")
         verbose_name_plural = _("resources")
-        indexes = [models.Index(fields=["category", "status"], name="resource_match_idx")]
+        indexes = [
+            models.Index(fields=["category", "status"], name="resource_match_idx"),
+            # The list's order (also a unit's resources) and the API's two orderings, id breaking ties.
+            models.Index(fields=["unit", "-created_at", "id"], name="resource_list_idx"),
+            models.Index(fields=["updated_at", "id"], name="resource_updated_idx"),
+            models.Index(fields=["title", "id"], name="resource_title_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -17,7 +17,7 @@ from alliance.models import Category
 from alliance.validators import validate_mobile
 from members import selectors as member_selectors
 
-from . import selectors
+from . import public_choices, selectors
 
 PHONE_SEPARATORS = re.compile(r"[\s\-–—()（）]")
 
@@ -31,7 +31,21 @@ class TelInput(forms.TextInput):
     input_type = "tel"
 
 
-class CommunityChoiceField(forms.ModelChoiceField):
+class PublicChoiceField(forms.ModelChoiceField):
+    """A community or category, checked against the list each process keeps (demands.public_choices)
+    instead of one query per submission; the page still lists the choices from the database."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        self.validate_no_null_characters(value)
+        found = public_choices.lookup(self.queryset.model, value)
+        if found is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+        return found
+
+
+class CommunityChoiceField(PublicChoiceField):
     def label_from_instance(self, obj) -> str:
         return obj.name
 
@@ -44,7 +58,7 @@ class NeedForm(HoneypotMixin, forms.Form):
         queryset=member_selectors.communities_public(),
         empty_label=_("Choose your community"),
     )
-    category = forms.ModelChoiceField(
+    category = PublicChoiceField(
         label=_("What kind of help"),
         # Categories are the shared taxonomy (alliance), public like GET /api/v1/categories/.
         queryset=Category.objects.filter(is_active=True),

@@ -11,7 +11,6 @@ import logging
 import segno
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,17 +20,20 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from alliance import ratelimit
 from alliance.forms import call_for_form
+from alliance.pagination import page_of
 from members import selectors as member_selectors
 
 from . import selectors, services
+from . import showcase as showcase_rows
 from .models import Need
 from .public_forms import NeedForm, RatingForm, TrackForm
 
 logger = logging.getLogger(__name__)
 
 # The code of the need this browser submitted last: shown on the confirmation page, filled into the
-# tracking form. The session is the resident's own; the code alone opens nothing.
-SESSION_CODE = "needs_tracking_code"
+# tracking form, for a day. The cookie is the resident's own; the code alone opens nothing.
+CODE_COOKIE = "needs_tracking_code"
+CODE_KEEP_SECONDS = 86400
 SHOWCASE_PER_PAGE = 12
 TRACK_TEMPLATE = "demands/public/track.html"
 
@@ -76,32 +78,52 @@ def need_new(request: HttpRequest) -> HttpResponse:
         form = NeedForm(initial={"community": _community_param(request)})
         return render(request, "demands/public/new.html", {"form": form})
 
-    if ratelimit.exceeded(request, INVALID_SCOPE):
-        return _too_many(request, INVALID_SCOPE)
     form = NeedForm(request.POST)
     if form.is_bot():
         # Pretend it went through, so that the bot learns nothing; store nothing.
         logger.info("public need form: honeypot filled in, nothing stored")
-        request.session.pop(SESSION_CODE, None)
-        return redirect("needs:submitted")
+        response = redirect("needs:submitted")
+        response.delete_cookie(CODE_COOKIE)
+        return response
     if form.is_valid():
-        # Counted before storing, so that parallel requests cannot pass the limit; given back below
-        # when the service refuses the need.
-        refusal = _refuse_if_over_limit(request, SUBMIT_SCOPE)
-        if refusal is not None:
-            return refusal
+        # Counted before storing, so that parallel requests cannot pass the limit (one round trip to the
+        # cache, which also checks the invalid attempts' limit); given back below when the service
+        # refuses the need.
+        refused = ratelimit.take(request, SUBMIT_SCOPE, unless=INVALID_SCOPE)
+        if refused is not None:
+            return _too_many(request, refused)
         need = call_for_form(form, services.need_submit, data=form.need_data(), channel=Need.Channel.WEB)
         if need is not None:
-            request.session[SESSION_CODE] = need.tracking_code
-            return redirect("needs:submitted")
+            response = redirect("needs:submitted")
+            _remember_code(response, need.tracking_code)
+            return response
         ratelimit.refund(request, SUBMIT_SCOPE)
-    ratelimit.allow(request, INVALID_SCOPE)
+    if not ratelimit.allow(request, INVALID_SCOPE):
+        return _too_many(request, INVALID_SCOPE)
     return render(request, "demands/public/new.html", {"form": form})
+
+
+def _remember_code(response: HttpResponse, code: str) -> None:
+    """The code goes back to this browser in a signed cookie, not the session: no session row to write
+    per submission (the code alone opens nothing)."""
+    response.set_signed_cookie(
+        CODE_COOKIE,
+        code,
+        salt=CODE_COOKIE,
+        max_age=CODE_KEEP_SECONDS,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def _code_of(request: HttpRequest) -> str:
+    return request.get_signed_cookie(CODE_COOKIE, default="", salt=CODE_COOKIE, max_age=CODE_KEEP_SECONDS)
 
 
 @require_GET
 def need_submitted(request: HttpRequest) -> HttpResponse:
-    code = request.session.get(SESSION_CODE, "")
+    code = _code_of(request)
     context = {"code": services.format_tracking_code(code) if code else ""}
     return render(request, "demands/public/submitted.html", context)
 
@@ -143,7 +165,7 @@ def _render_need(
 def need_track(request: HttpRequest) -> HttpResponse:
     """POST, so that the phone digits stay out of addresses, histories and server logs."""
     if request.method != "POST":
-        code = request.session.get(SESSION_CODE, "")
+        code = _code_of(request)
         form = TrackForm(initial={"code": services.format_tracking_code(code) if code else ""})
         return render(request, TRACK_TEMPLATE, {"form": form})
     refusal = _refuse_if_over_limit(request, "need_track")
@@ -189,7 +211,8 @@ def need_rate(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def showcase(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.showcase(), SHOWCASE_PER_PAGE).get_page(request.GET.get("page"))
+    # The first pages from the public snapshot (demands.showcase): no COUNT, no aggregate per visit.
+    page = page_of(showcase_rows.ShowcaseRows(), request.GET, per_page=SHOWCASE_PER_PAGE)
     return render(request, "demands/public/showcase.html", {"page": page})
 
 

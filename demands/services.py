@@ -20,10 +20,10 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from alliance import history, permissions
+from alliance import history, permissions, public_figures
 from alliance.errors import Conflict, InvalidInput, PermissionDenied, TransitionNotAllowed
 from alliance.models import Notification
-from alliance.notifications import notify, notify_each, notify_many
+from alliance.notifications import message, notify, notify_all, notify_each, notify_many
 from alliance.workflow import move, refuse_other_fields, update, with_history
 from members import selectors as member_selectors
 from members.models import MemberUnit
@@ -114,7 +114,13 @@ def _require_liaison(actor, need: Need) -> None:
 
 
 def need_submit(*, data: dict[str, Any], channel: str = Need.Channel.WEB, actor=None) -> Need:
-    """A resident (public form, API) or staff on a resident's behalf (phone call, visit) records a need."""
+    """A resident (public form, API) or staff on a resident's behalf (phone call, visit) records a need.
+
+    The busiest write of the public side, kept to what it must write (tests/demands/test_public.py counts
+    it): the need, its history row, its first timeline event and the notifications (one INSERT), after
+    reading who the community's staff are. `data` carries the community and category as the caller looked
+    them up (a form's or serializer's choice field), so their existence is not asked again here, and the
+    model's check constraints are left to the database: a new submitted need cannot break them."""
     unknown = set(data) - set(SUBMIT_FIELDS)
     if unknown:
         raise InvalidInput(_("Unexpected fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
@@ -126,34 +132,50 @@ def need_submit(*, data: dict[str, Any], channel: str = Need.Channel.WEB, actor=
         raise PermissionDenied(_("You may not enter needs for a community you do not work for."))
     if not staff and need.kind == Need.Kind.MICRO_WISH:
         need.kind = Need.Kind.RESIDENT  # micro-wishes are entered by community staff
-    need.full_clean(exclude=["tracking_code"])
-    with transaction.atomic():
-        # 64 random bits: a clash is practically impossible, but the unique index has the last word.
-        for _attempt in range(5):
-            need.tracking_code = new_tracking_code()
-            try:
-                with transaction.atomic():
-                    with_history(need, actor, "submitted").save()
-                break
-            except IntegrityError:
-                if Need.objects.filter(tracking_code=need.tracking_code).exists():
-                    continue
+    need.full_clean(exclude=["tracking_code", "community", "category"], validate_constraints=False)
+    # 64 random bits: a clash is practically impossible, but the unique index has the last word. The
+    # whole write is tried again on a clash (no savepoint around the INSERT on the common path).
+    attempts = 5
+    for attempt in range(1, attempts + 1):
+        need.tracking_code = new_tracking_code()
+        try:
+            with transaction.atomic():
+                _submit(need, actor=actor)
+            break
+        except IntegrityError:
+            if attempt == attempts or not Need.objects.filter(tracking_code=need.tracking_code).exists():
                 raise
-        _event(need, actor=actor, source="", target=S.SUBMITTED, note=need.get_channel_display())
-        # At once: the 2-day dispatch clock starts now, and dispatching is what staff do each day.
-        _tell_staff(
-            need,
-            _("New need in %(community)s") % {"community": need.community.name},
-            _("%(title)s (%(category)s) is waiting to be dispatched.")
-            % {"title": need.title, "category": need.category.name},
-            "need_submitted",
-        )
-        _tell_resident(
-            need,
-            _("We have received your need. Tracking code: %(code)s.")
-            % {"code": format_tracking_code(need.tracking_code)},
-        )
     return need
+
+
+def _submit(need: Need, *, actor) -> None:
+    with_history(need, actor, "submitted").save()
+    _event(need, actor=actor, source="", target=S.SUBMITTED, note=need.get_channel_display())
+    code = format_tracking_code(need.tracking_code)
+    staff_text = {
+        "subject": _("New need in %(community)s") % {"community": need.community.name},
+        "body": _("%(title)s (%(category)s) is waiting to be dispatched.")
+        % {"title": need.title, "category": need.category.name},
+        "url": reverse("admin:demands_need_change", args=[need.pk]),
+        "kind": "need_submitted",
+        "by_sms": False,
+    }
+    staff = member_selectors.staff_of_community(community_id=need.community_id)
+    # Staff at once: the 2-day dispatch clock starts now, and dispatching is what staff do each day.
+    notify_all(
+        [
+            *(message(recipient=user, **staff_text) for user in staff),
+            message(
+                phone=need.contact_phone,
+                email="",
+                subject=_("Your need %(code)s") % {"code": code},
+                body=_("We have received your need. Tracking code: %(code)s.") % {"code": code},
+                url=_track_url(),
+                kind=f"need_resident:{need.status}",
+            ),
+        ]
+    )
+    public_figures.changed()
 
 
 def need_update(*, need: Need, actor, data: dict[str, Any]) -> Need:
@@ -166,6 +188,7 @@ def need_update(*, need: Need, actor, data: dict[str, Any]) -> Need:
             _("The contact data of this need was removed after the retention period; it can no longer be changed.")
         )
     with transaction.atomic():
+        public_figures.changed()
         return update(need, data=data, actor=actor)
 
 
@@ -265,6 +288,7 @@ def need_complete(*, need: Need, actor, result: str, photos: Iterable[UploadedFi
     for item in items:
         item.full_clean(exclude=["need"])
     with transaction.atomic():
+        public_figures.changed()
         need = move(
             need,
             action="complete",
@@ -321,6 +345,7 @@ def need_complete_wish(*, need: Need, actor, result: str) -> Need:
     if not result:
         raise InvalidInput(_("Please describe what was done."))
     with transaction.atomic():
+        public_figures.changed()
         need = move(
             need,
             action="complete_wish",
@@ -339,6 +364,7 @@ def need_rate(*, need: Need, rating: int, comment: str = "") -> Need:
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
         raise InvalidInput(_("Please rate from 1 to 5 stars."))
     with transaction.atomic():
+        public_figures.changed()
         need = move(
             need,
             action="rate",
@@ -366,6 +392,7 @@ def need_reject(*, need: Need, actor, reason: str) -> Need:
     if not reason:
         raise InvalidInput(_("Please give the reason for rejecting the need."))
     with transaction.atomic():
+        public_figures.changed()
         need = move(
             need,
             action="reject",
@@ -383,6 +410,7 @@ def need_showcase(*, need: Need, actor) -> Need:
     """晒单: staff show a completed need on the public showcase."""
     _require_staff(actor, need)
     with transaction.atomic():
+        public_figures.changed()
         need = Need.objects.select_for_update().get(pk=need.pk)
         if need.status not in selectors.DONE:
             raise TransitionNotAllowed(
@@ -398,6 +426,7 @@ def need_showcase(*, need: Need, actor) -> Need:
 def need_unshowcase(*, need: Need, actor) -> Need:
     _require_staff(actor, need)
     with transaction.atomic():
+        public_figures.changed()
         need = Need.objects.select_for_update().get(pk=need.pk)
         need.showcased_at = None
         with_history(need, actor, "unshowcased").save(update_fields=["showcased_at", "updated_at"])
@@ -568,6 +597,7 @@ def resource_create(*, actor, data: dict[str, Any]) -> Resource:
         raise PermissionDenied(_("You may publish resources only for your own unit."))
     resource.full_clean()
     with transaction.atomic():
+        public_figures.changed()
         with_history(resource, actor, "published").save()
     return resource
 
@@ -576,12 +606,14 @@ def resource_update(*, resource: Resource, actor, data: dict[str, Any]) -> Resou
     permissions.require_change(actor, resource)
     refuse_other_fields(data, set(RESOURCE_FIELDS) - {"unit"})
     with transaction.atomic():
+        public_figures.changed()
         return update(resource, data=data, actor=actor)
 
 
 def resource_withdraw(*, resource: Resource, actor) -> Resource:
     permissions.require_change(actor, resource)
     with transaction.atomic():
+        public_figures.changed()
         return move(
             resource,
             action="withdraw",
@@ -593,6 +625,7 @@ def resource_withdraw(*, resource: Resource, actor) -> Resource:
 def resource_restore(*, resource: Resource, actor) -> Resource:
     permissions.require_change(actor, resource)
     with transaction.atomic():
+        public_figures.changed()
         return move(
             resource,
             action="restore",

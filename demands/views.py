@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 from alliance import permissions
 from alliance.forms import call_for_form, call_with_message
 from alliance.masking import mask_name, mask_phone
+from alliance.pagination import page_of
 from members import selectors as member_selectors
 
 from . import selectors, services
@@ -40,7 +40,7 @@ def need_list(request: HttpRequest) -> HttpResponse:
         needs = needs.filter(status=status)
     else:
         status = ""
-    page = Paginator(needs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(needs, request.GET, per_page=PAGE_SIZE)
     filters = [("", _("All")), ("open", _("In hand"))] + [(s.value, s.label) for s in LIST_STATUSES]
     context = {"page": page, "needs": page.object_list, "status": status, "filters": filters}
     return render(request, "demands/portal/need_list.html", context)
@@ -138,7 +138,7 @@ def _my_resource(request: HttpRequest, pk: int) -> Resource:
 @login_required
 def resource_list(request: HttpRequest) -> HttpResponse:
     resources = selectors.resources_of_units(user=request.user).order_by("unit__name", "status", "-created_at", "id")
-    page = Paginator(resources, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(resources, request.GET, per_page=PAGE_SIZE)
     rows = list(page.object_list)
     for resource in rows:
         resource.actions = permissions.actions_allowed(request.user, resource)  # its buttons

@@ -135,7 +135,8 @@ class JointMeeting(models.Model):
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
-        ordering = ["-start", "id"]
+        # Both keys one way, so that one index serves the list and its reverse (?ordering=start).
+        ordering = ["-start", "-id"]
         verbose_name = _("joint meeting")
         verbose_name_plural = _("joint meetings")
         constraints = [
@@ -144,7 +145,11 @@ class JointMeeting(models.Model):
                 fields=["series", "occurrence"], condition=Q(series__isnull=False), name="meeting_once_per_occurrence"
             ),
         ]
-        indexes = [models.Index(fields=["status", "start"], name="meeting_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "start"], name="meeting_due_idx"),
+            models.Index(fields=["start", "id"], name="meeting_recent_idx"),
+            models.Index(fields=["community", "start", "id"], name="meeting_community_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -285,7 +290,14 @@ class Resolution(models.Model):
         ordering = ["due_date", "id"]
         verbose_name = _("resolution")
         verbose_name_plural = _("resolutions")
-        indexes = [models.Index(fields=["status", "due_date"], name="resolution_due_idx")]
+        # Due first with id breaking ties: the list, and behind ?status= (open and overdue ones, the
+        # reminders' scan), ?owner= (a unit's own) and ?meeting=.
+        indexes = [
+            models.Index(fields=["status", "due_date", "id"], name="resolution_due_idx"),
+            models.Index(fields=["due_date", "id"], name="resolution_list_idx"),
+            models.Index(fields=["owner", "due_date", "id"], name="resolution_owner_idx"),
+            models.Index(fields=["meeting", "due_date", "id"], name="resolution_meeting_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.text[:40]

@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alliance import history, notifications, permissions
+from alliance import history, notifications, permissions, public_figures
 from alliance.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
 from alliance.workflow import move, refuse_other_fields, update, with_history
 from members.models import MemberUnit
@@ -153,6 +153,7 @@ def meeting_cancel(*, meeting: JointMeeting, actor, reason: str) -> JointMeeting
     if not reason:
         raise InvalidInput(_("Please give the reason for cancelling the meeting."))
     with transaction.atomic():
+        public_figures.changed()
         current = JointMeeting.objects.select_for_update().get(pk=meeting.pk)
         meeting = move(
             current,
@@ -183,6 +184,7 @@ def minutes_record(*, meeting: JointMeeting, actor, minutes: str) -> JointMeetin
     if meeting.start > timezone.now():
         raise TransitionNotAllowed(_("Minutes are written after the meeting has begun."))
     with transaction.atomic():
+        public_figures.changed()
         meeting = move(
             meeting,
             action="record_minutes",

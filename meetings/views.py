@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Prefetch, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.request import split_domain_port
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from alliance import permissions
 from alliance.forms import call_with_message
+from alliance.pagination import page_of
 from members import selectors as member_selectors
 
 from . import calendar, exports, selectors, services
@@ -75,7 +75,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
     invitations = selectors.invitations_of_my_units(user=request.user)
     # Upcoming meetings first, the nearest at the top; then the past ones, the latest first, page by page.
     upcoming = list(invitations.filter(meeting__start__gte=now).order_by("meeting__start", "id"))
-    page = Paginator(invitations.filter(meeting__start__lt=now), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(invitations.filter(meeting__start__lt=now), request.GET, per_page=PAGE_SIZE)
     unit_ids = permissions.units_of(request.user)
     for invitation in upcoming:
         invitation.can_answer = _can_answer(invitation, unit_ids, now, request.user)
@@ -186,7 +186,7 @@ def resolution_list(request: HttpRequest) -> HttpResponse:
         .order_by(open_first, "due_date", "id")
         .prefetch_related(Prefetch("progress", queryset=ResolutionProgress.objects.select_related("author")))
     )
-    page = Paginator(resolutions, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(resolutions, request.GET, per_page=PAGE_SIZE)
     rows = list(page.object_list)
     for resolution in rows:
         # One form per resolution on the page, each with its own element ids.

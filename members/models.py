@@ -195,7 +195,15 @@ class MemberUnit(models.Model):
                 name="memberunit_unique_credit_code",
             ),
         ]
-        indexes = [models.Index(fields=["status", "community"], name="memberunit_status_idx")]
+        # The list's order with id breaking ties, alone, per community and per status (applications), and
+        # the API's other orderings (?ordering=name / joined_on / party_member_count).
+        indexes = [
+            models.Index(fields=["status", "community", "name", "id"], name="memberunit_status_idx"),
+            models.Index(fields=["community", "name", "id"], name="memberunit_list_idx"),
+            models.Index(fields=["name", "id"], name="memberunit_name_idx"),
+            models.Index(fields=["joined_on", "id"], name="memberunit_joined_idx"),
+            models.Index(fields=["party_member_count", "id"], name="memberunit_party_members_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -523,7 +531,11 @@ class Assessment(models.Model):
             models.UniqueConstraint(fields=["unit", "year", "quarter"], name="assessment_unique_quarter"),
             models.CheckConstraint(condition=Q(quarter__gte=1, quarter__lte=4), name="assessment_quarter_1_to_4"),
         ]
-        indexes = [models.Index(fields=["year", "quarter", "status"], name="assessment_period_idx")]
+        indexes = [
+            models.Index(fields=["year", "quarter", "status"], name="assessment_period_idx"),
+            # The list's order (the latest quarter first, then by unit), id breaking ties.
+            models.Index(fields=["-year", "-quarter", "unit", "id"], name="assessment_list_idx"),
+        ]
 
     def __str__(self) -> str:
         return str(

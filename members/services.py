@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
-from alliance import history, passwords, permissions
+from alliance import history, passwords, permissions, public_figures
 from alliance.errors import Conflict, InvalidInput, PermissionDenied, TransitionNotAllowed
 from alliance.models import Notification, Profile
 from alliance.notifications import notify, notify_each, notify_many
@@ -115,6 +115,7 @@ def unit_approve(*, unit: MemberUnit, actor) -> MemberUnit:
     _require_administer(actor, unit)
     # The liaison's account, profile and grants are written in the approver's name.
     with transaction.atomic(), history.acting(actor, "unit approved"):
+        public_figures.changed()
         unit = move(
             unit,
             actor=actor,
@@ -175,6 +176,7 @@ def unit_withdraw(*, unit: MemberUnit, actor, reason: str = "") -> MemberUnit:
     """A unit leaves the alliance: its accounts lose access to it; its record and history stay."""
     _require_administer(actor, unit)
     with transaction.atomic():
+        public_figures.changed()
         unit = move(
             unit,
             actor=actor,
@@ -193,6 +195,7 @@ def unit_withdraw(*, unit: MemberUnit, actor, reason: str = "") -> MemberUnit:
 def unit_update(*, unit: MemberUnit, actor, data: dict[str, Any]) -> MemberUnit:
     """Change a unit's record. Liaisons change the profile fields; staff change everything but status."""
     with transaction.atomic():
+        public_figures.changed()
         # Decide on the stored row, not on an instance a form may already have changed.
         unit = _locked(unit)
         permissions.require_change(actor, unit)
@@ -227,6 +230,7 @@ def unit_create(*, actor, data: dict[str, Any]) -> MemberUnit:
     unit = _unit_new(actor=actor, data=data)
     unit.full_clean()
     with transaction.atomic():
+        public_figures.changed()
         _check_credit_code_free(unit.credit_code)
         with_history(unit, actor, "created").save()
     return unit

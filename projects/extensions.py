@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from alliance import demo, media, permissions, registry
+from alliance import demo, media, permissions, public_figures, registry
 from alliance.exports import register_export
 from alliance.notification_kinds import register_kind_label
 
@@ -41,8 +43,33 @@ def _activities_chart() -> registry.Chart:
     )
 
 
+DEMONSTRATION_PART = "demonstration_projects"
+
+
+def _demonstration_part() -> list[dict]:
+    """The home panel's projects with their figures, for the public snapshot (alliance.public_figures):
+    the grouped count over claims and activities runs in the background, not per visit."""
+    return [
+        {
+            "pk": project.pk,
+            "title": project.title,
+            "category": {"name": project.category.name},
+            "community": {"name": project.community.name} if project.community_id else None,
+            "plaque_awarded_on": project.plaque_awarded_on.isoformat() if project.plaque_awarded_on else None,
+            "unit_count": project.unit_count,
+            "activity_count": project.activity_count,
+            "beneficiary_total": project.beneficiary_total,
+        }
+        for project in selectors.demonstration_projects()
+    ]
+
+
 def _home_demonstration_panel(request) -> registry.PortalPanel | None:
-    projects = list(selectors.demonstration_projects())
+    stored = public_figures.snapshot(DEMONSTRATION_PART)[DEMONSTRATION_PART] or []
+    projects = [
+        {**row, "plaque_awarded_on": date.fromisoformat(row["plaque_awarded_on"]) if row["plaque_awarded_on"] else None}
+        for row in stored
+    ]
     if not projects:
         return None
     return registry.PortalPanel("projects/public/_home_demonstration.html", {"projects": projects})
@@ -94,6 +121,7 @@ def register() -> None:
     permissions.register(CommitmentReview, rules.REVIEW_RULES)
     registry.register_public_figures(_public_figures)
     registry.register_home_panel(_home_demonstration_panel)
+    registry.register_public_part(DEMONSTRATION_PART, _demonstration_part)
     registry.register_public_chart(_activities_chart)
     registry.register_portal_panel(_portal_claims_panel)
     demo.register("projects", demo_projects.seed, data_models=(ServiceProject,))

@@ -63,7 +63,8 @@ class ServiceProject(models.Model):
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
-        ordering = ["-starts_on", "id"]
+        # Both keys one way, so that one index serves the list and its reverse (?ordering=starts_on).
+        ordering = ["-starts_on", "-id"]
         verbose_name = _("service project")
         verbose_name_plural = _("service projects")
         constraints = [
@@ -78,7 +79,13 @@ class ServiceProject(models.Model):
                 name="project_plaque_only_for_demonstration",
             ),
         ]
-        indexes = [models.Index(fields=["status", "category"], name="project_table_idx")]
+        indexes = [
+            models.Index(fields=["status", "category"], name="project_table_idx"),
+            models.Index(fields=["starts_on", "id"], name="project_recent_idx"),
+            models.Index(fields=["status", "starts_on", "id"], name="project_status_recent_idx"),
+            # ?ordering=places_left (the annotation `places_left_db`), id breaking ties.
+            models.Index(F("places") - F("places_taken"), F("id"), name="project_places_left_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -146,6 +153,15 @@ class ProjectClaim(models.Model):
                 name="projectclaim_one_per_unit",
             ),
         ]
+        # The list's order (claims grouped by project, oldest first) alone and behind each of its filters
+        # (?project=, ?status= — pending ones are the staff's queue —, ?unit= and a liaison's scope), and
+        # the API's ?ordering=created_at; id breaks ties.
+        indexes = [
+            models.Index(fields=["project", "created_at", "id"], name="projectclaim_list_idx"),
+            models.Index(fields=["status", "project", "created_at", "id"], name="projectclaim_status_idx"),
+            models.Index(fields=["unit", "project", "created_at", "id"], name="projectclaim_unit_idx"),
+            models.Index(fields=["created_at", "id"], name="projectclaim_recent_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.unit} · {self.project}"
@@ -186,7 +202,11 @@ class ServiceActivity(models.Model):
         ordering = ["-date", "-id"]
         verbose_name = _("service activity")
         verbose_name_plural = _("service activities")
-        indexes = [models.Index(fields=["date"], name="activity_date_idx")]
+        indexes = [
+            # Newest first with id breaking ties (and the monthly figures' date ranges), alone and per claim.
+            models.Index(fields=["date", "id"], name="activity_date_idx"),
+            models.Index(fields=["claim", "date", "id"], name="activity_claim_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title

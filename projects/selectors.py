@@ -104,12 +104,13 @@ GROUPINGS = {
 }
 
 
-def activity_totals(*, by: str, activities: QuerySet[ServiceActivity] | None = None) -> list[dict]:
+def activity_totals_rows(*, by: str, activities: QuerySet[ServiceActivity] | None = None) -> QuerySet:
     """Activities, services, residents benefited, participants and hours per `by` (one of GROUPINGS),
-    summed in SQL. `quarter` keys read 20264 for 2026 Q4."""
+    summed in SQL, in a stable order: read whole or a page at a time. `quarter` keys read 20264 for
+    2026 Q4."""
     grouping = GROUPINGS[by]
     qs = activities if activities is not None else ServiceActivity.objects.all()
-    rows = (
+    return (
         qs.annotate(group_key=grouping["key"], group_name=grouping["name"])
         .values("group_key", "group_name")
         .annotate(
@@ -119,9 +120,13 @@ def activity_totals(*, by: str, activities: QuerySet[ServiceActivity] | None = N
             participants=Coalesce(Sum("participants"), 0),
             hours=Coalesce(Sum("hours"), Value(0), output_field=DecimalField(max_digits=12, decimal_places=1)),
         )
-        .order_by("group_key")
+        .order_by("group_key", "group_name")
     )
-    return list(rows)
+
+
+def activity_totals(*, by: str, activities: QuerySet[ServiceActivity] | None = None) -> list[dict]:
+    """`activity_totals_rows`, read whole."""
+    return list(activity_totals_rows(by=by, activities=activities))
 
 
 def public_counts() -> dict[str, int]:

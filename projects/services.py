@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alliance import history, permissions
+from alliance import history, permissions, public_figures
 from alliance.errors import Conflict, InvalidInput, PermissionDenied
 from alliance.notifications import notify_many
 from alliance.periods import Quarter
@@ -126,6 +126,7 @@ def _project_move(project: ServiceProject, *, actor, action: str, reason: str) -
 def project_open(*, project: ServiceProject, actor) -> ServiceProject:
     """Publish a draft on the claim table."""
     with transaction.atomic():
+        public_figures.changed()
         return _project_move(project, actor=actor, action="open", reason="opened")
 
 
@@ -138,6 +139,7 @@ def project_start(*, project: ServiceProject, actor) -> ServiceProject:
 def project_finish(*, project: ServiceProject, actor) -> ServiceProject:
     """The project ends: approved claims are completed, pending ones lapse, and the units are told."""
     with transaction.atomic():
+        public_figures.changed()
         project = _project_move(project, actor=actor, action="finish", reason="finished")
         now = timezone.now()
         # Locked as they are read, so the action is chosen from the status `move` will find: an approval at
@@ -233,6 +235,7 @@ def claim_withdraw(*, claim: ProjectClaim, actor) -> ProjectClaim:
 def claim_approve(*, claim: ProjectClaim, actor) -> ProjectClaim:
     permissions.require_change(actor, claim)
     with transaction.atomic():
+        public_figures.changed()
         claim = move(
             claim,
             action="approve",
@@ -309,6 +312,7 @@ def activity_record(
     for item in items:
         item.full_clean(exclude=["activity"])
     with transaction.atomic():
+        public_figures.changed()
         with_history(activity, actor, "recorded").save()
         for item in items:
             item.activity = activity

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from alliance import permissions
 from alliance.forms import call_for_form, call_with_message
+from alliance.pagination import page_of
 from demands import selectors as demand_selectors
 from members import selectors as member_selectors
 
@@ -43,7 +43,7 @@ def _my_units(request: HttpRequest):
 def claim_table(request: HttpRequest) -> HttpResponse:
     filters = ClaimTableFilterForm(request.GET)
     projects = filters.filter(selectors.claim_table(user=request.user))
-    page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(projects, request.GET, per_page=PAGE_SIZE)
     rows = list(page.object_list)
     # One query for the whole page: which listed projects one of my units holds a place on.
     mine = {}
@@ -126,7 +126,7 @@ def project_claim(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def claim_list(request: HttpRequest) -> HttpResponse:
     claims = selectors.claims_of_my_units(user=request.user)
-    page = Paginator(claims, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(claims, request.GET, per_page=PAGE_SIZE)
     rows = list(page.object_list)
     for claim in rows:
         claim.actions = permissions.actions_allowed(request.user, claim)  # its buttons
@@ -144,7 +144,7 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     claim = selectors.claim_detail(user=request.user, pk=pk)
     activities = selectors.activities_visible_to(user=request.user).filter(claim=claim)
     totals = selectors.activity_totals(by="project", activities=activities)
-    page = Paginator(activities.prefetch_related("photos"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(activities.prefetch_related("photos"), request.GET, per_page=PAGE_SIZE)
     reviews = list(selectors.reviews_visible_to(user=request.user).filter(claim=claim))
     # Beside each quarter's score: the residents' ratings of the needs this unit completed that quarter.
     ratings = demand_selectors.unit_quarter_ratings(unit_ids=[claim.unit_id])

@@ -14,9 +14,10 @@ from django.contrib.auth.models import AnonymousUser, Group
 from django.db import connection
 from django.test import Client
 
-from alliance import permissions, queue, ratelimit, views
+from alliance import permissions, public_figures, queue, ratelimit
 from alliance.celery import app as celery_app
 from alliance.sms import LocmemSmsBackend
+from demands import public_choices
 from members import services as member_services
 
 from .factories import CommunityFactory, MemberUnitFactory, UserFactory
@@ -33,9 +34,11 @@ def _eager_tasks_and_fake_sms(settings):
     # A test that took Redis away must not leave the next one skipping the cache or the broker.
     ratelimit.breaker.reset()
     queue.breaker.reset()
-    views.public_cache_breaker.reset()
-    # The public home's figures are cached for minutes: each test's page counts that test's rows.
-    views.forget_public_numbers()
+    public_figures.breaker.reset()
+    # The public figures live in the cache between refreshes: each test's pages count that test's rows.
+    public_figures.forget()
+    # The public form's communities and categories are kept per process: each test has its own rows.
+    public_choices.choices.forget()
     yield
     celery_app.conf.task_always_eager = previous
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from itertools import chain, groupby
 from operator import attrgetter
 
@@ -11,7 +11,9 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from alliance import permissions
+from alliance.admin.base import totals_row_label
 from alliance.periods import Quarter
+from alliance.reports import CHUNK
 
 from . import selectors
 
@@ -89,3 +91,18 @@ def service_card_sheets(units: None, user, params: dict) -> Iterator[tuple[str, 
     for _unit_id, group in groupby(members.iterator(chunk_size=2000), key=attrgetter("work_unit_id")):
         first = next(group)
         yield _sheet_title(first.work_unit.name, used), header, (_card_row(m) for m in chain((first,), group))
+
+
+def hours_totals_sheets(
+    *, logs: QuerySet, groups: Sequence[tuple[str, object]]
+) -> Iterator[tuple[str, list[str], Iterator[list[object]]]]:
+    """The totals page's groupings in full, one sheet each (a city's per-member sheet has a million
+    rows, streamed from the database `reports.CHUNK` at a time): label, verified hours, services."""
+    header = [_("Group"), _("Verified hours"), _("Services")]
+    for key, title in groups:
+
+        def rows(key: str = key) -> Iterator[list[object]]:
+            for row in selectors.hours_totals_rows(by=key, logs=logs).iterator(chunk_size=CHUNK):
+                yield [totals_row_label(key, row), float(row["hours"]), row["services"]]
+
+        yield str(title), header, rows()

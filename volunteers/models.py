@@ -85,7 +85,13 @@ class PartyMember(models.Model):
                 name="partymember_one_active_per_community",
             ),
         ]
-        indexes = [models.Index(fields=["status", "residence_community"], name="partymember_status_idx")]
+        indexes = [
+            # The list's order, alone (street staff), per community (community staff, ?community=) and
+            # per status (the verification queue: ?status=pending).
+            models.Index(fields=["residence_community", "name", "id"], name="partymember_list_idx"),
+            models.Index(fields=["status", "residence_community", "name", "id"], name="partymember_status_idx"),
+            models.Index(fields=["work_unit", "residence_community", "name", "id"], name="partymember_unit_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -124,6 +130,7 @@ class VolunteerPost(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(places_taken__lte=F("places")), name="post_places_not_exceeded"),
         ]
+        indexes = [models.Index(fields=["community", "title", "id"], name="post_list_idx")]
 
     def __str__(self) -> str:
         return self.title
@@ -255,7 +262,14 @@ class ServiceLog(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(hours__gt=0, hours__lte=24), name="servicelog_hours_range"),
         ]
-        indexes = [models.Index(fields=["verified", "date"], name="servicelog_totals_idx")]
+        # Newest first with id breaking ties, alone and behind each filter of the list (?member=, ?post=,
+        # ?verified= — the unverified ones are the staff's queue; verified with dates, the totals).
+        indexes = [
+            models.Index(fields=["date", "id"], name="servicelog_recent_idx"),
+            models.Index(fields=["verified", "date", "id"], name="servicelog_totals_idx"),
+            models.Index(fields=["member", "date", "id"], name="servicelog_member_idx"),
+            models.Index(fields=["post", "date", "id"], name="servicelog_post_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.member} · {self.date} · {self.hours}"

@@ -102,19 +102,26 @@ GROUPINGS = {
 }
 
 
-def hours_totals(*, by: str, logs: QuerySet[ServiceLog] | None = None) -> list[dict]:
-    """Verified hours and number of services per `by` (member, team, community, work_unit, quarter); a
-    quarter key reads 20264 for 2026 Q4. Unverified hours never count."""
+def hours_totals_rows(*, by: str, logs: QuerySet[ServiceLog] | None = None) -> QuerySet:
+    """Verified hours and number of services per `by` (member, team, community, work_unit, quarter), one
+    row of `group_key, group_name, hours, services` each, in a stable order (work units without a row of
+    their own share the key None and differ by name), to be read whole or a page at a time; a quarter
+    key reads 20264 for 2026 Q4. Unverified hours never count."""
     grouping = GROUPINGS[by]
     qs = (logs if logs is not None else ServiceLog.objects.all()).filter(verified=True)
     if by == "team":
         qs = qs.filter(member__teams__isnull=False)
-    return list(
+    return (
         qs.annotate(group_key=grouping["key"], group_name=grouping["name"])
         .values("group_key", "group_name")
         .annotate(hours=Coalesce(Sum("hours"), Value(Decimal(0)), output_field=HOURS), services=Count("pk"))
-        .order_by("group_key")
+        .order_by("group_key", "group_name")
     )
+
+
+def hours_totals(*, by: str, logs: QuerySet[ServiceLog] | None = None) -> list[dict]:
+    """`hours_totals_rows`, read whole: for groupings that stay small (a member's quarters, communities)."""
+    return list(hours_totals_rows(by=by, logs=logs))
 
 
 def service_card(

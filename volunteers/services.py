@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alliance import history, permissions
+from alliance import history, permissions, public_figures
 from alliance.errors import Conflict, InvalidInput, PermissionDenied
 from alliance.models import Notification, Profile
 from alliance.notifications import notify, notify_many
@@ -227,6 +227,7 @@ def members_imported_notify(*, registered: dict[int, int]) -> int:
 def member_verify(*, member: PartyMember, actor) -> PartyMember:
     permissions.require_change(actor, member)
     with transaction.atomic():
+        public_figures.changed()
         member = move(
             member,
             action="verify",
@@ -285,6 +286,7 @@ def member_move(*, member: PartyMember, actor, community) -> PartyMember:
     ).exists():
         raise Conflict(_("This phone number is already registered in this community."))
     with transaction.atomic():
+        public_figures.changed()
         old = move(
             member,
             action="move_away",
@@ -409,6 +411,7 @@ def log_hours(*, member: PartyMember, actor, data: dict[str, Any]) -> ServiceLog
         raise InvalidInput(_("Hours cannot be logged before they are served."))
     log.full_clean()
     with transaction.atomic():
+        public_figures.changed()
         with_history(log, actor, "logged").save()
     return log
 
@@ -416,6 +419,7 @@ def log_hours(*, member: PartyMember, actor, data: dict[str, Any]) -> ServiceLog
 def log_verify(*, log: ServiceLog, actor) -> ServiceLog:
     permissions.require_change(actor, log)
     with transaction.atomic():
+        public_figures.changed()
         locked = ServiceLog.objects.select_for_update().get(pk=log.pk)
         if locked.verified:
             raise Conflict(_("These hours are verified already."))

@@ -12,7 +12,6 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from alliance import permissions, ratelimit
 from alliance.exports import xlsx_response
 from alliance.forms import call_for_form, call_with_message
+from alliance.pagination import page_of
 from alliance.periods import Quarter
 from alliance.validators import MOBILE_RE
 from demands.models import Need
@@ -135,13 +135,13 @@ def _home_page(request: HttpRequest, *, move_form: MoveForm | None = None) -> Ht
     context: dict = {"registrations": registrations, "verified": verified, "current": current}
 
     if current is not None:
-        posts = Paginator(selectors.posts_to_claim(member=current), PAGE_SIZE).get_page(request.GET.get("posts_page"))
+        posts = page_of(selectors.posts_to_claim(member=current), request.GET, per_page=PAGE_SIZE, param="posts_page")
         my_claims = list(selectors.claims_of(member=current).filter(status=PostClaim.Status.ACTIVE))
         held = {claim.post_id: claim for claim in my_claims}
         for post in posts.object_list:
             post.my_claim = held.get(post.pk)
-        wishes = Paginator(selectors.wishes_to_claim(member=current), PAGE_SIZE).get_page(
-            request.GET.get("wishes_page")
+        wishes = page_of(
+            selectors.wishes_to_claim(member=current), request.GET, per_page=PAGE_SIZE, param="wishes_page"
         )
         context.update(posts=posts, my_claims=my_claims, wishes=wishes)
 
@@ -383,7 +383,7 @@ def unit_service_card(request: HttpRequest, unit_id: int, fmt: str = "") -> Http
         )
         title = _("Service card %(year)d Q%(quarter)d") % {"year": year, "quarter": quarter}
         return xlsx_response(f"{unit.name} {title}.xlsx", [(title, [str(label) for label in CARD_HEADER], body)])
-    page = Paginator(rows, CARD_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(rows, request.GET, per_page=CARD_PAGE_SIZE)
     totals = rows.aggregate(
         members=Count("pk"),
         hours=Sum("quarter_hours"),

@@ -7,16 +7,21 @@ actions), the scoped list filter, and the label of a row of totals."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from copy import copy
+from datetime import date, datetime, time
+from functools import cached_property
+from math import ceil
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.options import TO_FIELD_VAR
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.options import TO_FIELD_VAR, IncorrectLookupParameters
+from django.contrib.admin.utils import get_fields_from_path, unquote
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import ValidationError
-from django.db import DataError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.core.paginator import Paginator
+from django.db import DataError, connections, models
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -28,6 +33,8 @@ from unfold import admin as unfold_admin
 
 from .. import permissions
 from ..forms import REFUSALS, refusal_message
+from ..pagination import page_of
+from ..periods import ZONE, Quarter
 
 
 class ModelAdmin(unfold_admin.ModelAdmin):
@@ -53,14 +60,127 @@ class ReasonForm(forms.Form):
         self.fields["reason"].help_text = help_text
 
 
+# --- Change lists that do not count a big table ------------------------------------------------------
+# Django's change list runs an exact COUNT(*) of the filtered rows for its paginator, and another of the
+# whole table for "N total": at a million service logs, seconds per request. A list counts at most
+# COUNT_CAP rows instead and never pages deeper than that (OFFSET stays bounded); an unfiltered list on
+# PostgreSQL that reaches the cap shows the planner's estimate of the table's rows.
+
+COUNT_CAP = 10_000
+# Rows per page of a totals page's grouping that grows with the city (`ScopedAdminMixin.totals_groups`).
+TOTALS_PER_PAGE = 50
+
+
+class ApproximateCount(int):
+    """A number of rows that is not exact: "more than 10000" when counting stopped at the cap, "about
+    4998000" when it is PostgreSQL's estimate. An int for every comparison the admin makes (Django's
+    templates print it through str()); says what it is where shown."""
+
+    def __new__(cls, value: int, *, estimated: bool) -> ApproximateCount:
+        count = super().__new__(cls, value)
+        count.estimated = estimated
+        return count
+
+    def __str__(self) -> str:
+        if self.estimated:
+            return gettext("about %(count)d") % {"count": int(self)}
+        return gettext("more than %(count)d") % {"count": COUNT_CAP}
+
+
+class CappedCountPaginator(Paginator):
+    """The change list's paginator: counts at most COUNT_CAP + 1 rows (one bounded query whatever the
+    table's size), pages no deeper than COUNT_CAP rows."""
+
+    @cached_property
+    def count(self) -> int:
+        queryset = self.object_list
+        counted = queryset.order_by()[: COUNT_CAP + 1].count()
+        if counted <= COUNT_CAP:
+            return counted
+        estimate = self._estimate(queryset)
+        return ApproximateCount(estimate or counted, estimated=estimate is not None)
+
+    @staticmethod
+    def _estimate(queryset) -> int | None:
+        """The planner's row estimate of the table, for a list without any filter (street staff opening it)."""
+        connection = connections[queryset.db]
+        if connection.vendor != "postgresql" or queryset.query.where or queryset.query.distinct:
+            return None
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [queryset.model._meta.db_table]
+            )
+            row = cursor.fetchone()
+        return row[0] if row and row[0] > COUNT_CAP else None
+
+    @cached_property
+    def num_pages(self) -> int:
+        return min(super().num_pages, max(1, ceil(COUNT_CAP / self.per_page)))
+
+
+class PeriodFilter(admin.SimpleListFilter):
+    """A date filter of fixed ranges (this month, last month, this quarter, this year on the Asia/Shanghai
+    calendar): a range condition an index on `field` serves, where `date_hierarchy` scanned the table for
+    its distinct years and months on every request. Made per field with `period_filter(field)`, titled
+    with the field's own name."""
+
+    field = ""
+    PERIODS = (
+        ("this_month", _("This month")),
+        ("last_month", _("Last month")),
+        ("this_quarter", _("This quarter")),
+        ("this_year", _("This year")),
+    )
+
+    def __init__(self, request, params, model, model_admin) -> None:
+        self.title = get_fields_from_path(model, self.field)[-1].verbose_name
+        super().__init__(request, params, model, model_admin)
+
+    def lookups(self, request, model_admin):
+        return self.PERIODS
+
+    @staticmethod
+    def bounds(period: str | None, today: date) -> tuple[date, date] | None:
+        """First day and the day after the last day of `period` around `today`; None for no such period."""
+        month_start = today.replace(day=1)
+        next_month = date(today.year + today.month // 12, today.month % 12 + 1, 1)
+        if period == "this_month":
+            return month_start, next_month
+        if period == "last_month":
+            return date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1), month_start
+        if period == "this_quarter":
+            quarter = Quarter.of(today)
+            return quarter.first_day, quarter.next().first_day
+        if period == "this_year":
+            return date(today.year, 1, 1), date(today.year + 1, 1, 1)
+        return None
+
+    def queryset(self, request, queryset):
+        bounds = self.bounds(self.value(), timezone.localdate(timezone=ZONE))
+        if bounds is None:
+            return queryset
+        start, end = bounds
+        if isinstance(get_fields_from_path(queryset.model, self.field)[-1], models.DateTimeField):
+            start, end = (datetime.combine(day, time.min, tzinfo=ZONE) for day in (start, end))
+        return queryset.filter(**{f"{self.field}__gte": start, f"{self.field}__lt": end})
+
+
+def period_filter(field: str) -> type[PeriodFilter]:
+    """The `PeriodFilter` of one date or datetime field (a path like "claim__date" follows relations)."""
+    return type(f"PeriodFilter_{field}", (PeriodFilter,), {"field": field, "parameter_name": f"{field}_period"})
+
+
 class ScopedAdminMixin:
     """Admin access decided by `alliance.permissions`, not by Django's model permissions, so that a
     community's staff see and change only their communities' rows — the same answer as portal and API.
 
     `staff_roles` says who may open the screen at all: "street" (street staff only) or "community"
-    (community staff too, scoped by the model's rules)."""
+    (community staff too, scoped by the model's rules). Change lists count through
+    `CappedCountPaginator`, without the whole table's count beside the filtered one."""
 
     staff_roles = "street"
+    paginator = CappedCountPaginator
+    show_full_result_count = False
 
     def _may_open(self, request) -> bool:
         if self.staff_roles == "community":
@@ -130,6 +250,15 @@ class ScopedAdminMixin:
             raise Http404 from None  # ?history/abc/ was a 500 (a text where the database wants a number)
         return super().history_form_view(request, object_id, version_id, extra_context)
 
+    def get_changelist_instance(self, request):
+        # A date part out of range in the address bar (?date__year=20261, the form of date_hierarchy's
+        # links, still honoured) fails only when the count's SQL is built; date_hierarchy used to check it
+        # first. Answered like Django's own bad lookups: the list with its error flag, not a 500.
+        try:
+            return super().get_changelist_instance(request)
+        except ValueError as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
     def changelist_view(self, request, extra_context=None):
         # A filter value from the address bar too large for the database (?community=99999999999999999999)
         # is bad input, answered like Django's own bad lookups: the list with an error flag, not a 500.
@@ -140,6 +269,36 @@ class ScopedAdminMixin:
             return response
         except (OverflowError, DataError):
             return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")
+
+    def totals_groups(
+        self,
+        request: HttpRequest,
+        *,
+        groups: Iterable[tuple[str, Any]],
+        rows_of: Callable[[str, Any], Any],
+        paged: Iterable[str],
+    ) -> tuple[list[dict], QueryDict]:
+        """The tables of a totals page over the rows the change list shows with the same filters:
+        `rows_of(key, queryset)` gives each grouping's rows summed in SQL; the groupings named in `paged`
+        (those that grow with the city: members, units, teams) come a page at a time, each with its own
+        `<key>_page` parameter. Returns the groups and the list's filters (without those parameters).
+        Raises what the change list raises for bad filters."""
+        paged = set(paged)
+        filters = request.GET.copy()
+        for key in paged:
+            filters.pop(f"{key}_page", None)  # the change list would refuse them as unknown lookups
+        list_request = copy(request)
+        list_request.GET = filters
+        queryset = self.get_changelist_instance(list_request).get_queryset(list_request)
+        tables = []
+        for key, label in groups:
+            rows = rows_of(key, queryset)
+            page = page_of(rows, request.GET, per_page=TOTALS_PER_PAGE, param=f"{key}_page") if key in paged else None
+            rows = page.object_list if page is not None else list(rows)
+            for row in rows:
+                row["label"] = totals_row_label(key, row)
+            tables.append({"key": key, "label": label, "rows": rows, "page": page})
+        return tables, filters
 
     def save_through(self, request, func, **kwargs):
         """Call a service from save_model/delete_model. ModelAdmin cannot turn an exception there into a

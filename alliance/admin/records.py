@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 
 from .. import jobs, notification_kinds, permissions
 from ..models import Category, Job, Notification
-from .base import HistoryAdmin, ModelAdmin, ScopedAdminMixin
+from .base import HistoryAdmin, ModelAdmin, ScopedAdminMixin, period_filter
 
 
 class NotificationKindFilter(admin.SimpleListFilter):
@@ -40,10 +40,9 @@ class CategoryAdmin(ScopedAdminMixin, HistoryAdmin):
 @admin.register(Notification)
 class NotificationAdmin(ScopedAdminMixin, ModelAdmin):
     list_display = ["subject", "recipient", "kind_display", "status", "attempts", "created_at", "sent_at"]
-    list_filter = ["status", NotificationKindFilter]
+    list_filter = ["status", NotificationKindFilter, period_filter("created_at")]
     search_fields = ["subject", "recipient__username"]
     list_select_related = ["recipient"]
-    date_hierarchy = "created_at"
     # Notifications are written by services; staff read and retry them here, never edit them.
     # The kind as words (`need_resident:dispatched` is a code): shown in its place on the page of one.
     fields = [f.name if f.name != "kind" else "kind_display" for f in Notification._meta.fields]

@@ -1,9 +1,330 @@
+"""Pages of every API list that cost the same on the first page and the ten-thousandth (ARCHITECTURE "Scale").
+
+The answer keeps SPEC's shape, `{count, next, previous, results}`, but `next` and `previous` carry a
+cursor: the sort keys of the last (or first) row shown. The next page is the rows after those keys, read
+off the index that serves the list's order (each model's `Meta.indexes`) — no OFFSET, so nothing is
+skipped or shown twice when rows are added or removed between two pages, and rows with equal timestamps
+are told apart by the primary key, which always ends the order.
+
+`?page=N` still works for the first pages (OFFSET is cheap while it is small); deeper ones answer 400
+and point to the `next` links. `count` is exact up to EXACT_COUNT_LIMIT rows; beyond, PostgreSQL's
+estimate for the filtered query (EXPLAIN, no rows read) or, elsewhere, a count that stops at a cap —
+and then the answer says so with `count_is_estimate: true` (absent when the count is exact).
+"""
+
 from __future__ import annotations
 
+import base64
+import binascii
+import datetime
+import decimal
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connections
+from django.db.models import F, Field, Model, OrderBy, Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import pagination
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+# Counted exactly up to here (an index range of at most this many rows); past it, an estimate.
+EXACT_COUNT_LIMIT = 1000
+# Without a planner estimate to ask (SQLite), counting stops here.
+COUNT_CAP = 10_000
+# Pages by number reach this many rows deep at most: `?page=N` with OFFSET stays cheap.
+MAX_PAGE_OFFSET = 2000
 
 
-class PageNumberPagination(pagination.PageNumberPagination):
+@dataclass(frozen=True)
+class Key:
+    """One sort key of a list: a column or an annotation, its direction, and where its NULLs go."""
+
+    name: str
+    descending: bool
+    field: Field
+    nullable: bool
+
+    def order(self) -> OrderBy | str:
+        if not self.nullable:
+            return f"-{self.name}" if self.descending else self.name
+        # NULLs after every value ascending and before every value descending, on every database: what
+        # PostgreSQL does by default, so the same indexes serve these keys.
+        expression = F(self.name)
+        return expression.desc(nulls_first=True) if self.descending else expression.asc(nulls_last=True)
+
+    def after(self, value: Any, *, reverse: bool) -> Q:
+        """The rows that come after `value` in this key's order (or before it, `reverse`)."""
+        descending = self.descending != reverse
+        if value is None:
+            # NULLs come last ascending (nothing after them) and first descending (every value after).
+            return Q(**{f"{self.name}__isnull": False}) if descending else Q(pk__in=[])
+        beyond = Q(**{f"{self.name}__{'lt' if descending else 'gt'}": value})
+        if self.nullable and not descending:
+            beyond |= Q(**{f"{self.name}__isnull": True})
+        return beyond
+
+    def equal(self, value: Any) -> Q:
+        return Q(**{f"{self.name}__isnull": True}) if value is None else Q(**{self.name: value})
+
+    def bound(self, value: Any, *, reverse: bool) -> Q | None:
+        """A redundant `>=` (or `<=`) on the first key: the index range the database starts reading at."""
+        if value is None or self.nullable:
+            return None
+        descending = self.descending != reverse
+        return Q(**{f"{self.name}__{'lte' if descending else 'gte'}": value})
+
+
+def sort_keys(queryset: QuerySet) -> list[Key]:
+    """The queryset's order (its own, or the model's default) ended by the primary key, which breaks ties
+    in the direction of the last key so that one index serves the order and its reverse."""
+    query = queryset.query
+    terms = list(query.order_by) or (list(queryset.model._meta.ordering) if query.default_ordering else [])
+    opts = queryset.model._meta
+    keys: list[Key] = []
+    for term in terms:
+        if isinstance(term, OrderBy) and isinstance(term.expression, F):
+            name, descending = term.expression.name, term.descending
+        elif isinstance(term, str) and term != "?":
+            name, descending = term.removeprefix("-"), term.startswith("-")
+        else:
+            raise ImproperlyConfigured(f"{opts.label}: cannot page by the order term {term!r}")
+        if name == "pk":
+            name = opts.pk.name
+        if name in query.annotations:
+            field = query.annotations[name].output_field
+        else:
+            try:
+                field = opts.get_field(name)
+            except FieldDoesNotExist as error:  # a lookup across a relation: no index of this table holds it
+                raise ImproperlyConfigured(f"{opts.label}: cannot page by {name!r}") from error
+            name = field.attname
+        keys.append(Key(name, descending, field, bool(getattr(field, "null", False))))
+        if field is opts.pk:
+            return keys  # unique: whatever follows never decides anything
+    return [*keys, Key(opts.pk.attname, keys[-1].descending if keys else False, opts.pk, False)]
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, datetime.date):  # a datetime too: ISO 8601 with its offset and microseconds
+        return value.isoformat()
+    return value
+
+
+class KeysetPagination(pagination.BasePagination):
     page_size = 20
-    page_size_query_param = "page_size"
     max_page_size = 200
+    page_size_query_param = "page_size"
+    page_query_param = "page"
+    cursor_query_param = "cursor"
+
+    def paginate_queryset(self, queryset: QuerySet, request, view=None) -> list[Model]:
+        self.request = request
+        self.page_size = self._page_size(request)
+        self.keys = sort_keys(queryset)
+        self.signature = ",".join(("-" if key.descending else "") + key.name for key in self.keys)
+        # Bad input answers before anything is read.
+        cursor = request.query_params.get(self.cursor_query_param)
+        position, reverse = self._decode(cursor) if cursor else (None, False)
+        offset = 0 if cursor else self._offset(request)
+        ordered = queryset.order_by(*(key.order() for key in self.keys))
+        self.count, self.count_is_estimate = self._count(ordered)
+
+        rows: list[Model] = []
+        if self.count:
+            page = ordered.reverse() if reverse else ordered
+            if position is not None:
+                page = page.filter(self._beyond(position, reverse=reverse))
+            rows = list(page[offset : offset + self.page_size + 1])
+        if offset and not rows:
+            raise NotFound(_("Invalid page."))
+        more = len(rows) > self.page_size
+        rows = rows[: self.page_size]
+        if reverse:
+            rows.reverse()
+        # Going back, the rows after these are where the reader came from; going forward, `more` says.
+        self.next_position = self._position(rows[-1]) if rows and (more or reverse) else None
+        self.previous_position = self._position(rows[0]) if rows and (more if reverse else (cursor or offset)) else None
+        return rows
+
+    # --- Reading the request -----------------------------------------------------------------------
+
+    def _page_size(self, request) -> int:
+        try:
+            size = int(request.query_params[self.page_size_query_param])
+        except (KeyError, ValueError):
+            return self.page_size  # no size, or not a number: the default, as before
+        return min(size, self.max_page_size) if size > 0 else self.page_size
+
+    def _offset(self, request) -> int:
+        raw = request.query_params.get(self.page_query_param)
+        if raw is None or raw == "":
+            return 0
+        try:
+            number = int(raw)
+        except ValueError:
+            raise NotFound(_("Invalid page.")) from None
+        if number < 1:
+            raise NotFound(_("Invalid page."))
+        offset = (number - 1) * self.page_size
+        if offset > MAX_PAGE_OFFSET:
+            raise ValidationError(
+                {
+                    self.page_query_param: [
+                        _(
+                            "Pages can be asked for by number only up to %(rows)d rows deep; beyond, follow the "
+                            "list's “next” links."
+                        )
+                        % {"rows": MAX_PAGE_OFFSET}
+                    ]
+                }
+            )
+        return offset
+
+    def _decode(self, cursor: str) -> tuple[list[Any], bool]:
+        """The cursor is the list's order and a row's keys, in base64 JSON; anything else is a 400."""
+        try:
+            data = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii") + b"=" * (-len(cursor) % 4)))
+            if data["o"] != self.signature or not isinstance(data["v"], list):
+                raise ValueError
+            values = [
+                None if raw is None else key.field.to_python(raw) for key, raw in zip(self.keys, data["v"], strict=True)
+            ]
+            return values, bool(data["r"])
+        except (ValueError, TypeError, KeyError, UnicodeError, binascii.Error, DjangoValidationError):
+            raise ValidationError(
+                {
+                    self.cursor_query_param: [
+                        _("This page link is not valid (or the list's order changed): start again from the first page.")
+                    ]
+                }
+            ) from None
+
+    def _beyond(self, values: list[Any], *, reverse: bool) -> Q:
+        """Rows after `values` in the order (before them, `reverse`): key 1 beyond, or key 1 equal and key 2
+        beyond, …, and a plain range on key 1 for the index to start from."""
+        condition, equal = Q(pk__in=[]), Q()
+        for key, value in zip(self.keys, values, strict=True):
+            condition |= equal & key.after(value, reverse=reverse)
+            equal &= key.equal(value)
+        bound = self.keys[0].bound(values[0], reverse=reverse)
+        return condition & bound if bound is not None else condition
+
+    def _position(self, row: Model) -> list[Any]:
+        return [getattr(row, key.name) for key in self.keys]
+
+    # --- Counting ----------------------------------------------------------------------------------
+
+    def _count(self, ordered: QuerySet) -> tuple[int, bool]:
+        # In the list's order: the count reads at most EXACT_COUNT_LIMIT + 1 rows along the index the page
+        # is read from, however rare or common the filter's rows are.
+        exact = ordered[: EXACT_COUNT_LIMIT + 1].count()
+        if exact <= EXACT_COUNT_LIMIT:
+            return exact, False
+        unordered = ordered.order_by()
+        connection = connections[ordered.db]
+        if connection.vendor == "postgresql":
+            # The planner's estimate of the filtered query's rows: no row is read. Never below what was
+            # just counted.
+            sql, params = unordered.query.sql_with_params()
+            with connection.cursor() as cursor:
+                cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+                plan = cursor.fetchone()[0]
+            plan = json.loads(plan) if isinstance(plan, str) else plan
+            return max(int(plan[0]["Plan"]["Plan Rows"]), exact), True
+        capped = unordered[: COUNT_CAP + 1].count()
+        return min(capped, COUNT_CAP), capped > COUNT_CAP
+
+    # --- The answer --------------------------------------------------------------------------------
+
+    def _link(self, position: list[Any] | None, *, reverse: bool) -> str | None:
+        if position is None:
+            return None
+        raw = json.dumps(
+            {"o": self.signature, "v": [_encode(v) for v in position], "r": reverse}, separators=(",", ":")
+        )
+        token = base64.urlsafe_b64encode(raw.encode()).decode("ascii").rstrip("=")
+        url = remove_query_param(self.request.build_absolute_uri(), self.page_query_param)
+        return replace_query_param(url, self.cursor_query_param, token)
+
+    def get_paginated_response(self, data) -> Response:
+        body = {
+            "count": self.count,
+            "next": self._link(self.next_position, reverse=False),
+            "previous": self._link(self.previous_position, reverse=True),
+            "results": data,
+        }
+        if self.count_is_estimate:
+            body["count_is_estimate"] = True
+        return Response(body)
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        return {
+            "type": "object",
+            "required": ["count", "results"],
+            "properties": {
+                "count": {
+                    "type": "integer",
+                    "example": 123,
+                    "description": str(
+                        gettext_lazy(
+                            "How many rows the list holds: exact up to %(limit)d, otherwise an estimate "
+                            "(then count_is_estimate is true)."
+                        )
+                        % {"limit": EXACT_COUNT_LIMIT}
+                    ),
+                },
+                "count_is_estimate": {
+                    "type": "boolean",
+                    "description": str(gettext_lazy("Present, and true, only when count is an estimate.")),
+                },
+                "next": {"type": "string", "nullable": True, "format": "uri"},
+                "previous": {"type": "string", "nullable": True, "format": "uri"},
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": str(gettext_lazy("A position in the list, from the next or previous link.")),
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.page_query_param,
+                "required": False,
+                "in": "query",
+                "description": str(
+                    gettext_lazy("A page number, for the first pages only (up to %(rows)d rows deep).")
+                    % {"rows": MAX_PAGE_OFFSET}
+                ),
+                "schema": {"type": "integer"},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": str(gettext_lazy("Rows per page, up to %(max)d.") % {"max": self.max_page_size}),
+                "schema": {"type": "integer"},
+            },
+        ]
+
+
+class SequencePagination(pagination.PageNumberPagination):
+    """Pages by number over a sequence that knows its own length without a COUNT — the public showcase
+    read from its snapshot (demands.showcase.ShowcaseRows), whose first pages cost no query at all.
+    Keyset pages need a queryset's sort keys, which a snapshot does not have."""
+
+    page_size = KeysetPagination.page_size
+    page_size_query_param = KeysetPagination.page_size_query_param
+    max_page_size = KeysetPagination.max_page_size

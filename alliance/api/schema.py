@@ -62,8 +62,10 @@ class AutoSchema(openapi.AutoSchema):
         has_path_parameters = "{" in self.path
         is_list = method == "GET" and self._is_list_view() and not has_path_parameters
         errors: dict[str, tuple[str, object]] = {}
-        # Bad input: a body that does not validate, or filter values (django-filter answers 400).
-        if method in UNSAFE_METHODS - {"DELETE"} or (method == "GET" and self.get_filter_backends()):
+        # Bad input: a body that does not validate, filter values (django-filter answers 400), or a list's
+        # page link that is not one (alliance.api.pagination).
+        pages = is_list and self._get_paginator() is not None
+        if method in UNSAFE_METHODS - {"DELETE"} or (method == "GET" and (self.get_filter_backends() or pages)):
             errors["400"] = ("ValidationError", _("Bad input: the message says what to change."))
         # Bad credentials are refused wherever credentials are read, even on endpoints open to all.
         signed_in_only = not all(issubclass(p, AllowAny) for p in getattr(view, "permission_classes", []))

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from alliance import logins, me, registry
+from alliance import logins, me, public_figures
 from alliance.api.throttling import AddressRateThrottle
 from alliance.models import Category
 
@@ -100,7 +100,8 @@ class MeView(APIView):
 
 
 # The figures the street's public pages and scripts rely on (SPEC "Fixed interfaces"); apps provide
-# them through `registry.register_public_figures`, and a figure no app provides yet reads 0.
+# them through `registry.register_public_figures`, and a figure no app provides yet reads 0. Read from
+# the snapshot the beat keeps (alliance.public_figures): no aggregate runs for a request.
 PUBLIC_STATS = (
     "units",
     "resources",
@@ -125,5 +126,5 @@ class PublicStatsView(APIView):
 
     @extend_schema(responses=inline_serializer("PublicStats", {key: serializers.FloatField() for key in PUBLIC_STATS}))
     def get(self, request):
-        figures = {figure.key: figure.value for figure in registry.public_figures()}
+        figures = {figure.key: figure.value for figure in public_figures.figures()}
         return Response({key: figures.get(key, 0) for key in PUBLIC_STATS})

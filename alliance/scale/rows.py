@@ -27,11 +27,14 @@ def copy_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[S
     default. Returns how many rows went in."""
     meta = model._meta
     named = [meta.get_field(f) for f in fields]
-    # An id not given is the database's to pick (identity column).
+    # An id not given is the database's to pick (identity column); a generated column (Need.waiting_since)
+    # is the database's to compute and cannot be named in a COPY.
     rest = [
         f
         for f in meta.concrete_fields
-        if f not in named and not (f.primary_key and isinstance(f, models.fields.AutoFieldMixin))
+        if f not in named
+        and not (f.primary_key and isinstance(f, models.fields.AutoFieldMixin))
+        and not isinstance(f, models.GeneratedField)
     ]
     tail = tuple(_filler(f) for f in rest)
     columns = [f.column for f in named + rest]

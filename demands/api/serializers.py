@@ -6,9 +6,12 @@ from rest_framework import serializers
 
 from alliance import permissions
 from alliance.masking import mask_name, mask_phone
+from alliance.models import Category
 from alliance.uploads import PHOTO_KINDS, check_upload
 from alliance.validators import validate_mobile
+from members import selectors as member_selectors
 
+from .. import public_choices
 from ..models import Need, NeedEvent, Resource
 
 
@@ -167,7 +170,23 @@ class ResourceSerializer(serializers.ModelSerializer):
 # --- Public ----------------------------------------------------------------------------------------
 
 
+class PublicChoiceField(serializers.PrimaryKeyRelatedField):
+    """A community or active category by id, checked against the list each process keeps
+    (demands.public_choices) instead of one query per submission."""
+
+    def to_internal_value(self, data):
+        numeric = isinstance(data, int) or (isinstance(data, str) and data.strip().isdigit())
+        if isinstance(data, bool) or not numeric:
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        found = public_choices.lookup(self.get_queryset().model, data)
+        if found is None:
+            self.fail("does_not_exist", pk_value=data)
+        return found
+
+
 class PublicNeedSubmitSerializer(serializers.ModelSerializer):
+    community = PublicChoiceField(queryset=member_selectors.communities_public())
+    category = PublicChoiceField(queryset=Category.objects.filter(is_active=True))
     contact_phone = serializers.CharField(max_length=11, validators=[validate_mobile])
 
     class Meta:

@@ -12,11 +12,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from alliance import permissions, ratelimit
+from alliance.api.pagination import SequencePagination
 from alliance.api.throttling import AddressRateThrottle
 from alliance.workflow import api_description
 from members.models import MemberUnit
 
-from .. import matching, selectors, services
+from .. import matching, selectors, services, showcase
 from ..models import Need, Resource
 from . import serializers as s
 from .filters import NeedFilter, ResourceFilter
@@ -201,14 +202,15 @@ class PublicNeedSubmitView(generics.CreateAPIView):
         }
     )
     def post(self, request, *args, **kwargs):
-        if ratelimit.exceeded(request, "need_submit_invalid"):
-            self._throttled(request, "need_submit_invalid")
         serializer = self.get_serializer(data=request.data)
         if not serializer.is_valid():
-            ratelimit.allow(request, "need_submit_invalid")
+            if not ratelimit.allow(request, "need_submit_invalid"):
+                self._throttled(request, "need_submit_invalid")
             raise ValidationError(serializer.errors)
-        if not ratelimit.allow(request, "need_submit"):
-            self._throttled(request, "need_submit")
+        # One round trip to the cache: this need counted, and the invalid attempts' limit checked.
+        refused = ratelimit.take(request, "need_submit", unless="need_submit_invalid")
+        if refused is not None:
+            self._throttled(request, refused)
         try:
             need = services.need_submit(data=dict(serializer.validated_data), channel=Need.Channel.API)
         except Exception:  # not stored, whatever the reason: the allowance is given back
@@ -258,12 +260,14 @@ class PublicNeedRatingView(generics.GenericAPIView):
 
 
 class PublicShowcaseView(generics.ListAPIView):
-    """Completed needs that staff chose to show, with the unit that did them: no contact data."""
+    """Completed needs that staff chose to show, with the unit that did them: no contact data. The count
+    and the first pages come from the public snapshot (demands.showcase): no COUNT per request."""
 
     serializer_class = s.ShowcaseSerializer
     permission_classes = [AllowAny]
     authentication_classes = []
     filter_backends = []
+    pagination_class = SequencePagination
 
     def get_queryset(self):
-        return selectors.showcase()
+        return showcase.ShowcaseRows()

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from alliance import permissions
 from alliance.admin import HistoryAdmin, ScopedAdminMixin
-from alliance.admin.base import truncated
+from alliance.admin.base import period_filter, truncated
 from members import selectors as member_selectors
 
 from .. import selectors, services
@@ -39,10 +39,9 @@ class JointMeetingAdmin(JointMeetingPagesMixin, RefusalSafeMixin, ScopedAdminMix
     ]
     list_display_links = [MEETING_TITLE]
     list_select_related = ["community"]
-    list_filter = ["status", "level", "kind", CommunityFilter, WorkbenchFilter]
+    list_filter = ["status", "level", "kind", CommunityFilter, WorkbenchFilter, period_filter("start")]
     search_fields = ["title", "place", "agenda"]
     search_help_text = _("Title, place or agenda")
-    date_hierarchy = "start"
     list_per_page = 50
     actions = ["cancel", "reschedule", "export_attendance"]
 

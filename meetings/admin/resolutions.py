@@ -7,6 +7,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from alliance.admin import HistoryAdmin, ModelAdmin, ScopedAdminMixin
+from alliance.admin.base import period_filter
 
 from .. import selectors, services
 from ..models import Reminder, Resolution
@@ -22,10 +23,9 @@ class ResolutionAdmin(ScopedAdminMixin, HistoryAdmin):
     staff_roles = "community"
     list_display = ["short_text", "meeting", "owner", "due_date", "status", "overdue"]
     list_select_related = ["meeting", "owner"]
-    list_filter = ["status", OverdueFilter, OwnerCommunityFilter]
+    list_filter = ["status", OverdueFilter, OwnerCommunityFilter, period_filter("due_date")]
     search_fields = ["text", "owner__name", "meeting__title"]
     search_help_text = _("Resolution, owner unit or meeting")
-    date_hierarchy = "due_date"
     list_per_page = 50
     fields = ["meeting", "text", "owner", "due_date", "status", "overdue", "done_at", "created_at"]
     readonly_fields = fields
@@ -78,9 +78,8 @@ class ReminderAdmin(ScopedAdminMixin, ModelAdmin):
 
     list_display = ["kind", "subject", "recipient", "version", "notification_status", "recorded_at"]
     list_select_related = ["meeting", "resolution", "recipient", "notification"]
-    list_filter = ["kind", "notification__status"]
+    list_filter = ["kind", "notification__status", period_filter("recorded_at")]
     search_fields = ["meeting__title", "resolution__text", "recipient__username"]
-    date_hierarchy = "recorded_at"
     list_per_page = 100
     fields = ["kind", "meeting", "resolution", "recipient", "version", "notification_status", "recorded_at"]
     readonly_fields = fields

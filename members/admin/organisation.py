@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from alliance import permissions
 from alliance.admin import HistoryAdmin, ScopedAdminMixin, TabularInline
-from alliance.admin.base import truncated
+from alliance.admin.base import period_filter, truncated
 from alliance.exports import export_later
 from alliance.imports import ImportAdminMixin
 
@@ -168,10 +168,9 @@ class MemberUnitAdmin(ImportAdminMixin, ScopedAdminMixin, HistoryAdmin):
         "joined_on",
     ]
     list_display_links = [UNIT_NAME]
-    list_filter = ["status", "unit_type", "level", "sector", "community", "party_org_kind"]
+    list_filter = ["status", "unit_type", "level", "sector", "community", "party_org_kind", period_filter("joined_on")]
     search_fields = ["name", "credit_code", "party_org_name", "liaison_name"]
     list_select_related = ["community", "sector"]
-    date_hierarchy = "joined_on"
     readonly_fields = ["status", "review_note", "applicant", "created_at", "updated_at"]
     inlines = [AgreementInline, UnitMembershipInline]
     actions = ["approve", "reject", "export_xlsx", "export_import_layout"]
@@ -274,11 +273,10 @@ class MemberUnitAdmin(ImportAdminMixin, ScopedAdminMixin, HistoryAdmin):
 class AgreementAdmin(ScopedAdminMixin, HistoryAdmin):
     staff_roles = "community"
     list_display = ["unit", "title", "signed_on", "term_end"]
-    list_filter = [ExpiringFilter, "signed_on"]
+    list_filter = [ExpiringFilter, period_filter("signed_on"), period_filter("term_end")]
     search_fields = ["unit__name", "title"]
     list_select_related = ["unit"]
     autocomplete_fields = ["unit"]
-    date_hierarchy = "term_end"
 
     def save_model(self, request, obj, form, change) -> None:
         self.save_through(request, services.agreement_save, agreement=obj)

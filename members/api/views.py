@@ -151,6 +151,9 @@ class AssessmentViewSet(viewsets.ReadOnlyModelViewSet):
         queryset = assessments.assessments_visible_to(user=self.request.user)
         if self.action != "list":
             return queryset
+        # Pages follow the table's own keys (assessment_list_idx), not the unit's name: a name is in another
+        # table, and no index of this one can hand out the rows after it.
+        queryset = queryset.order_by("-year", "-quarter", "unit_id", "id")
         params = self.request.query_params
         year, quarter = params.get("year"), params.get("quarter")
         if year not in (None, ""):

@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from alliance.admin import HistoryAdmin, ScopedAdminMixin, totals_row_label
+from alliance.admin import HistoryAdmin, ScopedAdminMixin
+from alliance.admin.base import period_filter
 
 from .. import selectors, services
 from ..models import ServiceActivity
@@ -49,10 +50,14 @@ class ServiceActivityAdmin(ScopedAdminMixin, HistoryAdmin):
         "recorded_by",
     ]
     list_select_related = ["claim__project__category", "claim__unit", "recorded_by"]
-    list_filter = ["claim__project__category", ActivityCommunityFilter, "claim__project__is_demonstration"]
+    list_filter = [
+        "claim__project__category",
+        ActivityCommunityFilter,
+        "claim__project__is_demonstration",
+        period_filter("date"),
+    ]
     search_fields = ["title", "place", "claim__unit__name", "claim__project__title"]
     search_help_text = _("Title, place, unit or project")
-    date_hierarchy = "date"
     list_per_page = 50
 
     def get_queryset(self, request):
@@ -119,20 +124,19 @@ class ServiceActivityAdmin(ScopedAdminMixin, HistoryAdmin):
             raise PermissionDenied
         changelist_url = reverse("admin:projects_serviceactivity_changelist")
         try:
-            activities = self.get_changelist_instance(request).get_queryset(request)
+            groups, filters = self.totals_groups(
+                request,
+                groups=TOTAL_GROUPS,
+                rows_of=lambda key, activities: selectors.activity_totals_rows(by=key, activities=activities),
+                paged=["project", "unit"],
+            )
         except IncorrectLookupParameters:
             return HttpResponseRedirect(changelist_url + "?e=1")
-        groups = []
-        for key, label in TOTAL_GROUPS:
-            rows = selectors.activity_totals(by=key, activities=activities)
-            for row in rows:
-                row["label"] = totals_row_label(key, row)
-            groups.append({"key": key, "label": label, "rows": rows})
         # Every activity has exactly one category, so the category rows (already summed in SQL) add up to
         # the grand total without another pass over the activities.
         fields = ("activities", "services", "beneficiaries", "participants", "hours")
         overall = {f: sum(row[f] for row in groups[0]["rows"]) for f in fields}
-        query = request.GET.urlencode()
+        query = filters.urlencode()
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("Totals of service activities"),

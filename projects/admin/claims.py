@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from alliance import permissions, workflow
 from alliance.admin import HistoryAdmin, ScopedAdminMixin
-from alliance.admin.base import local_date, truncated
+from alliance.admin.base import local_date, period_filter, truncated
 from alliance.forms import call_for_form
 
 from .. import exports, selectors, services
@@ -42,10 +42,15 @@ class ProjectClaimAdmin(ScopedAdminMixin, HistoryAdmin):
     ]
     list_display_links = [CLAIM_PROJECT]
     list_select_related = ["project__category", "project__community", "unit__community"]
-    list_filter = ["status", "project__category", ProjectCommunityFilter, "project__is_demonstration"]
+    list_filter = [
+        "status",
+        "project__category",
+        ProjectCommunityFilter,
+        "project__is_demonstration",
+        period_filter("created_at"),
+    ]
     search_fields = ["unit__name", "project__title"]
     search_help_text = _("Unit or project")
-    date_hierarchy = "created_at"
     list_per_page = 50
     fields = [
         "project",

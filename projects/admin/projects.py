@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from alliance import permissions
 from alliance.admin import HistoryAdmin, ScopedAdminMixin
+from alliance.admin.base import period_filter
 from members import selectors as member_selectors
 
 from .. import exports, selectors, services
@@ -38,9 +39,8 @@ class ServiceProjectAdmin(ScopedAdminMixin, HistoryAdmin):
         "status",
     ]
     list_select_related = ["category", "community", "street"]
-    list_filter = ["status", "category", CommunityFilter, "is_demonstration"]
+    list_filter = ["status", "category", CommunityFilter, "is_demonstration", period_filter("starts_on")]
     search_fields = ["title", "description"]
-    date_hierarchy = "starts_on"
     list_per_page = 50
     actions = ["open_for_claims", "start", "finish", "mark_demonstration", "export_claim_table"]
 

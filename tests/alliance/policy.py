@@ -460,6 +460,12 @@ rule(
     why="imports, totals and rates: staff, each seeing their own scope",
 )
 rule(
+    r"admin/volunteers/servicelog/totals/export/",
+    answers(ADMIN_LOGIN, **granted(STAFF, NOT_ALLOWED)),
+    why="the full totals as a workbook: asked for with a POST by staff, each over their own scope",
+    POST=answers(ADMIN_LOGIN, **granted(STAFF, None)),
+)
+rule(
     r"admin/members/quarterlyreport/build/",
     answers(ADMIN_LOGIN, street_staff=OK, community_x_staff=FORBIDDEN, community_y_staff=FORBIDDEN),
     why="building a quarterly report: street staff",

@@ -40,7 +40,8 @@ def _errors(schema: dict, path: str, method: str) -> dict[str, dict]:
         ("/api/v1/public/needs/", "post", {"400", "429"}),
         ("/api/v1/public/needs/{tracking_code}/", "get", {"404", "429"}),
         ("/api/v1/public/needs/{tracking_code}/rating/", "post", {"400", "404", "409", "429"}),
-        ("/api/v1/public/showcase/", "get", {"404"}),
+        # anonymous, unfiltered, paginated: a page link that is not one (400), a page past the end (404)
+        ("/api/v1/public/showcase/", "get", {"400", "404"}),
         ("/api/v1/public/stats/", "get", set()),
         ("/api/v1/auth/token/", "post", {"400", "401", "403", "429"}),
     ],

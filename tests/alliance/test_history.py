@@ -46,6 +46,9 @@ WITHOUT_HISTORY = {
     # A report version is never edited: a rebuild adds the next version and keeps this one (who asked it
     # and when it was generated are on the row).
     "members.quarterlyreport",
+    # The public figures' snapshot is computed from rows that keep their own history, and holds only
+    # counts and what the public pages show; each refresh replaces it.
+    "alliance.publicsnapshot",
 }
 OUR_APPS = ("alliance", "members", "demands", "projects", "meetings", "volunteers")
 

@@ -1,5 +1,5 @@
 """The public home: the residents' two buttons first, then the figures and the monthly charts (drawn on
-the server, counts only), computed at most once per PUBLIC_FIGURES_CACHE_SECONDS."""
+the server, counts only), read from the snapshot the beat keeps (alliance.public_figures)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from datetime import date, datetime
 import pytest
 from django.core.cache import cache
 from django.db import connection
-from django.test import Client, RequestFactory, override_settings
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
-from alliance import registry, views
+from alliance import public_figures
 from alliance.periods import ZONE
 from alliance.registry import last_months, month_span
 from demands.models import Need
@@ -30,10 +30,10 @@ MONTHS = [f"2025-{m:02d}" for m in range(7, 13)] + [f"2026-{m:02d}" for m in ran
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     cache.clear()
-    views.public_cache_breaker.reset()
+    public_figures.breaker.reset()
     yield
     cache.clear()
-    views.public_cache_breaker.reset()
+    public_figures.breaker.reset()
 
 
 @pytest.fixture
@@ -119,35 +119,41 @@ def test_the_home_shows_no_residents_contact(db, june_2026):
     assert "王秀英" not in page and "13912345678" not in page and "5678" not in page and "幸福里" not in page
 
 
-def test_the_figures_and_charts_are_computed_once_per_cache_period(db, june_2026):
+def test_a_visit_reads_the_snapshot_and_runs_no_aggregate(db, june_2026):
     completed(datetime(2026, 6, 1, 12, tzinfo=ZONE))
+    public_figures.refresh()  # the beat entry
     client = Client()
-    with CaptureQueriesContext(connection) as first:
-        client.get("/")
-    # The second visit reads the figures and charts from the cache: it runs the home panels' queries
-    # (1. the showcase of completed needs, 2. the demonstration projects) and nothing else.
-    with CaptureQueriesContext(connection) as panels:
-        registry.home_panels(RequestFactory().get("/"))
-    with CaptureQueriesContext(connection) as second:
+    with CaptureQueriesContext(connection) as visit:
         page = client.get("/").content.decode()
-    assert len(panels) == 2
-    assert [q["sql"] for q in second] == [q["sql"] for q in panels]
-    with CaptureQueriesContext(connection) as numbers:
-        registry.public_figures(), registry.public_charts()
-    # The first visit ran the figures' aggregates (one or two per app) and one grouped query per chart.
-    assert len(numbers) >= 2 + 5  # demands and projects figures, at least
-    assert [q["sql"] for q in first] == [q["sql"] for q in numbers] + [q["sql"] for q in panels]
+    # The figures, the charts and the panels (the showcase, the demonstration projects) are all read
+    # from the snapshot: no SQL at all.
+    assert len(visit) == 0, [q["sql"] for q in visit]
     assert bars(page, "needs_completed")[-1] == ("2026-06", 1)
 
     completed(datetime(2026, 6, 2, 12, tzinfo=ZONE))
     page = client.get("/").content.decode()
-    assert bars(page, "needs_completed")[-1] == ("2026-06", 1)  # still the cached numbers
+    assert bars(page, "needs_completed")[-1] == ("2026-06", 1)  # still the snapshot's numbers
     assert 'data-key="needs_completed"><span class="value">1<' in page
 
-    cache.clear()  # the entry expired
+    public_figures.refresh()
     page = client.get("/").content.decode()
     assert bars(page, "needs_completed")[-1] == ("2026-06", 2)
     assert 'data-key="needs_completed"><span class="value">2<' in page
+
+
+def test_a_cold_cache_reads_the_stored_snapshot_not_the_tables(db, june_2026):
+    completed(datetime(2026, 6, 1, 12, tzinfo=ZONE))
+    public_figures.refresh()
+    completed(datetime(2026, 6, 2, 12, tzinfo=ZONE))  # after the refresh: not counted yet
+    cache.clear()  # Redis restarted empty
+    with CaptureQueriesContext(connection) as cold:
+        page = Client().get("/").content.decode()
+    # 1. the snapshot's rows, all of them put back into the cache at once.
+    assert len(cold) == 1 and "alliance_publicsnapshot" in cold[0]["sql"], [q["sql"] for q in cold]
+    assert bars(page, "needs_completed")[-1] == ("2026-06", 1)
+    with CaptureQueriesContext(connection) as warm:
+        Client().get("/")
+    assert len(warm) == 0
 
 
 def test_the_cache_keeps_labels_in_every_language(db):
@@ -158,6 +164,7 @@ def test_the_cache_keeps_labels_in_every_language(db):
 
 def test_a_cache_outage_does_not_break_the_home(db, june_2026):
     completed(datetime(2026, 6, 1, 12, tzinfo=ZONE))
+    public_figures.refresh()
     # Redis where nothing listens: every cache call raises.
     unreachable = {
         "default": {
@@ -170,5 +177,5 @@ def test_a_cache_outage_does_not_break_the_home(db, june_2026):
         response = Client().get("/")
         assert response.status_code == 200
         assert bars(response.content.decode(), "needs_completed")[-1] == ("2026-06", 1)
-        assert not views.public_cache_breaker.closed()  # the next visits skip the cache for a while
+        assert not public_figures.breaker.closed()  # the next visits skip the cache for a while
         assert Client().get("/").status_code == 200

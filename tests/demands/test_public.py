@@ -7,6 +7,7 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
@@ -14,7 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from alliance import views
+from alliance import public_figures
+from alliance.models import Notification
 from demands import services
 from demands.models import Need, NeedEvent
 
@@ -536,33 +538,130 @@ def test_no_public_page_shows_a_contact_name_phone_number_or_address(
 
 
 def _queries(path: str) -> list[str]:
-    views.forget_public_numbers()  # count the home's figures each time, not the first visit's cache
     client = Client()
     with CaptureQueriesContext(connection) as captured:
         assert client.get(path).status_code == 200
     return [query["sql"] for query in captured.captured_queries]
 
 
-def test_the_showcase_costs_the_same_queries_for_few_and_many_needs(db):
+def test_the_showcase_runs_no_query_for_its_first_pages_and_one_beyond_them(db):
     showcased(2)
+    public_figures.refresh()  # the beat entry
     few = _queries(SHOWCASE)
-    showcased(30)
-    many = _queries(SHOWCASE)
-    # 1. the paginator's COUNT of showcased needs; 2. one page of needs joined with category, community, unit.
-    assert len(few) == len(many) == 2, many
+    showcased(70)
+    public_figures.refresh()
+    # The count and the first five pages (61 rows: the last tells page 5 a sixth follows) are the
+    # snapshot's: no COUNT, no query at all.
+    assert few == [] and _queries(SHOWCASE) == [] and _queries(SHOWCASE + "?page=5") == []
+    # Page 6 lies beyond the stored rows: 1. one page of needs joined with category, community, unit
+    # (the count is still the snapshot's).
+    deep = _queries(SHOWCASE + "?page=6")
+    assert len(deep) == 1 and "JOIN" in deep[0] and "COUNT(" not in deep[0].upper(), deep
+
+
+def test_the_showcase_pages_show_what_the_database_holds(db):
+    needs = showcased(65)
+    public_figures.refresh()
+    newest_first = sorted(needs, key=lambda need: (need.showcased_at, need.pk), reverse=True)
+    shown = []
+    for number in range(1, 7):
+        page = Client().get(SHOWCASE, {"page": number}).content.decode()
+        shown += [int(pk) for pk in re.findall(r'class="panel showcase-item" data-need="(\d+)"', page)]
+    assert shown == [need.pk for need in newest_first]
 
 
 def test_the_home_page_costs_the_same_queries_for_few_and_many_rows(db):
     showcased(1)
+    public_figures.refresh()
     few = _queries("/")
     for community in CommunityFactory.create_batch(3):
         showcased(5, community=community, unit=MemberUnitFactory(community=community))
+    public_figures.refresh()
     many = _queries("/")
-    # Today's five, each one statement whatever the rows: 1. members' figures: active units and their Party
-    # members (one aggregate); 2. members' figures: communities (COUNT); 3. demands' figures: needs received
-    # and completed (one aggregate with FILTER); 4. demands' figures: active resources (COUNT); 5. this panel:
-    # the six latest showcased needs joined with category, community and unit. Other apps' figures add
-    # their own fixed number, so the test compares few with many rather than pinning the total.
-    assert len(few) == len(many), many
-    panel = [sql for sql in many if "showcased_at" in sql]
-    assert len(panel) == 1 and "JOIN" in panel[0]
+    # The figures, the charts and both panels (showcase, demonstration projects) read the snapshot the
+    # beat keeps: no SQL.
+    assert few == many == []
+
+
+# --- The cost of one submission -------------------------------------------------------------------
+# Before (measured on PostgreSQL + Redis, community without staff): the API 22 statements, the form 26,
+# and 4 Redis commands for the rate limit plus one broker message per notification. Now the writes it
+# must make, one rate-limit command, one mark for the public figures and one broker message.
+
+SUBMIT_STATEMENTS = [
+    "SAVEPOINT",  # need_submit's transaction (inside the test's own; BEGIN in production)
+    "INSERT demands_need",
+    "INSERT demands_historicalneed",
+    "INSERT demands_needevent",  # the first timeline event
+    "SELECT auth_user",  # 1. the community has staff?
+    "SELECT auth_user",  # 2. who they are
+    "INSERT alliance_notification",  # the staff's and the resident's, in one statement
+    "RELEASE",  # COMMIT in production
+]
+
+
+def _statement(sql: str) -> str:
+    words = sql.replace('"', "").split()
+    if words[0] == "INSERT":
+        return f"INSERT {words[2]}"
+    if words[0] == "SELECT":
+        return f"SELECT {words[words.index('FROM') + 1]}"
+    return words[0]
+
+
+@pytest.fixture
+def redis_commands(monkeypatch) -> list[bytes]:
+    """Every command this process sends to Redis (the cache's and the broker's), first word only."""
+    from redis.connection import AbstractConnection
+
+    sent: list[bytes] = []
+    original = AbstractConnection.send_packed_command
+
+    def record(self, command, check_health=True):
+        packed = command if isinstance(command, bytes | str) else b"".join(command)
+        packed = packed.encode() if isinstance(packed, str) else packed
+        sent.append(packed.split(b"\r\n")[2])
+        return original(self, command, check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", record)
+    return sent
+
+
+@pytest.mark.parametrize("path", ["/api/v1/public/needs/", NEW])
+def test_a_submission_costs_the_writes_it_must_make(community_x, community_x_staff, category, path):
+    client = Client()
+    data = form_data(community_x, category)
+    assert client.post(path, data).status_code in {201, 302}  # the first one loads the choices lists
+    earlier = list(Notification.objects.values_list("pk", flat=True))
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(path, {**data, "title": "第二个"})
+    assert response.status_code == (201 if path != NEW else 302)
+    assert [_statement(q["sql"]) for q in captured] == SUBMIT_STATEMENTS
+    need = Need.objects.get(title="第二个")
+    assert need.history.count() == 1 and need.events.count() == 1
+    told = Notification.objects.exclude(pk__in=earlier)
+    assert sorted(told.values_list("kind", "recipient__username")) == [
+        ("need_resident:submitted", None),
+        ("need_submitted", "community_x_staff"),
+    ]
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="counts Redis commands: PostgreSQL + Redis only")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["/api/v1/public/needs/", NEW])
+def test_a_submission_costs_three_redis_commands(community_x, community_x_staff, category, path, redis_commands):
+    from alliance.celery import app as celery_app
+
+    celery_app.conf.task_always_eager = False  # the broker message is one of the three
+    try:
+        client = Client()
+        data = form_data(community_x, category)
+        client.post(path, data)  # opens the connections
+        redis_commands.clear()
+        response = client.post(path, {**data, "title": "第二个"})
+        # 1. the rate limit (count this need, read the invalid attempts: one script); after commit
+        # 2. one broker message delivering both notifications and 3. the public figures' mark.
+        assert response.status_code == (201 if path != NEW else 302)
+        assert redis_commands == [b"EVAL", b"LPUSH", b"SET"]
+    finally:
+        celery_app.control.purge()

@@ -138,3 +138,36 @@ def test_the_scan_costs_the_same_queries_for_10_and_30_overdue_needs(community_x
             assert services.needs_flag_overdue() == size
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_the_work_queue_puts_the_longest_waiting_first_and_overdue_ones_on_top(
+    community_x, unit_a, street_staff, liaison_a
+):
+    from demands import selectors
+
+    now = timezone.now()
+    fresh = NeedFactory(community=community_x)
+    waiting = NeedFactory(community=community_x)
+    _backdate(waiting, submitted_at=now - timedelta(days=3))
+    # Submitted long ago but dispatched yesterday: its clock is the dispatch's, not yet overdue.
+    dispatched = NeedFactory(community=community_x, status=Need.Status.DISPATCHED, unit=unit_a)
+    _backdate(dispatched, submitted_at=now - timedelta(days=9), dispatched_at=now - timedelta(days=1))
+    # Dispatched four days ago and still not accepted: the most overdue.
+    stuck = NeedFactory(community=community_x, status=Need.Status.DISPATCHED, unit=unit_a)
+    _backdate(stuck, submitted_at=now - timedelta(days=5), dispatched_at=now - timedelta(days=4))
+    # Accepted: no clock runs, so it comes after every need on one, however old.
+    accepted = NeedFactory(community=community_x, status=Need.Status.ACCEPTED, unit=unit_a)
+    _backdate(accepted, submitted_at=now - timedelta(days=30))
+
+    queue = list(selectors.need_queue(user=street_staff))
+    assert queue == [stuck, waiting, dispatched, fresh, accepted]
+    assert [need.is_overdue for need in queue] == [True, True, False, False, False]
+
+    # The clock follows the need through the services: accepting stops it, declining restarts the
+    # dispatch clock from the submission.
+    services.need_accept(need=stuck, actor=liaison_a)
+    services.need_decline(need=dispatched, actor=liaison_a, reason="人手不足")
+    waiting_since = dict(Need.objects.values_list("pk", "waiting_since"))
+    assert waiting_since[stuck.pk] is None
+    assert waiting_since[dispatched.pk] == Need.objects.get(pk=dispatched.pk).submitted_at
+    assert list(selectors.need_queue(user=street_staff))[:2] == [dispatched, waiting]

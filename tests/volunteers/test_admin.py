@@ -401,7 +401,8 @@ def too_big(changelist: str) -> tuple[int, str | None]:
     ("url", "params", "answer"),
     [
         (MEMBERS, {"residence_community": "99999999999999999999"}, SHOWN),
-        (MEMBERS, {"work_unit__id__exact": "abc"}, SHOWN),
+        # No sidebar filter of work units (a city has thousands); the lookup in the address is the list's.
+        (MEMBERS, {"work_unit__id__exact": "abc"}, flagged(MEMBERS)),
         (MEMBERS, {"work_unit": "99999999999999999999"}, too_big(MEMBERS)),
         (LOGS, {"member": "99999999999999999999"}, too_big(LOGS)),
         (TOTALS, {"member": "99999999999999999999"}, too_big(LOGS)),
@@ -448,9 +449,9 @@ def test_changelist_query_count_does_not_grow_with_rows(who, kind, url, cast, co
     assert response.status_code == 200
     if "cl" in response.context:
         assert len(response.context["cl"].result_list) >= 14
-    # session, user, groups, (community staff: their communities), the counts, one page of rows joined
-    # with what the columns show (the phone's visibility decided in SQL), the filters' choices, the date
-    # hierarchy; the totals page: one grouped query per grouping. None per row.
+    # session, user, groups, (community staff: their communities), the capped count, one page of rows
+    # joined with what the columns show (the phone's visibility decided in SQL), the filters' choices;
+    # the totals page: one grouped query per grouping, my latest exports. None per row.
     assert len(many) == len(few)
 
 

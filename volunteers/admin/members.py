@@ -43,7 +43,6 @@ class PartyMemberAdmin(ChangelistGuard, ImportAdminMixin, ScopedAdminMixin, Hist
     list_filter = [
         "status",
         ResidenceCommunityFilter,
-        ("work_unit", admin.RelatedOnlyFieldListFilter),
         QuarterActivityFilter,
     ]
     search_fields = ["name", "phone"]

@@ -6,17 +6,18 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db import DataError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from alliance import permissions
-from alliance.admin import HistoryAdmin, ScopedAdminMixin, totals_row_label
-from alliance.admin.base import truncated
-from alliance.exports import export_later, xlsx_response
+from alliance import jobs, permissions
+from alliance.admin import HistoryAdmin, ScopedAdminMixin
+from alliance.admin.base import period_filter, truncated
+from alliance.exports import export_later, register_export, xlsx_response
+from alliance.models import Job
 from alliance.periods import Quarter
 
 from .. import exports, selectors, services
@@ -31,6 +32,9 @@ TOTAL_GROUPS = [
     ("quarter", _("Per quarter")),
     ("member", _("Per member")),
 ]
+# The totals page's every grouping in full, as one workbook written by a background job.
+TOTALS_EXPORT = "volunteers.hours_totals"
+MY_EXPORTS_SHOWN = 5
 
 
 @admin.register(ServiceLog)
@@ -51,10 +55,9 @@ class ServiceLogAdmin(ChangelistGuard, ScopedAdminMixin, HistoryAdmin):
         "logged_by",
     ]
     list_select_related = ["member__residence_community", "logged_by"]
-    list_filter = ["verified", "date", LogCommunityFilter]
+    list_filter = ["verified", period_filter("date"), LogCommunityFilter]
     search_fields = ["member__name", "description"]
     search_help_text = _("Member or what was done")
-    date_hierarchy = "date"
     list_per_page = 50
     autocomplete_fields = ["member", "post"]
     raw_id_fields = ["wish", "activity"]
@@ -125,6 +128,11 @@ class ServiceLogAdmin(ChangelistGuard, ScopedAdminMixin, HistoryAdmin):
         return [
             path("totals/", self.admin_site.admin_view(self.totals_view), name="{}_{}_totals".format(*info)),
             path(
+                "totals/export/",
+                self.admin_site.admin_view(self.totals_export_view),
+                name="{}_{}_totals_export".format(*info),
+            ),
+            path(
                 "service-card/",
                 self.admin_site.admin_view(self.service_card_view),
                 name="{}_{}_service_card".format(*info),
@@ -138,22 +146,21 @@ class ServiceLogAdmin(ChangelistGuard, ScopedAdminMixin, HistoryAdmin):
             raise PermissionDenied
         changelist_url = reverse("admin:volunteers_servicelog_changelist")
         try:
-            logs = self.get_changelist_instance(request).get_queryset(request)
+            groups, filters = self.totals_groups(
+                request,
+                groups=TOTAL_GROUPS,
+                rows_of=lambda key, logs: selectors.hours_totals_rows(by=key, logs=logs),
+                paged=["work_unit", "team", "member"],
+            )
         except (IncorrectLookupParameters, OverflowError, DataError):
             return HttpResponseRedirect(changelist_url + "?e=1")
-        groups = []
-        for key, label in TOTAL_GROUPS:
-            rows = selectors.hours_totals(by=key, logs=logs)
-            for row in rows:
-                row["label"] = totals_row_label(key, row)
-            groups.append({"key": key, "label": label, "rows": rows})
         # Every log has exactly one residence community, so the community rows (summed in SQL) add up to
         # the total without another pass over the logs.
         overall = {
             "hours": sum((row["hours"] for row in groups[0]["rows"]), start=0),
             "services": sum(row["services"] for row in groups[0]["rows"]),
         }
-        query = request.GET.urlencode()
+        query = filters.urlencode()
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("Totals of verified service hours"),
@@ -162,8 +169,29 @@ class ServiceLogAdmin(ChangelistGuard, ScopedAdminMixin, HistoryAdmin):
             "overall": overall,
             "filtered": bool(query),
             "changelist_url": changelist_url + (f"?{query}" if query else ""),
+            "query": query,
+            "exports": Job.objects.filter(kind=TOTALS_EXPORT, requested_by=request.user).order_by("-created_at", "-id")[
+                :MY_EXPORTS_SHOWN
+            ],
         }
         return TemplateResponse(request, "admin/volunteers/servicelog/totals.html", context)
+
+    def totals_export_view(self, request: HttpRequest) -> HttpResponse:
+        """Ask for the whole table of the totals page (with the list's filters) as a workbook: an export
+        job (`alliance.exports`), followed and downloaded on the job's page."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return export_later(
+            request,
+            TOTALS_EXPORT,
+            queryset=None,
+            filename=gettext("service-hours-totals.xlsx"),
+            label=gettext("Totals of verified service hours"),
+            # The list's filters, not the ids of its rows: a city's list has millions.
+            params={"query": QueryDict(request.POST.get("query", "")).urlencode()},
+        )
 
     def service_card_view(self, request: HttpRequest) -> HttpResponse:
         """一单一表一卡 per work unit and quarter, as a workbook for the unit (no phone numbers)."""
@@ -204,3 +232,25 @@ class ServiceLogAdmin(ChangelistGuard, ScopedAdminMixin, HistoryAdmin):
             "changelist_url": reverse("admin:volunteers_servicelog_changelist"),
         }
         return TemplateResponse(request, "admin/volunteers/servicelog/service_card.html", context)
+
+
+def totals_sheets(_rows: None, user, params: dict):
+    """The export's sheets: the rows the requester's list showed with the filters they had chosen — read
+    again through the same change list, so the file and the page cannot disagree — totalled per grouping,
+    one sheet each."""
+    model_admin = admin.site.get_model_admin(ServiceLog)
+    request = HttpRequest()
+    request.method = "GET"
+    request.path = reverse("admin:volunteers_servicelog_changelist")
+    request.GET = QueryDict(params.get("query", ""))
+    request.user = user
+    if not model_admin.has_view_permission(request):
+        raise jobs.JobFailed(gettext("The account that asked for these totals may no longer see the hours."))
+    try:
+        logs = model_admin.get_changelist_instance(request).get_queryset(request)
+    except (IncorrectLookupParameters, OverflowError, DataError) as exc:
+        raise jobs.JobFailed(gettext("The list's filters chosen for these totals are not valid.")) from exc
+    return exports.hours_totals_sheets(logs=logs, groups=TOTAL_GROUPS)
+
+
+register_export(TOTALS_EXPORT, None, totals_sheets)
