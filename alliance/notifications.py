@@ -4,18 +4,18 @@ The row is written in the caller's transaction (so a rolled-back change notifies
 Celery task queued after commit; `deliver_pending` is the periodic sweep that delivers whatever a task
 did not (broker down when the change committed, worker killed mid-send).
 
-A bulk action would bury staff under single messages (an import of 5,000 members queued ~9,400): staff-
-facing notifications made with `digest=True`, or inside `with bulk():`, are rows for the inbox at once but
-are sent only in `send_daily_digests` — one message per person a day. Residents' messages and password
-links are never held back.
+Routine alerts would bury staff under single messages (one community inbox showed 564 unread): staff-
+facing notifications made with `digest=True` are rows for the inbox at once but are sent only in
+`send_daily_digests` — one message per person a day. Each call site says why it is or is not held;
+time-critical ones (a need to dispatch, a need overdue, a meeting tomorrow) go out at once, and scans
+that find many rows tell each person once with the count. Residents' messages and password links are
+never held back.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -25,7 +25,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import ngettext
 
 from . import passwords
@@ -44,24 +44,12 @@ DIGEST_KIND = "daily_digest"
 # How many subjects the digest message names before "…".
 DIGEST_SUBJECTS = 5
 
-_bulk: ContextVar[bool] = ContextVar("alliance_notifications_bulk", default=False)
-
-
-@contextmanager
-def bulk() -> Iterator[None]:
-    """Inside, every notification to a staff account goes to the daily digest (an import's loop)."""
-    token = _bulk.set(True)
-    try:
-        yield
-    finally:
-        _bulk.reset(token)
-
 
 def _held_for_digest(recipient, url: str, digest: bool) -> bool:
     # Only accounts that work in the admin read the inbox; a password link must arrive while it is valid.
     if recipient is None or url == passwords.PASSWORD_LINK:
         return False
-    return (digest or _bulk.get()) and bool(getattr(recipient, "is_staff", False))
+    return digest and bool(getattr(recipient, "is_staff", False))
 
 
 def message(
@@ -129,26 +117,26 @@ def notify_many(recipients: Iterable, **kwargs) -> list[Notification]:
 
 def notify_each(messages: Iterable[dict]) -> list[Notification]:
     """`notify` for many recipients at once, each message its own (`recipient`, `subject`, `body`, `url`,
-    `kind`): the phones in one query, the rows in one INSERT — a scan that tells thousands of people costs
-    the same few queries as one that tells ten. Returns the rows, in order, with their ids."""
+    `kind`, and optionally `by_sms` and `digest` as in `notify`): the phones in one query, the rows in one
+    INSERT — a scan that tells thousands of people costs the same few queries as one that tells ten.
+    Returns the rows, in order, with their ids."""
     from .tasks import deliver_notification
 
     messages = list(messages)
     if not messages:
         return []
-    phones = dict(
-        Profile.objects.filter(user__in=[m["recipient"].pk for m in messages]).values_list("user_id", "phone")
-    )
+    texted = [m["recipient"].pk for m in messages if m.get("by_sms", True)]
+    phones = dict(Profile.objects.filter(user__in=texted).values_list("user_id", "phone")) if texted else {}
     rows = [
         Notification(
             recipient=m["recipient"],
             email=m["recipient"].email or "",
-            phone=phones.get(m["recipient"].pk) or "",
+            phone=(phones.get(m["recipient"].pk) or "") if m.get("by_sms", True) else "",
             subject=m["subject"][:200],
             body=m["body"],
             url=m.get("url", ""),
             kind=m.get("kind", ""),
-            in_digest=_held_for_digest(m["recipient"], m.get("url", ""), False),
+            in_digest=_held_for_digest(m["recipient"], m.get("url", ""), m.get("digest", False)),
         )
         for m in messages
     ]
@@ -290,10 +278,13 @@ def send_digest(recipient_id: int) -> Notification | None:
         if len(unread) > DIGEST_SUBJECTS:
             subjects.append("…")
         count = len(unread)
+        # The platform stores no language per person (Profile has none): the digest speaks the site's
+        # language, also when a request in another language happens to run this.
+        with translation.override(settings.LANGUAGE_CODE):
+            subject = ngettext("%(count)d new notification today", "%(count)d new notifications today", count)
         return notify(
             recipient=recipient,
-            subject=ngettext("%(count)d new notification today", "%(count)d new notifications today", count)
-            % {"count": count},
+            subject=subject % {"count": count},
             body="\n".join(subjects),
             url=reverse("admin_inbox"),
             kind=DIGEST_KIND,

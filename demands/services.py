@@ -16,12 +16,14 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from alliance import history, permissions, public_figures
 from alliance.errors import Conflict, InvalidInput, PermissionDenied, TransitionNotAllowed
 from alliance.models import Notification
-from alliance.notifications import message, notify, notify_all, notify_many
+from alliance.notifications import message, notify, notify_all, notify_each, notify_many
 from alliance.workflow import move, refuse_other_fields, update, with_history
 from members import selectors as member_selectors
 from members.models import MemberUnit
@@ -76,7 +78,7 @@ def _tell_resident(need: Need, text: str) -> None:
     )
 
 
-def _tell_staff(need: Need, subject: str, body: str, kind: str) -> None:
+def _tell_staff(need: Need, subject: str, body: str, kind: str, *, digest: bool = False) -> None:
     notify_many(
         member_selectors.staff_of_community(community_id=need.community_id),
         subject=subject,
@@ -84,6 +86,7 @@ def _tell_staff(need: Need, subject: str, body: str, kind: str) -> None:
         url=reverse("admin:demands_need_change", args=[need.pk]),
         kind=kind,
         by_sms=False,
+        digest=digest,
     )
 
 
@@ -158,6 +161,7 @@ def _submit(need: Need, *, actor) -> None:
         "by_sms": False,
     }
     staff = member_selectors.staff_of_community(community_id=need.community_id)
+    # Staff at once: the 2-day dispatch clock starts now, and dispatching is what staff do each day.
     notify_all(
         [
             *(message(recipient=user, **staff_text) for user in staff),
@@ -259,6 +263,7 @@ def need_decline(*, need: Need, actor, reason: str) -> Need:
         _event(need, actor=actor, source=S.DISPATCHED, target=S.SUBMITTED, note=reason)
         # The next dispatch starts the acceptance clock again, and may be flagged again.
         NeedSlaFlag.objects.filter(need=need, stage=NeedSlaFlag.Stage.ACCEPT).delete()
+        # At once: the need is back in the queue and its resident is still waiting.
         _tell_staff(
             need,
             _("%(unit)s declined a need") % {"unit": unit.name},
@@ -324,6 +329,8 @@ def need_take_on_wish(*, need: Need, claimant, note: str = "") -> Need:
             _("A micro-wish has been taken on"),
             _("%(title)s has been taken on by an in-service Party member.") % {"title": need.title},
             "wish_taken",
+            # Digest: news, nothing for staff to do (the member and the resident are in touch).
+            digest=True,
         )
         _tell_resident(need, _("A Party member of your community has taken on your wish."))
     return need
@@ -506,28 +513,75 @@ def _anonymise_chunks(due, *, cutoff, batch_size: int) -> int:
 
 
 def needs_flag_overdue() -> int:
-    """The service-level clock: flag needs that waited too long and tell the responsible staff, once per
-    need and stage — the unique flag row decides, so a repeated or concurrent scan notifies once."""
+    """The service-level clock: flag needs that waited too long and tell each community's staff about its
+    newly flagged needs ONCE per scan and stage — how many, with a link to the community's overdue list —
+    not once per need (a backlog of 300 needs is one message, not 300). At once, not in the digest: these
+    needs missed their service level and want action today. The unique flag row decides which needs are
+    new, so a repeated or concurrent scan flags and tells nobody twice. Returns how many needs it flagged."""
     flagged = 0
-    for stage in (NeedSlaFlag.Stage.DISPATCH, NeedSlaFlag.Stage.ACCEPT):
-        for need in selectors.due_for_sla_flag(stage):
-            try:
-                with transaction.atomic():
-                    NeedSlaFlag.objects.create(need=need, stage=stage)
-                    if stage == NeedSlaFlag.Stage.DISPATCH:
-                        body = _("%(title)s has waited more than 2 days to be dispatched.") % {"title": need.title}
-                    else:
-                        body = _(
-                            "%(title)s was dispatched to %(unit)s more than 2 days ago and is not accepted yet."
-                        ) % {
-                            "title": need.title,
-                            "unit": need.unit.name if need.unit else "",
-                        }
-                    _tell_staff(need, _("Overdue need"), body, f"need_overdue:{stage}")
-                flagged += 1
-            except IntegrityError:
-                continue  # another scan flagged it first
+    for stage in NeedSlaFlag.Stage:
+        by_community: dict[int, list[int]] = {}
+        for pk, community_id in selectors.due_for_sla_flag(stage).values_list("pk", "community_id"):
+            by_community.setdefault(community_id, []).append(pk)
+        names = dict(member_selectors.communities_public().filter(pk__in=by_community).values_list("pk", "name"))
+        for community_id, pks in sorted(by_community.items()):
+            with transaction.atomic():
+                count = _raise_flags(pks, stage)
+                if count:
+                    _tell_staff_overdue(community_id, names.get(community_id, ""), stage, count)
+            flagged += count
     return flagged
+
+
+def _raise_flags(pks: list[int], stage: str) -> int:
+    """Flag these needs for `stage` (one INSERT); when a concurrent scan flagged some of them first, only
+    those it did not. Returns how many flags this call raised."""
+    try:
+        with transaction.atomic():
+            NeedSlaFlag.objects.bulk_create(NeedSlaFlag(need_id=pk, stage=stage) for pk in pks)
+        return len(pks)
+    except IntegrityError:
+        pass
+    raised = 0
+    for pk in pks:
+        try:
+            with transaction.atomic():
+                NeedSlaFlag.objects.create(need_id=pk, stage=stage)
+            raised += 1
+        except IntegrityError:
+            continue  # another scan flagged it first, and tells about it
+    return raised
+
+
+def _tell_staff_overdue(community_id: int, community: str, stage: str, count: int) -> None:
+    if stage == NeedSlaFlag.Stage.DISPATCH:
+        body = ngettext(
+            "%(count)d need in %(community)s has waited more than 2 days to be dispatched.",
+            "%(count)d needs in %(community)s have waited more than 2 days to be dispatched.",
+            count,
+        )
+    else:
+        body = ngettext(
+            "%(count)d need in %(community)s was dispatched more than 2 days ago and is not accepted yet.",
+            "%(count)d needs in %(community)s were dispatched more than 2 days ago and are not accepted yet.",
+            count,
+        )
+    # The community's needs still overdue at this stage: the list staff work through.
+    query = urlencode({"flag": stage, "overdue": "yes", "community__id__exact": community_id})
+    url = f"{reverse('admin:demands_need_changelist')}?{query}"
+    subject = ngettext("%(count)d overdue need", "%(count)d overdue needs", count) % {"count": count}
+    text = body % {"count": count, "community": community}
+    notify_each(
+        {
+            "recipient": user,
+            "subject": subject,
+            "body": text,
+            "url": url,
+            "kind": f"need_overdue:{stage}",
+            "by_sms": False,
+        }
+        for user in member_selectors.staff_of_community(community_id=community_id)
+    )
 
 
 # --- Resources ------------------------------------------------------------------------------------

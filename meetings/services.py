@@ -97,14 +97,23 @@ def _withdraw_unsent_reminders(meeting: JointMeeting) -> int:
 
 
 def _notice(meeting: JointMeeting, kind: str, subject: str, body: str) -> int:
-    """One notice per invitee (recorded like a reminder, so a repeated call sends nothing more)."""
-    sent = 0
-    for user in selectors.invitees(meeting):
-        if _record_and_notify(
-            kind=kind, recipient=user, meeting=meeting, version=meeting.schedule_version, subject=subject, body=body
-        ):
-            sent += 1
-    return sent
+    """One notice per invitee, at once (the meeting is soon; the invitees must know before they set out),
+    recorded like a reminder so a repeated call sends nothing more. A constant number of queries however
+    many invitees: the callers hold the meeting's row lock, so no other notice of this version is written
+    meanwhile; the unique constraint stays the backstop."""
+    version = meeting.schedule_version
+    told = set(
+        Reminder.objects.filter(meeting=meeting, kind=kind, version=version).values_list("recipient_id", flat=True)
+    )
+    users = [user for user in selectors.invitees(meeting) if user.pk not in told]
+    rows = notifications.notify_each(
+        {"recipient": user, "subject": subject, "body": body, "kind": f"reminder:{kind}"} for user in users
+    )
+    Reminder.objects.bulk_create(
+        Reminder(kind=kind, meeting=meeting, version=version, recipient=user, notification=row)
+        for user, row in zip(users, rows, strict=True)
+    )
+    return len(users)
 
 
 def meeting_reschedule(
@@ -322,24 +331,6 @@ def series_plan_all() -> int:
 # --- Reminders ------------------------------------------------------------------------------------
 
 
-def _record_and_notify(
-    *, kind: str, recipient, subject: str, body: str, meeting=None, resolution=None, version: int = 0, url: str = ""
-) -> bool:
-    """Write the reminder's ledger row and its notification together; False if it was already sent."""
-    try:
-        with transaction.atomic():
-            reminder = Reminder.objects.create(
-                kind=kind, meeting=meeting, resolution=resolution, version=version, recipient=recipient
-            )
-            reminder.notification = notifications.notify(
-                recipient=recipient, subject=subject, body=body, url=url, kind=f"reminder:{kind}"
-            )
-            reminder.save(update_fields=["notification"])
-    except IntegrityError:
-        return False  # recorded before: by an earlier scan, a retry, or a scan running at the same time
-    return True
-
-
 # The scan: each kind of reminder, a batch at a time, in a constant number of queries per batch — the
 # database returns the (subject, person) pairs still unsent (`selectors.*_reminders_unsent`, an anti-join
 # against `Reminder`), the batch's notifications and ledger rows are written with one INSERT each. A pair
@@ -392,8 +383,9 @@ def _resolution_message(kind: str, resolution: Resolution) -> dict[str, str]:
     }
 
 
-def _scan(kind: str, due: QuerySet, unsent, message) -> int:
-    """Send every reminder of `kind` for the `due` subjects (meetings or resolutions) not sent yet."""
+def _scan(kind: str, due: QuerySet, unsent, message, *, digest: bool = False) -> int:
+    """Send every reminder of `kind` for the `due` subjects (meetings or resolutions) not sent yet;
+    `digest` holds those to staff accounts for the daily digest."""
     user_model = get_user_model()
     is_meeting = due.model is JointMeeting
     sent = 0
@@ -407,7 +399,7 @@ def _scan(kind: str, due: QuerySet, unsent, message) -> int:
             users = user_model.objects.in_bulk({user_id for _subject, user_id in pairs})
             texts = {pk: message(kind, subject) for pk, subject in subjects.items()}
             rows = notifications.notify_each(
-                {"recipient": users[user_id], "kind": f"reminder:{kind}", **texts[subject_id]}
+                {"recipient": users[user_id], "kind": f"reminder:{kind}", "digest": digest, **texts[subject_id]}
                 for subject_id, user_id in pairs
             )
             Reminder.objects.bulk_create(
@@ -430,6 +422,7 @@ def reminders_send_due(*, now: datetime | None = None) -> int:
     """The periodic scan: every reminder that is due and not yet recorded is recorded and sent."""
     now = now or timezone.now()
     sent = 0
+    # At once: the meeting is tomorrow or in an hour.
     for kind in (R.MEETING_24H, R.MEETING_1H):
         sent += _scan(kind, selectors.meetings_due(kind, now), selectors.meeting_reminders_unsent, _meeting_message)
     sent += _scan(
@@ -437,7 +430,11 @@ def reminders_send_due(*, now: datetime | None = None) -> int:
         selectors.meetings_missing_minutes(now),
         selectors.organiser_reminders_unsent,
         _minutes_message,
+        # Digest: minutes are late already, a day's wait changes nothing, and an organiser of many
+        # meetings would otherwise get a message for each.
+        digest=True,
     )
+    # At once: the resolution's unit has days left (its accounts are not staff; the digest is for staff).
     for kind in (R.RESOLUTION_3D, R.RESOLUTION_DUE):
         sent += _scan(
             kind, selectors.resolutions_due(kind, now), selectors.resolution_reminders_unsent, _resolution_message

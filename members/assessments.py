@@ -350,6 +350,7 @@ def assessment_return(*, assessment: Assessment, reason: str, actor) -> Assessme
     with transaction.atomic():
         returned = move(assessment, action="return", actor=actor, reason="returned", return_reason=reason)
         if returned.submitted_by_id and returned.submitted_by_id != getattr(actor, "pk", None):
+            # At once: one message per return, and the assessment waits on its author's revision.
             notify(
                 recipient=returned.submitted_by,
                 subject=_("An assessment was returned for revision"),

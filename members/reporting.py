@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from alliance import jobs, permissions, reports
 from alliance.errors import InvalidInput
 from alliance.models import Job, Notification
-from alliance.notifications import notify_many
+from alliance.notifications import notify_each
 from alliance.periods import Quarter
 from alliance.reports import Edition, ReportContext
 
@@ -134,13 +134,20 @@ def _notify_ready(report: QuarterlyReport, title: str) -> None:
     recipients = list(selectors.street_staff_users())
     if report.requested_by is not None and report.requested_by not in recipients:
         recipients.append(report.requested_by)
-    notify_many(
-        recipients,
-        subject=_("The quarterly report is ready"),
-        body=_("%(title)s, version %(version)d, is ready to download.") % {"title": title, "version": report.version},
-        url=reverse("admin:members_quarterlyreport_change", args=[report.pk]),
-        kind=kind,
-        by_sms=False,
+    notify_each(
+        {
+            "recipient": user,
+            "subject": _("The quarterly report is ready"),
+            "body": _("%(title)s, version %(version)d, is ready to download.")
+            % {"title": title, "version": report.version},
+            "url": reverse("admin:members_quarterlyreport_change", args=[report.pk]),
+            "kind": kind,
+            "by_sms": False,
+            # At once for whoever asked for it (they are waiting); the digest for the rest of the street
+            # staff, whom the quarter's close tells of two reports per street.
+            "digest": user != report.requested_by,
+        }
+        for user in recipients
     )
 
 

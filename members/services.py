@@ -17,7 +17,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from alliance import history, passwords, permissions, public_figures
 from alliance.errors import Conflict, InvalidInput, PermissionDenied, TransitionNotAllowed
 from alliance.models import Notification, Profile
-from alliance.notifications import notify, notify_many
+from alliance.notifications import notify, notify_each, notify_many
 from alliance.validators import validate_mobile
 from alliance.workflow import move, refuse_other_fields, with_history
 
@@ -85,6 +85,8 @@ def unit_apply(*, data: dict[str, Any], applicant=None) -> MemberUnit:
             url=reverse("admin:members_memberunit_change", args=[unit.pk]),
             kind="unit_applied",
             by_sms=False,
+            # Digest: a review has no deadline, and a recruiting drive brings applications by the dozen.
+            digest=True,
         )
     return unit
 
@@ -370,26 +372,33 @@ def agreement_save(*, agreement: Agreement, actor) -> Agreement:
 
 
 def agreements_expiring_notify() -> int:
-    """Tell street staff, once per agreement and term, that an agreement ends within 60 days."""
-    sent = 0
+    """Tell street staff, once per agreement and term, that an agreement ends within 60 days — in the
+    daily digest: an end 60 days ahead is for planning, not for now. A constant number of queries however
+    many agreements end: the ones told already in one query, every message in one INSERT. Returns how many
+    agreements were told about."""
+    expiring = {f"agreement_expiring:{a.pk}:{a.term_end.isoformat()}": a for a in selectors.agreements_expiring()}
+    if not expiring:
+        return 0
+    told = set(Notification.objects.filter(kind__in=list(expiring)).values_list("kind", flat=True).distinct())
+    due = [(kind, agreement) for kind, agreement in expiring.items() if kind not in told]
+    if not due:
+        return 0
     staff = list(selectors.street_staff_users())
-    for agreement in selectors.agreements_expiring():
-        kind = f"agreement_expiring:{agreement.pk}:{agreement.term_end.isoformat()}"
-        if Notification.objects.filter(kind=kind).exists():
-            continue
-        with transaction.atomic():
-            notify_many(
-                staff,
-                subject=_("An agreement ends soon"),
-                body=_("The agreement of %(unit)s ends on %(date)s.")
-                % {"unit": agreement.unit.name, "date": agreement.term_end.isoformat()},
-                url=reverse("admin:members_agreement_change", args=[agreement.pk]),
-                kind=kind,
-                by_sms=False,
-                digest=True,
-            )
-        sent += 1
-    return sent
+    notify_each(
+        {
+            "recipient": user,
+            "subject": _("An agreement ends soon"),
+            "body": _("The agreement of %(unit)s ends on %(date)s.")
+            % {"unit": agreement.unit.name, "date": agreement.term_end.isoformat()},
+            "url": reverse("admin:members_agreement_change", args=[agreement.pk]),
+            "kind": kind,
+            "by_sms": False,
+            "digest": True,
+        }
+        for kind, agreement in due
+        for user in staff
+    )
+    return len(due)
 
 
 # --- Accounts found or made by staff on a unit's or a community's page --------------------------------

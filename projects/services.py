@@ -203,6 +203,8 @@ def claim_create(*, project: ServiceProject, unit: MemberUnit, commitment: str, 
             url=reverse("admin:projects_projectclaim_change", args=[claim.pk]),
             kind="claim_created",
             by_sms=False,
+            # Digest: approving has no deadline, and a popular project draws claims by the dozen.
+            digest=True,
         )
     return claim
 

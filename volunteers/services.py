@@ -93,6 +93,8 @@ def member_register(
             url=reverse("admin:volunteers_partymember_change", args=[member.pk]),
             kind="member_registered",
             by_sms=False,
+            # Digest: verifying has no deadline, and a registration drive brings members by the hundred.
+            digest=True,
         )
     return member
 
@@ -209,6 +211,7 @@ def members_imported_notify(*, registered: dict[int, int]) -> int:
     for user_id, community_ids in staffed.items():
         count = sum(registered[c] for c in community_ids)
         names = ", ".join(communities.get(c, "") for c in sorted(community_ids))
+        # At once: already one summary per person for the whole import (a job), not one per member.
         notify(
             recipient=users[user_id],
             subject=_("%(count)d Party members were registered by import") % {"count": count},
@@ -310,6 +313,8 @@ def member_move(*, member: PartyMember, actor, community) -> PartyMember:
             url=reverse("admin:volunteers_partymember_change", args=[new.pk]),
             kind="member_registered",
             by_sms=False,
+            # Digest: verifying has no deadline (as for a new registration).
+            digest=True,
         )
     return new
 

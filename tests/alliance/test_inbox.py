@@ -1,5 +1,6 @@
 """通知 in the admin: each staff member's own notifications, the unread count in the header, marking read;
-and the daily digest that replaces hundreds of single messages when a bulk action notifies staff; an import
+the daily digest that replaces hundreds of single messages for staff's routine alerts (each kind routed to
+it is checked below: in the inbox at once, sent only in the digest, one message per person); an import
 tells each community's staff once, however many members it registered."""
 
 from __future__ import annotations
@@ -178,10 +179,10 @@ def imported(street_staff, community_x, community_x_staff, django_capture_on_com
 
 @pytest.fixture
 def held(community_x_staff, django_capture_on_commit_callbacks):
-    """30 notifications to a staff member made inside `bulk()`: held for the inbox and the digest."""
-    with django_capture_on_commit_callbacks(execute=True), notifications.bulk():
+    """30 notifications to a staff member made with `digest=True`: held for the inbox and the digest."""
+    with django_capture_on_commit_callbacks(execute=True):
         for n in range(30):
-            _notify(community_x_staff, f"新党员{n}待审核")
+            _notify(community_x_staff, f"新党员{n}待审核", digest=True)
     return community_x_staff
 
 
@@ -192,7 +193,7 @@ def test_a_bulk_import_tells_the_communitys_staff_once_not_once_per_row(imported
     assert _header(1) in _english(imported).get(INBOX).content.decode()
 
 
-def test_notifications_made_in_bulk_wait_for_the_digest_in_the_inbox(held, mailoutbox, sms_outbox):
+def test_notifications_for_the_digest_wait_in_the_inbox(held, mailoutbox, sms_outbox):
     rows = Notification.objects.filter(recipient=held)
     assert rows.count() == 30
     assert set(rows.values_list("in_digest", "status")) == {(True, Notification.Status.PENDING)}
@@ -205,12 +206,13 @@ def test_notifications_made_in_bulk_wait_for_the_digest_in_the_inbox(held, mailo
 def test_the_digest_sends_one_message_per_person_once(
     held, mailoutbox, sms_outbox, django_capture_on_commit_callbacks, settings
 ):
+    # In the platform's language (no person stores one), even when run inside an English request.
     with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
         assert send_daily_digests() == 1
     assert len(mailoutbox) == 1
     message = mailoutbox[0]
     assert message.to == [held.email]
-    assert message.subject == "30 new notifications today"
+    assert message.subject == "今天有 30 条新通知"
     first = list(Notification.objects.filter(recipient=held, in_digest=True).order_by("created_at", "id")[:5])
     assert message.body.splitlines() == [n.subject for n in first] + ["…", f"{settings.SITE_URL}/admin/inbox/"]
     assert sms_outbox == []  # the rows were meant for e-mail only
@@ -237,18 +239,29 @@ def test_residents_and_password_links_are_never_held_for_the_digest(
     community_x_staff, django_capture_on_commit_callbacks, mailoutbox, sms_outbox
 ):
     liaison = UserFactory(username="liaison", email="liaison@example.org")
-    with django_capture_on_commit_callbacks(execute=True), notifications.bulk():
-        resident = notifications.notify(subject="查询码", body="您的查询码是 ABC123", phone="13800001111")
-        link = passwords.password_link_send(user=community_x_staff)
-        not_staff = notifications.notify(recipient=liaison, subject="单位已审核", body="欢迎", by_sms=False)
-        staff = notifications.notify(recipient=community_x_staff, subject="新党员", body="待审核", by_sms=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        resident = notifications.notify(subject="查询码", body="您的查询码是 ABC123", phone="13800001111", digest=True)
+        link = notifications.notify(
+            recipient=community_x_staff,
+            subject="设置密码",
+            body="请设置密码",
+            url=passwords.PASSWORD_LINK,
+            by_sms=False,
+            digest=True,
+        )
+        not_staff = notifications.notify(
+            recipient=liaison, subject="单位已审核", body="欢迎", by_sms=False, digest=True
+        )
+        staff = notifications.notify(
+            recipient=community_x_staff, subject="新党员", body="待审核", by_sms=False, digest=True
+        )
     assert (resident.in_digest, not_staff.in_digest, staff.in_digest) == (False, False, True)
     assert [m.phone for m in sms_outbox] == ["13800001111"]
     assert link.in_digest is False
     assert sorted(m.subject for m in mailoutbox) == sorted(["单位已审核", link.subject])
 
 
-def test_digest_true_holds_a_staff_notification_outside_an_import_too(community_x_staff, mailoutbox):
+def test_a_held_staff_notification_is_never_sent_on_its_own(community_x_staff, mailoutbox):
     row = _notify(community_x_staff, "协议即将到期", digest=True)
     assert row.in_digest is True
     assert notifications.deliver(row.pk) is False  # never sent on its own
@@ -279,10 +292,10 @@ def test_each_person_gets_their_own_digest_by_the_channels_their_rows_were_meant
     with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
         assert send_daily_digests() == 2
     assert sorted((m.to[0], m.subject) for m in mailoutbox) == sorted(
-        [(street_staff.email, "2 new notifications today"), (community_x_staff.email, "1 new notification today")]
+        [(street_staff.email, "今天有 2 条新通知"), (community_x_staff.email, "今天有 1 条新通知")]
     )
     # Street staff's rows were meant for their phone too; the community's were e-mail only.
-    assert [(m.phone, m.text.split("】")[0]) for m in sms_outbox] == [("13900002222", "【2 new notifications today")]
+    assert [(m.phone, m.text.split("】")[0]) for m in sms_outbox] == [("13900002222", "【今天有 2 条新通知")]
 
 
 def test_times_are_shown_in_shanghai_time(community_x_staff):
@@ -290,3 +303,123 @@ def test_times_are_shown_in_shanghai_time(community_x_staff):
     Notification.objects.filter(pk=row.pk).update(created_at=datetime(2026, 11, 27, 16, 30, tzinfo=UTC))
     page = _english(community_x_staff).get(INBOX).content.decode()
     assert '<time datetime="2026-11-28T00:30:00+08:00">2026-11-28 00:30</time>' in page
+
+
+# --- Which staff alerts wait for the digest ---------------------------------------------------------------
+# Routine alerts with no deadline of the day: each made by its real service, then the same checks.
+
+
+def _unit_applied(c):
+    from ..members.test_joining import _apply
+
+    _apply(c["community_x"])
+    return c["community_x_staff"]
+
+
+def _member_registered(c):
+    from volunteers import services as volunteer_services
+
+    applicant = UserFactory(username="13700001111")
+    volunteer_services.member_register(
+        data={
+            "name": "李明",
+            "phone": "13700001111",
+            "work_unit_name": "某科技公司",
+            "party_branch": "第一党支部",
+            "residence_community": c["community_x"],
+        },
+        actor=applicant,
+        on_behalf=False,
+    )
+    return c["community_x_staff"]
+
+
+def _claim_created(c):
+    from projects import services as project_services
+
+    from ..projects.factories import ProjectFactory
+
+    project = ProjectFactory(community=c["community_x"], street=c["community_x"].street, places=2)
+    project_services.claim_create(project=project, unit=c["unit_a"], commitment="每月一次义诊", actor=c["liaison_a"])
+    return c["community_x_staff"]
+
+
+def _wish_taken(c):
+    from demands import services as demand_services
+    from demands.models import Need
+
+    from ..demands.factories import NeedFactory
+
+    wish = NeedFactory(community=c["community_x"], kind=Need.Kind.MICRO_WISH)
+    demand_services.need_take_on_wish(need=wish, claimant=UserFactory(username="wish-member"))
+    return c["community_x_staff"]
+
+
+def _agreement_expiring(c):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from members import services as member_services
+
+    from ..factories import AgreementFactory
+
+    AgreementFactory(unit=c["unit_a"], term_end=timezone.localdate() + timedelta(days=30))
+    assert member_services.agreements_expiring_notify() == 1
+    return c["street_staff"]
+
+
+def _minutes_missing(c):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from meetings import services as meeting_services
+
+    from ..meetings.factories import MeetingFactory
+
+    start = timezone.now() - timedelta(days=5)
+    MeetingFactory(start=start, end=start + timedelta(hours=2), organiser=c["street_staff"], status="held")
+    assert meeting_services.reminders_send_due() == 1
+    return c["street_staff"]
+
+
+def _quarterly_report_for_the_other_street_staff(c):
+    from alliance import jobs
+    from alliance.periods import Quarter
+    from members import reporting
+
+    report = reporting.report_request(street=c["community_x"].street, quarter=Quarter(2026, 3), actor=c["root"])
+    assert jobs.run(report.job_id) is True
+    # The one who asked is told at once; the other street staff find it in the digest.
+    assert Notification.objects.get(recipient=c["root"], kind=f"quarterly_report:{report.pk}").in_digest is False
+    return c["street_staff"]
+
+
+ROUTINE = {
+    "unit_applied": _unit_applied,
+    "member_registered": _member_registered,
+    "claim_created": _claim_created,
+    "wish_taken": _wish_taken,
+    "agreement_expiring": _agreement_expiring,
+    "reminder:minutes_missing": _minutes_missing,
+    "quarterly_report": _quarterly_report_for_the_other_street_staff,
+}
+
+
+@pytest.mark.parametrize("kind", ROUTINE)
+def test_routine_staff_alerts_are_in_the_inbox_at_once_and_sent_only_in_the_digest(
+    kind, cast, root, community_x, unit_a, mailoutbox, django_capture_on_commit_callbacks, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    context = {**cast, "root": root, "community_x": community_x, "unit_a": unit_a}
+    with django_capture_on_commit_callbacks(execute=True):
+        staff = ROUTINE[kind](context)
+    told = Notification.objects.get(recipient=staff, kind__startswith=kind)
+    assert told.in_digest is True and told.status == Notification.Status.PENDING
+    assert _header(1) in _english(staff).get(INBOX).content.decode()
+    assert [m for m in mailoutbox if staff.email in m.to] == []
+    with django_capture_on_commit_callbacks(execute=True):
+        send_daily_digests()
+    to_staff = [m for m in mailoutbox if staff.email in m.to]
+    assert [(m.subject, m.body.splitlines()[0]) for m in to_staff] == [("今天有 1 条新通知", told.subject)]

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from alliance.models import Notification
 from demands import services
@@ -75,7 +75,69 @@ def test_concurrent_scans_flag_and_notify_once():
         thread.join()
     assert sum(results) == 5
     assert NeedSlaFlag.objects.count() == 5
-    assert Notification.objects.filter(kind="need_overdue:dispatch", recipient=staff).count() == 5
+    # One summary for the five, from whichever scan raised the flags.
+    told = Notification.objects.get(kind="need_overdue:dispatch", recipient=staff)
+    assert told.subject.startswith("5 ")
+
+
+def test_a_backlog_of_overdue_needs_tells_each_staff_member_once_with_the_count_and_the_list(
+    community_x, community_y, community_x_staff, root, django_capture_on_commit_callbacks, mailoutbox
+):
+    from members import services as member_services
+
+    from ..factories import UserFactory
+
+    second = UserFactory(username="second-x-staff")
+    member_services.community_staff_add(user=second, community=community_x, actor=root)
+    for need in [NeedFactory(community=community_x) for _ in range(30)] + [NeedFactory(community=community_y)]:
+        _backdate(need, submitted_at=timezone.now() - timedelta(days=3))
+    # In the platform's language, as the beat's worker runs it.
+    with django_capture_on_commit_callbacks(execute=True), translation.override("zh-hans"):
+        assert services.needs_flag_overdue() == 31
+    assert NeedSlaFlag.objects.count() == 31
+    told = Notification.objects.filter(kind="need_overdue:dispatch", recipient__in=[community_x_staff, second])
+    assert sorted(told.values_list("recipient__username", flat=True)) == ["community_x_staff", "second-x-staff"]
+    for row in told:
+        assert row.subject == "30 条需求超时"
+        assert row.body == "桥头街社区有 30 条需求等待派单已超过2天。"
+        # At once: they missed their service level today.
+        assert row.in_digest is False
+        assert row.url == f"/admin/demands/need/?flag=dispatch&overdue=yes&community__id__exact={community_x.pk}"
+    assert sorted(m.to[0] for m in mailoutbox if m.subject == "30 条需求超时") == sorted(
+        [community_x_staff.email, second.email]
+    )
+    # community_y has no staff: street staff (the superuser) hear of its one need, on its own.
+    assert Notification.objects.get(kind="need_overdue:dispatch", recipient=root).subject == "1 条需求超时"
+    assert services.needs_flag_overdue() == 0
+    assert Notification.objects.filter(kind__startswith="need_overdue:").count() == 3
+
+
+def test_the_overdue_link_opens_the_communitys_overdue_needs(community_x, community_y, community_x_staff):
+    late = NeedFactory(community=community_x)
+    _backdate(late, submitted_at=timezone.now() - timedelta(days=3))
+    NeedFactory(community=community_x)  # on time
+    other = NeedFactory(community=community_y)
+    _backdate(other, submitted_at=timezone.now() - timedelta(days=3))
+    services.needs_flag_overdue()
+    told = Notification.objects.get(kind="need_overdue:dispatch", recipient=community_x_staff)
+    from ..conftest import client_for
+
+    page = client_for(community_x_staff).get(told.url)
+    assert page.status_code == 200
+    assert [need.pk for need in page.context["cl"].result_list] == [late.pk]
+
+
+def test_the_scan_costs_the_same_queries_for_10_and_30_overdue_needs(community_x, community_x_staff):
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for size in (10, 30):
+        for need in [NeedFactory(community=community_x) for _ in range(size)]:
+            _backdate(need, submitted_at=timezone.now() - timedelta(days=3))
+        with CaptureQueriesContext(connection) as queries:
+            assert services.needs_flag_overdue() == size
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
 
 
 def test_the_work_queue_puts_the_longest_waiting_first_and_overdue_ones_on_top(

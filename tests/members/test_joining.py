@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from alliance.errors import InvalidInput, TransitionNotAllowed
+from alliance.models import Notification
 from members import services
 from members.models import MemberUnit, UnitMembership
 
@@ -51,8 +52,10 @@ def test_application_approval_and_the_liaison_edits_only_that_unit(
         _apply(community_x)
     unit = MemberUnit.objects.get(name=APPLICATION["name"])
     assert unit.status == MemberUnit.Status.APPLIED
-    # The community's staff are told an application is waiting.
-    assert any("柳巷书香文化公司" in m.body for m in mailoutbox if community_x_staff.email in m.to)
+    # The community's staff find the waiting application in their inbox; it is sent in the daily digest.
+    told = Notification.objects.get(recipient=community_x_staff, kind="unit_applied")
+    assert "柳巷书香文化公司" in told.body and told.in_digest is True
+    assert not [m for m in mailoutbox if community_x_staff.email in m.to]
 
     staff = client_for(community_x_staff)
     with django_capture_on_commit_callbacks(execute=True):
