@@ -7,6 +7,7 @@ are captured per connection. Rows must be committed for the second connection to
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -32,6 +33,9 @@ def with_replica(settings):
     settings.READ_REPLICA_ALIAS = "replica"
 
 
+_CURSOR = re.compile(r'^DECLARE "[^"]+" NO SCROLL CURSOR WITH(OUT)? HOLD FOR ')
+
+
 class Captured:
     """The statements each connection ran inside the block."""
 
@@ -46,7 +50,8 @@ class Captured:
             context.__exit__(*exc)
 
     def sql(self, alias: str) -> list[str]:
-        return [query["sql"] for query in self._contexts[alias].captured_queries]
+        # A streamed read on PostgreSQL (`.iterator()`) is a server-side cursor over the SELECT.
+        return [_CURSOR.sub("", query["sql"]) for query in self._contexts[alias].captured_queries]
 
     def reading(self, alias: str, table: str) -> list[str]:
         return [sql for sql in self.sql(alias) if sql.startswith("SELECT") and f'"{table}"' in sql]
