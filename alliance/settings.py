@@ -147,7 +147,7 @@ else:
         _db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
 # An optional read-only copy (PostgreSQL streaming replication) for the heavy reads that may lag a little:
-# quarterly reports, the workbench's charts and counts, exports and the public figures' refresh. Only code
+# quarterly reports, the workbench's charts, exports and the public figures' refresh. Only code
 # inside `alliance.replica.reading()` reads there (alliance/db_routers.py); every other read, and every
 # write, stays on `default`, so a request always sees what it has just written.
 DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")

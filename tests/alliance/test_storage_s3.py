@@ -1,5 +1,5 @@
 """Several machines share their files through S3-compatible object storage: with AWS_STORAGE_BUCKET_NAME set,
-uploads, quarterly reports and job results go to the bucket (nothing to the local folder), and come back
+uploads, quarterly reports, job results and import files go to the bucket (nothing to the local folder), and come back
 through the same permission-checked URLs. Against a real S3 server on loopback (moto's server mode)."""
 
 from __future__ import annotations
@@ -17,16 +17,19 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from moto.server import ThreadedMotoServer
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from rest_framework.test import APIClient
 
 import alliance.settings
 from alliance import jobs
+from alliance.imports import Mode
 from alliance.models import Job
 from alliance.periods import Quarter
 from alliance.storage import PrivateS3Storage
 from demands.models import Need, NeedPhoto
 from members import reporting
+from volunteers.imports import MemberImporter
+from volunteers.models import PartyMember
 
 from ..conftest import client_for
 from ..demands.conftest import need_in  # noqa: F401 (a fixture)
@@ -167,3 +170,31 @@ def test_an_export_jobs_result_file_is_written_to_the_bucket_and_downloaded(
     assert body == stored
     rows = list(load_workbook(io.BytesIO(body), read_only=True)["按社区"].iter_rows(values_only=True))
     assert rows[1:] == [(community_x.name, 3.0, 2)]
+
+
+def test_an_import_upload_goes_through_the_bucket_and_is_removed_after_the_job(
+    bucket, street_staff, community_x, django_capture_on_commit_callbacks
+):
+    importer = MemberImporter(actor=street_staff)
+    workbook = Workbook()
+    workbook.active.append(importer.header())
+    values = {
+        "name": "张伟",
+        "phone": "13712345678",
+        "work_unit": "太原某科技公司",
+        "residence_community": community_x.name,
+    }
+    workbook.active.append([values.get(column.key, "") for column in importer.columns])
+    content = io.BytesIO()
+    workbook.save(content)
+    upload = SimpleUploadedFile("导入.xlsx", content.getvalue())
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(street_staff).post(
+            reverse("admin:volunteers_partymember_import"), {"file": upload, "mode": Mode.ALL}
+        )
+    assert response.status_code == 302
+    job = Job.objects.get(kind=importer.job_kind)
+    assert job.status == Job.Status.DONE, job.failure_reason
+    assert list(PartyMember.objects.values_list("name", "phone")) == [("张伟", "13712345678")]
+    client, name = bucket
+    assert client.list_objects_v2(Bucket=name, Prefix="imports/").get("Contents", []) == []
