@@ -8,12 +8,44 @@ from pathlib import Path
 from celery import Celery
 from celery.schedules import crontab
 from django.conf import settings
+from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alliance.settings")
+
+# Two queues, each with its own workers, so a long report never delays a reminder: `notifications` for the
+# short deliveries people wait for, `jobs` (the default) for everything that may run long. A worker started
+# without -Q consumes both (the single-machine setup); the compose file runs one worker per queue.
+NOTIFICATIONS_QUEUE = "notifications"
+JOBS_QUEUE = "jobs"
+TASK_ROUTES = {
+    # Any task named deliver_* or *_digests (the notification service's) is a delivery.
+    "*.tasks.deliver_*": {"queue": NOTIFICATIONS_QUEUE},
+    "*.tasks.*_digests": {"queue": NOTIFICATIONS_QUEUE},
+    "meetings.tasks.send_due_reminders": {"queue": NOTIFICATIONS_QUEUE},
+    "members.tasks.notify_expiring_agreements": {"queue": NOTIFICATIONS_QUEUE},
+    # The rest go to the default `jobs` queue; named here so that a reader sees where each one runs.
+    "alliance.tasks.run_job": {"queue": JOBS_QUEUE},
+    "alliance.tasks.sweep_jobs": {"queue": JOBS_QUEUE},
+    "alliance.tasks.refresh_public_figures": {"queue": JOBS_QUEUE},
+    "members.tasks.close_quarter": {"queue": JOBS_QUEUE},
+    "volunteers.tasks.send_service_cards": {"queue": JOBS_QUEUE},
+    "demands.tasks.flag_overdue_needs": {"queue": JOBS_QUEUE},
+    "demands.tasks.close_expired_needs": {"queue": JOBS_QUEUE},
+    "demands.tasks.anonymise_resident_data": {"queue": JOBS_QUEUE},
+    "meetings.tasks.plan_series": {"queue": JOBS_QUEUE},
+}
 
 app = Celery("alliance")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
+    task_queues=(
+        Queue(NOTIFICATIONS_QUEUE, Exchange(NOTIFICATIONS_QUEUE), routing_key=NOTIFICATIONS_QUEUE),
+        Queue(JOBS_QUEUE, Exchange(JOBS_QUEUE), routing_key=JOBS_QUEUE),
+    ),
+    task_default_queue=JOBS_QUEUE,
+    task_default_exchange=JOBS_QUEUE,
+    task_default_routing_key=JOBS_QUEUE,
+    task_routes=TASK_ROUTES,
     task_serializer="json",
     result_serializer="json",
     accept_content=["json"],

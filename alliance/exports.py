@@ -29,6 +29,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from . import replica
+
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 
@@ -169,7 +171,8 @@ def _run_export(job, progress) -> None:
             (title, header, counted(rows))
             for title, header, rows in spec.sheets(queryset, actor, payload.get("params", {}))
         )
-        write_workbook(target, sheets)
+        with replica.reading(fresh=True):
+            write_workbook(target, sheets)
         target.seek(0)
         outcome = _("%(count)d rows exported.") % {"count": written}
         jobs.attach_result(job, filename=payload.get("filename") or "export.xlsx", content=target, outcome=outcome)

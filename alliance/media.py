@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import models
 from django.http import FileResponse, Http404, HttpRequest
 
@@ -54,14 +54,24 @@ def serve(request: HttpRequest, path: str) -> FileResponse:
     if model is None or not _OBJECT_ID.fullmatch(object_id) or not _is_one_name(name):
         raise Http404
     permissions.get_visible_or_404(request.user, model, pk=int(object_id))
-    # The real path must be the object's folder plus the name, with no symbolic link anywhere below the
-    # media root: a link placed in a visible folder would otherwise lead to any file the server can read.
-    full = Path(os.path.realpath(settings.MEDIA_ROOT), folder, object_id, name)
-    if os.path.realpath(full) != str(full) or not full.is_file():
+    stored = f"{folder}/{object_id}/{name}"
+    if not _is_stored(stored):
         raise Http404
-    content_type, _encoding = mimetypes.guess_type(full.name)
-    response = FileResponse(full.open("rb"), content_type=content_type or "application/octet-stream")
-    response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(full.name)}"
+    # Streamed from the storage (the local folder or the private bucket) after the check above: a redirect
+    # to a signed URL would hand out a link that works for anyone who gets it while it lasts.
+    content_type, _encoding = mimetypes.guess_type(name)
+    response = FileResponse(default_storage.open(stored, "rb"), content_type=content_type or "application/octet-stream")
+    response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(name)}"
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=0"
     return response
+
+
+def _is_stored(stored: str) -> bool:
+    if isinstance(default_storage, FileSystemStorage):
+        # The real path must be the object's folder plus the name, with no symbolic link anywhere below the
+        # media root: a link placed in a visible folder would otherwise lead to any file the server can read.
+        full = Path(os.path.realpath(default_storage.location), stored)
+        return os.path.realpath(full) == str(full) and full.is_file()
+    # An object store has keys, not links: the key is exactly the checked folder, id and name.
+    return default_storage.exists(stored)

@@ -35,7 +35,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from . import registry
+from . import registry, replica
 from .breaker import Breaker
 from .models import PublicSnapshot
 
@@ -127,7 +127,8 @@ def refresh() -> dict[str, Any]:
     """Compute every part and store it (rows first, then the cache). Returns what it stored."""
     # Stamped with the time it started: a change marked after it (in the database) is not in it.
     started = timezone.now()
-    data = compute()
+    with replica.reading(fresh=True):
+        data = compute()
     PublicSnapshot.objects.bulk_create(
         [PublicSnapshot(key=key, data=value, computed_at=started) for key, value in data.items()],
         update_conflicts=True,

@@ -146,6 +146,25 @@ else:
         _db["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
         _db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
+# An optional read-only copy (PostgreSQL streaming replication) for the heavy reads that may lag a little:
+# quarterly reports, the workbench's charts, exports and the public figures' refresh. Only code
+# inside `alliance.replica.reading()` reads there (alliance/db_routers.py); every other read, and every
+# write, stays on `default`, so a request always sees what it has just written.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    _replica = parse_database_url(DATABASE_REPLICA_URL, base_dir=BASE_DIR)
+    for _key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS"):
+        if _key in _db:
+            _replica[_key] = _db[_key]
+    if "pool" in _db["OPTIONS"]:
+        _replica["OPTIONS"]["pool"] = _db["OPTIONS"]["pool"]
+    DATABASES["replica"] = _replica
+elif TESTING:
+    # The suite has a `replica` alias mirroring the test database (a second connection to the same data);
+    # tests/alliance/test_replica.py turns READ_REPLICA_ALIAS on to see which queries go there.
+    DATABASES["replica"] = {**_db, "TEST": {"MIRROR": "default"}}
+READ_REPLICA_ALIAS = "replica" if DATABASE_REPLICA_URL else ""
+DATABASE_ROUTERS = ["alliance.db_routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (shared rate limits and the like) --------------------------------------------------------
@@ -233,8 +252,37 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# With a bucket configured, uploads, reports and job results live in S3-compatible object storage (AWS S3,
+# MinIO, Aliyun OSS, Tencent COS), shared by every web and worker node; otherwise in MEDIA_ROOT. The bucket
+# stays private: alliance.media checks permissions and streams the object, nothing is ever a public URL.
+AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
+if AWS_STORAGE_BUCKET_NAME:
+    _default_storage = {
+        "BACKEND": "alliance.storage.PrivateS3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("AWS_S3_REGION_NAME") or None,
+            "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
+            # A prefix inside the bucket, so one bucket can hold several installations.
+            "location": env_str("AWS_LOCATION"),
+            "addressing_style": env_str("AWS_S3_ADDRESSING_STYLE") or None,
+            # No ACL header: objects inherit the bucket's (private) policy; some S3-compatible servers
+            # refuse ACLs altogether.
+            "default_acl": None,
+            # A name is never reused (uploads have random names; a report's rebuild deletes first), so an
+            # existing object is never silently replaced by another request's file.
+            "file_overwrite": False,
+            # A download is buffered in memory up to this size, on disk beyond (the default keeps it all in
+            # memory, which a city's report would not fit well).
+            "max_memory_size": 5 * 1024 * 1024,
+        },
+    }
+else:
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from alliance import jobs, permissions, reports
+from alliance import jobs, permissions, replica, reports
 from alliance.errors import InvalidInput
 from alliance.models import Job, Notification
 from alliance.notifications import notify_each
@@ -111,7 +111,8 @@ def report_build(job: Job, progress: jobs.Progress) -> None:
             progress(steps_done=sheets_done, steps_total=sheets_total, rows_done=rows_written)
 
         with tempfile.TemporaryFile() as target:
-            result = reports.render_workbook(context, target, title=title, progress=sheet_progress)
+            with replica.reading(fresh=True):
+                result = reports.render_workbook(context, target, title=title, progress=sheet_progress)
             target.seek(0)
             if report.file:
                 report.file.delete(save=False)  # an earlier attempt's file

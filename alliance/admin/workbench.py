@@ -12,7 +12,7 @@ from django import forms
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .. import permissions, registry
+from .. import permissions, registry, replica
 from ..periods import Quarter
 
 QUARTERS_OFFERED = 8
@@ -84,4 +84,5 @@ def workbench_charts(request: HttpRequest) -> tuple[list[ChartData], ChartFilter
     if not permissions.is_staff_member(request.user):
         return [], None
     form = ChartFilterForm(request.GET or None, communities=registry.staff_communities(request.user))
-    return [chart_data(chart) for chart in registry.charts(request.user, form.chart_filter())], form
+    with replica.reading():
+        return [chart_data(chart) for chart in registry.charts(request.user, form.chart_filter())], form
