@@ -93,7 +93,9 @@ class Notification(models.Model):
             # The inbox page (id breaking ties), the unread count (a few rows per person) and the admin's
             # list, newest first.
             models.Index(fields=["recipient", "-created_at", "-id"], name="notification_inbox_idx"),
-            models.Index(fields=["recipient"], condition=models.Q(read_at__isnull=True), name="notification_unread_idx"),
+            models.Index(
+                fields=["recipient"], condition=models.Q(read_at__isnull=True), name="notification_unread_idx"
+            ),
             models.Index(fields=["created_at", "id"], name="notification_recent_idx"),
             # The retention sweep finds residents' messages (no account, a phone) by phone.
             models.Index(

@@ -165,7 +165,18 @@ def celery_worker_process(worker_env):
     }
     env.pop("PYTEST_VERSION", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "alliance", "worker", "-Q", "notifications,jobs", "--pool=solo", "--loglevel=INFO"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "alliance",
+            "worker",
+            "-Q",
+            "notifications,jobs",
+            "--pool=solo",
+            "--loglevel=INFO",
+        ],
         cwd=Path(__file__).resolve().parents[1],
         env=env,
         stdout=subprocess.PIPE,
