@@ -76,7 +76,7 @@ app.conf.update(
             "schedule": float(settings.PUBLIC_FIGURES_REFRESH_SECONDS),
             "options": {"expires": float(settings.PUBLIC_FIGURES_REFRESH_SECONDS)},
         },
-        # Staff-facing notifications of bulk actions wait in the inbox; each person gets one message a day
+        # Routine staff-facing alerts (digest=True) wait in the inbox; each person gets one message a day
         # about them, at the end of the working day (the app's timezone is Asia/Shanghai).
         "daily-notification-digests": {
             "task": "alliance.tasks.send_daily_digests",

@@ -80,8 +80,9 @@ class Notification(models.Model):
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
-    # Staff-facing messages from a bulk action (an import of thousands of rows) are not sent one by one:
-    # they wait in the inbox and go out once a day, summarised (`notifications.send_daily_digests`).
+    # Routine staff-facing alerts (`notify(..., digest=True)`: a unit applied, a member registered, a claim
+    # made…) are not sent one by one: they wait in the inbox and go out once a day, summarised
+    # (`notifications.send_daily_digests`).
     in_digest = models.BooleanField(_("in the daily digest"), default=False)
 
     class Meta:
