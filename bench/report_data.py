@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from datetime import time as clock
 from decimal import Decimal
 
 from django.core.management.color import no_style
@@ -607,7 +608,7 @@ class _Loader:
                     sector,
                     recurrence,
                     10,
-                    "09:30",
+                    clock(9, 30),
                     90,
                     "党群服务中心",
                     staff,
