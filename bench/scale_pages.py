@@ -68,7 +68,8 @@ HOST = "127.0.0.1"
 DATABASES = {"district": "alliance_bench_scale", "city": "alliance_scale_city"}
 # The gunicorn workers import this module afresh: the scale reaches them through the environment.
 SCALE = os.environ.get("BENCH_SCALE", "district")
-DB_NAME = DATABASES[SCALE]
+# BENCH_DB names another database of the same scale: a branch that adds indexes measures its own copy.
+DB_NAME = os.environ.get("BENCH_DB") or DATABASES[SCALE]
 DATABASE_URL = f"postgres://postgres@{HOST}:5432/{DB_NAME}"
 SECTION = f"## Pages at {SCALE} scale, after the fixes (issue 12, `bench/scale_pages.py`)"
 SIDE_BY_SIDE = "## Pages: district and city side by side (issue 12, `bench/scale_pages.py`)"
