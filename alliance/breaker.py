@@ -1,13 +1,20 @@
-"""A circuit breaker for the services a request may do without (the cache of the rate limits, the broker).
+"""A circuit breaker for the services a request may do without (the cache of the rate limits and of the
+public figures, the broker).
 
 With Redis unreachable every attempt costs a connect timeout; after one failure the breaker skips the
 service for `pause` seconds, so an outage costs one timeout per pause and process, not one per request
-or per notification. What the request skipped is safe: rate limits fail open, and notification rows
-wait for the periodic sweep."""
+or per notification. What the request skipped is safe: rate limits fail open, the public figures are
+read from their rows, and notification rows wait for the periodic sweep."""
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
+from typing import TypeVar
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Breaker:
@@ -25,3 +32,18 @@ class Breaker:
 
     def reset(self) -> None:
         self._open_until = 0.0
+
+    def attempt(
+        self, operation: Callable[[], T], *, warning: str, args: tuple = (), log: logging.Logger = logger
+    ) -> T | None:
+        """`operation()`, or None when the service failed a moment ago or fails now. A failure trips the
+        breaker and logs `warning % (*args, <the error's kind>)` once — the kind only: a message or key
+        may hold a client's address."""
+        if not self.closed():
+            return None
+        try:
+            return operation()
+        except Exception as exc:  # redis-py, memcached clients, kombu and sockets raise unrelated types
+            self.trip()
+            log.warning(warning, *args, type(exc).__name__)
+            return None

@@ -12,10 +12,12 @@ city scale the public pages served 1.7 requests a second. Now:
   said a figure changed (`changed()`: after its commit, a mark in Redis, or in the database where no
   shared cache can hold it), and at least every PUBLIC_FIGURES_MAX_AGE seconds for writes no service made
   (the console, a data migration).
-- A request only reads (`snapshot()`): the cache, without SQL; on a miss (cold cache, Redis down, or the
-  entry older than PUBLIC_FIGURES_REFRESH_SECONDS) the rows, one query, put back into the cache. Only when no snapshot exists at all — a new installation before
-  the first beat — a visit computes it, one process at a time (a lock in the cache); the others see no
-  figures for those seconds rather than start the same computation.
+- A request only reads (`snapshot()`): what its process read from the shared cache less than
+  LOCAL_SECONDS ago, else the cache, without SQL; on a miss (cold cache, Redis down, or the entry older
+  than PUBLIC_FIGURES_REFRESH_SECONDS) the rows, one query, put back into the cache. Only when no
+  snapshot exists at all — a new installation before the first beat — a visit computes it, one process
+  at a time (a lock in the cache); the others see no figures for those seconds rather than start the
+  same computation.
 
 Labels are stored as their msgids (computed with translations off) and translated when read, so one
 snapshot serves every language: a label must be a `gettext_lazy` literal."""
@@ -23,6 +25,7 @@ snapshot serves every language: a label must be a `gettext_lazy` literal."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -53,18 +56,33 @@ LOCK_KEY = "public-figures:computing"
 LOCK_SECONDS = 300
 # With the cache unreachable, visits read the snapshot rows for this long before trying the cache again.
 breaker = Breaker("public figures cache", pause=30)
+# What a web process read from the shared cache, it keeps this long (seconds): every visit asked Redis
+# and unpickled the parts, a round trip that under load made most of the public pages' slowest answers.
+# The snapshot is up to PUBLIC_FIGURES_REFRESH_SECONDS old anyway; this adds at most LOCAL_SECONDS.
+LOCAL_SECONDS = 2.0
+_local: dict[str, tuple[float, Any]] = {}  # part -> (until, on this process's monotonic clock; data)
 
 
 # --- Reading (every anonymous request) -----------------------------------------------------------------
 
 
 def snapshot(*keys: str) -> dict[str, Any]:
-    """The stored data of each part in `keys`: from the cache (no SQL), else from the rows (one query for
-    every part, all put back into the cache), else — nothing stored yet — computed once here. A part
-    nobody stored reads as None."""
-    found = _try_cache(lambda: cache.get_many([CACHE_PREFIX + key for key in keys])) or {}
-    parts = {key: found[CACHE_PREFIX + key] for key in keys if CACHE_PREFIX + key in found}
-    if len(parts) < len(keys):
+    """The stored data of each part in `keys`: from this process's copy (see LOCAL_SECONDS), else the
+    cache (no SQL), else from the rows (one query for every part, all put back into the cache), else —
+    nothing stored yet — computed once here. A part nobody stored reads as None. The data is shared
+    between requests: read it, never change it."""
+    now = time.monotonic()
+    parts = {key: entry[1] for key in keys if (entry := _local.get(key)) is not None and entry[0] > now}
+    missing = [key for key in keys if key not in parts]
+    if not missing:
+        return parts
+    shared = _shared_cache()
+    if shared:
+        # Every part in the one round trip: the next visit wants another (the home all of them).
+        missing = list(dict.fromkeys([*missing, FIGURES, *registry.public_part_keys()]))
+    found = _try_cache(lambda: cache.get_many([CACHE_PREFIX + key for key in missing])) or {}
+    fetched = {key: found[CACHE_PREFIX + key] for key in missing if CACHE_PREFIX + key in found}
+    if len(fetched) < len(missing):
         rows = dict(PublicSnapshot.objects.exclude(key=CHANGED_ROW).values_list("key", "data"))
         if not rows:
             rows = _refresh_alone() or {}
@@ -72,8 +90,12 @@ def snapshot(*keys: str) -> dict[str, Any]:
             _try_cache(
                 lambda: cache.set_many({CACHE_PREFIX + key: data for key, data in rows.items()}, timeout=_keep())
             )
-        parts = {key: rows.get(key) for key in keys} | parts
-    return {key: parts.get(key) for key in keys}
+        fetched = {key: rows.get(key) for key in missing} | fetched
+    if shared:
+        # Kept here only when it came from a cache other processes share: a local-memory cache is this
+        # process's copy already.
+        _local.update({key: (now + LOCAL_SECONDS, data) for key, data in fetched.items()})
+    return {key: parts[key] if key in parts else fetched.get(key) for key in keys}
 
 
 def figures() -> list[registry.Figure]:
@@ -136,6 +158,7 @@ def refresh() -> dict[str, Any]:
         update_fields=["data", "computed_at"],
     )
     _try_cache(lambda: cache.set_many({CACHE_PREFIX + key: value for key, value in data.items()}, timeout=_keep()))
+    _local.clear()  # this process sees its own refresh at once; the others within LOCAL_SECONDS
     return data
 
 
@@ -201,16 +224,15 @@ def _shared_cache() -> bool:
 
 def forget() -> None:
     """Drop the cached parts and marks (tests, and a restore of the database): the next read goes to the rows."""
+    forget_local()
     _try_cache(lambda: cache.delete_many([CACHE_PREFIX + key for key in [FIGURES, *registry.public_part_keys()]]))
     _try_cache(lambda: cache.delete_many([CHANGED_KEY, LOCK_KEY]))
 
 
+def forget_local() -> None:
+    """Drop this process's copy: the next read asks the cache (as it does LOCAL_SECONDS after a read)."""
+    _local.clear()
+
+
 def _try_cache(operation: Callable[[], T]) -> T | None:
-    if not breaker.closed():
-        return None
-    try:
-        return operation()
-    except Exception as exc:  # redis-py, memcached clients and sockets raise unrelated types
-        breaker.trip()
-        logger.warning("Public figures read without the cache (%s)", type(exc).__name__)
-        return None
+    return breaker.attempt(operation, warning="Public figures read without the cache (%s)", log=logger)

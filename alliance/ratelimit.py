@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import weakref
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -120,8 +121,7 @@ def _count_and_read(key: str, *, window: int, other: str | None = None) -> tuple
     if isinstance(backend, RedisCache):
         keys = [backend.make_and_validate_key(k) for k in (key, other) if k]
         # Django's Redis cache stores integers as plain Redis integers, so INCR and GET read its counts.
-        client = backend._cache.get_client(keys[0], write=True)
-        count, other_count = client.eval(_COUNT_SCRIPT, len(keys), *keys, window)
+        count, other_count = _redis_client(backend).eval(_COUNT_SCRIPT, len(keys), *keys, window)
         return int(count), int(other_count)
     # Other caches (local memory: one process, the demo): add() starts the window only if the key is new.
     cache.add(key, 0, timeout=window)
@@ -133,6 +133,18 @@ def _count_and_read(key: str, *, window: int, other: str | None = None) -> tuple
     return count, (cache.get(other, 0) if other else 0)
 
 
+# One redis-py client per cache client and process. Django's Redis cache makes a new one for every call,
+# and setting up its ~200 response callbacks cost more of a submission's time than the command itself.
+_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _redis_client(backend: RedisCache):
+    client = _clients.get(backend._cache)
+    if client is None:
+        client = _clients[backend._cache] = backend._cache.get_client(write=True)
+    return client
+
+
 def _key(request: HttpRequest, scope: str) -> str:
     return f"ratelimit:{scope}:{client_address(request)}"
 
@@ -142,17 +154,10 @@ T = TypeVar("T")
 
 def _cached(scope: str, operation: Callable[[], T]) -> T | None:
     """Run a cache operation; None when the cache cannot be reached (or was not, a moment ago)."""
-    if not breaker.closed():
-        return None
-    try:
-        return operation()
-    except Exception as exc:  # redis-py, memcached clients and sockets raise unrelated types
-        breaker.trip()
-        # The scope and the error's kind only: the key holds the client's address.
-        logger.warning(
-            "Rate limit %s not applied: cache unavailable (%s); limits are off for %s s",
-            scope,
-            type(exc).__name__,
-            breaker.pause,
-        )
-        return None
+    # The scope only, never the key: it holds the client's address.
+    return breaker.attempt(
+        operation,
+        warning="Rate limit %s not applied: limits are off for %s s, cache unavailable (%s)",
+        args=(scope, breaker.pause),
+        log=logger,
+    )

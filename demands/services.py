@@ -117,10 +117,12 @@ def need_submit(*, data: dict[str, Any], channel: str = Need.Channel.WEB, actor=
     """A resident (public form, API) or staff on a resident's behalf (phone call, visit) records a need.
 
     The busiest write of the public side, kept to what it must write (tests/demands/test_public.py counts
-    it): the need, its history row, its first timeline event and the notifications (one INSERT), after
-    reading who the community's staff are. `data` carries the community and category as the caller looked
-    them up (a form's or serializer's choice field), so their existence is not asked again here, and the
-    model's check constraints are left to the database: a new submitted need cannot break them."""
+    it): after reading who the community's staff are (one query, before the transaction, so that it holds
+    its locks for the writes only), the need, its history row, its first timeline event and the
+    notifications (one INSERT). Delivery and the public figures' mark happen after commit. `data` carries
+    the community and category as the caller looked them up (a form's or serializer's choice field), so
+    their existence is not asked again here, and the model's check constraints are left to the
+    database: a new submitted need cannot break them."""
     unknown = set(data) - set(SUBMIT_FIELDS)
     if unknown:
         raise InvalidInput(_("Unexpected fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
@@ -133,6 +135,7 @@ def need_submit(*, data: dict[str, Any], channel: str = Need.Channel.WEB, actor=
     if not staff and need.kind == Need.Kind.MICRO_WISH:
         need.kind = Need.Kind.RESIDENT  # micro-wishes are entered by community staff
     need.full_clean(exclude=["tracking_code", "community", "category"], validate_constraints=False)
+    told = member_selectors.staff_to_tell(community_id=need.community_id)
     # 64 random bits: a clash is practically impossible, but the unique index has the last word. The
     # whole write is tried again on a clash (no savepoint around the INSERT on the common path).
     attempts = 5
@@ -140,7 +143,7 @@ def need_submit(*, data: dict[str, Any], channel: str = Need.Channel.WEB, actor=
         need.tracking_code = new_tracking_code()
         try:
             with transaction.atomic():
-                _submit(need, actor=actor)
+                _submit(need, actor=actor, staff=told)
             break
         except IntegrityError:
             if attempt == attempts or not Need.objects.filter(tracking_code=need.tracking_code).exists():
@@ -148,7 +151,7 @@ def need_submit(*, data: dict[str, Any], channel: str = Need.Channel.WEB, actor=
     return need
 
 
-def _submit(need: Need, *, actor) -> None:
+def _submit(need: Need, *, actor, staff: list) -> None:
     with_history(need, actor, "submitted").save()
     _event(need, actor=actor, source="", target=S.SUBMITTED, note=need.get_channel_display())
     code = format_tracking_code(need.tracking_code)
@@ -160,7 +163,6 @@ def _submit(need: Need, *, actor) -> None:
         "kind": "need_submitted",
         "by_sms": False,
     }
-    staff = member_selectors.staff_of_community(community_id=need.community_id)
     # Staff at once: the 2-day dispatch clock starts now, and dispatching is what staff do each day.
     notify_all(
         [

@@ -88,6 +88,14 @@ def staff_of_community(*, community_id: int):
     return street_staff_users()
 
 
+def staff_to_tell(*, community_id: int) -> list:
+    """The users `staff_of_community` names, evaluated: one query when the community has staff (a
+    resident's submission asks on every need), the street's staff in a second only when it has none."""
+    # Unique per user and community: no DISTINCT needed. The ordering is the model's, by assignment.
+    posts = CommunityStaff.objects.filter(community_id=community_id, user__is_active=True).select_related("user")
+    return [post.user for post in posts] or list(street_staff_users())
+
+
 def street_staff_users():
     return (
         get_user_model()

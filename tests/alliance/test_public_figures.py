@@ -4,10 +4,12 @@ the snapshot holds exactly what the apps' selectors compute once the writes' ref
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.test import override_settings
@@ -148,6 +150,7 @@ def test_stats_and_showcase_run_no_query_on_a_warm_cache_and_one_on_a_cold_one(d
         assert len(warm) == 0, path
     for path in (STATS, SHOWCASE):
         cache.clear()  # Redis restarted empty: 1. the snapshot's rows, put back into the cache
+        public_figures.forget_local()  # and the process's copy is older than LOCAL_SECONDS
         with CaptureQueriesContext(connection) as cold:
             assert client.get(path).status_code == 200
         assert len(cold) == 1 and "alliance_publicsnapshot" in cold[0]["sql"], path
@@ -220,3 +223,47 @@ def test_a_change_marked_while_the_cache_is_down_is_kept_in_the_database(
     assert public_figures.refresh_if_due() is True
     assert APIClient().get(STATS).json() == selectors_say()
     assert public_figures.refresh_if_due() is False
+
+
+@pytest.fixture
+def redis_commands(monkeypatch) -> list[bytes]:
+    """Every command this process sends to Redis, first word only."""
+    from redis.connection import AbstractConnection
+
+    sent: list[bytes] = []
+    original = AbstractConnection.send_packed_command
+
+    def record(self, command, check_health=True):
+        packed = command if isinstance(command, bytes | str) else b"".join(command)
+        packed = packed.encode() if isinstance(packed, str) else packed
+        sent.append(packed.split(b"\r\n")[2])
+        return original(self, command, check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", record)
+    return sent
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="the copy is kept only from a shared cache: PostgreSQL + Redis")
+def test_a_process_keeps_what_it_read_for_a_moment_then_sees_another_processs_refresh(
+    db, unit_a, monkeypatch, redis_commands
+):
+    NeedFactory(status=Need.Status.CLOSED, unit=unit_a, completed_at=timezone.now(), showcased_at=timezone.now())
+    public_figures.refresh()
+    client = APIClient()
+    assert client.get(SHOWCASE).json()["count"] == 1
+    redis_commands.clear()
+    with CaptureQueriesContext(connection) as visits:
+        for path in (STATS, SHOWCASE, "/"):
+            assert client.get(path).status_code == 200
+    assert redis_commands == [] and len(visits) == 0  # the figures, charts and showcase from this process
+
+    # The worker refreshes (another process: this one's copy is left alone).
+    NeedFactory(status=Need.Status.CLOSED, unit=unit_a, completed_at=timezone.now(), showcased_at=timezone.now())
+    cache.set_many({public_figures.CACHE_PREFIX + key: data for key, data in public_figures.compute().items()})
+    assert client.get(SHOWCASE).json()["count"] == 1  # still this process's copy
+    later = time.monotonic() + public_figures.LOCAL_SECONDS
+    monkeypatch.setattr(public_figures.time, "monotonic", lambda: later)
+    redis_commands.clear()
+    assert client.get(SHOWCASE).json()["count"] == 2
+    assert client.get(SHOWCASE).json()["count"] == 2
+    assert redis_commands == [b"MGET"]  # once, and kept again

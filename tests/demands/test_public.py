@@ -19,8 +19,9 @@ from alliance import public_figures
 from alliance.models import Notification
 from demands import services
 from demands.models import Need, NeedEvent
+from members import services as member_services
 
-from ..factories import CategoryFactory, CommunityFactory, MemberUnitFactory
+from ..factories import CategoryFactory, CommunityFactory, MemberUnitFactory, UserFactory
 from .factories import NeedFactory
 
 NEW = "/needs/new/"
@@ -585,16 +586,16 @@ def test_the_home_page_costs_the_same_queries_for_few_and_many_rows(db):
 
 # --- The cost of one submission -------------------------------------------------------------------
 # Before (measured on PostgreSQL + Redis, community without staff): the API 22 statements, the form 26,
-# and 4 Redis commands for the rate limit plus one broker message per notification. Now the writes it
-# must make, one rate-limit command, one mark for the public figures and one broker message.
+# and 4 Redis commands for the rate limit plus one broker message per notification. Then 8 statements
+# (two to find the staff). Now the writes it must make after one read, one rate-limit command, one mark
+# for the public figures and one broker message.
 
 SUBMIT_STATEMENTS = [
+    "SELECT members_communitystaff",  # the community's staff, with their accounts: before the transaction
     "SAVEPOINT",  # need_submit's transaction (inside the test's own; BEGIN in production)
     "INSERT demands_need",
     "INSERT demands_historicalneed",
     "INSERT demands_needevent",  # the first timeline event
-    "SELECT auth_user",  # 1. the community has staff?
-    "SELECT auth_user",  # 2. who they are
     "INSERT alliance_notification",  # the staff's and the resident's, in one statement
     "RELEASE",  # COMMIT in production
 ]
@@ -645,6 +646,27 @@ def test_a_submission_costs_the_writes_it_must_make(community_x, community_x_sta
         ("need_resident:submitted", None),
         ("need_submitted", "community_x_staff"),
     ]
+
+
+def test_a_submission_tells_the_communitys_active_staff_or_else_the_streets(
+    community_x, community_x_staff, community_y, category, street_staff, root
+):
+    idle = UserFactory(username="community_x_idle")
+    member_services.community_staff_add(user=idle, community=community_x, actor=root)
+    idle.is_active = False
+    idle.save()
+    for community in (community_x, community_y):
+        assert Client().post(NEW, form_data(community, category)).status_code == 302
+    told = {
+        community: sorted(
+            Notification.objects.filter(kind="need_submitted", subject__contains=community.name).values_list(
+                "recipient__username", flat=True
+            )
+        )
+        for community in (community_x, community_y)
+    }
+    # community_y has no staff: the street's staff and the superuser, each once.
+    assert told == {community_x: ["community_x_staff"], community_y: ["root", "street_staff"]}
 
 
 @pytest.mark.skipif(not settings.REDIS_URL, reason="counts Redis commands: PostgreSQL + Redis only")
