@@ -206,7 +206,7 @@ class ResolutionViewSet(
 
     serializer_class = s.ResolutionSerializer
     filterset_class = ResolutionFilter
-    service_checked_actions = {"progress", "done", "reopen", "update", "partial_update"}
+    service_checked_actions = {"progress", "done", "reopen"}
     ordering_fields = ["due_date"]
 
     def get_queryset(self):
