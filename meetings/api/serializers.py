@@ -133,7 +133,7 @@ class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
 
-class MoveSerializer(serializers.Serializer):
+class MeetingMoveSerializer(serializers.Serializer):
     """The new time (and place): `end` defaults to the new start plus the meeting's length."""
 
     start = serializers.DateTimeField()

@@ -46,7 +46,7 @@ class MeetingViewSet(
             "retrieve": s.MeetingDetailSerializer,
             "attendance": s.AttendanceSerializer,
             "cancel": s.CancelSerializer,
-            "move": s.MoveSerializer,
+            "move": s.MeetingMoveSerializer,
             "minutes": s.MinutesSerializer,
         }.get(self.action, s.MeetingSerializer)
 
@@ -161,7 +161,7 @@ class MeetingViewSet(
 
     @extend_schema(
         summary="Move a meeting to a new time or place (staff; the invitees are told)",
-        request=s.MoveSerializer,
+        request=s.MeetingMoveSerializer,
         responses=s.MeetingDetailSerializer,
         description=api_description(JointMeeting, "reschedule"),
         examples=[
@@ -173,7 +173,7 @@ class MeetingViewSet(
     @action(detail=True, methods=["post"])
     def move(self, request, pk=None):
         meeting = self.get_object()
-        data = self._payload(s.MoveSerializer)
+        data = self._payload(s.MeetingMoveSerializer)
         end = data.get("end") or data["start"] + (meeting.end - meeting.start)
         moved = services.meeting_reschedule(
             meeting=meeting, actor=request.user, start=data["start"], end=end, place=data.get("place") or None

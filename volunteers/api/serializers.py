@@ -132,11 +132,11 @@ class MemberUpdateSerializer(serializers.Serializer):
     skills = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
-class ReasonSerializer(serializers.Serializer):
+class VolunteerReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
 
-class MoveSerializer(serializers.Serializer):
+class MemberMoveSerializer(serializers.Serializer):
     community = serializers.PrimaryKeyRelatedField(queryset=Community.objects.all(), label=_("community"))
 
 

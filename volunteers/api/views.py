@@ -70,8 +70,8 @@ class MemberViewSet(
             "create": s.MemberRegisterSerializer,
             "update": s.MemberUpdateSerializer,
             "partial_update": s.MemberUpdateSerializer,
-            "reject": s.ReasonSerializer,
-            "move": s.MoveSerializer,
+            "reject": s.VolunteerReasonSerializer,
+            "move": s.MemberMoveSerializer,
         }.get(self.action, s.MemberSerializer)
 
     def _payload(self, serializer_class, *, partial: bool = False) -> dict:
@@ -141,7 +141,7 @@ class MemberViewSet(
 
     @extend_schema(
         summary="Reject a registration with a reason (community or street staff)",
-        request=s.ReasonSerializer,
+        request=s.VolunteerReasonSerializer,
         responses=s.MemberSerializer,
         description=api_description(PartyMember, "reject"),
         examples=[OpenApiExample("Reject", value={"reason": "不是本社区居民"}, request_only=True)],
@@ -149,12 +149,12 @@ class MemberViewSet(
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         member = self.get_object()
-        reason = self._payload(s.ReasonSerializer)["reason"]
+        reason = self._payload(s.VolunteerReasonSerializer)["reason"]
         return self._done(services.member_reject(member=member, actor=request.user, reason=reason))
 
     @extend_schema(
         summary="Move to another residence community (the member, or their staff)",
-        request=s.MoveSerializer,
+        request=s.MemberMoveSerializer,
         responses={201: s.MemberSerializer},
         description=api_description(PartyMember, "move_away")
         + "\n\nAnswers the new registration (waiting for verification there).",
@@ -163,7 +163,7 @@ class MemberViewSet(
     @action(detail=True, methods=["post"])
     def move(self, request, pk=None):
         member = self.get_object()
-        community = self._payload(s.MoveSerializer)["community"]
+        community = self._payload(s.MemberMoveSerializer)["community"]
         new = services.member_move(member=member, actor=request.user, community=community)
         return self._done(new, status.HTTP_201_CREATED)
 
@@ -297,6 +297,8 @@ class WishViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     def get_queryset(self):
         user = self.request.user
+        if not user.is_authenticated:
+            return Need.objects.none()
         # The list offers what the caller may take on now (verified registrations); an action finds any
         # wish of a community where they are registered, so a pending member is told why not (403) and
         # a wish someone else took on answers 409, as in the portal.
@@ -372,7 +374,7 @@ class ServiceLogViewSet(
 
     def get_serializer_class(self):
         return {
-            "reject": s.ReasonSerializer,
+            "reject": s.VolunteerReasonSerializer,
             "update": s.LogUpdateSerializer,
             "partial_update": s.LogUpdateSerializer,
         }.get(self.action, s.ServiceLogSerializer)
@@ -432,7 +434,7 @@ class ServiceLogViewSet(
 
     @extend_schema(
         summary="Reject hours with a reason (the member's community staff)",
-        request=s.ReasonSerializer,
+        request=s.VolunteerReasonSerializer,
         responses=s.ServiceLogSerializer,
         description="409 when the hours are verified or rejected already. Rejected hours count in no total.",
         examples=[OpenApiExample("Reject", value={"reason": "同一天重复登记"}, request_only=True)],
@@ -440,7 +442,7 @@ class ServiceLogViewSet(
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         log = self.get_object()
-        serializer = s.ReasonSerializer(data=request.data)
+        serializer = s.VolunteerReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         log = services.log_reject(log=log, actor=request.user, reason=serializer.validated_data["reason"])
         return Response(s.ServiceLogSerializer(log).data)
