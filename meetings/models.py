@@ -270,7 +270,11 @@ class Resolution(models.Model):
         OPEN = "open", _("Open")
         DONE = "done", _("Done")
 
-    TRANSITIONS = Transitions(Transition("done", [Status.OPEN], Status.DONE, _("Marking done"), "change"))
+    TRANSITIONS = Transitions(
+        Transition("done", [Status.OPEN], Status.DONE, _("Marking done"), "change"),
+        # Marked done too early (the follow-up found it is not): back to open, followed up again.
+        Transition("reopen", [Status.DONE], Status.OPEN, _("Reopening"), "change"),
+    )
 
     meeting = models.ForeignKey(
         JointMeeting, verbose_name=_("meeting"), on_delete=models.PROTECT, related_name="resolutions"

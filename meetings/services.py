@@ -273,6 +273,32 @@ def resolution_done(*, resolution: Resolution, actor) -> Resolution:
         )
 
 
+def resolution_reopen(*, resolution: Resolution, actor) -> Resolution:
+    """A resolution marked done too early goes back to open (and is followed up, and reminded, again)."""
+    permissions.require_change(actor, resolution)
+    with transaction.atomic():
+        return move(resolution, action="reopen", actor=actor, reason="reopened", done_at=None)
+
+
+RESOLUTION_FIELDS = ("text", "owner", "due_date")
+
+
+def resolution_update(*, resolution: Resolution, actor, data: dict[str, Any]) -> Resolution:
+    """The meeting's staff correct what was decided, who owns it or by when, while it is open."""
+    refuse_other_fields(data, RESOLUTION_FIELDS)
+    permissions.require_change(actor, resolution)
+    if "text" in data:
+        data = {**data, "text": (data["text"] or "").strip()}
+    with transaction.atomic():
+        locked = Resolution.objects.select_for_update().get(pk=resolution.pk)
+        if locked.status != Resolution.Status.OPEN:
+            raise TransitionNotAllowed(
+                _("Only open resolutions can be changed; this one is %(status)s.")
+                % {"status": locked.get_status_display()}
+            )
+        return update(locked, data=data, actor=actor, reason="updated")
+
+
 # --- Series ---------------------------------------------------------------------------------------
 
 

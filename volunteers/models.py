@@ -252,6 +252,10 @@ class ServiceLog(models.Model):
         related_name="+",
     )
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    # Staff may refuse hours (not served, logged twice): a rejected log stays on record, unverified, so it
+    # counts in no total (every total counts verified hours only) and can be neither verified nor edited.
+    rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
+    reject_reason = models.CharField(_("reason"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()
 

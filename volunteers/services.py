@@ -321,6 +321,59 @@ def member_move(*, member: PartyMember, actor, community) -> PartyMember:
 
 # --- Posts ----------------------------------------------------------------------------------------
 
+POST_FIELDS = ("community", "title", "description", "schedule", "places", "status")
+
+
+def _require_post_staff(actor, post: VolunteerPost) -> None:
+    if not permissions.can_change(actor, post):
+        raise PermissionDenied(_("You may manage only the posts and teams of the communities you work for."))
+
+
+def post_create(*, actor, data: dict[str, Any]) -> VolunteerPost:
+    """A community's staff open a post (the admin's add form, the API's POST /posts/)."""
+    refuse_other_fields(data, POST_FIELDS)
+    post = VolunteerPost(**data)
+    if not permissions.can_add(actor, VolunteerPost):
+        raise PermissionDenied(_("You may manage only the posts and teams of the communities you work for."))
+    _require_post_staff(actor, post)
+    post.full_clean()
+    with transaction.atomic():
+        with_history(post, actor, "created").save()
+    return post
+
+
+def post_update(*, post: VolunteerPost, actor, data: dict[str, Any]) -> VolunteerPost:
+    """Staff edit a post as the admin's change form does: under the post's row lock, never below the
+    places already taken (`places_taken` belongs to the claim services), never into a community they do
+    not work for."""
+    refuse_other_fields(data, POST_FIELDS)
+    _require_post_staff(actor, post)
+    with transaction.atomic():
+        locked = VolunteerPost.objects.select_for_update().get(pk=post.pk)
+        _require_post_staff(actor, locked)
+        places = data.get("places", locked.places)
+        if places is not None and places < locked.places_taken:
+            raise InvalidInput(
+                _("%(taken)d places are taken; the post cannot have fewer places.") % {"taken": locked.places_taken}
+            )
+        if "community" in data:
+            _require_post_staff(actor, VolunteerPost(community=data["community"]))
+        return update(locked, data=data, actor=actor, reason="updated by staff")
+
+
+def post_close(*, post: VolunteerPost, actor) -> VolunteerPost:
+    """No more claims: the members serving keep their places until they leave."""
+    _require_post_staff(actor, post)
+    with transaction.atomic():
+        return move(
+            post,
+            source=VolunteerPost.Status.OPEN,
+            target=VolunteerPost.Status.CLOSED,
+            refusal=_("Only an open post can be closed; this one is %(status)s."),
+            actor=actor,
+            reason="closed",
+        )
+
 
 def post_claim(*, post: VolunteerPost, actor) -> PostClaim:
     """A verified member claims a post of their residence community."""
@@ -423,9 +476,62 @@ def log_verify(*, log: ServiceLog, actor) -> ServiceLog:
         locked = ServiceLog.objects.select_for_update().get(pk=log.pk)
         if locked.verified:
             raise Conflict(_("These hours are verified already."))
+        if locked.rejected_at is not None:
+            raise Conflict(_("These hours were rejected; they cannot be verified."))
         locked.verified, locked.verified_by, locked.verified_at = True, actor, timezone.now()
         with_history(locked, actor, "verified").save(update_fields=["verified", "verified_by", "verified_at"])
     return locked
+
+
+def log_reject(*, log: ServiceLog, actor, reason: str) -> ServiceLog:
+    """Staff refuse hours waiting for verification: the log stays, unverified, and counts in no total."""
+    permissions.require_change(actor, log)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Please give the reason."))
+    with transaction.atomic():
+        locked = ServiceLog.objects.select_for_update().get(pk=log.pk)
+        if locked.verified:
+            raise Conflict(_("These hours are verified already."))
+        if locked.rejected_at is not None:
+            raise Conflict(_("These hours were rejected already."))
+        locked.rejected_at, locked.reject_reason = timezone.now(), reason[:300]
+        with_history(locked, actor, "rejected").save(update_fields=["rejected_at", "reject_reason"])
+        if locked.member.user_id:
+            notify(
+                recipient=locked.member.user,
+                subject=_("Your hours of %(date)s were not verified") % {"date": locked.date.isoformat()},
+                body=reason,
+                url=reverse("portal:volunteer_home"),
+                kind="hours_rejected",
+                by_sms=False,
+            )
+    return locked
+
+
+LOG_EDIT_FIELDS = ("date", "hours", "description", "post")
+
+
+def log_update(*, log: ServiceLog, actor, data: dict[str, Any]) -> ServiceLog:
+    """The member (or their community's staff) correct hours while they wait for verification; verified
+    or rejected hours are settled."""
+    permissions.require_ability(
+        actor,
+        "volunteers.act_for_member",
+        log.member,
+        _("Only the member or their community's staff may log their hours."),
+    )
+    refuse_other_fields(data, LOG_EDIT_FIELDS)
+    with transaction.atomic():
+        locked = ServiceLog.objects.select_for_update().select_related("member").get(pk=log.pk)
+        if locked.verified or locked.rejected_at is not None:
+            raise Conflict(_("Only hours waiting for verification can be changed."))
+        post = data.get("post", locked.post)
+        if post is not None and post.community_id != locked.member.residence_community_id:
+            raise InvalidInput(_("The post is not in the member's community."))
+        if data.get("date") and data["date"] > timezone.localdate():
+            raise InvalidInput(_("Hours cannot be logged before they are served."))
+        return update(locked, data=data, actor=actor, reason="corrected")
 
 
 def service_cards_send(*, quarter: Quarter | None = None) -> int:

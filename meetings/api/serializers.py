@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from alliance import permissions
 from alliance.api.fields import VisibleRelatedField
+from members.models import MemberUnit
 
 from ..models import Invitation, JointMeeting, Resolution
 
@@ -102,4 +103,49 @@ class ResolutionSerializer(serializers.ModelSerializer):
 
 
 class ProgressSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=2000)
+    """A progress note: `note` (as SPEC's actions name it) or `text` (its earlier name), one of them."""
+
+    note = serializers.CharField(max_length=2000, required=False)
+    text = serializers.CharField(max_length=2000, required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        note = attrs.get("note", attrs.get("text"))
+        if note is None:
+            raise serializers.ValidationError({"note": [self.fields["note"].error_messages["required"]]})
+        return {"note": note}
+
+
+class ProgressNoteSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    text = serializers.CharField(read_only=True)
+    at = serializers.DateTimeField(read_only=True)
+
+
+class ResolutionUpdateSerializer(serializers.Serializer):
+    """What the meeting's staff correct of an open resolution: its text, owner unit and due date."""
+
+    text = serializers.CharField(max_length=2000, required=False)
+    owner = serializers.PrimaryKeyRelatedField(queryset=MemberUnit.objects.all(), required=False, label=_("owner unit"))
+    due_date = serializers.DateField(required=False)
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+
+
+class MeetingMoveSerializer(serializers.Serializer):
+    """The new time (and place): `end` defaults to the new start plus the meeting's length."""
+
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField(required=False)
+    place = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+    def validate_start(self, value: datetime.datetime) -> datetime.datetime:
+        return _plausible(value)
+
+    def validate_end(self, value: datetime.datetime) -> datetime.datetime:
+        return _plausible(value)
+
+
+class MinutesSerializer(serializers.Serializer):
+    minutes = serializers.CharField()

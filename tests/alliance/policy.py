@@ -257,10 +257,22 @@ rule(
 )
 rule(r"api/v1/me/", api_everyone, why="the caller themselves", POST=answers(NOT_ALLOWED, anonymous=API_ANON))
 rule(
-    r"api/v1/(streets|members|posts|claims)/",
+    r"api/v1/(streets|claims|wishes)/",
     api_everyone,
-    why="lists are narrowed to what each caller may see",
+    why="lists are narrowed to what each caller may see (wishes: those of the caller's own communities)",
     POST=answers(NOT_ALLOWED, anonymous=API_ANON),
+)
+rule(
+    r"api/v1/members/",
+    api_everyone,
+    why="lists are narrowed to what each caller may see; every signed-in person may register (双报到)",
+    POST=answers(None, anonymous=API_ANON),
+)
+rule(
+    r"api/v1/posts/",
+    api_everyone,
+    why="posts are for every signed-in user to find; a community's staff open them",
+    POST=answers(None, anonymous=API_ANON, member=FORBIDDEN, **granted(LIAISONS, FORBIDDEN)),
 )
 rule(
     r"api/v1/(units|needs|projects|reviews|meetings|resolutions)/",
@@ -304,7 +316,19 @@ rule(
     why="everyone signed in finds an open project; its community's staff change it",
     PATCH={**seen_by_all_refused, "liaison_a": FORBIDDEN},
 )
-rule(r"api/v1/posts/<pk>/", api_everyone, why="volunteer posts are for every signed-in user to find")
+rule(
+    r"api/v1/posts/<pk>/",
+    api_everyone,
+    why="volunteer posts are for every signed-in user to find; their community's staff edit them",
+    PATCH=answers(
+        None, anonymous=API_ANON, community_y_staff=FORBIDDEN, member=FORBIDDEN, **granted(LIAISONS, FORBIDDEN)
+    ),
+)
+rule(
+    r"api/v1/wishes/<pk>/",
+    answers(NOT_FOUND, anonymous=API_ANON, member=OK),
+    why="a micro-wish of the member's own community (staff follow micro-wishes as needs)",
+)
 rule(
     r"api/v1/units/<pk>/",
     api_owners,
@@ -318,7 +342,13 @@ rule(
     PATCH={**api_others_404, "liaison_a": FORBIDDEN},
 )
 rule(
-    r"api/v1/(claims|activities|reviews|resolutions)/<pk>/",
+    r"api/v1/resolutions/<pk>/",
+    api_owners,
+    why="a resolution: its owner unit's liaison, the meeting's staff; the staff correct it, the liaison may not",
+    PATCH={**api_others_404, "liaison_a": FORBIDDEN},
+)
+rule(
+    r"api/v1/(claims|activities|reviews)/<pk>/",
     api_owners,
     why="a unit's own objects: its liaison, its community's staff and the street's; others 404",
 )
@@ -330,12 +360,15 @@ rule(
 rule(
     r"api/v1/members/<pk>/",
     answers(NOT_FOUND, anonymous=API_ANON, member=OK, **granted(OWNERS, OK)),
-    why="a registration: the member, their community's staff, the street's and their work unit's liaisons",
+    why="a registration: the member, their community's staff, the street's and their work unit's liaisons; "
+    "the staff correct it",
+    PATCH={**api_others_404, "liaison_a": FORBIDDEN, "member": FORBIDDEN},
 )
 rule(
     r"api/v1/service-logs/<pk>/",
     answers(NOT_FOUND, anonymous=API_ANON, member=OK, **granted(STAFF_X, OK)),
-    why="service hours: the member and their community's staff",
+    why="service hours: the member and their community's staff; they correct hours waiting for verification",
+    PATCH=answers(NOT_FOUND, anonymous=API_ANON, member=None, **granted(STAFF_X, None)),
 )
 rule(
     r"api/v1/needs/<pk>/suggestions/",
@@ -360,9 +393,9 @@ rule(
     POST={**api_others_404, **granted(STAFF_X, FORBIDDEN)},
 )
 rule(
-    r"api/v1/(needs/<pk>/showcase|claims/<pk>/approve|resolutions/<pk>/done)/",
+    r"api/v1/(needs/<pk>/showcase|claims/<pk>/approve|resolutions/<pk>/(done|reopen))/",
     api_action_get,
-    why="staff showcase needs, approve claims, mark resolutions done (the unit's liaison may not)",
+    why="staff showcase needs, approve claims, mark resolutions done or reopen them (the unit's liaison may not)",
     POST={**api_others_404, "liaison_a": FORBIDDEN},
 )
 rule(
@@ -412,6 +445,57 @@ rule(
     api_action_get,
     why="the member's community staff verify hours",
     POST=answers(NOT_FOUND, anonymous=API_ANON, member=FORBIDDEN, **granted(STAFF_X, None)),
+)
+rule(
+    r"api/v1/service-logs/<pk>/reject/",
+    api_action_get,
+    why="the member's community staff reject hours (the member sees them: an empty body is a 400 first)",
+    POST=answers(NOT_FOUND, anonymous=API_ANON, member=None, **granted(STAFF_X, None)),
+)
+rule(
+    r"api/v1/members/<pk>/verify/",
+    api_action_get,
+    why="community or street staff verify registrations; the member and their work unit's liaison may not",
+    POST={**api_others_404, "member": FORBIDDEN, "liaison_a": FORBIDDEN},
+)
+rule(
+    r"api/v1/members/<pk>/(reject|move)/",
+    api_action_get,
+    why="staff reject; the member or their staff move it (who sees it, with an empty body, gets a 400 first)",
+    POST=answers(None, anonymous=API_ANON, liaison_b=NOT_FOUND, community_y_staff=NOT_FOUND),
+)
+rule(
+    r"api/v1/posts/<pk>/close/",
+    api_action_get,
+    why="the post's community staff close it; everyone else sees it but may not",
+    POST=answers(
+        None, anonymous=API_ANON, community_y_staff=FORBIDDEN, member=FORBIDDEN, **granted(LIAISONS, FORBIDDEN)
+    ),
+)
+rule(
+    r"api/v1/posts/<pk>/leave/",
+    api_action_get,
+    why="the caller gives back their own place; who holds none is told so (409)",
+    POST=answers("409", anonymous=API_ANON, member=None),
+)
+rule(
+    r"api/v1/wishes/<pk>/(take-on|complete)/",
+    api_action_get,
+    why="micro-wishes are taken on and completed by the members of their community; others do not see them",
+    POST=answers(NOT_FOUND, anonymous=API_ANON, member=None),
+)
+rule(
+    r"api/v1/meetings/<pk>/(cancel|move)/",
+    api_action_get,
+    why="the meeting's staff cancel and move it (the invited liaison sees it: an empty body is a 400 first)",
+    POST=api_others_404,
+)
+rule(
+    r"api/v1/meetings/<pk>/minutes/",
+    api_action_get,
+    why="the meeting's staff write its minutes (the invited liaison sees it: an empty body is a 400 first)",
+    POST=api_others_404,
+    PUT=api_others_404,
 )
 
 # --- Admin site: staff only; each model's screens open to street staff, or to community staff too ----

@@ -124,6 +124,7 @@ API_OBJECTS = {
     "party-member": "volunteers.partymember",
     "post": "volunteers.volunteerpost",
     "service-log": "volunteers.servicelog",
+    "wish": "wish",
 }
 _ADMIN_MODEL = re.compile(r"^admin/(\w+)/(\w+)/")
 
@@ -142,8 +143,10 @@ def _object_label(route: Route) -> str:
     name = route.name.split(":")[-1]
     if name in PORTAL_OBJECTS and route.route.startswith("portal/"):
         return PORTAL_OBJECTS[name]
-    basename = re.sub(r"-(list|detail|[a-z]+)$", "", name)
-    if route.route.startswith("api/v1/") and basename in API_OBJECTS:
+    # The router's name is `<basename>-<action>`, and both may hold hyphens (`wish-take-on`): the longest
+    # known basename that starts the name.
+    basename = next((b for b in sorted(API_OBJECTS, key=len, reverse=True) if name.startswith(f"{b}-")), None)
+    if route.route.startswith("api/v1/") and basename is not None:
         return API_OBJECTS[basename]
     raise Unfillable(f"no object for the parameters of {route.route} ({route.name}): add it to the maps above")
 

@@ -158,6 +158,10 @@ CASES = {
         lambda s, c: ResolutionFactory(status=s),
         lambda o, c: meeting_services.resolution_done(resolution=o, actor=c["street_staff"]),
     ),
+    (Resolution, "reopen"): (
+        lambda s, c: ResolutionFactory(status=s),
+        lambda o, c: meeting_services.resolution_reopen(resolution=o, actor=c["street_staff"]),
+    ),
     (MemberUnit, "approve"): (
         lambda s, c: MemberUnitFactory(status=s, community=c["community_x"]),
         lambda o, c: member_services.unit_approve(unit=o, actor=c["street_staff"]),

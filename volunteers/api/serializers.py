@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from alliance import permissions
 from alliance.api.fields import VisibleRelatedField
 from alliance.masking import mask_phone
+from members.models import Community, MemberUnit
 
 from ..models import PartyMember, PostClaim, ServiceLog, VolunteerPost
 
@@ -78,5 +80,128 @@ class ServiceLogSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ServiceLog
-        fields = ["id", "member", "post", "wish", "date", "hours", "description", "verified"]
-        read_only_fields = ["verified"]
+        fields = [
+            "id",
+            "member",
+            "post",
+            "wish",
+            "date",
+            "hours",
+            "description",
+            "verified",
+            "rejected",
+            "reject_reason",
+        ]
+        read_only_fields = ["verified", "rejected", "reject_reason"]
+
+    rejected = serializers.SerializerMethodField()
+
+    def get_rejected(self, log: ServiceLog) -> bool:
+        return log.rejected_at is not None
+
+
+# --- Writes: the input each service takes, field by field as the screens ask for it ------------------
+
+
+class MemberRegisterSerializer(serializers.Serializer):
+    """双报到 through the API: a signed-in person registers themself (as the portal's volunteer/register/),
+    staff register a member on their behalf (as the admin's add form)."""
+
+    name = serializers.CharField(max_length=30)
+    phone = serializers.CharField(max_length=11)
+    work_unit = serializers.PrimaryKeyRelatedField(
+        queryset=MemberUnit.objects.all(), required=False, allow_null=True, label=_("work unit")
+    )
+    work_unit_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    party_branch = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    residence_community = serializers.PrimaryKeyRelatedField(
+        queryset=Community.objects.all(), label=_("residence community")
+    )
+    skills = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class MemberUpdateSerializer(serializers.Serializer):
+    """What staff correct of an active registration (the admin's change form: `services.STAFF_FIELDS`)."""
+
+    name = serializers.CharField(max_length=30, required=False)
+    work_unit = serializers.PrimaryKeyRelatedField(
+        queryset=MemberUnit.objects.all(), required=False, allow_null=True, label=_("work unit")
+    )
+    work_unit_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    party_branch = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    skills = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class VolunteerReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+
+
+class MemberMoveSerializer(serializers.Serializer):
+    community = serializers.PrimaryKeyRelatedField(queryset=Community.objects.all(), label=_("community"))
+
+
+class PostWriteSerializer(serializers.ModelSerializer):
+    """The admin's post form: community, title, description, schedule, places, status."""
+
+    class Meta:
+        model = VolunteerPost
+        fields = ["community", "title", "description", "schedule", "places", "status"]
+        extra_kwargs = {"status": {"required": False}}
+
+
+class LogUpdateSerializer(serializers.Serializer):
+    """What the member corrects of hours still waiting for verification."""
+
+    date = serializers.DateField(required=False)
+    hours = serializers.DecimalField(max_digits=4, decimal_places=1, required=False)
+    description = serializers.CharField(max_length=300, required=False)
+    post = serializers.PrimaryKeyRelatedField(
+        queryset=VolunteerPost.objects.all(), required=False, allow_null=True, label=_("post")
+    )
+
+
+class WishSerializer(serializers.Serializer):
+    """A micro-wish (微心愿) as a member sees it: the resident's contact only for the member who took it
+    on, while they serve it ("demands.see_contact"); null for everyone else."""
+
+    id = serializers.IntegerField(read_only=True)
+    title = serializers.CharField(read_only=True)
+    description = serializers.CharField(read_only=True)
+    category = serializers.IntegerField(source="category_id", read_only=True)
+    category_name = serializers.CharField(source="category.name", read_only=True)
+    community = serializers.IntegerField(source="community_id", read_only=True)
+    community_name = serializers.CharField(source="community.name", read_only=True)
+    status = serializers.CharField(read_only=True)
+    submitted_at = serializers.DateTimeField(read_only=True)
+    accepted_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    completed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    result = serializers.CharField(read_only=True)
+    taken_on_by_me = serializers.SerializerMethodField()
+    contact_name = serializers.SerializerMethodField()
+    contact_phone = serializers.SerializerMethodField()
+
+    def _user(self):
+        request = self.context.get("request")
+        return getattr(request, "user", None)
+
+    def get_taken_on_by_me(self, need) -> bool:
+        user = self._user()
+        return need.claimed_by_id is not None and need.claimed_by_id == getattr(user, "pk", None)
+
+    def _contact(self, need, field: str) -> str | None:
+        user = self._user()
+        if user is None or not permissions.has_ability(user, "demands.see_contact", need):
+            return None
+        return getattr(need, field)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_contact_name(self, need) -> str | None:
+        return self._contact(need, "contact_name")
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_contact_phone(self, need) -> str | None:
+        return self._contact(need, "contact_phone")
+
+
+class WishCompleteSerializer(serializers.Serializer):
+    result = serializers.CharField(max_length=2000)
