@@ -28,7 +28,7 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.html import escape, format_html
+from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
@@ -166,10 +166,18 @@ class _Row:
         ordering_field = getattr(model_admin, "ordering_field", None)
         hide_ordering_field = getattr(model_admin, "hide_ordering_field", False)
         self.hidden_column = ordering_field if ordering_field and hide_ordering_field else None
+        # Each header's text escaped once (most are lazy translations, each cell used to evaluate its own).
         self.columns = [
-            (index, name, [f"field-{_coerce_field_name(name, index)}", *unfold_list.ROW_CLASSES], header["text"])
+            (
+                index,
+                name,
+                [f"field-{_coerce_field_name(name, index)}", *unfold_list.ROW_CLASSES],
+                conditional_escape(header["text"] if index else _("Select record")),
+                conditional_escape(header["text"]),
+            )
             for index, (name, header) in enumerate(zip(cl.list_display, headers, strict=True))
         ]
+        self._openings: dict[tuple, str] = {}
         if cl.list_display_links is None:
             self.links: set | None = None
         else:
@@ -179,6 +187,13 @@ class _Row:
         self._icons: dict[Any, str] = {}
         self._choices: dict[models.Field, dict] = {}
         self._url: str | None = None
+
+    def opening(self, tag: str, classes: list[str], label: str) -> str:
+        """`<td class="…" data-label="…">`, the same for most cells of a column: made once per page."""
+        key = (tag, label, *classes)
+        if key not in self._openings:
+            self._openings[key] = f'<{tag} class="{" ".join(classes)}" data-label="{label}">'
+        return self._openings[key]
 
     def link_in_col(self, is_first: bool, field_name: Any) -> bool:
         if self.links is None:
@@ -229,7 +244,7 @@ def items_for_result(row: _Row, result: models.Model, form: forms.ModelForm | No
     """The cells of one row: unfold's `items_for_result`, with the page's work done once in `row`."""
     cl = row.cl
     first = True
-    for field_index, field_name, classes, header_text in row.columns:
+    for _index, field_name, classes, cell_label, header_text in row.columns:
         empty_value_display = row.empty_value_display
         row_classes = list(classes)
         try:
@@ -276,10 +291,9 @@ def items_for_result(row: _Row, result: models.Model, form: forms.ModelForm | No
                     format_html(' data-popup-opener="{}"', value) if cl.is_popup else "",
                     result_repr,
                 )
-            row_class = mark_safe(f' class="{" ".join(row_classes)}"')
-            yield format_html(
-                '<{}{} data-label="{}">{}</{}>', table_tag, row_class, header_text, link_or_text, table_tag
-            )
+            # format_html('<{}{} data-label="{}">{}</{}>', …) as unfold writes it, the opening made once.
+            opening = row.opening(table_tag, row_classes, header_text)
+            yield mark_safe(f"{opening}{conditional_escape(link_or_text)}</{table_tag}>")
         else:
             if form and field_name in form.fields and not (field_name == row.pk_name and form[row.pk_name].is_hidden):
                 bf = form[field_name]
@@ -289,9 +303,8 @@ def items_for_result(row: _Row, result: models.Model, form: forms.ModelForm | No
                 row_classes += ["group", "errors"] if bf.errors else []
             if row.hidden_column is not None and field_name == row.hidden_column:
                 row_classes.append("!hidden")
-            row_class = mark_safe(f' class="{" ".join(row_classes)}"')
-            label = header_text if field_index != 0 else _("Select record")
-            yield format_html('<td{} data-label="{}">{}</td>', row_class, label, result_repr)
+            opening = row.opening("td", row_classes, cell_label)
+            yield mark_safe(f"{opening}{conditional_escape(result_repr)}</td>")
 
     if form and not form[row.pk_name].is_hidden:
         yield format_html("<td>{}</td>", form[row.pk_name])
