@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import registry
 from ..models import Job
-from . import accounts, records, workbench
+from . import accounts, navigation, records, workbench
 from .base import (
     HistoryAdmin,
     ModelAdmin,
@@ -48,6 +48,8 @@ def _workbench_index(request, extra_context=None):
 
 
 admin.site.index = _workbench_index
+# The sidebar resolved once per language, the app list built only where a page shows it (navigation.py).
+navigation.install(admin.site)
 
 __all__ = [
     "HistoryAdmin",

@@ -9,27 +9,34 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from copy import copy
 from datetime import date, datetime, time
-from functools import cached_property
+from functools import cached_property, lru_cache
 from math import ceil
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import TO_FIELD_VAR, IncorrectLookupParameters
-from django.contrib.admin.utils import get_fields_from_path, unquote
-from django.contrib.admin.views.main import ERROR_FLAG
-from django.core.exceptions import ValidationError
+from django.contrib.admin.templatetags.admin_list import _coerce_field_name
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.contrib.admin.utils import get_fields_from_path, lookup_field, quote, unquote
+from django.contrib.admin.views.main import ERROR_FLAG, ChangeList
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.paginator import Paginator
 from django.db import DataError, connections, models
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, QueryDict
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.html import conditional_escape, escape, format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import get_history_model_for_model
 from unfold import admin as unfold_admin
+from unfold import utils as unfold_utils
+from unfold.templatetags import unfold_list
 
 from .. import permissions
 from ..forms import REFUSALS, refusal_message
@@ -39,6 +46,17 @@ from ..periods import ZONE, Quarter
 
 class ModelAdmin(unfold_admin.ModelAdmin):
     """A screen on the django-unfold theme: its sidebar, change list, form widgets and look."""
+
+    # unfold's row template asks `cl.model_admin.list_sections|length` twice a row; an attribute unfold
+    # does not define, each failed lookup went through Django's slow path (dir() of the admin).
+    list_sections: tuple = ()
+
+    @admin.display(description=unfold_admin.ModelAdmin.action_checkbox.short_description)
+    def action_checkbox(self, obj: models.Model) -> str:
+        # unfold renders the same checkbox widget through the form renderer's templates once per row
+        # (≈ 10 % of a 50-row list's time); the markup differs only by the value, so it is rendered once
+        # per language and the row's primary key put in its place.
+        return mark_safe(_checkbox_markup(get_language()).replace(_PK_MARK, escape(str(obj.pk))))
 
 
 class HistoryAdmin(SimpleHistoryAdmin, ModelAdmin):
@@ -116,6 +134,205 @@ class CappedCountPaginator(Paginator):
     @cached_property
     def num_pages(self) -> int:
         return min(super().num_pages, max(1, ceil(COUNT_CAP / self.per_page)))
+
+
+# --- Change lists drawn once per page, not once per cell ----------------------------------------------
+# unfold's result list (unfold/templatetags/unfold_list.py, 0.91) rebuilds every column header — labels,
+# three sort links each through urlencode — for every row, reverses each row's change URL and merges the
+# preserved filters into it separately, and renders each boolean icon through a template: at 50 rows and
+# 8 columns that was most of an admin list's time (bench/RESULTS.md, issue 12). `result_list` below is
+# unfold's, the same markup, with what does not change from row to row computed once per page. It is
+# drawn by `{% alliance_result_list cl %}` (alliance/templatetags/alliance_admin_list.py) from
+# templates/admin/change_list.html.
+
+# A primary key no URL or row holds, put where a row's own key goes in markup made once per page.
+_PK_MARK = "alliance-pk-0c7f3e"
+
+
+@lru_cache(maxsize=8)
+def _checkbox_markup(language: str | None) -> str:
+    # `language` is only the cache key: the aria-label is a lazy translation rendered in it.
+    return unfold_admin.checkbox.render(admin.helpers.ACTION_CHECKBOX_NAME, _PK_MARK)
+
+
+class _Row:
+    """What `items_for_result` needs of the page, worked out once: each column's name, header text and
+    cell classes; the empty value; the boolean icons; the change URL with the preserved filters."""
+
+    def __init__(self, cl: ChangeList, headers: list[dict]) -> None:
+        model_admin = cl.model_admin
+        self.cl = cl
+        self.empty_value_display = model_admin.get_empty_value_display()
+        ordering_field = getattr(model_admin, "ordering_field", None)
+        hide_ordering_field = getattr(model_admin, "hide_ordering_field", False)
+        self.hidden_column = ordering_field if ordering_field and hide_ordering_field else None
+        # Each header's text escaped once (most are lazy translations, each cell used to evaluate its own).
+        self.columns = [
+            (
+                index,
+                name,
+                [f"field-{_coerce_field_name(name, index)}", *unfold_list.ROW_CLASSES],
+                conditional_escape(header["text"] if index else _("Select record")),
+                conditional_escape(header["text"]),
+            )
+            for index, (name, header) in enumerate(zip(cl.list_display, headers, strict=True))
+        ]
+        self._openings: dict[tuple, str] = {}
+        if cl.list_display_links is None:
+            self.links: set | None = None
+        else:
+            self.links = set(cl.list_display_links)
+        self.pk_attname = cl.lookup_opts.pk.attname
+        self.pk_name = cl.model._meta.pk.name
+        self._icons: dict[Any, str] = {}
+        self._choices: dict[models.Field, dict] = {}
+        self._url: str | None = None
+
+    def opening(self, tag: str, classes: list[str], label: str) -> str:
+        """`<td class="…" data-label="…">`, the same for most cells of a column: made once per page."""
+        key = (tag, label, *classes)
+        if key not in self._openings:
+            self._openings[key] = f'<{tag} class="{" ".join(classes)}" data-label="{label}">'
+        return self._openings[key]
+
+    def link_in_col(self, is_first: bool, field_name: Any) -> bool:
+        if self.links is None:
+            return False
+        if is_first and not self.links:
+            return True
+        return field_name in self.links
+
+    def url(self, result: models.Model) -> str:
+        # unfold's: cl.url_for_result, then add_preserved_filters — the same for every row but its key.
+        if self._url is None:
+            cl = self.cl
+            marked = reverse(
+                f"admin:{cl.opts.app_label}_{cl.opts.model_name}_change",
+                args=(_PK_MARK,),
+                current_app=cl.model_admin.admin_site.name,
+            )
+            self._url = add_preserved_filters({"preserved_filters": cl.preserved_filters, "opts": cl.opts}, marked)
+        return self._url.replace(_PK_MARK, str(quote(getattr(result, self.cl.pk_attname))))
+
+    def icon(self, value: Any) -> str:
+        # unfold/helpers/boolean.html, rendered for each of its three looks once per page.
+        key = None if value is None or value == "" else bool(value)
+        if key not in self._icons:
+            self._icons[key] = render_to_string("unfold/helpers/boolean.html", {"value": value})
+        return self._icons[key]
+
+    def for_field(self, value: Any, field: models.Field, empty_value_display: str) -> str:
+        """unfold.utils.display_for_field, its choices and boolean icons looked up once per page."""
+        if getattr(field, "flatchoices", None):
+            try:
+                if field not in self._choices:
+                    self._choices[field] = dict(field.flatchoices)
+                return self._choices[field].get(value, empty_value_display)
+            except TypeError:  # list-like choices or value: unfold's own path
+                return unfold_utils.display_for_field(value, field, empty_value_display)
+        if isinstance(field, models.BooleanField):
+            return self.icon(value)
+        return unfold_utils.display_for_field(value, field, empty_value_display)
+
+    def for_value(self, value: Any, empty_value_display: str, boolean: bool) -> str:
+        if boolean:
+            return self.icon(value)
+        return unfold_utils.display_for_value(value, empty_value_display, boolean)
+
+
+def items_for_result(row: _Row, result: models.Model, form: forms.ModelForm | None) -> Iterable[SafeString]:
+    """The cells of one row: unfold's `items_for_result`, with the page's work done once in `row`."""
+    cl = row.cl
+    first = True
+    for _index, field_name, classes, cell_label, header_text in row.columns:
+        empty_value_display = row.empty_value_display
+        row_classes = list(classes)
+        try:
+            f, attr, value = lookup_field(field_name, result, cl.model_admin)
+        except ObjectDoesNotExist:
+            result_repr = empty_value_display
+        else:
+            empty_value_display = getattr(attr, "empty_value_display", empty_value_display)
+            if f is None or f.auto_created:
+                if field_name == "action_checkbox":
+                    row_classes = unfold_list.CHECKBOX_CLASSES
+                if getattr(attr, "label", False):
+                    result_repr = unfold_utils.display_for_label(value, empty_value_display, attr.label)
+                elif getattr(attr, "dropdown", False):
+                    result_repr = unfold_utils.display_for_dropdown(result, field_name, value, empty_value_display)
+                elif getattr(attr, "header", False):
+                    result_repr = unfold_utils.display_for_header(value, empty_value_display)
+                else:
+                    result_repr = row.for_value(value, empty_value_display, getattr(attr, "boolean", False))
+                if isinstance(value, date | time):
+                    row_classes.append("nowrap")
+            else:
+                if isinstance(f.remote_field, models.ManyToOneRel):
+                    field_val = getattr(result, f.name)
+                    result_repr = empty_value_display if field_val is None else field_val
+                else:
+                    result_repr = row.for_field(value, f, empty_value_display)
+                if isinstance(f, models.DateField | models.TimeField | models.ForeignKey):
+                    row_classes.append("nowrap")
+
+        if row.link_in_col(first, field_name):
+            table_tag = "th" if first else "td"
+            first = False
+            try:
+                url = row.url(result)
+            except NoReverseMatch:
+                link_or_text = result_repr
+            else:
+                value = result.serializable_value(str(cl.to_field) if cl.to_field else row.pk_attname)
+                link_or_text = format_html(
+                    '<a href="{}" class="{}" {}>{}</a>',
+                    url,
+                    _LINK_CLASSES,
+                    format_html(' data-popup-opener="{}"', value) if cl.is_popup else "",
+                    result_repr,
+                )
+            # format_html('<{}{} data-label="{}">{}</{}>', …) as unfold writes it, the opening made once.
+            opening = row.opening(table_tag, row_classes, header_text)
+            yield mark_safe(f"{opening}{conditional_escape(link_or_text)}</{table_tag}>")
+        else:
+            if form and field_name in form.fields and not (field_name == row.pk_name and form[row.pk_name].is_hidden):
+                bf = form[field_name]
+                result_repr = mark_safe(
+                    str(bf) + render_to_string("unfold/helpers/form_errors.html", {"errors": bf.errors})
+                )
+                row_classes += ["group", "errors"] if bf.errors else []
+            if row.hidden_column is not None and field_name == row.hidden_column:
+                row_classes.append("!hidden")
+            opening = row.opening("td", row_classes, cell_label)
+            yield mark_safe(f"{opening}{conditional_escape(result_repr)}</td>")
+
+    if form and not form[row.pk_name].is_hidden:
+        yield format_html("<td>{}</td>", form[row.pk_name])
+
+
+_LINK_CLASSES = " ".join(unfold_list.LINK_CLASSES)
+
+
+def result_list(context: dict[str, Any], cl: ChangeList) -> dict[str, Any]:
+    """unfold's `result_list` (the headers and rows of a change list), with the headers built once."""
+    headers = list(unfold_list.result_headers(cl))
+    row = _Row(cl, headers)
+    if getattr(cl, "formset", None):
+        results = [
+            unfold_list.UnfoldResultList(res, form, items_for_result(row, res, form))
+            for res, form in zip(cl.result_list, cl.formset.forms, strict=False)
+        ]
+    else:
+        results = [unfold_list.UnfoldResultList(res, None, items_for_result(row, res, None)) for res in cl.result_list]
+    return {
+        "cl": cl,
+        "result_hidden_fields": list(unfold_list.result_hidden_fields(cl)),
+        "result_headers": headers,
+        "num_sorted_fields": sum(1 for h in headers if h["sortable"] and h["sorted"]),
+        "results": results,
+        "actions_row": context.get("actions_row"),
+        "has_add_permission": cl.model_admin.has_add_permission(context["request"]),
+    }
 
 
 class PeriodFilter(admin.SimpleListFilter):
@@ -424,6 +641,7 @@ class ScopedChoiceFilter(admin.SimpleListFilter):
     def __init__(self, request: HttpRequest, params: dict, model: type[models.Model], model_admin) -> None:
         super().__init__(request, params, model, model_admin)
         self.kept: list[tuple[str, str]] = []
+        self.options = ""
         if len(self.lookup_choices) > self.LINKS_MAX:
             self.template = self.select_template
 
@@ -446,9 +664,17 @@ class ScopedChoiceFilter(admin.SimpleListFilter):
             for value in values
         ]
         current = self.value()
-        yield {"value": "", "display": gettext("All"), "selected": not current}
-        for value, label in self.lookup_choices:
-            yield {"value": value, "display": label, "selected": current == value}
+        choices = [
+            {"value": "", "display": gettext("All"), "selected": not current},
+            *({"value": value, "display": label, "selected": current == value} for value, label in self.lookup_choices),
+        ]
+        # The <option>s made here in one pass: a template loop cost ~810 node renders at city scale.
+        self.options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((c["value"], mark_safe(" selected") if c["selected"] else "", c["display"]) for c in choices),
+        )
+        yield from choices
 
     def queryset(self, request, queryset):
         value = self.value()

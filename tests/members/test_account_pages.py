@@ -192,9 +192,8 @@ def test_search_queries_do_not_grow_with_users(street_staff, unit_a, django_asse
         for n in range(fewer, many):
             _person(f"zhang{n}", f"1390000000{n}", "张伟")
         # session, user, user's groups (street staff?), the unit, is it visible, the accounts with their
-        # profiles, the user's own and their groups' model permissions (Django's user screens in the menu),
-        # and the header's count of the user's unread notifications
-        with django_assert_num_queries(9):
+        # profiles, and the header's count of the user's unread notifications
+        with django_assert_num_queries(7):
             response = client.get(url, {"q": "张"})
         assert response.status_code == 200
         assert len(response.context["results"]) == many
