@@ -172,11 +172,15 @@ def test_totals_page_shows_the_sums(hours, street_staff, community_x, community_
         (20261, "2026年第1季度", Decimal("7.5"), 3),
         (20262, "2026年第2季度", Decimal("3.0"), 1),
     ]
-    assert tables["work_unit"] == [
-        (None, "未加入的公司", Decimal("0.5"), 1),
-        (unit_a.pk, unit_a.name, Decimal("6.5"), 3),
-        (unit_b.pk, unit_b.name, Decimal("4.0"), 1),
-    ]
+    # Work units without a member unit share the key None, which PostgreSQL sorts last and SQLite first.
+    assert sorted(tables["work_unit"], key=lambda row: row[1]) == sorted(
+        [
+            (None, "未加入的公司", Decimal("0.5"), 1),
+            (unit_a.pk, unit_a.name, Decimal("6.5"), 3),
+            (unit_b.pk, unit_b.name, Decimal("4.0"), 1),
+        ],
+        key=lambda row: row[1],
+    )
     assert tables["member"] == [
         (hours.a.pk, "张伟", Decimal("6.5"), 3),
         (hours.b.pk, "李娜", Decimal("4.0"), 1),
