@@ -287,13 +287,14 @@ class ServiceLog(models.Model):
 class MemberMonthHours(models.Model):
     """Verified hours and verified logs of one registration (双报到) dated in one month."""
 
+    # No index of their own: the unique (member, month) and the (community, month) index lead with them.
     member = models.ForeignKey(
-        PartyMember, verbose_name=_("member"), on_delete=models.CASCADE, related_name="month_hours"
+        PartyMember, verbose_name=_("member"), on_delete=models.CASCADE, related_name="month_hours", db_index=False
     )
     # The registration's residence community, copied: it never changes for a registration (moving house
     # starts another), and the community filter and community staff's scope then need no join.
     community = models.ForeignKey(
-        "members.Community", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+"
+        "members.Community", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+", db_index=False
     )
     month = models.DateField(_("month"))  # its first day
     hours = models.DecimalField(_("verified hours"), max_digits=12, decimal_places=1, default=Decimal(0))
@@ -313,8 +314,9 @@ class CommunityMonthHours(models.Model):
     """Verified hours and verified logs of the members of one residence community dated in one month: the
     street-wide figures (a city has ~800 communities) without reading a row per member."""
 
+    # No index of its own: the unique (community, month) leads with it.
     community = models.ForeignKey(
-        "members.Community", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+"
+        "members.Community", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+", db_index=False
     )
     month = models.DateField(_("month"))  # its first day
     hours = models.DecimalField(_("verified hours"), max_digits=14, decimal_places=1, default=Decimal(0))

@@ -449,12 +449,14 @@ def count_verified_hours(logs: list[ServiceLog], *, sign: int = 1) -> None:
     in the database (SQLite and PostgreSQL alike), so two transactions verifying hours of the same member
     at once both count; the keys are sorted, so two bulk writers lock rows in the same order. Must run in
     the transaction that changes the logs."""
+    counted = [log for log in logs if log.verified]
+    # The registrations' residence communities: from the members already loaded, the rest in one query.
+    communities = _communities([log.member_id for log in counted if "member" not in log._state.fields_cache])
     by_member: dict[tuple[int, int, object], list] = {}
-    for log in logs:
-        if not log.verified:
-            continue
-        month = log.date.replace(day=1)
-        key = (log.member_id, _community_of(log), month)
+    for log in counted:
+        member = log._state.fields_cache.get("member")
+        community_id = member.residence_community_id if member is not None else communities[log.member_id]
+        key = (log.member_id, community_id, log.date.replace(day=1))
         sums = by_member.setdefault(key, [Decimal(0), 0])
         sums[0] += sign * Decimal(str(log.hours))
         sums[1] += sign
@@ -479,23 +481,25 @@ def count_verified_hours(logs: list[ServiceLog], *, sign: int = 1) -> None:
     )
 
 
-def _community_of(log: ServiceLog) -> int:
-    # The registration's residence community; read from the member already loaded when there is one.
-    member = log._state.fields_cache.get("member")
-    return member.residence_community_id if member is not None else _communities([log.member_id])[log.member_id]
-
-
 def _communities(member_ids: list[int]) -> dict[int, int]:
+    if not member_ids:
+        return {}
     return dict(PartyMember.objects.filter(pk__in=member_ids).values_list("pk", "residence_community_id"))
+
+
+# Rows per upsert statement: well under the databases' limits on parameters (SQLite's 32,766).
+UPSERT_ROWS = 1000
 
 
 def _upsert(model, columns: str, key: str, rows: list[tuple]) -> None:
     table = connection.ops.quote_name(model._meta.db_table)
-    width = len(rows[0])
-    values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(rows))
-    sql = _UPSERT.format(table=table, columns=columns, key=key, values=values)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [value for row in rows for value in row])
+        for start in range(0, len(rows), UPSERT_ROWS):
+            chunk = rows[start : start + UPSERT_ROWS]
+            placeholders = "(" + ", ".join(["%s"] * len(chunk[0])) + ")"
+            values = ", ".join([placeholders] * len(chunk))
+            sql = _UPSERT.format(table=table, columns=columns, key=key, values=values)
+            cursor.execute(sql, [value for row in chunk for value in row])
 
 
 def verified_hours_rebuild() -> None:

@@ -116,19 +116,25 @@ def test_a_refused_verification_changes_no_sum(hours, community_x_staff, street_
     assert_sums_match_the_logs()
 
 
-def test_hours_taken_back_and_bulk_writes(hours):
+def test_hours_taken_back_and_bulk_writes(hours, monkeypatch, django_assert_num_queries):
     """Taking verified hours back (what unverifying, correcting or deleting a log will call) and a bulk
-    writer's logs, counted in one call."""
+    writer's logs, counted in one call: the upserts only (two rows a statement here, to see them split),
+    the members' communities read from the members the logs were made with."""
+    monkeypatch.setattr(services, "UPSERT_ROWS", 2)
     logs = ServiceLog.objects.bulk_create(
         ServiceLog(member=member, date=day, hours=Decimal("1.5"), description="整治", verified=verified)
         for member in (hours.a, hours.b, hours.c)
         for day in (date(2026, 1, 5), date(2026, 5, 5))
         for verified in (True, False)
     )
-    services.count_verified_hours(logs)
+    # 6 member-months (3 statements), 4 community-months (2 statements).
+    with django_assert_num_queries(3 + 2):
+        services.count_verified_hours(logs)
     assert_sums_match_the_logs()
     gone = list(ServiceLog.objects.filter(member=hours.b, verified=True))
-    services.count_verified_hours(gone, sign=-1)
+    # The members' communities (not loaded), 3 member-months and 3 community-months two a statement.
+    with django_assert_num_queries(1 + 2 + 2):
+        services.count_verified_hours(gone, sign=-1)
     ServiceLog.objects.filter(pk__in=[log.pk for log in gone]).update(verified=False)
     assert_sums_match_the_logs()
     zeros = MemberMonthHours.objects.filter(member=hours.b).values_list("month", "hours", "services")

@@ -286,9 +286,10 @@ class ServiceLogAdmin(ChangelistGuard, ScopedAdminMixin, HistoryAdmin):
 
 
 def totals_sheets(_rows: None, user, params: dict):
-    """The export's sheets: the rows the requester's list showed with the filters they had chosen — read
-    again through the same change list, so the file and the page cannot disagree — totalled per grouping,
-    one sheet each."""
+    """The export's sheets: the verified hours the requester's list showed with the filters they had
+    chosen, totalled per grouping, one sheet each — read as the totals page reads them (the monthly sums
+    for the list's sidebar filters, else the logs through the same change list), so the file and the
+    page cannot disagree."""
     model_admin = admin.site.get_model_admin(ServiceLog)
     query = QueryDict(params.get("query", ""))
     scope = summary_scope(user, query)

@@ -63,6 +63,7 @@ class Migration(migrations.Migration):
                 (
                     "community",
                     models.ForeignKey(
+                        db_index=False,
                         on_delete=django.db.models.deletion.PROTECT,
                         related_name="+",
                         to="members.community",
@@ -93,6 +94,7 @@ class Migration(migrations.Migration):
                 (
                     "community",
                     models.ForeignKey(
+                        db_index=False,
                         on_delete=django.db.models.deletion.PROTECT,
                         related_name="+",
                         to="members.community",
@@ -102,6 +104,7 @@ class Migration(migrations.Migration):
                 (
                     "member",
                     models.ForeignKey(
+                        db_index=False,
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="month_hours",
                         to="volunteers.partymember",
