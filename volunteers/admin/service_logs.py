@@ -15,7 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from alliance import jobs, permissions
 from alliance.admin import HistoryAdmin, ScopedAdminMixin
-from alliance.admin.base import TOTALS_PER_PAGE, PeriodFilter, period_filter, totals_row_label, truncated
+from alliance.admin import base as admin_base
+from alliance.admin.base import PeriodFilter, period_filter, totals_row_label, truncated
 from alliance.exports import export_later, register_export, xlsx_response
 from alliance.models import Job
 from alliance.pagination import page_of
@@ -220,7 +221,7 @@ class ServiceLogAdmin(ChangelistGuard, ScopedAdminMixin, HistoryAdmin):
             rows = selectors.hours_summary_rows(by=key, scope=scope)
             page = None
             if key in PAGED_TOTALS:
-                page = page_of(rows, request.GET, per_page=TOTALS_PER_PAGE, param=f"{key}_page")
+                page = page_of(rows, request.GET, per_page=admin_base.TOTALS_PER_PAGE, param=f"{key}_page")
             rows = page.object_list if page is not None else list(rows)
             for row in rows:
                 row["label"] = totals_row_label(key, row)
