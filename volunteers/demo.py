@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from .models import PartyMember, PostClaim, ServiceLog, VolunteerPost, VolunteerTeam
+from .services import count_verified_hours
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
@@ -105,6 +106,7 @@ def seed(*, context: dict, password: str, stdout) -> None:
                 )
             )
     ServiceLog.objects.bulk_create(logs)
+    count_verified_hours(logs)  # the monthly sums the totals read, as the verifying services keep them
     stdout.write(
         f"  {len(members)} members, {len(posts)} posts, {len(claims)} claims, {len(teams)} teams, {len(logs)} logs"
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import chain, groupby
 from operator import attrgetter
 
@@ -94,15 +94,17 @@ def service_card_sheets(units: None, user, params: dict) -> Iterator[tuple[str, 
 
 
 def hours_totals_sheets(
-    *, logs: QuerySet, groups: Sequence[tuple[str, object]]
+    *, rows_of: Callable[[str], QuerySet], groups: Sequence[tuple[str, object]]
 ) -> Iterator[tuple[str, list[str], Iterator[list[object]]]]:
     """The totals page's groupings in full, one sheet each (a city's per-member sheet has a million
-    rows, streamed from the database `reports.CHUNK` at a time): label, verified hours, services."""
+    rows, streamed from the database `reports.CHUNK` at a time): label, verified hours, services.
+    `rows_of(key)`: the grouping's rows, from the monthly sums (`selectors.hours_summary_rows`) or, for
+    filters those cannot answer, from the logs (`selectors.hours_totals_rows`)."""
     header = [_("Group"), _("Verified hours"), _("Services")]
     for key, title in groups:
 
         def rows(key: str = key) -> Iterator[list[object]]:
-            for row in selectors.hours_totals_rows(by=key, logs=logs).iterator(chunk_size=CHUNK):
+            for row in rows_of(key).iterator(chunk_size=CHUNK):
                 yield [totals_row_label(key, row), float(row["hours"]), row["services"]]
 
         yield str(title), header, rows()

@@ -17,7 +17,7 @@ from members import selectors as member_selectors
 from . import demo as demo_volunteers
 from . import exports, indicators, report_sheets, rules, selectors
 from .imports import MemberImporter
-from .models import PartyMember, PostClaim, ServiceLog, VolunteerPost, VolunteerTeam
+from .models import MemberMonthHours, PartyMember, PostClaim, ServiceLog, VolunteerPost, VolunteerTeam
 
 
 def _public_figures() -> list[registry.Figure]:
@@ -109,6 +109,8 @@ def register() -> None:
     permissions.register(VolunteerTeam, rules.COMMUNITY_THING_RULES)
     permissions.register(PostClaim, rules.MEMBER_CHILD_RULES)
     permissions.register(ServiceLog, rules.MEMBER_CHILD_RULES)
+    # The monthly sums of verified hours: seen by whoever sees the logs summed in them.
+    permissions.register(MemberMonthHours, rules.MEMBER_CHILD_RULES)
     registry.register_public_figures(_public_figures)
     registry.register_portal_panel(_portal_panel)
     registry.register_portal_panel(_portal_unit_cards_panel)

@@ -277,3 +277,59 @@ class ServiceLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} · {self.date} · {self.hours}"
+
+
+# --- Verified hours, summed (issue 12) ------------------------------------------------------------------
+# The totals pages, the workbench chart, the public figure and the quarterly report read verified hours
+# summed per month instead of aggregating every verified log per request (5 M at city scale). The rows are
+# kept exact by the services that change verified hours (`services.count_verified_hours`), in the same
+# transaction, with an upsert that adds (no read-modify-write: concurrent verifications cannot lose one);
+# migration 0004 filled them from the logs. Months, because the totals page's periods (this month, last
+# month, this quarter, this year) are whole months.
+
+
+class MemberMonthHours(models.Model):
+    """Verified hours and verified logs of one registration (双报到) dated in one month."""
+
+    # No index of their own: the unique (member, month) and the (community, month) index lead with them.
+    member = models.ForeignKey(
+        PartyMember, verbose_name=_("member"), on_delete=models.CASCADE, related_name="month_hours", db_index=False
+    )
+    # The registration's residence community, copied: it never changes for a registration (moving house
+    # starts another), and the community filter and community staff's scope then need no join.
+    community = models.ForeignKey(
+        "members.Community", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    month = models.DateField(_("month"))  # its first day
+    hours = models.DecimalField(_("verified hours"), max_digits=12, decimal_places=1, default=Decimal(0))
+    services = models.IntegerField(_("services"), default=0)  # signed: a taking-back upsert carries -n
+
+    class Meta:
+        verbose_name = _("verified hours of a member in a month")
+        verbose_name_plural = _("verified hours of members per month")
+        constraints = [models.UniqueConstraint(fields=["member", "month"], name="membermonthhours_one_per_month")]
+        indexes = [models.Index(fields=["community", "month"], name="membermonthhours_community_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} · {self.month:%Y-%m} · {self.hours}"
+
+
+class CommunityMonthHours(models.Model):
+    """Verified hours and verified logs of the members of one residence community dated in one month: the
+    street-wide figures (a city has ~800 communities) without reading a row per member."""
+
+    # No index of its own: the unique (community, month) leads with it.
+    community = models.ForeignKey(
+        "members.Community", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    month = models.DateField(_("month"))  # its first day
+    hours = models.DecimalField(_("verified hours"), max_digits=14, decimal_places=1, default=Decimal(0))
+    services = models.IntegerField(_("services"), default=0)  # signed: a taking-back upsert carries -n
+
+    class Meta:
+        verbose_name = _("verified hours of a community in a month")
+        verbose_name_plural = _("verified hours of communities per month")
+        constraints = [models.UniqueConstraint(fields=["community", "month"], name="communitymonthhours_one_per_month")]
+
+    def __str__(self) -> str:
+        return f"{self.community_id} · {self.month:%Y-%m} · {self.hours}"

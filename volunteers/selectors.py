@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, F, IntegerField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, ExtractQuarter, ExtractYear
 
 from alliance import permissions
 from alliance.periods import Quarter
 
-from .models import PartyMember, PostClaim, ServiceLog, VolunteerPost, VolunteerTeam
+from .models import (
+    CommunityMonthHours,
+    MemberMonthHours,
+    PartyMember,
+    PostClaim,
+    ServiceLog,
+    VolunteerPost,
+    VolunteerTeam,
+)
 
 HOURS = DecimalField(max_digits=10, decimal_places=1)
 
@@ -124,6 +135,92 @@ def hours_totals(*, by: str, logs: QuerySet[ServiceLog] | None = None) -> list[d
     return list(hours_totals_rows(by=by, logs=logs))
 
 
+# --- Totals from the monthly sums (models.MemberMonthHours, CommunityMonthHours) -------------------------
+# The same figures as `hours_totals_rows` over the verified logs, read from rows kept per member and month
+# (and per community and month, for street-wide figures): a page of a grouping reads the sums, not the logs.
+
+
+@dataclass(frozen=True)
+class HoursScope:
+    """Whose verified hours a total counts: those `user` may see, narrowed as the service-log list's filters
+    narrow the logs — to one residence community, to the months from `start` to before `end` (the list's
+    periods are whole months), or to nothing (`none`: the list shows unverified logs only)."""
+
+    user: Any
+    community_id: int | None = None
+    start: date | None = None
+    end: date | None = None
+    none: bool = False
+
+    def narrow(self, queryset: QuerySet) -> QuerySet:
+        if self.none:
+            return queryset.none()
+        if self.community_id is not None:
+            queryset = queryset.filter(community_id=self.community_id)
+        if self.start is not None:
+            queryset = queryset.filter(month__gte=self.start)
+        if self.end is not None:
+            queryset = queryset.filter(month__lt=self.end)
+        # A month whose hours were all taken back again keeps a row of zeros; it is no group of its own.
+        return queryset.filter(services__gt=0)
+
+
+def member_month_hours(*, scope: HoursScope) -> QuerySet[MemberMonthHours]:
+    return scope.narrow(permissions.visible(scope.user, MemberMonthHours.objects.all()))
+
+
+def community_month_hours(*, scope: HoursScope) -> QuerySet[CommunityMonthHours] | None:
+    """The per-community sums when they answer for the user: street staff see every community's hours.
+    Others see their communities' hours and their own elsewhere, which only the per-member sums hold."""
+    if not permissions.is_street_staff(scope.user):
+        return None
+    return scope.narrow(CommunityMonthHours.objects.all())
+
+
+_QUARTER_OF_MONTH = ExtractYear("month") * 10 + ExtractQuarter("month")
+SUMMARY_GROUPINGS = {
+    "member": {"key": F("member_id"), "name": F("member__name")},
+    "community": {"key": F("community_id"), "name": F("community__name")},
+    "work_unit": {
+        "key": F("member__work_unit_id"),
+        "name": Coalesce("member__work_unit__name", "member__work_unit_name"),
+    },
+    "quarter": {"key": _QUARTER_OF_MONTH, "name": Value("")},
+    "team": {"key": F("member__teams__id"), "name": F("member__teams__name")},
+}
+
+
+def hours_summary_rows(*, by: str, scope: HoursScope) -> QuerySet:
+    """`hours_totals_rows` (same rows, same order) from the monthly sums: per community and per quarter
+    from the communities' sums when they answer for the user, the rest from the members'."""
+    grouping = SUMMARY_GROUPINGS[by]
+    sums = community_month_hours(scope=scope) if by in ("community", "quarter") else None
+    if sums is None:
+        sums = member_month_hours(scope=scope)
+        if by == "team":
+            sums = sums.filter(member__teams__isnull=False)
+    return (
+        sums.annotate(group_key=grouping["key"], group_name=grouping["name"])
+        .values("group_key", "group_name")
+        .annotate(
+            hours=Coalesce(Sum("hours"), Value(Decimal(0)), output_field=HOURS),
+            services=Coalesce(Sum("services"), Value(0), output_field=IntegerField()),
+        )
+        .order_by("group_key", "group_name")
+    )
+
+
+def verified_hours_total(*, scope: HoursScope) -> dict[str, Decimal | int]:
+    """All the verified hours and logs of the scope, from the smallest sums that answer."""
+    sums = community_month_hours(scope=scope)
+    if sums is None:
+        sums = member_month_hours(scope=scope)
+    return sums.aggregate(
+        hours=Coalesce(Sum("hours"), Value(Decimal(0)), output_field=HOURS),
+        services=Coalesce(Sum("services"), Value(0), output_field=IntegerField()),
+    )
+
+
 def service_card(
     *, year: int, quarter: int, work_unit_id: int | None = None, community_id: int | None = None
 ) -> QuerySet:
@@ -163,10 +260,11 @@ def inactive_this_quarter(*, community_ids=None) -> QuerySet[PartyMember]:
 def public_counts() -> dict:
     return {
         "members": PartyMember.objects.filter(status=PartyMember.Status.VERIFIED).count(),
+        # Every verified hour: the communities' monthly sums, a few thousand rows at city scale.
         "service_hours": float(
-            ServiceLog.objects.filter(verified=True).aggregate(
-                total=Coalesce(Sum("hours"), Value(Decimal(0)), output_field=HOURS)
-            )["total"]
+            CommunityMonthHours.objects.aggregate(total=Coalesce(Sum("hours"), Value(Decimal(0)), output_field=HOURS))[
+                "total"
+            ]
         ),
     }
 
@@ -189,31 +287,26 @@ def work_units_with_card(*, quarter: Quarter) -> QuerySet:
 # --- The quarterly report (季度报表) -----------------------------------------------------------------------
 
 
-def _logged_in(quarter: Quarter, prefix: str = "") -> Q:
-    """Verified service logs dated in the quarter (`prefix`: the path from the queried model to the log)."""
-    return Q(
-        **{
-            f"{prefix}verified": True,
-            f"{prefix}date__gte": quarter.first_day,
-            f"{prefix}date__lte": quarter.last_day,
-        }
-    )
+def _in_quarter(quarter: Quarter, prefix: str = "") -> Q:
+    """Monthly sums of verified hours of the quarter's months (`prefix`: the path to the sums)."""
+    return Q(**{f"{prefix}month__gte": quarter.first_day, f"{prefix}month__lte": quarter.last_day})
 
 
 def report_member_hours(*, street_id: int, quarter: Quarter) -> QuerySet[PartyMember]:
     """在职党员与服务时长: one row per registration (双报到) at a community of the street — every verified one
     registered by the quarter's last day, with 0 hours if they served none, and any other (moved away,
     since rejected) that has verified hours dated in the quarter, so the sheet's hours add up to the street's
-    total. `quarter_hours` (SQL Sum) and `quarter_logs` count only verified logs dated in the quarter;
-    `work_unit_label` is the member unit's name, or the free-text work unit of one that has not joined."""
-    in_quarter = _logged_in(quarter, "service_logs__")
+    total. `quarter_hours` and `quarter_logs` are the verified hours and logs dated in the quarter, summed
+    from the member's monthly sums (three rows at most); `work_unit_label` is the member unit's name, or
+    the free-text work unit of one that has not joined."""
+    in_quarter = _in_quarter(quarter, "month_hours__")
     return (
         PartyMember.objects.filter(residence_community__street_id=street_id)
         .annotate(
-            quarter_hours=Coalesce(
-                Sum("service_logs__hours", filter=in_quarter), Value(Decimal(0)), output_field=HOURS
+            quarter_hours=Coalesce(Sum("month_hours__hours", filter=in_quarter), Value(Decimal(0)), output_field=HOURS),
+            quarter_logs=Coalesce(
+                Sum("month_hours__services", filter=in_quarter), Value(0), output_field=IntegerField()
             ),
-            quarter_logs=Count("service_logs", filter=in_quarter),
             work_unit_label=Coalesce("work_unit__name", "work_unit_name"),
         )
         .filter(Q(status=PartyMember.Status.VERIFIED, registered_on__lte=quarter.last_day) | Q(quarter_logs__gt=0))
@@ -223,14 +316,14 @@ def report_member_hours(*, street_id: int, quarter: Quarter) -> QuerySet[PartyMe
 
 def report_member_figures(*, street_id: int, quarter: Quarter) -> dict[str, int | Decimal]:
     """Verified registrations at the street's communities (registered by the quarter's last day), those
-    who served in the quarter, and the verified service hours dated in the quarter."""
+    who served in the quarter, and the verified service hours dated in the quarter (from the monthly sums)."""
     figures = PartyMember.objects.filter(
         residence_community__street_id=street_id,
         status=PartyMember.Status.VERIFIED,
         registered_on__lte=quarter.last_day,
     ).aggregate(verified=Count("pk"))
     figures.update(
-        ServiceLog.objects.filter(_logged_in(quarter), member__residence_community__street_id=street_id).aggregate(
+        MemberMonthHours.objects.filter(_in_quarter(quarter), community__street_id=street_id, services__gt=0).aggregate(
             serving=Count("member", distinct=True),
             hours=Coalesce(Sum("hours"), Value(Decimal(0)), output_field=HOURS),
         )
@@ -279,17 +372,20 @@ def chart_hours_by_community(
     *, user, community_id: int | None = None, quarter: Quarter | None = None
 ) -> list[tuple[str, Decimal]]:
     """(community name, hours) of the verified service hours the user may see, by the member's residence
-    community (whose staff verify them), in the communities' order — one grouped query; communities
-    without hours absent. A quarter chosen: hours served (by the log's date) in it."""
-    logs = permissions.visible(user, ServiceLog.objects.filter(verified=True))
-    if community_id is not None:
-        logs = logs.filter(member__residence_community_id=community_id)
-    if quarter is not None:
-        logs = logs.filter(date__gte=quarter.first_day, date__lte=quarter.last_day)
-    community = "member__residence_community__"
-    rows = (
-        logs.values(f"{community}id", f"{community}name", f"{community}street_id", f"{community}sort_order")
-        .annotate(hours=Sum("hours"))
-        .order_by(f"{community}street_id", f"{community}sort_order", f"{community}id")
+    community (whose staff verify them), in the communities' order — one grouped query over the monthly
+    sums; communities without hours absent. A quarter chosen: hours served (by the log's date) in it."""
+    scope = HoursScope(
+        user=user,
+        community_id=community_id,
+        start=quarter.first_day if quarter is not None else None,
+        end=quarter.next().first_day if quarter is not None else None,
     )
-    return [(row[f"{community}name"], row["hours"]) for row in rows]
+    sums = community_month_hours(scope=scope)
+    if sums is None:
+        sums = member_month_hours(scope=scope)
+    rows = (
+        sums.values("community_id", "community__name", "community__street_id", "community__sort_order")
+        .annotate(hours=Sum("hours"))
+        .order_by("community__street_id", "community__sort_order", "community_id")
+    )
+    return [(row["community__name"], row["hours"]) for row in rows]

@@ -11,8 +11,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Sum
+from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,7 +28,7 @@ from demands import services as demand_services
 from members import selectors as member_selectors
 
 from . import selectors
-from .models import PartyMember, PostClaim, ServiceLog, VolunteerPost
+from .models import CommunityMonthHours, MemberMonthHours, PartyMember, PostClaim, ServiceLog, VolunteerPost
 
 MEMBER_FIELDS = ("name", "phone", "work_unit", "work_unit_name", "party_branch", "residence_community", "skills")
 STAFF_FIELDS = ("name", "work_unit", "work_unit_name", "party_branch", "skills")
@@ -480,6 +481,7 @@ def log_verify(*, log: ServiceLog, actor) -> ServiceLog:
             raise Conflict(_("These hours were rejected; they cannot be verified."))
         locked.verified, locked.verified_by, locked.verified_at = True, actor, timezone.now()
         with_history(locked, actor, "verified").save(update_fields=["verified", "verified_by", "verified_at"])
+        count_verified_hours([locked])
     return locked
 
 
@@ -532,6 +534,104 @@ def log_update(*, log: ServiceLog, actor, data: dict[str, Any]) -> ServiceLog:
         if data.get("date") and data["date"] > timezone.localdate():
             raise InvalidInput(_("Hours cannot be logged before they are served."))
         return update(locked, data=data, actor=actor, reason="corrected")
+
+
+# --- Verified hours summed per month (models.MemberMonthHours, CommunityMonthHours) ------------------------
+# Every service that makes hours verified (or, one day, takes them back: unverifying, correcting or
+# deleting a verified log) calls `count_verified_hours` in its own transaction, with the logs as they now
+# count (sign=+1) or as they counted before (sign=-1). Bulk writers (imports, the demo data) call it once
+# with all their logs.
+
+_UPSERT = (
+    "INSERT INTO {table} ({columns}, month, hours, services) VALUES {values} "
+    "ON CONFLICT ({key}, month) DO UPDATE SET hours = {table}.hours + excluded.hours, "
+    "services = {table}.services + excluded.services"
+)
+
+
+def count_verified_hours(logs: list[ServiceLog], *, sign: int = 1) -> None:
+    """Add (`sign=1`) or take away (`sign=-1`) `logs`' hours in the monthly sums of their members and
+    communities: one upsert per table, however many logs. `INSERT … ON CONFLICT DO UPDATE` adds to the row
+    in the database (SQLite and PostgreSQL alike), so two transactions verifying hours of the same member
+    at once both count; the keys are sorted, so two bulk writers lock rows in the same order. Must run in
+    the transaction that changes the logs."""
+    counted = [log for log in logs if log.verified]
+    # The registrations' residence communities: from the members already loaded, the rest in one query.
+    communities = _communities([log.member_id for log in counted if "member" not in log._state.fields_cache])
+    by_member: dict[tuple[int, int, object], list] = {}
+    for log in counted:
+        member = log._state.fields_cache.get("member")
+        community_id = member.residence_community_id if member is not None else communities[log.member_id]
+        key = (log.member_id, community_id, log.date.replace(day=1))
+        sums = by_member.setdefault(key, [Decimal(0), 0])
+        sums[0] += sign * Decimal(str(log.hours))
+        sums[1] += sign
+    if not by_member:
+        return
+    by_community: dict[tuple[int, object], list] = {}
+    for (_member_id, community_id, month), (hours, services) in by_member.items():
+        sums = by_community.setdefault((community_id, month), [Decimal(0), 0])
+        sums[0] += hours
+        sums[1] += services
+    _upsert(
+        MemberMonthHours,
+        "member_id, community_id",
+        "member_id",
+        [(*key, *sums) for key, sums in sorted(by_member.items(), key=lambda item: (item[0][0], item[0][2]))],
+    )
+    _upsert(
+        CommunityMonthHours,
+        "community_id",
+        "community_id",
+        [(*key, *sums) for key, sums in sorted(by_community.items())],
+    )
+
+
+def _communities(member_ids: list[int]) -> dict[int, int]:
+    if not member_ids:
+        return {}
+    return dict(PartyMember.objects.filter(pk__in=member_ids).values_list("pk", "residence_community_id"))
+
+
+# Rows per upsert statement: well under the databases' limits on parameters (SQLite's 32,766).
+UPSERT_ROWS = 1000
+
+
+def _upsert(model, columns: str, key: str, rows: list[tuple]) -> None:
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), UPSERT_ROWS):
+            chunk = rows[start : start + UPSERT_ROWS]
+            placeholders = "(" + ", ".join(["%s"] * len(chunk[0])) + ")"
+            values = ", ".join([placeholders] * len(chunk))
+            sql = _UPSERT.format(table=table, columns=columns, key=key, values=values)
+            cursor.execute(sql, [value for row in chunk for value in row])
+
+
+def verified_hours_rebuild() -> None:
+    """Fill the monthly sums again from the logs, each table in one INSERT … SELECT … GROUP BY (what
+    migration 0004 does): for loaders that write logs without the services (the scale generator's COPY)."""
+    MemberMonthHours.objects.all().delete()
+    CommunityMonthHours.objects.all().delete()
+    per_member = (
+        ServiceLog.objects.filter(verified=True)
+        .values("member_id", "member__residence_community_id", month=TruncMonth("date"))
+        .annotate(total=Sum("hours"), count=Count("pk"))
+        .order_by()
+    )
+    per_community = (
+        MemberMonthHours.objects.values("community_id", "month")
+        .annotate(total=Sum("hours"), count=Sum("services"))
+        .order_by()
+    )
+    with connection.cursor() as cursor:
+        for model, columns, query in (
+            (MemberMonthHours, "member_id, community_id", per_member),
+            (CommunityMonthHours, "community_id", per_community),
+        ):
+            select, params = query.query.sql_with_params()
+            table = connection.ops.quote_name(model._meta.db_table)
+            cursor.execute(f"INSERT INTO {table} ({columns}, month, hours, services) {select}", params)
 
 
 def service_cards_send(*, quarter: Quarter | None = None) -> int:

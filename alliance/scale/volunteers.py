@@ -9,7 +9,16 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from alliance.periods import ZONE
-from volunteers.models import PartyMember, PostClaim, ServiceLog, VolunteerPost, VolunteerTeam
+from volunteers.models import (
+    CommunityMonthHours,
+    MemberMonthHours,
+    PartyMember,
+    PostClaim,
+    ServiceLog,
+    VolunteerPost,
+    VolunteerTeam,
+)
+from volunteers.services import verified_hours_rebuild
 
 from .rows import next_id
 from .words import LOG_TEXTS, SKILLS
@@ -204,3 +213,6 @@ def _logs(w: World, verified: _Verified, posts: dict[int, list[int]]) -> None:
         "member date hours description post wish activity logged_by verified verified_by verified_at created_at",
         rows(),
     )
+    # The monthly sums of verified hours the totals read, from the logs just copied (as migration 0004).
+    verified_hours_rebuild()
+    w.loaded += [MemberMonthHours, CommunityMonthHours]

@@ -274,11 +274,10 @@ def test_the_hours_totals_come_a_page_of_members_at_a_time_with_each_members_sum
     pages = []
     number = 1
     while True:
-        with django_assert_num_queries(13):
-            # session, user, groups, the unread count; the change
-            # list's capped count and page of rows (it is built for its filters); the communities of
-            # its filter; one query per grouping (community, work unit, team, quarter, member), each a
-            # page where it grows with the city; my latest exports of the full tables.
+        with django_assert_num_queries(10):
+            # session, user, groups, the unread count; one query per grouping (community, work unit,
+            # team, quarter, member) of the monthly sums of verified hours, each a page where it grows
+            # with the city; my latest exports of the full tables.
             page = client.get(url, {"member_page": number}).content.decode()
         rows = _member_rows(page)
         assert not rows.keys() & seen.keys()  # no member on two pages

@@ -194,3 +194,10 @@ def test_sqlite_is_refused_with_a_clear_message(db):
     with pytest.raises(CommandError, match="needs PostgreSQL"):
         call_command("generate_scale", "--scale", "tiny", stdout=io.StringIO())
     assert not Need.objects.exists()
+
+
+@on_postgresql
+def test_the_monthly_sums_of_verified_hours_are_those_of_the_logs_copied(tiny, db):
+    from ..volunteers.test_hours_summary import assert_sums_match_the_logs
+
+    assert_sums_match_the_logs()

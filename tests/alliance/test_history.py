@@ -49,6 +49,10 @@ WITHOUT_HISTORY = {
     # The public figures' snapshot is computed from rows that keep their own history, and holds only
     # counts and what the public pages show; each refresh replaces it.
     "alliance.publicsnapshot",
+    # Verified hours summed per month: computed from the service logs, which keep their own history, and
+    # changed only by the services that verify them (volunteers migration 0004 fills them again).
+    "volunteers.membermonthhours",
+    "volunteers.communitymonthhours",
 }
 OUR_APPS = ("alliance", "members", "demands", "projects", "meetings", "volunteers")
 

@@ -15,10 +15,12 @@ from django.utils.translation import gettext_lazy as _
 
 from alliance import jobs, permissions
 from alliance.admin import HistoryAdmin, ScopedAdminMixin
-from alliance.admin.base import period_filter, truncated
+from alliance.admin import base as admin_base
+from alliance.admin.base import PeriodFilter, period_filter, totals_row_label, truncated
 from alliance.exports import export_later, register_export, xlsx_response
 from alliance.models import Job
-from alliance.periods import Quarter
+from alliance.pagination import page_of
+from alliance.periods import ZONE, Quarter
 
 from .. import exports, selectors, services
 from ..models import ServiceLog
@@ -35,6 +37,34 @@ TOTAL_GROUPS = [
 # The totals page's every grouping in full, as one workbook written by a background job.
 TOTALS_EXPORT = "volunteers.hours_totals"
 MY_EXPORTS_SHOWN = 5
+PAGED_TOTALS = ("work_unit", "team", "member")
+DATE_PERIOD = period_filter("date")
+
+
+def summary_scope(user, query: QueryDict) -> selectors.HoursScope | None:
+    """The totals of the service-log list's filters read from the monthly sums: the list's sidebar filters
+    (verified, the date's period, the community) all narrow whole months of a member's verified hours, and
+    the list's order and page change no total. Anything else — a search, a lookup typed into the address —
+    returns None: the totals are then summed over the logs the change list itself selects, which also
+    answers a bad value as the list does (back to it with ?e=1)."""
+    community_param, period_param = LogCommunityFilter.parameter_name, DATE_PERIOD.parameter_name
+    paging = {f"{key}_page" for key in PAGED_TOTALS} | {"o", "p"}
+    if set(query) - paging - {"verified__exact", period_param, community_param}:
+        return None
+    verified = query.get("verified__exact")
+    if verified not in (None, "1", "0"):
+        return None
+    # The filters' own readings of their values: a period they do not know, or a community that is not a
+    # small number, narrows nothing.
+    bounds = PeriodFilter.bounds(query.get(period_param), timezone.localdate(timezone=ZONE))
+    community = query.get(community_param) or ""
+    return selectors.HoursScope(
+        user=user,
+        community_id=int(community) if community.isdigit() and len(community) < 12 else None,
+        start=bounds[0] if bounds else None,
+        end=bounds[1] if bounds else None,
+        none=verified == "0",
+    )
 
 
 @admin.register(ServiceLog)
@@ -145,15 +175,19 @@ class ServiceLogAdmin(ChangelistGuard, ScopedAdminMixin, HistoryAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         changelist_url = reverse("admin:volunteers_servicelog_changelist")
-        try:
-            groups, filters = self.totals_groups(
-                request,
-                groups=TOTAL_GROUPS,
-                rows_of=lambda key, logs: selectors.hours_totals_rows(by=key, logs=logs),
-                paged=["work_unit", "team", "member"],
-            )
-        except (IncorrectLookupParameters, OverflowError, DataError):
-            return HttpResponseRedirect(changelist_url + "?e=1")
+        scope = summary_scope(request.user, request.GET)
+        if scope is not None:
+            groups, filters = self.summary_groups(request, scope)
+        else:
+            try:
+                groups, filters = self.totals_groups(
+                    request,
+                    groups=TOTAL_GROUPS,
+                    rows_of=lambda key, logs: selectors.hours_totals_rows(by=key, logs=logs),
+                    paged=PAGED_TOTALS,
+                )
+            except (IncorrectLookupParameters, OverflowError, DataError):
+                return HttpResponseRedirect(changelist_url + "?e=1")
         # Every log has exactly one residence community, so the community rows (summed in SQL) add up to
         # the total without another pass over the logs.
         overall = {
@@ -175,6 +209,24 @@ class ServiceLogAdmin(ChangelistGuard, ScopedAdminMixin, HistoryAdmin):
             ],
         }
         return TemplateResponse(request, "admin/volunteers/servicelog/totals.html", context)
+
+    def summary_groups(self, request: HttpRequest, scope: selectors.HoursScope) -> tuple[list[dict], QueryDict]:
+        """The totals page's tables from the monthly sums: one grouped query per grouping, those that grow
+        with the city a page at a time (as `totals_groups` over the logs)."""
+        filters = request.GET.copy()
+        for key in PAGED_TOTALS:
+            filters.pop(f"{key}_page", None)
+        tables = []
+        for key, label in TOTAL_GROUPS:
+            rows = selectors.hours_summary_rows(by=key, scope=scope)
+            page = None
+            if key in PAGED_TOTALS:
+                page = page_of(rows, request.GET, per_page=admin_base.TOTALS_PER_PAGE, param=f"{key}_page")
+            rows = page.object_list if page is not None else list(rows)
+            for row in rows:
+                row["label"] = totals_row_label(key, row)
+            tables.append({"key": key, "label": label, "rows": rows, "page": page})
+        return tables, filters
 
     def totals_export_view(self, request: HttpRequest) -> HttpResponse:
         """Ask for the whole table of the totals page (with the list's filters) as a workbook: an export
@@ -235,22 +287,31 @@ class ServiceLogAdmin(ChangelistGuard, ScopedAdminMixin, HistoryAdmin):
 
 
 def totals_sheets(_rows: None, user, params: dict):
-    """The export's sheets: the rows the requester's list showed with the filters they had chosen — read
-    again through the same change list, so the file and the page cannot disagree — totalled per grouping,
-    one sheet each."""
+    """The export's sheets: the verified hours the requester's list showed with the filters they had
+    chosen, totalled per grouping, one sheet each — read as the totals page reads them (the monthly sums
+    for the list's sidebar filters, else the logs through the same change list), so the file and the
+    page cannot disagree."""
     model_admin = admin.site.get_model_admin(ServiceLog)
+    query = QueryDict(params.get("query", ""))
+    scope = summary_scope(user, query)
     request = HttpRequest()
     request.method = "GET"
     request.path = reverse("admin:volunteers_servicelog_changelist")
-    request.GET = QueryDict(params.get("query", ""))
+    request.GET = query
     request.user = user
     if not model_admin.has_view_permission(request):
         raise jobs.JobFailed(gettext("The account that asked for these totals may no longer see the hours."))
+    if scope is not None:
+        return exports.hours_totals_sheets(
+            rows_of=lambda key: selectors.hours_summary_rows(by=key, scope=scope), groups=TOTAL_GROUPS
+        )
     try:
         logs = model_admin.get_changelist_instance(request).get_queryset(request)
     except (IncorrectLookupParameters, OverflowError, DataError) as exc:
         raise jobs.JobFailed(gettext("The list's filters chosen for these totals are not valid.")) from exc
-    return exports.hours_totals_sheets(logs=logs, groups=TOTAL_GROUPS)
+    return exports.hours_totals_sheets(
+        rows_of=lambda key: selectors.hours_totals_rows(by=key, logs=logs), groups=TOTAL_GROUPS
+    )
 
 
 register_export(TOTALS_EXPORT, None, totals_sheets)

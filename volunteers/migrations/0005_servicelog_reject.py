@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('volunteers', '0003_list_indexes_members_service_logs'),
+        ('volunteers', '0004_verified_hours_per_month'),
     ]
 
     operations = [
