@@ -36,6 +36,25 @@ class ProjectSerializer(serializers.ModelSerializer):
         read_only_fields = ["places_taken", "status"]
 
 
+class DemonstrationSerializer(serializers.Serializer):
+    """The admin's "mark as demonstration project" (示范项目, with the plaque date), or taking the mark away."""
+
+    is_demonstration = serializers.BooleanField(label=_("demonstration project"))
+    plaque_awarded_on = serializers.DateField(
+        label=_("plaque awarded on"),
+        required=False,
+        allow_null=True,
+        help_text="The day the plaque was awarded; today when left out. Only with is_demonstration true.",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs["is_demonstration"] and attrs.get("plaque_awarded_on"):
+            raise serializers.ValidationError(
+                {"plaque_awarded_on": [_("A plaque is awarded only to a demonstration project.")]}
+            )
+        return attrs
+
+
 class ClaimCreateSerializer(serializers.Serializer):
     commitment = serializers.CharField(max_length=2000)
     unit = serializers.IntegerField(
