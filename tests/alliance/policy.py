@@ -263,6 +263,12 @@ rule(
     POST=answers(NOT_ALLOWED, anonymous=API_ANON),
 )
 rule(
+    r"api/v1/needs/",
+    api_everyone,
+    why="lists are narrowed to what each caller may see; staff enter residents' needs, liaisons their units' own",
+    POST=answers(None, anonymous=API_ANON, member=FORBIDDEN),
+)
+rule(
     r"api/v1/(units|needs|projects|reviews|meetings|resolutions)/",
     api_everyone,
     why="lists are narrowed to what each caller may see; staff create",
@@ -390,9 +396,29 @@ rule(
     POST={**api_others_404, **granted(STAFF_X, FORBIDDEN)},
 )
 rule(
-    r"api/v1/resources/<pk>/withdraw/",
+    r"api/v1/projects/<pk>/(open|start|finish|demonstration)/",
     api_action_get,
-    why="everyone signed in sees a resource; its unit's liaison and staff withdraw it",
+    why="everyone signed in sees an open project; its community's staff and the street's move and mark it",
+    POST=answers(
+        None, anonymous=API_ANON, community_y_staff=FORBIDDEN, member=FORBIDDEN, **granted(LIAISONS, FORBIDDEN)
+    ),
+)
+rule(
+    r"api/v1/units/<pk>/(approve|withdraw)/",
+    api_action_get,
+    why="staff who hold the unit decide on its application and record its withdrawal (its liaison may not)",
+    POST={**api_others_404, "liaison_a": FORBIDDEN},
+)
+rule(
+    r"api/v1/units/<pk>/reject/",
+    api_action_get,
+    why="staff who hold the unit reject its application (an empty body is a 400 first)",
+    POST=api_others_404,
+)
+rule(
+    r"api/v1/resources/<pk>/(withdraw|restore)/",
+    api_action_get,
+    why="everyone signed in sees a resource; its unit's liaison and staff withdraw and restore it",
     POST=answers(None, anonymous=API_ANON, liaison_b=FORBIDDEN, community_y_staff=FORBIDDEN, member=FORBIDDEN),
 )
 rule(
