@@ -119,3 +119,10 @@ class ReviewSerializer(serializers.ModelSerializer):
         fields = ["id", "claim", "year", "quarter", "score", "comment", "created_at"]
         read_only_fields = ["created_at"]
         validators = []  # saving the same claim and quarter again replaces the score (review_save)
+
+
+class ReviewChangeSerializer(serializers.Serializer):
+    """The admin's review change form: the score and comment; the claim and quarter stay as they are."""
+
+    score = serializers.IntegerField()
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)

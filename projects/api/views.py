@@ -260,19 +260,35 @@ class ActivityViewSet(
         serializer.instance = services.activity_record(claim=claim, actor=self.request.user, data=data)
 
 
+REVIEW_CHANGE = extend_schema(
+    summary="Correct a review's score or comment (staff), as saving it again in the admin does",
+    request=s.ReviewChangeSerializer,
+    responses=s.ReviewSerializer,
+    examples=[OpenApiExample("A corrected score", value={"score": 4, "comment": "活动记录不全"}, request_only=True)],
+)
+
+
 @extend_schema_view(
+    update=REVIEW_CHANGE,
+    partial_update=REVIEW_CHANGE,
     create=extend_schema(
         summary="Score a claim's commitment for a quarter; saving again replaces the score (staff)",
         examples=[
             OpenApiExample(
                 "A review",
-                value={"claim": 1, "year": 2026, "quarter": 2, "score": 90, "comment": "承诺落实到位"},
+                value={"claim": 1, "year": 2026, "quarter": 2, "score": 5, "comment": "承诺落实到位"},
                 request_only=True,
             )
         ],
-    )
+    ),
 )
-class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class ReviewViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     serializer_class = s.ReviewSerializer
     filterset_fields = ["claim", "year", "quarter"]
 
@@ -283,3 +299,18 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         data = dict(serializer.validated_data)
         claim = selectors.claim_detail(user=self.request.user, pk=data.pop("claim").pk)
         serializer.instance = services.review_save(claim=claim, actor=self.request.user, **data)
+
+    def update(self, request, *args, **kwargs):
+        review = self.get_object()
+        serializer = s.ReviewChangeSerializer(data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        saved = services.review_save(
+            claim=review.claim,
+            actor=request.user,
+            year=review.year,
+            quarter=review.quarter,
+            score=data.get("score", review.score),
+            comment=data.get("comment", review.comment),
+        )
+        return Response(s.ReviewSerializer(saved).data)

@@ -324,6 +324,12 @@ rule(
     PATCH={**api_others_404, "liaison_a": FORBIDDEN},
 )
 rule(
+    r"api/v1/reviews/<pk>/",
+    api_owners,
+    why="a claim's review: seen with the claim; staff correct it (the unit's liaison may not)",
+    PATCH={**api_others_404, "liaison_a": FORBIDDEN},
+)
+rule(
     r"api/v1/(claims|activities|reviews|resolutions)/<pk>/",
     api_owners,
     why="a unit's own objects: its liaison, its community's staff and the street's; others 404",

@@ -172,3 +172,31 @@ def test_finishing_lapses_pending_claims_and_releases_the_places(cast, body, uni
     assert ServiceProject.objects.get(pk=pk).places == 2
     assert staff.post(f"/api/v1/projects/{pk}/finish/").json()["places_left"] == 2
     assert set(ProjectClaim.objects.filter(project_id=pk).values_list("status", flat=True)) == {"withdrawn"}  # lapsed
+
+
+def test_staff_review_a_claim_and_correct_the_score_as_the_admin_does(cast, community_x, unit_a):
+    from alliance.periods import Quarter
+
+    from .factories import ClaimFactory, ProjectFactory
+
+    project = ProjectFactory(community=community_x, street=community_x.street)
+    claim = ClaimFactory(project=project, unit=unit_a, status=ProjectClaim.Status.APPROVED)
+    staff = _api(cast["community_x_staff"])
+    quarter = Quarter.current()
+    body = {"claim": claim.pk, "year": quarter.year, "quarter": quarter.quarter, "score": 5, "comment": "落实到位"}
+    created = staff.post("/api/v1/reviews/", body, format="json")
+    assert created.status_code == 201, created.content
+    url = f"/api/v1/reviews/{created.json()['id']}/"
+    response = _api(cast["liaison_a"]).patch(url, {"score": 1}, format="json")
+    assert (response.status_code, response.json()) == (403, {"detail": NOT_ALLOWED})
+    assert _api(cast["community_y_staff"]).patch(url, {"score": 1}, format="json").status_code == 404
+    response = staff.patch(url, {"score": 9}, format="json")
+    assert (response.status_code, response.json()) == (400, {"score": ["确保该值小于或等于5。"]})
+    corrected = staff.patch(url, {"score": 4, "comment": "活动记录不全"}, format="json")
+    assert corrected.status_code == 200, corrected.content
+    assert (corrected.json()["score"], corrected.json()["comment"], corrected.json()["claim"]) == (
+        4,
+        "活动记录不全",
+        claim.pk,
+    )
+    assert claim.reviews.get().score == 4
