@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from alliance.api.fields import VisibleRelatedField
+from alliance.uploads import PHOTO_KINDS, check_upload
 
 from ..models import CommitmentReview, ProjectClaim, ServiceActivity, ServiceProject
+from ..services import MAX_PHOTOS
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -91,6 +94,17 @@ class ActivitySerializer(serializers.ModelSerializer):
     claim = VisibleRelatedField(queryset=ProjectClaim.objects.all(), label=_("claim"))
     project = serializers.IntegerField(source="claim.project_id", read_only=True)
     unit = serializers.IntegerField(source="claim.unit_id", read_only=True)
+    # The portal's activity form takes photos too (multipart); stored as the form stores them.
+    photos = serializers.ListField(
+        child=serializers.FileField(), required=False, write_only=True, max_length=MAX_PHOTOS
+    )
+
+    def validate_photos(self, photos: list) -> list:
+        # Checked and re-encoded here (a 400 that names the photo), so the service stores them as they are.
+        try:
+            return [check_upload(photo, PHOTO_KINDS) for photo in photos]
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
 
     class Meta:
         model = ServiceActivity
@@ -107,6 +121,7 @@ class ActivitySerializer(serializers.ModelSerializer):
             "beneficiaries",
             "hours",
             "created_at",
+            "photos",
         ]
         read_only_fields = ["created_at"]
 

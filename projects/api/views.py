@@ -256,8 +256,9 @@ class ActivityViewSet(
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
+        photos = data.pop("photos", [])
         claim = selectors.claim_detail(user=self.request.user, pk=data.pop("claim").pk)
-        serializer.instance = services.activity_record(claim=claim, actor=self.request.user, data=data)
+        serializer.instance = services.activity_record(claim=claim, actor=self.request.user, data=data, photos=photos)
 
 
 REVIEW_CHANGE = extend_schema(

@@ -200,3 +200,44 @@ def test_staff_review_a_claim_and_correct_the_score_as_the_admin_does(cast, comm
         claim.pk,
     )
     assert claim.reviews.get().score == 4
+
+
+def test_an_activity_is_recorded_with_photos_as_on_the_portal_form(cast, community_x, unit_a, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from projects.models import ServiceActivity
+
+    from ..images import photo_bytes
+    from .factories import ClaimFactory, ProjectFactory
+
+    settings.MEDIA_ROOT = tmp_path
+    project = ProjectFactory(community=community_x, street=community_x.street)
+    claim = ClaimFactory(project=project, unit=unit_a, status=ProjectClaim.Status.APPROVED)
+    body = {
+        "claim": claim.pk,
+        "date": str(project.starts_on),
+        "title": "义诊进社区",
+        "services": 12,
+        "beneficiaries": 90,
+    }
+    client = _api(cast["liaison_a"])
+
+    def photo(name: str, data: bytes) -> SimpleUploadedFile:
+        return SimpleUploadedFile(name, data, content_type="image/jpeg")
+
+    refused = client.post(
+        "/api/v1/activities/",
+        {**body, "photos": [photo("现场.jpg", photo_bytes()), photo("坏.jpg", b"not an image")]},
+        format="multipart",
+    )
+    assert (refused.status_code, list(refused.json())) == (400, ["photos"])
+    assert not ServiceActivity.objects.exists()
+    recorded = client.post(
+        "/api/v1/activities/",
+        {**body, "photos": [photo("现场.jpg", photo_bytes((800, 600), gps=True))]},
+        format="multipart",
+    )
+    assert recorded.status_code == 201, recorded.content
+    assert "photos" not in recorded.json()
+    activity = ServiceActivity.objects.get()
+    assert (activity.pk, activity.photos.count()) == (recorded.json()["id"], 1)
