@@ -78,7 +78,7 @@ class NeedViewSet(
     need's status does not allow answers 409."""
 
     filterset_class = NeedFilter
-    service_checked_actions = {"dispatch_to_unit", "accept", "decline", "complete", "reject", "showcase"}
+    service_checked_actions = {"dispatch_to_unit", "accept", "decline", "complete", "reject", "showcase", "unshowcase"}
     search_fields = ["title", "tracking_code"]
     ordering_fields = ["submitted_at", "status"]
 
@@ -229,6 +229,16 @@ class NeedViewSet(
     @action(detail=True, methods=["post"])
     def showcase(self, request, pk=None):
         return self._done(services.need_showcase(need=self.get_object(), actor=request.user))
+
+    @extend_schema(
+        summary="Take a need off the public showcase (staff)",
+        request=None,
+        responses=s.NeedDetailSerializer,
+        examples=[NO_BODY],
+    )
+    @action(detail=True, methods=["post"])
+    def unshowcase(self, request, pk=None):
+        return self._done(services.need_unshowcase(need=self.get_object(), actor=request.user))
 
     # A plain list of a few ranked suggestions: neither the needs' filters nor their pages apply.
     @extend_schema(responses=s.SuggestionSerializer(many=True))

@@ -372,7 +372,7 @@ rule(
     POST={**api_others_404, **granted(STAFF_X, FORBIDDEN)},
 )
 rule(
-    r"api/v1/(needs/<pk>/showcase|claims/<pk>/approve|resolutions/<pk>/done)/",
+    r"api/v1/(needs/<pk>/(un)?showcase|claims/<pk>/approve|resolutions/<pk>/done)/",
     api_action_get,
     why="staff showcase needs, approve claims, mark resolutions done (the unit's liaison may not)",
     POST={**api_others_404, "liaison_a": FORBIDDEN},

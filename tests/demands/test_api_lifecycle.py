@@ -28,6 +28,11 @@ def _stats() -> dict:
     return APIClient().get("/api/v1/public/stats/").json()
 
 
+def _showcase() -> list:
+    public_figures.refresh()
+    return APIClient().get("/api/v1/public/showcase/").json()["results"]
+
+
 @pytest.fixture
 def category():
     return CategoryFactory(name="助老服务")
@@ -88,6 +93,16 @@ def test_a_liaison_files_the_units_own_need_and_it_is_served_to_the_end(cast, ca
     completed = liaison_b.post(url + "complete/", {"result": "安排志愿者8人次托管"}, format="json")
     assert (completed.status_code, completed.json()["status"]) == (200, "completed")
     assert _stats()["needs_completed"] == before["needs_completed"] + 1
+
+    # 晒单, and taken off again (the admin's showcase / unshowcase actions): staff's, not the unit's.
+    assert staff.post(url + "showcase/").json()["showcased_at"] is not None
+    assert [row["title"] for row in _showcase()] == ["职工子女暑期托管"]
+    response = liaison_b.post(url + "unshowcase/")
+    assert (response.status_code, response.json()) == (403, {"detail": NOT_ALLOWED})
+    assert _api(cast["community_y_staff"]).post(url + "unshowcase/").status_code == 404
+    taken_off = staff.post(url + "unshowcase/")
+    assert (taken_off.status_code, taken_off.json()["showcased_at"]) == (200, None)
+    assert _showcase() == []
 
 
 def test_a_liaison_of_several_units_names_the_one_that_files(cast, category, community_y, unit_a, root):
