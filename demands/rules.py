@@ -26,7 +26,9 @@ class NeedRules:
         return self.is_staff_for(user, obj)
 
     def can_add(self, user) -> bool:
-        return p.is_staff_member(user)
+        # Staff enter needs on a resident's behalf; a unit's liaison files its own unit's needs
+        # (services.need_file_for_unit decides which unit).
+        return p.is_staff_member(user) or bool(p.units_of(user))
 
     def can_delete(self, user, obj: Need) -> bool:
         return False  # needs are closed or rejected, never deleted: the timeline is the record

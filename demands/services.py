@@ -634,3 +634,31 @@ def resource_restore(*, resource: Resource, actor) -> Resource:
             actor=actor,
             reason="restored",
         )
+
+
+# --- A unit's own needs ----------------------------------------------------------------------------
+
+UNIT_NEED_FIELDS = ("category", "title", "description", "contact_name", "contact_phone", "address")
+
+
+def need_file_for_unit(*, unit: MemberUnit, actor, data: dict[str, Any]) -> Need:
+    """单位需求: a unit's liaison files a need of the unit itself (kind "unit") in the unit's community.
+
+    The screen a liaison has for it is the public need form, so it goes the same way (`need_submit`: the
+    tracking code, the first timeline row, the community staff's message, the public figures), written in
+    the liaison's name. The contact is the unit's liaison on record unless another one is given."""
+    permissions.require_ability(actor, "members.act_for_unit", unit, _("You may file needs only for your own unit."))
+    refuse_other_fields(data, UNIT_NEED_FIELDS)
+    if unit.status != MemberUnit.Status.ACTIVE:
+        raise InvalidInput(_("Only active member units may file needs."))
+    given = {name: value for name, value in data.items() if value not in ("", None)}
+    data = {
+        "address": "",
+        "contact_name": unit.liaison_name,
+        "contact_phone": unit.liaison_phone,
+        **given,
+        "kind": Need.Kind.UNIT,
+        "community": unit.community,
+    }
+    with history.acting(actor, "filed by the unit"):
+        return need_submit(data=data, channel=Need.Channel.API)

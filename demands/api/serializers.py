@@ -109,6 +109,28 @@ class NeedCreateSerializer(NeedSerializer):
     )
 
 
+class UnitNeedCreateSerializer(serializers.Serializer):
+    """A unit's liaison filing a need of the unit itself (kind "unit", in the unit's community)."""
+
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.filter(is_active=True))
+    title = serializers.CharField(min_length=2, max_length=80)
+    description = serializers.CharField(min_length=5, max_length=2000)
+    contact_name = serializers.CharField(
+        max_length=30, required=False, allow_blank=True, help_text="The unit's liaison on record when left out."
+    )
+    contact_phone = serializers.CharField(
+        max_length=20,
+        required=False,
+        allow_blank=True,
+        validators=[validate_mobile],
+        help_text="The unit's liaison's phone on record when left out.",
+    )
+    address = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    from_unit = serializers.IntegerField(
+        required=False, help_text="The filing unit; may be left out by a liaison of one unit."
+    )
+
+
 class DispatchSerializer(serializers.Serializer):
     unit = serializers.IntegerField(required=False)
     resource = serializers.IntegerField(required=False)

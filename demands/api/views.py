@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -15,6 +15,7 @@ from alliance import permissions, ratelimit
 from alliance.api.pagination import SequencePagination
 from alliance.api.throttling import AddressRateThrottle
 from alliance.workflow import api_description
+from members import selectors as member_selectors
 from members.models import MemberUnit
 
 from .. import matching, selectors, services, showcase
@@ -22,7 +23,49 @@ from ..models import Need, Resource
 from . import serializers as s
 from .filters import NeedFilter, ResourceFilter
 
+NO_BODY = OpenApiExample("No body", value={}, request_only=True)
+REASON = OpenApiExample("A reason", value={"reason": "不属于本单位服务范围"}, request_only=True)
 
+
+@extend_schema_view(
+    create=extend_schema(
+        summary="Enter a need on a resident's behalf (staff), or file a unit's own need (its liaison)",
+        description="Staff enter a resident's need (phone call, visit) in a community they work for. A unit's "
+        "liaison files a need of the unit itself: `kind` is `unit`, the community is the unit's, the contact "
+        "the unit's liaison on record unless given; `from_unit` names the unit when the liaison has several. "
+        "A liaison is answered 403 for a unit that is not theirs.",
+        examples=[
+            OpenApiExample(
+                "Staff: a resident's call",
+                value={
+                    "kind": "resident",
+                    "community": 1,
+                    "category": 2,
+                    "title": "楼道灯不亮",
+                    "description": "3号楼2单元楼道灯坏了一周。",
+                    "contact_name": "张大爷",
+                    "contact_phone": "13800138000",
+                    "channel": "phone",
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Liaison: the unit's own need",
+                value={
+                    "category": 2,
+                    "title": "职工子女暑期托管",
+                    "description": "暑期需要志愿者协助托管20名职工子女。",
+                },
+                request_only=True,
+            ),
+        ],
+    ),
+    update=extend_schema(summary="Correct what a need says (its community's staff)"),
+    partial_update=extend_schema(
+        summary="Correct some of what a need says (its community's staff)",
+        examples=[OpenApiExample("A better title", value={"title": "3号楼楼道灯不亮"}, request_only=True)],
+    ),
+)
 class NeedViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -35,7 +78,7 @@ class NeedViewSet(
     need's status does not allow answers 409."""
 
     filterset_class = NeedFilter
-    service_checked_actions = {"dispatch_to_unit", "accept", "decline", "complete", "reject", "showcase"}
+    service_checked_actions = {"dispatch_to_unit", "accept", "decline", "complete", "reject", "showcase", "unshowcase"}
     search_fields = ["title", "tracking_code"]
     ordering_fields = ["submitted_at", "status"]
 
@@ -55,6 +98,29 @@ class NeedViewSet(
             "complete": s.CompleteSerializer,
             "suggestions": s.SuggestionSerializer,
         }.get(self.action, s.NeedSerializer)
+
+    def create(self, request, *args, **kwargs):
+        if permissions.is_staff_member(request.user):
+            return super().create(request, *args, **kwargs)
+        # Not staff: past ObjectPermissions, so a unit's liaison filing the unit's own need.
+        serializer = s.UnitNeedCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        unit = self._filing_unit(data.pop("from_unit", None))
+        need = services.need_file_for_unit(unit=unit, actor=request.user, data=data)
+        body = s.NeedSerializer(need, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def _filing_unit(self, pk: int | None) -> MemberUnit:
+        if pk is not None:
+            unit = MemberUnit.objects.select_related("community").filter(pk=pk).first()
+            if unit is None:
+                raise ValidationError({"from_unit": [_("No such member unit.")]})
+            return unit
+        units = list(member_selectors.units_of_liaison(user=self.request.user).select_related("community")[:2])
+        if len(units) != 1:
+            raise ValidationError({"from_unit": [_("Say which of your units files the need.")]})
+        return units[0]
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -79,7 +145,11 @@ class NeedViewSet(
 
     # Not named `dispatch`: that is the method every DRF view routes requests through.
     @extend_schema(
-        request=s.DispatchSerializer, responses=s.NeedDetailSerializer, description=api_description(Need, "dispatch")
+        summary="Dispatch a submitted need to a unit or a resource's unit (its community's staff)",
+        request=s.DispatchSerializer,
+        responses=s.NeedDetailSerializer,
+        description=api_description(Need, "dispatch"),
+        examples=[OpenApiExample("To a unit", value={"unit": 3, "note": "请两日内联系居民"}, request_only=True)],
     )
     @action(detail=True, methods=["post"], url_path="dispatch", url_name="dispatch")
     def dispatch_to_unit(self, request, pk=None):
@@ -100,13 +170,23 @@ class NeedViewSet(
             )
         )
 
-    @extend_schema(request=None, responses=s.NeedDetailSerializer, description=api_description(Need, "accept"))
+    @extend_schema(
+        summary="Accept a need dispatched to the unit (its liaison)",
+        request=None,
+        responses=s.NeedDetailSerializer,
+        description=api_description(Need, "accept"),
+        examples=[NO_BODY],
+    )
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         return self._done(services.need_accept(need=self.get_object(), actor=request.user))
 
     @extend_schema(
-        request=s.ReasonSerializer, responses=s.NeedDetailSerializer, description=api_description(Need, "decline")
+        summary="Decline a need dispatched to the unit, with the reason (its liaison)",
+        request=s.ReasonSerializer,
+        responses=s.NeedDetailSerializer,
+        description=api_description(Need, "decline"),
+        examples=[REASON],
     )
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
@@ -114,7 +194,11 @@ class NeedViewSet(
         return self._done(services.need_decline(need=need, actor=request.user, reason=self._payload()["reason"]))
 
     @extend_schema(
-        request=s.CompleteSerializer, responses=s.NeedDetailSerializer, description=api_description(Need, "complete")
+        summary="Complete an accepted need with the result (the unit's liaison or staff)",
+        request=s.CompleteSerializer,
+        responses=s.NeedDetailSerializer,
+        description=api_description(Need, "complete"),
+        examples=[OpenApiExample("A result", value={"result": "已更换楼道灯泡"}, request_only=True)],
     )
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
@@ -125,17 +209,36 @@ class NeedViewSet(
         )
 
     @extend_schema(
-        request=s.ReasonSerializer, responses=s.NeedDetailSerializer, description=api_description(Need, "reject")
+        summary="Reject a submitted need, with the reason the resident is told (its community's staff)",
+        request=s.ReasonSerializer,
+        responses=s.NeedDetailSerializer,
+        description=api_description(Need, "reject"),
+        examples=[OpenApiExample("A reason", value={"reason": "属物业维修范围，已转物业"}, request_only=True)],
     )
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         need = self.get_object()
         return self._done(services.need_reject(need=need, actor=request.user, reason=self._payload()["reason"]))
 
-    @extend_schema(request=None, responses=s.NeedDetailSerializer)
+    @extend_schema(
+        summary="Show a completed need on the public showcase (staff)",
+        request=None,
+        responses=s.NeedDetailSerializer,
+        examples=[NO_BODY],
+    )
     @action(detail=True, methods=["post"])
     def showcase(self, request, pk=None):
         return self._done(services.need_showcase(need=self.get_object(), actor=request.user))
+
+    @extend_schema(
+        summary="Take a need off the public showcase (staff)",
+        request=None,
+        responses=s.NeedDetailSerializer,
+        examples=[NO_BODY],
+    )
+    @action(detail=True, methods=["post"])
+    def unshowcase(self, request, pk=None):
+        return self._done(services.need_unshowcase(need=self.get_object(), actor=request.user))
 
     # A plain list of a few ranked suggestions: neither the needs' filters nor their pages apply.
     @extend_schema(responses=s.SuggestionSerializer(many=True))
@@ -147,6 +250,30 @@ class NeedViewSet(
         return Response(s.SuggestionSerializer(matching.suggest(need), many=True).data)
 
 
+RESOURCE_EXAMPLE = OpenApiExample(
+    "A venue",
+    value={
+        "unit": 3,
+        "category": 2,
+        "kind": "venue",
+        "title": "职工活动室",
+        "description": "可容纳40人，周末开放。",
+        "capacity": 40,
+        "availability": "周六、周日 9:00-17:00",
+        "is_free": True,
+    },
+    request_only=True,
+)
+
+
+@extend_schema_view(
+    create=extend_schema(summary="Publish a resource for a unit (its liaison or staff)", examples=[RESOURCE_EXAMPLE]),
+    update=extend_schema(summary="Replace a resource's fields (its unit's liaison or staff)"),
+    partial_update=extend_schema(
+        summary="Change some of a resource's fields (its unit's liaison or staff)",
+        examples=[OpenApiExample("Opening hours", value={"availability": "工作日 18:00-21:00"}, request_only=True)],
+    ),
+)
 class ResourceViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -156,7 +283,7 @@ class ResourceViewSet(
 ):
     serializer_class = s.ResourceSerializer
     filterset_class = ResourceFilter
-    service_checked_actions = {"withdraw"}
+    service_checked_actions = {"withdraw", "restore"}
     search_fields = ["title", "unit__name"]
     ordering_fields = ["updated_at", "title"]
 
@@ -171,10 +298,28 @@ class ResourceViewSet(
         changed = {k: v for k, v in serializer.validated_data.items() if getattr(resource, k) != v}
         serializer.instance = services.resource_update(resource=resource, actor=self.request.user, data=changed)
 
-    @extend_schema(request=None, responses=s.ResourceSerializer, description=api_description(Resource, "withdraw"))
+    @extend_schema(
+        summary="Withdraw a resource from the catalogue (its unit's liaison or staff)",
+        request=None,
+        responses=s.ResourceSerializer,
+        description=api_description(Resource, "withdraw"),
+        examples=[NO_BODY],
+    )
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         resource = services.resource_withdraw(resource=self.get_object(), actor=request.user)
+        return Response(s.ResourceSerializer(resource).data)
+
+    @extend_schema(
+        summary="Put a withdrawn resource back in the catalogue (its unit's liaison or staff)",
+        request=None,
+        responses=s.ResourceSerializer,
+        description=api_description(Resource, "restore"),
+        examples=[NO_BODY],
+    )
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        resource = services.resource_restore(resource=self.get_object(), actor=request.user)
         return Response(s.ResourceSerializer(resource).data)
 
 

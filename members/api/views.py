@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -17,7 +17,7 @@ from alliance.reports import Edition
 from alliance.workflow import api_description
 from members import assessments, reporting, selectors, services
 from members.downloads import report_file_response
-from members.models import Assessment
+from members.models import Assessment, MemberUnit
 
 from .filters import UnitFilter
 from .serializers import (
@@ -27,7 +27,9 @@ from .serializers import (
     AssessmentSerializer,
     CommunitySerializer,
     StreetSerializer,
+    UnitRejectSerializer,
     UnitSerializer,
+    UnitWithdrawSerializer,
 )
 
 
@@ -51,6 +53,40 @@ class CommunityViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.communities_public()
 
 
+@extend_schema_view(
+    create=extend_schema(
+        summary="Record a unit that joined on paper; it is active from today (staff)",
+        examples=[
+            OpenApiExample(
+                "A unit",
+                value={
+                    "name": "山西饭店",
+                    "credit_code": "91140100110012345X",
+                    "unit_type": "state_enterprise",
+                    "level": "district",
+                    "community": 1,
+                    "party_org_name": "山西饭店党支部",
+                    "liaison_name": "王芳",
+                    "liaison_phone": "13800138000",
+                },
+                request_only=True,
+            )
+        ],
+    ),
+    update=extend_schema(summary="Replace a unit's record (staff) or its profile (its liaison)"),
+    partial_update=extend_schema(
+        summary="Change a unit's profile (its liaison) or record (staff in scope)",
+        description="Liaisons change the profile fields (as on the portal's profile form); staff also the name, "
+        "code, type, level, community and sector. The status moves only through the actions below.",
+        examples=[
+            OpenApiExample(
+                "The profile",
+                value={"secretary_name": "李明", "party_member_count": 12, "address": "迎泽大街1号"},
+                request_only=True,
+            )
+        ],
+    ),
+)
 class UnitViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -59,10 +95,13 @@ class UnitViewSet(
     viewsets.GenericViewSet,
 ):
     """Member units, as the permission layer shows them: street staff all, community staff their
-    communities', liaisons their own. Liaisons change the profile fields, staff the whole record."""
+    communities', liaisons their own. Liaisons change the profile fields, staff the whole record. Staff
+    approve or reject applications and record a unit's withdrawal (the admin's actions, the same services)."""
 
     serializer_class = UnitSerializer
     filterset_class = UnitFilter
+    # The services decide: 404 when the unit is not visible, 403 when visible but not the caller's to decide.
+    service_checked_actions = {"approve", "reject", "withdraw"}
     search_fields = ["name", "credit_code"]
     ordering_fields = ["name", "joined_on", "party_member_count"]
 
@@ -77,6 +116,51 @@ class UnitViewSet(
         # A PUT repeats every field; only the ones that differ are a change the caller asks for.
         changed = {k: v for k, v in serializer.validated_data.items() if getattr(unit, k) != v}
         serializer.instance = services.unit_update(unit=unit, actor=self.request.user, data=changed)
+
+    def get_serializer_class(self):
+        return {"reject": UnitRejectSerializer, "withdraw": UnitWithdrawSerializer}.get(self.action, UnitSerializer)
+
+    def _payload(self) -> dict:
+        serializer = self.get_serializer(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    @extend_schema(
+        summary="Approve a unit's application: it becomes active, its liaison gets an account (staff)",
+        request=None,
+        responses=UnitSerializer,
+        description=api_description(MemberUnit, "approve"),
+        examples=[OpenApiExample("No body", value={}, request_only=True)],
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return Response(UnitSerializer(services.unit_approve(unit=self.get_object(), actor=request.user)).data)
+
+    @extend_schema(
+        summary="Reject a unit's application with the reason the applicant is told (staff)",
+        request=UnitRejectSerializer,
+        responses=UnitSerializer,
+        description=api_description(MemberUnit, "reject"),
+        examples=[OpenApiExample("A reason", value={"reason": "统一社会信用代码与营业执照不符"}, request_only=True)],
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        unit = self.get_object()
+        reason = self._payload()["reason"]
+        return Response(UnitSerializer(services.unit_reject(unit=unit, actor=request.user, reason=reason)).data)
+
+    @extend_schema(
+        summary="Record that an active unit leaves the alliance; its accounts lose access to it (staff)",
+        request=UnitWithdrawSerializer,
+        responses=UnitSerializer,
+        description=api_description(MemberUnit, "withdraw"),
+        examples=[OpenApiExample("A reason", value={"reason": "单位迁出本街道"}, request_only=True)],
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        unit = self.get_object()
+        reason = self._payload()["reason"]
+        return Response(UnitSerializer(services.unit_withdraw(unit=unit, actor=request.user, reason=reason)).data)
 
 
 class QuarterlyReportView(APIView):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -14,11 +15,38 @@ from members import selectors as member_selectors
 from members.models import MemberUnit
 
 from .. import selectors, services
-from ..models import ProjectClaim
+from ..models import ProjectClaim, ServiceProject
 from . import serializers as s
 from .filters import ActivityFilter, ClaimFilter, ProjectFilter
 
+PROJECT_EXAMPLE = OpenApiExample(
+    "A community's project",
+    value={
+        "title": "社区义诊进楼院",
+        "category": 1,
+        "description": "每月一次，为楼院老人量血压、测血糖。",
+        "street": 1,
+        "community": 2,
+        "starts_on": "2026-03-01",
+        "ends_on": "2026-12-31",
+        "places": 5,
+    },
+    request_only=True,
+)
+NO_BODY = OpenApiExample("No body", value={}, request_only=True)
 
+
+@extend_schema_view(
+    create=extend_schema(
+        summary="Create a project (staff); it stays a draft until /open/",
+        examples=[PROJECT_EXAMPLE],
+    ),
+    update=extend_schema(summary="Replace a project's fields (its staff)", examples=[PROJECT_EXAMPLE]),
+    partial_update=extend_schema(
+        summary="Change some of a project's fields (its staff)",
+        examples=[OpenApiExample("More places", value={"places": 8}, request_only=True)],
+    ),
+)
 class ProjectViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -27,11 +55,14 @@ class ProjectViewSet(
     viewsets.GenericViewSet,
 ):
     """Service projects. `POST /projects/<id>/claims/` claims a place: 409 when the project is full,
-    not open, or already claimed by that unit."""
+    not open, or already claimed by that unit. The project's staff open, start and finish it and mark
+    it a demonstration project, through the same services as the admin's actions."""
 
     serializer_class = s.ProjectSerializer
     filterset_class = ProjectFilter
-    service_checked_actions = {"claim"}
+    # The services decide (404 when not visible, 403 when visible but not the caller's to change).
+    # `demonstration` is not among them: its body is checked after the object's `can_change` (403 first).
+    service_checked_actions = {"claim", "open", "start", "finish"}
     search_fields = ["title"]
     ordering_fields = ["starts_on", "places_left_db"]
 
@@ -39,7 +70,13 @@ class ProjectViewSet(
         return selectors.projects_visible_to(user=self.request.user)
 
     def get_serializer_class(self):
-        return s.ClaimCreateSerializer if self.action == "claim" else s.ProjectSerializer
+        return {"claim": s.ClaimCreateSerializer, "demonstration": s.DemonstrationSerializer}.get(
+            self.action, s.ProjectSerializer
+        )
+
+    def _answer(self, project: ServiceProject) -> Response:
+        # Read back through the selector: the answer carries `places_left` as every list row does.
+        return Response(s.ProjectSerializer(self.get_queryset().get(pk=project.pk)).data)
 
     def perform_create(self, serializer):
         project = services.project_create(actor=self.request.user, data=dict(serializer.validated_data))
@@ -51,7 +88,70 @@ class ProjectViewSet(
         services.project_update(project=project, actor=self.request.user, data=changed)
         serializer.instance = self.get_queryset().get(pk=project.pk)
 
-    @extend_schema(request=s.ClaimCreateSerializer, responses={201: s.ClaimSerializer})
+    @extend_schema(
+        summary="Open a draft project for claims (its staff)",
+        request=None,
+        responses=s.ProjectSerializer,
+        description=api_description(ServiceProject, "open"),
+        examples=[NO_BODY],
+    )
+    @action(detail=True, methods=["post"])
+    def open(self, request, pk=None):
+        return self._answer(services.project_open(project=self.get_object(), actor=request.user))
+
+    @extend_schema(
+        summary="Start an open project: claims close (its staff)",
+        request=None,
+        responses=s.ProjectSerializer,
+        description=api_description(ServiceProject, "start"),
+        examples=[NO_BODY],
+    )
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        return self._answer(services.project_start(project=self.get_object(), actor=request.user))
+
+    @extend_schema(
+        summary="Finish a project: approved claims complete, pending ones lapse (its staff)",
+        request=None,
+        responses=s.ProjectSerializer,
+        description=api_description(ServiceProject, "finish"),
+        examples=[NO_BODY],
+    )
+    @action(detail=True, methods=["post"])
+    def finish(self, request, pk=None):
+        return self._answer(services.project_finish(project=self.get_object(), actor=request.user))
+
+    @extend_schema(
+        summary="Mark a demonstration project with its plaque date, or take the mark away (its staff)",
+        request=s.DemonstrationSerializer,
+        responses=s.ProjectSerializer,
+        description="The admin's action 'mark as demonstration projects': `plaque_awarded_on` is today when "
+        "left out; `is_demonstration: false` takes the mark and the plaque date away.",
+        examples=[
+            OpenApiExample(
+                "Award the plaque",
+                value={"is_demonstration": True, "plaque_awarded_on": "2026-06-30"},
+                request_only=True,
+            ),
+            OpenApiExample("Take the mark away", value={"is_demonstration": False}, request_only=True),
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def demonstration(self, request, pk=None):
+        project = self.get_object()
+        serializer = s.DemonstrationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        marked = serializer.validated_data["is_demonstration"]
+        awarded_on = (serializer.validated_data.get("plaque_awarded_on") or timezone.localdate()) if marked else None
+        data = {"is_demonstration": marked, "plaque_awarded_on": awarded_on}
+        return self._answer(services.project_update(project=project, actor=request.user, data=data))
+
+    @extend_schema(
+        summary="Claim a place on an open project for a unit (its liaison)",
+        request=s.ClaimCreateSerializer,
+        responses={201: s.ClaimSerializer},
+        examples=[OpenApiExample("A claim", value={"commitment": "每月一次义诊，每次不少于2小时"}, request_only=True)],
+    )
     @action(detail=True, methods=["post"], url_path="claims", url_name="claims")
     def claim(self, request, pk=None):
         project = self.get_object()
@@ -85,15 +185,23 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):
         return s.ClaimReasonSerializer if self.action == "reject" else s.ClaimSerializer
 
-    @extend_schema(request=None, responses=s.ClaimSerializer, description=api_description(ProjectClaim, "approve"))
+    @extend_schema(
+        summary="Approve a claim (the project's staff)",
+        request=None,
+        responses=s.ClaimSerializer,
+        description=api_description(ProjectClaim, "approve"),
+        examples=[NO_BODY],
+    )
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         return Response(s.ClaimSerializer(services.claim_approve(claim=self.get_object(), actor=request.user)).data)
 
     @extend_schema(
+        summary="Reject a claim with the reason the unit is told (the project's staff)",
         request=s.ClaimReasonSerializer,
         responses=s.ClaimSerializer,
         description=api_description(ProjectClaim, "reject"),
+        examples=[OpenApiExample("A reason", value={"reason": "本项目名额已满足需要"}, request_only=True)],
     )
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
@@ -103,12 +211,39 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
         claim = services.claim_reject(claim=claim, actor=request.user, reason=serializer.validated_data["reason"])
         return Response(s.ClaimSerializer(claim).data)
 
-    @extend_schema(request=None, responses=s.ClaimSerializer, description=api_description(ProjectClaim, "withdraw"))
+    @extend_schema(
+        summary="Withdraw the unit's claim before it is approved (its liaison)",
+        request=None,
+        responses=s.ClaimSerializer,
+        description=api_description(ProjectClaim, "withdraw"),
+        examples=[NO_BODY],
+    )
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         return Response(s.ClaimSerializer(services.claim_withdraw(claim=self.get_object(), actor=request.user)).data)
 
 
+@extend_schema_view(
+    create=extend_schema(
+        summary="Record an activity under an approved claim (the unit's liaison or staff)",
+        examples=[
+            OpenApiExample(
+                "An activity",
+                value={
+                    "claim": 1,
+                    "date": "2026-06-01",
+                    "title": "义诊进社区",
+                    "place": "社区活动室",
+                    "participants": 6,
+                    "services": 12,
+                    "beneficiaries": 90,
+                    "hours": "3.5",
+                },
+                request_only=True,
+            )
+        ],
+    )
+)
 class ActivityViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
@@ -121,11 +256,40 @@ class ActivityViewSet(
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
+        photos = data.pop("photos", [])
         claim = selectors.claim_detail(user=self.request.user, pk=data.pop("claim").pk)
-        serializer.instance = services.activity_record(claim=claim, actor=self.request.user, data=data)
+        serializer.instance = services.activity_record(claim=claim, actor=self.request.user, data=data, photos=photos)
 
 
-class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+REVIEW_CHANGE = extend_schema(
+    summary="Correct a review's score or comment (staff), as saving it again in the admin does",
+    request=s.ReviewChangeSerializer,
+    responses=s.ReviewSerializer,
+    examples=[OpenApiExample("A corrected score", value={"score": 4, "comment": "活动记录不全"}, request_only=True)],
+)
+
+
+@extend_schema_view(
+    update=REVIEW_CHANGE,
+    partial_update=REVIEW_CHANGE,
+    create=extend_schema(
+        summary="Score a claim's commitment for a quarter; saving again replaces the score (staff)",
+        examples=[
+            OpenApiExample(
+                "A review",
+                value={"claim": 1, "year": 2026, "quarter": 2, "score": 5, "comment": "承诺落实到位"},
+                request_only=True,
+            )
+        ],
+    ),
+)
+class ReviewViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     serializer_class = s.ReviewSerializer
     filterset_fields = ["claim", "year", "quarter"]
 
@@ -136,3 +300,18 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         data = dict(serializer.validated_data)
         claim = selectors.claim_detail(user=self.request.user, pk=data.pop("claim").pk)
         serializer.instance = services.review_save(claim=claim, actor=self.request.user, **data)
+
+    def update(self, request, *args, **kwargs):
+        review = self.get_object()
+        serializer = s.ReviewChangeSerializer(data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        saved = services.review_save(
+            claim=review.claim,
+            actor=request.user,
+            year=review.year,
+            quarter=review.quarter,
+            score=data.get("score", review.score),
+            comment=data.get("comment", review.comment),
+        )
+        return Response(s.ReviewSerializer(saved).data)

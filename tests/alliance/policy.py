@@ -275,6 +275,12 @@ rule(
     POST=answers(None, anonymous=API_ANON, member=FORBIDDEN, **granted(LIAISONS, FORBIDDEN)),
 )
 rule(
+    r"api/v1/needs/",
+    api_everyone,
+    why="lists are narrowed to what each caller may see; staff enter residents' needs, liaisons their units' own",
+    POST=answers(None, anonymous=API_ANON, member=FORBIDDEN),
+)
+rule(
     r"api/v1/(units|needs|projects|reviews|meetings|resolutions)/",
     api_everyone,
     why="lists are narrowed to what each caller may see; staff create",
@@ -348,7 +354,13 @@ rule(
     PATCH={**api_others_404, "liaison_a": FORBIDDEN},
 )
 rule(
-    r"api/v1/(claims|activities|reviews)/<pk>/",
+    r"api/v1/reviews/<pk>/",
+    api_owners,
+    why="a claim's review: seen with the claim; staff correct it (the unit's liaison may not)",
+    PATCH={**api_others_404, "liaison_a": FORBIDDEN},
+)
+rule(
+    r"api/v1/(claims|activities|reviews|resolutions)/<pk>/",
     api_owners,
     why="a unit's own objects: its liaison, its community's staff and the street's; others 404",
 )
@@ -393,7 +405,7 @@ rule(
     POST={**api_others_404, **granted(STAFF_X, FORBIDDEN)},
 )
 rule(
-    r"api/v1/(needs/<pk>/showcase|claims/<pk>/approve|resolutions/<pk>/(done|reopen))/",
+    r"api/v1/(needs/<pk>/(un)?showcase|claims/<pk>/approve|resolutions/<pk>/(done|reopen))/",
     api_action_get,
     why="staff showcase needs, approve claims, mark resolutions done or reopen them (the unit's liaison may not)",
     POST={**api_others_404, "liaison_a": FORBIDDEN},
@@ -423,9 +435,29 @@ rule(
     POST={**api_others_404, **granted(STAFF_X, FORBIDDEN)},
 )
 rule(
-    r"api/v1/resources/<pk>/withdraw/",
+    r"api/v1/projects/<pk>/(open|start|finish|demonstration)/",
     api_action_get,
-    why="everyone signed in sees a resource; its unit's liaison and staff withdraw it",
+    why="everyone signed in sees an open project; its community's staff and the street's move and mark it",
+    POST=answers(
+        None, anonymous=API_ANON, community_y_staff=FORBIDDEN, member=FORBIDDEN, **granted(LIAISONS, FORBIDDEN)
+    ),
+)
+rule(
+    r"api/v1/units/<pk>/(approve|withdraw)/",
+    api_action_get,
+    why="staff who hold the unit decide on its application and record its withdrawal (its liaison may not)",
+    POST={**api_others_404, "liaison_a": FORBIDDEN},
+)
+rule(
+    r"api/v1/units/<pk>/reject/",
+    api_action_get,
+    why="staff who hold the unit reject its application (an empty body is a 400 first)",
+    POST=api_others_404,
+)
+rule(
+    r"api/v1/resources/<pk>/(withdraw|restore)/",
+    api_action_get,
+    why="everyone signed in sees a resource; its unit's liaison and staff withdraw and restore it",
     POST=answers(None, anonymous=API_ANON, liaison_b=FORBIDDEN, community_y_staff=FORBIDDEN, member=FORBIDDEN),
 )
 rule(
