@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from alliance.api.fast import FastListSerializer
 from alliance.api.fields import VisibleRelatedField
 
 from ..models import CommitmentReview, ProjectClaim, ServiceActivity, ServiceProject
@@ -62,6 +63,7 @@ class ClaimSerializer(serializers.ModelSerializer):
             "decision_note",
         ]
         read_only_fields = fields
+        list_serializer_class = FastListSerializer  # list pages (alliance/api/fast.py)
 
 
 class ClaimReasonSerializer(serializers.Serializer):
