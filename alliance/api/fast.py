@@ -34,7 +34,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from rest_framework import fields as drf_fields
 from rest_framework import relations, serializers
-from rest_framework.fields import SkipField
+from rest_framework.fields import SkipField, empty
 from rest_framework.settings import ISO_8601, api_settings
 
 
@@ -54,19 +54,18 @@ class RowFinishing:
 _PLAIN = (serializers.Serializer.to_representation, RowFinishing.to_representation)
 
 
-class _Slow(Exception):
-    """Raised by a fast read that met something only DRF's own code answers exactly."""
-
-
-def _reader(field: drf_fields.Field, model: type[models.Model] | None) -> Callable[[Any], Any] | None:
-    """A plain-`getattr` reader for the field's source, or None when only DRF's get_attribute will do."""
+def _path(field: drf_fields.Field, model: type[models.Model] | None) -> list[str] | None:
+    """The attribute names a plain `getattr` walk reads for the field, or None when only DRF's get_attribute
+    will do. A foreign key shown as its primary key (`PrimaryKeyRelatedField`) is its `<name>_id` column,
+    which is what DRF's pk-only optimisation reads."""
     attrs = list(field.source_attrs)
-    if not attrs or field.source == "*":
+    if not attrs or field.source == "*" or not all(attr.isidentifier() for attr in attrs):
         return None
-    if isinstance(field, relations.PrimaryKeyRelatedField) and len(attrs) == 1 and model is not None:
-        # The `<name>_id` column is what DRF answers only when the field represents a key as its pk.
+    if isinstance(field, relations.PrimaryKeyRelatedField):
         plain = type(field).to_representation is relations.PrimaryKeyRelatedField.to_representation
-        if not plain or not field.use_pk_only_optimization() or field.pk_field is not None:
+        if len(attrs) != 1 or model is None or not plain or not field.use_pk_only_optimization():
+            return None
+        if field.pk_field is not None:
             return None
         try:
             model_field = model._meta.get_field(attrs[0])
@@ -74,8 +73,7 @@ def _reader(field: drf_fields.Field, model: type[models.Model] | None) -> Callab
             return None
         if not (model_field.many_to_one or model_field.one_to_one) or not model_field.concrete:
             return None
-        attname = model_field.attname
-        return lambda instance: getattr(instance, attname)
+        return [model_field.attname]
     if isinstance(field, relations.RelatedField | serializers.ManyRelatedField):
         return None
     # Each step must be a column, a relation, a property or an annotation — never a method, which DRF calls.
@@ -93,115 +91,141 @@ def _reader(field: drf_fields.Field, model: type[models.Model] | None) -> Callab
         if model_field.many_to_many or model_field.one_to_many:
             return None
         current = model_field.related_model if model_field.is_relation else None
-    if len(attrs) == 1:
-        name = attrs[0]
-
-        def read_one(instance: Any) -> Any:
-            return getattr(instance, name)
-
-        return read_one
-
-    *path, last = attrs
-
-    def read_path(instance: Any) -> Any:
-        for attr in path:
-            instance = getattr(instance, attr)
-            if instance is None:
-                raise _Slow  # DRF's rules for a missing relation: default, null or the key left out
-        return getattr(instance, last)
-
-    return read_path
+    return attrs
 
 
-def _converter(field: drf_fields.Field) -> Callable[[Any], Any]:
-    """The field class's to_representation, short-cut for the values lists are made of; anything else goes
-    to the field itself. Exact classes only: a subclass may represent differently."""
+def _shortcut(field: drf_fields.Field) -> tuple[str, Any]:
+    """How the field class's to_representation is short-cut for a value that is not None: an expression
+    template over `v` and the field's own helper `h` (its to_representation unless said otherwise), used
+    only for the exact classes below — a subclass may represent differently."""
     kind = type(field)
-    own = field.to_representation
-    if kind is drf_fields.CharField:
-        return lambda value: value if type(value) is str else own(value)
     if isinstance(field, relations.PrimaryKeyRelatedField):
-        # Read from its `_id` column (see `_reader`): already the primary key DRF would answer.
-        return lambda value: value
+        return "v", None  # the `_id` column read by `_path` is the primary key DRF answers
+    if kind is drf_fields.CharField:
+        return "v if type(v) is str else h(v)", field.to_representation
     if kind is drf_fields.IntegerField:
-        return lambda value: value if type(value) is int else own(value)
+        return "v if type(v) is int else h(v)", field.to_representation
     if kind is drf_fields.BooleanField:
-        return lambda value: value if type(value) is bool else own(value)
+        return "v if type(v) is bool else h(v)", field.to_representation
     if kind is drf_fields.ChoiceField:
         mapping = field.choice_strings_to_values
         if all(type(key) is str and type(value) is str for key, value in mapping.items()):
-            return lambda value: mapping.get(value, value) if type(value) is str else own(value)
-        return own
+            own = field.to_representation
+            return "h(v)", lambda value: mapping.get(value, value) if type(value) is str else own(value)
     if kind is drf_fields.DateTimeField:
         output = getattr(field, "format", api_settings.DATETIME_FORMAT)
-        if output is None or output.lower() != ISO_8601:
-            return own
         zone = field.timezone if hasattr(field, "timezone") else field.default_timezone()
-        if zone is None:
-            return own
+        if output is not None and output.lower() == ISO_8601 and zone is not None:
+            own = field.to_representation
 
-        def datetime_iso(value: Any) -> Any:
-            if type(value) is not datetime.datetime or value.tzinfo is None:
-                return own(value)
-            text = value.astimezone(zone).isoformat()
-            return text[:-6] + "Z" if text.endswith("+00:00") else text
+            def datetime_iso(value: Any) -> Any:
+                if type(value) is not datetime.datetime or value.tzinfo is None:
+                    return own(value)  # naive, or not a datetime: DRF's own rules
+                text = value.astimezone(zone).isoformat()
+                return text[:-6] + "Z" if text.endswith("+00:00") else text
 
-        return datetime_iso
+            return "h(v)", datetime_iso
     if kind is drf_fields.DateField:
         output = getattr(field, "format", api_settings.DATE_FORMAT)
-        if output is None or output.lower() != ISO_8601:
-            return own
-        return lambda value: value.isoformat() if type(value) is datetime.date else own(value)
-    return own
+        if output is not None and output.lower() == ISO_8601:
+            return "v.isoformat() if type(v) is date else h(v)", field.to_representation
+    return "h(v)", field.to_representation
 
 
-def _step(field: drf_fields.Field, model: type[models.Model] | None) -> Callable[[Any], Any]:
-    """One field of one row: its value as DRF's Serializer.to_representation would put it, or SkipField."""
-    convert = _converter(field)
-    read = _reader(field, model)
+def _careful(field: drf_fields.Field) -> Callable[[Any], Any]:
+    """DRF's own loop body for one field (serializers.Serializer.to_representation); may raise SkipField."""
 
-    def slow(instance: Any) -> Any:
-        # DRF's own loop body for this field (serializers.Serializer.to_representation).
+    def value(instance: Any) -> Any:
         attribute = field.get_attribute(instance)
         check = attribute.pk if isinstance(attribute, relations.PKOnlyObject) else attribute
         return None if check is None else field.to_representation(attribute)
 
-    if read is None:
-        return slow
+    return value
 
-    def fast(instance: Any) -> Any:
-        try:
-            value = read(instance)
-        except _Slow:
-            return slow(instance)
-        except (AttributeError, KeyError, models.ObjectDoesNotExist):
-            return slow(instance)
-        return None if value is None else convert(value)
 
-    return fast
+_COMPILED: dict[str, Any] = {}
 
 
 def compile_rows(child: serializers.Serializer) -> Callable[[Any], dict] | None:
-    """A function making one row's dict as `child.to_representation` does, or None where only DRF can."""
+    """A function making one row's dict as `child.to_representation` does, or None where only DRF can.
+
+    The function is generated Python source, one statement per field in the serializer's order (a loop
+    over field objects cost more than the reads themselves). What the shortcut cannot answer goes to DRF's
+    code: a field without a plain path always, a path that meets None on the way for that row (DRF's
+    default / null / skip rules), and the whole row again, field by field, when a read raises."""
     kind = type(child)
     if kind.to_representation not in _PLAIN:
         return None
     model = getattr(getattr(kind, "Meta", None), "model", None)
-    steps: list[tuple[str, Callable[[Any], Any]]] = [
-        (field.field_name, _step(field, model)) for field in child._readable_fields
-    ]
+    fields = list(child._readable_fields)
+    careful = [(field.field_name, _careful(field)) for field in fields]
     finish = child.finish_representation if isinstance(child, RowFinishing) else None
+    names: dict[str, Any] = {"date": datetime.date, "SkipField": SkipField, "finish": finish}
+    lines = ["def row(o):", "    d = {}"]
 
-    def row(instance: Any) -> dict:
+    def slow(i: int, key: str, indent: str) -> None:
+        names[f"s{i}"] = careful[i][1]
+        lines.extend(
+            [f"{indent}try:", f"{indent}    d[{key}] = s{i}(o)", f"{indent}except SkipField:", f"{indent}    pass"]
+        )
+
+    for i, field in enumerate(fields):
+        key = repr(field.field_name)
+        path = _path(field, model)
+        if path is None:
+            slow(i, key, "    ")
+            continue
+        template, helper = _shortcut(field)
+        names[f"h{i}"] = helper
+        expression = template.replace("h(", f"h{i}(")
+        *through, last = path
+        indent = "    "
+        if through:
+            lines.append(f"    r = o.{through[0]}")
+            for attr in through[1:]:
+                lines.append(f"    r = r.{attr} if r is not None else None")
+            lines.append("    if r is None:")
+            # DRF's Field.get_attribute on the AttributeError of reading through None: its default, else
+            # null where allowed, else the key left out where not required.
+            if field.default is empty and field.allow_null:
+                lines.append(f"        d[{key}] = None")
+            elif field.default is empty and not field.required:
+                lines.append("        pass")
+            else:
+                slow(i, key, "        ")
+            lines.append("    else:")
+            indent, owner = "        ", "r"
+        else:
+            owner = "o"
+        lines.append(f"{indent}v = {owner}.{last}")
+        lines.append(f"{indent}d[{key}] = None if v is None else ({expression})")
+    if finish is not None:
+        lines.append("    finish(o, d)")
+    lines.append("    return d")
+    source = "\n".join(lines)
+    code = _COMPILED.get(source)
+    if code is None:  # compiling costs milliseconds: once per process and shape, not per page
+        code = _COMPILED[source] = compile(source, f"<fast rows of {kind.__qualname__}>", "exec")
+    exec(code, names)
+    fast_row = names["row"]
+
+    def careful_row(instance: Any) -> dict:
         data = {}
-        for name, step in steps:
+        for name, value in careful:
             try:
-                data[name] = step(instance)
+                data[name] = value(instance)
             except SkipField:
                 continue
         if finish is not None:
             finish(instance, data)
         return data
+
+    def row(instance: Any) -> dict:
+        try:
+            return fast_row(instance)
+        except (AttributeError, KeyError, models.ObjectDoesNotExist):
+            # An annotation the queryset lacks, a relation that does not exist…: DRF's rules, field by field.
+            return careful_row(instance)
 
     return row
 

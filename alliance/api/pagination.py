@@ -57,8 +57,11 @@ count_breaker = Breaker("count-estimate cache", pause=30)
 def _estimate_key(queryset: QuerySet) -> str | None:
     """The cache key of a list query's estimate: its database and SQL with the parameters (scope, filters);
     None for a query that can hold no row (an empty scope)."""
+    # The primary keys only: an annotation the filters do not use (the needs' "overdue", computed against
+    # the current time) leaves the SELECT and with it the key.
+    keys = queryset.values("pk")
     try:
-        sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+        sql, params = keys.query.get_compiler(using=queryset.db).as_sql()
     except EmptyResultSet:
         return None
     digest = hashlib.sha256(repr((queryset.db, sql, params)).encode()).hexdigest()

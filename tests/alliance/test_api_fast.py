@@ -124,3 +124,35 @@ def test_every_list_serializer_takes_the_fast_path(serializer_class):
     child = serializer_class(context={})
     assert isinstance(serializer_class(many=True), FastListSerializer)
     assert compile_rows(child) is not None
+
+
+class _Edges(serializers.ModelSerializer):
+    """DRF's rules for a source that meets None, a missing annotation and a method, side by side."""
+
+    unit_name_skipped = serializers.CharField(source="unit.name", read_only=True)
+    unit_name_default = serializers.CharField(source="unit.name", read_only=True, default="—")
+    unit_name_null = serializers.CharField(source="unit.name", read_only=True, allow_null=True)
+    overdue = serializers.BooleanField(source="is_overdue", read_only=True, default=False)
+    label = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = Need
+        fields = ["id", "unit", "unit_name_skipped", "unit_name_default", "unit_name_null", "overdue", "label"]
+        list_serializer_class = FastListSerializer
+
+
+@pytest.mark.django_db
+def test_the_fast_path_keeps_drfs_rules_for_missing_values(unit_a):
+    NeedFactory(unit=unit_a, status=Need.Status.DISPATCHED)
+    NeedFactory(unit=None)
+    rows = list(Need.objects.select_related("unit").order_by("pk"))  # no "overdue" annotation here
+    fast = _Edges(rows, many=True).data
+    assert fast == [_Edges().to_representation(row) for row in rows]
+    assert fast[1] == {
+        "id": rows[1].pk,
+        "unit": None,
+        "unit_name_default": "—",
+        "unit_name_null": None,
+        "overdue": False,
+        "label": "已提交",
+    }
