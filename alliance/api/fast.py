@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
@@ -94,42 +95,55 @@ def _path(field: drf_fields.Field, model: type[models.Model] | None) -> list[str
     return attrs
 
 
-def _shortcut(field: drf_fields.Field) -> tuple[str, Any]:
+def _shortcut(field: drf_fields.Field) -> tuple[str, Callable[[], Any]]:
     """How the field class's to_representation is short-cut for a value that is not None: an expression
-    template over `v` and the field's own helper `h` (its to_representation unless said otherwise), used
-    only for the exact classes below — a subclass may represent differently."""
+    template over `v` and a helper `h`, and a function making that helper for the current request (a
+    datetime's zone is the request's). Used only for the exact classes below — a subclass may represent
+    differently; every other field is asked its own to_representation."""
     kind = type(field)
+    own = field.to_representation
     if isinstance(field, relations.PrimaryKeyRelatedField):
-        return "v", None  # the `_id` column read by `_path` is the primary key DRF answers
+        return "v", lambda: None  # the `_id` column read by `_path` is the primary key DRF answers
     if kind is drf_fields.CharField:
-        return "v if type(v) is str else h(v)", field.to_representation
-    if kind is drf_fields.IntegerField:
-        return "v if type(v) is int else h(v)", field.to_representation
+        return "v if type(v) is str else h(v)", lambda: own
+    if kind is drf_fields.IntegerField or (
+        kind is getattr(drf_fields, "BigIntegerField", None)
+        and not getattr(field, "coerce_to_string", api_settings.COERCE_BIGINT_TO_STRING)
+    ):
+        return "v if type(v) is int else h(v)", lambda: own
     if kind is drf_fields.BooleanField:
-        return "v if type(v) is bool else h(v)", field.to_representation
+        return "v if type(v) is bool else h(v)", lambda: own
     if kind is drf_fields.ChoiceField:
         mapping = field.choice_strings_to_values
         if all(type(key) is str and type(value) is str for key, value in mapping.items()):
-            own = field.to_representation
-            return "h(v)", lambda value: mapping.get(value, value) if type(value) is str else own(value)
+
+            def choice(value: Any) -> Any:
+                return mapping.get(value, value) if type(value) is str else own(value)
+
+            return "h(v)", lambda: choice
     if kind is drf_fields.DateTimeField:
         output = getattr(field, "format", api_settings.DATETIME_FORMAT)
-        zone = field.timezone if hasattr(field, "timezone") else field.default_timezone()
-        if output is not None and output.lower() == ISO_8601 and zone is not None:
-            own = field.to_representation
+        if output is not None and output.lower() == ISO_8601:
 
-            def datetime_iso(value: Any) -> Any:
-                if type(value) is not datetime.datetime or value.tzinfo is None:
-                    return own(value)  # naive, or not a datetime: DRF's own rules
-                text = value.astimezone(zone).isoformat()
-                return text[:-6] + "Z" if text.endswith("+00:00") else text
+            def datetime_iso() -> Callable[[Any], Any]:
+                zone = field.timezone if hasattr(field, "timezone") else field.default_timezone()
+                if zone is None:
+                    return own
+
+                def iso(value: Any) -> Any:
+                    if type(value) is not datetime.datetime or value.tzinfo is None:
+                        return own(value)  # naive, or not a datetime: DRF's own rules
+                    text = value.astimezone(zone).isoformat()
+                    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+                return iso
 
             return "h(v)", datetime_iso
     if kind is drf_fields.DateField:
         output = getattr(field, "format", api_settings.DATE_FORMAT)
         if output is not None and output.lower() == ISO_8601:
-            return "v.isoformat() if type(v) is date else h(v)", field.to_representation
-    return "h(v)", field.to_representation
+            return "v.isoformat() if type(v) is date else h(v)", lambda: own
+    return "h(v)", lambda: own
 
 
 def _careful(field: drf_fields.Field) -> Callable[[Any], Any]:
@@ -143,28 +157,50 @@ def _careful(field: drf_fields.Field) -> Callable[[Any], Any]:
     return value
 
 
+@dataclass
+class _Shape:
+    """A serializer's rows as generated source, and what its names are bound to for one request."""
+
+    code: Any
+    helpers: dict[str, Callable[[], Any]]  # name in the source → the helper for the current request
+    slow: dict[str, int]  # name in the source → index of the field asked through DRF's own code
+    reusable: bool  # no field needs the request's own bound field: the shape serves every request
+
+
 _COMPILED: dict[str, Any] = {}
+# Field classes whose to_representation reads nothing of the request (context, parent): a shape made of
+# them can be made once from an instance without context.
+_CONTEXT_FREE = (
+    drf_fields.CharField,
+    drf_fields.EmailField,
+    drf_fields.URLField,
+    drf_fields.SlugField,
+    drf_fields.IntegerField,
+    *([drf_fields.BigIntegerField] if hasattr(drf_fields, "BigIntegerField") else []),
+    drf_fields.FloatField,
+    drf_fields.DecimalField,
+    drf_fields.BooleanField,
+    drf_fields.ChoiceField,
+    drf_fields.DateTimeField,
+    drf_fields.DateField,
+    relations.PrimaryKeyRelatedField,
+)
+# Per serializer class, the shape made from an instance without context, when it is reusable: a page then
+# builds no field objects at all (ModelSerializer builds them anew for every request, ~25 per list).
+_SHAPES: dict[type, _Shape | None] = {}
 
 
-def compile_rows(child: serializers.Serializer) -> Callable[[Any], dict] | None:
-    """A function making one row's dict as `child.to_representation` does, or None where only DRF can.
-
-    The function is generated Python source, one statement per field in the serializer's order (a loop
-    over field objects cost more than the reads themselves). What the shortcut cannot answer goes to DRF's
-    code: a field without a plain path always, a path that meets None on the way for that row (DRF's
-    default / null / skip rules), and the whole row again, field by field, when a read raises."""
+def _shape(child: serializers.Serializer) -> _Shape:
     kind = type(child)
-    if kind.to_representation not in _PLAIN:
-        return None
     model = getattr(getattr(kind, "Meta", None), "model", None)
     fields = list(child._readable_fields)
-    careful = [(field.field_name, _careful(field)) for field in fields]
-    finish = child.finish_representation if isinstance(child, RowFinishing) else None
-    names: dict[str, Any] = {"date": datetime.date, "SkipField": SkipField, "finish": finish}
+    helpers: dict[str, Callable[[], Any]] = {}
+    slow_fields: dict[str, int] = {}
+    context_free = all(type(field) in _CONTEXT_FREE for field in fields)
     lines = ["def row(o):", "    d = {}"]
 
     def slow(i: int, key: str, indent: str) -> None:
-        names[f"s{i}"] = careful[i][1]
+        slow_fields[f"s{i}"] = i
         lines.extend(
             [f"{indent}try:", f"{indent}    d[{key}] = s{i}(o)", f"{indent}except SkipField:", f"{indent}    pass"]
         )
@@ -176,7 +212,7 @@ def compile_rows(child: serializers.Serializer) -> Callable[[Any], dict] | None:
             slow(i, key, "    ")
             continue
         template, helper = _shortcut(field)
-        names[f"h{i}"] = helper
+        helpers[f"h{i}"] = helper
         expression = template.replace("h(", f"h{i}(")
         *through, last = path
         indent = "    "
@@ -199,21 +235,51 @@ def compile_rows(child: serializers.Serializer) -> Callable[[Any], dict] | None:
             owner = "o"
         lines.append(f"{indent}v = {owner}.{last}")
         lines.append(f"{indent}d[{key}] = None if v is None else ({expression})")
-    if finish is not None:
+    if isinstance(child, RowFinishing):
         lines.append("    finish(o, d)")
     lines.append("    return d")
     source = "\n".join(lines)
     code = _COMPILED.get(source)
     if code is None:  # compiling costs milliseconds: once per process and shape, not per page
         code = _COMPILED[source] = compile(source, f"<fast rows of {kind.__qualname__}>", "exec")
-    exec(code, names)
+    # Fields built the ModelSerializer way (no __init__ or get_fields of the serializer's own, which could
+    # depend on the request) and none asked through DRF: the shape does not depend on the request.
+    plain_build = kind.__init__ is serializers.BaseSerializer.__init__ and kind.get_fields in (
+        serializers.ModelSerializer.get_fields,
+        serializers.Serializer.get_fields,
+    )
+    return _Shape(code, helpers, slow_fields, reusable=plain_build and context_free and not slow_fields)
+
+
+def compile_rows(child: serializers.Serializer) -> Callable[[Any], dict] | None:
+    """A function making one row's dict as `child.to_representation` does, or None where only DRF can.
+
+    The function is generated Python source, one statement per field in the serializer's order (a loop
+    over field objects cost more than the reads themselves). What the shortcut cannot answer goes to DRF's
+    code: a field without a plain path always, a path that meets None on the way for that row (DRF's
+    default / null / skip rules), and the whole row again, field by field, when a read raises."""
+    kind = type(child)
+    if kind.to_representation not in _PLAIN:
+        return None
+    if kind not in _SHAPES:
+        # Made from an instance of its own (no request in it); kept only when no request can change it.
+        prototype = _shape(kind())
+        _SHAPES[kind] = prototype if prototype.reusable else None
+    shape = _SHAPES[kind] or _shape(child)
+    finish = child.finish_representation if isinstance(child, RowFinishing) else None
+    names: dict[str, Any] = {"date": datetime.date, "SkipField": SkipField, "finish": finish}
+    names.update((name, make()) for name, make in shape.helpers.items())
+    if shape.slow:
+        readable = list(child._readable_fields)
+        names.update((name, _careful(readable[i])) for name, i in shape.slow.items())
+    exec(shape.code, names)
     fast_row = names["row"]
 
     def careful_row(instance: Any) -> dict:
         data = {}
-        for name, value in careful:
+        for field in child._readable_fields:  # the request's own fields, built now if not yet
             try:
-                data[name] = value(instance)
+                data[field.field_name] = _careful(field)(instance)
             except SkipField:
                 continue
         if finish is not None:

@@ -24,6 +24,7 @@ import decimal
 import hashlib
 import json
 import logging
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +55,17 @@ MAX_PAGE_OFFSET = 2000
 count_breaker = Breaker("count-estimate cache", pause=30)
 
 
+# Part of every key; the same in every process unless `forget_estimates` changed it.
+_generation = ""
+
+
+def forget_estimates() -> None:
+    """Every estimate kept so far is ignored by this process from now on (tests: one test's estimate must not
+    answer the next test's identical query, nor one run's the next run's on the same Redis)."""
+    global _generation
+    _generation = secrets.token_hex(8)
+
+
 def _estimate_key(queryset: QuerySet) -> str | None:
     """The cache key of a list query's estimate: its database and SQL with the parameters (scope, filters);
     None for a query that can hold no row (an empty scope)."""
@@ -64,7 +76,7 @@ def _estimate_key(queryset: QuerySet) -> str | None:
         sql, params = keys.query.get_compiler(using=queryset.db).as_sql()
     except EmptyResultSet:
         return None
-    digest = hashlib.sha256(repr((queryset.db, sql, params)).encode()).hexdigest()
+    digest = hashlib.sha256(repr((_generation, queryset.db, sql, params)).encode()).hexdigest()
     return f"alliance:api:count:{digest}"
 
 

@@ -129,10 +129,10 @@ def test_the_inbox_costs_the_same_queries_however_many_notifications(community_x
     client.get(INBOX)  # the session's first use
 
     def count() -> None:
-        # session; user; my groups (is this platform staff, the context processor); the sidebar's app
+        # user (the session and my groups come from the cache once read); the sidebar's app
         # list (my own and my groups' permissions); the header's COUNT of my unread; the page of my
         # notifications (and one more, which says whether there is a next page). None grows with them.
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(5):
             assert client.get(INBOX).status_code == 200
 
     count()
