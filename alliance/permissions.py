@@ -33,16 +33,24 @@ that existence does not leak.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol, TypeVar
 
-from django.contrib.auth.models import AnonymousUser
-from django.db import models
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser, Group
+from django.core.cache import cache
+from django.db import models, transaction
+from django.db.models.signals import m2m_changed, post_save, pre_delete
 from django.http import Http404
 from guardian.shortcuts import get_objects_for_user
 
 from . import workflow
+from .breaker import Breaker
 from .errors import PermissionDenied
+
+logger = logging.getLogger(__name__)
 
 STREET_STAFF_GROUP = "street_staff"
 COMMUNITY_STAFF_GROUP = "community_staff"
@@ -102,13 +110,64 @@ def _scope(name: str, user) -> frozenset[int]:
 # --- Roles ----------------------------------------------------------------------------------------
 
 
+# A user's group names are also kept in the cache (Redis), for GROUPS_CACHE_SECONDS at most: a signed-in
+# request then costs no groups query (issue 12). Every way a membership changes through the ORM drops the
+# entry (the signals at the end of this module: adding, removing, clearing from either side, renaming or
+# deleting a group), at once and again when the transaction commits, so that a request running meanwhile
+# cannot put the old names back. Bulk writes to the through table bypass the signals: they call
+# `forget_groups`. Without Redis the names are read from the database, as before.
+groups_breaker = Breaker("permission cache", pause=30)
+
+
+def _groups_key(user_id: int) -> str:
+    return f"alliance:perm:groups:{user_id}"
+
+
+def _joined(user) -> str:
+    # Stored with the names: an entry is only good for the very account it was made for (a test database,
+    # or a restored one, may give another account the same id).
+    return str(getattr(user, "date_joined", ""))
+
+
+def _cache_call(action: str, call: Callable[[], Any]) -> Any:
+    if not groups_breaker.closed():
+        return None
+    try:
+        return call()
+    except Exception:
+        groups_breaker.trip()
+        logger.warning(
+            "Permission cache unavailable (%s); groups read from the database for %ss", action, groups_breaker.pause
+        )
+        return None
+
+
 def _group_names(user) -> frozenset[str]:
-    # Cached on the user object: a request asks this many times and it must cost one query.
+    # Cached on the user object: a request asks this many times and it must cost one query at most.
     cached = getattr(user, "_alliance_groups", None)
     if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True)) if user.is_authenticated else frozenset()
+        cached = _stored_group_names(user) if user.is_authenticated else frozenset()
         user._alliance_groups = cached
     return cached
+
+
+def _stored_group_names(user) -> frozenset[str]:
+    key = _groups_key(user.pk)
+    stored = _cache_call("get", lambda: cache.get(key))
+    if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == _joined(user):
+        return frozenset(stored[1])
+    names = frozenset(user.groups.values_list("name", flat=True))
+    _cache_call("set", lambda: cache.set(key, (_joined(user), sorted(names)), settings.GROUPS_CACHE_SECONDS))
+    return names
+
+
+def forget_groups(user_ids: Iterable[int]) -> None:
+    """Drop the cached group names of these users, now and when the current transaction commits."""
+    keys = [_groups_key(pk) for pk in user_ids]
+    if not keys:
+        return
+    _cache_call("delete", lambda: cache.delete_many(keys))
+    transaction.on_commit(lambda: _cache_call("delete", lambda: cache.delete_many(keys)))
 
 
 def is_street_staff(user) -> bool:
@@ -163,6 +222,8 @@ def forget_cached_permissions(user) -> None:
     """Called by services that grant or revoke, so the same request sees the change."""
     for attr in ("_alliance_groups", "_alliance_object_ids", "_perm_cache", "_user_perm_cache"):
         user.__dict__.pop(attr, None)
+    if getattr(user, "pk", None) is not None:
+        forget_groups([user.pk])
 
 
 def units_of(user) -> frozenset[int]:
@@ -297,3 +358,33 @@ class OwnNotificationsRules(StaffOnlyRules):
 
     def can_add(self, user) -> bool:
         return False
+
+
+# --- Keeping the cached group names true (see `_group_names`) ----------------------------------------
+
+
+def _members_of(group_id: int) -> list[int]:
+    through = get_user_model().groups.through
+    return list(through.objects.filter(group_id=group_id).values_list("user_id", flat=True))
+
+
+def _on_memberships_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
+    if sender is not get_user_model().groups.through:
+        return
+    if not reverse:  # user.groups.add/remove/set/clear(...)
+        if action in ("post_add", "post_remove", "post_clear"):
+            forget_groups([instance.pk])
+    elif action == "pre_clear":  # group.user_set.clear(): its members are known only before
+        forget_groups(_members_of(instance.pk))
+    elif action in ("post_add", "post_remove"):
+        forget_groups(pk_set or ())
+
+
+def _on_group_changed(sender, instance: Group, created: bool = False, **kwargs) -> None:
+    if instance.pk is not None and not created:  # renamed (post_save) or about to be deleted (pre_delete)
+        forget_groups(_members_of(instance.pk))
+
+
+m2m_changed.connect(_on_memberships_changed, dispatch_uid="alliance.permissions.memberships")
+post_save.connect(_on_group_changed, sender=Group, dispatch_uid="alliance.permissions.group_saved")
+pre_delete.connect(_on_group_changed, sender=Group, dispatch_uid="alliance.permissions.group_deleted")

@@ -183,6 +183,15 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions read from that cache and kept in the database (alliance/sessions.py): a signed-in request
+# costs no session query. A cached session lives SESSION_CACHE_SECONDS at most (an outage cannot keep an
+# ended one alive longer).
+SESSION_ENGINE = "alliance.sessions"
+SESSION_CACHE_SECONDS = env_int("SESSION_CACHE_SECONDS", 300)
+# An API list's count estimate (past 1,000 rows, alliance/api/pagination.py) is kept this long per query.
+API_COUNT_ESTIMATE_SECONDS = env_int("API_COUNT_ESTIMATE_SECONDS", 60)
+# A user's group names (alliance/permissions.py) are kept this long at most; every change drops them.
+GROUPS_CACHE_SECONDS = env_int("GROUPS_CACHE_SECONDS", 300)
 
 # The public figures, charts and showcase are computed in the background (alliance.public_figures): a beat
 # entry every PUBLIC_FIGURES_REFRESH_SECONDS refreshes them when a write changed them, and in any case once

@@ -14,7 +14,8 @@ from django.contrib.auth.models import AnonymousUser, Group
 from django.db import connection
 from django.test import Client
 
-from alliance import permissions, public_figures, queue, ratelimit
+from alliance import permissions, public_figures, queue, ratelimit, sessions
+from alliance.api import pagination
 from alliance.celery import app as celery_app
 from alliance.sms import LocmemSmsBackend
 from demands import public_choices
@@ -35,10 +36,15 @@ def _eager_tasks_and_fake_sms(settings):
     ratelimit.breaker.reset()
     queue.breaker.reset()
     public_figures.breaker.reset()
+    sessions.breaker.reset()
+    permissions.groups_breaker.reset()
+    pagination.count_breaker.reset()
     # The public figures live in the cache between refreshes: each test's pages count that test's rows.
     public_figures.forget()
     # The public form's communities and categories are kept per process: each test has its own rows.
     public_choices.choices.forget()
+    # API lists keep their count estimates in the cache: each test counts its own rows.
+    pagination.forget_estimates()
     yield
     celery_app.conf.task_always_eager = previous
 

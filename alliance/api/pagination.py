@@ -9,7 +9,10 @@ are told apart by the primary key, which always ends the order.
 `?page=N` still works for the first pages (OFFSET is cheap while it is small); deeper ones answer 400
 and point to the `next` links. `count` is exact up to EXACT_COUNT_LIMIT rows; beyond, PostgreSQL's
 estimate for the filtered query (EXPLAIN, no rows read) or, elsewhere, a count that stops at a cap —
-and then the answer says so with `count_is_estimate: true` (absent when the count is exact).
+and then the answer says so with `count_is_estimate: true` (absent when the count is exact). An estimate
+is kept in the cache for COUNT_ESTIMATE_SECONDS per list query (the user's scope and the filters are part
+of its SQL): the next pages of a big list are read without counting again (issue 12: two statements of the
+six an API list cost). Exact counts are never cached: a small list always counts its rows as they are.
 """
 
 from __future__ import annotations
@@ -18,11 +21,16 @@ import base64
 import binascii
 import datetime
 import decimal
+import hashlib
 import json
+import logging
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connections
 from django.db.models import F, Field, Model, OrderBy, Q, QuerySet
@@ -33,12 +41,64 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from alliance.breaker import Breaker
+
+logger = logging.getLogger(__name__)
+
 # Counted exactly up to here (an index range of at most this many rows); past it, an estimate.
 EXACT_COUNT_LIMIT = 1000
 # Without a planner estimate to ask (SQLite), counting stops here.
 COUNT_CAP = 10_000
 # Pages by number reach this many rows deep at most: `?page=N` with OFFSET stays cheap.
 MAX_PAGE_OFFSET = 2000
+# Without Redis the count is simply taken again: the cache is an economy, never needed.
+count_breaker = Breaker("count-estimate cache", pause=30)
+
+
+# Part of every key; the same in every process unless `forget_estimates` changed it.
+_generation = ""
+
+
+def forget_estimates() -> None:
+    """Every estimate kept so far is ignored by this process from now on (tests: one test's estimate must not
+    answer the next test's identical query, nor one run's the next run's on the same Redis)."""
+    global _generation
+    _generation = secrets.token_hex(8)
+
+
+def _estimate_key(queryset: QuerySet) -> str | None:
+    """The cache key of a list query's estimate: its database and SQL with the parameters (scope, filters);
+    None for a query that can hold no row (an empty scope)."""
+    # The primary keys only: an annotation the filters do not use (the needs' "overdue", computed against
+    # the current time) leaves the SELECT and with it the key.
+    keys = queryset.values("pk")
+    try:
+        sql, params = keys.query.get_compiler(using=queryset.db).as_sql()
+    except EmptyResultSet:
+        return None
+    digest = hashlib.sha256(repr((_generation, queryset.db, sql, params)).encode()).hexdigest()
+    return f"alliance:api:count:{digest}"
+
+
+def _cached_estimate(key: str) -> int | None:
+    if not count_breaker.closed():
+        return None
+    try:
+        return cache.get(key)
+    except Exception:
+        count_breaker.trip()
+        logger.warning("Count-estimate cache unavailable; counting for %ss", count_breaker.pause)
+        return None
+
+
+def _keep_estimate(key: str, estimate: int) -> None:
+    if not count_breaker.closed():
+        return
+    try:
+        cache.set(key, estimate, settings.API_COUNT_ESTIMATE_SECONDS)
+    except Exception:
+        count_breaker.trip()
+        logger.warning("Count-estimate cache unavailable; counting for %ss", count_breaker.pause)
 
 
 @dataclass(frozen=True)
@@ -223,13 +283,23 @@ class KeysetPagination(pagination.BasePagination):
     # --- Counting ----------------------------------------------------------------------------------
 
     def _count(self, ordered: QuerySet) -> tuple[int, bool]:
+        unordered = ordered.order_by()
+        key = _estimate_key(unordered)
+        estimate = _cached_estimate(key) if key else None
+        if estimate is not None:
+            return estimate, True
         # In the list's order: the count reads at most EXACT_COUNT_LIMIT + 1 rows along the index the page
         # is read from, however rare or common the filter's rows are.
         exact = ordered[: EXACT_COUNT_LIMIT + 1].count()
         if exact <= EXACT_COUNT_LIMIT:
             return exact, False
-        unordered = ordered.order_by()
-        connection = connections[ordered.db]
+        count, is_estimate = self._estimate(unordered, exact)
+        if is_estimate and key:
+            _keep_estimate(key, count)
+        return count, is_estimate
+
+    def _estimate(self, unordered: QuerySet, exact: int) -> tuple[int, bool]:
+        connection = connections[unordered.db]
         if connection.vendor == "postgresql":
             # The planner's estimate of the filtered query's rows: no row is read. Never below what was
             # just counted.
@@ -276,9 +346,10 @@ class KeysetPagination(pagination.BasePagination):
                     "description": str(
                         gettext_lazy(
                             "How many rows the list holds: exact up to %(limit)d, otherwise an estimate "
-                            "(then count_is_estimate is true)."
+                            "(then count_is_estimate is true), which is kept for up to %(seconds)d seconds "
+                            "for the same list and filters."
                         )
-                        % {"limit": EXACT_COUNT_LIMIT}
+                        % {"limit": EXACT_COUNT_LIMIT, "seconds": settings.API_COUNT_ESTIMATE_SECONDS}
                     ),
                 },
                 "count_is_estimate": {

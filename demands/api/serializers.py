@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from alliance import permissions
+from alliance.api.fast import FastListSerializer, RowFinishing
 from alliance.masking import mask_name, mask_phone
 from alliance.models import Category
 from alliance.uploads import PHOTO_KINDS, check_upload
@@ -26,7 +27,7 @@ class NeedEventSerializer(serializers.ModelSerializer):
         fields = ["status", "at", "note"]
 
 
-class NeedSerializer(serializers.ModelSerializer):
+class NeedSerializer(RowFinishing, serializers.ModelSerializer):
     """A need as staff and liaisons see it. Contact data in full only for those who need it
     (the ability "demands.see_contact": staff always, the unit between accepting and closing), masked for everyone else."""
 
@@ -83,15 +84,14 @@ class NeedSerializer(serializers.ModelSerializer):
             "rating_comment",
             "showcased_at",
         ]
+        list_serializer_class = FastListSerializer  # list pages (alliance/api/fast.py)
 
-    def to_representation(self, instance: Need) -> dict:
-        data = super().to_representation(instance)
+    def finish_representation(self, instance: Need, data: dict) -> None:
         request = self.context.get("request")
         if request is None or not permissions.has_ability(request.user, "demands.see_contact", instance):
             data["contact_name"] = mask_name(instance.contact_name)
             data["contact_phone"] = mask_phone(instance.contact_phone)
             data["address"] = ""
-        return data
 
 
 class NeedDetailSerializer(NeedSerializer):

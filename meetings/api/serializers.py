@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from alliance import permissions
+from alliance.api.fast import FastListSerializer
 from alliance.api.fields import VisibleRelatedField
 from members.models import MemberUnit
 
@@ -32,6 +33,7 @@ class MeetingSerializer(serializers.ModelSerializer):
             "cancel_reason",
         ]
         read_only_fields = ["status", "series", "cancel_reason"]
+        list_serializer_class = FastListSerializer  # list pages (alliance/api/fast.py)
 
     def validate_start(self, value: datetime.datetime) -> datetime.datetime:
         return _plausible(value)

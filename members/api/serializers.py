@@ -3,6 +3,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from alliance.api.fast import FastListSerializer
 from alliance.validators import validate_credit_code
 
 from .. import assessments
@@ -56,6 +57,7 @@ class UnitSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["status", "updated_at"]
+        list_serializer_class = FastListSerializer  # list pages (alliance/api/fast.py)
         # Uniqueness of the credit code is the service's rule (a rejected application does not count).
         validators = []
         extra_kwargs = {"credit_code": {"validators": [validate_credit_code]}}

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from alliance.api.fast import FastListSerializer
 from alliance.api.fields import VisibleRelatedField
 from alliance.uploads import PHOTO_KINDS, check_upload
 
@@ -84,6 +85,7 @@ class ClaimSerializer(serializers.ModelSerializer):
             "decision_note",
         ]
         read_only_fields = fields
+        list_serializer_class = FastListSerializer  # list pages (alliance/api/fast.py)
 
 
 class ClaimReasonSerializer(serializers.Serializer):

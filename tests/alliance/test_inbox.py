@@ -129,10 +129,10 @@ def test_the_inbox_costs_the_same_queries_however_many_notifications(community_x
     client.get(INBOX)  # the session's first use
 
     def count() -> None:
-        # session; user; my groups (is this platform staff, the context processor); the header's COUNT of
-        # my unread; the page of my notifications (and one more, which says whether there is a next page).
-        # None grows with them. (The app list's permission queries are gone: alliance/admin/navigation.py.)
-        with django_assert_num_queries(5):
+        # user (the session and my groups come from the cache once read); the header's COUNT of my unread;
+        # the page of my notifications (and one more, which says whether there is a next page). None grows
+        # with them. (The app list's permission queries are gone: alliance/admin/navigation.py.)
+        with django_assert_num_queries(3):
             assert client.get(INBOX).status_code == 200
 
     count()

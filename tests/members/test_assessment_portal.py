@@ -56,9 +56,9 @@ def test_the_list_costs_the_same_queries_however_many_quarters(
     client.get("/portal/assessments/")
     for quarter in (1, 3, 4):
         compute(street, Quarter(2026, quarter))
-    # session + user + groups + units of liaison (guardian) + the list (unit and community joined)
-    # + the portal navigation's unread notifications count
-    with django_assert_num_queries(6):
+    # user (the session and the groups come from the cache once read) + units of liaison (guardian)
+    # + the list (unit and community joined) + the portal navigation's unread notifications count
+    with django_assert_num_queries(4):
         response = client.get("/portal/assessments/")
     assert len(response.context["assessments"]) == 4
 

@@ -72,12 +72,12 @@ def test_the_list_shows_progress_and_the_download(street, street_staff, staff_cl
     Job.objects.filter(pk=running.job_id).update(
         status=Job.Status.RUNNING, steps_done=4, steps_total=9, rows_done=12345
     )
-    # session, user, groups; the street filter's choices; the capped count of the filtered list (every
-    # admin list's paginator, alliance/admin/base.py); the page of reports with street and job joined;
-    # the year and quarter filters' choices;
+    # user (session and groups from the cache); the street filter's choices; the capped count of the
+    # filtered list (every admin list's paginator, alliance/admin/base.py); the page of reports with street
+    # and job joined; the year and quarter filters' choices;
     # the header's count of my unread notifications (alliance/inbox.py). None of them grows with the
     # reports shown.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(7):
         page = staff_client.get(LIST)
     text = page.content.decode()
     assert page.status_code == 200

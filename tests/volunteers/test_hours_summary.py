@@ -263,7 +263,7 @@ def test_totals_page_statements_do_not_grow(who, cast, community_x, unit_a, djan
         ServiceLogFactory(member=member, date=date(2026, 1 + i % 12, 1))
     # session, user, groups, (community staff: their communities), a grouped read of the sums per grouping
     # (5), the unread notifications, my latest exports.
-    with django_assert_num_queries(10 if who == "street_staff" else 11):
+    with django_assert_num_queries(8 if who == "street_staff" else 9):
         response = client.get(reverse(TOTALS))
     assert response.status_code == 200
     member_rows = next(group for group in response.context["groups"] if group["key"] == "member")

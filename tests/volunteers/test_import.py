@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
-from alliance import jobs
+from alliance import jobs, permissions
 from alliance.imports import ImportRefused, Mode
 from alliance.models import Job, Notification
 from members.imports import UnitImporter
@@ -574,6 +574,8 @@ def _run_job(kind: str, actor, content: bytes, mode: str = Mode.ALL) -> tuple[Jo
 
     name = default_storage.save("imports/test.xlsx", ContentFile(content))
     job = Job.objects.create(kind=kind, label="test", payload={"upload": name, "mode": mode}, requested_by=actor)
+    # A worker past its first job: the actor's group names are in the cache (alliance/permissions.py).
+    permissions.is_street_staff(type(actor).objects.get(pk=actor.pk))
     with CaptureQueriesContext(connection) as queries:
         jobs.run(job.pk)
     job.refresh_from_db()
@@ -603,7 +605,7 @@ def _unit_file(community, count: int) -> bytes:
 # The queries of a batch: the look-ups of its rows, the bulk INSERT / UPDATE and their history rows, the
 # progress; around them, the job's claim and finish, the file's look-ups and one message per person.
 @pytest.mark.parametrize(
-    ("kind", "make", "expected"), [("import.members", _member_file, 28), ("import.units", _unit_file, 21)]
+    ("kind", "make", "expected"), [("import.members", _member_file, 27), ("import.units", _unit_file, 20)]
 )
 def test_the_queries_of_an_import_do_not_grow_with_its_rows(
     kind, make, expected, street_staff, community_x, community_x_staff
@@ -626,7 +628,7 @@ def test_changed_rows_are_updated_in_batches_with_their_history(street_staff, co
         job, count = _run_job("import.members", street_staff, _member_file(community_x, size, skills=skills))
         assert job.outcome == f"导入完成：新增 0 条，更新 {size} 条，未变化 {30 - size if skills == '摄影' else 0} 条。"
         counts.append(count)
-    assert counts == [21, 21]
+    assert counts == [20, 20]
     member = PartyMember.objects.get(phone="13700000029")
     assert member.skills == "摄影" and member.history.count() == 2
 
@@ -635,7 +637,7 @@ def test_each_batch_costs_the_same_queries_and_a_repeat_across_batches_is_found(
     monkeypatch.setattr(MemberImporter, "batch_rows", 10)
     one_batch = _run_job("import.members", street_staff, _member_file(community_x, 10))[1]
     three_batches = _run_job("import.members", street_staff, _member_file(community_x, 30, first=100))[1]
-    assert (one_batch, three_batches) == (29, 29 + 2 * 8)  # 8 queries a batch of 10 rows
+    assert (one_batch, three_batches) == (28, 28 + 2 * 8)  # 8 queries a batch of 10 rows
     # Row 2 and row 27 name the same person: found although they are in different batches, and the rows
     # written by the first two batches are rolled back with the rest.
     importer = MemberImporter(actor=street_staff)

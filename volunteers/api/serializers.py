@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from alliance import permissions
+from alliance.api.fast import FastListSerializer, RowFinishing
 from alliance.api.fields import VisibleRelatedField
 from alliance.masking import mask_phone
 from members.models import Community, MemberUnit
@@ -12,7 +13,7 @@ from members.models import Community, MemberUnit
 from ..models import PartyMember, PostClaim, ServiceLog, VolunteerPost
 
 
-class MemberSerializer(serializers.ModelSerializer):
+class MemberSerializer(RowFinishing, serializers.ModelSerializer):
     """Fixed fields: id, name, phone, work_unit, residence_community, status. The phone in full only for
     the member and the staff of their residence community."""
 
@@ -36,16 +37,15 @@ class MemberSerializer(serializers.ModelSerializer):
             "status",
         ]
         read_only_fields = fields
+        list_serializer_class = FastListSerializer  # list pages (alliance/api/fast.py)
 
     def get_work_unit(self, member: PartyMember) -> str:
         return member.work_unit_label
 
-    def to_representation(self, instance: PartyMember) -> dict:
-        data = super().to_representation(instance)
+    def finish_representation(self, instance: PartyMember, data: dict) -> None:
         request = self.context.get("request")
         if request is None or not permissions.has_ability(request.user, "volunteers.see_phone", instance):
             data["phone"] = mask_phone(instance.phone)
-        return data
 
 
 class PostSerializer(serializers.ModelSerializer):
@@ -93,6 +93,7 @@ class ServiceLogSerializer(serializers.ModelSerializer):
             "reject_reason",
         ]
         read_only_fields = ["verified", "rejected", "reject_reason"]
+        list_serializer_class = FastListSerializer  # list pages (alliance/api/fast.py)
 
     rejected = serializers.SerializerMethodField()
 
