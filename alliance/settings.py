@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # After CommonMiddleware has checked the Host: the platform's address when SITE_URL is unset.
+    "alliance.site.RememberAddressMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -445,8 +447,10 @@ EMAIL_TIMEOUT = 20
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "党建联盟平台 <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SMS_BACKEND = env_str("SMS_BACKEND", "alliance.sms.ConsoleSmsBackend")
-# The address people reach the platform at, used for links inside e-mails and text messages.
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The address people reach the platform at, used for links inside e-mails and text messages, QR posters and
+# the calendar address. Unset: the address each request came in on, and outside a request the last one
+# known (alliance/site.py); a deployment sets it (README, "Deployment").
+SITE_URL = env_str("SITE_URL", "").rstrip("/")
 
 # --- Security (production) ------------------------------------------------------------------------
 SECURE = env_bool("SECURE", not (DEBUG or TESTING))
@@ -502,6 +506,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["alliance.api.permissions.ObjectPermissions"],
     "DEFAULT_FILTER_BACKENDS": [
+        # First: an unknown query parameter on a list answers 400 before any filter reads the others.
+        "alliance.api.filters.KnownParameters",
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "alliance.api.filters.OrderingFilter",

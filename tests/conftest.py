@@ -14,7 +14,7 @@ from django.contrib.auth.models import AnonymousUser, Group
 from django.db import connection
 from django.test import Client
 
-from alliance import permissions, public_figures, queue, ratelimit
+from alliance import permissions, public_figures, queue, ratelimit, site
 from alliance.celery import app as celery_app
 from alliance.sms import LocmemSmsBackend
 from demands import public_choices
@@ -39,6 +39,9 @@ def _eager_tasks_and_fake_sms(settings):
     public_figures.forget()
     # The public form's communities and categories are kept per process: each test has its own rows.
     public_choices.choices.forget()
+    # The platform's address when SITE_URL is unset is the last one a request came in on: none yet.
+    site.forget()
+    site.breaker.reset()
     yield
     celery_app.conf.task_always_eager = previous
 
