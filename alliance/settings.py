@@ -540,6 +540,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "党建联盟平台 API",
+    # Replaced per request by the translated text (alliance.api.schema.describe_tags).
     "DESCRIPTION": "Party-building alliance platform: units, needs, projects, meetings, volunteers.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -548,6 +549,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The groups (one per app) and the description in the reader's language (alliance.api.schema).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "alliance.api.schema.describe_tags",
+    ],
     # Several models have a "status" or a "kind": each choice set gets a name of its own in the schema.
     "ENUM_NAME_OVERRIDES": {
         "UnitStatusEnum": "members.models.MemberUnit.Status",
