@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import itertools
 
 import pytest
 from django.core.management import call_command
@@ -52,7 +53,7 @@ class Timeline:
         """Each step (name, time) no earlier than the one before it, and none after now; a step that did
         not happen (None) is left out. Dates compare with the local date of the times around them."""
         present = [(name, at) for name, at in steps if at is not None]
-        for (before, earlier), (after, later) in zip(present, present[1:], strict=False):
+        for (before, earlier), (after, later) in itertools.pairwise(present):
             if _comparable(later, earlier) < _comparable(earlier, later):
                 self.problems.append(f"{what}: {after} ({later}) before {before} ({earlier})")
         for name, at in present:
@@ -136,7 +137,9 @@ def _meetings(t: Timeline) -> None:
         if meeting.start > meeting.end:
             t.problems.append(f"{what}: ends ({meeting.end}) before it starts ({meeting.start})")
         if meeting.status == JointMeeting.Status.HELD:
-            t.in_order(what, ("started", meeting.start), ("ended", meeting.end), ("minutes", meeting.minutes_written_at))
+            t.in_order(
+                what, ("started", meeting.start), ("ended", meeting.end), ("minutes", meeting.minutes_written_at)
+            )
         elif meeting.minutes_written_at is not None:
             t.problems.append(f"{what}: minutes of a meeting not held")
 
