@@ -20,6 +20,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.http.request import split_domain_port
 
 from .breaker import Breaker
 
@@ -52,12 +53,21 @@ def absolute(path: str, request: HttpRequest | None = None) -> str:
     return f"{url(request)}{path}" if path.startswith("/") else path
 
 
+LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+
+
 def remember(request: HttpRequest) -> None:
     global _remembered
     if settings.SITE_URL:
         return
     address = url(request)
     if address == _remembered:
+        return
+    if split_domain_port(request.get_host())[0].strip("[]") in LOOPBACK:
+        # The container's healthcheck and a shell on the server come in on the loopback address: it never
+        # replaces an address people use, it only stands in while none is known.
+        if _cached(lambda: cache.add(CACHE_KEY, address, CACHE_SECONDS) or True):
+            _remembered = _remembered or address
         return
     if _cached(lambda: cache.set(CACHE_KEY, address, CACHE_SECONDS) or True):
         _remembered = address

@@ -98,3 +98,9 @@ def test_drf_defaults_are_translated(street_staff):
     response = _api(street_staff).put("/api/v1/categories/1/", {}, format="json")
     assert response.status_code == 405
     assert response.json() == {"detail": "方法 “PUT” 不被允许。"}
+
+
+def test_the_healthcheck_on_the_loopback_address_does_not_replace_the_public_one(unset, db):
+    Client().get("/", HTTP_HOST=HOST, secure=True)
+    assert Client().get("/healthz", HTTP_HOST="127.0.0.1:8000").status_code == 200
+    assert site.url() == f"https://{HOST}"
