@@ -17,6 +17,7 @@ from drf_spectacular import openapi
 from drf_spectacular.plumbing import ResolvedComponent, force_instance, get_override, is_serializer
 from drf_spectacular.utils import OpenApiExample
 from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -198,6 +199,8 @@ class AutoSchema(openapi.AutoSchema):
         return [OpenApiExample("example", value=value, request_only=True, summary=gettext_now("Example"))]
 
     def _model(self):
+        if not isinstance(self.view, GenericAPIView):
+            return None  # a plain APIView has no serializer to guess (drf-spectacular would warn)
         serializer = self._get_serializer()
         model = getattr(getattr(serializer, "Meta", None), "model", None)
         if model is None:  # an action's own serializer (a reason, a unit): the object it answers with
