@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import permissions
+from django.http import HttpRequest
+
+from . import permissions, site
 
 Contributor = Callable[[object, dict], None]
 _contributors: list[Contributor] = []
@@ -16,7 +18,9 @@ def register(contributor: Contributor) -> Contributor:
     return contributor
 
 
-def describe(user) -> dict:
+def describe(user, request: HttpRequest | None = None) -> dict:
+    """The caller as `/api/v1/me/` answers. Contributors give addresses as site paths; they are made full
+    here, on the address the request came in on when SITE_URL is unset (alliance.site)."""
     roles = []
     if user.is_superuser:
         roles.append("superuser")
@@ -35,4 +39,6 @@ def describe(user) -> dict:
     }
     for contributor in _contributors:
         contributor(user, data)
+    if data["calendar_url"]:
+        data["calendar_url"] = site.absolute(data["calendar_url"], request)
     return data

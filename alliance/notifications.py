@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import ngettext
 
-from . import passwords
+from . import passwords, site
 from .masking import mask_phone, redact
 from .models import Notification, Profile
 from .queue import enqueue_after_commit
@@ -163,7 +163,8 @@ def _claim(notification_id: int) -> bool:
 
 
 def _absolute(url: str) -> str:
-    return f"{settings.SITE_URL}{url}" if url.startswith("/") else url
+    # Delivered outside the request that made the row: SITE_URL, or the last address a request came in on.
+    return site.absolute(url)
 
 
 def deliver(notification_id: int) -> bool:

@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # After CommonMiddleware has checked the Host: the platform's address when SITE_URL is unset.
+    "alliance.site.RememberAddressMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -454,8 +456,10 @@ EMAIL_TIMEOUT = 20
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "党建联盟平台 <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SMS_BACKEND = env_str("SMS_BACKEND", "alliance.sms.ConsoleSmsBackend")
-# The address people reach the platform at, used for links inside e-mails and text messages.
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The address people reach the platform at, used for links inside e-mails and text messages, QR posters and
+# the calendar address. Unset: the address each request came in on, and outside a request the last one
+# known (alliance/site.py); a deployment sets it (README, "Deployment").
+SITE_URL = env_str("SITE_URL", "").rstrip("/")
 
 # --- Security (production) ------------------------------------------------------------------------
 SECURE = env_bool("SECURE", not (DEBUG or TESTING))
@@ -511,6 +515,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["alliance.api.permissions.ObjectPermissions"],
     "DEFAULT_FILTER_BACKENDS": [
+        # First: an unknown query parameter on a list answers 400 before any filter reads the others.
+        "alliance.api.filters.KnownParameters",
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "alliance.api.filters.OrderingFilter",
@@ -543,6 +549,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "党建联盟平台 API",
+    # Replaced per request by the translated text (alliance.api.schema.describe_tags).
     "DESCRIPTION": "Party-building alliance platform: units, needs, projects, meetings, volunteers.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -551,6 +558,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The groups (one per app) and the description in the reader's language (alliance.api.schema).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "alliance.api.schema.describe_tags",
+    ],
     # Several models have a "status" or a "kind": each choice set gets a name of its own in the schema.
     "ENUM_NAME_OVERRIDES": {
         "UnitStatusEnum": "members.models.MemberUnit.Status",

@@ -128,6 +128,16 @@ def seed(*, context: dict, password: str, stdout) -> None:
             steps.append(("completed", "closed", t, f"评价 {need.rating} 星"))
             if i % 3 == 0:
                 need.showcased_at = t + timedelta(hours=2)
+        # A need submitted lately cannot have gone further by now (issue 13: need 22 was dispatched and
+        # accepted in the future, so its timeline read backwards): move the whole story back until its
+        # last step is an hour ago at the latest.
+        last = need.showcased_at or t
+        if last > now - timedelta(hours=1):
+            shift = last - (now - timedelta(hours=1))
+            steps = [(source, target, at - shift, note) for source, target, at, note in steps]
+            for field in ("rejected_at", "dispatched_at", "accepted_at", "completed_at", "closed_at", "showcased_at"):
+                if getattr(need, field) is not None:
+                    setattr(need, field, getattr(need, field) - shift)
         needs.append(need)
         timelines.append(steps)
     Need.objects.bulk_create(needs)

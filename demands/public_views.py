@@ -18,7 +18,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from alliance import ratelimit
+from alliance import ratelimit, site
 from alliance.forms import call_for_form
 from alliance.pagination import page_of
 from members import selectors as member_selectors
@@ -221,7 +221,7 @@ def community_poster(request: HttpRequest, community_id: int) -> HttpResponse:
     """A printable A4 poster for the community's notice boards: its QR code opens the need form with the
     community chosen. Made on the server (segno), so it prints without JavaScript or a network."""
     community = get_object_or_404(member_selectors.communities_public(), pk=community_id)
-    url = f"{settings.SITE_URL}{reverse('needs:new')}?community={community.pk}"
+    url = site.absolute(f"{reverse('needs:new')}?community={community.pk}", request)
     qr = segno.make(url, error="m")
     # segno writes only path data and fixed attributes: nothing of the input reaches the markup as text.
     svg = mark_safe(qr.svg_inline(scale=1, border=4, omitsize=True, dark="#000", light="#fff"))

@@ -142,9 +142,18 @@ def seed(*, context: dict, password: str, stdout) -> None:
             )
         )
     Resolution.objects.bulk_create(resolutions)
-    ResolutionProgress.objects.bulk_create(
+    # auto_now_add stamps the rows with today: a resolution is recorded when its meeting ends, and its
+    # progress note falls halfway to when it was done (or to now), so that each timeline reads forwards.
+    for resolution in resolutions:
+        resolution.created_at = resolution.meeting.end + timedelta(hours=2)
+    Resolution.objects.bulk_update(resolutions, ["created_at"])
+    notes = ResolutionProgress.objects.bulk_create(
         ResolutionProgress(resolution=r, author=staff, text="已召开协调会，正在推进。") for r in resolutions[::2]
     )
+    for note in notes:
+        recorded = note.resolution.created_at
+        note.at = recorded + ((note.resolution.done_at or now) - recorded) / 2
+    ResolutionProgress.objects.bulk_update(notes, ["at"])
     # The next six months of both series, planned as the nightly task would.
 
     planned = series_plan(series=street_series) + series_plan(series=community_series)

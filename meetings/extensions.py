@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -40,7 +39,7 @@ def _me(user, data: dict) -> None:
     # SPEC "Fixed interfaces": never null for a signed-in user, so the address is made on first ask here
     # as on the portal's calendar page (one live address each).
     feed = services.calendar_feed_for(user=user, actor=user)
-    data["calendar_url"] = settings.SITE_URL + reverse("calendar_feed", args=[feed.token])
+    data["calendar_url"] = reverse("calendar_feed", args=[feed.token])  # made absolute by alliance.me
 
 
 def _todos(user) -> list[registry.Todo]:

@@ -4,7 +4,7 @@ units; 004: units claiming projects in 宣传宣讲、关心关爱、服务指�
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -43,7 +43,8 @@ ACTIVITY_TITLES = ["义诊进社区", "主题宣讲", "亲子阅读会", "消防
 
 def seed(*, context: dict, password: str, stdout) -> None:
     rng = random.Random(2028)
-    today = timezone.localdate()
+    now = timezone.now()
+    today = timezone.localdate(now)
     street = context["street"]
     categories = {c.code: c for c in context["categories"]}
     communities = context["communities"]
@@ -80,6 +81,7 @@ def seed(*, context: dict, password: str, stdout) -> None:
             status = {"running": "approved", "finished": "completed"}.get(
                 project.status, rng.choice(["approved", "pending"])
             )
+            claimed, decided = _claim_times(rng, project, unit, now, decided=status != "pending")
             claims.append(
                 ProjectClaim(
                     project=project,
@@ -87,30 +89,39 @@ def seed(*, context: dict, password: str, stdout) -> None:
                     commitment=rng.choice(COMMITMENTS),
                     status=status,
                     claimed_by=None,
-                    decided_at=timezone.now() if status != "pending" else None,
+                    created_at=claimed,
+                    decided_at=decided,
                 )
             )
         project.places_taken = taken if project.status != "finished" else 0
     # The demo liaison's unit has one approved claim to report on.
+    claimed, decided = _claim_times(rng, projects[0], liaison_unit, now, decided=True)
     claims.append(
         ProjectClaim(
             project=projects[0],
             unit=liaison_unit,
             commitment=COMMITMENTS[0],
             status="approved",
-            decided_at=timezone.now(),
+            created_at=claimed,
+            decided_at=decided,
         )
     )
     projects[0].places += 1
     projects[0].places_taken += 1
     ServiceProject.objects.bulk_update(projects, ["places", "places_taken"])
+    times = [claim.created_at for claim in claims]
     ProjectClaim.objects.bulk_create(claims)
+    # auto_now_add ignores the value set above: write the claim times back in one statement.
+    for claim, claimed in zip(claims, times, strict=True):
+        claim.created_at = claimed
+    ProjectClaim.objects.bulk_update(claims, ["created_at"])
 
     activities, reviews = [], []
     for claim in ProjectClaim.objects.filter(status__in=["approved", "completed"]).select_related("project"):
+        # Held after the claim was approved, by today.
+        decided_on = timezone.localdate(claim.decided_at)
         for _ in range(rng.randint(1, 4)):
-            day = max(claim.project.starts_on, today - timedelta(days=rng.randint(1, 300)))
-            day = min(day, today)
+            day = decided_on + timedelta(days=rng.randint(0, max((today - decided_on).days, 0)))
             activities.append(
                 ServiceActivity(
                     claim=claim,
@@ -139,3 +150,18 @@ def seed(*, context: dict, password: str, stdout) -> None:
     stdout.write(
         f"  {len(projects)} projects, {len(claims)} claims, {len(activities)} activities, {len(reviews)} reviews"
     )
+
+
+def _claim_times(
+    rng: random.Random, project, unit, now: datetime, *, decided: bool
+) -> tuple[datetime, datetime | None]:
+    """When a unit claimed a project and staff decided: not before the project starts or the unit joined,
+    within a fortnight of that, decided within three days, both by now (the demo's timelines read forwards)."""
+    today = timezone.localdate(now)
+    earliest = max(project.starts_on, unit.joined_on or project.starts_on)
+    spread = max(min(14, (today - earliest).days - 4), 0)
+    day = earliest + timedelta(days=rng.randint(0, spread))
+    claimed = min(timezone.make_aware(datetime.combine(day, time(10, 0))), now - timedelta(hours=4))
+    if not decided:
+        return claimed, None
+    return claimed, min(claimed + timedelta(hours=rng.randint(1, 72)), now - timedelta(hours=1))

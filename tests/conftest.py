@@ -14,7 +14,7 @@ from django.contrib.auth.models import AnonymousUser, Group
 from django.db import connection
 from django.test import Client
 
-from alliance import permissions, public_figures, queue, ratelimit, sessions
+from alliance import permissions, public_figures, queue, ratelimit, sessions, site
 from alliance.api import pagination
 from alliance.celery import app as celery_app
 from alliance.sms import LocmemSmsBackend
@@ -45,6 +45,9 @@ def _eager_tasks_and_fake_sms(settings):
     public_choices.choices.forget()
     # API lists keep their count estimates in the cache: each test counts its own rows.
     pagination.forget_estimates()
+    # The platform's address when SITE_URL is unset is the last one a request came in on: none yet.
+    site.forget()
+    site.breaker.reset()
     yield
     celery_app.conf.task_always_eager = previous
 

@@ -5,7 +5,7 @@ verified member of the first community."""
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -28,7 +28,8 @@ POSTS = [
 
 def seed(*, context: dict, password: str, stdout) -> None:
     rng = random.Random(2030)
-    today = timezone.localdate()
+    now = timezone.now()
+    today = timezone.localdate(now)
     communities = context["communities"]
     units = [u for u in context["units"] if u.status == "active"]
     staff = context["users"]["community"]
@@ -39,6 +40,7 @@ def seed(*, context: dict, password: str, stdout) -> None:
         community = communities[i % len(communities)]
         status = rng.choices(["verified", "pending", "rejected", "ended"], weights=[80, 10, 4, 6])[0]
         unit = rng.choice(units) if rng.random() < 0.8 else None
+        registered = today - timedelta(days=rng.randint(10, 600))
         members.append(
             PartyMember(
                 name=rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2)))),
@@ -48,10 +50,10 @@ def seed(*, context: dict, password: str, stdout) -> None:
                 party_branch=(unit.party_org_name if unit else "机关第一党支部"),
                 residence_community=community,
                 skills=rng.choice(SKILLS),
-                registered_on=today - timedelta(days=rng.randint(10, 600)),
+                registered_on=registered,
                 status=status,
                 reject_reason="非本社区居民" if status == "rejected" else "",
-                verified_at=timezone.now() if status == "verified" else None,
+                verified_at=_verified(rng, registered, now) if status == "verified" else None,
             )
         )
     members[0].user, members[0].name, members[0].phone, members[0].status = (
@@ -61,6 +63,7 @@ def seed(*, context: dict, password: str, stdout) -> None:
         "verified",
     )
     members[0].residence_community = communities[0]
+    members[0].verified_at = members[0].verified_at or _verified(rng, members[0].registered_on, now)
     PartyMember.objects.bulk_create(members)
     verified = [m for m in members if m.status == "verified"]
 
@@ -70,14 +73,25 @@ def seed(*, context: dict, password: str, stdout) -> None:
         for title, schedule in rng.sample(POSTS, 3)
     ]
     VolunteerPost.objects.bulk_create(posts)
+    # The demo's timelines read forwards (tests/alliance/test_demo_timeline.py): posts were opened before
+    # the members who took them were verified, a member takes a post after verification, serves after
+    # taking it, logs the hours the evening of the day and has them verified in the days after — all by
+    # now. auto_now_add ignores the times set on new rows: they are written back after each insert.
+    opened = timezone.make_aware(datetime.combine(today - timedelta(days=620), time(9, 0)))
     claims = []
     for post in posts:
+        post.created_at = opened
         candidates = [m for m in verified if m.residence_community_id == post.community_id]
         for member in rng.sample(candidates, min(len(candidates), post.places - 1)):
-            claims.append(PostClaim(post=post, member=member))
+            claimed = min(member.verified_at + timedelta(days=rng.randint(1, 10)), now - timedelta(hours=1))
+            claims.append(PostClaim(post=post, member=member, claimed_at=claimed))
         post.places_taken = len([c for c in claims if c.post is post])
+    times = [claim.claimed_at for claim in claims]
     PostClaim.objects.bulk_create(claims)
-    VolunteerPost.objects.bulk_update(posts, ["places_taken"])
+    for claim, claimed in zip(claims, times, strict=True):
+        claim.claimed_at = claimed
+    PostClaim.objects.bulk_update(claims, ["claimed_at"])
+    VolunteerPost.objects.bulk_update(posts, ["places_taken", "created_at"])
 
     teams = []
     for community in communities[:5]:
@@ -90,8 +104,15 @@ def seed(*, context: dict, password: str, stdout) -> None:
 
     logs = []
     for claim in claims:
+        claimed_on = timezone.localdate(claim.claimed_at)
+        if claimed_on >= today:
+            continue  # taken today: nothing served yet
         for _ in range(rng.randint(1, 5)):
-            day = today - timedelta(days=rng.randint(0, 200))
+            # Served on a day since the post was taken, up to yesterday (within the last 200 days).
+            first = max(claimed_on, today - timedelta(days=200))
+            day = first + timedelta(days=rng.randint(0, (today - first).days - 1))
+            logged = min(timezone.make_aware(datetime.combine(day, time(20, 0))), now - timedelta(minutes=2))
+            ok = rng.random() < 0.85
             logs.append(
                 ServiceLog(
                     member=claim.member,
@@ -100,13 +121,26 @@ def seed(*, context: dict, password: str, stdout) -> None:
                     description=claim.post.title,
                     post=claim.post,
                     logged_by=staff,
-                    verified=(ok := rng.random() < 0.85),
+                    created_at=logged,
+                    verified=ok,
                     verified_by=staff if ok else None,
-                    verified_at=timezone.now() if ok else None,
+                    verified_at=min(logged + timedelta(hours=rng.randint(12, 72)), now - timedelta(minutes=1))
+                    if ok
+                    else None,
                 )
             )
+    times = [log.created_at for log in logs]
     ServiceLog.objects.bulk_create(logs)
+    for log, logged in zip(logs, times, strict=True):
+        log.created_at = logged
+    ServiceLog.objects.bulk_update(logs, ["created_at"])
     count_verified_hours(logs)  # the monthly sums the totals read, as the verifying services keep them
     stdout.write(
         f"  {len(members)} members, {len(posts)} posts, {len(claims)} claims, {len(teams)} teams, {len(logs)} logs"
     )
+
+
+def _verified(rng: random.Random, registered: date, now: datetime) -> datetime:
+    """Community staff verify a registration within a week of it, by now."""
+    day = registered + timedelta(days=rng.randint(1, 7))
+    return min(timezone.make_aware(datetime.combine(day, time(10, 0))), now - timedelta(hours=2))

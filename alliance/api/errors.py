@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.db.models import ProtectedError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -31,12 +31,29 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, RequestDataTooBig):
         # Raised while DRF reads the body (over DATA_UPLOAD_MAX_MEMORY_SIZE): Django would answer an HTML page.
         return Response({"detail": _("The request is too large.")}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, Http404):
+        # get_object_or_404 says "No Need matches the given query." in English whatever the user's language
+        # (Django does not translate it, and DRF passes it on): say it in their language, naming the kind of
+        # object by its verbose name. Not found and not visible read the same (nothing leaks).
+        return Response({"detail": not_found_message(context.get("view"))}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, ProtectedError):
         return Response(
             {"detail": _("This object is still referred to by other records and cannot be deleted.")},
             status=status.HTTP_409_CONFLICT,
         )
     return drf_exception_handler(exc, context)
+
+
+def not_found_message(view) -> str:
+    model = getattr(getattr(view, "queryset", None), "model", None)
+    if model is None:
+        try:
+            model = getattr(view.get_queryset(), "model", None)
+        except Exception:  # a view without a queryset (or one that needs what this request lacks)
+            model = None
+    if model is None:
+        return str(exceptions.NotFound.default_detail)
+    return _("No such %(object)s, or it is not visible to you.") % {"object": model._meta.verbose_name}
 
 
 # Where alliance/urls.py mounts the API (the versioned endpoints, the schema and its docs).

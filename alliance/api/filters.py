@@ -8,8 +8,11 @@ import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from django_filters import fields
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
+from rest_framework.mixins import ListModelMixin
+from rest_framework.settings import api_settings
 
 
 class IsoDateTimeField(fields.IsoDateTimeField):
@@ -53,3 +56,68 @@ class OrderingFilter(filters.OrderingFilter):
                 }
             )
         return ordering
+
+
+class KnownParameters(filters.BaseFilterBackend):
+    """A list answers 400 to a query parameter it does not read, naming it: `?tracking_cod=…` silently
+    ignored would answer the whole list as if it were the one need asked for. What a list reads is what it
+    documents: its filterset's filters, `search` and `ordering` where the view offers them, its paginator's
+    parameters, `format`, and what the view reads itself (`extra_query_parameters`). Only lists are checked: a retrieve or an action ignores the query string.
+
+    First in REST_FRAMEWORK's DEFAULT_FILTER_BACKENDS, so the refusal comes before any filter reads its
+    value; a list with filter backends of its own names this one among them."""
+
+    def filter_queryset(self, request, queryset, view):
+        if not is_list(view, request):
+            return queryset
+        allowed = known_parameters(view, request, queryset)
+        unknown = sorted(set(request.query_params) - allowed)
+        if unknown:
+            raise ValidationError(
+                [
+                    _("Unknown query parameter: %(names)s. This list accepts: %(allowed)s.")
+                    % {"names": ", ".join(unknown), "allowed": ", ".join(sorted(allowed))}
+                ]
+            )
+        return queryset
+
+
+def is_list(view, request) -> bool:
+    action = getattr(view, "action", None)
+    if action is not None:
+        return action == "list"
+    # A generic list view (not a viewset): a GET without the object's address.
+    lookup = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", None)
+    return request.method in {"GET", "HEAD"} and isinstance(view, ListModelMixin) and lookup not in view.kwargs
+
+
+def known_parameters(view, request, queryset) -> set[str]:
+    """Every query parameter a list reads (see KnownParameters)."""
+    # A list that reads a parameter itself (the assessments' `year` and `quarter`) names it on the view.
+    names = {api_settings.URL_FORMAT_OVERRIDE, *getattr(view, "extra_query_parameters", ())}
+    for backend_class in getattr(view, "filter_backends", []):
+        backend = backend_class()
+        if isinstance(backend, DjangoFilterBackend):
+            filterset_class = backend.get_filterset_class(view, queryset)
+            if filterset_class is not None:
+                for name, filter_ in filterset_class.base_filters.items():
+                    names |= _filter_parameters(name, filter_)
+        elif isinstance(backend, filters.SearchFilter) and getattr(view, "search_fields", None):
+            names.add(backend.search_param)
+        elif isinstance(backend, filters.OrderingFilter) and getattr(view, "ordering_fields", None):
+            names.add(backend.ordering_param)
+    paginator = getattr(view, "paginator", None)
+    for attribute in ("page_size_query_param", "page_query_param", "cursor_query_param"):
+        name = getattr(paginator, attribute, None)
+        if name:
+            names.add(name)
+    return {name for name in names if name}
+
+
+def _filter_parameters(name: str, filter_: django_filters.Filter) -> set[str]:
+    # A range filter reads one parameter per bound (`date_after`/`date_before`, `x_min`/`x_max`).
+    widget = filter_.field_class.widget
+    suffixes = getattr(widget, "suffixes", None)
+    if suffixes:
+        return {f"{name}_{suffix}" if suffix else name for suffix in suffixes}
+    return {name}

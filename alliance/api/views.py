@@ -96,7 +96,7 @@ class MeView(APIView):
         description=str(_("The signed-in caller: roles, units, communities.")),
     )
     def get(self, request):
-        return Response(me.describe(request.user))
+        return Response(me.describe(request.user, request))
 
 
 # The figures the street's public pages and scripts rely on (SPEC "Fixed interfaces"); apps provide

@@ -12,6 +12,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from alliance import permissions, ratelimit
+from alliance.api.filters import KnownParameters
 from alliance.api.pagination import SequencePagination
 from alliance.api.throttling import AddressRateThrottle
 from alliance.workflow import api_description
@@ -411,7 +412,7 @@ class PublicShowcaseView(generics.ListAPIView):
     serializer_class = s.ShowcaseSerializer
     permission_classes = [AllowAny]
     authentication_classes = []
-    filter_backends = []
+    filter_backends = [KnownParameters]  # no filters: a query parameter other than a page's is refused
     pagination_class = SequencePagination
 
     def get_queryset(self):

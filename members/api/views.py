@@ -230,6 +230,7 @@ class AssessmentViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AssessmentSerializer
     service_checked_actions = {"submit", "approve", "return_", "adjust", "remark"}
     filterset_fields = ["unit"]
+    extra_query_parameters = ("year", "quarter")  # read below (alliance.api.filters.KnownParameters)
 
     def get_queryset(self):
         queryset = assessments.assessments_visible_to(user=self.request.user)

@@ -13,7 +13,7 @@ from celery.schedules import crontab
 from django.utils import translation
 from openpyxl import Workbook
 
-from alliance import notifications, passwords
+from alliance import notifications, passwords, site
 from alliance.celery import app as celery_app
 from alliance.models import Notification, Profile
 from alliance.tasks import send_daily_digests
@@ -214,7 +214,7 @@ def test_the_digest_sends_one_message_per_person_once(
     assert message.to == [held.email]
     assert message.subject == "今天有 30 条新通知"
     first = list(Notification.objects.filter(recipient=held, in_digest=True).order_by("created_at", "id")[:5])
-    assert message.body.splitlines() == [n.subject for n in first] + ["…", f"{settings.SITE_URL}/admin/inbox/"]
+    assert message.body.splitlines() == [n.subject for n in first] + ["…", f"{site.FALLBACK}/admin/inbox/"]
     assert sms_outbox == []  # the rows were meant for e-mail only
     assert set(Notification.objects.filter(in_digest=True).values_list("status", flat=True)) == {
         Notification.Status.SENT
