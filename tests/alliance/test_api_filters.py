@@ -7,10 +7,12 @@ import datetime
 from collections.abc import Callable
 
 import pytest
+from django.contrib.auth.models import User
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from demands.models import Need
 from meetings.models import JointMeeting, Resolution
 from members.models import Assessment, MemberUnit
 from projects.models import ProjectClaim, ServiceProject
@@ -44,7 +46,8 @@ ACCEPTS = {
     "/api/v1/resolutions/": "cursor, format, meeting, ordering, overdue, owner, page, page_size, status",
     "/api/v1/members/": f"community, {PAGES}, search, status, work_unit",
     "/api/v1/posts/": f"community, {PAGES}, status",
-    "/api/v1/service-logs/": "cursor, format, member, page, page_size, post, verified",
+    "/api/v1/service-logs/": "cursor, format, member, page, page_size, post, rejected, verified",
+    "/api/v1/wishes/": f"community, {PAGES}, status",
     "/api/v1/public/showcase/": "format, page, page_size",
 }
 
@@ -203,6 +206,14 @@ def _service_logs():
     return {"verified": "false"}, [wanted.pk]
 
 
+def _wishes():
+    # The wishes list shows the caller's own (taken on) and the open ones of their verified communities.
+    root = User.objects.get(username="root")
+    wanted = NeedFactory(kind=Need.Kind.MICRO_WISH, status=Need.Status.COMPLETED, claimed_by=root)
+    NeedFactory(kind=Need.Kind.MICRO_WISH, status=Need.Status.ACCEPTED, claimed_by=root)
+    return {"status": "completed"}, [wanted.pk]
+
+
 FILTERED: dict[str, Callable[[], tuple[dict, list[int]]]] = {
     "/api/v1/categories/": _categories,
     "/api/v1/streets/": _streets,
@@ -220,6 +231,7 @@ FILTERED: dict[str, Callable[[], tuple[dict, list[int]]]] = {
     "/api/v1/members/": _members,
     "/api/v1/posts/": _posts,
     "/api/v1/service-logs/": _service_logs,
+    "/api/v1/wishes/": _wishes,
 }
 
 
