@@ -34,12 +34,19 @@ class Breaker:
         self._open_until = 0.0
 
     def attempt(
-        self, operation: Callable[[], T], *, warning: str, args: tuple = (), log: logging.Logger = logger
+        self,
+        operation: Callable[[], T],
+        *,
+        warning: str,
+        args: tuple = (),
+        log: logging.Logger = logger,
+        always: bool = False,
     ) -> T | None:
         """`operation()`, or None when the service failed a moment ago or fails now. A failure trips the
         breaker and logs `warning % (*args, <the error's kind>)` once — the kind only: a message or key
-        may hold a client's address."""
-        if not self.closed():
+        may hold a client's address. `always`: tried even while the breaker is open — for deletes that
+        end something (a session, cached permissions), which must reach the cache whenever it answers."""
+        if not always and not self.closed():
             return None
         try:
             return operation()

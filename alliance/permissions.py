@@ -129,9 +129,14 @@ def _joined(user) -> str:
     return str(getattr(user, "date_joined", ""))
 
 
-def _cache_call(action: str, call: Callable[[], Any]) -> Any:
-    if not groups_breaker.closed():
-        return None
+def _cache_call(action: str, call: Callable[[], Any], *, always: bool = False) -> Any:
+    return groups_breaker.attempt(
+        call,
+        warning="Permission cache unavailable (%s, %s); groups read from the database meanwhile",
+        args=(action,),
+        log=logger,
+        always=always,
+    )
     try:
         return call()
     except Exception:
@@ -166,8 +171,9 @@ def forget_groups(user_ids: Iterable[int]) -> None:
     keys = [_groups_key(pk) for pk in user_ids]
     if not keys:
         return
-    _cache_call("delete", lambda: cache.delete_many(keys))
-    transaction.on_commit(lambda: _cache_call("delete", lambda: cache.delete_many(keys)))
+    # Tried even while the breaker is open: a membership taken away must leave the cache whenever it answers.
+    _cache_call("delete", lambda: cache.delete_many(keys), always=True)
+    transaction.on_commit(lambda: _cache_call("delete", lambda: cache.delete_many(keys), always=True))
 
 
 def is_street_staff(user) -> bool:

@@ -28,28 +28,25 @@ def _cache_seconds(expiry_age: int) -> int:
 
 
 class SessionStore(cached_db.SessionStore):
-    def _failed(self, action: str) -> None:
-        breaker.trip()
-        logger.warning("Session cache unavailable (%s); sessions read from the database for %ss", action, breaker.pause)
+    def _cache_call(self, action: str, call, *, always: bool = False):
+        return breaker.attempt(
+            call,
+            warning="Session cache unavailable (%s, %s); sessions read from the database meanwhile",
+            args=(action,),
+            log=logger,
+            always=always,
+        )
 
     def load(self) -> dict:
-        data = None
-        if breaker.closed():
-            try:
-                data = self._cache.get(self.cache_key)
-            except Exception:
-                self._failed("get")
+        data = self._cache_call("get", lambda: self._cache.get(self.cache_key))
         if data is not None:
             return data
         row = self._get_session_from_db()
         if not row:
             return {}
         data = self.decode(row.session_data)
-        if breaker.closed():
-            try:
-                self._cache.set(self.cache_key, data, _cache_seconds(self.get_expiry_age(expiry=row.expire_date)))
-            except Exception:
-                self._failed("set")
+        seconds = _cache_seconds(self.get_expiry_age(expiry=row.expire_date))
+        self._cache_call("set", lambda: self._cache.set(self.cache_key, data, seconds))
         return data
 
     def exists(self, session_key: str) -> bool:
@@ -58,11 +55,8 @@ class SessionStore(cached_db.SessionStore):
 
     def save(self, must_create: bool = False) -> None:
         cached_db.DBStore.save(self, must_create)
-        if breaker.closed():
-            try:
-                self._cache.set(self.cache_key, self._session, _cache_seconds(self.get_expiry_age()))
-            except Exception:
-                self._failed("set")
+        seconds = _cache_seconds(self.get_expiry_age())
+        self._cache_call("set", lambda: self._cache.set(self.cache_key, self._session, seconds))
 
     def delete(self, session_key: str | None = None) -> None:
         cached_db.DBStore.delete(self, session_key)
@@ -71,7 +65,4 @@ class SessionStore(cached_db.SessionStore):
                 return
             session_key = self.session_key
         # Tried even while the breaker is open: an ended session must leave the cache whenever it can.
-        try:
-            self._cache.delete(self.cache_key_prefix + session_key)
-        except Exception:
-            self._failed("delete")
+        self._cache_call("delete", lambda: self._cache.delete(self.cache_key_prefix + session_key), always=True)

@@ -78,8 +78,7 @@ def _last_known() -> str | None:
 
 
 def _cached(operation: Callable[[], T]) -> T | None:
-    if not breaker.closed():
-        return None
+    return breaker.attempt(operation, warning="Site address not shared: cache unavailable (%s)", log=logger)
     try:
         return operation()
     except Exception as exc:  # redis-py and sockets raise unrelated types

@@ -80,25 +80,17 @@ def _estimate_key(queryset: QuerySet) -> str | None:
     return f"alliance:api:count:{digest}"
 
 
+COUNT_CACHE_DOWN = "Count-estimate cache unavailable (%s); counting meanwhile"
+
+
 def _cached_estimate(key: str) -> int | None:
-    if not count_breaker.closed():
-        return None
-    try:
-        return cache.get(key)
-    except Exception:
-        count_breaker.trip()
-        logger.warning("Count-estimate cache unavailable; counting for %ss", count_breaker.pause)
-        return None
+    return count_breaker.attempt(lambda: cache.get(key), warning=COUNT_CACHE_DOWN, log=logger)
 
 
 def _keep_estimate(key: str, estimate: int) -> None:
-    if not count_breaker.closed():
-        return
-    try:
-        cache.set(key, estimate, settings.API_COUNT_ESTIMATE_SECONDS)
-    except Exception:
-        count_breaker.trip()
-        logger.warning("Count-estimate cache unavailable; counting for %ss", count_breaker.pause)
+    count_breaker.attempt(
+        lambda: cache.set(key, estimate, settings.API_COUNT_ESTIMATE_SECONDS), warning=COUNT_CACHE_DOWN, log=logger
+    )
 
 
 @dataclass(frozen=True)
