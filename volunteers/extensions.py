@@ -67,7 +67,7 @@ def _todos(user) -> list[registry.Todo]:
             "hours_to_verify",
             gettext("Service hours to verify"),
             counts["hours_to_verify"],
-            f"{logs}?verified__exact=0",
+            f"{logs}?verified__exact=0&rejected_at__isempty=1",
         ),
     ]
 

@@ -360,7 +360,7 @@ def workbench_counts(*, user) -> dict[str, int]:
         to_verify=Count("pk", filter=Q(status=PartyMember.Status.PENDING)),
     )
     counts |= permissions.visible(user, ServiceLog.objects.all()).aggregate(
-        hours_to_verify=Count("pk", filter=Q(verified=False)),
+        hours_to_verify=Count("pk", filter=Q(verified=False, rejected_at=None)),
     )
     return counts
 

@@ -351,7 +351,7 @@ def service_card(request: HttpRequest) -> HttpResponse:
         total_hours=sum((row["hours"] for row in per_community), Decimal(0)),
         total_services=sum(row["services"] for row in per_community),
         services=list(logs.filter(verified=True).order_by("date", "id")),
-        unverified=logs.filter(verified=False).count(),
+        unverified=logs.filter(verified=False, rejected_at=None).count(),
         posts_held=list(held),
     )
     return render(request, "volunteers/portal/service_card.html", context)

@@ -53,6 +53,7 @@ ADMIN_ACTIONS: dict[str, tuple[str, str]] = {
     "volunteers.partymember:reject": ("party-member-reject", POST),
     "volunteers.partymember:export_import_layout": ("party-member-list", GET),
     "volunteers.servicelog:verify": ("service-log-verify", POST),
+    "volunteers.servicelog:reject": ("service-log-reject", POST),
 }
 
 # "namespace:url name" -> (API URL name, method)

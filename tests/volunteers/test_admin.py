@@ -20,7 +20,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from alliance.periods import Quarter
-from volunteers import services
+from volunteers import selectors, services
 from volunteers.models import PartyMember, PostClaim, ServiceLog, VolunteerPost, VolunteerTeam
 
 from ..conftest import client_for
@@ -252,6 +252,32 @@ def test_log_verify_action(community_x_staff, community_y_staff, community_x, un
     _action(client_for(community_x_staff), LOGS, "verify", [log])
     log.refresh_from_db()
     assert log.verified and log.verified_by == community_x_staff
+
+
+def test_log_reject_action_asks_the_reason_and_takes_the_hours_off_the_to_do(community_x_staff, community_x, unit_a):
+    member = PartyMemberFactory(residence_community=community_x, work_unit=unit_a)
+    log = ServiceLogFactory(member=member, verified=False)
+    client = client_for(community_x_staff)
+    assert selectors.workbench_counts(user=community_x_staff)["hours_to_verify"] == 1
+
+    ask = _action(client, LOGS, "reject", [log])
+    assert ask.status_code == 200 and "reason" in ask.context["form"].fields
+    empty = _action(client, LOGS, "reject", [log], apply="1", reason="")
+    assert empty.status_code == 200 and empty.context["form"].errors
+    log.refresh_from_db()
+    assert log.rejected_at is None
+
+    done = _action(client, LOGS, "reject", [log], apply="1", reason="当天未在岗")
+    assert done.status_code == 302
+    log.refresh_from_db()
+    assert log.rejected_at is not None and log.reject_reason == "当天未在岗" and not log.verified
+    # Rejected hours wait for nothing: not on the workbench, not verifiable by the verify action.
+    assert selectors.workbench_counts(user=community_x_staff)["hours_to_verify"] == 0
+    _action(client, LOGS, "verify", [log])
+    log.refresh_from_db()
+    assert not log.verified
+    waiting = client.get(reverse(LOGS), {"verified__exact": "0", "rejected_at__isempty": "1"})
+    assert waiting.context["cl"].result_count == 0
 
 
 def test_staff_log_hours_for_a_member_through_the_service(community_x_staff, community_x, unit_a):

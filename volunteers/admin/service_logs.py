@@ -85,13 +85,14 @@ class ServiceLogAdmin(ChangelistGuard, ScopedAdminMixin, HistoryAdmin):
         "logged_by",
     ]
     list_select_related = ["member__residence_community", "logged_by"]
-    list_filter = ["verified", period_filter("date"), LogCommunityFilter]
+    # "Rejected: empty" is what still waits for a decision (the workbench's to-do links there).
+    list_filter = ["verified", ("rejected_at", admin.EmptyFieldListFilter), period_filter("date"), LogCommunityFilter]
     search_fields = ["member__name", "description"]
     search_help_text = _("Member or what was done")
     list_per_page = 50
     autocomplete_fields = ["member", "post"]
     raw_id_fields = ["wish", "activity"]
-    actions = ["verify"]
+    actions = ["verify", "reject"]
 
     def get_queryset(self, request):
         return selectors.logs_visible_to(user=request.user).select_related("logged_by")
@@ -105,7 +106,11 @@ class ServiceLogAdmin(ChangelistGuard, ScopedAdminMixin, HistoryAdmin):
 
     def get_fields(self, request, obj=None):
         fields = ["member", *services.LOG_FIELDS]
-        return fields if obj is None else [*fields, "logged_by", "verified", "verified_by", "verified_at"]
+        return (
+            fields
+            if obj is None
+            else [*fields, "logged_by", "verified", "verified_by", "verified_at", "rejected_at", "reject_reason"]
+        )
 
     def get_changeform_initial_data(self, request):
         return {"date": timezone.localdate(), **super().get_changeform_initial_data(request)}
@@ -146,10 +151,29 @@ class ServiceLogAdmin(ChangelistGuard, ScopedAdminMixin, HistoryAdmin):
                 success=gettext("%(hours)s hours of %(name)s on %(date)s are verified.")
                 % {"hours": log.hours, "name": log.member.name, "date": log.date.isoformat()},
             )
-            for log in queryset.filter(verified=False)
+            for log in queryset.filter(verified=False, rejected_at=None)
         )
         if not done:
             messages.warning(request, gettext("None of the selected hours is waiting for verification."))
+
+    @admin.action(description=_("Reject the selected hours"))
+    def reject(self, request, queryset):
+        return self.ask_reason(
+            request,
+            queryset.filter(verified=False, rejected_at=None).select_related("member"),
+            service=services.log_reject,
+            object_kwarg="log",
+            success=lambda log: (
+                gettext("%(hours)s hours of %(name)s on %(date)s are rejected.")
+                % {"hours": log.hours, "name": log.member.name, "date": log.date.isoformat()}
+            ),
+            none_done=gettext("None of the selected hours is waiting for verification."),
+            title=gettext("Reject service hours"),
+            intro=gettext("These hours will not be verified and count in no total; the members are told the reason."),
+            empty=gettext("None of the selected hours is waiting for verification."),
+            describe=lambda log: f"{log.member.name} · {log.date.isoformat()} · {log.hours}",
+            detail=lambda log: log.description,
+        )
 
     # --- Totals and the service card ---
 
