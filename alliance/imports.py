@@ -924,6 +924,8 @@ class ImportAdminMixin:
             queryset=self.get_export_queryset(request, queryset),
             filename=self._filename(importer, _("export")),
             label=_("Export of %(things)s in the import layout") % {"things": self.opts.verbose_name_plural},
+            model_admin=self,
+            narrow="get_export_queryset",
         )
 
     # --- Upload: checked, stored and queued ---

@@ -65,12 +65,14 @@ def claim_table_rows(claims: QuerySet[ProjectClaim]) -> tuple[str, list[str], It
     return _("Claim table"), header, rows()
 
 
-def claim_table_later(request, claims: QuerySet[ProjectClaim]) -> HttpResponse:
-    """The claim table of the given claims (already narrowed to what the user sees), queued as a job."""
+def claim_table_later(request, claims: QuerySet[ProjectClaim], *, model_admin=None) -> HttpResponse:
+    """The claim table of the given claims (already narrowed to what the user sees), queued as a job;
+    `model_admin`: the claims' change list, whose filters a "select all" stores instead of the ids."""
     return export_later(
         request,
         EXPORT_CLAIMS,
         queryset=claims,
         filename="{}-{}.xlsx".format(_("claim-table"), timezone.localdate().isoformat()),
         label=_("Claim table"),
+        model_admin=model_admin,
     )
