@@ -67,6 +67,12 @@ def write_sheet(workbook: Workbook, title: str, header: Sequence[str], rows: Ite
 Sheet = tuple[str, Sequence[str], Iterable[Sequence[object]]]
 
 
+def choice_labels(model: type[Model], field: str) -> dict[object, str]:
+    """A field's choice labels in the active language, looked up once for a whole export: the model's
+    `get_FOO_display()` translates and re-hashes the choices on every call (a sixth of the needs export's time)."""
+    return {value: str(label) for value, label in model._meta.get_field(field).flatchoices}
+
+
 def write_workbook(target, sheets: Iterable[Sheet]) -> None:
     """Write the sheets to `target` (a path or a binary file), a row at a time."""
     workbook = Workbook(write_only=True)
