@@ -393,7 +393,7 @@ class Importer:
         return [column.export(obj) if column.export else getattr(obj, column.key) for column in self.columns]
 
     def export_sheet(self, queryset: QuerySet) -> tuple[str, list[str], Iterator[list[object]]]:
-        rows = (self.export_row(obj) for obj in self.export_queryset(queryset).iterator(chunk_size=500))
+        rows = (self.export_row(obj) for obj in self.export_queryset(queryset).iterator(chunk_size=2000))
         return str(self.sheet_title), self.header(), rows
 
     def example_row(self) -> list[object]:
