@@ -393,7 +393,7 @@ class Importer:
         return [column.export(obj) if column.export else getattr(obj, column.key) for column in self.columns]
 
     def export_sheet(self, queryset: QuerySet) -> tuple[str, list[str], Iterator[list[object]]]:
-        rows = (self.export_row(obj) for obj in self.export_queryset(queryset).iterator(chunk_size=500))
+        rows = (self.export_row(obj) for obj in self.export_queryset(queryset).iterator(chunk_size=2000))
         return str(self.sheet_title), self.header(), rows
 
     def example_row(self) -> list[object]:
@@ -924,6 +924,8 @@ class ImportAdminMixin:
             queryset=self.get_export_queryset(request, queryset),
             filename=self._filename(importer, _("export")),
             label=_("Export of %(things)s in the import layout") % {"things": self.opts.verbose_name_plural},
+            model_admin=self,
+            narrow="get_export_queryset",
         )
 
     # --- Upload: checked, stored and queued ---

@@ -21,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
+from django.core.mail import get_connection, send_mail
 from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
@@ -99,15 +99,11 @@ def notify(**fields: Any) -> Notification:
 
 def notify_all(messages: list[Notification]) -> list[Notification]:
     """Store several notifications made with `message` in one INSERT, in the caller's transaction, and
-    queue their delivery after commit as one task (one message to the broker): a resident's submission
+    queue their delivery after commit as one task per DELIVERY_BATCH rows: a resident's submission
     tells the resident and the community's staff at the cost of one statement. What the task does not
     deliver, the periodic sweep does, as for `notify`."""
-    from .tasks import deliver_notifications  # the task module imports this one
-
     rows = Notification.objects.bulk_create(messages)
-    due = [row.pk for row in rows if not row.in_digest]
-    if due:
-        enqueue_after_commit(deliver_notifications, due)
+    _queue_delivery(rows)
     return rows
 
 
@@ -115,23 +111,34 @@ def notify_many(recipients: Iterable, **kwargs) -> list[Notification]:
     return [notify(recipient=user, **kwargs) for user in recipients]
 
 
+def _queue_delivery(rows: list[Notification]) -> None:
+    """Queue the delivery of the rows not held for the digest after commit, DELIVERY_BATCH to a task."""
+    from .tasks import deliver_notifications  # the task module imports this one
+
+    due = [row.pk for row in rows if not row.in_digest]
+    for start in range(0, len(due), DELIVERY_BATCH):
+        enqueue_after_commit(deliver_notifications, due[start : start + DELIVERY_BATCH])
+
+
 def notify_each(messages: Iterable[dict]) -> list[Notification]:
     """`notify` for many recipients at once, each message its own (`recipient`, `subject`, `body`, `url`,
     `kind`, and optionally `by_sms` and `digest` as in `notify`): the phones in one query, the rows in one
-    INSERT — a scan that tells thousands of people costs the same few queries as one that tells ten.
-    Returns the rows, in order, with their ids."""
-    from .tasks import deliver_notification
+    INSERT, their delivery in one task per DELIVERY_BATCH rows — a scan that tells thousands of people
+    costs the same few queries as one that tells ten.
 
+    `recipient` is a user, or anything with the user's `pk`, `email` and `is_staff` (a scan that reads
+    thousands of people need not build their model instances); a message with `phone` says the number
+    itself and saves the lookup. Returns the rows, in order, with their ids."""
     messages = list(messages)
     if not messages:
         return []
-    texted = [m["recipient"].pk for m in messages if m.get("by_sms", True)]
+    texted = [m["recipient"].pk for m in messages if m.get("by_sms", True) and "phone" not in m]
     phones = dict(Profile.objects.filter(user__in=texted).values_list("user_id", "phone")) if texted else {}
     rows = [
         Notification(
-            recipient=m["recipient"],
+            recipient_id=m["recipient"].pk,
             email=m["recipient"].email or "",
-            phone=(phones.get(m["recipient"].pk) or "") if m.get("by_sms", True) else "",
+            phone=(m.get("phone", phones.get(m["recipient"].pk)) or "") if m.get("by_sms", True) else "",
             subject=m["subject"][:200],
             body=m["body"],
             url=m.get("url", ""),
@@ -142,24 +149,31 @@ def notify_each(messages: Iterable[dict]) -> list[Notification]:
     ]
     with transaction.atomic():
         Notification.objects.bulk_create(rows)
-        for row in rows:
-            if not row.in_digest:
-                enqueue_after_commit(deliver_notification, row.pk)
+        _queue_delivery(rows)
     return rows
 
 
-def _claim(notification_id: int) -> bool:
-    """Take the row for sending; exactly one worker wins even when a task and the sweep race."""
+def _claim(notification_ids: list[int]) -> list[int]:
+    """Take these rows for sending (those still pending, or claimed by a worker that died); exactly one
+    worker wins each row even when tasks and the sweep race: the rows are locked (rows another worker has
+    locked are skipped, it is taking them) and updated in one transaction."""
     now = timezone.now()
-    return (
-        Notification.objects.filter(pk=notification_id, in_digest=False)
-        .filter(
-            Q(status=Notification.Status.PENDING)
-            | Q(status=Notification.Status.SENDING, claimed_at__lt=now - STALE_CLAIM)
+    with transaction.atomic():
+        claimable = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=notification_ids, in_digest=False)
+            .filter(
+                Q(status=Notification.Status.PENDING)
+                | Q(status=Notification.Status.SENDING, claimed_at__lt=now - STALE_CLAIM)
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)
         )
-        .update(status=Notification.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-        == 1
-    )
+        if claimable:
+            Notification.objects.filter(pk__in=claimable).update(
+                status=Notification.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+            )
+    return claimable
 
 
 def _absolute(url: str) -> str:
@@ -167,46 +181,90 @@ def _absolute(url: str) -> str:
     return site.absolute(url)
 
 
+def _send(notification: Notification, text: str, mail_connection) -> None:
+    """E-mail and text one notification; raises what the gateway raised."""
+    if notification.email:
+        send_mail(
+            notification.subject,
+            text,
+            settings.DEFAULT_FROM_EMAIL,
+            [notification.email],
+            fail_silently=False,
+            connection=mail_connection,
+        )
+    if notification.phone:
+        send_sms(notification.phone, f"【{notification.subject}】{text}")
+
+
+def _failed(notification: Notification, exc: Exception) -> None:
+    failed = notification.attempts >= MAX_ATTEMPTS
+    Notification.objects.filter(pk=notification.pk).update(
+        status=Notification.Status.FAILED if failed else Notification.Status.PENDING,
+        # A gateway's error may quote the message: what staff and the log see is redacted.
+        last_error=redact(f"{type(exc).__name__}: {exc}")[:500],
+    )
+    logger.warning(
+        "Notification %s to %s not delivered (attempt %s): %s",
+        notification.pk,
+        mask_phone(notification.phone) or "e-mail",
+        notification.attempts,
+        redact(str(exc)),
+    )
+
+
+# How many notifications one delivery task takes (`notify_each` queues them in tasks of this many): a
+# scan that tells 10,000 people costs 100 tasks, not 10,000, and each batch is claimed, read and marked
+# sent in a constant number of queries. Small enough that a slow gateway (a second a message) keeps a
+# task well inside the 240 s soft time limit.
+DELIVERY_BATCH = 100
+
+
+def deliver_many(notification_ids: Iterable[int]) -> int:
+    """Send these notifications by e-mail and text message, a batch at a time; returns how many went out
+    now. Rows another worker sent or is sending are left to it; a row whose send fails waits for the
+    sweep (or, after MAX_ATTEMPTS, for staff)."""
+    ids = list(notification_ids)
+    sent = 0
+    for start in range(0, len(ids), DELIVERY_BATCH):
+        claimed = _claim(ids[start : start + DELIVERY_BATCH])
+        if not claimed:
+            continue
+        rows = list(Notification.objects.filter(pk__in=claimed).order_by("pk"))
+        # Only a password link needs the recipient (its secret is made from the account).
+        linked = {row.recipient_id for row in rows if row.url == passwords.PASSWORD_LINK and row.recipient_id}
+        recipients = get_user_model().objects.in_bulk(linked) if linked else {}
+        done: list[int] = []
+        # One SMTP connection for the batch, not one per message; opened on the first send.
+        mail_connection = get_connection(fail_silently=False)
+        try:
+            for row in rows:
+                text, url = row.body, row.url
+                if url == passwords.PASSWORD_LINK:
+                    # The secret is made here, sent, and forgotten: the row keeps only the marker.
+                    recipient = recipients.get(row.recipient_id)
+                    url = passwords.password_set_path(recipient) if recipient is not None else ""
+                if url:
+                    text = f"{text}\n{_absolute(url)}"
+                try:
+                    _send(row, text, mail_connection)
+                except Exception as exc:
+                    _failed(row, exc)
+                else:
+                    done.append(row.pk)
+        finally:
+            try:
+                mail_connection.close()
+            except Exception:  # a connection that broke mid-batch: its messages are recorded already
+                logger.warning("Closing the mail connection failed", exc_info=True)
+        if done:
+            Notification.objects.filter(pk__in=done).update(status=Notification.Status.SENT, sent_at=timezone.now())
+        sent += len(done)
+    return sent
+
+
 def deliver(notification_id: int) -> bool:
     """Send one notification by e-mail and text message; True when it went out now."""
-    if not _claim(notification_id):
-        return False
-    notification = Notification.objects.select_related("recipient").get(pk=notification_id)
-    text = notification.body
-    url = notification.url
-    if url == passwords.PASSWORD_LINK:
-        # The secret is made here, sent, and forgotten: the row keeps only the marker.
-        url = passwords.password_set_path(notification.recipient) if notification.recipient_id else ""
-    if url:
-        text = f"{text}\n{_absolute(url)}"
-    try:
-        if notification.email:
-            send_mail(
-                notification.subject,
-                text,
-                settings.DEFAULT_FROM_EMAIL,
-                [notification.email],
-                fail_silently=False,
-            )
-        if notification.phone:
-            send_sms(notification.phone, f"【{notification.subject}】{text}")
-    except Exception as exc:
-        failed = notification.attempts >= MAX_ATTEMPTS
-        Notification.objects.filter(pk=notification_id).update(
-            status=Notification.Status.FAILED if failed else Notification.Status.PENDING,
-            # A gateway's error may quote the message: what staff and the log see is redacted.
-            last_error=redact(f"{type(exc).__name__}: {exc}")[:500],
-        )
-        logger.warning(
-            "Notification %s to %s not delivered (attempt %s): %s",
-            notification_id,
-            mask_phone(notification.phone) or "e-mail",
-            notification.attempts,
-            redact(str(exc)),
-        )
-        return False
-    Notification.objects.filter(pk=notification_id).update(status=Notification.Status.SENT, sent_at=timezone.now())
-    return True
+    return deliver_many([notification_id]) == 1
 
 
 def pending_ids(limit: int = 500) -> list[int]:
@@ -224,7 +282,7 @@ def pending_ids(limit: int = 500) -> list[int]:
 
 def deliver_pending(limit: int = 500) -> int:
     """The sweep: deliver what is still pending. Returns how many went out."""
-    return sum(1 for pk in pending_ids(limit) if deliver(pk))
+    return deliver_many(pending_ids(limit))
 
 
 def cancel(notification_ids: Iterable[int]) -> int:

@@ -14,7 +14,7 @@ def deliver_notification(notification_id: int) -> bool:
 
 @shared_task(name="alliance.tasks.deliver_notifications")
 def deliver_notifications(notification_ids: list[int]) -> int:
-    return sum(1 for pk in notification_ids if notifications.deliver(pk))
+    return notifications.deliver_many(notification_ids)
 
 
 @shared_task(name="alliance.tasks.deliver_pending_notifications")

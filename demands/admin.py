@@ -394,6 +394,7 @@ class NeedAdmin(ScopedAdminMixin, HistoryAdmin):
             queryset=queryset,
             filename="{}-{}.xlsx".format(gettext("needs"), timezone.localdate().isoformat()),
             label=gettext("Export of needs (with contact data)"),
+            model_admin=self,
         )
 
 

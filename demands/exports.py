@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils.translation import gettext as _
 
 from alliance import permissions
+from alliance.exports import choice_labels
 from alliance.masking import mask_name, mask_phone
 
 from .models import Need
@@ -53,18 +54,24 @@ def need_rows_internal(needs: QuerySet[Need], *, user) -> tuple[str, list[str], 
             return need.contact_name, need.contact_phone
         return mask_name(need.contact_name), mask_phone(need.contact_phone)
 
+    kinds, statuses, channels = (choice_labels(Need, f) for f in ("kind", "status", "channel"))
+
     def rows() -> Iterator[list[object]]:
-        # iterator(): the export streams rows instead of caching the whole queryset.
-        for need in needs.select_related("category", "community", "unit").iterator(chunk_size=500):
+        # iterator(): the export streams rows instead of caching the whole queryset; the related names come
+        # as columns of the same query, not as three model instances a row.
+        named = needs.annotate(
+            category_label=F("category__name"), community_label=F("community__name"), unit_label=F("unit__name")
+        )
+        for need in named.iterator(chunk_size=2000):
             yield [
                 format_tracking_code(need.tracking_code),
                 need.title,
-                need.get_kind_display(),
-                need.category.name,
-                need.community.name,
-                need.get_status_display(),
-                need.unit.name if need.unit else "",
-                need.get_channel_display(),
+                kinds.get(need.kind, need.kind),
+                need.category_label,
+                need.community_label,
+                statuses.get(need.status, need.status),
+                need.unit_label or "",
+                channels.get(need.channel, need.channel),
                 need.submitted_at,
                 need.dispatched_at,
                 need.accepted_at,

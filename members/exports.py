@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from alliance.exports import choice_labels
+
 from .models import MemberUnit
 
 # The background-job kind of the unit export (registered in `extensions`, queued by the admin action).
@@ -32,25 +34,29 @@ def unit_rows(units: QuerySet[MemberUnit]) -> tuple[str, list[str], Iterator[lis
         _("Status"),
     ]
 
+    types, levels, org_kinds, statuses = (
+        choice_labels(MemberUnit, f) for f in ("unit_type", "level", "party_org_kind", "status")
+    )
+
     def rows() -> Iterator[list[object]]:
         # iterator(): the export streams rows instead of caching the whole queryset.
-        for unit in units.select_related("community", "sector").iterator(chunk_size=500):
+        for unit in units.select_related("community", "sector").iterator(chunk_size=2000):
             yield [
                 unit.name,
                 unit.credit_code,
-                unit.get_unit_type_display(),
-                unit.get_level_display(),
+                types.get(unit.unit_type, unit.unit_type),
+                levels.get(unit.level, unit.level),
                 unit.sector.name if unit.sector else "",
                 unit.community.name,
                 unit.address,
                 unit.party_org_name,
-                unit.get_party_org_kind_display(),
+                org_kinds.get(unit.party_org_kind, unit.party_org_kind),
                 unit.secretary_name,
                 unit.liaison_name,
                 unit.liaison_phone,
                 unit.party_member_count,
                 unit.joined_on,
-                unit.get_status_display(),
+                statuses.get(unit.status, unit.status),
             ]
 
     return _("Member units"), header, rows()

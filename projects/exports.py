@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alliance.exports import export_later
+from alliance.exports import choice_labels, export_later
 
 from .models import ProjectClaim
 
@@ -40,13 +40,14 @@ def claim_table_rows(claims: QuerySet[ProjectClaim]) -> tuple[str, list[str], It
         _("Claimed on"),
     ]
     yes, no, street_wide = _("Yes"), _("No"), _("Street-wide")
+    statuses = choice_labels(ProjectClaim, "status")
 
     def rows() -> Iterator[list[object]]:
         ordered = claims.select_related("project__category", "project__community", "unit").order_by(
             "project__category__sort_order", "project__title", "project_id", "created_at", "id"
         )
         # iterator(): the export streams rows instead of caching the whole queryset.
-        for number, claim in enumerate(ordered.iterator(chunk_size=500), start=1):
+        for number, claim in enumerate(ordered.iterator(chunk_size=2000), start=1):
             project = claim.project
             yield [
                 number,
@@ -58,19 +59,21 @@ def claim_table_rows(claims: QuerySet[ProjectClaim]) -> tuple[str, list[str], It
                 f"{project.starts_on:%Y-%m-%d} – {project.ends_on:%Y-%m-%d}",
                 claim.unit.name,
                 claim.commitment,
-                claim.get_status_display(),
+                statuses.get(claim.status, claim.status),
                 timezone.localdate(claim.created_at) if claim.created_at else None,
             ]
 
     return _("Claim table"), header, rows()
 
 
-def claim_table_later(request, claims: QuerySet[ProjectClaim]) -> HttpResponse:
-    """The claim table of the given claims (already narrowed to what the user sees), queued as a job."""
+def claim_table_later(request, claims: QuerySet[ProjectClaim], *, model_admin=None) -> HttpResponse:
+    """The claim table of the given claims (already narrowed to what the user sees), queued as a job;
+    `model_admin`: the claims' change list, whose filters a "select all" stores instead of the ids."""
     return export_later(
         request,
         EXPORT_CLAIMS,
         queryset=claims,
         filename="{}-{}.xlsx".format(_("claim-table"), timezone.localdate().isoformat()),
         label=_("Claim table"),
+        model_admin=model_admin,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from itertools import chain, groupby
-from operator import attrgetter
+from operator import itemgetter
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -85,12 +85,28 @@ def service_card_sheets(units: None, user, params: dict) -> Iterator[tuple[str, 
     )
     if not permissions.is_street_staff(user):
         members = members.filter(residence_community_id__in=list(permissions.communities_of(user)))
-    members = members.order_by("work_unit__name", "work_unit_id", "name", "pk")
+    # Plain rows (no model instances: a city's quarter has hundreds of thousands of cards), still one query.
+    rows = members.order_by("work_unit__name", "work_unit_id", "name", "pk").values_list(
+        "work_unit_id",
+        "work_unit__name",
+        "name",
+        "party_branch",
+        "residence_community__name",
+        "quarter_hours",
+        "quarter_services",
+    )
     used: set[str] = set()
     header = _card_header()
-    for _unit_id, group in groupby(members.iterator(chunk_size=2000), key=attrgetter("work_unit_id")):
+    for _unit_id, group in groupby(rows.iterator(chunk_size=2000), key=itemgetter(0)):
         first = next(group)
-        yield _sheet_title(first.work_unit.name, used), header, (_card_row(m) for m in chain((first,), group))
+        yield (
+            _sheet_title(first[1], used),
+            header,
+            (
+                [name, branch, community, float(hours), services]
+                for _u, _n, name, branch, community, hours, services in chain((first,), group)
+            ),
+        )
 
 
 def hours_totals_sheets(

@@ -66,8 +66,20 @@ class MemberImporter(Importer):
     )
 
     def export_queryset(self, queryset):
-        return queryset.select_related("work_unit", "residence_community").order_by(
-            "residence_community_id", "name", "id"
+        # Only the columns the layout writes: a city's export is a million rows, and every other field
+        # (dates above all) costs parsing on each.
+        return (
+            queryset.select_related("work_unit", "residence_community")
+            .only(
+                "name",
+                "phone",
+                "work_unit_name",
+                "party_branch",
+                "skills",
+                "work_unit__name",
+                "residence_community__name",
+            )
+            .order_by("residence_community_id", "name", "id")
         )
 
     def example_row(self) -> list[object]:

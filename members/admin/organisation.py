@@ -266,6 +266,7 @@ class MemberUnitAdmin(ImportAdminMixin, ScopedAdminMixin, HistoryAdmin):
             queryset=queryset,
             filename="{}-{}.xlsx".format(gettext("member-units"), timezone.localdate().isoformat()),
             label=gettext("Export of member units"),
+            model_admin=self,
         )
 
 

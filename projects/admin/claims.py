@@ -176,4 +176,4 @@ class ProjectClaimAdmin(ScopedAdminMixin, HistoryAdmin):
 
     @admin.action(description=_("Export the selected claims to Excel (claim table)"))
     def export_claim_table(self, request, queryset):
-        return exports.claim_table_later(request, queryset)
+        return exports.claim_table_later(request, queryset, model_admin=self)
