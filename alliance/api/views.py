@@ -50,11 +50,11 @@ class TokenView(ObtainAuthToken):
         responses={
             200: inline_serializer("Token", {"token": serializers.CharField()}),
         },
-        description=str(
-            _(
-                "Exchange a user name and password for a token. A token expires API_TOKEN_TTL_HOURS after it "
-                "was issued (401 from then on); ask again for a new one."
-            )
+        # Lazy, not str(): the schema is rendered per request in the reader's language.
+        summary=_("Get a token"),
+        description=_(
+            "Exchange a user name and password for a token. A token expires API_TOKEN_TTL_HOURS after it "
+            "was issued (401 from then on); ask again for a new one."
         ),
     )
     def post(self, request, *args, **kwargs):
@@ -70,7 +70,8 @@ class TokenView(ObtainAuthToken):
     @extend_schema(
         request=None,
         responses={204: None},
-        description=str(_("Revoke the caller's token at once.")),
+        summary=_("Revoke the token"),
+        description=_("Revoke the caller's token at once."),
     )
     def delete(self, request, *args, **kwargs):
         authentication.token_revoke(user=request.user)
@@ -93,7 +94,8 @@ class MeView(APIView):
                 "calendar_url": serializers.CharField(),
             },
         ),
-        description=str(_("The signed-in caller: roles, units, communities.")),
+        summary=_("The signed-in caller"),
+        description=_("The signed-in caller: roles, units, communities."),
     )
     def get(self, request):
         return Response(me.describe(request.user, request))
@@ -124,7 +126,11 @@ class PublicStatsView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
-    @extend_schema(responses=inline_serializer("PublicStats", {key: serializers.FloatField() for key in PUBLIC_STATS}))
+    @extend_schema(
+        summary=_("The alliance's public figures"),
+        description=_("What the alliance has done so far, in totals: no names, no contact data."),
+        responses=inline_serializer("PublicStats", {key: serializers.FloatField() for key in PUBLIC_STATS}),
+    )
     def get(self, request):
         figures = {figure.key: figure.value for figure in public_figures.figures()}
         return Response({key: figures.get(key, 0) for key in PUBLIC_STATS})

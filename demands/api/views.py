@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
@@ -24,20 +25,28 @@ from ..models import Need, Resource
 from . import serializers as s
 from .filters import NeedFilter, ResourceFilter
 
-NO_BODY = OpenApiExample("No body", value={}, request_only=True)
-REASON = OpenApiExample("A reason", value={"reason": "不属于本单位服务范围"}, request_only=True)
+NO_BODY = OpenApiExample("No body", summary=pgettext_lazy("api example", "No body"), value={}, request_only=True)
+REASON = OpenApiExample(
+    "A reason",
+    summary=pgettext_lazy("api example", "A reason"),
+    value={"reason": "不属于本单位服务范围"},
+    request_only=True,
+)
 
 
 @extend_schema_view(
     create=extend_schema(
-        summary="Enter a need on a resident's behalf (staff), or file a unit's own need (its liaison)",
-        description="Staff enter a resident's need (phone call, visit) in a community they work for. A unit's "
-        "liaison files a need of the unit itself: `kind` is `unit`, the community is the unit's, the contact "
-        "the unit's liaison on record unless given; `from_unit` names the unit when the liaison has several. "
-        "A liaison is answered 403 for a unit that is not theirs.",
+        summary=gettext_lazy("Enter a need on a resident's behalf (staff), or file a unit's own need (its liaison)"),
+        description=gettext_lazy(
+            "Staff enter a resident's need (phone call, visit) in a community they work for. A unit's "
+            "liaison files a need of the unit itself: `kind` is `unit`, the community is the unit's, the contact "
+            "the unit's liaison on record unless given; `from_unit` names the unit when the liaison has several. "
+            "A liaison is answered 403 for a unit that is not theirs."
+        ),
         examples=[
             OpenApiExample(
                 "Staff: a resident's call",
+                summary=pgettext_lazy("api example", "Staff: a resident's call"),
                 value={
                     "kind": "resident",
                     "community": 1,
@@ -52,6 +61,7 @@ REASON = OpenApiExample("A reason", value={"reason": "不属于本单位服务�
             ),
             OpenApiExample(
                 "Liaison: the unit's own need",
+                summary=pgettext_lazy("api example", "Liaison: the unit's own need"),
                 value={
                     "category": 2,
                     "title": "职工子女暑期托管",
@@ -61,10 +71,17 @@ REASON = OpenApiExample("A reason", value={"reason": "不属于本单位服务�
             ),
         ],
     ),
-    update=extend_schema(summary="Correct what a need says (its community's staff)"),
+    update=extend_schema(summary=gettext_lazy("Correct what a need says (its community's staff)")),
     partial_update=extend_schema(
-        summary="Correct some of what a need says (its community's staff)",
-        examples=[OpenApiExample("A better title", value={"title": "3号楼楼道灯不亮"}, request_only=True)],
+        summary=gettext_lazy("Correct some of what a need says (its community's staff)"),
+        examples=[
+            OpenApiExample(
+                "A better title",
+                summary=pgettext_lazy("api example", "A better title"),
+                value={"title": "3号楼楼道灯不亮"},
+                request_only=True,
+            )
+        ],
     ),
 )
 class NeedViewSet(
@@ -146,11 +163,18 @@ class NeedViewSet(
 
     # Not named `dispatch`: that is the method every DRF view routes requests through.
     @extend_schema(
-        summary="Dispatch a submitted need to a unit or a resource's unit (its community's staff)",
+        summary=gettext_lazy("Dispatch a submitted need to a unit or a resource's unit (its community's staff)"),
         request=s.DispatchSerializer,
         responses=s.NeedDetailSerializer,
         description=api_description(Need, "dispatch"),
-        examples=[OpenApiExample("To a unit", value={"unit": 3, "note": "请两日内联系居民"}, request_only=True)],
+        examples=[
+            OpenApiExample(
+                "To a unit",
+                summary=pgettext_lazy("api example", "To a unit"),
+                value={"unit": 3, "note": "请两日内联系居民"},
+                request_only=True,
+            )
+        ],
     )
     @action(detail=True, methods=["post"], url_path="dispatch", url_name="dispatch")
     def dispatch_to_unit(self, request, pk=None):
@@ -172,7 +196,7 @@ class NeedViewSet(
         )
 
     @extend_schema(
-        summary="Accept a need dispatched to the unit (its liaison)",
+        summary=gettext_lazy("Accept a need dispatched to the unit (its liaison)"),
         request=None,
         responses=s.NeedDetailSerializer,
         description=api_description(Need, "accept"),
@@ -183,7 +207,7 @@ class NeedViewSet(
         return self._done(services.need_accept(need=self.get_object(), actor=request.user))
 
     @extend_schema(
-        summary="Decline a need dispatched to the unit, with the reason (its liaison)",
+        summary=gettext_lazy("Decline a need dispatched to the unit, with the reason (its liaison)"),
         request=s.ReasonSerializer,
         responses=s.NeedDetailSerializer,
         description=api_description(Need, "decline"),
@@ -195,11 +219,18 @@ class NeedViewSet(
         return self._done(services.need_decline(need=need, actor=request.user, reason=self._payload()["reason"]))
 
     @extend_schema(
-        summary="Complete an accepted need with the result (the unit's liaison or staff)",
+        summary=gettext_lazy("Complete an accepted need with the result (the unit's liaison or staff)"),
         request=s.CompleteSerializer,
         responses=s.NeedDetailSerializer,
         description=api_description(Need, "complete"),
-        examples=[OpenApiExample("A result", value={"result": "已更换楼道灯泡"}, request_only=True)],
+        examples=[
+            OpenApiExample(
+                "A result",
+                summary=pgettext_lazy("api example", "A result"),
+                value={"result": "已更换楼道灯泡"},
+                request_only=True,
+            )
+        ],
     )
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
@@ -210,11 +241,18 @@ class NeedViewSet(
         )
 
     @extend_schema(
-        summary="Reject a submitted need, with the reason the resident is told (its community's staff)",
+        summary=gettext_lazy("Reject a submitted need, with the reason the resident is told (its community's staff)"),
         request=s.ReasonSerializer,
         responses=s.NeedDetailSerializer,
         description=api_description(Need, "reject"),
-        examples=[OpenApiExample("A reason", value={"reason": "属物业维修范围，已转物业"}, request_only=True)],
+        examples=[
+            OpenApiExample(
+                "A reason",
+                summary=pgettext_lazy("api example", "A reason"),
+                value={"reason": "属物业维修范围，已转物业"},
+                request_only=True,
+            )
+        ],
     )
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
@@ -222,7 +260,7 @@ class NeedViewSet(
         return self._done(services.need_reject(need=need, actor=request.user, reason=self._payload()["reason"]))
 
     @extend_schema(
-        summary="Show a completed need on the public showcase (staff)",
+        summary=gettext_lazy("Show a completed need on the public showcase (staff)"),
         request=None,
         responses=s.NeedDetailSerializer,
         examples=[NO_BODY],
@@ -232,7 +270,7 @@ class NeedViewSet(
         return self._done(services.need_showcase(need=self.get_object(), actor=request.user))
 
     @extend_schema(
-        summary="Take a need off the public showcase (staff)",
+        summary=gettext_lazy("Take a need off the public showcase (staff)"),
         request=None,
         responses=s.NeedDetailSerializer,
         examples=[NO_BODY],
@@ -242,7 +280,10 @@ class NeedViewSet(
         return self._done(services.need_unshowcase(need=self.get_object(), actor=request.user))
 
     # A plain list of a few ranked suggestions: neither the needs' filters nor their pages apply.
-    @extend_schema(responses=s.SuggestionSerializer(many=True))
+    @extend_schema(
+        summary=gettext_lazy("Units suggested for a need (its community's staff)"),
+        responses=s.SuggestionSerializer(many=True),
+    )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def suggestions(self, request, pk=None):
         need = self.get_object()
@@ -253,6 +294,7 @@ class NeedViewSet(
 
 RESOURCE_EXAMPLE = OpenApiExample(
     "A venue",
+    summary=pgettext_lazy("api example", "A venue"),
     value={
         "unit": 3,
         "category": 2,
@@ -268,11 +310,20 @@ RESOURCE_EXAMPLE = OpenApiExample(
 
 
 @extend_schema_view(
-    create=extend_schema(summary="Publish a resource for a unit (its liaison or staff)", examples=[RESOURCE_EXAMPLE]),
-    update=extend_schema(summary="Replace a resource's fields (its unit's liaison or staff)"),
+    create=extend_schema(
+        summary=gettext_lazy("Publish a resource for a unit (its liaison or staff)"), examples=[RESOURCE_EXAMPLE]
+    ),
+    update=extend_schema(summary=gettext_lazy("Replace a resource's fields (its unit's liaison or staff)")),
     partial_update=extend_schema(
-        summary="Change some of a resource's fields (its unit's liaison or staff)",
-        examples=[OpenApiExample("Opening hours", value={"availability": "工作日 18:00-21:00"}, request_only=True)],
+        summary=gettext_lazy("Change some of a resource's fields (its unit's liaison or staff)"),
+        examples=[
+            OpenApiExample(
+                "Opening hours",
+                summary=pgettext_lazy("api example", "Opening hours"),
+                value={"availability": "工作日 18:00-21:00"},
+                request_only=True,
+            )
+        ],
     ),
 )
 class ResourceViewSet(
@@ -300,7 +351,7 @@ class ResourceViewSet(
         serializer.instance = services.resource_update(resource=resource, actor=self.request.user, data=changed)
 
     @extend_schema(
-        summary="Withdraw a resource from the catalogue (its unit's liaison or staff)",
+        summary=gettext_lazy("Withdraw a resource from the catalogue (its unit's liaison or staff)"),
         request=None,
         responses=s.ResourceSerializer,
         description=api_description(Resource, "withdraw"),
@@ -312,7 +363,7 @@ class ResourceViewSet(
         return Response(s.ResourceSerializer(resource).data)
 
     @extend_schema(
-        summary="Put a withdrawn resource back in the catalogue (its unit's liaison or staff)",
+        summary=gettext_lazy("Put a withdrawn resource back in the catalogue (its unit's liaison or staff)"),
         request=None,
         responses=s.ResourceSerializer,
         description=api_description(Resource, "restore"),
@@ -343,9 +394,11 @@ class PublicNeedSubmitView(generics.CreateAPIView):
         self.throttled(request, float(rate[1]) if rate else None)
 
     @extend_schema(
+        summary=gettext_lazy("A resident submits a need"),
+        description=gettext_lazy("A resident submits a need; the answer carries the tracking code to follow it with."),
         responses={
             201: {"type": "object", "properties": {"tracking_code": {"type": "string"}, "status": {"type": "string"}}}
-        }
+        },
     )
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -381,7 +434,17 @@ class PublicNeedTrackView(generics.GenericAPIView):
     throttle_classes = [AddressRateThrottle]
     throttle_scope = "need_track"
 
-    @extend_schema(parameters=[OpenApiParameter("phone_last4", str, required=True)])
+    @extend_schema(
+        summary=gettext_lazy("Track a need by its tracking code"),
+        parameters=[
+            OpenApiParameter(
+                "phone_last4",
+                str,
+                required=True,
+                description=gettext_lazy("The last four digits of the contact phone given with the need"),
+            )
+        ],
+    )
     def get(self, request, tracking_code: str):
         need = _tracked(request, tracking_code, request.query_params.get("phone_last4", ""))
         return Response(self.get_serializer(need).data)
@@ -394,7 +457,7 @@ class PublicNeedRatingView(generics.GenericAPIView):
     throttle_classes = [AddressRateThrottle]
     throttle_scope = "need_track"
 
-    @extend_schema(responses=s.PublicNeedSerializer)
+    @extend_schema(summary=gettext_lazy("Rate a completed need"), responses=s.PublicNeedSerializer)
     def post(self, request, tracking_code: str):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -405,6 +468,14 @@ class PublicNeedRatingView(generics.GenericAPIView):
         return Response(s.PublicNeedSerializer(need).data)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary=gettext_lazy("The public showcase of completed needs"),
+        description=gettext_lazy(
+            "Completed needs that staff chose to show, with the unit that did them: no contact data."
+        ),
+    )
+)
 class PublicShowcaseView(generics.ListAPIView):
     """Completed needs that staff chose to show, with the unit that did them: no contact data. The count
     and the first pages come from the public snapshot (demands.showcase): no COUNT per request."""

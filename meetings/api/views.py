@@ -5,6 +5,8 @@ input, 403 seen but not allowed, 404 not seen, 409 the wrong state)."""
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
@@ -60,10 +62,11 @@ class MeetingViewSet(
         return Response(s.MeetingDetailSerializer(fresh.get(pk=meeting.pk), context=self.get_serializer_context()).data)
 
     @extend_schema(
-        summary="Plan a meeting (staff)",
+        summary=gettext_lazy("Plan a meeting (staff)"),
         examples=[
             OpenApiExample(
                 "Meeting",
+                summary=pgettext_lazy("api example", "Meeting"),
                 value={
                     "level": "community",
                     "kind": "regular",
@@ -81,17 +84,25 @@ class MeetingViewSet(
         return super().create(request, *args, **kwargs)
 
     @extend_schema(
-        summary="Edit a meeting (staff; a new time or place tells the invitees)",
-        examples=[OpenApiExample("Edit", value={"agenda": "一、停车难\n二、垃圾分类"}, request_only=True)],
+        summary=gettext_lazy("Edit a meeting (staff; a new time or place tells the invitees)"),
+        examples=[
+            OpenApiExample(
+                "Edit",
+                summary=pgettext_lazy("api example", "Edit"),
+                value={"agenda": "一、停车难\n二、垃圾分类"},
+                request_only=True,
+            )
+        ],
     )
     def partial_update(self, request, *args, **kwargs):
         return super().partial_update(request, *args, **kwargs)
 
     @extend_schema(
-        summary="Edit a meeting (staff; a new time or place tells the invitees)",
+        summary=gettext_lazy("Edit a meeting (staff; a new time or place tells the invitees)"),
         examples=[
             OpenApiExample(
                 "Edit",
+                summary=pgettext_lazy("api example", "Edit"),
                 value={
                     "level": "community",
                     "kind": "regular",
@@ -127,11 +138,18 @@ class MeetingViewSet(
         serializer.instance = meeting
 
     @extend_schema(
-        summary="Answer an invitation or record attendance",
+        summary=gettext_lazy("Answer an invitation or record attendance"),
         request=s.AttendanceSerializer,
         responses=s.InvitationSerializer,
         description=api_description(Invitation, "confirm", "decline", "attended", "absent"),
-        examples=[OpenApiExample("Attended", value={"unit": 12, "status": "attended"}, request_only=True)],
+        examples=[
+            OpenApiExample(
+                "Attended",
+                summary=pgettext_lazy("api example", "Attended"),
+                value={"unit": 12, "status": "attended"},
+                request_only=True,
+            )
+        ],
     )
     @action(detail=True, methods=["post"])
     def attendance(self, request, pk=None):
@@ -147,11 +165,18 @@ class MeetingViewSet(
         return Response(s.InvitationSerializer(invitation).data)
 
     @extend_schema(
-        summary="Cancel a meeting with a reason (staff; the invitees are told)",
+        summary=gettext_lazy("Cancel a meeting with a reason (staff; the invitees are told)"),
         request=s.CancelSerializer,
         responses=s.MeetingDetailSerializer,
         description=api_description(JointMeeting, "cancel"),
-        examples=[OpenApiExample("Cancel", value={"reason": "与区里的会议冲突"}, request_only=True)],
+        examples=[
+            OpenApiExample(
+                "Cancel",
+                summary=pgettext_lazy("api example", "Cancel"),
+                value={"reason": "与区里的会议冲突"},
+                request_only=True,
+            )
+        ],
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
@@ -160,13 +185,16 @@ class MeetingViewSet(
         return self._done(services.meeting_cancel(meeting=meeting, actor=request.user, reason=reason))
 
     @extend_schema(
-        summary="Move a meeting to a new time or place (staff; the invitees are told)",
+        summary=gettext_lazy("Move a meeting to a new time or place (staff; the invitees are told)"),
         request=s.MeetingMoveSerializer,
         responses=s.MeetingDetailSerializer,
         description=api_description(JointMeeting, "reschedule"),
         examples=[
             OpenApiExample(
-                "Move", value={"start": "2026-11-12T14:30:00+08:00", "place": "社区会议室"}, request_only=True
+                "Move",
+                summary=pgettext_lazy("api example", "Move"),
+                value={"start": "2026-11-12T14:30:00+08:00", "place": "社区会议室"},
+                request_only=True,
             )
         ],
     )
@@ -181,11 +209,22 @@ class MeetingViewSet(
         return self._done(moved)
 
     @extend_schema(
-        summary="Write the minutes (staff; a meeting that has begun becomes held)",
+        summary=gettext_lazy("Write the minutes (staff; a meeting that has begun becomes held)"),
         request=s.MinutesSerializer,
         responses=s.MeetingDetailSerializer,
-        description=api_description(JointMeeting, "record_minutes") + "\n\nBefore the meeting has begun: 409.",
-        examples=[OpenApiExample("Minutes", value={"minutes": "会议议定：开放夜间停车位30个。"}, request_only=True)],
+        description=format_lazy(
+            "{}\n\n{}",
+            api_description(JointMeeting, "record_minutes"),
+            gettext_lazy("Before the meeting has begun: 409."),
+        ),
+        examples=[
+            OpenApiExample(
+                "Minutes",
+                summary=pgettext_lazy("api example", "Minutes"),
+                value={"minutes": "会议议定：开放夜间停车位30个。"},
+                request_only=True,
+            )
+        ],
     )
     @action(detail=True, methods=["post", "put"])
     def minutes(self, request, pk=None):
@@ -223,10 +262,11 @@ class ResolutionViewSet(
         return Response(s.ResolutionSerializer(self.get_queryset().get(pk=resolution.pk)).data)
 
     @extend_schema(
-        summary="Record a resolution of a meeting (staff)",
+        summary=gettext_lazy("Record a resolution of a meeting (staff)"),
         examples=[
             OpenApiExample(
                 "Resolution",
+                summary=pgettext_lazy("api example", "Resolution"),
                 value={"meeting": 7, "text": "协调开放夜间停车位", "owner": 12, "due_date": "2026-12-31"},
                 request_only=True,
             )
@@ -236,10 +276,17 @@ class ResolutionViewSet(
         return super().create(request, *args, **kwargs)
 
     @extend_schema(
-        summary="Correct an open resolution: text, owner unit, due date (staff)",
+        summary=gettext_lazy("Correct an open resolution: text, owner unit, due date (staff)"),
         request=s.ResolutionUpdateSerializer,
         responses=s.ResolutionSerializer,
-        examples=[OpenApiExample("Later", value={"due_date": "2027-01-31"}, request_only=True)],
+        examples=[
+            OpenApiExample(
+                "Later",
+                summary=pgettext_lazy("api example", "Later"),
+                value={"due_date": "2027-01-31"},
+                request_only=True,
+            )
+        ],
     )
     def update(self, request, *args, **kwargs):
         resolution = self.get_object()
@@ -251,10 +298,17 @@ class ResolutionViewSet(
         return self._done(resolution)
 
     @extend_schema(
-        summary="Correct an open resolution: text, owner unit, due date (staff)",
+        summary=gettext_lazy("Correct an open resolution: text, owner unit, due date (staff)"),
         request=s.ResolutionUpdateSerializer,
         responses=s.ResolutionSerializer,
-        examples=[OpenApiExample("Later", value={"due_date": "2027-01-31"}, request_only=True)],
+        examples=[
+            OpenApiExample(
+                "Later",
+                summary=pgettext_lazy("api example", "Later"),
+                value={"due_date": "2027-01-31"},
+                request_only=True,
+            )
+        ],
     )
     def partial_update(self, request, *args, **kwargs):
         return self.update(request, *args, partial=True, **kwargs)
@@ -266,10 +320,17 @@ class ResolutionViewSet(
         serializer.instance = selectors.resolutions_visible_to(user=self.request.user).get(pk=resolution.pk)
 
     @extend_schema(
-        summary="Write a progress note (the owner unit's liaison or the meeting's staff)",
+        summary=gettext_lazy("Write a progress note (the owner unit's liaison or the meeting's staff)"),
         request=s.ProgressSerializer,
         responses=s.ResolutionSerializer,
-        examples=[OpenApiExample("Progress", value={"note": "已协调3个车位"}, request_only=True)],
+        examples=[
+            OpenApiExample(
+                "Progress",
+                summary=pgettext_lazy("api example", "Progress"),
+                value={"note": "已协调3个车位"},
+                request_only=True,
+            )
+        ],
     )
     @action(detail=True, methods=["post"])
     def progress(self, request, pk=None):
@@ -280,22 +341,24 @@ class ResolutionViewSet(
         return self._done(resolution)
 
     @extend_schema(
-        summary="Mark a resolution done (the meeting's staff)",
+        summary=gettext_lazy("Mark a resolution done (the meeting's staff)"),
         request=None,
         responses=s.ResolutionSerializer,
         description=api_description(Resolution, "done"),
-        examples=[OpenApiExample("Done", value={}, request_only=True)],
+        examples=[OpenApiExample("Done", summary=pgettext_lazy("api example", "Done"), value={}, request_only=True)],
     )
     @action(detail=True, methods=["post"])
     def done(self, request, pk=None):
         return self._done(services.resolution_done(resolution=self.get_object(), actor=request.user))
 
     @extend_schema(
-        summary="Reopen a resolution marked done too early (the meeting's staff)",
+        summary=gettext_lazy("Reopen a resolution marked done too early (the meeting's staff)"),
         request=None,
         responses=s.ResolutionSerializer,
         description=api_description(Resolution, "reopen"),
-        examples=[OpenApiExample("Reopen", value={}, request_only=True)],
+        examples=[
+            OpenApiExample("Reopen", summary=pgettext_lazy("api example", "Reopen"), value={}, request_only=True)
+        ],
     )
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -55,10 +56,11 @@ class CommunityViewSet(viewsets.ReadOnlyModelViewSet):
 
 @extend_schema_view(
     create=extend_schema(
-        summary="Record a unit that joined on paper; it is active from today (staff)",
+        summary=gettext_lazy("Record a unit that joined on paper; it is active from today (staff)"),
         examples=[
             OpenApiExample(
                 "A unit",
+                summary=pgettext_lazy("api example", "A unit"),
                 value={
                     "name": "山西饭店",
                     "credit_code": "91140100110012345X",
@@ -73,14 +75,17 @@ class CommunityViewSet(viewsets.ReadOnlyModelViewSet):
             )
         ],
     ),
-    update=extend_schema(summary="Replace a unit's record (staff) or its profile (its liaison)"),
+    update=extend_schema(summary=gettext_lazy("Replace a unit's record (staff) or its profile (its liaison)")),
     partial_update=extend_schema(
-        summary="Change a unit's profile (its liaison) or record (staff in scope)",
-        description="Liaisons change the profile fields (as on the portal's profile form); staff also the name, "
-        "code, type, level, community and sector. The status moves only through the actions below.",
+        summary=gettext_lazy("Change a unit's profile (its liaison) or record (staff in scope)"),
+        description=gettext_lazy(
+            "Liaisons change the profile fields (as on the portal's profile form); staff also the name, "
+            "code, type, level, community and sector. The status moves only through the actions below."
+        ),
         examples=[
             OpenApiExample(
                 "The profile",
+                summary=pgettext_lazy("api example", "The profile"),
                 value={"secretary_name": "李明", "party_member_count": 12, "address": "迎泽大街1号"},
                 request_only=True,
             )
@@ -126,22 +131,31 @@ class UnitViewSet(
         return serializer.validated_data
 
     @extend_schema(
-        summary="Approve a unit's application: it becomes active, its liaison gets an account (staff)",
+        summary=gettext_lazy("Approve a unit's application: it becomes active, its liaison gets an account (staff)"),
         request=None,
         responses=UnitSerializer,
         description=api_description(MemberUnit, "approve"),
-        examples=[OpenApiExample("No body", value={}, request_only=True)],
+        examples=[
+            OpenApiExample("No body", summary=pgettext_lazy("api example", "No body"), value={}, request_only=True)
+        ],
     )
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         return Response(UnitSerializer(services.unit_approve(unit=self.get_object(), actor=request.user)).data)
 
     @extend_schema(
-        summary="Reject a unit's application with the reason the applicant is told (staff)",
+        summary=gettext_lazy("Reject a unit's application with the reason the applicant is told (staff)"),
         request=UnitRejectSerializer,
         responses=UnitSerializer,
         description=api_description(MemberUnit, "reject"),
-        examples=[OpenApiExample("A reason", value={"reason": "统一社会信用代码与营业执照不符"}, request_only=True)],
+        examples=[
+            OpenApiExample(
+                "A reason",
+                summary=pgettext_lazy("api example", "A reason"),
+                value={"reason": "统一社会信用代码与营业执照不符"},
+                request_only=True,
+            )
+        ],
     )
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
@@ -150,11 +164,18 @@ class UnitViewSet(
         return Response(UnitSerializer(services.unit_reject(unit=unit, actor=request.user, reason=reason)).data)
 
     @extend_schema(
-        summary="Record that an active unit leaves the alliance; its accounts lose access to it (staff)",
+        summary=gettext_lazy("Record that an active unit leaves the alliance; its accounts lose access to it (staff)"),
         request=UnitWithdrawSerializer,
         responses=UnitSerializer,
         description=api_description(MemberUnit, "withdraw"),
-        examples=[OpenApiExample("A reason", value={"reason": "单位迁出本街道"}, request_only=True)],
+        examples=[
+            OpenApiExample(
+                "A reason",
+                summary=pgettext_lazy("api example", "A reason"),
+                value={"reason": "单位迁出本街道"},
+                request_only=True,
+            )
+        ],
     )
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
@@ -172,9 +193,12 @@ class QuarterlyReportView(APIView):
     `?street=<id>` names one."""
 
     @extend_schema(
+        summary=gettext_lazy("The quarterly report of the caller's street (.xlsx)"),
         parameters=[
-            OpenApiParameter("edition", str, enum=Edition.values, description=str(_("internal (default) or outward"))),
-            OpenApiParameter("street", int, description=str(_("the street, when there are several"))),
+            OpenApiParameter(
+                "edition", str, enum=Edition.values, description=gettext_lazy("internal (default) or outward")
+            ),
+            OpenApiParameter("street", int, description=gettext_lazy("the street, when there are several")),
         ],
         responses={
             (200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY,
@@ -253,8 +277,8 @@ class AssessmentViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("year", int, description="The year, e.g. 2026"),
-            OpenApiParameter("quarter", int, description="The quarter, 1 to 4"),
+            OpenApiParameter("year", int, description=gettext_lazy("The year, e.g. 2026")),
+            OpenApiParameter("quarter", int, description=gettext_lazy("The quarter, 1 to 4")),
         ]
     )
     def list(self, request, *args, **kwargs):
@@ -292,7 +316,7 @@ class AssessmentViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         request=AssessmentAdjustSerializer,
         responses=AssessmentSerializer,
-        description="Staff adjust the score by −20 to +20 points with a reason; 409 once approved.",
+        description=gettext_lazy("Staff adjust the score by −20 to +20 points with a reason; 409 once approved."),
     )
     @action(detail=True, methods=["post"])
     def adjust(self, request, pk=None):
@@ -309,7 +333,7 @@ class AssessmentViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         request=AssessmentRemarkSerializer,
         responses=AssessmentSerializer,
-        description="The unit's liaison leaves a remark; 409 once approved.",
+        description=gettext_lazy("The unit's liaison leaves a remark; 409 once approved."),
     )
     @action(detail=True, methods=["post"])
     def remark(self, request, pk=None):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -21,6 +22,7 @@ from .filters import ActivityFilter, ClaimFilter, ProjectFilter
 
 PROJECT_EXAMPLE = OpenApiExample(
     "A community's project",
+    summary=pgettext_lazy("api example", "A community's project"),
     value={
         "title": "社区义诊进楼院",
         "category": 1,
@@ -33,18 +35,25 @@ PROJECT_EXAMPLE = OpenApiExample(
     },
     request_only=True,
 )
-NO_BODY = OpenApiExample("No body", value={}, request_only=True)
+NO_BODY = OpenApiExample("No body", summary=pgettext_lazy("api example", "No body"), value={}, request_only=True)
 
 
 @extend_schema_view(
     create=extend_schema(
-        summary="Create a project (staff); it stays a draft until /open/",
+        summary=gettext_lazy("Create a project (staff); it stays a draft until /open/"),
         examples=[PROJECT_EXAMPLE],
     ),
-    update=extend_schema(summary="Replace a project's fields (its staff)", examples=[PROJECT_EXAMPLE]),
+    update=extend_schema(summary=gettext_lazy("Replace a project's fields (its staff)"), examples=[PROJECT_EXAMPLE]),
     partial_update=extend_schema(
-        summary="Change some of a project's fields (its staff)",
-        examples=[OpenApiExample("More places", value={"places": 8}, request_only=True)],
+        summary=gettext_lazy("Change some of a project's fields (its staff)"),
+        examples=[
+            OpenApiExample(
+                "More places",
+                summary=pgettext_lazy("api example", "More places"),
+                value={"places": 8},
+                request_only=True,
+            )
+        ],
     ),
 )
 class ProjectViewSet(
@@ -89,7 +98,7 @@ class ProjectViewSet(
         serializer.instance = self.get_queryset().get(pk=project.pk)
 
     @extend_schema(
-        summary="Open a draft project for claims (its staff)",
+        summary=gettext_lazy("Open a draft project for claims (its staff)"),
         request=None,
         responses=s.ProjectSerializer,
         description=api_description(ServiceProject, "open"),
@@ -100,7 +109,7 @@ class ProjectViewSet(
         return self._answer(services.project_open(project=self.get_object(), actor=request.user))
 
     @extend_schema(
-        summary="Start an open project: claims close (its staff)",
+        summary=gettext_lazy("Start an open project: claims close (its staff)"),
         request=None,
         responses=s.ProjectSerializer,
         description=api_description(ServiceProject, "start"),
@@ -111,7 +120,7 @@ class ProjectViewSet(
         return self._answer(services.project_start(project=self.get_object(), actor=request.user))
 
     @extend_schema(
-        summary="Finish a project: approved claims complete, pending ones lapse (its staff)",
+        summary=gettext_lazy("Finish a project: approved claims complete, pending ones lapse (its staff)"),
         request=None,
         responses=s.ProjectSerializer,
         description=api_description(ServiceProject, "finish"),
@@ -122,18 +131,26 @@ class ProjectViewSet(
         return self._answer(services.project_finish(project=self.get_object(), actor=request.user))
 
     @extend_schema(
-        summary="Mark a demonstration project with its plaque date, or take the mark away (its staff)",
+        summary=gettext_lazy("Mark a demonstration project with its plaque date, or take the mark away (its staff)"),
         request=s.DemonstrationSerializer,
         responses=s.ProjectSerializer,
-        description="The admin's action 'mark as demonstration projects': `plaque_awarded_on` is today when "
-        "left out; `is_demonstration: false` takes the mark and the plaque date away.",
+        description=gettext_lazy(
+            "The admin's action 'mark as demonstration projects': `plaque_awarded_on` is today when "
+            "left out; `is_demonstration: false` takes the mark and the plaque date away."
+        ),
         examples=[
             OpenApiExample(
                 "Award the plaque",
+                summary=pgettext_lazy("api example", "Award the plaque"),
                 value={"is_demonstration": True, "plaque_awarded_on": "2026-06-30"},
                 request_only=True,
             ),
-            OpenApiExample("Take the mark away", value={"is_demonstration": False}, request_only=True),
+            OpenApiExample(
+                "Take the mark away",
+                summary=pgettext_lazy("api example", "Take the mark away"),
+                value={"is_demonstration": False},
+                request_only=True,
+            ),
         ],
     )
     @action(detail=True, methods=["post"])
@@ -147,10 +164,17 @@ class ProjectViewSet(
         return self._answer(services.project_update(project=project, actor=request.user, data=data))
 
     @extend_schema(
-        summary="Claim a place on an open project for a unit (its liaison)",
+        summary=gettext_lazy("Claim a place on an open project for a unit (its liaison)"),
         request=s.ClaimCreateSerializer,
         responses={201: s.ClaimSerializer},
-        examples=[OpenApiExample("A claim", value={"commitment": "每月一次义诊，每次不少于2小时"}, request_only=True)],
+        examples=[
+            OpenApiExample(
+                "A claim",
+                summary=pgettext_lazy("api example", "A claim"),
+                value={"commitment": "每月一次义诊，每次不少于2小时"},
+                request_only=True,
+            )
+        ],
     )
     @action(detail=True, methods=["post"], url_path="claims", url_name="claims")
     def claim(self, request, pk=None):
@@ -186,7 +210,7 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
         return s.ClaimReasonSerializer if self.action == "reject" else s.ClaimSerializer
 
     @extend_schema(
-        summary="Approve a claim (the project's staff)",
+        summary=gettext_lazy("Approve a claim (the project's staff)"),
         request=None,
         responses=s.ClaimSerializer,
         description=api_description(ProjectClaim, "approve"),
@@ -197,11 +221,18 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(s.ClaimSerializer(services.claim_approve(claim=self.get_object(), actor=request.user)).data)
 
     @extend_schema(
-        summary="Reject a claim with the reason the unit is told (the project's staff)",
+        summary=gettext_lazy("Reject a claim with the reason the unit is told (the project's staff)"),
         request=s.ClaimReasonSerializer,
         responses=s.ClaimSerializer,
         description=api_description(ProjectClaim, "reject"),
-        examples=[OpenApiExample("A reason", value={"reason": "本项目名额已满足需要"}, request_only=True)],
+        examples=[
+            OpenApiExample(
+                "A reason",
+                summary=pgettext_lazy("api example", "A reason"),
+                value={"reason": "本项目名额已满足需要"},
+                request_only=True,
+            )
+        ],
     )
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
@@ -212,7 +243,7 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(s.ClaimSerializer(claim).data)
 
     @extend_schema(
-        summary="Withdraw the unit's claim before it is approved (its liaison)",
+        summary=gettext_lazy("Withdraw the unit's claim before it is approved (its liaison)"),
         request=None,
         responses=s.ClaimSerializer,
         description=api_description(ProjectClaim, "withdraw"),
@@ -225,10 +256,11 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
 
 @extend_schema_view(
     create=extend_schema(
-        summary="Record an activity under an approved claim (the unit's liaison or staff)",
+        summary=gettext_lazy("Record an activity under an approved claim (the unit's liaison or staff)"),
         examples=[
             OpenApiExample(
                 "An activity",
+                summary=pgettext_lazy("api example", "An activity"),
                 value={
                     "claim": 1,
                     "date": "2026-06-01",
@@ -262,10 +294,17 @@ class ActivityViewSet(
 
 
 REVIEW_CHANGE = extend_schema(
-    summary="Correct a review's score or comment (staff), as saving it again in the admin does",
+    summary=gettext_lazy("Correct a review's score or comment (staff), as saving it again in the admin does"),
     request=s.ReviewChangeSerializer,
     responses=s.ReviewSerializer,
-    examples=[OpenApiExample("A corrected score", value={"score": 4, "comment": "活动记录不全"}, request_only=True)],
+    examples=[
+        OpenApiExample(
+            "A corrected score",
+            summary=pgettext_lazy("api example", "A corrected score"),
+            value={"score": 4, "comment": "活动记录不全"},
+            request_only=True,
+        )
+    ],
 )
 
 
@@ -273,10 +312,11 @@ REVIEW_CHANGE = extend_schema(
     update=REVIEW_CHANGE,
     partial_update=REVIEW_CHANGE,
     create=extend_schema(
-        summary="Score a claim's commitment for a quarter; saving again replaces the score (staff)",
+        summary=gettext_lazy("Score a claim's commitment for a quarter; saving again replaces the score (staff)"),
         examples=[
             OpenApiExample(
                 "A review",
+                summary=pgettext_lazy("api example", "A review"),
                 value={"claim": 1, "year": 2026, "quarter": 2, "score": 5, "comment": "承诺落实到位"},
                 request_only=True,
             )

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from django.utils.translation import gettext_lazy, pgettext_lazy
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -84,12 +86,13 @@ class MemberViewSet(
         return Response(s.MemberSerializer(fresh, context=self.get_serializer_context()).data, status=code)
 
     @extend_schema(
-        summary="Register an in-service Party member (双报到)",
+        summary=gettext_lazy("Register an in-service Party member"),
         request=s.MemberRegisterSerializer,
         responses={201: s.MemberSerializer},
         examples=[
             OpenApiExample(
                 "Register",
+                summary=pgettext_lazy("api example", "Register"),
                 value={
                     "name": "李明",
                     "phone": "13912345678",
@@ -107,10 +110,17 @@ class MemberViewSet(
         return self._done(services.member_register(data=data, actor=request.user), status.HTTP_201_CREATED)
 
     @extend_schema(
-        summary="Correct a registration (staff)",
+        summary=gettext_lazy("Correct a registration (staff)"),
         request=s.MemberUpdateSerializer,
         responses=s.MemberSerializer,
-        examples=[OpenApiExample("Correct", value={"skills": "维修, 法律咨询"}, request_only=True)],
+        examples=[
+            OpenApiExample(
+                "Correct",
+                summary=pgettext_lazy("api example", "Correct"),
+                value={"skills": "维修, 法律咨询"},
+                request_only=True,
+            )
+        ],
     )
     def update(self, request, *args, **kwargs):
         member = self.get_object()
@@ -120,31 +130,47 @@ class MemberViewSet(
         return self._done(member)
 
     @extend_schema(
-        summary="Correct a registration (staff)",
+        summary=gettext_lazy("Correct a registration (staff)"),
         request=s.MemberUpdateSerializer,
         responses=s.MemberSerializer,
-        examples=[OpenApiExample("Correct", value={"skills": "维修, 法律咨询"}, request_only=True)],
+        examples=[
+            OpenApiExample(
+                "Correct",
+                summary=pgettext_lazy("api example", "Correct"),
+                value={"skills": "维修, 法律咨询"},
+                request_only=True,
+            )
+        ],
     )
     def partial_update(self, request, *args, **kwargs):
         return self.update(request, *args, partial=True, **kwargs)
 
     @extend_schema(
-        summary="Verify a registration (community or street staff)",
+        summary=gettext_lazy("Verify a registration (community or street staff)"),
         request=None,
         responses=s.MemberSerializer,
         description=api_description(PartyMember, "verify"),
-        examples=[OpenApiExample("Verify", value={}, request_only=True)],
+        examples=[
+            OpenApiExample("Verify", summary=pgettext_lazy("api example", "Verify"), value={}, request_only=True)
+        ],
     )
     @action(detail=True, methods=["post"])
     def verify(self, request, pk=None):
         return self._done(services.member_verify(member=self.get_object(), actor=request.user))
 
     @extend_schema(
-        summary="Reject a registration with a reason (community or street staff)",
+        summary=gettext_lazy("Reject a registration with a reason (community or street staff)"),
         request=s.VolunteerReasonSerializer,
         responses=s.MemberSerializer,
         description=api_description(PartyMember, "reject"),
-        examples=[OpenApiExample("Reject", value={"reason": "不是本社区居民"}, request_only=True)],
+        examples=[
+            OpenApiExample(
+                "Reject",
+                summary=pgettext_lazy("api example", "Reject"),
+                value={"reason": "不是本社区居民"},
+                request_only=True,
+            )
+        ],
     )
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
@@ -153,12 +179,22 @@ class MemberViewSet(
         return self._done(services.member_reject(member=member, actor=request.user, reason=reason))
 
     @extend_schema(
-        summary="Move to another residence community (the member, or their staff)",
+        summary=gettext_lazy("Move to another residence community (the member, or their staff)"),
         request=s.MemberMoveSerializer,
         responses={201: s.MemberSerializer},
-        description=api_description(PartyMember, "move_away")
-        + "\n\nAnswers the new registration (waiting for verification there).",
-        examples=[OpenApiExample("Move", value={"community": 4}, request_only=True)],
+        description=format_lazy(
+            "{}\n\n{}",
+            api_description(PartyMember, "move_away"),
+            gettext_lazy("Answers the new registration (waiting for verification there)."),
+        ),
+        examples=[
+            OpenApiExample(
+                "Move",
+                summary=pgettext_lazy("api example", "To another community"),
+                value={"community": 4},
+                request_only=True,
+            )
+        ],
     )
     @action(detail=True, methods=["post"])
     def move(self, request, pk=None):
@@ -196,12 +232,13 @@ class PostViewSet(
         return Response(s.PostSerializer(fresh, context=self.get_serializer_context()).data, status=code)
 
     @extend_schema(
-        summary="Open a volunteer post (the community's staff)",
+        summary=gettext_lazy("Open a volunteer post (the community's staff)"),
         request=s.PostWriteSerializer,
         responses={201: s.PostSerializer},
         examples=[
             OpenApiExample(
                 "Post",
+                summary=pgettext_lazy("api example", "Post"),
                 value={"community": 3, "title": "文明劝导岗", "schedule": "每周六上午", "places": 5},
                 request_only=True,
             )
@@ -214,10 +251,12 @@ class PostViewSet(
         return self._done(post, status.HTTP_201_CREATED)
 
     @extend_schema(
-        summary="Edit a volunteer post (the community's staff)",
+        summary=gettext_lazy("Edit a volunteer post (the community's staff)"),
         request=s.PostWriteSerializer,
         responses=s.PostSerializer,
-        examples=[OpenApiExample("Edit", value={"places": 8}, request_only=True)],
+        examples=[
+            OpenApiExample("Edit", summary=pgettext_lazy("api example", "Edit"), value={"places": 8}, request_only=True)
+        ],
     )
     def update(self, request, *args, **kwargs):
         post = self.get_object()
@@ -229,19 +268,21 @@ class PostViewSet(
         return self._done(post)
 
     @extend_schema(
-        summary="Edit a volunteer post (the community's staff)",
+        summary=gettext_lazy("Edit a volunteer post (the community's staff)"),
         request=s.PostWriteSerializer,
         responses=s.PostSerializer,
-        examples=[OpenApiExample("Edit", value={"places": 8}, request_only=True)],
+        examples=[
+            OpenApiExample("Edit", summary=pgettext_lazy("api example", "Edit"), value={"places": 8}, request_only=True)
+        ],
     )
     def partial_update(self, request, *args, **kwargs):
         return self.update(request, *args, partial=True, **kwargs)
 
     @extend_schema(
-        summary="Claim a place on the post (a verified member of its community)",
+        summary=gettext_lazy("Claim a place on the post (a verified member of its community)"),
         request=None,
         responses={201: s.PostClaimSerializer},
-        examples=[OpenApiExample("Claim", value={}, request_only=True)],
+        examples=[OpenApiExample("Claim", summary=pgettext_lazy("api example", "Claim"), value={}, request_only=True)],
     )
     @action(detail=True, methods=["post"], url_path="claims", url_name="claims")
     def claim(self, request, pk=None):
@@ -249,11 +290,13 @@ class PostViewSet(
         return Response(s.PostClaimSerializer(claim).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        summary="Leave the post (the caller's own place)",
+        summary=gettext_lazy("Leave the post (the caller's own place)"),
         request=None,
         responses=s.PostClaimSerializer,
-        description=api_description(PostClaim, "leave") + "\n\n409 when the caller does not hold the post.",
-        examples=[OpenApiExample("Leave", value={}, request_only=True)],
+        description=format_lazy(
+            "{}\n\n{}", api_description(PostClaim, "leave"), gettext_lazy("409 when the caller does not hold the post.")
+        ),
+        examples=[OpenApiExample("Leave", summary=pgettext_lazy("api example", "Leave"), value={}, request_only=True)],
     )
     @action(detail=True, methods=["post"])
     def leave(self, request, pk=None):
@@ -268,11 +311,11 @@ class PostViewSet(
         return Response(s.PostClaimSerializer(services.post_leave(claim=claim, actor=request.user)).data)
 
     @extend_schema(
-        summary="Close the post to new claims (the community's staff)",
+        summary=gettext_lazy("Close the post to new claims (the community's staff)"),
         request=None,
         responses=s.PostSerializer,
-        description="Allowed when `status` is `open`; moves it to `closed`. Otherwise 409.",
-        examples=[OpenApiExample("Close", value={}, request_only=True)],
+        description=gettext_lazy("Allowed when `status` is `open`; moves it to `closed`. Otherwise 409."),
+        examples=[OpenApiExample("Close", summary=pgettext_lazy("api example", "Close"), value={}, request_only=True)],
     )
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
@@ -285,6 +328,10 @@ class WishFilter(django_filters.FilterSet):
         fields = ["status", "community"]
 
 
+@extend_schema_view(
+    list=extend_schema(summary=gettext_lazy("Micro-wishes the caller may take on, and the ones they took on")),
+    retrieve=extend_schema(summary=gettext_lazy("One micro-wish")),
+)
 class WishViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Micro-wishes (微心愿) for in-service Party members, as the portal's volunteer home lists them: the
     open wishes of the communities where the caller is a verified member, and the wishes they took on.
@@ -319,22 +366,31 @@ class WishViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return Response(s.WishSerializer(fresh, context=self.get_serializer_context()).data)
 
     @extend_schema(
-        summary="Take on a micro-wish (a verified member of its community)",
+        summary=gettext_lazy("Take on a micro-wish (a verified member of its community)"),
         request=None,
         responses=s.WishSerializer,
         description=api_description(Need, "take_wish"),
-        examples=[OpenApiExample("Take on", value={}, request_only=True)],
+        examples=[
+            OpenApiExample("Take on", summary=pgettext_lazy("api example", "Take on"), value={}, request_only=True)
+        ],
     )
     @action(detail=True, methods=["post"], url_path="take-on", url_name="take-on")
     def take_on(self, request, pk=None):
         return self._done(services.wish_claim(need=self.get_object(), actor=request.user))
 
     @extend_schema(
-        summary="Report a micro-wish fulfilled (the member who took it on)",
+        summary=gettext_lazy("Report a micro-wish fulfilled (the member who took it on)"),
         request=s.WishCompleteSerializer,
         responses=s.WishSerializer,
         description=api_description(Need, "complete_wish"),
-        examples=[OpenApiExample("Complete", value={"result": "已送去助听器并教会使用"}, request_only=True)],
+        examples=[
+            OpenApiExample(
+                "Complete",
+                summary=pgettext_lazy("api example", "Complete"),
+                value={"result": "已送去助听器并教会使用"},
+                request_only=True,
+            )
+        ],
     )
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
@@ -380,10 +436,11 @@ class ServiceLogViewSet(
         }.get(self.action, s.ServiceLogSerializer)
 
     @extend_schema(
-        summary="Log hours served",
+        summary=gettext_lazy("Log hours served"),
         examples=[
             OpenApiExample(
                 "Log",
+                summary=pgettext_lazy("api example", "Log"),
                 value={"member": 42, "date": "2026-06-01", "hours": "2.5", "description": "助老陪诊"},
                 request_only=True,
             )
@@ -398,10 +455,14 @@ class ServiceLogViewSet(
         serializer.instance = services.log_hours(member=member, actor=self.request.user, data=data)
 
     @extend_schema(
-        summary="Correct hours waiting for verification (the member, or their staff)",
+        summary=gettext_lazy("Correct hours waiting for verification (the member, or their staff)"),
         request=s.LogUpdateSerializer,
         responses=s.ServiceLogSerializer,
-        examples=[OpenApiExample("Correct", value={"hours": "3.0"}, request_only=True)],
+        examples=[
+            OpenApiExample(
+                "Correct", summary=pgettext_lazy("api example", "Correct"), value={"hours": "3.0"}, request_only=True
+            )
+        ],
     )
     def update(self, request, *args, **kwargs):
         log = self.get_object()
@@ -413,31 +474,46 @@ class ServiceLogViewSet(
         return Response(s.ServiceLogSerializer(log, context=self.get_serializer_context()).data)
 
     @extend_schema(
-        summary="Correct hours waiting for verification (the member, or their staff)",
+        summary=gettext_lazy("Correct hours waiting for verification (the member, or their staff)"),
         request=s.LogUpdateSerializer,
         responses=s.ServiceLogSerializer,
-        examples=[OpenApiExample("Correct", value={"hours": "3.0"}, request_only=True)],
+        examples=[
+            OpenApiExample(
+                "Correct", summary=pgettext_lazy("api example", "Correct"), value={"hours": "3.0"}, request_only=True
+            )
+        ],
     )
     def partial_update(self, request, *args, **kwargs):
         return self.update(request, *args, partial=True, **kwargs)
 
     @extend_schema(
-        summary="Verify hours (the member's community staff)",
+        summary=gettext_lazy("Verify hours (the member's community staff)"),
         request=None,
         responses=s.ServiceLogSerializer,
-        description="409 when the hours are verified or rejected already.",
-        examples=[OpenApiExample("Verify", value={}, request_only=True)],
+        description=gettext_lazy("409 when the hours are verified or rejected already."),
+        examples=[
+            OpenApiExample("Verify", summary=pgettext_lazy("api example", "Verify"), value={}, request_only=True)
+        ],
     )
     @action(detail=True, methods=["post"])
     def verify(self, request, pk=None):
         return Response(s.ServiceLogSerializer(services.log_verify(log=self.get_object(), actor=request.user)).data)
 
     @extend_schema(
-        summary="Reject hours with a reason (the member's community staff)",
+        summary=gettext_lazy("Reject hours with a reason (the member's community staff)"),
         request=s.VolunteerReasonSerializer,
         responses=s.ServiceLogSerializer,
-        description="409 when the hours are verified or rejected already. Rejected hours count in no total.",
-        examples=[OpenApiExample("Reject", value={"reason": "同一天重复登记"}, request_only=True)],
+        description=gettext_lazy(
+            "409 when the hours are verified or rejected already. Rejected hours count in no total."
+        ),
+        examples=[
+            OpenApiExample(
+                "Reject",
+                summary=pgettext_lazy("api example", "Reject"),
+                value={"reason": "同一天重复登记"},
+                request_only=True,
+            )
+        ],
     )
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
