@@ -204,13 +204,15 @@ def _logs(w: World, verified: _Verified, posts: dict[int, list[int]]) -> None:
                     staff if ok else None,
                     min(created + delays[int(random() * n_delays)], now) if ok else None,
                     created,
+                    "",  # reject_reason: no log of the benchmark data is rejected
                 )
             left -= min(CHUNK, left)
 
     w.copy(
         "service logs",
         ServiceLog,
-        "member date hours description post wish activity logged_by verified verified_by verified_at created_at",
+        "member date hours description post wish activity logged_by verified verified_by verified_at created_at"
+        " reject_reason",
         rows(),
     )
     # The monthly sums of verified hours the totals read, from the logs just copied (as migration 0004).

@@ -99,8 +99,9 @@ def city(db, street_staff, community_x, community_x_staff):
         )
         cursor.execute(
             """
-            INSERT INTO volunteers_servicelog (date, hours, description, verified, created_at, member_id)
-            SELECT current_date - ((m.id + i) %% 700)::int, 2, '', (m.id + i) %% 8 <> 0, now(), m.id
+            INSERT INTO volunteers_servicelog (date, hours, description, verified, created_at, member_id,
+                                               reject_reason)
+            SELECT current_date - ((m.id + i) %% 700)::int, 2, '', (m.id + i) %% 8 <> 0, now(), m.id, ''
             FROM volunteers_partymember AS m, generate_series(1, 2) AS i
             """,
             [],

@@ -75,7 +75,8 @@ def test_a_report_reads_its_workbook_from_the_replica_and_writes_on_default(
         # Committed at once (no test transaction), so the job runs here (Celery is eager in tests).
         report = reporting.report_request(street=community_x.street, quarter=Quarter.current(), actor=street_staff)
     assert Job.objects.get(pk=report.job_id).status == Job.Status.DONE
-    assert captured.reading("replica", "volunteers_servicelog")
+    # The hours sheet reads the monthly sums of verified hours (volunteers.MemberMonthHours).
+    assert captured.reading("replica", "volunteers_membermonthhours")
     assert captured.reading("replica", "members_memberunit")
     assert _only_reads(captured.sql("replica"))
     # The job's claim, progress and the report's file are writes: on the primary.
@@ -92,7 +93,8 @@ def test_an_export_reads_its_rows_from_the_replica(with_replica, community_x_sta
         )
     job = Job.objects.get(kind="volunteers.hours_totals")
     assert job.status == Job.Status.DONE and job.result.name
-    assert captured.reading("replica", "volunteers_servicelog")
+    # The totals read the monthly sums of verified hours (volunteers.MemberMonthHours).
+    assert captured.reading("replica", "volunteers_membermonthhours")
     # The request itself only counts the chosen rows (its cap) on default; the rows are read by the job.
     on_default = captured.reading("default", "volunteers_servicelog")
     assert [sql for sql in on_default if not sql.startswith("SELECT COUNT(*)")] == []
