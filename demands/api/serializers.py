@@ -142,10 +142,6 @@ class DispatchSerializer(serializers.Serializer):
         return attrs
 
 
-class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=300)
-
-
 class CompleteSerializer(serializers.Serializer):
     result = serializers.CharField(max_length=2000)
     photos = serializers.ListField(child=serializers.FileField(), required=False, max_length=6)

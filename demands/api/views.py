@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from alliance import permissions, ratelimit
 from alliance.api.filters import KnownParameters
 from alliance.api.pagination import SequencePagination
+from alliance.api.serializers import ReasonSerializer
 from alliance.api.throttling import AddressRateThrottle
 from alliance.workflow import api_description
 from members import selectors as member_selectors
@@ -111,8 +112,8 @@ class NeedViewSet(
             "retrieve": s.NeedDetailSerializer,
             "create": s.NeedCreateSerializer,
             "dispatch_to_unit": s.DispatchSerializer,
-            "decline": s.ReasonSerializer,
-            "reject": s.ReasonSerializer,
+            "decline": ReasonSerializer,
+            "reject": ReasonSerializer,
             "complete": s.CompleteSerializer,
             "suggestions": s.SuggestionSerializer,
         }.get(self.action, s.NeedSerializer)
@@ -208,7 +209,7 @@ class NeedViewSet(
 
     @extend_schema(
         summary=gettext_lazy("Decline a need dispatched to the unit, with the reason (its liaison)"),
-        request=s.ReasonSerializer,
+        request=ReasonSerializer,
         responses=s.NeedDetailSerializer,
         description=api_description(Need, "decline"),
         examples=[REASON],
@@ -242,7 +243,7 @@ class NeedViewSet(
 
     @extend_schema(
         summary=gettext_lazy("Reject a submitted need, with the reason the resident is told (its community's staff)"),
-        request=s.ReasonSerializer,
+        request=ReasonSerializer,
         responses=s.NeedDetailSerializer,
         description=api_description(Need, "reject"),
         examples=[

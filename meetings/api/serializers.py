@@ -131,10 +131,6 @@ class ResolutionUpdateSerializer(serializers.Serializer):
     due_date = serializers.DateField(required=False)
 
 
-class CancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=300)
-
-
 class MeetingMoveSerializer(serializers.Serializer):
     """The new time (and place): `end` defaults to the new start plus the meeting's length."""
 

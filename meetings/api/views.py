@@ -12,6 +12,7 @@ from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from alliance.api.serializers import ReasonSerializer
 from alliance.workflow import api_description
 from members.models import MemberUnit
 
@@ -47,7 +48,7 @@ class MeetingViewSet(
         return {
             "retrieve": s.MeetingDetailSerializer,
             "attendance": s.AttendanceSerializer,
-            "cancel": s.CancelSerializer,
+            "cancel": ReasonSerializer,
             "move": s.MeetingMoveSerializer,
             "minutes": s.MinutesSerializer,
         }.get(self.action, s.MeetingSerializer)
@@ -166,7 +167,7 @@ class MeetingViewSet(
 
     @extend_schema(
         summary=gettext_lazy("Cancel a meeting with a reason (staff; the invitees are told)"),
-        request=s.CancelSerializer,
+        request=ReasonSerializer,
         responses=s.MeetingDetailSerializer,
         description=api_description(JointMeeting, "cancel"),
         examples=[
@@ -181,7 +182,7 @@ class MeetingViewSet(
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         meeting = self.get_object()
-        reason = self._payload(s.CancelSerializer)["reason"]
+        reason = self._payload(ReasonSerializer)["reason"]
         return self._done(services.meeting_cancel(meeting=meeting, actor=request.user, reason=reason))
 
     @extend_schema(

@@ -63,12 +63,6 @@ class UnitSerializer(serializers.ModelSerializer):
         extra_kwargs = {"credit_code": {"validators": [validate_credit_code]}}
 
 
-class UnitRejectSerializer(serializers.Serializer):
-    reason = serializers.CharField(
-        max_length=300, help_text="Why the application is not approved; the applicant is told."
-    )
-
-
 class UnitWithdrawSerializer(serializers.Serializer):
     reason = serializers.CharField(
         max_length=300, required=False, allow_blank=True, default="", help_text="Why the unit leaves (kept on record)."

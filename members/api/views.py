@@ -11,6 +11,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from alliance.api.serializers import ReasonSerializer
 from alliance.exports import XLSX_CONTENT_TYPE
 from alliance.models import Job
 from alliance.periods import MAX_YEAR, MIN_YEAR, Quarter
@@ -28,7 +29,6 @@ from .serializers import (
     AssessmentSerializer,
     CommunitySerializer,
     StreetSerializer,
-    UnitRejectSerializer,
     UnitSerializer,
     UnitWithdrawSerializer,
 )
@@ -123,7 +123,7 @@ class UnitViewSet(
         serializer.instance = services.unit_update(unit=unit, actor=self.request.user, data=changed)
 
     def get_serializer_class(self):
-        return {"reject": UnitRejectSerializer, "withdraw": UnitWithdrawSerializer}.get(self.action, UnitSerializer)
+        return {"reject": ReasonSerializer, "withdraw": UnitWithdrawSerializer}.get(self.action, UnitSerializer)
 
     def _payload(self) -> dict:
         serializer = self.get_serializer(data=self.request.data)
@@ -145,7 +145,7 @@ class UnitViewSet(
 
     @extend_schema(
         summary=gettext_lazy("Reject a unit's application with the reason the applicant is told (staff)"),
-        request=UnitRejectSerializer,
+        request=ReasonSerializer,
         responses=UnitSerializer,
         description=api_description(MemberUnit, "reject"),
         examples=[

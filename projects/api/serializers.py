@@ -88,10 +88,6 @@ class ClaimSerializer(serializers.ModelSerializer):
         list_serializer_class = FastListSerializer  # list pages (alliance/api/fast.py)
 
 
-class ClaimReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=300)
-
-
 class ActivitySerializer(serializers.ModelSerializer):
     claim = VisibleRelatedField(queryset=ProjectClaim.objects.all(), label=_("claim"))
     project = serializers.IntegerField(source="claim.project_id", read_only=True)

@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from alliance.api.serializers import ReasonSerializer
 from alliance.workflow import api_description
 from members import selectors as member_selectors
 from members.models import MemberUnit
@@ -207,7 +208,7 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.claims_visible_to(user=self.request.user)
 
     def get_serializer_class(self):
-        return s.ClaimReasonSerializer if self.action == "reject" else s.ClaimSerializer
+        return ReasonSerializer if self.action == "reject" else s.ClaimSerializer
 
     @extend_schema(
         summary=gettext_lazy("Approve a claim (the project's staff)"),
@@ -222,7 +223,7 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         summary=gettext_lazy("Reject a claim with the reason the unit is told (the project's staff)"),
-        request=s.ClaimReasonSerializer,
+        request=ReasonSerializer,
         responses=s.ClaimSerializer,
         description=api_description(ProjectClaim, "reject"),
         examples=[
@@ -237,7 +238,7 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         claim = self.get_object()
-        serializer = s.ClaimReasonSerializer(data=request.data)
+        serializer = ReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         claim = services.claim_reject(claim=claim, actor=request.user, reason=serializer.validated_data["reason"])
         return Response(s.ClaimSerializer(claim).data)

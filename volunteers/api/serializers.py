@@ -133,10 +133,6 @@ class MemberUpdateSerializer(serializers.Serializer):
     skills = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
-class VolunteerReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=300)
-
-
 class MemberMoveSerializer(serializers.Serializer):
     community = serializers.PrimaryKeyRelatedField(queryset=Community.objects.all(), label=_("community"))
 

@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from alliance.api.permissions import ObjectPermissions
+from alliance.api.serializers import ReasonSerializer
 from alliance.errors import Conflict
 from alliance.workflow import api_description
 from demands.models import Need
@@ -72,7 +73,7 @@ class MemberViewSet(
             "create": s.MemberRegisterSerializer,
             "update": s.MemberUpdateSerializer,
             "partial_update": s.MemberUpdateSerializer,
-            "reject": s.VolunteerReasonSerializer,
+            "reject": ReasonSerializer,
             "move": s.MemberMoveSerializer,
         }.get(self.action, s.MemberSerializer)
 
@@ -160,7 +161,7 @@ class MemberViewSet(
 
     @extend_schema(
         summary=gettext_lazy("Reject a registration with a reason (community or street staff)"),
-        request=s.VolunteerReasonSerializer,
+        request=ReasonSerializer,
         responses=s.MemberSerializer,
         description=api_description(PartyMember, "reject"),
         examples=[
@@ -175,7 +176,7 @@ class MemberViewSet(
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         member = self.get_object()
-        reason = self._payload(s.VolunteerReasonSerializer)["reason"]
+        reason = self._payload(ReasonSerializer)["reason"]
         return self._done(services.member_reject(member=member, actor=request.user, reason=reason))
 
     @extend_schema(
@@ -430,7 +431,7 @@ class ServiceLogViewSet(
 
     def get_serializer_class(self):
         return {
-            "reject": s.VolunteerReasonSerializer,
+            "reject": ReasonSerializer,
             "update": s.LogUpdateSerializer,
             "partial_update": s.LogUpdateSerializer,
         }.get(self.action, s.ServiceLogSerializer)
@@ -501,7 +502,7 @@ class ServiceLogViewSet(
 
     @extend_schema(
         summary=gettext_lazy("Reject hours with a reason (the member's community staff)"),
-        request=s.VolunteerReasonSerializer,
+        request=ReasonSerializer,
         responses=s.ServiceLogSerializer,
         description=gettext_lazy(
             "409 when the hours are verified or rejected already. Rejected hours count in no total."
@@ -518,7 +519,7 @@ class ServiceLogViewSet(
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         log = self.get_object()
-        serializer = s.VolunteerReasonSerializer(data=request.data)
+        serializer = ReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         log = services.log_reject(log=log, actor=request.user, reason=serializer.validated_data["reason"])
         return Response(s.ServiceLogSerializer(log).data)
