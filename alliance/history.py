@@ -8,10 +8,10 @@ changes made with `QuerySet.update()` or `bulk_create()`, which send no signal s
   in their reason, `system: <task name>`, instead of looking like anonymous edits.
 - `record_update(...)` writes the history row of a row changed by a conditional `UPDATE`, in the same
   transaction; `bulk_create(...)` is `bulk_create` with its history rows.
-- The bulk paths (`bulk_create`, `bulk_create_records`) write their history rows as plain values in one
-  multi-row INSERT per chunk (`_insert_history`) instead of through simple_history's per-object model
-  instances: the same columns and values (who, when, reason, type), a fraction of the cost on an import of
-  50,000 members (issue 12)."""
+- The bulk paths (`bulk_create`, `bulk_create_records`) write their history rows as plain values
+  (`_insert_history`: one statement per batch on PostgreSQL, the rows as one JSON parameter; multi-row
+  VALUES elsewhere) instead of through simple_history's per-object model instances: the same columns and
+  values (who, when, reason, type), a fraction of the cost on an import of 50,000 members (issue 12)."""
 
 from __future__ import annotations
 
@@ -141,6 +141,35 @@ _PLAIN_TYPES = (str, int, bool, type(None))
 _MAX_PARAMS = 30_000
 
 
+# The columns PostgreSQL reads back from JSON text exactly (`_json_value`); a history model with any
+# other (JSON, binary, float, a third-party field) goes through simple_history's own path there.
+_JSON_SAFE_TYPES = {
+    "AutoField",
+    "BigAutoField",
+    "SmallAutoField",
+    "BigIntegerField",
+    "IntegerField",
+    "SmallIntegerField",
+    "PositiveBigIntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "BooleanField",
+    "CharField",
+    "TextField",
+    "SlugField",
+    "DateField",
+    "DateTimeField",
+    "TimeField",
+    "DecimalField",
+    "UUIDField",
+}
+
+
+def _json_safe(field: models.Field) -> bool:
+    target = field.target_field if field.is_relation else field
+    return type(field).__module__.startswith("django.db.models") and target.get_internal_type() in _JSON_SAFE_TYPES
+
+
 def _json_value(value: Any) -> str:
     """A database value JSON has no type for (a date, a time, a decimal, a UUID), as PostgreSQL reads it."""
     return value.isoformat() if isinstance(value, dt.date | dt.datetime | dt.time) else str(value)
@@ -158,10 +187,15 @@ def _insert_history(model: type[M], objs: list[M], *, update: bool, user, reason
     historical = manager.model
     fields = [f for f in historical._meta.concrete_fields if not f.primary_key]
     tracked = [f.attname for f in historical.tracked_fields]
-    if {f.attname for f in fields} != {*tracked, *_HISTORY_OWN} or hasattr(historical, "history_relation"):
+    connection = connections[router.db_for_write(historical)]
+    as_json = connection.vendor == "postgresql"
+    if (
+        {f.attname for f in fields} != {*tracked, *_HISTORY_OWN}
+        or hasattr(historical, "history_relation")
+        or (as_json and not all(_json_safe(f) for f in fields))
+    ):
         manager.bulk_history_create(objs, update=update, default_user=user, default_change_reason=reason)
         return
-    connection = connections[router.db_for_write(historical)]
     history_type = "~" if update else "+"
     now = timezone.now()  # one instant per batch: simple_history's per-row now() differs by microseconds
     rows = []
@@ -183,7 +217,7 @@ def _insert_history(model: type[M], objs: list[M], *, update: bool, user, reason
     quote = connection.ops.quote_name
     table, columns = quote(historical._meta.db_table), ", ".join(quote(f.column) for f in fields)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if as_json:
             # The rows as one JSON parameter (dumped by the json module's C code), taken apart by
             # PostgreSQL: a short statement whatever the number of rows, converted and planned once,
             # where psycopg's per-value array dumping would cost more than the rest of the write. The

@@ -36,8 +36,8 @@ def _max(name: str) -> int:
 
 # The fields the columns' parsers below validate exactly as the model would (length, blank, the phone's
 # form), so `services.member_build` does not run `full_clean` on them again for every row. A field whose
-# column is absent from a file keeps its model default, which is valid. `tests/volunteers/test_import.py`
-# holds each parser to its field's rules.
+# column is absent from a file keeps its model default, which is valid.
+# `tests/volunteers/test_import_history.py` holds each parser to its field's rules.
 CHECKED_FIELDS = ("name", "phone", "work_unit_name", "party_branch", "skills")
 
 

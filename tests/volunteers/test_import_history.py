@@ -139,3 +139,22 @@ def test_the_import_s_parsers_hold_each_field_member_build_leaves_unchecked_to_i
         field.clean(value, None)  # raises if the parser let through what the model refuses
         accepted += 1
     assert accepted >= 2  # the samples reach the field's limits, not only the parser's refusals
+
+
+@pytest.mark.django_db
+def test_the_import_s_history_rows_take_the_fast_path_not_simple_history_s(monkeypatch, street_staff, community_x):
+    """A column added to the history (a field type the fast path does not know) would silently send
+    every import back through simple_history's per-object path: this fails instead."""
+    from simple_history.manager import HistoryManager
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("simple_history's per-object path was taken")
+
+    monkeypatch.setattr(HistoryManager, "bulk_history_create", refuse)
+    members = [PartyMemberFactory.build(residence_community=community_x, work_unit=None, work_unit_name="某单位")]
+    created = history.bulk_create(PartyMember, members, actor=street_staff, reason="registered")
+    history.bulk_create_records(PartyMember, created, actor=street_staff, reason="updated by staff")
+    assert list(PartyMember.history.model.objects.order_by("history_id").values_list("history_type", flat=True)) == [
+        "+",
+        "~",
+    ]
