@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -31,6 +32,13 @@ UNIT_REJECTED = "rejected"
 
 def _max(name: str) -> int:
     return PartyMember._meta.get_field(name).max_length
+
+
+# The fields the columns' parsers below validate exactly as the model would (length, blank, the phone's
+# form), so `services.member_build` does not run `full_clean` on them again for every row. A field whose
+# column is absent from a file keeps its model default, which is valid.
+# `tests/volunteers/test_import_history.py` holds each parser to its field's rules.
+CHECKED_FIELDS = ("name", "phone", "work_unit_name", "party_branch", "skills")
 
 
 class MemberImporter(Importer):
@@ -101,6 +109,7 @@ class MemberImporter(Importer):
         self.registered: Counter[int] = Counter()  # new registrations by community, for `finish`
 
     def prepare(self, rows: list[RowResult]) -> None:
+        self.today = timezone.localdate()  # the registration date of the batch's new rows
         unit_names = {row.values.get("work_unit") for row in rows} - {None, ""}
         self.units: dict[str, list] = {}
         for unit in MemberUnit.objects.exclude(status=UNIT_REJECTED).filter(name__in=unit_names).order_by("id"):
@@ -165,7 +174,7 @@ class MemberImporter(Importer):
 
     def build(self, row: RowResult) -> PartyMember:
         data = {key: value for key, value in row.values.items() if key in services.MEMBER_FIELDS}
-        return services.member_build(data=data, actor=self.actor)
+        return services.member_build(data=data, actor=self.actor, checked=CHECKED_FIELDS, today=self.today)
 
     def change(self, row: RowResult) -> PartyMember:
         return services.member_change(member=row.target, actor=self.actor, data=row.changes)
