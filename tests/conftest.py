@@ -13,6 +13,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth.models import AnonymousUser, Group
 from django.db import connection
 from django.test import Client
+from django.utils import translation
 
 from alliance import permissions, public_figures, queue, ratelimit, sessions, site
 from alliance.api import pagination
@@ -48,6 +49,9 @@ def _eager_tasks_and_fake_sms(settings):
     # The platform's address when SITE_URL is unset is the last one a request came in on: none yet.
     site.forget()
     site.breaker.reset()
+    # A request in another language (LocaleMiddleware) leaves it active in this thread: each test starts
+    # in the platform's default language, whatever ran before it (a module-scoped fixture's request too).
+    translation.activate(django_settings.LANGUAGE_CODE)
     yield
     celery_app.conf.task_always_eager = previous
 
