@@ -21,6 +21,17 @@ from ..models import Invitation, JointMeeting, Resolution
 from . import serializers as s
 from .filters import MeetingFilter, ResolutionFilter
 
+# A whole meeting as the plan and replace operations take it.
+MEETING_EXAMPLE = {
+    "level": "community",
+    "kind": "regular",
+    "title": "十一月联席会议",
+    "start": "2026-11-10T09:00:00+08:00",
+    "end": "2026-11-10T10:30:00+08:00",
+    "place": "社区党群服务中心",
+    "community": 3,
+}
+
 
 class MeetingViewSet(
     mixins.ListModelMixin,
@@ -68,15 +79,7 @@ class MeetingViewSet(
             OpenApiExample(
                 "Meeting",
                 summary=pgettext_lazy("api example", "Meeting"),
-                value={
-                    "level": "community",
-                    "kind": "regular",
-                    "title": "十一月联席会议",
-                    "start": "2026-11-10T09:00:00+08:00",
-                    "end": "2026-11-10T10:30:00+08:00",
-                    "place": "社区党群服务中心",
-                    "community": 3,
-                },
+                value=MEETING_EXAMPLE,
                 request_only=True,
             )
         ],
@@ -104,15 +107,7 @@ class MeetingViewSet(
             OpenApiExample(
                 "Edit",
                 summary=pgettext_lazy("api example", "Edit"),
-                value={
-                    "level": "community",
-                    "kind": "regular",
-                    "title": "十一月联席会议",
-                    "start": "2026-11-10T09:00:00+08:00",
-                    "end": "2026-11-10T10:30:00+08:00",
-                    "place": "社区党群服务中心",
-                    "community": 3,
-                },
+                value=MEETING_EXAMPLE,
                 request_only=True,
             )
         ],

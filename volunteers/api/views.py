@@ -48,6 +48,22 @@ class MemberFilter(django_filters.FilterSet):
         fields = ["work_unit", "status"]
 
 
+# PUT and PATCH of a registration: the same staff correction.
+MEMBER_CORRECT_SCHEMA = extend_schema(
+    summary=gettext_lazy("Correct a registration (staff)"),
+    request=s.MemberUpdateSerializer,
+    responses=s.MemberSerializer,
+    examples=[
+        OpenApiExample(
+            "Correct",
+            summary=pgettext_lazy("api example", "Correct"),
+            value={"skills": "维修, 法律咨询"},
+            request_only=True,
+        )
+    ],
+)
+
+
 class MemberViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -110,19 +126,7 @@ class MemberViewSet(
         data = self._payload(s.MemberRegisterSerializer)
         return self._done(services.member_register(data=data, actor=request.user), status.HTTP_201_CREATED)
 
-    @extend_schema(
-        summary=gettext_lazy("Correct a registration (staff)"),
-        request=s.MemberUpdateSerializer,
-        responses=s.MemberSerializer,
-        examples=[
-            OpenApiExample(
-                "Correct",
-                summary=pgettext_lazy("api example", "Correct"),
-                value={"skills": "维修, 法律咨询"},
-                request_only=True,
-            )
-        ],
-    )
+    @MEMBER_CORRECT_SCHEMA
     def update(self, request, *args, **kwargs):
         member = self.get_object()
         data = _changed(member, self._payload(s.MemberUpdateSerializer, partial=kwargs.get("partial", False)))
@@ -130,19 +134,7 @@ class MemberViewSet(
             member = services.member_staff_update(member=member, actor=request.user, data=data)
         return self._done(member)
 
-    @extend_schema(
-        summary=gettext_lazy("Correct a registration (staff)"),
-        request=s.MemberUpdateSerializer,
-        responses=s.MemberSerializer,
-        examples=[
-            OpenApiExample(
-                "Correct",
-                summary=pgettext_lazy("api example", "Correct"),
-                value={"skills": "维修, 法律咨询"},
-                request_only=True,
-            )
-        ],
-    )
+    @MEMBER_CORRECT_SCHEMA
     def partial_update(self, request, *args, **kwargs):
         return self.update(request, *args, partial=True, **kwargs)
 
