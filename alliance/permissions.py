@@ -137,14 +137,6 @@ def _cache_call(action: str, call: Callable[[], Any], *, always: bool = False) -
         log=logger,
         always=always,
     )
-    try:
-        return call()
-    except Exception:
-        groups_breaker.trip()
-        logger.warning(
-            "Permission cache unavailable (%s); groups read from the database for %ss", action, groups_breaker.pause
-        )
-        return None
 
 
 def _group_names(user) -> frozenset[str]:

@@ -25,6 +25,7 @@ from .models import (
     Community,
     CommunityStaff,
     CouncilSeat,
+    District,
     Grid,
     MemberUnit,
     QuarterlyReport,
@@ -120,6 +121,7 @@ def register() -> None:
     permissions.register_ability("members.act_for_unit", rules.acts_for_unit)
     permissions.register(Agreement, rules.UnitChildRules())
     permissions.register(UnitMembership, rules.UnitChildRules())
+    permissions.register(District, permissions.StreetRules())
     permissions.register(Street, permissions.StreetRules())
     permissions.register(Community, permissions.StreetRules())
     permissions.register(Sector, permissions.StreetRules())

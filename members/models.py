@@ -20,9 +20,33 @@ from alliance.validators import validate_credit_code, validate_mobile
 from alliance.workflow import Transition, Transitions
 
 
+class District(models.Model):
+    """A district (区) above its streets: the district's guidance committee (区域化党建指导委员会) coordinates
+    the streets' alliances. A street office on its own runs without one (`Street.district` is optional)."""
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("district")
+        verbose_name_plural = _("districts")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Street(models.Model):
     """A street (街道) and its alliance, led by the street Party Working Committee."""
 
+    district = models.ForeignKey(
+        District,
+        verbose_name=_("district"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="streets",
+    )
     name = models.CharField(_("name"), max_length=60, unique=True)
     alliance_name = models.CharField(_("alliance name"), max_length=100, blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)

@@ -19,7 +19,18 @@ from alliance.imports import ImportAdminMixin
 
 from .. import exports, selectors, services
 from ..imports import UnitImporter
-from ..models import Agreement, Community, CommunityStaff, CouncilSeat, Grid, MemberUnit, Sector, Street, UnitMembership
+from ..models import (
+    Agreement,
+    Community,
+    CommunityStaff,
+    CouncilSeat,
+    District,
+    Grid,
+    MemberUnit,
+    Sector,
+    Street,
+    UnitMembership,
+)
 from ..rules import community_ids
 from .accounts import CHANGE_FORM_TEMPLATE, AccountField, account_add_view
 
@@ -33,9 +44,19 @@ class CommunityScopedForm(forms.ModelForm):
             self.fields["community"].queryset = Community.objects.filter(pk__in=community_ids(request.user))
 
 
+@admin.register(District)
+class DistrictAdmin(ScopedAdminMixin, HistoryAdmin):
+    list_display = ["name"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return permissions.visible(request.user, District.objects.all())
+
+
 @admin.register(Street)
 class StreetAdmin(ScopedAdminMixin, HistoryAdmin):
-    list_display = ["name", "alliance_name", "community_count", "unit_count"]
+    list_display = ["name", "district", "alliance_name", "community_count", "unit_count"]
+    list_select_related = ["district"]
     search_fields = ["name", "alliance_name"]
 
     def get_queryset(self, request):
