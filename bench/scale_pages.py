@@ -73,7 +73,8 @@ DB_NAME = os.environ.get("BENCH_DB") or DATABASES[SCALE]
 DATABASE_URL = f"postgres://postgres@{HOST}:5432/{DB_NAME}"
 SECTION = f"## Pages at {SCALE} scale, after the fixes (issue 12, `bench/scale_pages.py`)"
 SIDE_BY_SIDE = "## Pages: district and city side by side (issue 12, `bench/scale_pages.py`)"
-REDIS_URL = f"redis://{HOST}:6379/5"
+# BENCH_REDIS_DB: another Redis database, so that two runs at once do not empty each other's sessions.
+REDIS_URL = f"redis://{HOST}:6379/{os.environ.get('BENCH_REDIS_DB', '5')}"
 STATIC_ROOT = ROOT / "var" / "bench_scale_static"
 ROUND_BUDGET_S = 8.0
 PAGE_SIZES = (50, 200)
