@@ -294,6 +294,10 @@ def measure(args: argparse.Namespace) -> tuple[list[Page], dict[str, int], tuple
         Page("public need submission (API)", "POST", "/api/v1/public/needs/", "anonymous", "insert"),
     ]
 
+    if args.only:
+        # Baselines always run: every ratio is against them, in the same rounds.
+        pages = [p for p in pages if p.label.startswith("baseline") or any(o in p.label for o in args.only)]
+
     def call(page: Page):
         client = {"staff": staff, "liaison": liaison, "anonymous": anonymous}[page.who]
         if page.method == "GET":
@@ -551,6 +555,9 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=10, help="requests per page and round (2..100)")
     parser.add_argument("--reload", action="store_true", help="drop the database and load it again")
     parser.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone")
+    parser.add_argument(
+        "--only", action="append", default=[], help="pages whose label contains this (repeatable; implies --no-write)"
+    )
     args = parser.parse_args()
     if not (1 <= args.rounds <= 9 and 2 <= args.requests <= 100 and 1 <= args.deep <= 200):
         parser.error("keep the load bounded: --rounds 1..9, --requests 2..100, --deep 1..200")
@@ -564,7 +571,8 @@ def main() -> int:
     loaded_in = prepare(args.reload)
     try:
         pages, counts, form = measure(args)
-        loads = measure_gunicorn(args, *form)
+        # --only measures the named in-process pages; the gunicorn table needs --only gunicorn.
+        loads = measure_gunicorn(args, *form) if not args.only or "gunicorn" in args.only else []
     finally:
         import redis
 
@@ -578,7 +586,7 @@ def main() -> int:
     print(body)
     print()
     print(throughput)
-    if args.no_write:
+    if args.no_write or args.only:
         return 0
     sizes = ", ".join(f"{n:,} {label}" for label, n in counts.items())
     load_note = (
