@@ -1,7 +1,10 @@
 """The one permission path: admin, portal, API and services all ask here.
 
 Roles:
-- street staff: members of the `street_staff` group (and superusers) — see and change everything;
+- district staff: members of the `district_staff` group, assigned to districts (`members.DistrictStaff`);
+  they oversee every street of their districts (`districts_of`, `streets_of`);
+- street staff: members of the `street_staff` group (and superusers), assigned to streets
+  (`members.StreetStaff`) — see and change everything of their streets (`streets_of`; a superuser: all);
 - community staff: members of the `community_staff` group, scoped to the communities on which they hold
   the object permission `members.administer_community` (django-guardian);
 - unit liaisons: scoped to the units on which they hold `members.change_memberunit` (django-guardian),
@@ -16,7 +19,8 @@ Roles:
   `require_ability` refuses with 404 what the user may not see and with 403 what they see but may not do
   (one ability, "change", is built in: it is `can_change`);
 - the members app alone, the scopes every rule is made of: `units_of(user)` (the units the user is a
-  liaison of) and `communities_of(user)` (the communities they work for as staff), as frozensets of ids;
+  liaison of), `communities_of(user)` (the communities they work for as staff), `streets_of(user)` and
+  `districts_of(user)` (what street and district staff oversee), as frozensets of ids;
 - hooks run when a grant is taken away (`on_access_revoked`; the members app calls `access_revoked`), so
   that what was handed out with it (a unit's calendar address) stops working.
 The abilities registered today: members.administer_unit, members.act_for_unit (a unit or its id),
@@ -53,6 +57,7 @@ from .errors import PermissionDenied
 logger = logging.getLogger(__name__)
 
 STREET_STAFF_GROUP = "street_staff"
+DISTRICT_STAFF_GROUP = "district_staff"
 COMMUNITY_STAFF_GROUP = "community_staff"
 
 M = TypeVar("M", bound=models.Model)
@@ -123,6 +128,14 @@ def _groups_key(user_id: int) -> str:
     return f"alliance:perm:groups:{user_id}"
 
 
+def _scope_key(name: str, user_id: int) -> str:
+    return f"alliance:perm:{name}:{user_id}"
+
+
+# The cached scopes (`streets_of`, `districts_of`): kept like the group names and dropped with them.
+CACHED_SCOPES = ("streets", "districts")
+
+
 def _joined(user) -> str:
     # Stored with the names: an entry is only good for the very account it was made for (a test database,
     # or a restored one, may give another account the same id).
@@ -159,8 +172,9 @@ def _stored_group_names(user) -> frozenset[str]:
 
 
 def forget_groups(user_ids: Iterable[int]) -> None:
-    """Drop the cached group names of these users, now and when the current transaction commits."""
-    keys = [_groups_key(pk) for pk in user_ids]
+    """Drop the cached group names and scopes of these users, now and when the current transaction commits."""
+    user_ids = list(user_ids)
+    keys = [_groups_key(pk) for pk in user_ids] + [_scope_key(n, pk) for n in CACHED_SCOPES for pk in user_ids]
     if not keys:
         return
     # Tried even while the breaker is open: a membership taken away must leave the cache whenever it answers.
@@ -178,6 +192,12 @@ def is_community_staff(user) -> bool:
     if not user or not user.is_authenticated or not user.is_active:
         return False
     return COMMUNITY_STAFF_GROUP in _group_names(user)
+
+
+def is_district_staff(user) -> bool:
+    if not user or not user.is_authenticated or not user.is_active:
+        return False
+    return DISTRICT_STAFF_GROUP in _group_names(user)
 
 
 def is_staff_member(user) -> bool:
@@ -218,7 +238,7 @@ def access_revoked(*, user, obj: models.Model, actor) -> None:
 
 def forget_cached_permissions(user) -> None:
     """Called by services that grant or revoke, so the same request sees the change."""
-    for attr in ("_alliance_groups", "_alliance_object_ids", "_perm_cache", "_user_perm_cache"):
+    for attr in ("_alliance_groups", "_alliance_object_ids", "_alliance_scopes", "_perm_cache", "_user_perm_cache"):
         user.__dict__.pop(attr, None)
     if getattr(user, "pk", None) is not None:
         forget_groups([user.pk])
@@ -232,6 +252,37 @@ def units_of(user) -> frozenset[int]:
 def communities_of(user) -> frozenset[int]:
     """Ids of the communities this user works for as community staff (empty for everybody else)."""
     return _scope("communities", user)
+
+
+def streets_of(user) -> frozenset[int]:
+    """Ids of the streets this user oversees: as street staff, the streets they are assigned to; as district
+    staff, every street of their districts; a superuser, every street. Empty for everybody else."""
+    return _cached_scope("streets", user)
+
+
+def districts_of(user) -> frozenset[int]:
+    """Ids of the districts this user works for as district staff (a superuser: every district)."""
+    return _cached_scope("districts", user)
+
+
+def _cached_scope(name: str, user) -> frozenset[int]:
+    # Per request on the user object, across requests in the cache like the group names (a staff request
+    # then costs no scope query); `forget_groups` drops it whenever an assignment changes.
+    if not user or not user.is_authenticated or not user.is_active:
+        return frozenset()
+    memo: dict = user.__dict__.setdefault("_alliance_scopes", {})
+    if name not in memo and user.is_superuser:  # every street: not cached, so a new street shows at once
+        memo[name] = _scope(name, user)
+    if name not in memo:
+        key = _scope_key(name, user.pk)
+        stored = _cache_call("get", lambda: cache.get(key))
+        if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == _joined(user):
+            memo[name] = frozenset(stored[1])
+        else:
+            ids = _scope(name, user)
+            _cache_call("set", lambda: cache.set(key, (_joined(user), sorted(ids)), settings.GROUPS_CACHE_SECONDS))
+            memo[name] = ids
+    return memo[name]
 
 
 # --- Questions ------------------------------------------------------------------------------------

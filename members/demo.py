@@ -460,7 +460,7 @@ def seed(*, context: dict, password: str, stdout) -> None:
 
     admin = _user("admin", password, first_name="系统管理员", is_staff=True, is_superuser=True)
     staff = _user("staff", password, first_name="街道党工委", phone="13900000001", is_staff=True)
-    staff.groups.add(Group.objects.get_or_create(name=permissions.STREET_STAFF_GROUP)[0])
+    services.street_staff_add(user=staff, street=street, actor=admin)
     Group.objects.get_or_create(name=permissions.COMMUNITY_STAFF_GROUP)
     community_user = _user("community", password, first_name="桥头街社区", phone="13900000002")
     services.community_staff_add(user=community_user, community=communities[0], actor=admin)

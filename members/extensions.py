@@ -116,6 +116,8 @@ def register() -> None:
     media.register("agreements", MemberUnit)
     permissions.register_scope("units", rules.liaison_unit_ids)
     permissions.register_scope("communities", rules.community_ids)
+    permissions.register_scope("streets", rules.street_ids)
+    permissions.register_scope("districts", rules.district_ids)
     permissions.register(MemberUnit, rules.UNIT_RULES)
     permissions.register_ability("members.administer_unit", rules.UNIT_RULES.can_administer)
     permissions.register_ability("members.act_for_unit", rules.acts_for_unit)

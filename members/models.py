@@ -356,6 +356,47 @@ class CommunityStaff(models.Model):
         return f"{self.user} @ {self.community}"
 
 
+class StreetStaff(models.Model):
+    """A street staff member's assignment to a street: what the street's Party Working Committee staff
+    see and change. Street staff see only the streets they are assigned to (`permissions.streets_of`)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="street_posts"
+    )
+    street = models.ForeignKey(Street, verbose_name=_("street"), on_delete=models.CASCADE, related_name="staff")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["street_id", "id"]
+        verbose_name = _("street staff")
+        verbose_name_plural = _("street staff")
+        constraints = [models.UniqueConstraint(fields=["user", "street"], name="streetstaff_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.street}"
+
+
+class DistrictStaff(models.Model):
+    """A district staff member's assignment to a district: they see and report on every street of it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="district_posts"
+    )
+    district = models.ForeignKey(District, verbose_name=_("district"), on_delete=models.CASCADE, related_name="staff")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["district_id", "id"]
+        verbose_name = _("district staff")
+        verbose_name_plural = _("district staff")
+        constraints = [models.UniqueConstraint(fields=["user", "district"], name="districtstaff_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.district}"
+
+
 def report_upload_to(instance: QuarterlyReport, filename: str) -> str:
     return upload_path("reports", instance.pk, filename)
 

@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 
 from alliance import permissions as p
 
-from .models import Assessment, Community, MemberUnit
+from .models import Assessment, Community, District, DistrictStaff, MemberUnit, Street, StreetStaff
 
 ADMINISTER_COMMUNITY = "members.administer_community"
 CHANGE_UNIT = "members.change_memberunit"
@@ -18,6 +18,27 @@ def community_ids(user) -> frozenset[int]:
     if not p.is_community_staff(user):
         return frozenset()
     return p.object_ids_with_perm(user, ADMINISTER_COMMUNITY, Community)
+
+
+def street_ids(user) -> frozenset[int]:
+    """Streets this user oversees: assigned as street staff, or in a district they work for."""
+    if user.is_superuser:
+        return frozenset(Street.objects.values_list("pk", flat=True))
+    ids: set[int] = set()
+    if p.is_street_staff(user):
+        ids.update(StreetStaff.objects.filter(user=user).values_list("street_id", flat=True))
+    if p.is_district_staff(user):
+        ids.update(Street.objects.filter(district__staff__user=user).values_list("pk", flat=True))
+    return frozenset(ids)
+
+
+def district_ids(user) -> frozenset[int]:
+    """Districts this user works for as district staff."""
+    if user.is_superuser:
+        return frozenset(District.objects.values_list("pk", flat=True))
+    if not p.is_district_staff(user):
+        return frozenset()
+    return frozenset(DistrictStaff.objects.filter(user=user).values_list("district_id", flat=True))
 
 
 def liaison_unit_ids(user) -> frozenset[int]:

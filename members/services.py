@@ -22,7 +22,17 @@ from alliance.validators import validate_mobile
 from alliance.workflow import move, refuse_other_fields, with_history
 
 from . import selectors
-from .models import Agreement, Community, CommunityStaff, MemberUnit, UnitMembership
+from .models import (
+    Agreement,
+    Community,
+    CommunityStaff,
+    District,
+    DistrictStaff,
+    MemberUnit,
+    Street,
+    StreetStaff,
+    UnitMembership,
+)
 
 # What a unit's own liaison may change; the rest (name, code, type, level, community, status) is the
 # street's record of the unit and only its staff change it.
@@ -357,6 +367,58 @@ def community_staff_remove(*, assignment: CommunityStaff, actor) -> None:
         with_history(assignment, actor).delete()
         if not CommunityStaff.objects.filter(user=user).exists():
             user.groups.remove(*Group.objects.filter(name=permissions.COMMUNITY_STAFF_GROUP))
+        permissions.forget_cached_permissions(user)
+
+
+def _make_staff(user, group_name: str) -> None:
+    user.groups.add(Group.objects.get_or_create(name=group_name)[0])
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+
+
+def street_staff_add(*, user, street: Street, actor) -> StreetStaff:
+    """Make `user` staff of `street`: the admin site over that street. A superuser, the district's staff or
+    the street's own staff may do it."""
+    if street.pk not in permissions.streets_of(actor):
+        raise PermissionDenied(_("Only staff of this street or its district may assign its staff."))
+    with transaction.atomic(), history.acting(actor, "street staff added"):
+        assignment, _created = StreetStaff.objects.get_or_create(user=user, street=street)
+        _make_staff(user, permissions.STREET_STAFF_GROUP)
+        permissions.forget_cached_permissions(user)
+    return assignment
+
+
+def street_staff_remove(*, assignment: StreetStaff, actor) -> None:
+    if assignment.street_id not in permissions.streets_of(actor):
+        raise PermissionDenied(_("Only staff of this street or its district may assign its staff."))
+    with transaction.atomic(), history.acting(actor, "street staff removed"):
+        user = assignment.user
+        with_history(assignment, actor).delete()
+        if not StreetStaff.objects.filter(user=user).exists():
+            user.groups.remove(*Group.objects.filter(name=permissions.STREET_STAFF_GROUP))
+        permissions.forget_cached_permissions(user)
+
+
+def district_staff_add(*, user, district: District, actor) -> DistrictStaff:
+    """Make `user` staff of `district`: they oversee every street of it. A superuser or the district's staff."""
+    if district.pk not in permissions.districts_of(actor):
+        raise PermissionDenied(_("Only staff of this district may assign its staff."))
+    with transaction.atomic(), history.acting(actor, "district staff added"):
+        assignment, _created = DistrictStaff.objects.get_or_create(user=user, district=district)
+        _make_staff(user, permissions.DISTRICT_STAFF_GROUP)
+        permissions.forget_cached_permissions(user)
+    return assignment
+
+
+def district_staff_remove(*, assignment: DistrictStaff, actor) -> None:
+    if assignment.district_id not in permissions.districts_of(actor):
+        raise PermissionDenied(_("Only staff of this district may assign its staff."))
+    with transaction.atomic(), history.acting(actor, "district staff removed"):
+        user = assignment.user
+        with_history(assignment, actor).delete()
+        if not DistrictStaff.objects.filter(user=user).exists():
+            user.groups.remove(*Group.objects.filter(name=permissions.DISTRICT_STAFF_GROUP))
         permissions.forget_cached_permissions(user)
 
 

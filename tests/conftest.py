@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.contrib.auth.models import AnonymousUser, Group
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.test import Client
 from django.utils import translation
@@ -22,7 +22,7 @@ from alliance.sms import LocmemSmsBackend
 from demands import public_choices
 from members import services as member_services
 
-from .factories import CommunityFactory, MemberUnitFactory, UserFactory
+from .factories import CommunityFactory, MemberUnitFactory, StreetFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
@@ -120,9 +120,9 @@ def community_y_staff(community_y, root):
 
 
 @pytest.fixture
-def street_staff(db):
+def street_staff(root):
     user = UserFactory(username="street_staff", is_staff=True)
-    user.groups.add(Group.objects.get_or_create(name=permissions.STREET_STAFF_GROUP)[0])
+    member_services.street_staff_add(user=user, street=StreetFactory(), actor=root)
     return user
 
 
