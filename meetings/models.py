@@ -15,6 +15,7 @@ from alliance.workflow import Transition, Transitions
 
 
 class Level(models.TextChoices):
+    DISTRICT = "district", _("District")
     STREET = "street", _("Street")
     COMMUNITY = "community", _("Community")
     SECTOR = "sector", _("Sector branch")
@@ -38,6 +39,19 @@ class MeetingSeries(models.Model):
     title = models.CharField(_("title"), max_length=100)
     level = models.CharField(_("level"), max_length=20, choices=Level.choices)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.REGULAR)
+    # Which street (or, for a district meeting, which district) the meeting belongs to: the scope street and
+    # district staff see it in. A community or sector meeting's street is its community's or sector's.
+    street = models.ForeignKey(
+        "members.Street", verbose_name=_("street"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    district = models.ForeignKey(
+        "members.District",
+        verbose_name=_("district"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     community = models.ForeignKey(
         "members.Community", verbose_name=_("community"), on_delete=models.PROTECT, null=True, blank=True
     )
@@ -106,6 +120,24 @@ class JointMeeting(models.Model):
         verbose_name=_("organiser"),
         on_delete=models.PROTECT,
         related_name="organised_meetings",
+    )
+    # Which street (or, for a district meeting, which district) the meeting belongs to: the scope street and
+    # district staff see it in. A community or sector meeting's street is its community's or sector's.
+    street = models.ForeignKey(
+        "members.Street",
+        verbose_name=_("street"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="meetings",
+    )
+    district = models.ForeignKey(
+        "members.District",
+        verbose_name=_("district"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="meetings",
     )
     community = models.ForeignKey(
         "members.Community",

@@ -336,6 +336,8 @@ def series_plan(*, series: MeetingSeries, until: date | None = None) -> list[Joi
                 place=series.place,
                 agenda=series.agenda,
                 organiser=series.organiser,
+                street=series.street,
+                district=series.district,
                 community=series.community,
                 sector=series.sector,
             )
