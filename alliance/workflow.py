@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from django.db import models, transaction
+from django.utils.functional import lazy
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext as _
 
 from .errors import PermissionDenied, TransitionNotAllowed
@@ -100,17 +102,33 @@ def transitions_of(model: type[models.Model]) -> Transitions | None:
 
 def api_description(model: type[models.Model], *actions: str) -> str:
     """The API docs of the endpoint that makes `actions`: the statuses each starts from (as the API
-    writes them), read from the table so the docs cannot drift from what the service enforces."""
+    writes them), read from the table so the docs cannot drift from what the service enforces. Lazy: the
+    schema is written in the reader's language, and these lines are made when it is."""
+    return _lazy_api_description(model, actions)
+
+
+def _api_description(model: type[models.Model], actions: tuple[str, ...]) -> str:
     table = transitions_of(model)
     order = [value for value, _label in model._meta.get_field(table.status_field).flatchoices]
     lines = []
     for action in actions:
         transition = table[action]
-        sources = ", ".join(f"`{s}`" for s in order if s in transition.sources)
-        result = f"moves it to `{transition.target}`" if transition.target else "keeps its status"
-        lines.append(f"`{action}`: allowed when `{table.status_field}` is {sources}; {result}.")
-    lines.append(f"From any other status: 409 with the reason ({model.__name__}.TRANSITIONS).")
+        sources = pgettext("list separator", ", ").join(f"`{s}`" for s in order if s in transition.sources)
+        if transition.target:
+            result = gettext("moves it to `%(target)s`") % {"target": transition.target}
+        else:
+            result = gettext("keeps its status")
+        lines.append(
+            gettext("`%(action)s`: allowed when `%(field)s` is %(sources)s; %(result)s.")
+            % {"action": action, "field": table.status_field, "sources": sources, "result": result}
+        )
+    lines.append(
+        gettext("From any other status: 409 with the reason (%(model)s.TRANSITIONS).") % {"model": model.__name__}
+    )
     return "\n\n".join(lines)
+
+
+_lazy_api_description = lazy(_api_description, str)
 
 
 def refusal_for(obj: models.Model, action: str) -> str:

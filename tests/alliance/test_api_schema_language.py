@@ -133,3 +133,14 @@ def test_descriptions_written_for_an_operation_follow_the_reader(chinese, englis
 def test_the_schema_builds_without_warnings_in_either_language(chinese, english):
     assert chinese[1:] == ({}, {})
     assert english[1:] == ({}, {})
+
+
+def test_the_workflow_lines_of_a_description_follow_the_reader(chinese, english):
+    path = "/api/v1/projects/{id}/open/"
+    assert chinese[0]["paths"][path]["post"]["description"] == (
+        "`open`：`status` 为 `draft` 时可用；状态变为 `open`。\n\n其他状态：返回 409 并说明原因（ServiceProject.TRANSITIONS）。"
+    )
+    assert english[0]["paths"][path]["post"]["description"] == (
+        "`open`: allowed when `status` is `draft`; moves it to `open`.\n\n"
+        "From any other status: 409 with the reason (ServiceProject.TRANSITIONS)."
+    )
