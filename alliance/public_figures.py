@@ -43,7 +43,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 from . import registry, replica
 from .breaker import Breaker
@@ -336,7 +336,7 @@ def _accepted(choices: Mapping[int, str], field: str = "district") -> str:
         if field == "street":
             return gettext("There is no street yet.")
         return gettext("There is no district.")
-    listed = gettext(", ").join(f"{pk} ({name})" for pk, name in choices.items())
+    listed = pgettext("list separator", ", ").join(f"{pk} ({name})" for pk, name in choices.items())
     if field == "street":
         return gettext("Streets: %(choices)s.") % {"choices": listed}
     return gettext("Districts: %(choices)s.") % {"choices": listed}

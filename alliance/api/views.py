@@ -123,7 +123,7 @@ PUBLIC_STATS = (
 STREET_PARAMETER = OpenApiParameter(
     "street",
     int,
-    description=_("The street whose figures to give (required when there are several streets)."),
+    description=_("The street whose public data to give (required when there are several streets)."),
 )
 
 
