@@ -491,6 +491,9 @@ class PublicShowcaseView(generics.ListAPIView):
     extra_query_parameters = ("street",)
 
     def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # the schema's generator reads no street
-            return showcase.ShowcaseRows(None)
+        # Read on first use: the street is chosen once the unknown parameters were refused (filter_queryset).
+        return showcase.ShowcaseRows(None)
+
+    def filter_queryset(self, queryset):
+        super().filter_queryset(queryset)  # KnownParameters: a parameter it does not read is refused first
         return showcase.ShowcaseRows(public_scope(self.request).street_id)
