@@ -99,7 +99,8 @@ def snapshot(*keys: str, also: Iterable[str] = ()) -> dict[str, Any]:
     copy (see LOCAL_SECONDS), else the cache (no SQL), else from the rows (one query, all put back into
     the cache), else — nothing stored yet — computed once here. A key nobody stored reads as None.
     `also`: a key this request will want next (the street it names, before the street is checked):
-    its street's parts come along in the same round trip or query, and a key nobody stored costs nothing. The data is shared between requests: read it, never change it."""
+    its street's parts come along in the same round trip or query, and a key nobody stored costs
+    nothing. The data is shared between requests: read it, never change it."""
     now = time.monotonic()
     parts = {k: entry[1] for k in keys if (entry := _local.get(k)) is not None and entry[0] > now}
     missing = [k for k in keys if k not in parts]
