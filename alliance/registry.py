@@ -6,7 +6,7 @@ portal home call them in registration order.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -31,7 +31,11 @@ class PortalPanel:
     context: dict = field(default_factory=dict)
 
 
-PublicFigures = Callable[[], list[Figure]]
+# Public figures, charts and parts are per street (SPEC "District, channels and the calendar"): a provider
+# is given the ids of every street and returns what each of them shows — counted by one grouped query
+# over all of them, so that the refresh costs the same with one street or eighty — with an entry for every
+# id it was given (zeros where a street has nothing yet).
+PublicFigures = Callable[[Sequence[int]], Mapping[int, list[Figure]]]
 PortalPanels = Callable[[HttpRequest], PortalPanel | None]
 
 _public_figures: list[PublicFigures] = []
@@ -62,8 +66,14 @@ def home_panels(request: HttpRequest) -> list[PortalPanel]:
     return [panel for provider in _home_panels if (panel := provider(request)) is not None]
 
 
-def public_figures() -> list[Figure]:
-    return [figure for provider in _public_figures for figure in provider()]
+def public_figures(street_ids: Sequence[int]) -> dict[int, list[Figure]]:
+    """Each street's figures, in registration order."""
+    per_street: dict[int, list[Figure]] = {street_id: [] for street_id in street_ids}
+    for provider in _public_figures:
+        provided = provider(street_ids)
+        for street_id in street_ids:
+            per_street[street_id].extend(provided[street_id])
+    return per_street
 
 
 def portal_panels(request: HttpRequest) -> list[PortalPanel]:
@@ -99,7 +109,7 @@ class Chart:
     unit: str = ""
 
 
-PublicChart = Callable[[], Chart]
+PublicChart = Callable[[Sequence[int]], Mapping[int, Chart]]
 
 _public_charts: list[PublicChart] = []
 
@@ -111,8 +121,14 @@ def register_public_chart(provider: PublicChart) -> PublicChart:
     return provider
 
 
-def public_charts() -> list[Chart]:
-    return [provider() for provider in _public_charts]
+def public_charts(street_ids: Sequence[int]) -> dict[int, list[Chart]]:
+    """Each street's charts, in registration order."""
+    per_street: dict[int, list[Chart]] = {street_id: [] for street_id in street_ids}
+    for provider in _public_charts:
+        provided = provider(street_ids)
+        for street_id in street_ids:
+            per_street[street_id].append(provided[street_id])
+    return per_street
 
 
 def last_months(count: int = 12, *, today: date | None = None) -> list[date]:
@@ -146,9 +162,10 @@ def month_points(months: list[date], values: Mapping[date, int]) -> tuple[tuple[
 # --- Public parts -------------------------------------------------------------------------------------
 # Data an app shows anonymous visitors that costs more than an indexed read (the showcase's count and
 # first rows): computed by `alliance.public_figures` in the background with the figures, read from its
-# snapshot. A provider returns plain JSON data (str, int, float, bool, None, lists, dicts).
+# snapshot. A provider is given every street's id and returns each street's part as plain JSON data
+# (str, int, float, bool, None, lists, dicts).
 
-PublicPart = Callable[[], object]
+PublicPart = Callable[[Sequence[int]], Mapping[int, object]]
 
 _public_parts: dict[str, PublicPart] = {}
 
@@ -158,8 +175,31 @@ def register_public_part(key: str, provider: PublicPart) -> PublicPart:
     return provider
 
 
-def public_parts() -> dict[str, object]:
-    return {key: provider() for key, provider in _public_parts.items()}
+def public_parts(street_ids: Sequence[int]) -> dict[str, Mapping[int, object]]:
+    """Each part (by key) of each street (by id)."""
+    return {key: provider(street_ids) for key, provider in _public_parts.items()}
+
+
+# --- The streets the public side knows ----------------------------------------------------------------
+# The members app, which owns streets and districts, says which there are (id, name, district id and
+# name), for the public pages' street chooser and their `?street=` / `?district=`: computed with the
+# figures, read from the snapshot.
+
+PublicStreets = Callable[[], list[dict]]
+
+_public_streets: list[PublicStreets] = []
+
+
+def register_public_streets(provider: PublicStreets) -> PublicStreets:
+    if provider not in _public_streets:
+        _public_streets.append(provider)
+    return provider
+
+
+def public_streets() -> list[dict]:
+    """[{"id", "name", "district", "district_name"}] in display order (the district None for a street
+    office on its own)."""
+    return [street for provider in _public_streets for street in provider()]
 
 
 def public_part_keys() -> list[str]:

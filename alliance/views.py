@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Sequence
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -11,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -31,17 +32,39 @@ BAR_SHARE = 0.64  # of each month's slot; the rest is the gap between bars
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    # From the snapshot the beat keeps (alliance.public_figures): no aggregate runs for a visit.
-    figures, charts = public_figures.figures_and_charts()
+    """The public home of one street (`/?street=<id>`, or the only street): its figures, charts and
+    panels. With several streets and none chosen, a chooser; a street it does not know, the chooser with
+    the reason (400). From the snapshot the beat keeps (alliance.public_figures): no SQL for a visit."""
+    try:
+        chosen = public_figures.scope(street=request.GET.get("street"))
+    except public_figures.ScopeError as error:
+        chosen = public_figures.Scope(streets=tuple(public_figures.streets()))
+        request._public_scope = chosen  # type: ignore[attr-defined]
+        return _street_chooser(request, chosen, errors=error.messages, status=400)
+    request._public_scope = chosen  # type: ignore[attr-defined]  # the panels show the same street
+    if chosen.street is None and chosen.several:
+        return _street_chooser(request, chosen)
+    figures, charts = public_figures.figures_and_charts(chosen.figures_street_id)
     context = {
         "figures": figures,
         "charts_html": _charts_html(translation.get_language(), tuple(charts)),
         "panels": registry.home_panels(request),
+        "scope": chosen,
+        "street_query": chosen.query,
     }
     return render(request, "public/home.html", context)
 
 
-@functools.lru_cache(maxsize=16)
+def _street_chooser(
+    request: HttpRequest, chosen: public_figures.Scope, *, errors: Sequence[str] = (), status: int = 200
+) -> HttpResponse:
+    """The streets of the platform, by district, each linking to its home."""
+    context = {"districts": chosen.by_district(), "errors": errors, "target": reverse("home")}
+    return render(request, "public/streets.html", context, status=status)
+
+
+# Each street's charts are a key of their own: room for the streets a process serves most.
+@functools.lru_cache(maxsize=64)
 def _charts_html(language: str, charts: tuple[registry.Chart, ...]) -> str:
     """The charts' section of the home, drawn once per snapshot and language in each process: its few
     hundred numbers (bars, labels, the tables) made most of the home's time, and they change only with

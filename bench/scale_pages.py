@@ -267,6 +267,8 @@ def measure(args: argparse.Namespace) -> tuple[list[Page], dict[str, int], tuple
     liaison.force_login(get_user_model().objects.get(username=f"scale_liaison_{busiest}"))
     anonymous = Client()
     community = Community.objects.order_by("pk").values_list("pk", flat=True).first()
+    # The public side is per street (issue 14): with several streets, the first community's street's pages.
+    street = Community.objects.filter(pk=community).values_list("street_id", flat=True).first()
     category = Category.objects.order_by("pk").values_list("pk", flat=True).first()
 
     pages = [
@@ -289,8 +291,14 @@ def measure(args: argparse.Namespace) -> tuple[list[Page], dict[str, int], tuple
         Page("admin Party members list", "GET", "/admin/volunteers/partymember/", "staff", "select", TARGET_LIST),
         Page("admin service-logs list", "GET", "/admin/volunteers/servicelog/", "staff", "select", TARGET_LIST),
         Page("service-hours totals page", "GET", "/admin/volunteers/servicelog/totals/", "staff", "select"),
-        Page("public figures `/api/v1/public/stats/`", "GET", "/api/v1/public/stats/", "anonymous", "select"),
-        Page("public home `/`", "GET", "/", "anonymous", "select"),
+        Page(
+            "public figures `/api/v1/public/stats/`",
+            "GET",
+            f"/api/v1/public/stats/?street={street}",
+            "anonymous",
+            "select",
+        ),
+        Page("public home `/`", "GET", f"/?street={street}", "anonymous", "select"),
         Page("public need submission (API)", "POST", "/api/v1/public/needs/", "anonymous", "insert"),
     ]
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from alliance import demo, masking, media, permissions, registry
+from alliance import demo, masking, media, permissions, public_figures, registry
 from alliance.exports import register_export
 from alliance.notification_kinds import register_kind_label
 
@@ -15,20 +15,30 @@ from . import exports, indicators, report_sheets, rules, selectors, services, sh
 from .models import Need, NeedSlaFlag, Resource
 
 
-def _public_figures() -> list[registry.Figure]:
-    counts = selectors.public_counts()
-    return [
-        registry.Figure("resources", _("Resources offered"), counts["resources"]),
-        registry.Figure("needs", _("Needs received"), counts["needs"]),
-        registry.Figure("needs_completed", _("Needs completed"), counts["needs_completed"]),
-    ]
+def _public_figures(street_ids) -> dict[int, list[registry.Figure]]:
+    per_street = selectors.public_counts_by_street()
+    figures = {}
+    for street_id in street_ids:
+        counts = per_street.get(street_id, {})
+        figures[street_id] = [
+            registry.Figure("resources", _("Resources offered"), counts.get("resources", 0)),
+            registry.Figure("needs", _("Needs received"), counts.get("needs", 0)),
+            registry.Figure("needs_completed", _("Needs completed"), counts.get("needs_completed", 0)),
+        ]
+    return figures
 
 
-def _needs_chart() -> registry.Chart:
+def _needs_chart(street_ids) -> dict[int, registry.Chart]:
     months = registry.last_months()
     completed = selectors.needs_completed_per_month(months=months)
-    series = registry.Series(_("Needs completed"), registry.month_points(months, completed))
-    return registry.Chart("needs_completed", _("Needs completed per month"), (series,))
+    return {
+        street_id: registry.Chart(
+            "needs_completed",
+            _("Needs completed per month"),
+            (registry.Series(_("Needs completed"), registry.month_points(months, completed.get(street_id, {}))),),
+        )
+        for street_id in street_ids
+    }
 
 
 def _portal_needs_panel(request) -> registry.PortalPanel | None:
@@ -38,9 +48,16 @@ def _portal_needs_panel(request) -> registry.PortalPanel | None:
     return registry.PortalPanel("demands/portal/_needs_panel.html", {"needs": needs})
 
 
-def _home_showcase_panel(request) -> registry.PortalPanel:
-    """The latest showcased needs, from the public snapshot (no query), no contact data."""
-    return registry.PortalPanel("demands/public/_home_showcase.html", {"needs": showcase.latest(6)})
+def _home_showcase_panel(request) -> registry.PortalPanel | None:
+    """The street's latest showcased needs, from the public snapshot (no query), no contact data. None
+    while the visitor has not chosen a street yet."""
+    chosen = public_figures.scope_of(request)
+    if chosen.street is None:
+        return None
+    return registry.PortalPanel(
+        "demands/public/_home_showcase.html",
+        {"needs": showcase.latest(6, street_id=chosen.street_id)},
+    )
 
 
 def _tracking_code_pattern() -> str:

@@ -18,7 +18,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from alliance import ratelimit, site
+from alliance import public_figures, ratelimit, site
 from alliance.forms import call_for_form
 from alliance.pagination import page_of
 from members import selectors as member_selectors
@@ -72,17 +72,41 @@ def _community_param(request: HttpRequest) -> int | None:
     return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
 
 
+def _for_street(request: HttpRequest, form: NeedForm) -> tuple[NeedForm, list[str]]:
+    """The form's communities: those of `?street=<id>` (its home links here with it), or every street's —
+    named with their street when there are several (a community's name is unique only in its street).
+    A street the platform does not know lists every community, with the reason."""
+    if "street" not in request.GET:
+        chosen, errors = public_figures.scope(street=None), []
+    else:
+        try:
+            chosen, errors = public_figures.scope(street=request.GET["street"]), []
+        except public_figures.ScopeError as error:
+            chosen, errors = public_figures.Scope(streets=tuple(public_figures.streets())), error.messages
+    field = form.fields["community"]
+    if chosen.several and chosen.street is not None:
+        field.queryset = field.queryset.filter(street_id=chosen.street_id)
+    elif chosen.several:
+        field.label_from_instance = lambda community: f"{community.street.name} · {community.name}"
+    return form, errors
+
+
+def _render_new(request: HttpRequest, form: NeedForm) -> HttpResponse:
+    form, errors = _for_street(request, form)
+    context = {"form": form, "street_errors": errors, "street_query": public_figures.street_query(request)}
+    return render(request, "demands/public/new.html", context, status=400 if errors else 200)
+
+
 @require_http_methods(["GET", "POST"])
 def need_new(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
-        form = NeedForm(initial={"community": _community_param(request)})
-        return render(request, "demands/public/new.html", {"form": form})
+        return _render_new(request, NeedForm(initial={"community": _community_param(request)}))
 
     form = NeedForm(request.POST)
     if form.is_bot():
         # Pretend it went through, so that the bot learns nothing; store nothing.
         logger.info("public need form: honeypot filled in, nothing stored")
-        response = redirect("needs:submitted")
+        response = redirect(_submitted_url(request))
         response.delete_cookie(CODE_COOKIE)
         return response
     if form.is_valid():
@@ -94,13 +118,18 @@ def need_new(request: HttpRequest) -> HttpResponse:
             return _too_many(request, refused)
         need = call_for_form(form, services.need_submit, data=form.need_data(), channel=Need.Channel.WEB)
         if need is not None:
-            response = redirect("needs:submitted")
+            response = redirect(_submitted_url(request))
             _remember_code(response, need.tracking_code)
             return response
         ratelimit.refund(request, SUBMIT_SCOPE)
     if not ratelimit.allow(request, INVALID_SCOPE):
         return _too_many(request, INVALID_SCOPE)
-    return render(request, "demands/public/new.html", {"form": form})
+    return _render_new(request, form)
+
+
+def _submitted_url(request: HttpRequest) -> str:
+    query = public_figures.street_query(request)
+    return f"{reverse('needs:submitted')}?{query}" if query else reverse("needs:submitted")
 
 
 def _remember_code(response: HttpResponse, code: str) -> None:
@@ -124,11 +153,16 @@ def _code_of(request: HttpRequest) -> str:
 @require_GET
 def need_submitted(request: HttpRequest) -> HttpResponse:
     code = _code_of(request)
-    context = {"code": services.format_tracking_code(code) if code else ""}
+    context = {"code": services.format_tracking_code(code) if code else "", **_links(request)}
     return render(request, "demands/public/submitted.html", context)
 
 
 # --- Following and rating -------------------------------------------------------------------------
+
+
+def _links(request: HttpRequest) -> dict[str, str]:
+    """What the page's links carry to stay on the visitor's street (nothing is read for it)."""
+    return {"street_query": public_figures.street_query(request)}
 
 
 def _find(form: TrackForm) -> Need | None:
@@ -157,6 +191,7 @@ def _render_need(
         "phone_last4": phone_last4,
         "is_done": need.status in selectors.DONE,
         "rating_form": (rating_form or RatingForm()) if need.status == Need.Status.COMPLETED else None,
+        **_links(request),
     }
     return render(request, TRACK_TEMPLATE, context)
 
@@ -167,14 +202,14 @@ def need_track(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         code = _code_of(request)
         form = TrackForm(initial={"code": services.format_tracking_code(code) if code else ""})
-        return render(request, TRACK_TEMPLATE, {"form": form})
+        return render(request, TRACK_TEMPLATE, {"form": form, **_links(request)})
     refusal = _refuse_if_over_limit(request, "need_track")
     if refusal is not None:
         return refusal
     form = TrackForm(request.POST)
     need = _find(form)
     if need is None:
-        return render(request, TRACK_TEMPLATE, {"form": form})
+        return render(request, TRACK_TEMPLATE, {"form": form, **_links(request)})
     return _render_need(request, need, form.cleaned_data["phone_last4"])
 
 
@@ -190,7 +225,7 @@ def need_rate(request: HttpRequest) -> HttpResponse:
     lookup = TrackForm(request.POST)
     need = _find(lookup)
     if need is None:
-        return render(request, TRACK_TEMPLATE, {"form": lookup})
+        return render(request, TRACK_TEMPLATE, {"form": lookup, **_links(request)})
     phone_last4 = lookup.cleaned_data["phone_last4"]
     form = RatingForm(request.POST)
     if form.is_valid() and call_for_form(
@@ -211,9 +246,26 @@ def need_rate(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def showcase(request: HttpRequest) -> HttpResponse:
+    """One street's showcase (`?street=<id>`, or the only street's); with several streets and none chosen,
+    the streets to choose from (400 with the reason for a street it does not know)."""
+    try:
+        chosen = public_figures.scope(street=request.GET.get("street"))
+    except public_figures.ScopeError as error:
+        chosen = public_figures.Scope(streets=tuple(public_figures.streets()))
+        return _street_chooser(request, chosen, errors=error.messages, status=400)
+    if chosen.several and chosen.street is None:
+        return _street_chooser(request, chosen)
     # The first pages from the public snapshot (demands.showcase): no COUNT, no aggregate per visit.
-    page = page_of(showcase_rows.ShowcaseRows(), request.GET, per_page=SHOWCASE_PER_PAGE)
-    return render(request, "demands/public/showcase.html", {"page": page})
+    page = page_of(showcase_rows.ShowcaseRows(chosen.street_id), request.GET, per_page=SHOWCASE_PER_PAGE)
+    context = {"page": page, "scope": chosen, "street_query": chosen.query}
+    return render(request, "demands/public/showcase.html", context)
+
+
+def _street_chooser(
+    request: HttpRequest, chosen: public_figures.Scope, *, errors: list[str] | None = None, status: int = 200
+) -> HttpResponse:
+    context = {"districts": chosen.by_district(), "errors": errors or [], "target": reverse("needs:showcase")}
+    return render(request, "public/streets.html", context, status=status)
 
 
 @require_GET

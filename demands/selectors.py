@@ -21,8 +21,9 @@ from django.db.models import (
     QuerySet,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import ExtractQuarter, ExtractYear, TruncMonth
+from django.db.models.functions import ExtractQuarter, ExtractYear, RowNumber, TruncMonth
 from django.utils import timezone
 
 from alliance import permissions, reports
@@ -109,14 +110,45 @@ def normalise_tracking_code(code: str | None) -> str:
     return "".join(ch for ch in folded if ch.isascii() and ch.isalnum())[:16]
 
 
-def showcase() -> QuerySet[Need]:
-    """Completed needs that staff chose for the public showcase (晒单), newest first."""
-    return (
+def showcase(*, street_id: int | None = None) -> QuerySet[Need]:
+    """Completed needs that staff chose for the public showcase (晒单), newest first; of one street's
+    communities when `street_id` is given."""
+    needs = (
         Need.objects.filter(showcased_at__isnull=False, status__in=DONE)
         # Public pages: the contact columns are not even read.
         .defer("contact_name", "contact_phone", "address")
         .select_related("category", "community", "unit")
         .order_by("-showcased_at", "-id")
+    )
+    return needs if street_id is None else needs.filter(community__street_id=street_id)
+
+
+def showcase_counts_by_street() -> dict[int, int]:
+    """How many needs each street shows (one grouped query); a street without any is absent."""
+    rows = (
+        Need.objects.filter(showcased_at__isnull=False, status__in=DONE)
+        .values("community__street_id")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    return {row["community__street_id"]: row["count"] for row in rows}
+
+
+def showcase_first_by_street(*, rows: int) -> QuerySet[Need]:
+    """The newest `rows` showcased needs of every street, in one query (a row number per street, counted
+    in the showcase's order), ordered by street and then as the showcase is."""
+    return (
+        showcase()
+        .annotate(
+            street_id=F("community__street_id"),
+            place=Window(
+                RowNumber(),
+                partition_by=[F("community__street_id")],
+                order_by=[F("showcased_at").desc(), F("id").desc()],
+            ),
+        )
+        .filter(place__lte=rows)
+        .order_by("street_id", "place")
     )
 
 
@@ -164,6 +196,33 @@ def public_counts() -> dict[str, int]:
     )
     figures["resources"] = Resource.objects.filter(status=Resource.Status.ACTIVE).count()
     return figures
+
+
+def public_counts_by_street() -> dict[int, dict[str, int]]:
+    """`public_counts` of each street (by the need's community, the resource's unit's community): two
+    grouped queries however many streets there are. A street without a row is absent (0)."""
+    per_street: dict[int, dict[str, int]] = {}
+    needs = (
+        Need.objects.values("community__street_id")
+        .annotate(
+            needs=Count("pk", filter=~Q(status=Need.Status.REJECTED)),
+            needs_completed=Count("pk", filter=Q(status__in=DONE)),
+        )
+        .order_by()
+    )
+    for row in needs:
+        per_street.setdefault(row["community__street_id"], {}).update(
+            needs=row["needs"], needs_completed=row["needs_completed"]
+        )
+    resources = (
+        Resource.objects.filter(status=Resource.Status.ACTIVE)
+        .values("unit__community__street_id")
+        .annotate(resources=Count("pk"))
+        .order_by()
+    )
+    for row in resources:
+        per_street.setdefault(row["unit__community__street_id"], {})["resources"] = row["resources"]
+    return per_street
 
 
 # --- Matching (对接) -------------------------------------------------------------------------------
@@ -333,18 +392,22 @@ def unit_quarter_need_figures(*, street_id: int, quarter) -> QuerySet:
 # --- Public charts --------------------------------------------------------------------------------
 
 
-def needs_completed_per_month(*, months: list[date]) -> dict[date, int]:
-    """Needs completed in each of `months` (first days, Asia/Shanghai), by the month of `completed_at`:
-    one grouped query, counts only. Months without a completed need are absent."""
+def needs_completed_per_month(*, months: list[date]) -> dict[int, dict[date, int]]:
+    """Needs completed in each of `months` (first days, Asia/Shanghai), by the month of `completed_at`,
+    for each street (by id): one grouped query, counts only. Streets and months without a completed need
+    are absent."""
     start, end = month_span(months)
     rows = (
         Need.objects.filter(status__in=DONE, completed_at__gte=start, completed_at__lt=end)
         .annotate(month=TruncMonth("completed_at", output_field=DateField(), tzinfo=ZONE))
-        .values("month")
+        .values("community__street_id", "month")
         .annotate(count=Count("pk"))
-        .order_by("month")
+        .order_by("community__street_id", "month")
     )
-    return {row["month"]: row["count"] for row in rows}
+    per_street: dict[int, dict[date, int]] = {}
+    for row in rows:
+        per_street.setdefault(row["community__street_id"], {})[row["month"]] = row["count"]
+    return per_street
 
 
 # --- Staff workbench ----------------------------------------------------------------------------------

@@ -1,11 +1,11 @@
-"""The showcase (晒单) as anonymous visitors read it: its count and first rows come from the public
-snapshot (`alliance.public_figures`, refreshed in the background), so the home, `/showcase/` and
+"""The showcase (晒单) as anonymous visitors read it, per street: its count and first rows come from the
+public snapshot (`alliance.public_figures`, refreshed in the background), so the home, `/showcase/` and
 `GET /api/v1/public/showcase/` run no COUNT and no query for their first pages; a page beyond the stored
 rows is one indexed query. No contact column is ever read or stored."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -21,10 +21,17 @@ PART = "showcase"
 ROWS = 61
 
 
-def compute() -> dict[str, Any]:
-    """The snapshot part (plain JSON): how many needs are showcased, and the newest ROWS of them."""
-    needs = selectors.showcase()
-    return {"count": needs.count(), "rows": [_row(need) for need in needs[:ROWS]]}
+def compute(street_ids: Sequence[int]) -> Mapping[int, dict[str, Any]]:
+    """The snapshot part of each street (plain JSON): how many needs it shows, and the newest ROWS of
+    them — two queries for all streets."""
+    counts = selectors.showcase_counts_by_street()
+    parts: dict[int, dict[str, Any]] = {
+        street_id: {"count": counts.get(street_id, 0), "rows": []} for street_id in street_ids
+    }
+    for need in selectors.showcase_first_by_street(rows=ROWS):
+        if need.street_id in parts:
+            parts[need.street_id]["rows"].append(_row(need))
+    return parts
 
 
 def _row(need: Need) -> dict[str, Any]:
@@ -57,13 +64,19 @@ def _item(row: dict[str, Any]) -> dict[str, Any]:
 
 
 class ShowcaseRows(Sequence):
-    """The showcase as a paginator sees it (Django's and DRF's): `count()` and the first rows from the
-    snapshot; a slice past them is read from the database. Read on first use, like a queryset: the API
-    schema's generator asks the view for its rows without reading them."""
+    """One street's showcase as a paginator sees it (Django's and DRF's): `count()` and the first rows
+    from the snapshot; a slice past them is read from the database. Read on first use, like a queryset:
+    the API schema's generator asks the view for its rows without reading them. No street (none exists
+    yet): nothing to show."""
+
+    def __init__(self, street_id: int | None) -> None:
+        self.street_id = street_id
 
     @cached_property
     def _stored(self) -> dict[str, Any]:
-        return public_figures.snapshot(PART)[PART] or {"count": 0, "rows": []}
+        if self.street_id is None:
+            return {"count": 0, "rows": []}
+        return public_figures.part(PART, self.street_id) or {"count": 0, "rows": []}
 
     def count(self) -> int:
         return self._stored["count"]
@@ -77,9 +90,11 @@ class ShowcaseRows(Sequence):
         rows = self._stored["rows"]
         if index.stop is not None and (index.stop <= len(rows) or len(rows) >= self.count()):
             return [_item(row) for row in rows[index]]
-        return list(selectors.showcase()[index])
+        if self.street_id is None:
+            return []
+        return list(selectors.showcase(street_id=self.street_id)[index])
 
 
-def latest(count: int) -> list[dict[str, Any]]:
-    """The newest `count` showcased needs, for the home."""
-    return ShowcaseRows()[0:count]
+def latest(count: int, *, street_id: int | None) -> list[dict[str, Any]]:
+    """The street's newest `count` showcased needs, for the home."""
+    return ShowcaseRows(street_id)[0:count]

@@ -17,8 +17,14 @@ from . import indicators, report_sheets, rules, selectors, services
 from .models import Invitation, JointMeeting, MeetingAttachment, MeetingSeries, Reminder, Resolution
 
 
-def _public_figures() -> list[registry.Figure]:
-    return [registry.Figure("meetings", _("Joint meetings held"), selectors.public_counts()["meetings"])]
+def _public_figures(street_ids) -> dict[int, list[registry.Figure]]:
+    per_street = selectors.public_counts_by_street(street_ids)
+    return {
+        street_id: [
+            registry.Figure("meetings", _("Joint meetings held"), per_street.get(street_id, {}).get("meetings", 0))
+        ]
+        for street_id in street_ids
+    }
 
 
 def _portal_meetings_panel(request) -> registry.PortalPanel | None:

@@ -35,13 +35,17 @@ from .models import (
 )
 
 
-def _public_figures() -> list[registry.Figure]:
-    counts = selectors.public_counts()
-    return [
-        registry.Figure("communities", _("Communities"), counts["communities"]),
-        registry.Figure("units", _("Member units"), counts["units"]),
-        registry.Figure("party_members", _("Party members in member units"), counts["party_members"]),
-    ]
+def _public_figures(street_ids) -> dict[int, list[registry.Figure]]:
+    per_street = selectors.public_counts_by_street()
+    figures = {}
+    for street_id in street_ids:
+        counts = per_street.get(street_id, {})
+        figures[street_id] = [
+            registry.Figure("communities", _("Communities"), counts.get("communities", 0)),
+            registry.Figure("units", _("Member units"), counts.get("units", 0)),
+            registry.Figure("party_members", _("Party members in member units"), counts.get("party_members", 0)),
+        ]
+    return figures
 
 
 def _portal_units_panel(request) -> registry.PortalPanel | None:
@@ -138,6 +142,7 @@ def register() -> None:
     register_export(EXPORT_UNITS, MemberUnit, lambda units, user, params: [exports.unit_rows(units)])
     register_kind_label("import:", _("Import finished"))
     demo.register("members", demo_members.seed, data_models=(MemberUnit, Street))
+    registry.register_public_streets(selectors.public_streets)
     registry.register_public_figures(_public_figures)
     registry.register_portal_panel(_portal_units_panel)
     me.register(_me)

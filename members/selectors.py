@@ -118,6 +118,35 @@ def public_counts() -> dict[str, int]:
     return figures
 
 
+def public_counts_by_street() -> dict[int, dict[str, int]]:
+    """`public_counts` of each street, by street id: two grouped queries however many streets there are.
+    A street without a row is absent (its counts are 0)."""
+    per_street: dict[int, dict[str, int]] = {}
+    units = (
+        MemberUnit.objects.filter(status=MemberUnit.Status.ACTIVE)
+        .values("community__street_id")
+        .annotate(units=Count("pk"), party_members=Coalesce(Sum("party_member_count"), 0))
+        .order_by()
+    )
+    for row in units:
+        per_street.setdefault(row["community__street_id"], {}).update(
+            units=row["units"], party_members=row["party_members"]
+        )
+    for row in Community.objects.values("street_id").annotate(communities=Count("pk")).order_by():
+        per_street.setdefault(row["street_id"], {})["communities"] = row["communities"]
+    return per_street
+
+
+def public_streets() -> list[dict]:
+    """The streets as the public pages name them (no staff, no address), with their district: one query."""
+    return [
+        {"id": street.pk, "name": street.name, "district": street.district_id, "district_name": street.district.name}
+        if street.district_id
+        else {"id": street.pk, "name": street.name, "district": None, "district_name": None}
+        for street in Street.objects.select_related("district").order_by("id")
+    ]
+
+
 def reports_visible_to(*, user) -> QuerySet[QuarterlyReport]:
     """Quarterly reports with their job (status, progress) and street joined: one query for the list."""
     return permissions.visible(user, QuarterlyReport.objects.select_related("street", "job", "requested_by"))

@@ -17,55 +17,71 @@ from . import exports, indicators, report_sheets, rules, selectors
 from .models import CommitmentReview, ProjectClaim, ServiceActivity, ServiceProject
 
 
-def _public_figures() -> list[registry.Figure]:
-    counts = selectors.public_counts()
-    return [
-        registry.Figure("projects", _("Service projects"), counts["projects"]),
-        registry.Figure("claims", _("Projects claimed by units"), counts["claims"]),
-        registry.Figure("activities", _("Activities held"), counts["activities"]),
-        registry.Figure("services", _("Services given"), counts["services"]),
-        registry.Figure("beneficiaries", _("Residents benefited"), counts["beneficiaries"]),
-    ]
+def _public_figures(street_ids) -> dict[int, list[registry.Figure]]:
+    per_street = selectors.public_counts_by_street()
+    figures = {}
+    for street_id in street_ids:
+        counts = per_street.get(street_id, {})
+        figures[street_id] = [
+            registry.Figure("projects", _("Service projects"), counts.get("projects", 0)),
+            registry.Figure("claims", _("Projects claimed by units"), counts.get("claims", 0)),
+            registry.Figure("activities", _("Activities held"), counts.get("activities", 0)),
+            registry.Figure("services", _("Services given"), counts.get("services", 0)),
+            registry.Figure("beneficiaries", _("Residents benefited"), counts.get("beneficiaries", 0)),
+        ]
+    return figures
 
 
-def _activities_chart() -> registry.Chart:
+def _activities_chart(street_ids) -> dict[int, registry.Chart]:
     months = registry.last_months()
-    rows = selectors.activities_per_month(months=months)
-    activities = {month: row["activities"] for month, row in rows.items()}
-    beneficiaries = {month: row["beneficiaries"] for month, row in rows.items()}
-    return registry.Chart(
-        "activities",
-        _("Service activities per month"),
-        (
-            registry.Series(_("Activities held"), registry.month_points(months, activities)),
-            registry.Series(_("Residents benefited"), registry.month_points(months, beneficiaries)),
-        ),
-    )
+    per_street = selectors.activities_per_month(months=months)
+    charts = {}
+    for street_id in street_ids:
+        rows = per_street.get(street_id, {})
+        activities = {month: row["activities"] for month, row in rows.items()}
+        beneficiaries = {month: row["beneficiaries"] for month, row in rows.items()}
+        charts[street_id] = registry.Chart(
+            "activities",
+            _("Service activities per month"),
+            (
+                registry.Series(_("Activities held"), registry.month_points(months, activities)),
+                registry.Series(_("Residents benefited"), registry.month_points(months, beneficiaries)),
+            ),
+        )
+    return charts
 
 
 DEMONSTRATION_PART = "demonstration_projects"
 
 
-def _demonstration_part() -> list[dict]:
-    """The home panel's projects with their figures, for the public snapshot (alliance.public_figures):
-    the grouped count over claims and activities runs in the background, not per visit."""
-    return [
-        {
-            "pk": project.pk,
-            "title": project.title,
-            "category": {"name": project.category.name},
-            "community": {"name": project.community.name} if project.community_id else None,
-            "plaque_awarded_on": project.plaque_awarded_on.isoformat() if project.plaque_awarded_on else None,
-            "unit_count": project.unit_count,
-            "activity_count": project.activity_count,
-            "beneficiary_total": project.beneficiary_total,
-        }
-        for project in selectors.demonstration_projects()
-    ]
+def _demonstration_part(street_ids) -> dict[int, list[dict]]:
+    """Each street's home panel projects with their figures, for the public snapshot
+    (alliance.public_figures): the grouped count over claims and activities runs in the background, not
+    per visit — one query for every street."""
+    parts: dict[int, list[dict]] = {street_id: [] for street_id in street_ids}
+    for project in selectors.demonstration_projects():
+        if project.street_id not in parts:
+            continue
+        parts[project.street_id].append(
+            {
+                "pk": project.pk,
+                "title": project.title,
+                "category": {"name": project.category.name},
+                "community": {"name": project.community.name} if project.community_id else None,
+                "plaque_awarded_on": project.plaque_awarded_on.isoformat() if project.plaque_awarded_on else None,
+                "unit_count": project.unit_count,
+                "activity_count": project.activity_count,
+                "beneficiary_total": project.beneficiary_total,
+            }
+        )
+    return parts
 
 
 def _home_demonstration_panel(request) -> registry.PortalPanel | None:
-    stored = public_figures.snapshot(DEMONSTRATION_PART)[DEMONSTRATION_PART] or []
+    chosen = public_figures.scope_of(request)
+    if chosen.street is None:
+        return None
+    stored = public_figures.part(DEMONSTRATION_PART, chosen.street_id) or []
     projects = [
         {**row, "plaque_awarded_on": date.fromisoformat(row["plaque_awarded_on"]) if row["plaque_awarded_on"] else None}
         for row in stored

@@ -17,8 +17,9 @@ from django.db.models import (
     Sum,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import Coalesce, ExtractQuarter, ExtractYear, TruncMonth
+from django.db.models.functions import Coalesce, ExtractQuarter, ExtractYear, RowNumber, TruncMonth
 
 from alliance import permissions
 from alliance.periods import Quarter
@@ -144,18 +145,68 @@ def public_counts() -> dict[str, int]:
     return {**projects, "claims": claims, **activity}
 
 
+def public_counts_by_street() -> dict[int, dict[str, int]]:
+    """`public_counts` of each street (the project's street; a claim's and an activity's project's): three
+    grouped queries however many streets there are. A street without a row is absent (0)."""
+    per_street: dict[int, dict[str, int]] = {}
+    projects = (
+        ServiceProject.objects.exclude(status=ServiceProject.Status.DRAFT)
+        .values("street_id")
+        .annotate(projects=Count("pk"), demonstration=Count("pk", filter=Q(is_demonstration=True)))
+        .order_by()
+    )
+    for row in projects:
+        per_street.setdefault(row.pop("street_id"), {}).update(row)
+    claims = (
+        ProjectClaim.objects.filter(status__in=[ProjectClaim.Status.APPROVED, ProjectClaim.Status.COMPLETED])
+        .values("project__street_id")
+        .annotate(claims=Count("pk"))
+        .order_by()
+    )
+    for row in claims:
+        per_street.setdefault(row["project__street_id"], {})["claims"] = row["claims"]
+    activity = (
+        ServiceActivity.objects.values("claim__project__street_id")
+        .annotate(
+            activities=Count("pk"),
+            services=Coalesce(Sum("services"), 0, output_field=IntegerField()),
+            beneficiaries=Coalesce(Sum("beneficiaries"), 0, output_field=IntegerField()),
+        )
+        .order_by()
+    )
+    for row in activity:
+        per_street.setdefault(row.pop("claim__project__street_id"), {}).update(row)
+    return per_street
+
+
+def _demonstration() -> QuerySet[ServiceProject]:
+    return ServiceProject.objects.filter(is_demonstration=True).exclude(status=ServiceProject.Status.DRAFT)
+
+
 def demonstration_projects(limit: int = 8) -> QuerySet[ServiceProject]:
-    """For the public home: demonstration projects with their units and figures (no personal data)."""
+    """For the public home: the newest `limit` demonstration projects of every street, with their units
+    and figures (no personal data), ordered by street, then newest plaque first — one query: a row number
+    per street picks each street's first `limit`."""
+    first = (
+        _demonstration()
+        .annotate(
+            place=Window(
+                RowNumber(), partition_by=[F("street_id")], order_by=[F("plaque_awarded_on").desc(), F("id").asc()]
+            )
+        )
+        .filter(place__lte=limit)
+        .values("pk")
+    )
     return (
-        ServiceProject.objects.filter(is_demonstration=True)
-        .exclude(status=ServiceProject.Status.DRAFT)
+        _demonstration()
+        .filter(pk__in=first)
         .select_related("category", "community")
         .annotate(
             unit_count=Count("claims", filter=Q(claims__status__in=["approved", "completed"]), distinct=True),
             activity_count=Count("claims__activities", distinct=True),
             beneficiary_total=Coalesce(Sum("claims__activities__beneficiaries"), 0),
         )
-        .order_by("-plaque_awarded_on", "id")[:limit]
+        .order_by("street_id", "-plaque_awarded_on", "id")
     )
 
 
@@ -252,17 +303,24 @@ def unit_quarter_claims_fulfilled(*, street_id: int, quarter) -> QuerySet:
 # --- Public charts --------------------------------------------------------------------------------
 
 
-def activities_per_month(*, months: list[date]) -> dict[date, dict[str, int]]:
-    """Activities held and residents benefited in each of `months` (first days), by the activity's date:
-    one grouped query, counts only. Months without an activity are absent."""
+def activities_per_month(*, months: list[date]) -> dict[int, dict[date, dict[str, int]]]:
+    """Activities held and residents benefited in each of `months` (first days), by the activity's date,
+    for each street (by the project's street): one grouped query, counts only. Streets and months without
+    an activity are absent."""
     rows = (
         ServiceActivity.objects.filter(date__gte=months[0], date__lt=month_span(months)[1].date())
         .annotate(month=TruncMonth("date"))
-        .values("month")
+        .values("claim__project__street_id", "month")
         .annotate(activities=Count("pk"), beneficiaries=Coalesce(Sum("beneficiaries"), 0, output_field=IntegerField()))
-        .order_by("month")
+        .order_by("claim__project__street_id", "month")
     )
-    return {row["month"]: {"activities": row["activities"], "beneficiaries": row["beneficiaries"]} for row in rows}
+    per_street: dict[int, dict[date, dict[str, int]]] = {}
+    for row in rows:
+        per_street.setdefault(row["claim__project__street_id"], {})[row["month"]] = {
+            "activities": row["activities"],
+            "beneficiaries": row["beneficiaries"],
+        }
+    return per_street
 
 
 # --- Staff workbench ----------------------------------------------------------------------------------

@@ -20,12 +20,16 @@ from .imports import MemberImporter
 from .models import MemberMonthHours, PartyMember, PostClaim, ServiceLog, VolunteerPost, VolunteerTeam
 
 
-def _public_figures() -> list[registry.Figure]:
-    counts = selectors.public_counts()
-    return [
-        registry.Figure("members", _("In-service Party members registered"), counts["members"]),
-        registry.Figure("service_hours", _("Volunteer service hours"), counts["service_hours"]),
-    ]
+def _public_figures(street_ids) -> dict[int, list[registry.Figure]]:
+    per_street = selectors.public_counts_by_street()
+    figures = {}
+    for street_id in street_ids:
+        counts = per_street.get(street_id, {})
+        figures[street_id] = [
+            registry.Figure("members", _("In-service Party members registered"), counts.get("members", 0)),
+            registry.Figure("service_hours", _("Volunteer service hours"), counts.get("service_hours", 0.0)),
+        ]
+    return figures
 
 
 def _portal_panel(request) -> registry.PortalPanel | None:

@@ -269,6 +269,29 @@ def public_counts() -> dict:
     }
 
 
+def public_counts_by_street() -> dict[int, dict[str, int | float]]:
+    """`public_counts` of each street (the member's residence community's street; the hours of the
+    communities' monthly sums): two grouped queries however many streets there are. A street without a
+    row is absent (0)."""
+    per_street: dict[int, dict[str, int | float]] = {}
+    members = (
+        PartyMember.objects.filter(status=PartyMember.Status.VERIFIED)
+        .values("residence_community__street_id")
+        .annotate(members=Count("pk"))
+        .order_by()
+    )
+    for row in members:
+        per_street.setdefault(row["residence_community__street_id"], {})["members"] = row["members"]
+    hours = (
+        CommunityMonthHours.objects.values("community__street_id")
+        .annotate(total=Coalesce(Sum("hours"), Value(Decimal(0)), output_field=HOURS))
+        .order_by()
+    )
+    for row in hours:
+        per_street.setdefault(row["community__street_id"], {})["service_hours"] = float(row["total"])
+    return per_street
+
+
 def work_units_with_card(*, quarter: Quarter) -> QuerySet:
     """The member units whose in-service members have a service card for the quarter: verified members,
     and members who moved away but served in the quarter (the card's own rule, `service_card`)."""

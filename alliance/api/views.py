@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -120,8 +120,31 @@ PUBLIC_STATS = (
 )
 
 
+STREET_PARAMETER = OpenApiParameter(
+    "street",
+    int,
+    description=_("The street whose public data to give (required when there are several streets)."),
+)
+
+
+def public_scope(request, *, district: bool = False) -> public_figures.Scope:
+    """The street a public endpoint answers for (`?street=<id>`; with `district`, or `?district=<id>`):
+    with one street and no parameter, that street. 400 naming the parameter, with what it accepts, for a
+    malformed or unknown id, and for no street named when there are several (SPEC "Fixed interfaces")."""
+    try:
+        chosen = public_figures.scope(
+            street=request.query_params.get("street"),
+            district=request.query_params.get("district") if district else None,
+        )
+        public_figures.require_street(chosen)
+    except public_figures.ScopeError as error:
+        raise exceptions.ValidationError({error.field: error.messages}) from None
+    return chosen
+
+
 class PublicStatsView(APIView):
-    """What the alliance has done so far, in totals: no names, no contact data."""
+    """What the alliance has done so far, in totals: no names, no contact data. One street's figures
+    (`?street=<id>`, or the only street), or the sums of a district's streets (`?district=<id>`)."""
 
     permission_classes = [AllowAny]
     authentication_classes = []
@@ -129,8 +152,21 @@ class PublicStatsView(APIView):
     @extend_schema(
         summary=_("The alliance's public figures"),
         description=_("What the alliance has done so far, in totals: no names, no contact data."),
+        parameters=[
+            STREET_PARAMETER,
+            OpenApiParameter(
+                "district",
+                int,
+                description=_("A district: the sums of its streets' figures (instead of ?street=)."),
+            ),
+        ],
         responses=inline_serializer("PublicStats", {key: serializers.FloatField() for key in PUBLIC_STATS}),
     )
     def get(self, request):
-        figures = {figure.key: figure.value for figure in public_figures.figures()}
+        chosen = public_scope(request, district=True)
+        if chosen.district is not None:
+            found = public_figures.district_figures(chosen.district_street_ids)
+        else:
+            found = public_figures.figures(chosen.figures_street_id)
+        figures = {figure.key: figure.value for figure in found}
         return Response({key: figures.get(key, 0) for key in PUBLIC_STATS})

@@ -17,6 +17,7 @@ from alliance.api.filters import KnownParameters
 from alliance.api.pagination import SequencePagination
 from alliance.api.serializers import ReasonSerializer
 from alliance.api.throttling import AddressRateThrottle
+from alliance.api.views import STREET_PARAMETER, public_scope
 from alliance.workflow import api_description
 from members import selectors as member_selectors
 from members.models import MemberUnit
@@ -475,6 +476,7 @@ class PublicNeedRatingView(generics.GenericAPIView):
         description=gettext_lazy(
             "Completed needs that staff chose to show, with the unit that did them: no contact data."
         ),
+        parameters=[STREET_PARAMETER],
     )
 )
 class PublicShowcaseView(generics.ListAPIView):
@@ -486,6 +488,12 @@ class PublicShowcaseView(generics.ListAPIView):
     authentication_classes = []
     filter_backends = [KnownParameters]  # no filters: a query parameter other than a page's is refused
     pagination_class = SequencePagination
+    extra_query_parameters = ("street",)
 
     def get_queryset(self):
-        return showcase.ShowcaseRows()
+        # Read on first use: the street is chosen once the unknown parameters were refused (filter_queryset).
+        return showcase.ShowcaseRows(None)
+
+    def filter_queryset(self, queryset):
+        super().filter_queryset(queryset)  # KnownParameters: a parameter it does not read is refused first
+        return showcase.ShowcaseRows(public_scope(self.request).street_id)

@@ -48,7 +48,7 @@ ACCEPTS = {
     "/api/v1/posts/": f"community, {PAGES}, status",
     "/api/v1/service-logs/": "cursor, format, member, page, page_size, post, rejected, verified",
     "/api/v1/wishes/": f"community, {PAGES}, status",
-    "/api/v1/public/showcase/": "format, page, page_size",
+    "/api/v1/public/showcase/": "format, page, page_size, street",
 }
 
 
@@ -236,7 +236,7 @@ FILTERED: dict[str, Callable[[], tuple[dict, list[int]]]] = {
 
 
 def test_every_list_with_filters_has_a_filter_test():
-    # The showcase reads pages only: nothing to filter.
+    # The showcase reads pages and its street only (tests/alliance/test_public_streets.py): nothing to filter.
     assert set(FILTERED) == set(ACCEPTS) - {"/api/v1/public/showcase/"}
 
 

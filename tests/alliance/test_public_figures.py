@@ -184,10 +184,13 @@ def test_before_the_first_refresh_one_visit_computes_the_snapshot(db, unit_a):
     world(unit_a)
     assert not PublicSnapshot.objects.exists()  # a new installation, before the beat's first run
     assert APIClient().get(STATS).json() == selectors_say()
+    street = unit_a.community.street_id
+    # The street list, and each part of each street (alliance.public_figures: per street since issue 14).
     assert set(PublicSnapshot.objects.values_list("key", flat=True)) == {
-        "figures",
-        "showcase",
-        "demonstration_projects",
+        "streets",
+        f"figures:{street}",
+        f"showcase:{street}",
+        f"demonstration_projects:{street}",
     }
     with CaptureQueriesContext(connection) as second:
         APIClient().get(STATS)
