@@ -115,28 +115,27 @@ def public_counts() -> dict[str, int]:
 
 
 def public_counts_by_street(street_ids) -> dict[int, dict[str, int]]:
-    """`public_counts` of each street, whose meetings are as the quarterly report counts them
-    (`report_meetings_q`): those of its communities and sector branches, and a street-wide meeting that
-    invited one of its units — two grouped queries however many streets there are. With one street
-    (a street office on its own) every held meeting is its own, as before streets were told apart: a
-    council meeting that invited persons only names no street."""
+    """`public_counts` of each street, whose meetings are those that name it (`JointMeeting.street`) or
+    belong to its communities and sector branches, and a street-wide meeting naming no street that invited
+    one of its units (as the quarterly report counts them, `report_meetings_q`) — two grouped queries
+    however many streets there are. With one street (a street office on its own) every held meeting is its
+    own, as before streets were told apart: a council meeting that invited persons only names no street."""
     held = JointMeeting.objects.filter(status=JointMeeting.Status.HELD)
     if len(street_ids) == 1:
         return {street_ids[0]: {"meetings": held.count()}}
     per_street: dict[int, dict[str, int]] = {}
+    placed = Q(street__isnull=False) | Q(community__isnull=False) | Q(sector__isnull=False)
     local = (
-        held.exclude(community__isnull=True, sector__isnull=True)
-        .annotate(street_id=Coalesce("community__street_id", "sector__street_id"))
-        .values("street_id")
+        held.filter(placed)
+        .annotate(home_street=Coalesce("street_id", "community__street_id", "sector__street_id"))
+        .values("home_street")
         .annotate(meetings=Count("pk"))
         .order_by()
     )
     for row in local:
-        per_street[row["street_id"]] = {"meetings": row["meetings"]}
+        per_street[row["home_street"]] = {"meetings": row["meetings"]}
     street_wide = (
-        Invitation.objects.filter(
-            meeting__in=held.filter(community__isnull=True, sector__isnull=True), unit__isnull=False
-        )
+        Invitation.objects.filter(meeting__in=held.exclude(placed), unit__isnull=False)
         .values("unit__community__street_id")
         .annotate(meetings=Count("meeting_id", distinct=True))
         .order_by()
