@@ -441,6 +441,8 @@ def measure_gunicorn(args: argparse.Namespace, community: int, category: int) ->
 
 
 def load_table(loads: list[Load]) -> str:
+    if not loads:  # --only without "gunicorn"
+        return "(the public pages under gunicorn were not measured in this run)"
     base = {"select": loads[0], "insert": loads[1]}
     lines = [
         "| page | req/s | × baseline req/s | median ms | p99 ms | requests | errors |",
