@@ -480,6 +480,9 @@ SMS_REGION = env_str("SMS_REGION", "ap-guangzhou")
 # Unset: the provider's public endpoint. The tests point the real SDKs at a fake on 127.0.0.1.
 SMS_ENDPOINT = env_str("SMS_ENDPOINT")
 SMS_TIMEOUT_SECONDS = env_int("SMS_TIMEOUT_SECONDS", 10)
+# The secret in the address providers push receipts to (/sms/receipts/<tencent|aliyun>/<secret>/); unset,
+# there is no such address and the beat task asks for receipts instead.
+SMS_RECEIPT_SECRET = env_str("SMS_RECEIPT_SECRET")
 # Texts to one number a day (Asia/Shanghai), counted in the database; later ones wait for the next day.
 SMS_DAILY_CAP = env_int("SMS_DAILY_CAP", 20)
 if SMS_DAILY_CAP < 1:

@@ -465,3 +465,37 @@ def fetch_receipts() -> int:
         logger.warning("SMS receipts not fetched from %s: %s", backend.name, redact(str(exc)))
         return 0
     return record_receipts(receipts, provider=backend.name)
+
+
+# --- Receipts pushed by the provider (the callback address) -----------------------------------------
+# Both providers can also POST receipts to an address of ours (Tencent "状态回执" callback, Aliyun
+# "SmsReport" HTTP push). Neither signs the request in a way both SDKs check, so the address carries a
+# secret (SMS_RECEIPT_SECRET); without it the address does not exist.
+
+
+def receipts_from_callback(provider: str, payload: object) -> list[SmsReceipt]:
+    """The receipts in a provider's callback body (a JSON list); ValueError when it is not one."""
+    if not isinstance(payload, list) or not all(isinstance(item, dict) for item in payload):
+        raise ValueError("a JSON list of receipts was expected")
+    receipts = []
+    for item in payload:
+        if provider == "tencent":
+            delivered = item.get("report_status") == "SUCCESS"
+            message_id, at, error = item.get("sid"), item.get("user_receive_time"), item.get("errmsg")
+        elif provider == "aliyun":
+            delivered = item.get("success") is True
+            message_id, at, error = item.get("biz_id"), item.get("report_time"), item.get("err_code")
+        else:
+            raise ValueError(f"unknown provider {provider!r}")
+        receipts.append(
+            SmsReceipt(
+                message_id=str(message_id or ""),
+                delivered=delivered,
+                at=_provider_time(str(at or "")),
+                error_code="" if delivered else str(error or "FAILED"),
+            )
+        )
+    return receipts
+
+
+CALLBACK_ANSWERS = {"tencent": {"result": 0, "errmsg": "OK"}, "aliyun": {"code": 0, "msg": "成功"}}

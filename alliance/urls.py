@@ -6,7 +6,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from . import media, password_views, views
+from . import media, password_views, sms_views, views
 from .health import healthz
 from .inbox import inbox_view
 
@@ -35,6 +35,8 @@ portal_patterns = (
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    # Delivery receipts pushed by the SMS provider; exists only when SMS_RECEIPT_SECRET is set.
+    path("sms/receipts/<str:provider>/<str:secret>/", sms_views.sms_receipts, name="sms_receipts"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("portal/", include(portal_patterns)),
