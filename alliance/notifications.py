@@ -23,6 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import get_connection, send_mail
 from django.db import transaction
 from django.db.models import Case, F, Q, When
@@ -196,6 +197,27 @@ SMS_BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15)
 SMS_MAYBE_SENT = frozenset({"ClientNetworkError", "NetworkError"})
 
 
+class _UnconfiguredBackend(sms.BaseSmsBackend):
+    """Stands in for a provider backend that cannot be built (a credential missing): its texts wait and
+    are retried, the e-mails of the batch still go out, and the log says what to fix."""
+
+    name = "unconfigured"
+
+    def __init__(self, problem: Exception) -> None:
+        self.problem = problem
+
+    def send(self, message: sms.SmsMessage) -> sms.SmsSent:
+        raise sms.SmsTransientError("ImproperlyConfigured", str(self.problem))
+
+
+def _sms_backend() -> sms.BaseSmsBackend:
+    try:
+        return sms.get_backend()
+    except ImproperlyConfigured as exc:
+        logger.error("SMS backend %s is not configured: %s", settings.SMS_BACKEND, exc)
+        return _UnconfiguredBackend(exc)
+
+
 def _backoff(attempts: int) -> timedelta:
     return SMS_BACKOFF[min(max(attempts, 1), len(SMS_BACKOFF)) - 1]
 
@@ -331,7 +353,7 @@ def deliver_many(notification_ids: Iterable[int]) -> int:
         linked = {row.recipient_id for row in rows if row.url == passwords.PASSWORD_LINK and row.recipient_id}
         recipients = get_user_model().objects.in_bulk(linked) if linked else {}
         if backend is None and any(row.phone for row in rows):
-            backend = sms.get_backend()
+            backend = _sms_backend()
         plain: list[int] = []  # e-mail only, sent: marked together
         # One SMTP connection for the batch, not one per message; opened on the first send.
         mail_connection = get_connection(fail_silently=False)

@@ -217,3 +217,14 @@ def test_workers_racing_on_a_new_day_make_one_count_row(settings):
         thread.join()
     assert sorted(results) == [False] * 2 + [True] * 4
     assert SmsDailyCount.objects.get(phone=PHONE).count == 4
+
+
+def test_a_provider_backend_without_credentials_holds_texts_but_sends_the_emails(person, settings, mailoutbox, caplog):
+    settings.SMS_BACKEND = "alliance.sms.TencentSmsBackend"
+    settings.SMS_ACCESS_KEY_ID = ""
+    with caplog.at_level("ERROR", logger="alliance.notifications"):
+        row = _notify(person)
+    assert "SMS_ACCESS_KEY_ID" in caplog.text
+    assert len(mailoutbox) == 1 and row.email_sent_at is not None
+    assert (row.status, row.sms_error_code) == (Notification.Status.PENDING, "ImproperlyConfigured")
+    assert row.next_attempt_at is not None
