@@ -27,6 +27,8 @@ TASK_ROUTES = {
     "alliance.tasks.run_job": {"queue": JOBS_QUEUE},
     "alliance.tasks.sweep_jobs": {"queue": JOBS_QUEUE},
     "alliance.tasks.refresh_public_figures": {"queue": JOBS_QUEUE},
+    "alliance.tasks.fetch_sms_receipts": {"queue": JOBS_QUEUE},
+    "alliance.tasks.forget_sms_codes": {"queue": JOBS_QUEUE},
     "members.tasks.close_quarter": {"queue": JOBS_QUEUE},
     "volunteers.tasks.send_service_cards": {"queue": JOBS_QUEUE},
     "demands.tasks.flag_overdue_needs": {"queue": JOBS_QUEUE},
@@ -67,6 +69,18 @@ app.conf.update(
         "deliver-pending-notifications": {
             "task": "alliance.tasks.deliver_pending_notifications",
             "schedule": 60.0,
+        },
+        # What became of the texts sent through a provider (Tencent PullSmsSendStatus, Aliyun
+        # QuerySendDetails), recorded on their notification rows.
+        "fetch-sms-receipts": {
+            "task": "alliance.tasks.fetch_sms_receipts",
+            "schedule": 300.0,
+            "options": {"expires": 300.0},
+        },
+        # Recovery codes and requests older than a day, and old daily counts per number (they hold phones).
+        "forget-sms-codes": {
+            "task": "alliance.tasks.forget_sms_codes",
+            "schedule": crontab(hour=4, minute=10),
         },
         # The public figures, charts and showcase: refreshed here when a write changed them (and when they
         # are PUBLIC_FIGURES_MAX_AGE old), so that no anonymous visit computes them. A run the workers could

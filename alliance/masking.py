@@ -27,6 +27,8 @@ def mask_name(name: str | None) -> str:
 # with the phone's last four digits (in the same log line as the masked number) opens the resident's need.
 _SECRETS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(/password/set/)[^\s/]+/[^\s/]+/?"), r"\1***/"),
+    # The secret of the address SMS providers push receipts to (alliance/sms_views.py).
+    (re.compile(r"(/sms/receipts/[^\s/]+/)[^\s/]+/?"), r"\1***/"),
 ]
 
 

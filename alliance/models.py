@@ -48,6 +48,21 @@ class Profile(models.Model):
         return str(self.user)
 
 
+class SmsStatus(models.TextChoices):
+    """What became of a notification's text message."""
+
+    NONE = "", _("No text message")
+    # Handed to a backend that reports no receipts (the console in the demo).
+    SENT = "sent", _("Sent")
+    ACCEPTED = "accepted", _("Accepted by the provider, awaiting receipt")
+    DELIVERED = "delivered", _("Delivered to the phone")
+    UNDELIVERED = "undelivered", _("Not delivered (receipt)")
+    FAILED = "failed", _("Refused by the provider")
+    NO_TEMPLATE = "no_template", _("Not sent: no SMS template for this kind")
+    HELD = "held", _("Held: daily limit for this number reached")
+    EXPIRED = "expired", _("Not sent: the code expired before it could be sent")
+
+
 class Notification(models.Model):
     """A message to one person. The row is written in the transaction of the change that caused it,
     so nothing is lost when the broker is down: a task delivers it after commit, beat sweeps the rest."""
@@ -84,6 +99,21 @@ class Notification(models.Model):
     # made…) are not sent one by one: they wait in the inbox and go out once a day, summarised
     # (`notifications.send_daily_digests`).
     in_digest = models.BooleanField(_("in the daily digest"), default=False)
+    # Each channel keeps its own outcome, so that a retry of the text message does not send the e-mail again.
+    email_sent_at = models.DateTimeField(_("e-mail sent at"), null=True, blank=True)
+    # A failure the provider asks us to wait for (throttled, timed out): no attempt before this time.
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    # The text message (alliance/sms.py): what the provider answered and, later, the delivery receipt.
+    # Database defaults too: rows written by raw SQL (generate_scale, bulk loads) need not name the columns.
+    sms_status = models.CharField(
+        _("text message"), max_length=12, choices=SmsStatus.choices, default=SmsStatus.NONE, db_default="", blank=True
+    )
+    sms_provider = models.CharField(_("SMS provider"), max_length=20, blank=True, default="", db_default="")
+    sms_template = models.CharField(_("SMS template"), max_length=40, blank=True, default="", db_default="")
+    sms_message_id = models.CharField(_("provider message id"), max_length=80, blank=True, default="", db_default="")
+    sms_error_code = models.CharField(_("provider error code"), max_length=80, blank=True, default="", db_default="")
+    sms_sent_at = models.DateTimeField(_("text message sent at"), null=True, blank=True)
+    sms_receipt_at = models.DateTimeField(_("delivery receipt at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -110,6 +140,17 @@ class Notification(models.Model):
                 condition=models.Q(in_digest=True, status="pending"),
                 name="notification_digest_idx",
             ),
+            # Receipts name the provider's message id; the receipt scan reads the texts still awaiting one.
+            models.Index(
+                fields=["sms_message_id"],
+                condition=~models.Q(sms_message_id=""),
+                name="notification_sms_id_idx",
+            ),
+            models.Index(
+                fields=["sms_provider", "sms_sent_at"],
+                condition=models.Q(sms_status="accepted"),
+                name="notification_sms_receipt_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -119,6 +160,51 @@ class Notification(models.Model):
     def link(self) -> str:
         """The address to show; "" for a password-set link, which only the sent message carries."""
         return self.url if self.url.startswith(("/", "http")) else ""
+
+
+class SmsDailyCount(models.Model):
+    """How many text messages went to one number on one day (Asia/Shanghai): the daily cap, counted with
+    a conditional UPDATE so that two workers sending at once cannot both take the last one."""
+
+    phone = models.CharField(_("mobile phone"), max_length=11)
+    day = models.DateField(_("day"))
+    count = models.PositiveIntegerField(_("text messages"), default=0)
+
+    class Meta:
+        verbose_name = _("text messages of a number on a day")
+        verbose_name_plural = _("text messages of numbers per day")
+        constraints = [models.UniqueConstraint(fields=["phone", "day"], name="sms_daily_count_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.count}"
+
+
+class SmsCode(models.Model):
+    """One request for a password-recovery code (alliance/passwords.py). A row is written for every
+    request, also for a number no account has (`user` empty, nothing sent), so that the limit per number
+    and the answer are the same either way. The code itself is made when the message is sent and only its
+    keyed digest is kept; it works for 10 minutes, once, for at most SMS_CODE_MAX_ATTEMPTS tries."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("account"), on_delete=models.CASCADE, null=True, blank=True
+    )
+    phone = models.CharField(_("mobile phone"), max_length=11)
+    notification = models.OneToOneField(
+        Notification, verbose_name=_("notification"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    digest = models.CharField(_("code digest"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("password recovery code")
+        verbose_name_plural = _("password recovery codes")
+        indexes = [models.Index(fields=["phone", "created_at"], name="smscode_phone_idx")]
+
+    def __str__(self) -> str:
+        return str(self.created_at)
 
 
 # --- History of accounts and permissions ----------------------------------------------------------

@@ -16,23 +16,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import get_connection, send_mail
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, When
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import ngettext
 
-from . import passwords, site
+from . import passwords, site, sms
 from .masking import mask_phone, redact
-from .models import Notification, Profile
+from .models import Notification, Profile, SmsStatus
 from .queue import enqueue_after_commit
-from .sms import send_sms
 
 logger = logging.getLogger(__name__)
 
@@ -153,6 +155,15 @@ def notify_each(messages: Iterable[dict]) -> list[Notification]:
     return rows
 
 
+def _due() -> Q:
+    """Rows a delivery may take now: pending ones whose backoff has run out (a throttled or timed-out text
+    waits; so does one held by the daily cap), and rows claimed by a worker that died."""
+    now = timezone.now()
+    return (
+        Q(status=Notification.Status.PENDING) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    ) | Q(status=Notification.Status.SENDING, claimed_at__lt=now - STALE_CLAIM)
+
+
 def _claim(notification_ids: list[int]) -> list[int]:
     """Take these rows for sending (those still pending, or claimed by a worker that died); exactly one
     worker wins each row even when tasks and the sweep race: the rows are locked (rows another worker has
@@ -162,10 +173,7 @@ def _claim(notification_ids: list[int]) -> list[int]:
         claimable = list(
             Notification.objects.select_for_update(skip_locked=True)
             .filter(pk__in=notification_ids, in_digest=False)
-            .filter(
-                Q(status=Notification.Status.PENDING)
-                | Q(status=Notification.Status.SENDING, claimed_at__lt=now - STALE_CLAIM)
-            )
+            .filter(_due())
             .order_by("pk")
             .values_list("pk", flat=True)
         )
@@ -181,35 +189,143 @@ def _absolute(url: str) -> str:
     return site.absolute(url)
 
 
-def _send(notification: Notification, text: str, mail_connection) -> None:
-    """E-mail and text one notification; raises what the gateway raised."""
-    if notification.email:
+# A text the provider refused for now (throttled, timed out) is tried again after these pauses (by the
+# number of attempts so far), the last one repeating: a throttled provider is not hammered every minute.
+SMS_BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
+# Errors after which the text may have gone out all the same (the answer was lost): it stays counted
+# against the day's cap.
+SMS_MAYBE_SENT = frozenset({"ClientNetworkError", "NetworkError"})
+
+
+class _UnconfiguredBackend(sms.BaseSmsBackend):
+    """Stands in for a provider backend that cannot be built (a credential missing): its texts wait and
+    are retried, the e-mails of the batch still go out, and the log says what to fix."""
+
+    name = "unconfigured"
+
+    def __init__(self, problem: Exception) -> None:
+        self.problem = problem
+
+    def send(self, message: sms.SmsMessage) -> sms.SmsSent:
+        raise sms.SmsTransientError("ImproperlyConfigured", str(self.problem))
+
+
+def _sms_backend() -> sms.BaseSmsBackend:
+    try:
+        return sms.get_backend()
+    except ImproperlyConfigured as exc:
+        logger.error("SMS backend %s is not configured: %s", settings.SMS_BACKEND, exc)
+        return _UnconfiguredBackend(exc)
+
+
+def _backoff(attempts: int) -> timedelta:
+    return SMS_BACKOFF[min(max(attempts, 1), len(SMS_BACKOFF)) - 1]
+
+
+@dataclass
+class _Outcome:
+    """What became of one row in this round: the fields to write, and whether to try again."""
+
+    fields: dict[str, Any] = dataclass_field(default_factory=dict)
+    retry: Exception | None = None  # worth another attempt (e-mail failed, text throttled/timed out)
+    refused: sms.SmsError | None = None  # the provider will not send it (a template, a number)
+    held: bool = False  # the day's cap for the number is used up: tomorrow
+    text_retry: bool = False  # the retry is for the text message (backoff applies)
+
+
+def _send_email(row: Notification, text: str, mail_connection, outcome: _Outcome) -> None:
+    if not row.email or row.email_sent_at is not None:
+        return
+    try:
         send_mail(
-            notification.subject,
-            text,
-            settings.DEFAULT_FROM_EMAIL,
-            [notification.email],
-            fail_silently=False,
-            connection=mail_connection,
+            row.subject, text, settings.DEFAULT_FROM_EMAIL, [row.email], fail_silently=False, connection=mail_connection
         )
-    if notification.phone:
-        send_sms(notification.phone, f"【{notification.subject}】{text}")
+    except Exception as exc:
+        outcome.retry = exc
+    else:
+        outcome.fields["email_sent_at"] = timezone.now()
 
 
-def _failed(notification: Notification, exc: Exception) -> None:
-    failed = notification.attempts >= MAX_ATTEMPTS
-    Notification.objects.filter(pk=notification.pk).update(
-        status=Notification.Status.FAILED if failed else Notification.Status.PENDING,
+def _send_text(row: Notification, text: str, params: dict[str, str], backend, outcome: _Outcome) -> None:
+    """The text message of `row`, if it has one still to send; its outcome into `outcome`."""
+    if not row.phone or row.sms_status not in (SmsStatus.NONE, SmsStatus.HELD):
+        return
+    outcome.fields["sms_provider"] = backend.name
+    try:
+        template = sms.template_for(row.kind) if backend.uses_templates else None
+    except sms.SmsPermanentError as exc:  # a template mapping that names what the platform cannot supply
+        outcome.refused = exc
+        outcome.fields.update(sms_status=SmsStatus.FAILED, sms_error_code=exc.code)
+        return
+    if backend.uses_templates and template is None:
+        # Never sent as free text: providers send approved templates only. Staff see why on the row.
+        outcome.fields.update(sms_status=SmsStatus.NO_TEMPLATE, sms_error_code="no_template")
+        logger.info("Notification %s: no SMS template for kind %r, not sent by text", row.pk, row.kind)
+        return
+    if not sms.take_daily_allowance(row.phone):
+        outcome.held = True
+        outcome.fields.update(sms_status=SmsStatus.HELD, next_attempt_at=sms.next_day_start())
+        logger.warning("Notification %s to %s held: daily SMS cap reached", row.pk, mask_phone(row.phone))
+        return
+    try:
+        sent = backend.send(
+            sms.SmsMessage(phone=row.phone, text=f"【{row.subject}】{text}", kind=row.kind, params=params)
+        )
+    except sms.SmsNoTemplate:
+        sms.give_back_allowance(row.phone)
+        outcome.fields.update(sms_status=SmsStatus.NO_TEMPLATE, sms_error_code="no_template")
+    except sms.SmsPermanentError as exc:
+        sms.give_back_allowance(row.phone)
+        outcome.refused = exc
+        outcome.fields.update(sms_status=SmsStatus.FAILED, sms_error_code=exc.code[:80])
+    except Exception as exc:  # transient, or a backend that raised something of its own: try again later
+        if getattr(exc, "code", "") not in SMS_MAYBE_SENT:
+            sms.give_back_allowance(row.phone)
+        outcome.retry, outcome.text_retry = exc, True
+        outcome.fields.update(sms_status=SmsStatus.NONE, sms_error_code=str(getattr(exc, "code", ""))[:80])
+    else:
+        outcome.fields.update(
+            sms_status=SmsStatus.ACCEPTED if sent.receipts else SmsStatus.SENT,
+            sms_provider=sent.provider,
+            sms_message_id=sent.message_id[:80],
+            sms_template=sent.template_id[:40],
+            sms_error_code="",
+            sms_sent_at=timezone.now(),
+            next_attempt_at=None,
+        )
+
+
+def _finish(row: Notification, outcome: _Outcome) -> bool:
+    """Write the row's outcome; True when it is delivered now."""
+    fields = dict(outcome.fields)
+    problem = outcome.retry or outcome.refused
+    if outcome.retry is not None:
+        given_up = row.attempts >= MAX_ATTEMPTS
+        fields["status"] = Notification.Status.FAILED if given_up else Notification.Status.PENDING
+        if outcome.text_retry:
+            if given_up:
+                fields["sms_status"] = SmsStatus.FAILED
+            else:
+                fields["next_attempt_at"] = timezone.now() + _backoff(row.attempts)
+    elif outcome.refused is not None:
+        fields["status"] = Notification.Status.FAILED
+    elif outcome.held:
+        # Waiting for tomorrow is not a failed attempt.
+        fields.update(status=Notification.Status.PENDING, attempts=F("attempts") - 1)
+    else:
+        fields.update(status=Notification.Status.SENT, sent_at=timezone.now())
+    if problem is not None:
         # A gateway's error may quote the message: what staff and the log see is redacted.
-        last_error=redact(f"{type(exc).__name__}: {exc}")[:500],
-    )
-    logger.warning(
-        "Notification %s to %s not delivered (attempt %s): %s",
-        notification.pk,
-        mask_phone(notification.phone) or "e-mail",
-        notification.attempts,
-        redact(str(exc)),
-    )
+        fields["last_error"] = redact(f"{type(problem).__name__}: {problem}")[:500]
+        logger.warning(
+            "Notification %s to %s not delivered (attempt %s): %s",
+            row.pk,
+            mask_phone(row.phone) or "e-mail",
+            row.attempts,
+            redact(str(problem)),
+        )
+    Notification.objects.filter(pk=row.pk).update(**fields)
+    return problem is None and not outcome.held
 
 
 # How many notifications one delivery task takes (`notify_each` queues them in tasks of this many): a
@@ -222,9 +338,12 @@ DELIVERY_BATCH = 100
 def deliver_many(notification_ids: Iterable[int]) -> int:
     """Send these notifications by e-mail and text message, a batch at a time; returns how many went out
     now. Rows another worker sent or is sending are left to it; a row whose send fails waits for the
-    sweep (or, after MAX_ATTEMPTS, for staff)."""
+    sweep (after a backoff for a text the provider throttled), or, after MAX_ATTEMPTS or a refusal that
+    will not change (a bad template or number), for staff. Each channel is sent once: a retry sends only
+    what did not go out."""
     ids = list(notification_ids)
     sent = 0
+    backend = None
     for start in range(0, len(ids), DELIVERY_BATCH):
         claimed = _claim(ids[start : start + DELIVERY_BATCH])
         if not claimed:
@@ -233,32 +352,51 @@ def deliver_many(notification_ids: Iterable[int]) -> int:
         # Only a password link needs the recipient (its secret is made from the account).
         linked = {row.recipient_id for row in rows if row.url == passwords.PASSWORD_LINK and row.recipient_id}
         recipients = get_user_model().objects.in_bulk(linked) if linked else {}
-        done: list[int] = []
+        if backend is None and any(row.phone for row in rows):
+            backend = _sms_backend()
+        plain: list[int] = []  # e-mail only, sent: marked together
         # One SMTP connection for the batch, not one per message; opened on the first send.
         mail_connection = get_connection(fail_silently=False)
         try:
             for row in rows:
                 text, url = row.body, row.url
+                params = {"subject": row.subject, "body": row.body}
                 if url == passwords.PASSWORD_LINK:
                     # The secret is made here, sent, and forgotten: the row keeps only the marker.
                     recipient = recipients.get(row.recipient_id)
                     url = passwords.password_set_path(recipient) if recipient is not None else ""
+                elif url == passwords.SMS_CODE:
+                    # The same for a recovery code: made now, only its digest kept (alliance/passwords.py).
+                    url, code = "", passwords.sms_code_for_sending(notification_id=row.pk)
+                    if code is None:
+                        Notification.objects.filter(pk=row.pk).update(
+                            status=Notification.Status.CANCELLED, sms_status=SmsStatus.EXPIRED
+                        )
+                        continue
+                    text = passwords.sms_code_text(code)
+                    params.update(code=code, minutes=str(passwords.SMS_CODE_MINUTES))
                 if url:
-                    text = f"{text}\n{_absolute(url)}"
-                try:
-                    _send(row, text, mail_connection)
-                except Exception as exc:
-                    _failed(row, exc)
-                else:
-                    done.append(row.pk)
+                    params["link"] = _absolute(url)
+                    text = f"{text}\n{params['link']}"
+                outcome = _Outcome()
+                _send_email(row, text, mail_connection, outcome)
+                if backend is not None:
+                    _send_text(row, text, params, backend, outcome)
+                if not row.phone and outcome.retry is None:
+                    plain.append(row.pk)
+                elif _finish(row, outcome):
+                    sent += 1
         finally:
             try:
                 mail_connection.close()
             except Exception:  # a connection that broke mid-batch: its messages are recorded already
                 logger.warning("Closing the mail connection failed", exc_info=True)
-        if done:
-            Notification.objects.filter(pk__in=done).update(status=Notification.Status.SENT, sent_at=timezone.now())
-        sent += len(done)
+        if plain:
+            now = timezone.now()
+            Notification.objects.filter(pk__in=plain).update(
+                status=Notification.Status.SENT, sent_at=now, email_sent_at=Case(When(email="", then=None), default=now)
+            )
+        sent += len(plain)
     return sent
 
 
@@ -268,12 +406,8 @@ def deliver(notification_id: int) -> bool:
 
 
 def pending_ids(limit: int = 500) -> list[int]:
-    now = timezone.now()
     return list(
-        Notification.objects.filter(
-            Q(status=Notification.Status.PENDING)
-            | Q(status=Notification.Status.SENDING, claimed_at__lt=now - STALE_CLAIM)
-        )
+        Notification.objects.filter(_due())
         .filter(in_digest=False)
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]

@@ -18,7 +18,7 @@ from django.urls import reverse_lazy
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from .env import env_bool, env_int, env_list, env_str, parse_database_url
+from .env import env_bool, env_int, env_json, env_list, env_str, parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -455,7 +455,42 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = 20
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "党建联盟平台 <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The console backend writes texts to the log (the demo); alliance.sms.TencentSmsBackend and
+# alliance.sms.AliyunSmsBackend send them through the providers' official SDKs (README, "Text messages").
 SMS_BACKEND = env_str("SMS_BACKEND", "alliance.sms.ConsoleSmsBackend")
+# Providers send approved templates, not free text: notification kind (exact, a prefix ending in ":", or
+# "*" for every other kind) -> {"template": id, "params": [names]} (alliance/sms.py). A kind without a
+# template is not sent by text message.
+SMS_TEMPLATES = env_json("SMS_TEMPLATES")
+for _kind, _template in SMS_TEMPLATES.items():
+    # A mistyped mapping is refused at start-up, not discovered when a message is due.
+    if not (
+        isinstance(_template, dict)
+        and isinstance(_template.get("template"), str | int)
+        and isinstance(_template.get("params", []), list | dict)
+    ):
+        raise ImproperlyConfigured(
+            f'SMS_TEMPLATES[{_kind!r}] must be {{"template": "<id>", "params": ["<name>", ...]}}, not {_template!r}'
+        )
+SMS_SIGN_NAME = env_str("SMS_SIGN_NAME")
+SMS_SDK_APP_ID = env_str("SMS_SDK_APP_ID")
+SMS_ACCESS_KEY_ID = env_str("SMS_ACCESS_KEY_ID")
+SMS_ACCESS_KEY_SECRET = env_str("SMS_ACCESS_KEY_SECRET")
+SMS_REGION = env_str("SMS_REGION", "ap-guangzhou")
+# Unset: the provider's public endpoint. The tests point the real SDKs at a fake on 127.0.0.1.
+SMS_ENDPOINT = env_str("SMS_ENDPOINT")
+SMS_TIMEOUT_SECONDS = env_int("SMS_TIMEOUT_SECONDS", 10)
+# The secret in the address providers push receipts to (/sms/receipts/<tencent|aliyun>/<secret>/); unset,
+# there is no such address and the beat task asks for receipts instead.
+SMS_RECEIPT_SECRET = env_str("SMS_RECEIPT_SECRET")
+# Texts to one number a day (Asia/Shanghai), counted in the database; later ones wait for the next day.
+SMS_DAILY_CAP = env_int("SMS_DAILY_CAP", 20)
+if SMS_DAILY_CAP < 1:
+    raise ImproperlyConfigured("SMS_DAILY_CAP must be at least 1 (text messages to one number a day).")
+# Password recovery by text-message code (alliance/passwords.py): wrong codes allowed per code.
+SMS_CODE_MAX_ATTEMPTS = env_int("SMS_CODE_MAX_ATTEMPTS", 5)
+# Codes asked for one number in an hour, whether or not an account has that number.
+SMS_CODE_PER_PHONE_HOURLY = env_int("SMS_CODE_PER_PHONE_HOURLY", 5)
 # The address people reach the platform at, used for links inside e-mails and text messages, QR posters and
 # the calendar address. Unset: the address each request came in on, and outside a request the last one
 # known (alliance/site.py); a deployment sets it (README, "Deployment").
@@ -545,6 +580,10 @@ REST_FRAMEWORK = {
         "need_track": env_str("NEED_TRACK_RATE", "20/hour"),
         # Each request for a password-set link voids the account's earlier ones (alliance/passwords.py).
         "password_forgot": "5/hour",
+        # Text-message codes asked for from one address (the number's own limit is SMS_CODE_PER_PHONE_HOURLY),
+        # and the codes tried from one address.
+        "password_code": env_str("PASSWORD_CODE_RATE", "10/hour"),
+        "password_code_check": env_str("PASSWORD_CODE_CHECK_RATE", "30/hour"),
     },
 }
 SPECTACULAR_SETTINGS = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import jobs, notifications, public_figures
+from . import jobs, notifications, passwords, public_figures, sms
 
 
 @shared_task(name="alliance.tasks.deliver_notification")
@@ -41,3 +41,13 @@ def sweep_jobs() -> int:
 @shared_task(name="alliance.tasks.refresh_public_figures")
 def refresh_public_figures() -> bool:
     return public_figures.refresh_if_due()
+
+
+@shared_task(name="alliance.tasks.fetch_sms_receipts")
+def fetch_sms_receipts() -> int:
+    return sms.fetch_receipts()
+
+
+@shared_task(name="alliance.tasks.forget_sms_codes")
+def forget_sms_codes() -> int:
+    return passwords.forget_old_codes() + sms.forget_old_counts()

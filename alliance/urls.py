@@ -6,18 +6,21 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from . import media, views
+from . import media, password_views, sms_views, views
 from .health import healthz
 from .inbox import inbox_view
 
 portal_patterns = (
     [
         path("", views.portal_home, name="home"),
-        path("login/", views.LoginView.as_view(), name="login"),
+        # The field says "mobile phone or user name": members and liaisons sign in with their number.
+        path("login/", views.LoginView.as_view(authentication_form=password_views.PhoneSignInForm), name="login"),
         path("logout/", views.LogoutView.as_view(), name="logout"),
         path("password/", views.PasswordChangeView.as_view(), name="password_change"),
         path("password/set/<uidb64>/<token>/", views.PasswordSetView.as_view(), name="password_set"),
         path("password/forgot/", views.password_forgot, name="password_forgot"),
+        path("password/code/", password_views.password_code_request, name="password_code_request"),
+        path("password/code/reset/", password_views.password_code_reset, name="password_code_reset"),
         path("notifications/", views.notification_list, name="notifications"),
         path("notifications/read/", views.notification_mark_read, name="notifications_read"),
         path("", include("members.urls")),
@@ -32,6 +35,8 @@ portal_patterns = (
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    # Delivery receipts pushed by the SMS provider; exists only when SMS_RECEIPT_SECRET is set.
+    path("sms/receipts/<str:provider>/<str:secret>/", sms_views.sms_receipts, name="sms_receipts"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("portal/", include(portal_patterns)),

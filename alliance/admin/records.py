@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .. import jobs, notification_kinds, permissions
-from ..models import Category, Job, Notification
+from ..models import Category, Job, Notification, SmsStatus
 from .base import HistoryAdmin, ModelAdmin, ScopedAdminMixin, period_filter
 
 
@@ -39,8 +39,8 @@ class CategoryAdmin(ScopedAdminMixin, HistoryAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(ScopedAdminMixin, ModelAdmin):
-    list_display = ["subject", "recipient", "kind_display", "status", "attempts", "created_at", "sent_at"]
-    list_filter = ["status", NotificationKindFilter, period_filter("created_at")]
+    list_display = ["subject", "recipient", "kind_display", "status", "sms_status", "attempts", "created_at", "sent_at"]
+    list_filter = ["status", "sms_status", NotificationKindFilter, period_filter("created_at")]
     search_fields = ["subject", "recipient__username"]
     list_select_related = ["recipient"]
     # Notifications are written by services; staff read and retry them here, never edit them.
@@ -63,7 +63,13 @@ class NotificationAdmin(ScopedAdminMixin, ModelAdmin):
     def retry(self, request, queryset):
         from ..notifications import deliver
 
-        queryset.filter(status=Notification.Status.FAILED).update(status=Notification.Status.PENDING, attempts=0)
+        # A text the provider refused is tried again too (staff fixed the template); one already out is not.
+        queryset.filter(status=Notification.Status.FAILED, sms_status=SmsStatus.FAILED).update(
+            sms_status=SmsStatus.NONE
+        )
+        queryset.filter(status=Notification.Status.FAILED).update(
+            status=Notification.Status.PENDING, attempts=0, next_attempt_at=None
+        )
         sent = sum(1 for pk in queryset.values_list("pk", flat=True) if deliver(pk))
         self.message_user(
             request,

@@ -97,6 +97,8 @@ EXEMPT: dict[str, str] = {
     "portal:password_change": "a password is changed in the browser; API clients sign in with a token",
     "portal:password_set": "a password-set link is for a person in a browser",
     "portal:password_forgot": "a password-set link is for a person in a browser",
+    "portal:password_code_request": "a recovery code by text message is for a person in a browser",
+    "portal:password_code_reset": "a recovery code by text message is for a person in a browser",
     "portal:notifications_read": "the reader's own inbox on the site; messages reach clients by mail and SMS",
     "portal:calendar_renew": "a new secret calendar address is the person's own; /api/v1/me/ gives the live one",
     "needs:track": "looks a need up (no change); the API's is GET public-need-track",

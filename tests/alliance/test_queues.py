@@ -26,6 +26,8 @@ JOB_TASKS = [
     "alliance.tasks.run_job",
     "alliance.tasks.sweep_jobs",
     "alliance.tasks.refresh_public_figures",
+    "alliance.tasks.fetch_sms_receipts",
+    "alliance.tasks.forget_sms_codes",
     "members.tasks.close_quarter",
     "volunteers.tasks.send_service_cards",
     "demands.tasks.flag_overdue_needs",
