@@ -47,6 +47,7 @@ from unfold import utils as unfold_utils
 from unfold.templatetags import unfold_list
 
 from .. import permissions
+from ..api import pagination as api_pagination
 from ..forms import REFUSALS, refusal_message
 from ..pagination import page_of
 from ..periods import ZONE, Quarter
@@ -114,6 +115,13 @@ class ApproximateCount(int):
         return gettext("more than %(count)d") % {"count": COUNT_CAP}
 
 
+def _count_key(queryset) -> str | None:
+    """The cache key of a change list's count past the cap: the API's key of the same query (its SQL with
+    the parameters, alliance.api.pagination), in a namespace of its own (what is kept differs)."""
+    key = api_pagination._estimate_key(queryset.order_by())
+    return key and f"alliance:admin:count:{key.rpartition(':')[2]}:{COUNT_CAP}"
+
+
 class CappedCountPaginator(Paginator):
     """The change list's paginator: counts at most COUNT_CAP + 1 rows (one bounded query whatever the
     table's size), pages no deeper than COUNT_CAP rows."""
@@ -121,11 +129,22 @@ class CappedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         queryset = self.object_list
+        # A count past the cap is kept in the cache for the list's query (scope and filters are in its SQL),
+        # as the API keeps its estimates (alliance/api/pagination.py): the next pages and the next visits
+        # of a big list do not count its first 10,001 rows again (~3 ms at district scale). Exact counts,
+        # under the cap, are never kept.
+        key = _count_key(queryset)
+        kept = api_pagination._cached_estimate(key) if key else None
+        if isinstance(kept, tuple) and len(kept) == 2:
+            return ApproximateCount(kept[0], estimated=kept[1])
         counted = queryset.order_by()[: COUNT_CAP + 1].count()
         if counted <= COUNT_CAP:
             return counted
         estimate = self._estimate(queryset)
-        return ApproximateCount(estimate or counted, estimated=estimate is not None)
+        count = ApproximateCount(estimate or counted, estimated=estimate is not None)
+        if key:
+            api_pagination._keep_estimate(key, (int(count), count.estimated))
+        return count
 
     @staticmethod
     def _estimate(queryset) -> int | None:
