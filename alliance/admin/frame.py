@@ -274,6 +274,58 @@ def _filters_key(context: Any) -> Hashable | None:
     )
 
 
+def _header_key(context: Any) -> Hashable | None:
+    """What the header of a change list (unfold's header.html: the title, the count of results, the
+    buttons of the screen — captured before it as `nav_global_side` — and the menu of actions) shows.
+    Other pages draw theirs each time."""
+    request = context["request"]
+    cl = context.get("cl")
+    if cl is None or request.method != "GET":
+        return None
+    user = request.user
+    # The header's link to the inbox shows the count of my unread notifications: counted on every page
+    # (alliance.context_processors.platform gives it as a function, called at most once a request).
+    unread = context.get("unread_notifications")
+    return (
+        unread() if callable(unread) else unread,
+        type(cl.model_admin),
+        get_language(),
+        request.get_full_path(),
+        str(cl.result_count),
+        str(cl.full_result_count),
+        cl.show_full_result_count,
+        type(cl.paginator).__name__,
+        getattr(request, "current_app", None),
+        user.get_username(),
+        user.get_short_name() if hasattr(user, "get_short_name") else "",
+        tuple(repr(context.get(name)) for name in HEADER_READS),
+    )
+
+
+HEADER_READS = (
+    "opts",
+    "original",
+    "object",
+    "model_admin",
+    "adminform",
+    "content_title",
+    "title",
+    "subtitle",
+    "has_permission",
+    "is_nav_sidebar_enabled",
+    "is_popup",
+    "is_fullwidth",
+    "show_back_button",
+    "environment",
+    "nav_global",
+    "nav_global_side",
+    "actions_detail",
+    "actions_detail_hide_default",
+    "actions_list",
+    "actions_list_hide_default",
+    "actions_items",
+)
+
 ACTIONS_READS = (
     "actions_on_top",
     "is_popup",
@@ -288,4 +340,5 @@ FRAGMENTS = {
     "headers": Fragment("headers", _result_headers_key),
     "actions": Fragment("actions", _actions_key),
     "filters": Fragment("filters", _filters_key),
+    "header": Fragment("header", _header_key),
 }

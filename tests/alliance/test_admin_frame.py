@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from alliance.admin import frame
+from alliance.models import Notification
 
 from ..conftest import client_for
 from ..demands.factories import NeedFactory
@@ -110,3 +111,11 @@ def test_the_community_chosen_is_selected_among_the_kept_options(street_staff, c
     assert '<option value="" selected>全部</option>' not in html
     plain = client.get(url).content.decode()
     assert '<option value="" selected>全部</option>' in plain and " selected>新社区" not in plain
+
+
+def test_a_kept_header_counts_my_unread_notifications_on_every_page(street_staff):
+    client = client_for(street_staff)
+    url = reverse("admin:demands_need_changelist")
+    assert "通知 (0)" in _page(client, url, "zh-hans")
+    Notification.objects.create(recipient=street_staff, subject="新的派单", body="")
+    assert "通知 (1)" in _page(client, url, "zh-hans")
