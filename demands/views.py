@@ -9,6 +9,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -42,8 +44,27 @@ def need_list(request: HttpRequest) -> HttpResponse:
         status = ""
     page = page_of(needs, request.GET, per_page=PAGE_SIZE)
     filters = [("", _("All")), ("open", _("In hand"))] + [(s.value, s.label) for s in LIST_STATUSES]
+    _label_rows(page.object_list)
     context = {"page": page, "needs": page.object_list, "status": status, "filters": filters}
     return render(request, "demands/portal/need_list.html", context)
+
+
+def _label_rows(needs: list[Need]) -> None:
+    """What each row of the list shows besides its fields, worked out once per page: the link (one
+    reverse, the row's key put in) and "dispatched <local time>" (one translation). Per row in the
+    template these were half the page's time (issue 12: the busiest liaison's list, 20 rows)."""
+    marker = 999_999_999_999
+    link = reverse("portal:need_detail", args=[marker])
+    dispatched = _("dispatched %(at)s")
+    statuses = dict(S.choices)
+    for need in needs:
+        need.detail_url = link.replace(str(marker), str(need.pk))
+        need.status_label = statuses.get(need.status, need.status)
+        need.dispatched_label = (
+            dispatched % {"at": timezone.localtime(need.dispatched_at).strftime("%Y-%m-%d %H:%M")}
+            if need.dispatched_at
+            else ""
+        )
 
 
 def _need_page(

@@ -16,6 +16,7 @@ from django.test import Client
 from django.utils import translation
 
 from alliance import permissions, public_figures, queue, ratelimit, sessions, site
+from alliance.admin import frame as admin_frame
 from alliance.api import pagination
 from alliance.celery import app as celery_app
 from alliance.sms import LocmemSmsBackend
@@ -44,6 +45,8 @@ def _eager_tasks_and_fake_sms(settings):
     public_figures.forget()
     # The public form's communities and categories are kept per process: each test has its own rows.
     public_choices.choices.forget()
+    # The admin's filters keep the communities they offer, its sidebar its drawings, per process.
+    admin_frame.forget()
     # API lists keep their count estimates in the cache: each test counts its own rows.
     pagination.forget_estimates()
     # The platform's address when SITE_URL is unset is the last one a request came in on: none yet.

@@ -6,6 +6,7 @@ actions), the scoped list filter, and the label of a row of totals."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Iterable
 from copy import copy
 from datetime import date, datetime, time
@@ -18,9 +19,16 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import TO_FIELD_VAR, IncorrectLookupParameters
 from django.contrib.admin.templatetags.admin_list import _coerce_field_name
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
-from django.contrib.admin.utils import get_fields_from_path, lookup_field, quote, unquote
+from django.contrib.admin.utils import (
+    FieldIsAForeignKeyColumnName,
+    _get_non_gfk_field,
+    get_fields_from_path,
+    lookup_field,
+    quote,
+    unquote,
+)
 from django.contrib.admin.views.main import ERROR_FLAG, ChangeList
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, ValidationError
 from django.core.paginator import Paginator
 from django.db import DataError, connections, models
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, QueryDict
@@ -39,9 +47,11 @@ from unfold import utils as unfold_utils
 from unfold.templatetags import unfold_list
 
 from .. import permissions
+from ..api import pagination as api_pagination
 from ..forms import REFUSALS, refusal_message
 from ..pagination import page_of
 from ..periods import ZONE, Quarter
+from . import frame
 
 
 class ModelAdmin(unfold_admin.ModelAdmin):
@@ -105,6 +115,13 @@ class ApproximateCount(int):
         return gettext("more than %(count)d") % {"count": COUNT_CAP}
 
 
+def _count_key(queryset) -> str | None:
+    """The cache key of a change list's count past the cap: the API's key of the same query (its SQL with
+    the parameters, alliance.api.pagination), in a namespace of its own (what is kept differs)."""
+    key = api_pagination._estimate_key(queryset.order_by())
+    return key and f"alliance:admin:count:{key.rpartition(':')[2]}:{COUNT_CAP}"
+
+
 class CappedCountPaginator(Paginator):
     """The change list's paginator: counts at most COUNT_CAP + 1 rows (one bounded query whatever the
     table's size), pages no deeper than COUNT_CAP rows."""
@@ -112,11 +129,22 @@ class CappedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         queryset = self.object_list
+        # A count past the cap is kept in the cache for the list's query (scope and filters are in its SQL),
+        # as the API keeps its estimates (alliance/api/pagination.py): the next pages and the next visits
+        # of a big list do not count its first 10,001 rows again (~3 ms at district scale). Exact counts,
+        # under the cap, are never kept.
+        key = _count_key(queryset)
+        kept = api_pagination._cached_estimate(key) if key else None
+        if isinstance(kept, tuple) and len(kept) == 2:
+            return ApproximateCount(kept[0], estimated=kept[1])
         counted = queryset.order_by()[: COUNT_CAP + 1].count()
         if counted <= COUNT_CAP:
             return counted
         estimate = self._estimate(queryset)
-        return ApproximateCount(estimate or counted, estimated=estimate is not None)
+        count = ApproximateCount(estimate or counted, estimated=estimate is not None)
+        if key:
+            api_pagination._keep_estimate(key, (int(count), count.estimated))
+        return count
 
     @staticmethod
     def _estimate(queryset) -> int | None:
@@ -185,8 +213,32 @@ class _Row:
         self.pk_attname = cl.lookup_opts.pk.attname
         self.pk_name = cl.model._meta.pk.name
         self._icons: dict[Any, str] = {}
-        self._choices: dict[models.Field, dict] = {}
+        self._choices: dict[models.Field, dict | bool | None] = {}
         self._url: str | None = None
+        self._lookups: dict[Any, Callable[[models.Model], tuple]] = {}
+
+    def lookup(self, name: Any, result: models.Model) -> tuple:
+        """`lookup_field(name, result, model_admin)`, with what it finds out about the column (a field of
+        the model, a callable, a method of the admin) found out once per page instead of once per cell
+        (each failed `get_field` of a callable column raised and caught an exception per row)."""
+        getter = self._lookups.get(name)
+        if getter is None:
+            getter = self._lookups[name] = self._getter(name)
+        return getter(result)
+
+    def _getter(self, name: Any) -> Callable[[models.Model], tuple]:
+        model_admin = self.cl.model_admin
+        try:
+            field = _get_non_gfk_field(self.cl.model._meta, name)
+        except (FieldDoesNotExist, FieldIsAForeignKeyColumnName):
+            if callable(name):
+                return lambda result: (None, name, name(result))
+            if hasattr(model_admin, name) and name != "__str__":
+                method = getattr(model_admin, name)
+                return lambda result: (None, method, method(result))
+            # An attribute of the row (a property, "__str__", a path through relations): Django's own.
+            return lambda result: lookup_field(name, result, model_admin)
+        return lambda result: (field, None, getattr(result, name))
 
     def opening(self, tag: str, classes: list[str], label: str) -> str:
         """`<td class="…" data-label="…">`, the same for most cells of a column: made once per page."""
@@ -223,12 +275,19 @@ class _Row:
 
     def for_field(self, value: Any, field: models.Field, empty_value_display: str) -> str:
         """unfold.utils.display_for_field, its choices and boolean icons looked up once per page."""
-        if getattr(field, "flatchoices", None):
+        # `flatchoices` is a property that flattens the field's choices on every access: looked up once.
+        if field not in self._choices:
             try:
-                if field not in self._choices:
-                    self._choices[field] = dict(field.flatchoices)
-                return self._choices[field].get(value, empty_value_display)
-            except TypeError:  # list-like choices or value: unfold's own path
+                self._choices[field] = dict(field.flatchoices or ()) or None
+            except TypeError:  # list-like choices: unfold's own path
+                self._choices[field] = False
+        choices = self._choices[field]
+        if choices is False:
+            return unfold_utils.display_for_field(value, field, empty_value_display)
+        if choices:
+            try:
+                return choices.get(value, empty_value_display)
+            except TypeError:  # a list-like value: unfold's own path
                 return unfold_utils.display_for_field(value, field, empty_value_display)
         if isinstance(field, models.BooleanField):
             return self.icon(value)
@@ -248,7 +307,7 @@ def items_for_result(row: _Row, result: models.Model, form: forms.ModelForm | No
         empty_value_display = row.empty_value_display
         row_classes = list(classes)
         try:
-            f, attr, value = lookup_field(field_name, result, cl.model_admin)
+            f, attr, value = row.lookup(field_name, result)
         except ObjectDoesNotExist:
             result_repr = empty_value_display
         else:
@@ -283,17 +342,17 @@ def items_for_result(row: _Row, result: models.Model, form: forms.ModelForm | No
             except NoReverseMatch:
                 link_or_text = result_repr
             else:
-                value = result.serializable_value(str(cl.to_field) if cl.to_field else row.pk_attname)
-                link_or_text = format_html(
-                    '<a href="{}" class="{}" {}>{}</a>',
-                    url,
-                    _LINK_CLASSES,
-                    format_html(' data-popup-opener="{}"', value) if cl.is_popup else "",
-                    result_repr,
+                # format_html('<a href="{}" class="{}" {}>{}</a>', …) as unfold writes it, escaped directly.
+                opener = ""
+                if cl.is_popup:
+                    value = result.serializable_value(str(cl.to_field) if cl.to_field else row.pk_attname)
+                    opener = f' data-popup-opener="{_escaped(value)}"'
+                link_or_text = SafeString(
+                    f'<a href="{_escaped(url)}" class="{_LINK_CLASSES}" {opener}>{_escaped(result_repr)}</a>'
                 )
             # format_html('<{}{} data-label="{}">{}</{}>', …) as unfold writes it, the opening made once.
             opening = row.opening(table_tag, row_classes, header_text)
-            yield mark_safe(f"{opening}{conditional_escape(link_or_text)}</{table_tag}>")
+            yield SafeString(f"{opening}{_escaped(link_or_text)}</{table_tag}>")
         else:
             if form and field_name in form.fields and not (field_name == row.pk_name and form[row.pk_name].is_hidden):
                 bf = form[field_name]
@@ -304,7 +363,7 @@ def items_for_result(row: _Row, result: models.Model, form: forms.ModelForm | No
             if row.hidden_column is not None and field_name == row.hidden_column:
                 row_classes.append("!hidden")
             opening = row.opening("td", row_classes, cell_label)
-            yield mark_safe(f"{opening}{conditional_escape(result_repr)}</td>")
+            yield SafeString(f"{opening}{_escaped(result_repr)}</td>")
 
     if form and not form[row.pk_name].is_hidden:
         yield format_html("<td>{}</td>", form[row.pk_name])
@@ -313,9 +372,19 @@ def items_for_result(row: _Row, result: models.Model, form: forms.ModelForm | No
 _LINK_CLASSES = " ".join(unfold_list.LINK_CLASSES)
 
 
+def _escaped(value: Any) -> str:
+    """`conditional_escape(value)` without its lazy-argument wrappers (two per call, four hundred cells
+    a page): markup kept as it is, anything else escaped as Django's `escape` does (html.escape)."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
+
+
 def result_list(context: dict[str, Any], cl: ChangeList) -> dict[str, Any]:
     """unfold's `result_list` (the headers and rows of a change list), with the headers built once."""
-    headers = list(unfold_list.result_headers(cl))
+    request = context["request"]
+    headers_key = frame.headers_key(request, cl)
+    headers = frame.kept_headers(headers_key, lambda: list(unfold_list.result_headers(cl)))
     row = _Row(cl, headers)
     if getattr(cl, "formset", None):
         results = [
@@ -324,15 +393,43 @@ def result_list(context: dict[str, Any], cl: ChangeList) -> dict[str, Any]:
         ]
     else:
         results = [unfold_list.UnfoldResultList(res, None, items_for_result(row, res, None)) for res in cl.result_list]
+    actions_row = context.get("actions_row")
     return {
         "cl": cl,
         "result_hidden_fields": list(unfold_list.result_hidden_fields(cl)),
         "result_headers": headers,
         "num_sorted_fields": sum(1 for h in headers if h["sortable"] and h["sorted"]),
         "results": results,
-        "actions_row": context.get("actions_row"),
-        "has_add_permission": cl.model_admin.has_add_permission(context["request"]),
+        "rows_html": _rows_html(cl, results, actions_row),
+        "headers_key": headers_key,
+        "actions_row": actions_row,
+        "has_add_permission": cl.model_admin.has_add_permission(request),
     }
+
+
+# The markup change_list_results.html draws around each row's cells (unfold 0.91), for the plain rows.
+_ROW_STRIPES = ("", "bg-base-50 dark:bg-white/[.02]")
+_ROW_OPENING = (
+    '<tbody class="block relative lg:table-row-group {stripe}" x-data="{{rowOpen: false}}" >\n'
+    '<tr class="data-row block border border-base-200 mb-3 relative rounded-default lg:table-row lg:border-none'
+    ' lg:mb-0 lg:rounded-none dark:border-base-800">\n'
+)
+_ROW_CLOSING = "\n</tr>\n</tbody>\n"
+
+
+def _rows_html(cl: ChangeList, results: list, actions_row: Any) -> SafeString | None:
+    """The rows of a plain change list (no editable fields, row actions, sections or drag-to-order) as
+    change_list_results.html draws them, joined here: the template's loop cost about as much as working
+    out the cells (issue 12). None for the other lists, which the template draws itself."""
+    model_admin = cl.model_admin
+    if getattr(cl, "formset", None) or actions_row or getattr(model_admin, "ordering_field", None):
+        return None
+    if len(getattr(model_admin, "list_sections", ()) or ()):
+        return None
+    openings = [_ROW_OPENING.format(stripe=stripe) for stripe in _ROW_STRIPES]
+    return SafeString(
+        "".join(f"{openings[index % 2]}{chr(10).join(result)}{_ROW_CLOSING}" for index, result in enumerate(results))
+    )
 
 
 class PeriodFilter(admin.SimpleListFilter):
@@ -628,7 +725,11 @@ class ScopedAdminMixin:
 class ScopedChoiceFilter(admin.SimpleListFilter):
     """A list filter on a foreign key whose choices depend on the user (the communities they work for),
     with an optional "none" choice for rows without one. Subclasses name the `field` and give the
-    `choices(request)` queryset; values that are not small integers are ignored, never a 500."""
+    `choices(request)` queryset; values that are not small integers are ignored, never a 500.
+
+    The offered rows are read and formatted once a minute per process and scope (`frame.scoped_choices`),
+    not on every request: at city scale a street's staff works for 810 communities, and reading them made
+    the lists 1.7–1.8× slower than at district scale (bench/RESULTS.md)."""
 
     field = ""
     none_label: str | None = None
@@ -639,18 +740,31 @@ class ScopedChoiceFilter(admin.SimpleListFilter):
     select_template = "admin/scoped_choice_select.html"
 
     def __init__(self, request: HttpRequest, params: dict, model: type[models.Model], model_admin) -> None:
+        self.offered = frame.Choices(0, (), "")
         super().__init__(request, params, model, model_admin)
         self.kept: list[tuple[str, str]] = []
         self.options = ""
-        if len(self.lookup_choices) > self.LINKS_MAX:
+        if self.offered.count > self.LINKS_MAX:
             self.template = self.select_template
 
     def choices_for(self, request):  # pragma: no cover - interface
         raise NotImplementedError
 
     def lookups(self, request, model_admin):
-        options = [(str(obj.pk), str(obj)) for obj in self.choices_for(request)]
+        self.offered = frame.scoped_choices(self.choices_for(request), links_max=self.LINKS_MAX)
+        # Past LINKS_MAX only the <select>'s options are kept (`self.offered.options`), not each pair.
+        options = list(self.offered.pairs)
         return [("none", self.none_label), *options] if self.none_label else options
+
+    def has_output(self) -> bool:
+        return bool(self.none_label) or self.offered.count > 0
+
+    def get_facet_counts(self, pk_attname, filtered_qs):
+        # Django's facets (?_facets=1) count every choice: one aggregate per community. The <select> shows
+        # no counts, so past LINKS_MAX none are computed.
+        if self.template == self.select_template:
+            return {}
+        return super().get_facet_counts(pk_attname, filtered_qs)
 
     def choices(self, changelist) -> Iterable[dict[str, Any]]:
         if self.template != self.select_template:
@@ -664,16 +778,21 @@ class ScopedChoiceFilter(admin.SimpleListFilter):
             for value in values
         ]
         current = self.value()
+        # "All" and "none" in the user's language; the rows' options as kept, the current one selected.
         choices = [
             {"value": "", "display": gettext("All"), "selected": not current},
             *({"value": value, "display": label, "selected": current == value} for value, label in self.lookup_choices),
         ]
-        # The <option>s made here in one pass: a template loop cost ~810 node renders at city scale.
-        self.options = format_html_join(
+        head = format_html_join(
             "",
             '<option value="{}"{}>{}</option>',
             ((c["value"], mark_safe(" selected") if c["selected"] else "", c["display"]) for c in choices),
         )
+        rows = self.offered.options
+        if current and current != "none":
+            plain = format_html('<option value="{}">', current)
+            rows = rows.replace(plain, f"{plain[:-1]} selected>", 1)
+        self.options = mark_safe(head + rows)
         yield from choices
 
     def queryset(self, request, queryset):
@@ -726,7 +845,9 @@ def truncated_html(text: Any, length: int) -> str | None:
     if text is None or text == "":
         return None
     full = str(text)
-    return format_html('<span class="truncate" title="{}">{}</span>', full, shorten(full, length))
+    # format_html's markup, escaped directly (a few cells a row on every list: its lazy-argument checks
+    # were a tenth of the rows' work).
+    return SafeString(f'<span class="truncate" title="{html.escape(full)}">{html.escape(shorten(full, length))}</span>')
 
 
 def truncated(field: str, length: int, description: Any, ordering: str | None = None) -> Callable[[Any], str | None]:

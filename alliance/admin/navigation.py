@@ -15,12 +15,14 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlparse
 
+from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.module_loading import import_string
 from django.utils.translation import get_language
+from unfold import settings as unfold_settings
 
 from .. import permissions
 
@@ -89,8 +91,28 @@ def sidebar_list(site: AdminSite, request: HttpRequest) -> list[dict[str, Any]]:
     return groups
 
 
+def _keep_config(site: AdminSite) -> None:
+    """unfold's `_get_config`, reading settings.UNFOLD merged with unfold's defaults once per process (and
+    again when the setting is replaced, as tests do) — unfold merges them afresh for each of the 26 keys
+    every page asks for. The values are resolved per request as before (callables are called)."""
+    kept: dict[str, tuple[Any, dict]] = {}
+
+    def get_config(key: str, *args: Any) -> Any:
+        given = getattr(settings, site.settings_name, None)
+        entry = kept.get(site.settings_name)
+        if entry is None or entry[0] is not given:
+            entry = kept[site.settings_name] = (given, unfold_settings.get_config(site.settings_name))
+        config = entry[1]
+        if config.get(key):
+            return site._get_value(config[key], *args)
+        return None
+
+    site._get_config = get_config
+
+
 def install(site: AdminSite) -> None:
     """Put the cheaper sidebar and the lazy app list on `site` (the project's, from alliance.admin)."""
+    _keep_config(site)
     config = site._get_config("SIDEBAR") or {}
     navigation = config.get("navigation")
     plain = (
