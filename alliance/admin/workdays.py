@@ -11,15 +11,14 @@ from django.utils.translation import gettext_lazy as _
 from .. import workdays
 from ..models import WorkdayOverride
 from ..periods import ZONE
-from .base import HistoryAdmin, ScopedAdminMixin
+from .base import HistoryAdmin, ScopedAdminMixin, period_filter
 
 
 @admin.register(WorkdayOverride)
 class WorkdayOverrideAdmin(ScopedAdminMixin, HistoryAdmin):
     list_display = ["day", "weekday", "is_working_day", "note"]
-    list_filter = ["is_working_day"]
+    list_filter = ["is_working_day", period_filter("day")]
     search_fields = ["note"]
-    date_hierarchy = "day"
     fields = ["day", "is_working_day", "note"]
 
     @admin.display(description=_("day of the week"))

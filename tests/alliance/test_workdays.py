@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -152,7 +153,7 @@ def test_other_processes_drop_their_copy_when_the_shared_version_changes(monkeyp
     assert workdays.is_working_day(day)
     # Another process writes an override: its row, and a new version in the shared cache.
     WorkdayOverride.objects.create(day=day, is_working_day=False)
-    cache.set(workdays.VERSION_KEY, "written-elsewhere", None)
+    cache.set(workdays.VERSION_KEY, uuid.uuid4().hex, None)
     assert workdays.is_working_day(day)  # this process checked the version a moment ago
     clock[0] += workdays.CHECK_EVERY + 1
     assert not workdays.is_working_day(day)
@@ -202,3 +203,18 @@ def test_street_staff_add_a_local_day_off_in_the_admin_and_community_staff_canno
     assert again.status_code == 200 and again.context["adminform"].form.errors["day"]
     assert not workdays.is_working_day(date(2098, 6, 2))
     assert client_for(community_x_staff).get(reverse("admin:alliance_workdayoverride_changelist")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_overrides_list_costs_the_same_queries_for_3_and_30_rows(street_staff, django_assert_num_queries):
+    client = client_for(street_staff)
+    url = reverse("admin:alliance_workdayoverride_changelist")
+    client.get(url)  # warm the caches (content types, the user's groups, the session)
+    for size in (3, 30):
+        WorkdayOverride.objects.all().delete()
+        WorkdayOverride.objects.bulk_create(
+            WorkdayOverride(day=date(2026, 3, 2) + timedelta(days=i), is_working_day=False) for i in range(size)
+        )
+        # 1 the user, 2 the capped count, 3 the page of rows, 4 the unread notifications (the inbox badge).
+        with django_assert_num_queries(4):
+            assert client.get(url).status_code == 200
