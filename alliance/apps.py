@@ -15,7 +15,7 @@ class AllianceConfig(AppConfig):
 
         from . import history, permissions  # noqa: F401 (history: connects its signal receivers)
         from .jobs import JobRules
-        from .models import Category, Job, Notification
+        from .models import Category, Job, Notification, WorkdayOverride
 
         permissions.register(Category, permissions.StreetRules())
         permissions.register(Notification, permissions.OwnNotificationsRules())
@@ -24,3 +24,5 @@ class AllianceConfig(AppConfig):
         permissions.register(TokenProxy, permissions.StaffOnlyRules())
         # Background jobs (reports of the street, imports, exports): street staff and whoever asked follow them.
         permissions.register(Job, JobRules())
+        # The working-day calendar's local days (alliance.workdays): street staff keep them.
+        permissions.register(WorkdayOverride, permissions.StaffOnlyRules())

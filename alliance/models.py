@@ -331,3 +331,22 @@ class PublicSnapshot(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class WorkdayOverride(models.Model):
+    """A day the street office works or rests against the national schedule (`alliance.workdays`): a local
+    day off, a make-up working day, or a year's official schedule entered by hand before the calendar
+    package knows it. One row per day; it wins over the package and the weekend rule."""
+
+    day = models.DateField(_("day"), unique=True)
+    is_working_day = models.BooleanField(_("working day"))
+    note = models.CharField(_("note"), max_length=100, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-day"]
+        verbose_name = _("working-day override")
+        verbose_name_plural = _("working-day overrides")
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d}"

@@ -434,6 +434,7 @@ UNFOLD = {
                     _changelist("alliance.job", _("background jobs"), _STAFF, "pending_actions"),
                     _changelist("alliance.notification", _("notifications"), _STREET, "mail"),
                     _changelist("alliance.category", _("categories"), _STREET, "category"),
+                    _changelist("alliance.workdayoverride", _("working-day calendar"), _STREET, "event_busy"),
                     _changelist("axes.accessattempt", _("access attempts"), _STREET, "lock_person"),
                     _changelist("authtoken.tokenproxy", _("Tokens"), _STREET, "key"),
                     _changelist("auth.user", _("users"), _SUPERUSER, "manage_accounts"),

@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from .models import Need, NeedEvent, Resource
+from .selectors import completed_in_time
 from .services import new_tracking_code
 
 RESOURCE_TITLES = {
@@ -138,6 +139,8 @@ def seed(*, context: dict, password: str, stdout) -> None:
             for field in ("rejected_at", "dispatched_at", "accepted_at", "completed_at", "closed_at", "showcased_at"):
                 if getattr(need, field) is not None:
                     setattr(need, field, getattr(need, field) - shift)
+        # As demands.services decides it when a unit completes a need: 7 working days from the dispatch.
+        need.completed_in_time = completed_in_time(dispatched_at=need.dispatched_at, completed_at=need.completed_at)
         needs.append(need)
         timelines.append(steps)
     Need.objects.bulk_create(needs)

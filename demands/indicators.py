@@ -37,8 +37,9 @@ NEEDS_ON_TIME = reports.Indicator(
     label=_("Needs completed on time"),
     explanation=_(
         "Of the needs dispatched to your unit and completed this quarter, the share completed within "
-        "7 days of their dispatch. If your unit completed no need this quarter, this indicator does not "
-        "count and the others carry its weight."
+        "7 working days of their dispatch (official holidays do not count, make-up working days do). If "
+        "your unit completed no need this quarter, this indicator does not count and the others carry its "
+        "weight."
     ),
     order=20,
     values=needs_on_time,

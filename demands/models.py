@@ -111,6 +111,10 @@ class Need(models.Model):
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    # Kept 7 working days from dispatch to completion (the unit's "on time", demands.selectors._on_time):
+    # decided by the service that completes the need, on the working-day calendar of that moment, so the
+    # assessment counts it in SQL. None: not completed, or never dispatched (a micro-wish).
+    completed_in_time = models.BooleanField(_("completed on time"), null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
     reject_reason = models.CharField(_("reason for rejection"), max_length=300, blank=True)
@@ -127,9 +131,10 @@ class Need(models.Model):
     # When the running service-level clock started (SPEC "Service-level clock"): the submission while it
     # waits to be dispatched, the dispatch while it waits to be accepted, nothing in any other status. The
     # database computes it, so no write path (a service, an import, a bulk update, COPY) can leave it
-    # stale. It stores the start, not the due time: `timestamptz + interval` is not immutable in
-    # PostgreSQL, and both stages allow the same time (selectors.SLA_WINDOW), so the start orders the
-    # queue exactly as the due time would — overdue needs first, on an index (need_queue_idx).
+    # stale. It stores the start, not the due time: the due time counts working days (alliance.workdays),
+    # which no generated column can, and which staff may change; both stages allow the same 2 working days
+    # (selectors.SLA_WORKING_DAYS) and the due time never decreases as the start moves later, so the start
+    # orders the queue exactly as the due time would — overdue needs first, on an index (need_queue_idx).
     waiting_since = models.GeneratedField(
         expression=Case(
             When(status="submitted", then=F("submitted_at")),
@@ -259,8 +264,8 @@ class NeedSlaFlag(models.Model):
     or two scans at once, raise the flag — and notify — once."""
 
     class Stage(models.TextChoices):
-        DISPATCH = "dispatch", _("Not dispatched within 2 days")
-        ACCEPT = "accept", _("Not accepted within 2 days of dispatch")
+        DISPATCH = "dispatch", _("Not dispatched within 2 working days")
+        ACCEPT = "accept", _("Not accepted within 2 working days of dispatch")
 
     need = models.ForeignKey(Need, verbose_name=_("need"), on_delete=models.CASCADE, related_name="sla_flags")
     stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices)

@@ -26,21 +26,27 @@ from django.db.models import (
 from django.db.models.functions import ExtractQuarter, ExtractYear, RowNumber, TruncMonth
 from django.utils import timezone
 
-from alliance import permissions, reports
+from alliance import permissions, reports, workdays
 from alliance.periods import ZONE, Quarter
 from alliance.registry import month_span
 
 from .models import Need, NeedEvent, Resource
 
-# Service levels (seed 001, SPEC "Service-level clock"): dispatched within 2 days, accepted within 2
-# days of dispatch. A completed need closes itself 7 days after completion.
-# One window for both stages: that is what lets the stored start of the running clock
-# (`Need.waiting_since`) order the queue by due time on an index. Two different windows would need the
-# due time stored instead, which PostgreSQL cannot compute in a generated column.
-SLA_WINDOW = timedelta(days=2)
-DISPATCH_WITHIN = ACCEPT_WITHIN = SLA_WINDOW
+# Service levels (seed 001, SPEC "Service-level clock"): dispatched within 2 working days, accepted within
+# 2 working days of dispatch (alliance.workdays: the official holidays, their make-up days and the street's
+# overrides). A completed need closes itself 7 days after completion.
+# One window for both stages, and a clock that never runs backwards (`workdays.add_working_days` does not
+# decrease as its start moves later): that is what lets the stored start of the running clock
+# (`Need.waiting_since`) order the queue by due time on an index, and "overdue" be one range on it — the
+# calendar turns `now` into one cutoff per query (`workdays.clock_cutoff`), so nothing stored goes stale
+# when staff change a day.
+SLA_WORKING_DAYS = 2
+DISPATCH_WITHIN = ACCEPT_WITHIN = SLA_WORKING_DAYS
 AUTO_CLOSE_AFTER = timedelta(days=7)
-# "On time" for a unit's record: completed within 7 days of dispatch.
+# "On time" for a unit's record: completed within 7 working days of dispatch. Decided when the need is
+# completed (`Need.completed_in_time`, by demands.services); needs completed before that column existed,
+# or written by bulk paths that skip the services, are judged by the calendar days they were judged by.
+ON_TIME_WORKING_DAYS = 7
 ON_TIME_WITHIN = timedelta(days=7)
 
 OPEN_FOR_UNIT = (Need.Status.DISPATCHED, Need.Status.ACCEPTED)
@@ -48,10 +54,25 @@ DONE = (Need.Status.COMPLETED, Need.Status.CLOSED)
 
 
 def overdue_q(now=None) -> Q:
-    """Submitted and not dispatched within DISPATCH_WITHIN, or dispatched and not accepted within
-    ACCEPT_WITHIN: one range on the running clock's start (need_open_queue_idx)."""
+    """Submitted and not dispatched within DISPATCH_WITHIN working days, or dispatched and not accepted
+    within ACCEPT_WITHIN: one range on the running clock's start (need_open_queue_idx)."""
     now = now or timezone.now()
-    return Q(waiting_since__lt=now - SLA_WINDOW)
+    return Q(waiting_since__lt=workdays.clock_cutoff(now, SLA_WORKING_DAYS))
+
+
+def due_at(need: Need):
+    """When the need's running clock runs out (None when no clock runs): what the overdue flag compares."""
+    if need.waiting_since is None:
+        return None
+    return workdays.add_working_days(need.waiting_since, SLA_WORKING_DAYS)
+
+
+def completed_in_time(*, dispatched_at, completed_at) -> bool | None:
+    """Whether a need completed at `completed_at` kept ON_TIME_WORKING_DAYS from its dispatch (None when it
+    was never dispatched: a micro-wish a Party member took on)."""
+    if dispatched_at is None or completed_at is None:
+        return None
+    return completed_at <= workdays.add_working_days(dispatched_at, ON_TIME_WORKING_DAYS)
 
 
 def with_overdue(queryset: QuerySet[Need]) -> QuerySet[Need]:
@@ -246,11 +267,7 @@ def unit_candidates(*, need: Need) -> QuerySet:
             category_done=Count("needs", filter=done & Q(needs__category_id=need.category_id), distinct=True),
             open_load=Count("needs", filter=Q(needs__status__in=OPEN_FOR_UNIT), distinct=True),
             done_count=Count("needs", filter=done, distinct=True),
-            on_time_count=Count(
-                "needs",
-                filter=done & Q(needs__completed_at__lte=F("needs__dispatched_at") + ON_TIME_WITHIN),
-                distinct=True,
-            ),
+            on_time_count=Count("needs", filter=done & _on_time("needs__"), distinct=True),
             average_rating=Avg("needs__rating", filter=done),
         )
         .filter(Q(offers_category=True) | Q(category_done__gt=0) | Q(community_id=need.community_id))
@@ -282,9 +299,16 @@ def unit_quarter_ratings(*, unit_ids) -> dict[tuple[int, int, int], tuple[float,
 # --- The quarterly report (季度报表) -----------------------------------------------------------------------
 
 
-def _on_time() -> Q:
-    """Completed within ON_TIME_WITHIN of the (last) dispatch: the unit's service level."""
-    return Q(dispatched_at__isnull=False, completed_at__lte=F("dispatched_at") + ON_TIME_WITHIN)
+def _on_time(prefix: str = "") -> Q:
+    """Completed within ON_TIME_WORKING_DAYS of the (last) dispatch: the unit's service level, as decided
+    at completion; needs without that decision by calendar days (ON_TIME_WITHIN)."""
+    return Q(**{f"{prefix}completed_in_time": True}) | Q(
+        **{
+            f"{prefix}completed_in_time__isnull": True,
+            f"{prefix}dispatched_at__isnull": False,
+            f"{prefix}completed_at__lte": F(f"{prefix}dispatched_at") + ON_TIME_WITHIN,
+        }
+    )
 
 
 def report_needs(*, street_id: int, quarter: Quarter) -> QuerySet[Need]:
@@ -296,7 +320,7 @@ def report_needs(*, street_id: int, quarter: Quarter) -> QuerySet[Need]:
     A need finished when it was rejected or closed, or when it was completed — unless it was closed
     (rated) in the quarter, whose rating then belongs to this quarter. Ordered by submission.
 
-    `on_time` (True / False / None): completed within ON_TIME_WITHIN of its dispatch; None when it was
+    `on_time` (True / False / None): completed within ON_TIME_WORKING_DAYS of its dispatch; None when it was
     not completed or never dispatched (a micro-wish a Party member took on)."""
     start, end = quarter.start, quarter.end
     finished_before = (
@@ -366,7 +390,7 @@ def report_resource_figures(*, street_id: int, quarter: Quarter) -> dict[str, in
 
 def unit_quarter_need_figures(*, street_id: int, quarter) -> QuerySet:
     """Per unit of the street, the needs it completed in `quarter` (Asia/Shanghai bounds): how many, how
-    many within ON_TIME_WITHIN of their dispatch, how many were rated and the sum of the ratings — one
+    many within ON_TIME_WORKING_DAYS of their dispatch, how many were rated and the sum of the ratings — one
     grouped query; the rates are made from these exact counts, not from a floating average."""
     from django.db.models import Sum
 
@@ -381,7 +405,7 @@ def unit_quarter_need_figures(*, street_id: int, quarter) -> QuerySet:
         .values("unit_id")
         .annotate(
             completed=Count("pk"),
-            on_time=Count("pk", filter=Q(completed_at__lte=F("dispatched_at") + ON_TIME_WITHIN)),
+            on_time=Count("pk", filter=_on_time()),
             rated=Count("pk", filter=Q(rating__isnull=False)),
             rating_sum=Sum("rating"),
         )

@@ -221,7 +221,7 @@ def need_dispatch(*, need: Need, unit: MemberUnit, actor, resource: Resource | N
             need,
             unit,
             _("A need has been dispatched to %(unit)s") % {"unit": unit.name},
-            _("%(title)s (%(community)s). Please accept it or decline it with a reason within 2 days.")
+            _("%(title)s (%(community)s). Please accept it or decline it with a reason within 2 working days.")
             % {"title": need.title, "community": need.community.name},
             "need_dispatched",
         )
@@ -289,6 +289,7 @@ def need_complete(*, need: Need, actor, result: str, photos: Iterable[UploadedFi
     items = [NeedPhoto(need=need, image=photo) for photo in photos]
     for item in items:
         item.full_clean(exclude=["need"])
+    completed_at, dispatched_at = timezone.now(), need.dispatched_at
     with transaction.atomic():
         public_figures.changed()
         need = move(
@@ -297,8 +298,14 @@ def need_complete(*, need: Need, actor, result: str, photos: Iterable[UploadedFi
             actor=actor,
             reason="completed",
             result=result[:2000],
-            completed_at=timezone.now(),
+            completed_at=completed_at,
+            completed_in_time=selectors.completed_in_time(dispatched_at=dispatched_at, completed_at=completed_at),
         )
+        if need.dispatched_at != dispatched_at:  # declined and dispatched again since the caller read it
+            need.completed_in_time = selectors.completed_in_time(
+                dispatched_at=need.dispatched_at, completed_at=completed_at
+            )
+            need.save(update_fields=["completed_in_time"])
         for item in items:
             item.need = need
             item.save()
@@ -558,14 +565,14 @@ def _raise_flags(pks: list[int], stage: str) -> int:
 def _tell_staff_overdue(community_id: int, community: str, stage: str, count: int) -> None:
     if stage == NeedSlaFlag.Stage.DISPATCH:
         body = ngettext(
-            "%(count)d need in %(community)s has waited more than 2 days to be dispatched.",
-            "%(count)d needs in %(community)s have waited more than 2 days to be dispatched.",
+            "%(count)d need in %(community)s has waited more than 2 working days to be dispatched.",
+            "%(count)d needs in %(community)s have waited more than 2 working days to be dispatched.",
             count,
         )
     else:
         body = ngettext(
-            "%(count)d need in %(community)s was dispatched more than 2 days ago and is not accepted yet.",
-            "%(count)d needs in %(community)s were dispatched more than 2 days ago and are not accepted yet.",
+            "%(count)d need in %(community)s was dispatched more than 2 working days ago and is not accepted yet.",
+            "%(count)d needs in %(community)s were dispatched more than 2 working days ago and are not accepted yet.",
             count,
         )
     # The community's needs still overdue at this stage: the list staff work through.

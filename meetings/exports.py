@@ -13,6 +13,7 @@ from django.utils.translation import pgettext
 
 from alliance.exports import xlsx_response
 
+from . import selectors
 from .models import Invitation, JointMeeting, Resolution
 
 Sheet = tuple[str, Sequence[str], Iterator[Sequence[object]]]
@@ -53,9 +54,9 @@ def _attendance_rows(invitations: Sequence[Invitation]) -> Iterator[Sequence[obj
 
 
 def _resolution_rows(resolutions: Sequence[Resolution]) -> Iterator[Sequence[object]]:
-    today = timezone.localdate()
+    overdue_before = selectors.overdue_before(timezone.localdate())
     for resolution in resolutions:
-        overdue = resolution.status == Resolution.Status.OPEN and resolution.due_date < today
+        overdue = resolution.status == Resolution.Status.OPEN and resolution.due_date < overdue_before
         yield (
             resolution.text,
             resolution.owner.name,

@@ -12,6 +12,7 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    DateField,
     Exists,
     ExpressionWrapper,
     F,
@@ -25,7 +26,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Concat, ExtractQuarter, ExtractYear, NullIf, TruncDate
 from django.utils import timezone
 
-from alliance import permissions, reports
+from alliance import permissions, reports, workdays
 from alliance.periods import ZONE, Quarter
 
 from .models import Invitation, JointMeeting, Reminder, Resolution
@@ -34,7 +35,10 @@ from .models import Invitation, JointMeeting, Reminder, Resolution
 BEFORE_MEETING_LONG = timedelta(hours=24)
 BEFORE_MEETING_SHORT = timedelta(hours=1)
 MINUTES_GRACE = timedelta(days=3)
-RESOLUTION_EARLY = timedelta(days=3)
+# Resolutions: the owner is reminded 3 working days before the due date, and on the day it falls due — a
+# due date on a day off falls due on the next working day (`workdays.deadline_day`), which is also when
+# the resolution becomes overdue and what "done on time" means in the reports and the assessment.
+RESOLUTION_EARLY_WORKING_DAYS = 3
 # Resolution reminders go out from this local hour of their day, not at midnight.
 MORNING = time(8, 0)
 
@@ -59,13 +63,38 @@ def invitations_of_my_units(*, user) -> QuerySet[Invitation]:
     )
 
 
+def overdue_before(today: date) -> date:
+    """Open resolutions due before this day are overdue on `today`: those whose deadline — the due date, or
+    the next working day when it falls on a day off — has passed. One date per query (a range on
+    resolution_due_idx): the deadline passed exactly when the due date is on or before the last working
+    day before today."""
+    return workdays.previous_working_day(today) + timedelta(days=1)
+
+
+def overdue_q(today: date | None = None) -> Q:
+    return Q(status=Resolution.Status.OPEN, due_date__lt=overdue_before(today or timezone.localdate()))
+
+
 def with_overdue(queryset: QuerySet[Resolution], today: date | None = None) -> QuerySet[Resolution]:
-    today = today or timezone.localdate()
     return queryset.annotate(
         is_overdue=ExpressionWrapper(
-            Case(When(status=Resolution.Status.OPEN, due_date__lt=today, then=Value(True)), default=Value(False)),
+            Case(When(overdue_q(today), then=Value(True)), default=Value(False)),
             BooleanField(),
         )
+    )
+
+
+def deadline_of_due_date(first: date, last: date) -> Case:
+    """The working-day deadline of each resolution's due date, as SQL: a due date on a day off moves to the
+    next working day. Exact for due dates in [first, last] (one branch per run of days off there, a
+    quarter's fifteen or so); a due date outside is taken as written."""
+    return Case(
+        *(
+            When(due_date__gte=start, due_date__lte=end, then=Value(end + timedelta(days=1)))
+            for start, end in workdays.days_off_runs(first, last)
+        ),
+        default=F("due_date"),
+        output_field=DateField(),
     )
 
 
@@ -192,14 +221,21 @@ def meetings_missing_minutes(now: datetime) -> QuerySet[JointMeeting]:
 
 
 def resolutions_due(kind: str, now: datetime) -> QuerySet[Resolution]:
-    """Open resolutions whose reminder day has come (from 08:00 local time): three days before the due
-    date, and the due date itself."""
+    """Open resolutions whose reminder day has come (from 08:00 local time): three working days before the
+    due date (from the day when at most three working days are left before it), and the day it falls due
+    — the due date, or the next working day when the due date is a day off (nothing is sent on a day off
+    for the "due today" reminder: that day comes later)."""
     local = timezone.localtime(now)
     today = local.date() if local.time() >= MORNING else local.date() - timedelta(days=1)
     open_ = Resolution.objects.filter(status=Resolution.Status.OPEN).select_related("meeting", "owner")
     if kind == "resolution_3d":
-        return open_.filter(due_date__gt=today, due_date__lte=today + RESOLUTION_EARLY)
-    return open_.filter(due_date=today)
+        return open_.filter(
+            due_date__gt=today, due_date__lte=workdays.working_day_after(today, RESOLUTION_EARLY_WORKING_DAYS)
+        )
+    if not workdays.is_working_day(today):
+        return open_.none()
+    # Due today, or on the days off just before today (their deadline is today).
+    return open_.filter(due_date__gt=workdays.previous_working_day(today), due_date__lte=today)
 
 
 # What a reminder scan still has to send: the database answers with the pairs (subject, person) that have
@@ -333,9 +369,10 @@ def report_meeting_figures(*, street_id: int, quarter: Quarter) -> dict[str, int
 
 def report_resolutions(*, street_id: int, quarter: Quarter) -> QuerySet[Resolution]:
     """议定事项: resolutions of the street's meetings due in the quarter or made in it, by due date.
-    `done_on_time`: done by the end of its due day (None while not done); `overdue_at_end`: due by the
-    quarter's last day and not done when the quarter ended — a fact of the quarter that later work does
-    not change."""
+    `done_on_time`: done by the end of its deadline's day — the due date, or the next working day when it is
+    a day off (None while not done); `overdue_at_end`: that deadline passed by the quarter's last day and
+    not done when the quarter ended — a fact of the quarter that later work does not change."""
+    deadline = deadline_of_due_date(quarter.first_day, quarter.last_day)
     street_meetings = JointMeeting.objects.filter(report_meetings_q(street_id=street_id)).values("pk")
     return (
         Resolution.objects.filter(meeting__in=street_meetings)
@@ -343,16 +380,17 @@ def report_resolutions(*, street_id: int, quarter: Quarter) -> QuerySet[Resoluti
             Q(due_date__gte=quarter.first_day, due_date__lte=quarter.last_day)
             | Q(created_at__gte=quarter.start, created_at__lt=quarter.end)
         )
+        .alias(done_day=TruncDate("done_at", tzinfo=ZONE), deadline_day=deadline)
         .annotate(
             done_on_time=Case(
                 When(done_at__isnull=True, then=Value(None)),
-                When(due_date__gte=TruncDate("done_at", tzinfo=ZONE), then=Value(True)),
+                When(Q(done_day__lte=deadline), then=Value(True)),
                 default=Value(False),
                 output_field=BooleanField(null=True),
             ),
             overdue_at_end=Case(
                 When(
-                    Q(due_date__lte=quarter.last_day) & (Q(done_at__isnull=True) | Q(done_at__gte=quarter.end)),
+                    Q(deadline_day__lte=quarter.last_day) & (Q(done_at__isnull=True) | Q(done_at__gte=quarter.end)),
                     then=Value(True),
                 ),
                 default=Value(False),
@@ -392,8 +430,10 @@ def unit_quarter_attendance(*, street_id: int, quarter) -> QuerySet:
 
 
 def unit_quarter_resolutions(*, street_id: int, quarter) -> QuerySet:
-    """Per owner unit of the street, its resolutions due in `quarter` and how many were done by their due
-    date (the day `done_at` falls on in the caller's time zone: run it under Asia/Shanghai)."""
+    """Per owner unit of the street, its resolutions due in `quarter` and how many were done by their
+    deadline — the due date, or the next working day when it is a day off (the day `done_at` falls on in the
+    caller's time zone: run it under Asia/Shanghai)."""
+    deadline = deadline_of_due_date(quarter.first_day, quarter.last_day)
     return (
         Resolution.objects.filter(
             owner__community__street_id=street_id,
@@ -404,7 +444,7 @@ def unit_quarter_resolutions(*, street_id: int, quarter) -> QuerySet:
         .annotate(
             due=Count("pk"),
             done_on_time=Count(
-                "pk", filter=Q(status=Resolution.Status.DONE, done_at__isnull=False, done_at__date__lte=F("due_date"))
+                "pk", filter=Q(status=Resolution.Status.DONE, done_at__isnull=False, done_at__date__lte=deadline)
             ),
         )
         .order_by("owner_id")

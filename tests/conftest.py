@@ -15,7 +15,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import translation
 
-from alliance import permissions, public_figures, queue, ratelimit, sessions, site
+from alliance import permissions, public_figures, queue, ratelimit, sessions, site, workdays
 from alliance.admin import frame as admin_frame
 from alliance.api import pagination
 from alliance.celery import app as celery_app
@@ -57,6 +57,24 @@ def _eager_tasks_and_fake_sms(settings):
     translation.activate(django_settings.LANGUAGE_CODE)
     yield
     celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _every_day_a_working_day(request, monkeypatch):
+    """Tests that backdate a clock by whole days ("submitted 3 days ago") mean that many working days; with
+    the real calendar their answer would hang on the weekday the suite runs on. So every day is a working
+    day, unless a test asks for the real calendar with the `china_calendar` fixture."""
+    workdays.forget_here()
+    if "china_calendar" not in request.fixturenames:
+        monkeypatch.setattr(workdays, "_load_year", lambda year: frozenset())
+    yield
+    workdays.forget_here()
+
+
+@pytest.fixture
+def china_calendar():
+    """The real working-day calendar: the official schedule (weekends, holidays, 调休) and the overrides."""
+    workdays.forget_here()
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from .. import registry
 from ..models import Job
 from . import accounts, navigation, records, workbench
+from . import workdays as _workdays  # noqa: F401 (registers the working-day calendar screen)
 from .base import (
     HistoryAdmin,
     ModelAdmin,

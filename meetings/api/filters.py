@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import django_filters
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from alliance.api.filters import IsoDateTimeFilter
 
+from .. import selectors
 from ..models import JointMeeting, Resolution
 
 
@@ -27,5 +27,5 @@ class ResolutionFilter(django_filters.FilterSet):
         fields = ["owner", "status", "meeting"]
 
     def filter_overdue(self, queryset, name, value):
-        overdue = {"status": Resolution.Status.OPEN, "due_date__lt": timezone.localdate()}
-        return queryset.filter(**overdue) if value else queryset.exclude(**overdue)
+        overdue = selectors.overdue_q()
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)

@@ -18,7 +18,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from alliance import permissions
-from alliance.models import Job, Notification
+from alliance.models import Job, Notification, WorkdayOverride
 from demands.models import Need, NeedPhoto
 from meetings import services as meeting_services
 from meetings.models import Invitation, JointMeeting, Level, MeetingAttachment, Reminder, ResolutionProgress
@@ -82,6 +82,10 @@ def _side(world: World, side: str, *, community, unit, liaison, staff, root, cat
     objs["members.sector"] = sector
     objs["members.street"] = street
     objs["alliance.category"] = category
+    # A local day off (side A) and a make-up working day (side B) of the working-day calendar.
+    objs["alliance.workdayoverride"] = WorkdayOverride.objects.create(
+        day=date(2026, 12, 24) if side == "a" else date(2026, 12, 27), is_working_day=side == "b", note="本地调整"
+    )
     # The street's report of 2026 Q3, built: side A the internal edition, side B the outward one.
     job = Job.objects.create(kind="members.quarterly_report", label="季度报表", status=Job.Status.DONE)
     report = QuarterlyReport.objects.create(

@@ -655,6 +655,8 @@ ADMIN_MODELS = {
     "alliance/notification": AdminModel(STREET, STREET, NOBODY, STREET),
     # Community staff follow the jobs they asked for (imports, exports); the platform's are the street's.
     "alliance/job": AdminModel(STAFF, STREET, NOBODY, NOBODY),
+    # The working-day calendar's local days: the street's to keep (alliance/admin/workdays.py).
+    "alliance/workdayoverride": AdminModel(STREET, STREET, STREET, STREET),
     "members/street": AdminModel(STREET, ALL, STREET, STREET),
     "members/community": AdminModel(STREET, ALL, STREET, STREET),
     "members/sector": AdminModel(STREET, ALL, STREET, STREET),

@@ -15,7 +15,14 @@ from ..conftest import client_for
 from ..factories import AgreementFactory, MemberUnitFactory
 from ..jobs import export_through_job
 
-STREET_ONLY = {"alliance.category", "members.street", "members.community", "members.sector", "members.councilseat"}
+STREET_ONLY = {
+    "alliance.category",
+    "alliance.workdayoverride",
+    "members.street",
+    "members.community",
+    "members.sector",
+    "members.councilseat",
+}
 
 
 def _admin_urls():

@@ -99,7 +99,7 @@ def test_a_backlog_of_overdue_needs_tells_each_staff_member_once_with_the_count_
     assert sorted(told.values_list("recipient__username", flat=True)) == ["community_x_staff", "second-x-staff"]
     for row in told:
         assert row.subject == "30 条需求超时"
-        assert row.body == "桥头街社区有 30 条需求等待派单已超过2天。"
+        assert row.body == "桥头街社区有 30 条需求等待派单已超过2个工作日。"
         # At once: they missed their service level today.
         assert row.in_digest is False
         assert row.url == f"/admin/demands/need/?flag=dispatch&overdue=yes&community__id__exact={community_x.pk}"
