@@ -237,16 +237,22 @@ def _submit_statement(connection) -> tuple[str, list[list]] | None:
             replaced = {f: sql.format(i=group.index(f)) for f, sql in replaced.items()}
             inserts.append(history.json_insert_sql(model, group, connection, given=replaced))
         sequence = connection.ops.quote_name(Need._meta.db_table).replace("'", "''")
+        # The columns the database computes (waiting_since) come back, as `save()` reads them back.
+        generated_sql = ", ".join(connection.ops.quote_name(f.column) for f in _generated(Need)) or "1"
         statement = (
             f"WITH new_need AS MATERIALIZED (SELECT nextval(pg_get_serial_sequence('{sequence}', "
             f"'{Need._meta.pk.column}')) AS id), "
-            f"w0 AS ({inserts[0]}), w1 AS ({inserts[1]}), w2 AS ({inserts[2]}), "
+            f"w0 AS ({inserts[0]} RETURNING {generated_sql}), w1 AS ({inserts[1]}), w2 AS ({inserts[2]}), "
             f"told AS ({inserts[3]} RETURNING id) "
-            "SELECT (SELECT id FROM new_need), told.id FROM told ORDER BY told.id"
+            "SELECT told.id, (SELECT id FROM new_need), w0.* FROM told, w0 ORDER BY told.id"
         )
         statement = (statement, fields)
     _submit_statements[connection.alias] = statement
     return statement
+
+
+def _generated(model) -> list:
+    return [f for f in model._meta.local_concrete_fields if f.generated]
 
 
 def _submit_in_one_statement(need: Need, *, actor, staff: list, connection) -> list[Notification] | None:
@@ -287,9 +293,11 @@ def _submit_in_one_statement(need: Need, *, actor, staff: list, connection) -> l
     with atomic, connection.cursor() as cursor:
         cursor.execute(statement, params)
         found = cursor.fetchall()
-    need.pk = found[0][0]
+    need.pk = found[0][1]
+    for field, value in zip(_generated(Need), found[0][2:], strict=False):
+        setattr(need, field.attname, value)
     need._state.adding, need._state.db = False, connection.alias
-    for notice, (_need_id, notice_id) in zip(notices, found, strict=True):
+    for notice, (notice_id, *_need) in zip(notices, found, strict=True):
         notice.pk, notice.url = notice_id, notice.url.replace(_URL_ID, str(need.pk))
         notice._state.adding, notice._state.db = False, connection.alias
     return notices

@@ -750,6 +750,8 @@ def test_the_one_statement_writes_the_rows_the_orm_writes(
     monkeypatch.setattr(services, "_submit_in_one_statement", lambda *args, **kwargs: None)
     orm = submit("一条语句")  # the same title: the rows must match column for column
     assert fast.pk != orm.pk and not fast._state.adding
+    # What the database computes comes back on the instance, as from save().
+    assert fast.waiting_since == Need.objects.get(pk=fast.pk).waiting_since == fast.submitted_at
     written = _written(fast)
     assert written == _written(orm)
     # What the comparison covers: the need with who entered it, a history row naming the author, the
