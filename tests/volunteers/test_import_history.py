@@ -164,6 +164,8 @@ def test_the_import_s_history_rows_take_the_fast_path_not_simple_history_s(monke
 # (`_json_bulk_create`), not through Django's `bulk_create`; what lands in the table is the same.
 @pytest.mark.django_db
 def test_bulk_created_rows_are_those_djangos_bulk_create_writes(street_staff, community_x, unit_a):
+    verified = timezone.now()
+
     def members(prefix: str) -> list[PartyMember]:
         return [
             PartyMemberFactory.build(
@@ -172,7 +174,7 @@ def test_bulk_created_rows_are_those_djangos_bulk_create_writes(street_staff, co
                 residence_community=community_x,
                 work_unit=unit_a if n % 2 else None,
                 work_unit_name="" if n % 2 else "某科技公司",
-                verified_at=timezone.now() if n % 5 == 0 else None,
+                verified_at=verified if n % 5 == 0 else None,
                 registered_on=timezone.localdate(),
                 user=street_staff if n == 7 else None,
             )
