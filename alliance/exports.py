@@ -39,6 +39,12 @@ FORMULA_PREFIXES = ("=", "+", "-", "@")
 def safe_cell_value(value: object) -> object:
     """Plain values for a cell. Text that a spreadsheet would run as a formula (CSV/formula injection)
     is prefixed with an apostrophe; aware datetimes become local naive ones, which openpyxl requires."""
+    # Text and numbers first, by exact type: most cells, and this runs for every cell of every export.
+    kind = type(value)
+    if kind is str:
+        return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+    if kind is int or kind is float:
+        return value
     if value is None:
         return ""
     if isinstance(value, datetime):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import Any, TypeVar
@@ -87,6 +87,52 @@ def _fill_author(sender, instance, history_instance, **kwargs) -> None:
     history_instance.history_change_reason = reason
 
 
+_historical: dict[type, type] = {}
+
+
+def historical_model(model: type[models.Model]) -> type[models.Model]:
+    """The history model of `model`, looked up once per process (simple_history's manager lookup builds a
+    manager class on every call)."""
+    found = _historical.get(model)
+    if found is None:
+        found = _historical[model] = get_history_manager_for_model(model).model
+    return found
+
+
+def history_row(obj: models.Model, *, history_type: str = "+") -> models.Model | None:
+    """The unsaved history row simple_history's `post_save` writes for `obj` — tracked fields as they stand
+    in memory, when (`_history_date` or now), who (`_history_user`, else the request's user), why, the type
+    — after the same `pre_create_historical_record` signal (so `acting` and `system` apply as for a row
+    written by `save()`). For a write that inserts the row itself (`demands.services.need_submit` on
+    PostgreSQL: one statement for the need and its rows). None when no row is to be written (history off,
+    or a model whose history rows need more than their own columns: then save through simple_history)."""
+    if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True) or hasattr(obj, "skip_history_when_saving"):
+        return None
+    historical = historical_model(type(obj))
+    if hasattr(historical, "history_relation") or getattr(historical, "_history_m2m_fields", None):
+        return None
+    date = getattr(obj, "_history_date", timezone.now())
+    user = historical.get_default_history_user(obj)
+    reason = get_change_reason_from_object(obj)
+    row = historical(
+        history_date=date,
+        history_type=history_type,
+        history_user=user,
+        history_change_reason=reason,
+        **{field.attname: getattr(obj, field.attname) for field in historical.tracked_fields},
+    )
+    pre_create_historical_record.send(
+        sender=historical,
+        instance=obj,
+        history_date=date,
+        history_user=user,
+        history_change_reason=reason,
+        history_instance=row,
+        using=None,
+    )
+    return row
+
+
 def record_update(model: type[M], pk: Any, *, actor, reason: str) -> M:
     """The history row of a row just changed by `QuerySet.update()` (a conditional update that keeps a race
     safe), written from the row as it now stands. Call it in the transaction of the update, which still
@@ -114,9 +160,39 @@ def bulk_create(model: type[M], objs: Iterable[M], *, actor=None, reason: str = 
     if not connections[router.db_for_write(model)].features.can_return_rows_from_bulk_insert:
         # No primary keys come back: simple_history finds the rows again by their values.
         return bulk_create_with_history(objs, model, default_user=user, default_change_reason=why)
-    created = model._default_manager.bulk_create(objs)
+    created = _json_bulk_create(model, objs) or model._default_manager.bulk_create(objs)
     _insert_history(model, created, update=False, user=user, reason=why)
     return created
+
+
+def _json_bulk_create(model: type[M], objs: list[M]) -> list[M] | None:
+    """PostgreSQL: `bulk_create` of new rows as ONE statement reading them from one JSON parameter
+    (`json_insert_sql`), their primary keys returned in order as `bulk_create` returns them: Django's own
+    compiles and adapts every value (a fifth of a 50,000-member import). The same values: each field's
+    `pre_save` (`auto_now_add`) and database conversion (`to_database`). None where it does not apply
+    (another database, a set primary key, a field JSON cannot carry exactly, a model whose rows need
+    more than their own table): then the caller uses `bulk_create`."""
+    connection = connections[router.db_for_write(model)]
+    meta = model._meta
+    if connection.vendor != "postgresql" or meta.parents or meta.auto_field is None:
+        return None
+    fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
+    if any(obj.pk is not None for obj in objs) or not all(json_safe(f) for f in fields):
+        return None
+    if any(f.db_returning or f.has_db_default() for f in fields):
+        return None
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+    rows = values_for_insert(objs, fields)
+    to_database(rows, fields, connection)
+    pk = connection.ops.quote_name(meta.auto_field.column)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{json_insert_sql(model, fields, connection)} RETURNING {pk}", [json_rows(rows)])
+        ids = [row[0] for row in cursor.fetchall()]
+    for obj, pk_value in zip(objs, ids, strict=True):
+        obj.pk = pk_value
+        obj._state.adding, obj._state.db = False, connection.alias
+    return objs
 
 
 def _is_plain(field: models.Field) -> bool:
@@ -165,7 +241,7 @@ _JSON_SAFE_TYPES = {
 }
 
 
-def _json_safe(field: models.Field) -> bool:
+def json_safe(field: models.Field) -> bool:
     target = field.target_field if field.is_relation else field
     return type(field).__module__.startswith("django.db.models") and target.get_internal_type() in _JSON_SAFE_TYPES
 
@@ -173,6 +249,64 @@ def _json_safe(field: models.Field) -> bool:
 def _json_value(value: Any) -> str:
     """A database value JSON has no type for (a date, a time, a decimal, a UUID), as PostgreSQL reads it."""
     return value.isoformat() if isinstance(value, dt.date | dt.datetime | dt.time) else str(value)
+
+
+def to_database(rows: list[list], fields: list[models.Field], connection) -> None:
+    """Each row's values (in `fields`' order) to the database's form, in place, as `bulk_create` would
+    convert them; skipped where the value is already in that form (a plain value; an aware datetime or a
+    date for Django's own date and time fields on PostgreSQL, which converts neither)."""
+    plain = [_is_plain(f) for f in fields]
+    same = [_unconverted(f, connection) for f in fields]
+    for row in rows:
+        for i, (value, field) in enumerate(zip(row, fields, strict=True)):
+            if plain[i] and isinstance(value, _PLAIN_TYPES):
+                continue
+            if same[i] is not None and same[i](value):
+                continue
+            row[i] = field.get_db_prep_save(value, connection)
+
+
+def _unconverted(field: models.Field, connection) -> Callable[[Any], bool] | None:
+    """For a date or datetime field of Django's on PostgreSQL: a test of the values its conversion returns
+    unchanged (`to_python` keeps a date / an aware datetime, `adapt_date(time)field_value` passes it on)."""
+    if connection.vendor != "postgresql" or type(field) not in (models.DateTimeField, models.DateField):
+        return None
+    if type(field) is models.DateTimeField:
+        return lambda value: isinstance(value, dt.datetime) and value.tzinfo is not None
+    return lambda value: type(value) is dt.date
+
+
+def values_for_insert(objs: list, fields: list[models.Field]) -> list[list]:
+    """Each object's values of `fields` as an INSERT writes them: `pre_save` where the field has its own
+    (`auto_now_add` sets the time on the object), the attribute otherwise."""
+    own = [type(f).pre_save is not models.Field.pre_save for f in fields]
+    names = [f.attname for f in fields]
+    return [[f.pre_save(obj, True) if own[i] else getattr(obj, names[i]) for i, f in enumerate(fields)] for obj in objs]
+
+
+def json_rows(rows: list[list]) -> str:
+    """Rows of database values (`to_database`) as the one JSON parameter `json_insert_sql` reads."""
+    return json.dumps(rows, default=_json_value, ensure_ascii=False)
+
+
+def json_insert_sql(model: type[models.Model], fields: list[models.Field], connection, *, given=None) -> str:
+    """PostgreSQL: `INSERT INTO <model's table> (<fields' columns>)` of the rows of one JSON parameter
+    (`json_rows`), or with `given` {field: SQL} a column's value from SQL instead (the JSON's is then
+    ignored). The rows as one parameter (dumped by the json module's C code), taken apart by PostgreSQL:
+    a short statement whatever the number of rows, converted and planned once, where psycopg's per-value
+    array dumping would cost more than the rest of the write; every field must be `json_safe`. The casts
+    name the base types (varchar, not varchar(30)): an explicit cast to a length would cut a long value,
+    where the column's assignment refuses it, as `bulk_create` does."""
+    given = given or {}
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    values = ", ".join(
+        given[f] if f in given else f"(r->>{i})::{f.db_type(connection).split('(')[0]}" for i, f in enumerate(fields)
+    )
+    return (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
+        f"SELECT {values} FROM json_array_elements(%s::json) AS t(r)"
+    )
 
 
 def _insert_history(model: type[M], objs: list[M], *, update: bool, user, reason: str) -> None:
@@ -192,7 +326,7 @@ def _insert_history(model: type[M], objs: list[M], *, update: bool, user, reason
     if (
         {f.attname for f in fields} != {*tracked, *_HISTORY_OWN}
         or hasattr(historical, "history_relation")
-        or (as_json and not all(_json_safe(f) for f in fields))
+        or (as_json and not all(json_safe(f) for f in fields))
     ):
         manager.bulk_history_create(objs, update=update, default_user=user, default_change_reason=reason)
         return
@@ -208,26 +342,12 @@ def _insert_history(model: type[M], objs: list[M], *, update: bool, user, reason
             "history_user_id": author.pk if author is not None else None,
         }
         rows.append([own[f.attname] if f.attname in own else getattr(obj, f.attname) for f in fields])
-    # Values to the database's form (as `bulk_create` would), skipped where the value is already plain.
-    plain = [_is_plain(f) for f in fields]
-    for row in rows:
-        for i, (value, field) in enumerate(zip(row, fields, strict=True)):
-            if not (plain[i] and isinstance(value, _PLAIN_TYPES)):
-                row[i] = field.get_db_prep_save(value, connection)
+    to_database(rows, fields, connection)
     quote = connection.ops.quote_name
     table, columns = quote(historical._meta.db_table), ", ".join(quote(f.column) for f in fields)
     with connection.cursor() as cursor:
         if as_json:
-            # The rows as one JSON parameter (dumped by the json module's C code), taken apart by
-            # PostgreSQL: a short statement whatever the number of rows, converted and planned once,
-            # where psycopg's per-value array dumping would cost more than the rest of the write. The
-            # casts name the base types (varchar, not varchar(30)): an explicit cast to a length would
-            # cut a long value, where the column's assignment refuses it, as `bulk_create` does.
-            casts = ", ".join(f"(r->>{i})::{f.db_type(connection).split('(')[0]}" for i, f in enumerate(fields))
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) SELECT {casts} FROM json_array_elements(%s::json) AS t(r)",
-                [json.dumps(rows, default=_json_value, ensure_ascii=False)],
-            )
+            cursor.execute(json_insert_sql(historical, fields, connection), [json_rows(rows)])
             return
         one = "(" + ", ".join(["%s"] * len(fields)) + ")"
         per_statement = max(1, min(connection.ops.bulk_batch_size(fields, objs), _MAX_PARAMS // len(fields)))

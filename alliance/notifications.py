@@ -105,7 +105,7 @@ def notify_all(messages: list[Notification]) -> list[Notification]:
     tells the resident and the community's staff at the cost of one statement. What the task does not
     deliver, the periodic sweep does, as for `notify`."""
     rows = Notification.objects.bulk_create(messages)
-    _queue_delivery(rows)
+    queue_delivery(rows)
     return rows
 
 
@@ -113,7 +113,7 @@ def notify_many(recipients: Iterable, **kwargs) -> list[Notification]:
     return [notify(recipient=user, **kwargs) for user in recipients]
 
 
-def _queue_delivery(rows: list[Notification]) -> None:
+def queue_delivery(rows: list[Notification]) -> None:
     """Queue the delivery of the rows not held for the digest after commit, DELIVERY_BATCH to a task."""
     from .tasks import deliver_notifications  # the task module imports this one
 
@@ -151,7 +151,7 @@ def notify_each(messages: Iterable[dict]) -> list[Notification]:
     ]
     with transaction.atomic():
         Notification.objects.bulk_create(rows)
-        _queue_delivery(rows)
+        queue_delivery(rows)
     return rows
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Iterable
+from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -23,7 +24,7 @@ from django.utils.translation import ngettext
 from alliance import history, permissions, public_figures
 from alliance.errors import Conflict, InvalidInput, PermissionDenied, TransitionNotAllowed
 from alliance.models import Notification
-from alliance.notifications import message, notify, notify_all, notify_each, notify_many
+from alliance.notifications import message, notify, notify_each, notify_many, queue_delivery
 from alliance.workflow import move, refuse_other_fields, update, with_history
 from members import selectors as member_selectors
 from members.models import MemberUnit
@@ -117,11 +118,12 @@ def need_submit(*, data: dict[str, Any], channel: str = Need.Channel.WEB, actor=
     """A resident (public form, API) or staff on a resident's behalf (phone call, visit) records a need.
 
     The busiest write of the public side, kept to what it must write (tests/demands/test_public.py counts
-    it): after reading who the community's staff are (one query, before the transaction, so that it holds
-    its locks for the writes only), the need, its history row, its first timeline event and the
-    notifications (one INSERT). Delivery and the public figures' mark happen after commit. `data` carries
-    the community and category as the caller looked them up (a form's or serializer's choice field), so
-    their existence is not asked again here, and the model's check constraints are left to the
+    it): after reading who the community's staff are (one query, before the write), the need, its history
+    row, its first timeline event and the notifications — on PostgreSQL in ONE statement, which outside a
+    transaction is its own (no BEGIN and COMMIT round trips; `_submit_in_one_statement`), elsewhere saved
+    one after another in a transaction. Delivery and the public figures' mark happen after commit. `data`
+    carries the community and category as the caller looked them up (a form's or serializer's choice
+    field), so their existence is not asked again here, and the model's check constraints are left to the
     database: a new submitted need cannot break them."""
     unknown = set(data) - set(SUBMIT_FIELDS)
     if unknown:
@@ -136,48 +138,169 @@ def need_submit(*, data: dict[str, Any], channel: str = Need.Channel.WEB, actor=
         need.kind = Need.Kind.RESIDENT  # micro-wishes are entered by community staff
     need.full_clean(exclude=["tracking_code", "community", "category"], validate_constraints=False)
     told = member_selectors.staff_to_tell(community_id=need.community_id)
+    with_history(need, actor, "submitted")
+    connection = connections[router.db_for_write(Need)]
+    one_statement = connection.vendor == "postgresql"
     # 64 random bits: a clash is practically impossible, but the unique index has the last word. The
     # whole write is tried again on a clash (no savepoint around the INSERT on the common path).
     attempts = 5
     for attempt in range(1, attempts + 1):
         need.tracking_code = new_tracking_code()
         try:
-            with transaction.atomic():
-                _submit(need, actor=actor, staff=told)
+            rows = (
+                _submit_in_one_statement(need, actor=actor, staff=told, connection=connection)
+                if one_statement
+                else None
+            )
+            if rows is None:
+                with transaction.atomic():
+                    rows = _submit(need, actor=actor, staff=told)
             break
         except IntegrityError:
+            need.pk = None
             if attempt == attempts or not Need.objects.filter(tracking_code=need.tracking_code).exists():
                 raise
+    # After commit (at once when the write was its own transaction; else when the caller's commits).
+    queue_delivery(rows)
+    public_figures.changed()
     return need
 
 
-def _submit(need: Need, *, actor, staff: list) -> None:
-    with_history(need, actor, "submitted").save()
-    _event(need, actor=actor, source="", target=S.SUBMITTED, note=need.get_channel_display())
+def _submit_notices(need: Need, *, staff: list, staff_url) -> list[Notification]:
+    """The unsaved notifications of a submission: the community's staff (at once: the 2-day dispatch clock
+    starts now, and dispatching is what staff do each day) and the resident (the tracking code)."""
     code = format_tracking_code(need.tracking_code)
     staff_text = {
         "subject": _("New need in %(community)s") % {"community": need.community.name},
         "body": _("%(title)s (%(category)s) is waiting to be dispatched.")
         % {"title": need.title, "category": need.category.name},
-        "url": reverse("admin:demands_need_change", args=[need.pk]),
+        "url": staff_url,
         "kind": "need_submitted",
         "by_sms": False,
     }
-    # Staff at once: the 2-day dispatch clock starts now, and dispatching is what staff do each day.
-    notify_all(
-        [
-            *(message(recipient=user, **staff_text) for user in staff),
-            message(
-                phone=need.contact_phone,
-                email="",
-                subject=_("Your need %(code)s") % {"code": code},
-                body=_("We have received your need. Tracking code: %(code)s.") % {"code": code},
-                url=_track_url(),
-                kind=f"need_resident:{need.status}",
-            ),
-        ]
+    return [
+        *(message(recipient=user, **staff_text) for user in staff),
+        message(
+            phone=need.contact_phone,
+            email="",
+            subject=_("Your need %(code)s") % {"code": code},
+            body=_("We have received your need. Tracking code: %(code)s.") % {"code": code},
+            url=_track_url(),
+            kind=f"need_resident:{need.status}",
+        ),
+    ]
+
+
+def _submit(need: Need, *, actor, staff: list) -> list[Notification]:
+    """The submission's rows through the ORM, in the caller's transaction (SQLite; the reference the
+    one-statement path is tested against)."""
+    need.save()
+    _event(need, actor=actor, source="", target=S.SUBMITTED, note=need.get_channel_display())
+    url = reverse("admin:demands_need_change", args=[need.pk])
+    return Notification.objects.bulk_create(_submit_notices(need, staff=staff, staff_url=url))
+
+
+# Stands for the new need's id in the staff's link while the row is written: the database puts in the id it
+# draws for the need (the admin's URL for a need is its id between a fixed prefix and suffix).
+_URL_ID = "918273645546372819"
+# The one statement of a submission, per database alias: composed once per process from the models.
+_submit_statements: dict[str, tuple[str, list[list]] | None] = {}
+
+
+def _submit_statement(connection) -> tuple[str, list[list]] | None:
+    """The submission's statement for `connection` and the fields of its four INSERTs (the need, its history
+    row, its first event, the notifications), each reading its rows from one JSON parameter; None when a
+    model has columns JSON cannot carry exactly (then the ORM writes them)."""
+    if connection.alias in _submit_statements:
+        return _submit_statements[connection.alias]
+    historical = history.historical_model(Need)
+    models = [Need, historical, NeedEvent, Notification]
+    fields = [[f for f in model._meta.local_concrete_fields if not f.generated] for model in models]
+    # The need's id is written (drawn at the top), the others' are the database's.
+    fields[1:] = [[f for f in group if not f.primary_key] for group in fields[1:]]
+    own = {f.attname for f in fields[1]} - {f.attname for f in historical.tracked_fields}
+    new_id = "(SELECT id FROM new_need)"
+    given = [
+        {Need._meta.pk: new_id},
+        {historical._meta.get_field(Need._meta.pk.name): new_id},
+        {NeedEvent._meta.get_field("need"): new_id},
+        # The staff's link: the marker replaced by the id (the resident's link has none).
+        {Notification._meta.get_field("url"): f"replace((r->>{{i}})::text, '{_URL_ID}', {new_id}::text)"},
+    ]
+    usable = own == {"history_date", "history_change_reason", "history_type", "history_user_id"} and all(
+        history.json_safe(f) for group in fields for f in group
     )
-    public_figures.changed()
+    statement = None
+    if usable:
+        inserts = []
+        for model, group, replaced in zip(models, fields, given, strict=True):
+            replaced = {f: sql.format(i=group.index(f)) for f, sql in replaced.items()}
+            inserts.append(history.json_insert_sql(model, group, connection, given=replaced))
+        sequence = connection.ops.quote_name(Need._meta.db_table).replace("'", "''")
+        # The columns the database computes (waiting_since) come back, as `save()` reads them back.
+        generated_sql = ", ".join(connection.ops.quote_name(f.column) for f in _generated(Need)) or "1"
+        statement = (
+            f"WITH new_need AS MATERIALIZED (SELECT nextval(pg_get_serial_sequence('{sequence}', "
+            f"'{Need._meta.pk.column}')) AS id), "
+            f"w0 AS ({inserts[0]} RETURNING {generated_sql}), w1 AS ({inserts[1]}), w2 AS ({inserts[2]}), "
+            f"told AS ({inserts[3]} RETURNING id) "
+            "SELECT told.id, (SELECT id FROM new_need), w0.* FROM told, w0 ORDER BY told.id"
+        )
+        statement = (statement, fields)
+    _submit_statements[connection.alias] = statement
+    return statement
+
+
+def _generated(model) -> list:
+    return [f for f in model._meta.local_concrete_fields if f.generated]
+
+
+def _submit_in_one_statement(need: Need, *, actor, staff: list, connection) -> list[Notification] | None:
+    """The rows `_submit` writes — the need, its history row (`history.history_row`, as simple_history
+    makes it), its first timeline event, the notifications — as ONE statement on PostgreSQL: four INSERTs
+    joined as the parts of a `WITH`, the need's id drawn from its sequence once at the top and referenced
+    by the others, each INSERT's rows in one JSON parameter (the statement's text is the same for every
+    submission: psycopg converts it once). Outside a transaction the statement is its own: one round trip
+    where the ORM made six (BEGIN, four INSERTs, COMMIT); inside one (a caller's atomic block) a savepoint
+    keeps a clash retryable. The foreign keys are checked when it commits, as for `save()`. None when the
+    statement cannot be composed for these models (the caller saves through the ORM)."""
+    composed = _submit_statement(connection)
+    if composed is None:
+        return None
+    statement, (need_fields, history_fields, event_fields, notice_fields) = composed
+    need_row = [f.pre_save(need, True) for f in need_fields]  # `auto_now_add` sets the times on the need
+    row = history.history_row(need)
+    event = NeedEvent(
+        need=need,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        from_status="",
+        to_status=S.SUBMITTED,
+        note=need.get_channel_display()[:500],
+    )
+    staff_url = reverse("admin:demands_need_change", args=[_URL_ID])
+    notices = _submit_notices(need, staff=staff, staff_url=staff_url)
+    rows = [
+        [need_row],
+        [[getattr(row, f.attname) for f in history_fields]] if row is not None else [],
+        [[f.pre_save(event, True) for f in event_fields]],
+        [[f.pre_save(notice, True) for f in notice_fields] for notice in notices],
+    ]
+    params = []
+    for group, fields in zip(rows, composed[1], strict=True):
+        history.to_database(group, fields, connection)
+        params.append(history.json_rows(group))
+    atomic = transaction.atomic(using=connection.alias) if connection.in_atomic_block else nullcontext()
+    with atomic, connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        found = cursor.fetchall()
+    need.pk = found[0][1]
+    for field, value in zip(_generated(Need), found[0][2:], strict=False):
+        setattr(need, field.attname, value)
+    need._state.adding, need._state.db = False, connection.alias
+    for notice, (notice_id, *_need) in zip(notices, found, strict=True):
+        notice.pk, notice.url = notice_id, notice.url.replace(_URL_ID, str(need.pk))
+        notice._state.adding, notice._state.db = False, connection.alias
+    return notices
 
 
 def need_update(*, need: Need, actor, data: dict[str, Any]) -> Need:

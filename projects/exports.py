@@ -43,24 +43,41 @@ def claim_table_rows(claims: QuerySet[ProjectClaim]) -> tuple[str, list[str], It
     statuses = choice_labels(ProjectClaim, "status")
 
     def rows() -> Iterator[list[object]]:
-        ordered = claims.select_related("project__category", "project__community", "unit").order_by(
+        ordered = claims.order_by(
             "project__category__sort_order", "project__title", "project_id", "created_at", "id"
+        ).values_list(
+            "project__title",
+            "project__category__name",
+            "project__community_id",
+            "project__community__name",
+            "project__is_demonstration",
+            "project__plaque_awarded_on",
+            "project__starts_on",
+            "project__ends_on",
+            "unit__name",
+            "commitment",
+            "status",
+            "created_at",
         )
+        # Tuples, not five model instances a row (a third of the job's time went into building them);
         # iterator(): the export streams rows instead of caching the whole queryset.
-        for number, claim in enumerate(ordered.iterator(chunk_size=2000), start=1):
-            project = claim.project
+        zone = timezone.get_current_timezone()
+        for number, row in enumerate(ordered.iterator(chunk_size=2000), start=1):
+            title, category, community_id, community, demonstration, plaque, starts, ends, *rest = row
+            unit, commitment, status, created_at = rest
             yield [
                 number,
-                project.title,
-                project.category.name,
-                project.community.name if project.community_id else street_wide,
-                yes if project.is_demonstration else no,
-                project.plaque_awarded_on,
-                f"{project.starts_on:%Y-%m-%d} – {project.ends_on:%Y-%m-%d}",
-                claim.unit.name,
-                claim.commitment,
-                statuses.get(claim.status, claim.status),
-                timezone.localdate(claim.created_at) if claim.created_at else None,
+                title,
+                category,
+                community if community_id else street_wide,
+                yes if demonstration else no,
+                plaque,
+                f"{starts:%Y-%m-%d} – {ends:%Y-%m-%d}",
+                unit,
+                commitment,
+                statuses.get(status, status),
+                # timezone.localdate() per row, without looking the zone up each time.
+                created_at.astimezone(zone).date() if created_at else None,
             ]
 
     return _("Claim table"), header, rows()

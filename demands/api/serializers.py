@@ -199,7 +199,8 @@ class PublicChoiceField(serializers.PrimaryKeyRelatedField):
         numeric = isinstance(data, int) or (isinstance(data, str) and data.strip().isdigit())
         if isinstance(data, bool) or not numeric:
             self.fail("incorrect_type", data_type=type(data).__name__)
-        found = public_choices.lookup(self.get_queryset().model, data)
+        # The queryset's model only: get_queryset() would clone the queryset for each submission.
+        found = public_choices.lookup(self.queryset.model, data)
         if found is None:
             self.fail("does_not_exist", pk_value=data)
         return found
@@ -213,14 +214,24 @@ class FieldsBuiltOnce:
     _built: ClassVar[dict | None] = None
 
     def get_fields(self):
+        return copy.deepcopy(self._fields_built())
+
+    def _fields_built(self) -> dict:
         cls = type(self)
         if cls.__dict__.get("_built") is None:
             cls._built = super().get_fields()
-        return copy.deepcopy(cls._built)
+        return cls._built
 
 
 class PublicNeedSubmitSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     """The resident's need as the public API takes it."""
+
+    def get_fields(self):
+        # Shallow copies of the fields built once: binding a field to this serializer sets attributes of
+        # its own (name, parent, source), and validating reads, never changes, what the copies share
+        # (validators, messages, the choice fields' querysets). DRF's deep copy rebuilt each field with
+        # its arguments: the largest part of validating a submission.
+        return {name: copy.copy(field) for name, field in self._fields_built().items()}
 
     community = PublicChoiceField(queryset=member_selectors.communities_public())
     category = PublicChoiceField(queryset=Category.objects.filter(is_active=True))

@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import Q
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -587,18 +588,29 @@ def test_the_home_page_costs_the_same_queries_for_few_and_many_rows(db):
 # --- The cost of one submission -------------------------------------------------------------------
 # Before (measured on PostgreSQL + Redis, community without staff): the API 22 statements, the form 26,
 # and 4 Redis commands for the rate limit plus one broker message per notification. Then 8 statements
-# (two to find the staff). Now the writes it must make after one read, one rate-limit command, one mark
-# for the public figures and one broker message.
+# (two to find the staff), then 7 (the staff; the need, its history row, its first event and the
+# notifications, one INSERT each, in a transaction). Now, on PostgreSQL, the same rows in ONE statement
+# (`services._submit_in_one_statement`), which in production is its own transaction: no BEGIN and COMMIT
+# round trips. Elsewhere (SQLite) the ORM's INSERTs in a transaction. One rate-limit command, one mark for
+# the public figures and one broker message.
 
-SUBMIT_STATEMENTS = [
-    "SELECT members_communitystaff",  # the community's staff, with their accounts: before the transaction
-    "SAVEPOINT",  # need_submit's transaction (inside the test's own; BEGIN in production)
-    "INSERT demands_need",
-    "INSERT demands_historicalneed",
-    "INSERT demands_needevent",  # the first timeline event
-    "INSERT alliance_notification",  # the staff's and the resident's, in one statement
-    "RELEASE",  # COMMIT in production
-]
+SUBMIT_STATEMENTS = {
+    "postgresql": [
+        "SELECT members_communitystaff",  # the community's staff, with their accounts: before the write
+        "SAVEPOINT",  # only inside a transaction (the test's): a clash of tracking codes stays retryable
+        "WITH",  # the need, its history row, its first timeline event, the staff's and the resident's notes
+        "RELEASE",  # in production none of the three: the one statement commits on its own
+    ],
+    "sqlite": [
+        "SELECT members_communitystaff",  # the community's staff, with their accounts: before the transaction
+        "SAVEPOINT",  # need_submit's transaction (inside the test's own; BEGIN in production)
+        "INSERT demands_need",
+        "INSERT demands_historicalneed",
+        "INSERT demands_needevent",  # the first timeline event
+        "INSERT alliance_notification",  # the staff's and the resident's, in one statement
+        "RELEASE",  # COMMIT in production
+    ],
+}
 
 
 def _statement(sql: str) -> str:
@@ -638,7 +650,7 @@ def test_a_submission_costs_the_writes_it_must_make(community_x, community_x_sta
     with CaptureQueriesContext(connection) as captured:
         response = client.post(path, {**data, "title": "第二个"})
     assert response.status_code == (201 if path != NEW else 302)
-    assert [_statement(q["sql"]) for q in captured] == SUBMIT_STATEMENTS
+    assert [_statement(q["sql"]) for q in captured] == SUBMIT_STATEMENTS[connection.vendor]
     need = Need.objects.get(title="第二个")
     assert need.history.count() == 1 and need.events.count() == 1
     told = Notification.objects.exclude(pk__in=earlier)
@@ -688,3 +700,123 @@ def test_a_submission_costs_three_redis_commands(community_x, community_x_staff,
         assert redis_commands == [b"EVAL", b"LPUSH", b"SET"]
     finally:
         celery_app.control.purge()
+
+
+# --- The one statement (PostgreSQL) writes what the ORM writes ------------------------------------
+
+NOT_COMPARED = {"id", "need_id", "history_id", "tracking_code", "submitted_at", "updated_at", "waiting_since"}
+NOT_COMPARED |= {"history_date", "at", "created_at"}
+
+
+def _written(need: Need) -> dict:
+    """Every column of the rows a submission wrote, but ids, times and the tracking code (random)."""
+
+    def plain(rows) -> list[dict]:
+        return [{k: v for k, v in row.items() if k not in NOT_COMPARED} for row in rows]
+
+    code = services.format_tracking_code(need.tracking_code)
+    link = reverse("admin:demands_need_change", args=[need.pk])
+    notes = Notification.objects.filter(Q(url=link) | Q(subject__contains=code)).order_by("kind").values()
+    return {
+        "need": plain(Need.objects.filter(pk=need.pk).values()),
+        "history": plain(need.history.values()),
+        "events": plain(NeedEvent.objects.filter(need=need).values()),
+        "notes": [
+            {
+                **row,
+                "subject": row["subject"].replace(code, "<code>"),
+                "body": row["body"].replace(code, "<code>"),
+                "url": row["url"].replace(str(need.pk), "<id>"),
+            }
+            for row in plain(notes)
+        ],
+    }
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement write is PostgreSQL's")
+@pytest.mark.parametrize("by_staff", [False, True])
+def test_the_one_statement_writes_the_rows_the_orm_writes(
+    community_x, community_x_staff, category, by_staff, monkeypatch
+):
+    actor = community_x_staff if by_staff else None
+    channel = Need.Channel.PHONE if by_staff else Need.Channel.API
+
+    def submit(title: str) -> Need:
+        data = {k: v for k, v in form_data(community_x, category, title=title).items() if k in services.SUBMIT_FIELDS}
+        data.update(community=community_x, category=category)  # as the form and the serializer give them
+        return services.need_submit(data=data, channel=channel, actor=actor)
+
+    fast = submit("一条语句")
+    monkeypatch.setattr(services, "_submit_in_one_statement", lambda *args, **kwargs: None)
+    orm = submit("一条语句")  # the same title: the rows must match column for column
+    assert fast.pk != orm.pk and not fast._state.adding
+    # What the database computes comes back on the instance, as from save().
+    assert fast.waiting_since == Need.objects.get(pk=fast.pk).waiting_since == fast.submitted_at
+    written = _written(fast)
+    assert written == _written(orm)
+    # What the comparison covers: the need with who entered it, a history row naming the author, the
+    # first event, the staff's note linking to the need and the resident's with the tracking code.
+    assert written["need"][0]["created_by_id"] == (community_x_staff.pk if by_staff else None)
+    assert [(h["history_type"], h["history_user_id"], h["history_change_reason"]) for h in written["history"]] == [
+        ("+", community_x_staff.pk if by_staff else None, "submitted")
+    ]
+    assert [(e["to_status"], e["actor_id"]) for e in written["events"]] == [
+        ("submitted", community_x_staff.pk if by_staff else None)
+    ]
+    assert sorted((n["kind"], n["url"], n["status"]) for n in written["notes"]) == [
+        ("need_resident:submitted", reverse("needs:track"), "pending"),
+        ("need_submitted", reverse("admin:demands_need_change", args=[0]).replace("0", "<id>"), "pending"),
+    ]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement write is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_submission_is_one_statement_that_commits(
+    community_x, community_x_staff, category, monkeypatch
+):
+    """As in production (no test transaction around it): one SELECT, then the one write, which is its own
+    transaction — no BEGIN, SAVEPOINT or COMMIT — and whose rows are there for every other connection."""
+    import psycopg
+
+    data = {k: v for k, v in form_data(community_x, category).items() if k in services.SUBMIT_FIELDS}
+    data.update(community=community_x, category=category)
+    services.need_submit(data=data, channel=Need.Channel.API)  # opens the connection, composes the statement
+    commands: list[str] = []
+    original = psycopg.Connection._exec_command
+
+    def record(self, command, *args, **kwargs):
+        commands.append(bytes(command).decode() if not isinstance(command, str) else command)
+        return original(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "_exec_command", record)
+    # What runs after the commit (here at once: the write was its own transaction), recorded rather than
+    # run: the test's Celery delivers in-process, with statements of its own.
+    after: list[str] = []
+    monkeypatch.setattr(services, "queue_delivery", lambda rows: after.append(sorted(r.kind for r in rows)))
+    monkeypatch.setattr(services.public_figures, "changed", lambda: after.append("figures"))
+    with CaptureQueriesContext(connection) as captured:
+        need = services.need_submit(data={**data, "title": "第二个"}, channel=Need.Channel.API)
+    assert [_statement(q["sql"]) for q in captured] == ["SELECT members_communitystaff", "WITH"]
+    assert commands == []  # no BEGIN / COMMIT of psycopg's own
+    assert after == [["need_resident:submitted", "need_submitted"], "figures"]
+    with psycopg.connect(**connection.get_connection_params()) as other:
+        seen = other.execute(
+            "SELECT (SELECT count(*) FROM demands_historicalneed WHERE id = %(id)s),"
+            " (SELECT count(*) FROM demands_needevent WHERE need_id = %(id)s),"
+            " (SELECT count(*) FROM alliance_notification WHERE url = %(url)s)",
+            {"id": need.pk, "url": reverse("admin:demands_need_change", args=[need.pk])},
+        ).fetchone()
+    assert seen == (1, 1, 1)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement write is PostgreSQL's")
+def test_a_clash_of_tracking_codes_is_tried_again(community_x, category, monkeypatch):
+    taken = NeedFactory(community=community_x, category=category).tracking_code
+    codes = iter([taken, "ABCDEFGHJKMNP"])
+    monkeypatch.setattr(services, "new_tracking_code", lambda: next(codes))
+    data = {k: v for k, v in form_data(community_x, category).items() if k in services.SUBMIT_FIELDS}
+    data.update(community=community_x, category=category)
+    need = services.need_submit(data=data, channel=Need.Channel.API)
+    assert need.tracking_code == "ABCDEFGHJKMNP"
+    assert Need.objects.get(pk=need.pk).events.count() == 1
+    assert Notification.objects.filter(subject__contains="ABCD-EFGH-JKMNP").count() == 1

@@ -158,3 +158,38 @@ def test_the_import_s_history_rows_take_the_fast_path_not_simple_history_s(monke
         "+",
         "~",
     ]
+
+
+# The rows themselves: on PostgreSQL `history.bulk_create` inserts them from one JSON parameter
+# (`_json_bulk_create`), not through Django's `bulk_create`; what lands in the table is the same.
+@pytest.mark.django_db
+def test_bulk_created_rows_are_those_djangos_bulk_create_writes(street_staff, community_x, unit_a):
+    verified = timezone.now()
+
+    def members(prefix: str) -> list[PartyMember]:
+        return [
+            PartyMemberFactory.build(
+                phone=f"{prefix}{n:08d}",
+                name=f"成员{n}",
+                residence_community=community_x,
+                work_unit=unit_a if n % 2 else None,
+                work_unit_name="" if n % 2 else "某科技公司",
+                verified_at=verified if n % 5 == 0 else None,
+                registered_on=timezone.localdate(),
+                user=street_staff if n == 7 else None,
+            )
+            for n in range(30)
+        ]
+
+    ours = history.bulk_create(PartyMember, members("137"), actor=street_staff, reason="registered")
+    theirs = PartyMember.objects.bulk_create(members("138"))
+    assert all(m.pk is not None and not m._state.adding for m in ours)
+    assert [m.pk for m in ours] == sorted(m.pk for m in ours)  # each object got its own row's id, in order
+
+    def stored(objs: list[PartyMember]) -> list[dict]:
+        rows = PartyMember.objects.filter(pk__in=[m.pk for m in objs]).order_by("pk").values()
+        return [{k: v for k, v in row.items() if k not in {"id", "phone", "created_at", "updated_at"}} for row in rows]
+
+    assert stored(ours) == stored(theirs)
+    assert [PartyMember.objects.get(pk=m.pk).phone for m in ours] == [m.phone for m in ours]
+    assert HistoricalPartyMember.objects.filter(id__in=[m.pk for m in ours]).count() == 30
