@@ -517,7 +517,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         # First: an unknown query parameter on a list answers 400 before any filter reads the others.
         "alliance.api.filters.KnownParameters",
-        "django_filters.rest_framework.DjangoFilterBackend",
+        # django-filter's, without building a filterset for a list asked without filters (issue 12).
+        "alliance.api.filters.FilterBackend",
         "rest_framework.filters.SearchFilter",
         "alliance.api.filters.OrderingFilter",
     ],

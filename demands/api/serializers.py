@@ -87,8 +87,8 @@ class NeedSerializer(RowFinishing, serializers.ModelSerializer):
         list_serializer_class = FastListSerializer  # list pages (alliance/api/fast.py)
 
     def finish_representation(self, instance: Need, data: dict) -> None:
-        request = self.context.get("request")
-        if request is None or not permissions.has_ability(request.user, "demands.see_contact", instance):
+        viewer = self.viewer
+        if viewer is None or not permissions.has_ability(viewer, "demands.see_contact", instance):
             data["contact_name"] = mask_name(instance.contact_name)
             data["contact_phone"] = mask_phone(instance.contact_phone)
             data["address"] = ""
