@@ -528,6 +528,11 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
+    # DRF's JSON renderer, with orjson writing the same bytes for the lists that vouch for their values.
+    "DEFAULT_RENDERER_CLASSES": [
+        "alliance.api.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PAGINATION_CLASS": "alliance.api.pagination.KeysetPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "alliance.api.schema.AutoSchema",

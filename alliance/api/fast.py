@@ -354,6 +354,9 @@ class FromColumns:
 
     lookups: tuple[str, ...]
     compute: Callable[..., Any]
+    # Its answers are str, int, bool or None: a page made only of such values is written by the fast JSON
+    # encoder (alliance/api/renderers.py), which writes them exactly as Python's json does.
+    json_native: bool = True
 
 
 # Attributes of a model whose instance value is the column's value as values_list reads it (a file
@@ -405,6 +408,34 @@ def _lookup(model: type[models.Model], path: list[str], annotations: Any) -> tup
     return None
 
 
+def _json_native(field: drf_fields.Field) -> bool:
+    """Whether the field's representation of a column's value is always str, int, bool or None (never a
+    float, a Decimal or a date object, which another JSON encoder may write differently from DRF's)."""
+    kind = type(field)
+    if kind in (
+        drf_fields.CharField,
+        drf_fields.EmailField,
+        drf_fields.URLField,
+        drf_fields.SlugField,
+        drf_fields.IntegerField,
+        drf_fields.BooleanField,
+        *([drf_fields.BigIntegerField] if hasattr(drf_fields, "BigIntegerField") else []),
+    ):
+        return True  # str(value), int(value) (or its string), True / False
+    if kind is drf_fields.DateTimeField:
+        return getattr(field, "format", api_settings.DATETIME_FORMAT) is not None  # ISO or strftime: text
+    if kind is drf_fields.DateField:
+        return getattr(field, "format", api_settings.DATE_FORMAT) is not None
+    if kind is drf_fields.ChoiceField:
+        return all(type(key) is str and type(value) is str for key, value in field.choice_strings_to_values.items())
+    if kind is drf_fields.DecimalField:
+        return bool(getattr(field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING))
+    if isinstance(field, relations.PrimaryKeyRelatedField):
+        target = field.parent.Meta.model._meta.get_field(field.source).target_field
+        return target.get_internal_type() in ("AutoField", "BigAutoField", "SmallAutoField", "IntegerField")
+    return False
+
+
 @dataclass
 class _Columns:
     """A serializer's rows as tuples: the lookups to read, the generated source, what its names stand for."""
@@ -414,6 +445,7 @@ class _Columns:
     helpers: dict[str, Callable[[], Any]]
     reusable: bool
     finish_columns: int  # the model's own columns leading each tuple when the serializer masks, else 0
+    json_native: bool  # every value of a row is str, int, bool or None (see _json_native)
 
 
 # Per (serializer, model, annotations): the plan, None (instances only) or False (planned per request).
@@ -440,10 +472,12 @@ def _columns(child: serializers.Serializer, model: type[models.Model], annotatio
     fields = list(child._readable_fields)
     helpers: dict[str, Callable[[], Any]] = {}
     lines = ["def row(t):", "    d = {}"]
+    native = True
     for i, field in enumerate(fields):
         key = repr(field.field_name)
         if field.field_name in declared:
             spec = declared[field.field_name]
+            native = native and spec.json_native
             helpers[f"c{i}"] = lambda compute=spec.compute: compute
             arguments = ", ".join(f"t[{column(lookup)}]" for lookup in spec.lookups)
             lines.append(f"    d[{key}] = c{i}({arguments})")
@@ -453,6 +487,7 @@ def _columns(child: serializers.Serializer, model: type[models.Model], annotatio
         if found is None:
             return None
         lookup, hops = found
+        native = native and _json_native(field)
         template, helper = _shortcut(field)
         helpers[f"h{i}"] = helper
         expression = template.replace("h(", f"h{i}(")
@@ -465,6 +500,7 @@ def _columns(child: serializers.Serializer, model: type[models.Model], annotatio
                 if callable(field.default):
                     return None
                 default = field.default
+                native = native and (default is None or type(default) in (str, int, bool))
                 helpers[f"k{i}"] = lambda field=field, default=default: (
                     None if default is None else field.to_representation(default)
                 )
@@ -490,8 +526,15 @@ def _columns(child: serializers.Serializer, model: type[models.Model], annotatio
         serializers.ModelSerializer.get_fields,
         serializers.Serializer.get_fields,
     )
-    context_free = all(type(field) in _CONTEXT_FREE or field.field_name in declared for field in fields)
-    return _Columns(lookups, code, helpers, plain_build and context_free, len(attnames) if finishing else 0)
+    # A key shown as itself ("v") and a declared computation never ask the field: only the others must be
+    # of a class that reads nothing of the request.
+    context_free = all(
+        type(field) in _CONTEXT_FREE
+        or field.field_name in declared
+        or isinstance(field, relations.PrimaryKeyRelatedField)
+        for field in fields
+    )
+    return _Columns(lookups, code, helpers, plain_build and context_free, len(attnames) if finishing else 0, native)
 
 
 def _maker(model: type[models.Model], attnames: list[str], db: str) -> Callable[[tuple], models.Model]:
@@ -517,6 +560,7 @@ class ValuesRows:
 
     lookups: list[str]
     represent: Callable[[Iterable[tuple]], list[dict]]
+    json_native: bool  # the rows hold only str, int, bool and None (alliance/api/renderers.py)
 
 
 def values_rows(serializer_class: type[serializers.Serializer], queryset: models.QuerySet, context: dict):
@@ -546,4 +590,4 @@ def values_rows(serializer_class: type[serializers.Serializer], queryset: models
         names["make"] = _maker(model, [f.attname for f in model._meta.concrete_fields], queryset.db)
     exec(plan.code, names)
     row = names["row"]
-    return ValuesRows(plan.lookups, lambda rows: [row(item) for item in rows])
+    return ValuesRows(plan.lookups, lambda rows: [row(item) for item in rows], plan.json_native)

@@ -31,7 +31,10 @@ class FastListMixin:
             reading = fast.values_rows(self.get_serializer_class(), queryset, self.get_serializer_context())
             if reading is not None:
                 rows = paginator.paginate_values(queryset, request, reading.lookups, view=self)
-                return self.get_paginated_response(reading.represent(rows))
+                response = self.get_paginated_response(reading.represent(rows))
+                # Nothing but str, int, bool and None in it: alliance/api/renderers.py may write it.
+                response.plain_json = reading.json_native
+                return response
         page = self.paginate_queryset(queryset)
         if page is not None:
             return self.get_paginated_response(self.get_serializer(page, many=True).data)
