@@ -177,7 +177,8 @@ REDIS_TIMEOUT = env_int("REDIS_TIMEOUT_MS", 500) / 1000
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, keeping one redis-py client per pool instead of making one per call (alliance/cache.py).
+            "BACKEND": "alliance.cache.RedisCache",
             "LOCATION": REDIS_URL,
             # redis-py connection-pool arguments.
             "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
