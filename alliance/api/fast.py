@@ -27,11 +27,12 @@ tests/alliance/test_api_fast.py proves, for every list endpoint, that both paths
 from __future__ import annotations
 
 import datetime
+import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import models
 from django.utils.functional import LazyObject, cached_property
 from django.utils.functional import empty as lazy_empty
@@ -343,8 +344,9 @@ def drf_rows(serializer_class: type[serializers.Serializer], rows: Iterable[Any]
 #   `column_fields` (`FromColumns`: the lookups and the function of their values, the one its method calls).
 # - A source through a relation that may be null (`unit.name`) also reads the relation's key: DRF answers
 #   null, a default or nothing for a missing relation, and the name column alone cannot tell that apart.
-# - A serializer that masks (`RowFinishing`) reads every column of its model too, and is handed an instance
-#   made from them (no Model.__init__, no related objects, nothing deferred) to decide as it always does.
+# - A serializer that masks (`RowFinishing`) also reads the columns its masking reads — `finish_columns`
+#   (attnames), or every column of its model without it — and is handed an instance made of them (no
+#   Model.__init__, no related objects) to decide as it always does.
 
 
 @dataclass(frozen=True)
@@ -444,7 +446,8 @@ class _Columns:
     code: Any
     helpers: dict[str, Callable[[], Any]]
     reusable: bool
-    finish_columns: int  # the model's own columns leading each tuple when the serializer masks, else 0
+    # When the serializer masks: (attname, index in the tuple) of the columns its instance is made of.
+    finish_columns: list[tuple[str, int]] | None
     json_native: bool  # every value of a row is str, int, bool or None (see _json_native)
 
 
@@ -465,10 +468,11 @@ def _columns(child: serializers.Serializer, model: type[models.Model], annotatio
         return where[lookup]
 
     finishing = isinstance(child, RowFinishing)
-    attnames = [field.attname for field in model._meta.concrete_fields]
+    finish_columns: list[tuple[str, int]] | None = None
     if finishing:
-        for name in attnames:
-            column(name)
+        # The columns its masking reads (`finish_columns`, attnames), or else every column of the model.
+        wanted = getattr(kind, "finish_columns", None) or [field.attname for field in model._meta.concrete_fields]
+        finish_columns = [(attname, column(_own_lookup(model, attname))) for attname in wanted]
     fields = list(child._readable_fields)
     helpers: dict[str, Callable[[], Any]] = {}
     lines = ["def row(t):", "    d = {}"]
@@ -534,18 +538,32 @@ def _columns(child: serializers.Serializer, model: type[models.Model], annotatio
         or isinstance(field, relations.PrimaryKeyRelatedField)
         for field in fields
     )
-    return _Columns(lookups, code, helpers, plain_build and context_free, len(attnames) if finishing else 0, native)
+    return _Columns(lookups, code, helpers, plain_build and context_free, finish_columns, native)
 
 
-def _maker(model: type[models.Model], attnames: list[str], db: str) -> Callable[[tuple], models.Model]:
-    """An instance of `model` from a tuple leading with all its columns, as unpickling makes one: for a
-    serializer's masking rule to read, never saved."""
+def _own_lookup(model: type[models.Model], attname: str) -> str:
+    """The values_list lookup of one of the model's own columns, by attname (`unit_id` → `unit`)."""
+    field = next((field for field in model._meta.concrete_fields if field.attname == attname), None)
+    if field is None:
+        raise ImproperlyConfigured(f"{model._meta.label} has no column {attname!r} (finish_columns)")
+    return field.name
+
+
+def _maker(model: type[models.Model], columns: list[tuple[str, int]], db: str) -> Callable[[tuple], models.Model]:
+    """An instance of `model` made of these columns of a tuple, as unpickling makes one: for a serializer's
+    masking rule to read, never saved. A column left out is deferred (read from the database if asked:
+    tests/alliance/test_api_fast.py counts the statements, so that a rule reading one shows)."""
     new = model.__new__
     state = models.base.ModelState
+    attnames = [attname for attname, _ in columns]
+    pick = operator.itemgetter(*(index for _, index in columns))
+    if len(columns) == 1:
+        single = pick
+        pick = lambda row: (single(row),)  # noqa: E731 - itemgetter of one index answers the item itself
 
     def make(row: tuple) -> models.Model:
         instance = new(model)
-        instance.__dict__.update(zip(attnames, row, strict=False))
+        instance.__dict__.update(zip(attnames, pick(row), strict=True))
         instance._state = state()
         instance._state.adding = False
         instance._state.db = db
@@ -585,9 +603,9 @@ def values_rows(serializer_class: type[serializers.Serializer], queryset: models
         return None
     names: dict[str, Any] = {"date": datetime.date}
     names.update((name, make()) for name, make in plan.helpers.items())
-    if plan.finish_columns:
+    if plan.finish_columns is not None:
         names["finish"] = child.finish_representation
-        names["make"] = _maker(model, [f.attname for f in model._meta.concrete_fields], queryset.db)
+        names["make"] = _maker(model, plan.finish_columns, queryset.db)
     exec(plan.code, names)
     row = names["row"]
     return ValuesRows(plan.lookups, lambda rows: [row(item) for item in rows], plan.json_native)

@@ -57,6 +57,9 @@ class MemberSerializer(RowFinishing, serializers.ModelSerializer):
     def get_work_unit(self, member: PartyMember) -> str:
         return member.work_unit_label
 
+    # What finish_representation reads, and the rule behind "volunteers.see_phone" (MemberRules.can_see_phone).
+    finish_columns: ClassVar[tuple[str, ...]] = ("phone", "residence_community_id", "user_id")
+
     def finish_representation(self, instance: PartyMember, data: dict) -> None:
         viewer = self.viewer
         if viewer is None or not permissions.has_ability(viewer, "volunteers.see_phone", instance):
