@@ -177,7 +177,8 @@ REDIS_TIMEOUT = env_int("REDIS_TIMEOUT_MS", 500) / 1000
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, keeping one redis-py client per pool instead of making one per call (alliance/cache.py).
+            "BACKEND": "alliance.cache.RedisCache",
             "LOCATION": REDIS_URL,
             # redis-py connection-pool arguments.
             "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
@@ -553,7 +554,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         # First: an unknown query parameter on a list answers 400 before any filter reads the others.
         "alliance.api.filters.KnownParameters",
-        "django_filters.rest_framework.DjangoFilterBackend",
+        # django-filter's, without building a filterset for a list asked without filters (issue 12).
+        "alliance.api.filters.FilterBackend",
         "rest_framework.filters.SearchFilter",
         "alliance.api.filters.OrderingFilter",
     ],
@@ -562,6 +564,11 @@ REST_FRAMEWORK = {
         "alliance.api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
+    ],
+    # DRF's JSON renderer, with orjson writing the same bytes for the lists that vouch for their values.
+    "DEFAULT_RENDERER_CLASSES": [
+        "alliance.api.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PAGINATION_CLASS": "alliance.api.pagination.KeysetPagination",
     "PAGE_SIZE": 20,

@@ -58,6 +58,46 @@ class OrderingFilter(filters.OrderingFilter):
         return ordering
 
 
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, which builds the filterset and its form — a deep copy of every filter, then
+    a form field for each — on every request, whatever the query string holds: a fifth of an API list page
+    (issue 12). A list asked without any of its filters' parameters is answered with the queryset as it is,
+    which is what that form answers for empty input (every filter skips an empty value) unless a filter is
+    required — those filtersets are always built."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if (
+            filterset_class is not None
+            and not (_parameters_of(filterset_class, view) & request.query_params.keys())
+            and not _has_required(filterset_class)
+        ):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+
+_PARAMETERS: dict[type, frozenset[str]] = {}
+
+
+def _parameters_of(filterset_class, view) -> frozenset[str]:
+    """Every query parameter the filterset's filters read (its filters are fixed when the class is made).
+    Kept per class for the classes the code declares; the ones django-filter makes anew for every request
+    from a view's `filterset_fields` would only fill the memory."""
+    names = _PARAMETERS.get(filterset_class)
+    if names is None:
+        found: set[str] = set()
+        for name, filter_ in filterset_class.base_filters.items():
+            found |= _filter_parameters(name, filter_)
+        names = frozenset(found)
+        if filterset_class is getattr(view, "filterset_class", None):
+            _PARAMETERS[filterset_class] = names
+    return names
+
+
+def _has_required(filterset_class) -> bool:
+    return any(filter_.extra.get("required") for filter_ in filterset_class.base_filters.values())
+
+
 class KnownParameters(filters.BaseFilterBackend):
     """A list answers 400 to a query parameter it does not read, naming it: `?tracking_cod=…` silently
     ignored would answer the whole list as if it were the one need asked for. What a list reads is what it
@@ -100,8 +140,7 @@ def known_parameters(view, request, queryset) -> set[str]:
         if isinstance(backend, DjangoFilterBackend):
             filterset_class = backend.get_filterset_class(view, queryset)
             if filterset_class is not None:
-                for name, filter_ in filterset_class.base_filters.items():
-                    names |= _filter_parameters(name, filter_)
+                names |= _parameters_of(filterset_class, view)
         elif isinstance(backend, filters.SearchFilter) and getattr(view, "search_fields", None):
             names.add(backend.search_param)
         elif isinstance(backend, filters.OrderingFilter) and getattr(view, "ordering_fields", None):

@@ -178,6 +178,14 @@ class KeysetPagination(pagination.BasePagination):
     cursor_query_param = "cursor"
 
     def paginate_queryset(self, queryset: QuerySet, request, view=None) -> list[Model]:
+        return self._paginate(queryset, request, columns=None)
+
+    def paginate_values(self, queryset: QuerySet, request, columns: list[str], view=None) -> list[tuple]:
+        """The same page as `paginate_queryset`, read as tuples of `columns` (values_list lookups), each
+        followed by the row's sort keys (alliance/api/fast.py reads the columns and ignores the rest)."""
+        return self._paginate(queryset, request, columns=columns)
+
+    def _paginate(self, queryset: QuerySet, request, *, columns: list[str] | None) -> list:
         self.request = request
         self.page_size = self._page_size(request)
         self.keys = sort_keys(queryset)
@@ -189,11 +197,13 @@ class KeysetPagination(pagination.BasePagination):
         ordered = queryset.order_by(*(key.order() for key in self.keys))
         self.count, self.count_is_estimate = self._count(ordered)
 
-        rows: list[Model] = []
+        rows: list = []
         if self.count:
             page = ordered.reverse() if reverse else ordered
             if position is not None:
                 page = page.filter(self._beyond(position, reverse=reverse))
+            if columns is not None:
+                page = page.values_list(*columns, *(key.name for key in self.keys))
             rows = list(page[offset : offset + self.page_size + 1])
         if offset and not rows:
             raise NotFound(_("Invalid page."))
@@ -201,9 +211,17 @@ class KeysetPagination(pagination.BasePagination):
         rows = rows[: self.page_size]
         if reverse:
             rows.reverse()
+        if columns is None:
+            at = self._position
+        else:
+            width = len(columns)
+
+            def at(row: tuple) -> list[Any]:
+                return list(row[width:])
+
         # Going back, the rows after these are where the reader came from; going forward, `more` says.
-        self.next_position = self._position(rows[-1]) if rows and (more or reverse) else None
-        self.previous_position = self._position(rows[0]) if rows and (more if reverse else (cursor or offset)) else None
+        self.next_position = at(rows[-1]) if rows and (more or reverse) else None
+        self.previous_position = at(rows[0]) if rows and (more if reverse else (cursor or offset)) else None
         return rows
 
     # --- Reading the request -----------------------------------------------------------------------

@@ -17,7 +17,7 @@ from alliance.api.filters import KnownParameters
 from alliance.api.pagination import SequencePagination
 from alliance.api.serializers import ReasonSerializer
 from alliance.api.throttling import AddressRateThrottle
-from alliance.api.views import STREET_PARAMETER, public_scope
+from alliance.api.views import STREET_PARAMETER, FastListMixin, public_scope
 from alliance.workflow import api_description
 from members import selectors as member_selectors
 from members.models import MemberUnit
@@ -87,6 +87,7 @@ REASON = OpenApiExample(
     ),
 )
 class NeedViewSet(
+    FastListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

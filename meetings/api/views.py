@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from alliance.api.serializers import ReasonSerializer
+from alliance.api.views import FastListMixin
 from alliance.workflow import api_description
 from members.models import MemberUnit
 
@@ -34,6 +35,7 @@ MEETING_EXAMPLE = {
 
 
 class MeetingViewSet(
+    FastListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from alliance.api.serializers import ReasonSerializer
+from alliance.api.views import FastListMixin
 from alliance.exports import XLSX_CONTENT_TYPE
 from alliance.models import Job
 from alliance.periods import MAX_YEAR, MIN_YEAR, Quarter
@@ -93,6 +94,7 @@ class CommunityViewSet(viewsets.ReadOnlyModelViewSet):
     ),
 )
 class UnitViewSet(
+    FastListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

@@ -12,6 +12,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from alliance.api.serializers import ReasonSerializer
+from alliance.api.views import FastListMixin
 from alliance.workflow import api_description
 from members import selectors as member_selectors
 from members.models import MemberUnit
@@ -196,7 +197,7 @@ class ProjectViewSet(
         return Response(s.ClaimSerializer(claim).data, status=status.HTTP_201_CREATED)
 
 
-class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
+class ClaimViewSet(FastListMixin, viewsets.ReadOnlyModelViewSet):
     """Claims as the permission layer shows them; staff approve or reject, the unit withdraws."""
 
     serializer_class = s.ClaimSerializer

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from alliance import permissions
-from alliance.api.fast import FastListSerializer, RowFinishing
+from alliance.api.fast import FastListSerializer, FromColumns, RowFinishing
 from alliance.api.fields import VisibleRelatedField
 from alliance.masking import mask_phone
 from members.models import Community, MemberUnit
@@ -13,9 +15,22 @@ from members.models import Community, MemberUnit
 from ..models import PartyMember, PostClaim, ServiceLog, VolunteerPost
 
 
+def _work_unit_label(unit_id: int | None, unit_name: str | None, free_text: str) -> str:
+    # PartyMember.work_unit_label, from the columns of a list page read as tuples (alliance/api/fast.py).
+    return unit_name if unit_id else free_text
+
+
+def _rejected(rejected_at) -> bool:
+    return rejected_at is not None
+
+
 class MemberSerializer(RowFinishing, serializers.ModelSerializer):
     """Fixed fields: id, name, phone, work_unit, residence_community, status. The phone in full only for
     the member and the staff of their residence community."""
+
+    column_fields: ClassVar[dict[str, FromColumns]] = {
+        "work_unit": FromColumns(("work_unit", "work_unit__name", "work_unit_name"), _work_unit_label)
+    }
 
     work_unit = serializers.SerializerMethodField()
     work_unit_id = serializers.IntegerField(source="work_unit.pk", read_only=True, allow_null=True)
@@ -42,9 +57,12 @@ class MemberSerializer(RowFinishing, serializers.ModelSerializer):
     def get_work_unit(self, member: PartyMember) -> str:
         return member.work_unit_label
 
+    # What finish_representation reads, and the rule behind "volunteers.see_phone" (MemberRules.can_see_phone).
+    finish_columns: ClassVar[tuple[str, ...]] = ("phone", "residence_community_id", "user_id")
+
     def finish_representation(self, instance: PartyMember, data: dict) -> None:
-        request = self.context.get("request")
-        if request is None or not permissions.has_ability(request.user, "volunteers.see_phone", instance):
+        viewer = self.viewer
+        if viewer is None or not permissions.has_ability(viewer, "volunteers.see_phone", instance):
             data["phone"] = mask_phone(instance.phone)
 
 
@@ -96,9 +114,10 @@ class ServiceLogSerializer(serializers.ModelSerializer):
         list_serializer_class = FastListSerializer  # list pages (alliance/api/fast.py)
 
     rejected = serializers.SerializerMethodField()
+    column_fields: ClassVar[dict[str, FromColumns]] = {"rejected": FromColumns(("rejected_at",), _rejected)}
 
     def get_rejected(self, log: ServiceLog) -> bool:
-        return log.rejected_at is not None
+        return _rejected(log.rejected_at)
 
 
 # --- Writes: the input each service takes, field by field as the screens ask for it ------------------

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from alliance.api.permissions import ObjectPermissions
 from alliance.api.serializers import ReasonSerializer
+from alliance.api.views import FastListMixin
 from alliance.errors import Conflict
 from alliance.workflow import api_description
 from demands.models import Need
@@ -65,6 +66,7 @@ MEMBER_CORRECT_SCHEMA = extend_schema(
 
 
 class MemberViewSet(
+    FastListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -404,6 +406,7 @@ class ServiceLogFilter(django_filters.FilterSet):
 
 
 class ServiceLogViewSet(
+    FastListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

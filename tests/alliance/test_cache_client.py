@@ -1,0 +1,46 @@
+"""The Redis cache keeps one redis-py client per connection pool (alliance/cache.py)."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+from django.core.cache import caches
+
+from alliance.cache import RedisCache
+
+pytestmark = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (REDIS_URL)")
+
+
+def test_every_call_uses_the_same_client_and_the_cache_works():
+    backend = caches["default"]
+    assert isinstance(backend, RedisCache)
+    first = backend._cache.get_client()
+    assert backend._cache.get_client() is first
+    assert backend._cache.get_client(write=True) is first  # one server: one pool, one client
+    backend.set("alliance:test:cache-client", {"n": 1}, 30)
+    assert backend.get("alliance:test:cache-client") == {"n": 1}
+    backend.delete("alliance:test:cache-client")
+    assert backend.get("alliance:test:cache-client") is None
+
+
+def test_threads_share_the_client_safely():
+    backend = caches["default"]
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            for i in range(50):
+                backend.set(f"alliance:test:thread:{n}", i, 30)
+                assert backend.get(f"alliance:test:thread:{n}") == i
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    backend.delete_many([f"alliance:test:thread:{n}" for n in range(8)])
