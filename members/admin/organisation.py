@@ -374,10 +374,26 @@ class AgreementAdmin(ScopedAdminMixin, HistoryAdmin):
         return TemplateResponse(request, "admin/reason_action.html", context)
 
 
+class CouncilTermForm(forms.ModelForm):
+    class Meta:
+        model = CouncilTerm
+        fields = ["street", "number", "start", "end", "is_current"]
+
+    def _post_clean(self) -> None:
+        # A new current term is allowed while another is current: `council_term_save` ends the previous one in
+        # the same transaction (the database's constraints stay the backstop, a clash becomes a message).
+        self.instance.validate_constraints = lambda exclude=None: None
+        try:
+            super()._post_clean()
+        finally:
+            del self.instance.validate_constraints
+
+
 @admin.register(CouncilTerm)
 class CouncilTermAdmin(ScopedAdminMixin, HistoryAdmin):
     """Council terms (届): one current term per street; recording a new current term ends the previous one."""
 
+    form = CouncilTermForm
     list_display = ["street", "number", "start", "end", "is_current"]
     list_filter = ["is_current", "street"]
     list_select_related = ["street"]
@@ -386,6 +402,11 @@ class CouncilTermAdmin(ScopedAdminMixin, HistoryAdmin):
     def get_queryset(self, request):
         # Staff keep their own streets' terms (the public reads every roster on the public site).
         return super().get_queryset(request).filter(street_id__in=permissions.streets_of(request.user))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "street":
+            kwargs["queryset"] = Street.objects.filter(pk__in=permissions.streets_of(request.user))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change) -> None:
         self.save_through(request, services.council_term_save, term=obj)
