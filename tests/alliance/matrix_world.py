@@ -191,7 +191,8 @@ def build_world() -> World:
     users["community_y_staff"] = UserFactory(username="community_y_staff")
     member_services.community_staff_add(user=users["community_y_staff"], community=community_y, actor=root)
     users["street_staff"] = UserFactory(username="street_staff", is_staff=True)
-    users["street_staff"].groups.add(Group.objects.get_or_create(name=permissions.STREET_STAFF_GROUP)[0])
+    # Assigned to the street as tests/conftest.py does (the street's staff see their streets: streets_of).
+    member_services.street_staff_add(user=users["street_staff"], street=street, actor=root)
     users["member"] = UserFactory(username="member")
 
     category = CategoryFactory(code="repair", name="维修")
