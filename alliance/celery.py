@@ -138,6 +138,16 @@ app.conf.update(
             "task": "members.tasks.notify_expiring_agreements",
             "schedule": crontab(hour=8, minute=30),
         },
+        # 60 and 30 days before a council term ends (its street's staff) or an agreement ends (its unit's
+        # liaisons): a daily scan; the ledger (members.ExpiryAlert) makes each alert go out once.
+        "council-terms-ending": {
+            "task": "members.tasks.alert_council_terms_ending",
+            "schedule": crontab(hour=8, minute=35),
+        },
+        "agreements-ending-liaisons": {
+            "task": "members.tasks.alert_agreements_ending",
+            "schedule": crontab(hour=8, minute=40),
+        },
     },
 )
 

@@ -396,6 +396,7 @@ UNFOLD = {
                     _changelist("members.communitystaff", _("community staff"), _STREET, "groups"),
                     _changelist("members.street", _("streets"), _STREET, "location_city"),
                     _changelist("members.sector", _("sector branches"), _STREET, "account_tree"),
+                    _changelist("members.councilterm", _("council terms"), _STREET, "event_repeat"),
                     _changelist("members.councilseat", _("council seats"), _STREET, "event_seat"),
                     _changelist("members.assessment", _("unit assessments"), _STAFF, "grading"),
                     _changelist("members.assessmentscheme", _("assessment schemes"), _STREET, "rule"),

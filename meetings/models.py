@@ -301,11 +301,21 @@ class Resolution(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         DONE = "done", _("Done")
+        # The body could not settle it: it went up to the street's (or the district's) next meeting.
+        FORWARDED = "forwarded", _("Forwarded up")
+        # An item forwarded up that the higher body would not take on (with its reason, sent back).
+        DECLINED = "declined", _("Declined by the higher body")
 
     TRANSITIONS = Transitions(
         Transition("done", [Status.OPEN], Status.DONE, _("Marking done"), "change"),
         # Marked done too early (the follow-up found it is not): back to open, followed up again.
         Transition("reopen", [Status.DONE], Status.OPEN, _("Reopening"), "change"),
+        Transition("forward", [Status.OPEN], Status.FORWARDED, _("Forwarding up"), "meetings.forward_resolution"),
+        Transition("decline", [Status.OPEN], Status.DECLINED, _("Declining"), "meetings.decline_forwarded"),
+        # The higher body's answer flowing back to the original (made by the system, never a button).
+        Transition("forward_done", [Status.FORWARDED], Status.DONE, _("Taking the higher body's result")),
+        Transition("forward_declined", [Status.FORWARDED], Status.OPEN, _("Taking the higher body's refusal")),
+        Transition("forward_reopened", [Status.DONE], Status.FORWARDED, _("Reopening at the higher body")),
     )
 
     meeting = models.ForeignKey(
@@ -318,6 +328,37 @@ class Resolution(models.Model):
     due_date = models.DateField(_("due date"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    result = models.TextField(_("result"), max_length=2000, blank=True)
+    # Forwarding up (community → street → district). On the higher body's item: the resolution it came from.
+    # On the original: the body it went to (a street, or a district), when, and why; it waits there for
+    # that body's next planned meeting when none is planned yet (`services.forwards_attach`).
+    forwarded_from = models.ForeignKey(
+        "self",
+        verbose_name=_("forwarded from"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="forwards",
+    )
+    forward_street = models.ForeignKey(
+        "members.Street",
+        verbose_name=_("forwarded to the street"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    forward_district = models.ForeignKey(
+        "members.District",
+        verbose_name=_("forwarded to the district"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    forwarded_at = models.DateTimeField(_("forwarded at"), null=True, blank=True)
+    forward_note = models.CharField(_("why it is forwarded"), max_length=300, blank=True)
+    decline_reason = models.CharField(_("reason for declining"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords(excluded_fields=["updated_at"])
@@ -326,6 +367,14 @@ class Resolution(models.Model):
         ordering = ["due_date", "id"]
         verbose_name = _("resolution")
         verbose_name_plural = _("resolutions")
+        constraints = [
+            # The backstop against forwarding twice: one live item (not declined) per original at a time.
+            models.UniqueConstraint(
+                fields=["forwarded_from"],
+                condition=Q(forwarded_from__isnull=False) & ~Q(status="declined"),
+                name="resolution_one_live_forward",
+            ),
+        ]
         # Due first with id breaking ties: the list, and behind ?status= (open and overdue ones, the
         # reminders' scan), ?owner= (a unit's own) and ?meeting=.
         indexes = [

@@ -76,6 +76,10 @@ RESOLUTION_COLUMNS = (
     Column(_("done at"), Format.DATETIME, width=17),
     Column(_("done on time"), width=8),
     Column(_("overdue at quarter end"), width=10),
+    Column(_("result"), width=30),
+    # Forwarding up: the meeting an item came from, and the higher meeting a forwarded one went to.
+    Column(_("forwarded from"), width=28),
+    Column(_("forwarded to"), width=28),
 )
 
 
@@ -93,6 +97,9 @@ def resolution_rows(context: ReportContext) -> Iterator[Row]:
             "done_at",
             "done_on_time",
             "overdue_at_end",
+            "result",
+            "forwarded_from__meeting__title",
+            "forwarded_to_title",
         )
         .iterator(chunk_size=reports.CHUNK)
     )

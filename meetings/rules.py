@@ -133,6 +133,90 @@ class ResolutionRules:
         return obj.owner_id in p.units_of(user) or self.can_change(user, obj)
 
 
-MEETING_RULES = MeetingRules()
+# --- District-level meetings and forwarding up (issue 14) ----------------------------------------------
+# Written around the rules above (which scope street and community meetings) rather than inside them: a
+# district-level meeting is its district's staff's (they see and change it); the staff of the district's
+# streets see it, read-only; invitees see it as any invitee does. Everything else is the inner rules' answer.
+
+DISTRICT = "district"
+
+
+def _district_scope_q(user) -> Q:
+    """District meetings in this user's districts: their own as district staff, their streets' districts
+    as street staff (a subquery of their assignments, so that a street staff's list costs no extra query)."""
+    from members.models import Street  # the members app's model; its rules are never imported
+
+    q = Q(pk__in=[])
+    if p.is_district_staff(user):
+        q |= Q(district_id__in=p.districts_of(user))
+    if p.is_street_staff(user):
+        q |= Q(district_id__in=Street.objects.filter(staff__user=user).values("district_id"))
+    return q
+
+
+class DistrictMeetingRules:
+    def __init__(self, inner) -> None:
+        self.inner = inner
+
+    def visible(self, user, queryset: QuerySet) -> QuerySet:
+        base = self.inner.visible(user, queryset)
+        if user.is_superuser or not (p.is_district_staff(user) or p.is_street_staff(user)):
+            return base
+        scope = _district_scope_q(user)
+        # The inner rules' answer without other districts' meetings, and this user's districts' meetings.
+        return base.exclude(Q(level=DISTRICT) & ~scope) | queryset.filter(Q(level=DISTRICT) & scope)
+
+    def can_change(self, user, obj: JointMeeting) -> bool:
+        if obj.level == DISTRICT:
+            return obj.district_id is not None and obj.district_id in p.districts_of(user)
+        return self.inner.can_change(user, obj)
+
+    def can_add(self, user) -> bool:
+        return self.inner.can_add(user) or p.is_district_staff(user)
+
+    def can_delete(self, user, obj) -> bool:
+        return self.inner.can_delete(user, obj)
+
+
+class DistrictResolutionRules:
+    """Resolutions of district meetings: seen by that district's staff (who decide what was forwarded to
+    them) and by the staff of its streets; changed by the district's staff (`MEETING_RULES`)."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+
+    def visible(self, user, queryset: QuerySet) -> QuerySet:
+        base = self.inner.visible(user, queryset)
+        if user.is_superuser or not (p.is_district_staff(user) or p.is_street_staff(user)):
+            return base
+        mine = JointMeeting.objects.filter(_district_scope_q(user), level=DISTRICT).values("pk")
+        others = JointMeeting.objects.filter(level=DISTRICT).exclude(pk__in=mine).values("pk")
+        return base.exclude(meeting__in=others) | queryset.filter(meeting__in=mine)
+
+    def can_change(self, user, obj: Resolution) -> bool:
+        return self.inner.can_change(user, obj)
+
+    def can_add(self, user) -> bool:
+        return self.inner.can_add(user) or p.is_district_staff(user)
+
+    def can_delete(self, user, obj) -> bool:
+        return self.inner.can_delete(user, obj)
+
+    def can_report(self, user, obj: Resolution) -> bool:
+        return self.inner.can_report(user, obj)
+
+
+def can_forward(user, resolution: Resolution) -> bool:
+    """Ability "meetings.forward_resolution": the meeting's staff forward what their body cannot settle;
+    a district meeting's resolutions have no body above."""
+    return resolution.meeting.level != DISTRICT and MEETING_RULES.can_change(user, resolution.meeting)
+
+
+def can_decline_forwarded(user, resolution: Resolution) -> bool:
+    """Ability "meetings.decline_forwarded": the higher meeting's staff, for items forwarded to it."""
+    return resolution.forwarded_from_id is not None and MEETING_RULES.can_change(user, resolution.meeting)
+
+
+MEETING_RULES = DistrictMeetingRules(MeetingRules())
 MEETING_CHILD_RULES = MeetingChildRules()
-RESOLUTION_RULES = ResolutionRules()
+RESOLUTION_RULES = DistrictResolutionRules(ResolutionRules())

@@ -19,6 +19,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
     Window,
@@ -28,6 +29,7 @@ from django.utils import timezone
 
 from alliance import permissions, reports, workdays
 from alliance.periods import ZONE, Quarter
+from members.selectors import only_street_id
 
 from .models import Invitation, JointMeeting, Reminder, Resolution
 
@@ -98,14 +100,74 @@ def deadline_of_due_date(first: date, last: date) -> Case:
     )
 
 
+def with_forwarding(queryset: QuerySet[Resolution]) -> QuerySet[Resolution]:
+    """Where a resolution went up (`forwarded_to_id`, its meeting's id and title: the latest item made from
+    it, None while it waits for the higher body to plan a meeting) and where an item came from (joined):
+    subqueries and joins of the list's one query, never a query per row."""
+    latest = Resolution.objects.filter(forwarded_from=OuterRef("pk")).order_by("-id")
+    return queryset.select_related("forwarded_from__meeting", "forward_street", "forward_district").annotate(
+        forwarded_to_id=Subquery(latest.values("pk")[:1]),
+        forwarded_to_meeting_id=Subquery(latest.values("meeting_id")[:1]),
+        forwarded_to_title=Subquery(latest.values("meeting__title")[:1]),
+    )
+
+
 def resolutions_visible_to(*, user) -> QuerySet[Resolution]:
-    return with_overdue(permissions.visible(user, Resolution.objects.select_related("meeting", "owner")))
+    return with_forwarding(
+        with_overdue(permissions.visible(user, Resolution.objects.select_related("meeting", "owner")))
+    )
 
 
 def resolutions_of_my_units(*, user) -> QuerySet[Resolution]:
-    return with_overdue(
-        Resolution.objects.filter(owner_id__in=permissions.units_of(user)).select_related("meeting", "owner")
-    ).order_by("-status", "due_date", "id")  # open before done
+    return with_forwarding(
+        with_overdue(
+            Resolution.objects.filter(owner_id__in=permissions.units_of(user)).select_related("meeting", "owner")
+        )
+    ).order_by("-status", "due_date", "id")  # open before forwarded, done and declined
+
+
+# --- Forwarding up (community → street → district) --------------------------------------------------
+
+
+def street_id_of(meeting: JointMeeting) -> int | None:
+    """The street a meeting belongs to: its own, its community's or sector branch's, else the only street
+    of a single-street deployment (street-wide meetings planned before meetings carried a street)."""
+    if meeting.street_id:
+        return meeting.street_id
+    if meeting.community_id:
+        return meeting.community.street_id
+    if meeting.sector_id:
+        return meeting.sector.street_id
+    return only_street_id()
+
+
+def _street_meetings_q(street_id: int) -> Q:
+    q = Q(street_id=street_id)
+    if only_street_id() == street_id:
+        q |= Q(street__isnull=True, community__isnull=True, sector__isnull=True)
+    return q
+
+
+def next_meeting_above(*, street_id: int | None = None, district_id: int | None = None) -> JointMeeting | None:
+    """The next planned street-level meeting of `street_id` (or district-level one of `district_id`): where
+    a resolution forwarded up is decided."""
+    planned = JointMeeting.objects.filter(status=JointMeeting.Status.PLANNED, start__gt=timezone.now())
+    if district_id is not None:
+        planned = planned.filter(level="district", district_id=district_id)
+    else:
+        planned = planned.filter(_street_meetings_q(street_id), level="street")
+    return planned.order_by("start", "id").first()
+
+
+def forwards_waiting(*, meeting: JointMeeting) -> QuerySet[Resolution]:
+    """Resolutions forwarded to the body that holds `meeting` and waiting for its next meeting: forwarded,
+    and no live item made from them yet (none, or only declined ones)."""
+    live = Resolution.objects.filter(forwarded_from=OuterRef("pk")).exclude(status=Resolution.Status.DECLINED)
+    waiting = Resolution.objects.filter(status=Resolution.Status.FORWARDED).filter(~Exists(live))
+    if meeting.level == "district":
+        return waiting.filter(forward_district_id=meeting.district_id) if meeting.district_id else waiting.none()
+    street_id = street_id_of(meeting) if meeting.level == "street" else None
+    return waiting.filter(forward_street_id=street_id) if street_id else waiting.none()
 
 
 def carried_resolutions(*, meeting: JointMeeting) -> QuerySet[Resolution]:
@@ -395,6 +457,9 @@ def report_resolutions(*, street_id: int, quarter: Quarter) -> QuerySet[Resoluti
                 ),
                 default=Value(False),
                 output_field=BooleanField(),
+            ),
+            forwarded_to_title=Subquery(
+                Resolution.objects.filter(forwarded_from=OuterRef("pk")).order_by("-id").values("meeting__title")[:1]
             ),
         )
         .order_by("due_date", "id")

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from alliance import history, notifications, permissions, public_figures
 from alliance.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
 from alliance.workflow import move, refuse_other_fields, update, with_history
-from members.models import MemberUnit
+from members.models import MemberUnit, Street
 
 from . import selectors
 from .models import CalendarFeed, Invitation, JointMeeting, MeetingSeries, Reminder, Resolution, ResolutionProgress
@@ -56,6 +56,7 @@ def meeting_create(*, actor, data: dict[str, Any], units=(), persons=()) -> Join
     with transaction.atomic():
         with_history(meeting, actor, "planned").save()
         invite(meeting=meeting, actor=actor, units=units, persons=persons)
+        forwards_attach(meeting=meeting, actor=actor)
     return meeting
 
 
@@ -261,23 +262,180 @@ def resolution_progress(*, resolution: Resolution, actor, text: str) -> Resoluti
     return note
 
 
-def resolution_done(*, resolution: Resolution, actor) -> Resolution:
+def resolution_done(*, resolution: Resolution, actor, result: str = "") -> Resolution:
+    """Mark a resolution done, with what came of it. An item forwarded up passes its result back down to
+    the resolution it came from (and that one's owner is told)."""
     permissions.require_change(actor, resolution)
+    result = (result or "").strip()[:2000]
     with transaction.atomic():
-        return move(
-            resolution,
-            action="done",
-            actor=actor,
-            reason="done",
-            done_at=timezone.now(),
-        )
+        done = move(resolution, action="done", actor=actor, reason="done", done_at=timezone.now(), result=result)
+        if done.forwarded_from_id:
+            _answer_flows_back(item=done, actor=actor, done=True)
+        return done
 
 
 def resolution_reopen(*, resolution: Resolution, actor) -> Resolution:
-    """A resolution marked done too early goes back to open (and is followed up, and reminded, again)."""
+    """A resolution marked done too early goes back to open (and is followed up, and reminded, again). An
+    item forwarded up takes its original back to "forwarded": the answer it was given is withdrawn."""
     permissions.require_change(actor, resolution)
     with transaction.atomic():
-        return move(resolution, action="reopen", actor=actor, reason="reopened", done_at=None)
+        reopened = move(resolution, action="reopen", actor=actor, reason="reopened", done_at=None)
+        origin_id = reopened.forwarded_from_id
+        while origin_id:
+            origin = Resolution.objects.get(pk=origin_id)
+            if origin.status != Resolution.Status.DONE:
+                break
+            origin = move(origin, action="forward_reopened", actor=actor, reason="reopened above", done_at=None)
+            origin_id = origin.forwarded_from_id
+        return reopened
+
+
+# --- Forwarding up (community → street → district) --------------------------------------------------
+#
+# A body that cannot settle a resolution forwards it to the body above: a community's (or a sector
+# branch's) to its street's next coordination meeting, a street's (or the council's) to its district's
+# next district-level meeting. The original becomes "forwarded" and records the body it went to; the
+# higher body gets an item of its own (a resolution of its next planned meeting, `forwarded_from` the
+# original). When that body has no meeting planned yet, the original waits on its agenda: the item is made
+# as soon as a meeting of that body is planned (`forwards_attach`, called by `meeting_create` and
+# `series_plan`). The higher body's answer — done with its result, or declined with its reason — flows
+# back: the original becomes done with that result (and so on down a chain), or open again with the
+# reason, to be settled below or forwarded again; its owner's accounts are told after commit.
+#
+# Double forwarding is refused under the original's row lock (`move` from "open" only); a unique
+# constraint (one live item per original) is the backstop.
+
+FORWARDED_DUE_DAYS = 30
+# The body above each level of meeting: where its resolutions go when forwarded.
+UPWARD = {"community": "street", "sector": "street", "street": "district", "council": "district"}
+
+
+def _forward_target(resolution: Resolution) -> tuple[int | None, int | None]:
+    """(street id, district id) of the body above the resolution's meeting: exactly one is set."""
+    meeting = resolution.meeting
+    above = UPWARD.get(meeting.level)
+    if above is None:
+        raise TransitionNotAllowed(_("A district meeting's resolutions have no higher body to go to."))
+    street_id = selectors.street_id_of(meeting)
+    if street_id is None:
+        raise TransitionNotAllowed(_("This meeting belongs to no street; choose its street first."))
+    if above == "street":
+        return street_id, None
+    district_id = Street.objects.filter(pk=street_id).values_list("district_id", flat=True).first()
+    if district_id is None:
+        raise TransitionNotAllowed(_("This street belongs to no district; there is no higher body to forward to."))
+    return None, district_id
+
+
+def _forwarded_item(original: Resolution, meeting: JointMeeting, actor) -> Resolution:
+    """The higher body's item: the same text and owner, due a month after its meeting (its staff correct
+    owner and date while it is open, as for any resolution)."""
+    item = Resolution(
+        meeting=meeting,
+        text=original.text,
+        owner_id=original.owner_id,
+        due_date=timezone.localtime(meeting.start).date() + timedelta(days=FORWARDED_DUE_DAYS),
+        forwarded_from=original,
+    )
+    with_history(item, actor, "forwarded up").save()
+    return item
+
+
+def resolution_forward(*, resolution: Resolution, actor, reason: str = "") -> Resolution:
+    """Forward a resolution the meeting's body cannot settle to the body above (see above). `reason` says
+    why it cannot be settled here; the higher body reads it with the item."""
+    # The ability "meetings.forward_resolution" (buttons) is this: the meeting's staff, below the district.
+    permissions.require_change(actor, resolution)
+    street_id, district_id = _forward_target(resolution)
+    with transaction.atomic():
+        original = move(
+            resolution,
+            action="forward",
+            actor=actor,
+            reason="forwarded",
+            forward_street_id=street_id,
+            forward_district_id=district_id,
+            forwarded_at=timezone.now(),
+            forward_note=(reason or "").strip()[:300],
+            decline_reason="",
+        )
+        meeting = selectors.next_meeting_above(street_id=street_id, district_id=district_id)
+        if meeting is not None:
+            _forwarded_item(original, meeting, actor)
+    return original
+
+
+def forwards_attach(*, meeting: JointMeeting, actor=None) -> int:
+    """Give a newly planned street- or district-level meeting the resolutions waiting for its body."""
+    if meeting.level not in ("street", "district") or meeting.status != M.PLANNED:
+        return 0
+    attached = 0
+    with transaction.atomic():
+        for original in selectors.forwards_waiting(meeting=meeting).select_for_update().order_by("pk"):
+            _forwarded_item(original, meeting, actor or meeting.organiser)
+            attached += 1
+    return attached
+
+
+def resolution_decline(*, resolution: Resolution, actor, reason: str) -> Resolution:
+    """The higher body will not take on an item forwarded to it: with its reason, which goes back down to
+    the original (open again, for the body below to settle or forward again)."""
+    # The ability "meetings.decline_forwarded" (buttons) is this: the meeting's staff, items forwarded to it.
+    permissions.require_change(actor, resolution)
+    if resolution.forwarded_from_id is None:
+        raise TransitionNotAllowed(_("Only items forwarded to this meeting from below can be declined."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Please give the reason for declining."))
+    with transaction.atomic():
+        declined = move(resolution, action="decline", actor=actor, reason="declined", decline_reason=reason[:300])
+        _answer_flows_back(item=declined, actor=actor, done=False)
+    return declined
+
+
+def _answer_flows_back(*, item: Resolution, actor, done: bool) -> None:
+    """Pass the higher body's answer down the chain of originals, each with a progress note (its timeline,
+    read in the portal) and a message to its owner's accounts (rows now, delivered after commit)."""
+    meeting_title = item.meeting.title
+    origin_id = item.forwarded_from_id
+    while origin_id:
+        origin = Resolution.objects.select_related("meeting").get(pk=origin_id)
+        if done:
+            origin = move(
+                origin,
+                action="forward_done",
+                actor=actor,
+                reason="done above",
+                done_at=item.done_at,
+                result=item.result,
+            )
+            note = _("%(meeting)s settled it: %(result)s") % {
+                "meeting": meeting_title,
+                "result": item.result or _("done"),
+            }
+        else:
+            origin = move(
+                origin,
+                action="forward_declined",
+                actor=actor,
+                reason="declined above",
+                decline_reason=item.decline_reason,
+            )
+            note = _("%(meeting)s declined it: %(reason)s") % {"meeting": meeting_title, "reason": item.decline_reason}
+        ResolutionProgress.objects.create(resolution=origin, author=actor, text=note[:2000])
+        notifications.notify_each(
+            {
+                "recipient": user,
+                "subject": _("The higher body answered: %(text)s") % {"text": origin.text[:40]},
+                "body": _("%(text)s (decided at %(meeting)s): %(note)s")
+                % {"text": origin.text[:200], "meeting": origin.meeting.title, "note": note},
+                "url": reverse("portal:resolution_list"),
+                "kind": f"resolution_answered:{origin.pk}",
+            }
+            for user in selectors.owners(origin)
+        )
+        # A declined item stops here: the original is open again below. A done one settles the chain.
+        origin_id = origin.forwarded_from_id if done else None
 
 
 RESOLUTION_FIELDS = ("text", "owner", "due_date")
@@ -345,6 +503,7 @@ def series_plan(*, series: MeetingSeries, until: date | None = None) -> list[Joi
                 with transaction.atomic():
                     meeting.save()
                     history.bulk_create(Invitation, [Invitation(meeting=meeting, unit=unit) for unit in units])
+                    forwards_attach(meeting=meeting)
                 created.append(meeting)
             except IntegrityError:
                 pass  # planned by a concurrent run

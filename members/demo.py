@@ -16,7 +16,7 @@ from alliance.models import Profile
 from alliance.validators import credit_code_check_char
 
 from . import selectors, services
-from .models import Agreement, Community, CouncilSeat, Grid, MemberUnit, Sector, Street
+from .models import Agreement, Community, CouncilSeat, CouncilTerm, Grid, MemberUnit, Sector, Street
 
 COMMUNITIES = [
     "桥头街社区",
@@ -446,9 +446,12 @@ def seed(*, context: dict, password: str, stdout) -> None:
         (CouncilSeat.Role.MEMBER, name, _person(rng))
         for name in ("华宇购物中心", "柳巷志愿者协会", "太原百货大楼", "武警山西总队某支队")
     ]
+    # The council's second term (届), current; its seats make the roster of the portal and the public site.
+    term = CouncilTerm.objects.create(street=street, number=2, start=term_start, end=term_end, is_current=True)
     CouncilSeat.objects.bulk_create(
         CouncilSeat(
             street=street,
+            term=term,
             role=role,
             unit=by_name[name],
             holder_name=holder,

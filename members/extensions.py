@@ -25,7 +25,9 @@ from .models import (
     Community,
     CommunityStaff,
     CouncilSeat,
+    CouncilTerm,
     District,
+    ExpiryAlert,
     Grid,
     MemberUnit,
     QuarterlyReport,
@@ -132,6 +134,10 @@ def register() -> None:
     permissions.register(Community, permissions.StreetRules())
     permissions.register(Sector, permissions.StreetRules())
     permissions.register(CouncilSeat, permissions.StreetRules())
+    permissions.register(CouncilTerm, rules.COUNCIL_TERM_RULES)
+    permissions.register(ExpiryAlert, permissions.StaffOnlyRules())
+    register_kind_label("council_term_ending:", _("Council term ending"))
+    register_kind_label("agreement_ending:", _("Agreement ending"))
     permissions.register(Grid, rules.CommunityChildRules())
     permissions.register(CommunityStaff, rules.CommunityStaffRules())
     permissions.register(QuarterlyReport, rules.ReportRules())

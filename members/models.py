@@ -248,6 +248,18 @@ class Agreement(models.Model):
     term_end = models.DateField(_("term ends on"))
     content = models.TextField(_("content items"), blank=True, help_text=_("One item per line."))
     file = UploadField(_("signed copy"), upload_to=agreement_upload_to, blank=True, kinds=["pdf", *PHOTO_KINDS])
+    # Renewal (`services.agreement_renew`): a new version linked to the one it renews, which is kept and
+    # marked superseded. One-to-one: an agreement is renewed once (a second renewal renews the new one).
+    renews = models.OneToOneField(
+        "self",
+        verbose_name=_("renews"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="renewed_by",
+    )
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    superseded_at = models.DateTimeField(_("superseded at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()
 
@@ -267,8 +279,35 @@ class Agreement(models.Model):
         return [line.strip() for line in self.content.splitlines() if line.strip()]
 
 
+class CouncilTerm(models.Model):
+    """A term (届) of a street's alliance council, with its dates. A street has one current term (a partial
+    unique constraint); its seats make the roster the portal and the public site show."""
+
+    street = models.ForeignKey(Street, verbose_name=_("street"), on_delete=models.PROTECT, related_name="council_terms")
+    number = models.PositiveSmallIntegerField(_("term number"), validators=[MinValueValidator(1)])
+    start = models.DateField(_("starts on"))
+    end = models.DateField(_("ends on"))
+    is_current = models.BooleanField(_("current term"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["street_id", "-number"]
+        verbose_name = _("council term")
+        verbose_name_plural = _("council terms")
+        constraints = [
+            models.UniqueConstraint(fields=["street", "number"], name="councilterm_unique_number"),
+            models.UniqueConstraint(
+                fields=["street"], condition=Q(is_current=True), name="councilterm_one_current_per_street"
+            ),
+            models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="councilterm_dates_order"),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("%(street)s, council term %(number)d") % {"street": self.street, "number": self.number})
+
+
 class CouncilSeat(models.Model):
-    """A seat on the alliance council (理事会)."""
+    """A seat on the alliance council (理事会), in one of its terms (届)."""
 
     class Role(models.TextChoices):
         PRESIDENT = "president", _("President")
@@ -278,6 +317,15 @@ class CouncilSeat(models.Model):
         MEMBER = "member", _("Council member")
 
     street = models.ForeignKey(Street, verbose_name=_("street"), on_delete=models.CASCADE, related_name="council")
+    # Null only for seats recorded before terms existed and not yet placed in one (the migration placed all).
+    term = models.ForeignKey(
+        CouncilTerm,
+        verbose_name=_("council term"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="seats",
+    )
     role = models.CharField(_("role"), max_length=30, choices=Role.choices)
     unit = models.ForeignKey(
         MemberUnit, verbose_name=_("member unit"), on_delete=models.PROTECT, related_name="council_seats"
@@ -297,6 +345,47 @@ class CouncilSeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_role_display()} · {self.holder_name}"
+
+
+class ExpiryAlert(models.Model):
+    """The ledger of "ends soon" alerts: a council term to its street's staff, an agreement to its unit's
+    liaisons, 60 and then 30 days ahead. Written, under a unique constraint, in the same transaction as the
+    notification it sends: a repeated or concurrent scan sends each alert once."""
+
+    class Stage(models.IntegerChoices):
+        DAYS_60 = 60, _("60 days before")
+        DAYS_30 = 30, _("30 days before")
+
+    term = models.ForeignKey(CouncilTerm, on_delete=models.CASCADE, null=True, blank=True, related_name="alerts")
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, null=True, blank=True, related_name="alerts")
+    stage = models.PositiveSmallIntegerField(_("when"), choices=Stage.choices)
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE)
+    notification = models.ForeignKey(
+        "alliance.Notification", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-recorded_at"]
+        verbose_name = _("expiry alert")
+        verbose_name_plural = _("expiry alerts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["term", "stage", "recipient"], condition=Q(term__isnull=False), name="expiryalert_once_per_term"
+            ),
+            models.UniqueConstraint(
+                fields=["agreement", "stage", "recipient"],
+                condition=Q(agreement__isnull=False),
+                name="expiryalert_once_per_agreement",
+            ),
+            models.CheckConstraint(
+                condition=Q(term__isnull=False, agreement__isnull=True) | Q(term__isnull=True, agreement__isnull=False),
+                name="expiryalert_one_subject",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.term or self.agreement} · {self.stage}"
 
 
 class UnitMembership(models.Model):

@@ -175,3 +175,25 @@ def may_remark(user, obj) -> bool:
 
 def may_compute(user, obj) -> bool:
     return p.is_street_staff(user)
+
+
+# --- Council terms (届) and the expiry alerts' ledger (issue 14) ---------------------------------------
+
+
+class CouncilTermRules:
+    """The roster is public: everyone reads terms. The street's own staff (and its district's) keep them."""
+
+    def visible(self, user, queryset: QuerySet) -> QuerySet:
+        return queryset
+
+    def can_change(self, user, obj) -> bool:
+        return obj.street_id in p.streets_of(user)
+
+    def can_add(self, user) -> bool:
+        return bool(p.streets_of(user))
+
+    def can_delete(self, user, obj) -> bool:
+        return False  # a past term is the record of who sat on the council; a new term replaces it
+
+
+COUNCIL_TERM_RULES = CouncilTermRules()

@@ -5,14 +5,26 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from alliance import permissions
 from alliance.periods import Quarter
 
-from .models import Agreement, Community, CommunityStaff, MemberUnit, QuarterlyReport, Street, UnitMembership
+from .models import (
+    Agreement,
+    Community,
+    CommunityStaff,
+    CouncilSeat,
+    CouncilTerm,
+    ExpiryAlert,
+    MemberUnit,
+    QuarterlyReport,
+    Street,
+    StreetStaff,
+    UnitMembership,
+)
 from .rules import community_ids, liaison_unit_ids
 
 EXPIRING_WITHIN_DAYS = 60
@@ -37,8 +49,13 @@ def unit_detail(*, user, pk: int) -> MemberUnit:
     )
 
 
+def with_renewal(queryset: QuerySet[Agreement]) -> QuerySet[Agreement]:
+    """`renewed_by_id`: the version that renewed an agreement (None for the latest), in the list's query."""
+    return queryset.annotate(renewed_by_id=Subquery(Agreement.objects.filter(renews=OuterRef("pk")).values("pk")[:1]))
+
+
 def agreements_visible_to(*, user) -> QuerySet[Agreement]:
-    return permissions.visible(user, Agreement.objects.select_related("unit__community"))
+    return with_renewal(permissions.visible(user, Agreement.objects.select_related("unit__community")))
 
 
 def agreements_expiring(*, user=None, within_days: int = EXPIRING_WITHIN_DAYS) -> QuerySet[Agreement]:
@@ -49,6 +66,7 @@ def agreements_expiring(*, user=None, within_days: int = EXPIRING_WITHIN_DAYS) -
         term_end__gte=start,
         term_end__lte=start + timedelta(days=within_days),
         unit__status=MemberUnit.Status.ACTIVE,
+        superseded_at__isnull=True,  # renewed: the new version is the one that runs
     )
     if user is not None:
         qs = permissions.visible(user, qs)
@@ -70,6 +88,12 @@ def streets() -> QuerySet[Street]:
         community_count=Count("communities", distinct=True),
         unit_count=Count("communities__units", filter=Q(communities__units__status="active"), distinct=True),
     ).order_by("id")
+
+
+def only_street_id() -> int | None:
+    """The street of a single-street deployment (None when there are several, or none)."""
+    ids = list(Street.objects.order_by("pk").values_list("pk", flat=True)[:2])
+    return ids[0] if len(ids) == 1 else None
 
 
 def memberships_of(*, user) -> QuerySet[UnitMembership]:
@@ -226,3 +250,100 @@ def reports_ready_q(now=None) -> Q:
 
 def reports_ready(*, user) -> QuerySet[QuarterlyReport]:
     return permissions.visible(user, QuarterlyReport.objects.all()).filter(reports_ready_q())
+
+
+# --- Council terms (届) and their roster --------------------------------------------------------------
+
+# The roster's order: the president first, the council members last (the order of CouncilSeat.Role).
+ROLE_ORDER = Case(
+    *(When(role=role, then=Value(i)) for i, role in enumerate(CouncilSeat.Role.values)),
+    default=Value(len(CouncilSeat.Role.values)),
+    output_field=IntegerField(),
+)
+
+
+def streets_named() -> QuerySet[Street]:
+    return Street.objects.order_by("pk").only("pk", "name")
+
+
+def current_term(*, street_id: int) -> CouncilTerm | None:
+    return CouncilTerm.objects.filter(street_id=street_id, is_current=True).select_related("street").first()
+
+
+def council_roster(*, term: CouncilTerm | None) -> QuerySet[CouncilSeat]:
+    """The seats of a term with their units (one query), in the order of the roles. What a roster shows is
+    the unit, the role and the holder's name: never a phone or an address (the template reads no more)."""
+    if term is None:
+        return CouncilSeat.objects.none()
+    return (
+        CouncilSeat.objects.filter(term=term)
+        .select_related("unit")
+        .only("id", "role", "holder_name", "unit__id", "unit__name")
+        .annotate(role_order=ROLE_ORDER)
+        .order_by("role_order", "unit__name", "id")
+    )
+
+
+def streets_of_units(*, unit_ids) -> list[int]:
+    return list(
+        Street.objects.filter(communities__units__pk__in=unit_ids)
+        .distinct()
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+# --- "Ends soon" alerts: council terms to their street's staff, agreements to their unit's liaisons ---------
+
+ALERT_STAGES = (60, 30)
+
+
+def alert_stage(end: date, today: date) -> int | None:
+    """Which alert is due for something ending on `end`: 30 within 30 days, 60 within 60, else none."""
+    days = (end - today).days
+    if days < 0:
+        return None
+    return 30 if days <= 30 else 60 if days <= 60 else None
+
+
+def terms_ending(*, today: date) -> QuerySet[CouncilTerm]:
+    return CouncilTerm.objects.filter(
+        is_current=True, end__gte=today, end__lte=today + timedelta(days=max(ALERT_STAGES))
+    ).select_related("street")
+
+
+def agreements_ending(*, today: date) -> QuerySet[Agreement]:
+    return Agreement.objects.filter(
+        term_end__gte=today,
+        term_end__lte=today + timedelta(days=max(ALERT_STAGES)),
+        superseded_at__isnull=True,
+        unit__status=MemberUnit.Status.ACTIVE,
+    ).select_related("unit")
+
+
+def street_staff_rows(*, street_ids) -> list:
+    """(street id, person) of the active staff assigned to these streets, the person as a plain row with
+    the fields a notification needs (one query)."""
+    return list(
+        StreetStaff.objects.filter(street_id__in=street_ids, user__is_active=True)
+        .values_list("street_id", "user_id", "user__email", "user__is_staff", "user__profile__phone", named=True)
+        .order_by()
+    )
+
+
+def unit_account_rows(*, unit_ids) -> list:
+    """(unit id, person) of the active accounts of these units, as plain rows (one query)."""
+    return list(
+        UnitMembership.objects.filter(unit_id__in=unit_ids, user__is_active=True)
+        .values_list("unit_id", "user_id", "user__email", "user__is_staff", "user__profile__phone", named=True)
+        .order_by()
+    )
+
+
+def alerts_sent(*, field: str, subject_ids) -> set[tuple[int, int, int]]:
+    """(subject id, stage, recipient id) already recorded in the ledger for these terms or agreements."""
+    return set(
+        ExpiryAlert.objects.filter(**{f"{field}_id__in": subject_ids}).values_list(
+            f"{field}_id", "stage", "recipient_id"
+        )
+    )

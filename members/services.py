@@ -3,14 +3,17 @@ enforces the rule, writes atomically, records history and queues notifications i
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -26,8 +29,11 @@ from .models import (
     Agreement,
     Community,
     CommunityStaff,
+    CouncilSeat,
+    CouncilTerm,
     District,
     DistrictStaff,
+    ExpiryAlert,
     MemberUnit,
     Street,
     StreetStaff,
@@ -431,6 +437,211 @@ def agreement_save(*, agreement: Agreement, actor) -> Agreement:
     with transaction.atomic():
         with_history(agreement, actor).save()
     return agreement
+
+
+AGREEMENT_RENEWAL_FIELDS = ("title", "content", "file")
+
+
+def agreement_renew(
+    *, agreement: Agreement, actor, signed_on: date, term_end: date, data: dict[str, Any] | None = None
+) -> Agreement:
+    """Renew an agreement: a new version (the next number) linked to the one it renews, which is kept and
+    marked superseded. Title and content carry over unless `data` gives new ones (and a new signed copy).
+    Renewing twice at once gives one renewal: the old row is locked, and `renews` is one-to-one."""
+    data = dict(data or {})
+    refuse_other_fields(data, AGREEMENT_RENEWAL_FIELDS)
+    permissions.require_change(actor, agreement)
+    if term_end < signed_on:
+        raise InvalidInput(_("The new term must end on or after the day it is signed."))
+    with transaction.atomic():
+        old = Agreement.objects.select_for_update().get(pk=agreement.pk)
+        if old.superseded_at is not None:
+            raise TransitionNotAllowed(_("This agreement has been renewed already; renew its latest version."))
+        if signed_on < old.signed_on:
+            raise InvalidInput(_("A renewal is signed on or after the agreement it renews."))
+        renewal = Agreement(
+            unit_id=old.unit_id,
+            title=data.get("title") or old.title,
+            content=data.get("content", old.content),
+            file=data.get("file") or "",
+            signed_on=signed_on,
+            term_end=term_end,
+            renews=old,
+            version=old.version + 1,
+        )
+        try:
+            renewal.full_clean(exclude=["renews"])  # `renews` is checked by the lock above and the database
+        except ValidationError as exc:
+            raise InvalidInput(" ".join(exc.messages)) from exc
+        with_history(renewal, actor, "renewal").save()
+        old.superseded_at = timezone.now()
+        with_history(old, actor, "renewed").save(update_fields=["superseded_at"])
+    return renewal
+
+
+def council_term_save(*, term: CouncilTerm, actor) -> CouncilTerm:
+    """Record a council term (届). A current term makes the street's previous current term a past one, in
+    the same transaction (one current term per street: a partial unique constraint backs it)."""
+    if term.pk is None:
+        if term.street_id not in permissions.streets_of(actor):
+            raise PermissionDenied(_("Only the street's staff keep its council terms."))
+    else:
+        permissions.require_change(actor, term)
+    try:
+        term.full_clean(validate_constraints=False)
+    except ValidationError as exc:
+        raise InvalidInput(" ".join(exc.messages)) from exc
+    with transaction.atomic():
+        if term.is_current:
+            previous = CouncilTerm.objects.select_for_update().filter(street_id=term.street_id, is_current=True)
+            for other in previous.exclude(pk=term.pk):
+                other.is_current = False
+                with_history(other, actor, "a new term").save(update_fields=["is_current"])
+        try:
+            with transaction.atomic():
+                with_history(term, actor).save()
+        except IntegrityError as exc:
+            raise Conflict(_("This street already has a term with this number.")) from exc
+    return term
+
+
+def council_seat_save(*, seat: CouncilSeat, actor) -> CouncilSeat:
+    """A seat belongs to a term of its own street; its dates default to the term's."""
+    if not permissions.is_street_staff(actor):
+        raise PermissionDenied(_("Only the street's staff keep its council."))
+    if seat.term_id is not None:
+        term = CouncilTerm.objects.get(pk=seat.term_id)
+        if term.street_id != seat.street_id:
+            raise InvalidInput(_("A seat belongs to a term of its own street."))
+        seat.term_start = seat.term_start or term.start
+        seat.term_end = seat.term_end or term.end
+    seat.full_clean()
+    with transaction.atomic():
+        with_history(seat, actor).save()
+    return seat
+
+
+# --- "Ends soon" alerts (60 and 30 days ahead, once each) ----------------------------------------------
+# A daily scan (beat) finds what ends within 60 days and, a batch at a time, in a constant number of
+# queries per batch (the subjects, their recipients, the ledger rows already written, one INSERT of
+# notifications, one of ledger rows), tells each recipient once per stage. The ledger row and the
+# notification are written in one transaction under a unique constraint: a scan running twice at once
+# fails its INSERT and sends nothing (its notifications roll back with it).
+
+ALERT_BATCH = 500
+
+
+def _expiry_scan(
+    *,
+    subjects: list,
+    field: str,
+    group_of: Callable[[Any], int],
+    recipients_of: Callable[[list[int]], list],
+    message: Callable[[Any, int], dict],
+    today: date,
+    digest: bool,
+) -> int:
+    sent = 0
+    for start in range(0, len(subjects), ALERT_BATCH):
+        batch = subjects[start : start + ALERT_BATCH]
+        stages = {obj.pk: selectors.alert_stage(obj.end if field == "term" else obj.term_end, today) for obj in batch}
+        people: dict[int, list] = {}
+        for row in recipients_of(list({group_of(obj) for obj in batch})):
+            people.setdefault(row[0], []).append(row)
+        told = selectors.alerts_sent(field=field, subject_ids=[obj.pk for obj in batch])
+        due = [
+            (obj, row)
+            for obj in batch
+            if stages[obj.pk]
+            for row in people.get(group_of(obj), [])
+            if (obj.pk, stages[obj.pk], row.user_id) not in told
+        ]
+        if not due:
+            continue
+        try:
+            with transaction.atomic():
+                rows = notify_each(
+                    {
+                        "recipient": _Person(row),
+                        "phone": row.user__profile__phone or "",
+                        "digest": digest,
+                        **message(obj, stages[obj.pk]),
+                    }
+                    for obj, row in due
+                )
+                ExpiryAlert.objects.bulk_create(
+                    ExpiryAlert(
+                        **{f"{field}_id": obj.pk},
+                        stage=stages[obj.pk],
+                        recipient_id=row.user_id,
+                        notification=notification,
+                    )
+                    for (obj, row), notification in zip(due, rows, strict=True)
+                )
+        except IntegrityError:
+            continue  # a concurrent scan recorded them first: it sends them
+        sent += len(due)
+    return sent
+
+
+class _Person:
+    """A recipient as `notify_each` reads one, from a plain row (a batch builds no user instances)."""
+
+    def __init__(self, row) -> None:
+        self.pk, self.email, self.is_staff = row.user_id, row.user__email, row.user__is_staff
+
+
+def council_terms_alert(*, today: date | None = None) -> int:
+    """Tell the street's staff 60 and 30 days before its current council term ends (daily digest: it is
+    for planning the next term's election)."""
+    today = today or timezone.localdate()
+
+    def message(term: CouncilTerm, stage: int) -> dict:
+        return {
+            "subject": _("The council's term ends in %(days)d days") % {"days": (term.end - today).days},
+            "body": _("Term %(number)d of the council of %(street)s ends on %(date)s. Plan the next term.")
+            % {"number": term.number, "street": term.street.name, "date": term.end.isoformat()},
+            "url": reverse("admin:members_councilterm_change", args=[term.pk]),
+            "kind": f"council_term_ending:{term.pk}:{stage}",
+            "by_sms": False,
+        }
+
+    return _expiry_scan(
+        subjects=list(selectors.terms_ending(today=today).order_by("pk")),
+        field="term",
+        group_of=lambda term: term.street_id,
+        recipients_of=lambda ids: selectors.street_staff_rows(street_ids=ids),
+        message=message,
+        today=today,
+        digest=True,
+    )
+
+
+def agreements_alert_liaisons(*, today: date | None = None) -> int:
+    """Tell the unit's liaisons 60 and 30 days before its agreement ends (at once: they are not staff, and
+    they have to arrange the renewal with the street)."""
+    today = today or timezone.localdate()
+
+    def message(agreement: Agreement, stage: int) -> dict:
+        return {
+            "subject": _("Your agreement ends in %(days)d days") % {"days": (agreement.term_end - today).days},
+            "body": _(
+                'The agreement "%(title)s" of %(unit)s ends on %(date)s. Please arrange its renewal with the street.'
+            )
+            % {"title": agreement.title, "unit": agreement.unit.name, "date": agreement.term_end.isoformat()},
+            "url": reverse("portal:unit_detail", args=[agreement.unit_id]),
+            "kind": f"agreement_ending:{agreement.pk}:{stage}",
+        }
+
+    return _expiry_scan(
+        subjects=list(selectors.agreements_ending(today=today).order_by("pk")),
+        field="agreement",
+        group_of=lambda agreement: agreement.unit_id,
+        recipients_of=lambda ids: selectors.unit_account_rows(unit_ids=ids),
+        message=message,
+        today=today,
+        digest=False,
+    )
 
 
 def agreements_expiring_notify() -> int:

@@ -7,11 +7,11 @@ import logging
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from alliance import permissions, ratelimit
 from alliance.forms import call_for_form, call_with_message
@@ -143,3 +143,47 @@ def assessment_remark(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     return redirect("portal:assessment_detail", pk=assessment.pk)
+
+
+# --- The council roster (届): in the portal and on the public site ---------------------------------------
+
+
+def _chosen_street(request: HttpRequest, streets: list):
+    """The street asked for (`?street=<id>`, one of `streets`), or the only one; an unknown or malformed id
+    is a 404, never a 500."""
+    asked = request.GET.get("street")
+    if asked in (None, ""):
+        return streets[0] if len(streets) == 1 else None
+    if not asked.isascii() or not asked.isdigit():
+        raise Http404
+    street = next((s for s in streets if s.pk == int(asked)), None)
+    if street is None:
+        raise Http404
+    return street
+
+
+def _roster(street) -> dict:
+    term = selectors.current_term(street_id=street.pk) if street else None
+    return {"term": term, "seats": list(selectors.council_roster(term=term))}
+
+
+@require_safe
+def council_public(request: HttpRequest) -> HttpResponse:
+    """/council/?street=<id>: a street's council of the current term — unit, role and holder, no contact."""
+    streets = list(selectors.streets_named())
+    street = _chosen_street(request, streets)
+    return render(request, "members/public/council.html", {"streets": streets, "street": street, **_roster(street)})
+
+
+@login_required
+@require_safe
+def council_roster(request: HttpRequest) -> HttpResponse:
+    """The council of the streets of my units (and, for staff, of the streets they oversee)."""
+    ids = set(selectors.streets_of_units(unit_ids=permissions.units_of(request.user))) | permissions.streets_of(
+        request.user
+    )
+    streets = list(selectors.streets_named().filter(pk__in=ids))
+    street = _chosen_street(request, streets) if streets else None
+    if street is None and streets:
+        street = streets[0]
+    return render(request, "members/portal/council.html", {"streets": streets, "street": street, **_roster(street)})

@@ -21,16 +21,31 @@ class ResolutionAdmin(ScopedAdminMixin, HistoryAdmin):
     the portal; staff mark them done here."""
 
     staff_roles = "community"
-    list_display = ["short_text", "meeting", "owner", "due_date", "status", "overdue"]
+    list_display = ["short_text", "meeting", "owner", "due_date", "status", "overdue", "forwarding"]
     list_select_related = ["meeting", "owner"]
     list_filter = ["status", OverdueFilter, OwnerCommunityFilter, period_filter("due_date")]
     search_fields = ["text", "owner__name", "meeting__title"]
     search_help_text = _("Resolution, owner unit or meeting")
     list_per_page = 50
-    fields = ["meeting", "text", "owner", "due_date", "status", "overdue", "done_at", "created_at"]
+    fields = [
+        "meeting",
+        "text",
+        "owner",
+        "due_date",
+        "status",
+        "overdue",
+        "done_at",
+        "result",
+        "forwarded_from",
+        "forwarding",
+        "forwarded_at",
+        "forward_note",
+        "decline_reason",
+        "created_at",
+    ]
     readonly_fields = fields
     inlines = [ProgressInline]
-    actions = ["mark_done"]
+    actions = ["mark_done", "mark_done_with_result", "forward", "decline_forwarded"]
 
     def get_queryset(self, request):
         return selectors.resolutions_visible_to(user=request.user)
@@ -52,6 +67,71 @@ class ResolutionAdmin(ScopedAdminMixin, HistoryAdmin):
     @admin.display(description=_("overdue"), boolean=True, ordering="is_overdue")
     def overdue(self, obj: Resolution) -> bool:
         return bool(getattr(obj, "is_overdue", False))
+
+    @admin.display(description=_("forwarded to"))
+    def forwarding(self, obj: Resolution) -> str:
+        """Where it went up: the higher meeting (annotated by the selector), or the body it waits for."""
+        if getattr(obj, "forwarded_to_title", None):
+            return obj.forwarded_to_title
+        if obj.status == Resolution.Status.FORWARDED:
+            body = obj.forward_district or obj.forward_street
+            return gettext("Waiting for the next meeting of %(body)s") % {"body": body}
+        return "—"
+
+    @admin.action(description=_("Mark the selected resolutions as done, with their result"))
+    def mark_done_with_result(self, request, queryset):
+        def done(*, actor, resolution, reason):
+            return services.resolution_done(resolution=resolution, actor=actor, result=reason)
+
+        return self.ask_reason(
+            request,
+            queryset.filter(status=Resolution.Status.OPEN),
+            service=done,
+            object_kwarg="resolution",
+            success=lambda r: gettext("Done: %(resolution)s") % {"resolution": self.short_text(r)},
+            title=gettext("Mark done with the result"),
+            intro=gettext("What came of these resolutions? An item forwarded here passes the result back down."),
+            empty=gettext("None of the selected resolutions is open."),
+            describe=self.short_text,
+            none_done=gettext("None of the selected resolutions is open."),
+            submit_label=gettext("Mark done"),
+        )
+
+    @admin.action(description=_("Forward the selected resolutions to the body above"))
+    def forward(self, request, queryset):
+        return self.ask_reason(
+            request,
+            queryset.filter(status=Resolution.Status.OPEN),
+            service=services.resolution_forward,
+            object_kwarg="resolution",
+            success=lambda r: gettext("Forwarded: %(resolution)s") % {"resolution": self.short_text(r)},
+            title=gettext("Forward to the body above"),
+            intro=gettext(
+                "A community's resolutions go to its street's next coordination meeting, a street's to its "
+                "district's next meeting; when none is planned yet they wait for it. Say why this body cannot "
+                "settle them."
+            ),
+            empty=gettext("None of the selected resolutions is open."),
+            describe=self.short_text,
+            none_done=gettext("None of the selected resolutions was forwarded."),
+            submit_label=gettext("Forward"),
+        )
+
+    @admin.action(description=_("Decline the selected items forwarded to this meeting"))
+    def decline_forwarded(self, request, queryset):
+        return self.ask_reason(
+            request,
+            queryset.filter(status=Resolution.Status.OPEN, forwarded_from__isnull=False),
+            service=services.resolution_decline,
+            object_kwarg="resolution",
+            success=lambda r: gettext("Declined: %(resolution)s") % {"resolution": self.short_text(r)},
+            title=gettext("Decline forwarded items"),
+            intro=gettext("The reason goes back to the body that forwarded them; their resolutions are open again."),
+            empty=gettext("None of the selected resolutions is an open item forwarded here."),
+            describe=self.short_text,
+            none_done=gettext("None of the selected resolutions was declined."),
+            submit_label=gettext("Decline"),
+        )
 
     @admin.action(description=_("Mark the selected resolutions as done"))
     def mark_done(self, request, queryset):

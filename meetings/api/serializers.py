@@ -97,11 +97,62 @@ class ResolutionSerializer(serializers.ModelSerializer):
     meeting = VisibleRelatedField(queryset=JointMeeting.objects.all(), label=_("meeting"))
     overdue = serializers.BooleanField(source="is_overdue", read_only=True, default=False)
     owner_name = serializers.CharField(source="owner.name", read_only=True)
+    # Forwarding up: the item this one became at the higher body (the latest; null while it waits for that
+    # body to plan a meeting, or when never forwarded) and the resolution an item came from.
+    forwarded_to = serializers.IntegerField(
+        source="forwarded_to_id", read_only=True, allow_null=True, default=None, label=_("forwarded to")
+    )
+    forwarded_to_meeting = serializers.IntegerField(
+        source="forwarded_to_meeting_id", read_only=True, allow_null=True, default=None, label=_("forwarded to meeting")
+    )
+    forwarded_from = serializers.IntegerField(
+        source="forwarded_from_id", read_only=True, allow_null=True, label=_("forwarded from")
+    )
 
     class Meta:
         model = Resolution
-        fields = ["id", "meeting", "text", "owner", "owner_name", "due_date", "status", "overdue", "done_at"]
-        read_only_fields = ["status", "done_at"]
+        fields = [
+            "id",
+            "meeting",
+            "text",
+            "owner",
+            "owner_name",
+            "due_date",
+            "status",
+            "overdue",
+            "done_at",
+            "result",
+            "forwarded_from",
+            "forwarded_to",
+            "forwarded_to_meeting",
+            "forward_street",
+            "forward_district",
+            "forwarded_at",
+            "forward_note",
+            "decline_reason",
+        ]
+        read_only_fields = [
+            "status",
+            "done_at",
+            "result",
+            "forward_street",
+            "forward_district",
+            "forwarded_at",
+            "forward_note",
+            "decline_reason",
+        ]
+
+
+class ForwardSerializer(serializers.Serializer):
+    """Why the meeting's body cannot settle the resolution (optional; the higher body reads it)."""
+
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
+class DoneSerializer(serializers.Serializer):
+    """What came of the resolution (optional; an item forwarded up passes it back to where it came from)."""
+
+    result = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
 
 class ProgressSerializer(serializers.Serializer):

@@ -339,15 +339,71 @@ class ResolutionViewSet(
         return self._done(resolution)
 
     @extend_schema(
-        summary=gettext_lazy("Mark a resolution done (the meeting's staff)"),
-        request=None,
+        summary=gettext_lazy("Mark a resolution done, with its result (the meeting's staff)"),
+        request=s.DoneSerializer,
         responses=s.ResolutionSerializer,
         description=api_description(Resolution, "done"),
-        examples=[OpenApiExample("Done", summary=pgettext_lazy("api example", "Done"), value={}, request_only=True)],
+        examples=[
+            OpenApiExample("Done", summary=pgettext_lazy("api example", "Done"), value={}, request_only=True),
+            OpenApiExample(
+                "With result",
+                summary=pgettext_lazy("api example", "With result"),
+                value={"result": "交警大队已安装防护栏"},
+                request_only=True,
+            ),
+        ],
     )
     @action(detail=True, methods=["post"])
     def done(self, request, pk=None):
-        return self._done(services.resolution_done(resolution=self.get_object(), actor=request.user))
+        resolution = self.get_object()
+        serializer = s.DoneSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = serializer.validated_data.get("result", "")
+        return self._done(services.resolution_done(resolution=resolution, actor=request.user, result=result))
+
+    @extend_schema(
+        summary=gettext_lazy("Forward a resolution the body cannot settle to the street's or district's next meeting"),
+        request=s.ForwardSerializer,
+        responses=s.ResolutionSerializer,
+        description=api_description(Resolution, "forward"),
+        examples=[
+            OpenApiExample(
+                "Forward",
+                summary=pgettext_lazy("api example", "Forward"),
+                value={"reason": "需协调交警大队安装防护栏，社区无法解决"},
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def forward(self, request, pk=None):
+        resolution = self.get_object()
+        serializer = s.ForwardSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        reason = serializer.validated_data.get("reason", "")
+        return self._done(services.resolution_forward(resolution=resolution, actor=request.user, reason=reason))
+
+    @extend_schema(
+        summary=gettext_lazy("Decline an item forwarded to this meeting, with the reason sent back down"),
+        request=ReasonSerializer,
+        responses=s.ResolutionSerializer,
+        description=api_description(Resolution, "decline"),
+        examples=[
+            OpenApiExample(
+                "Decline",
+                summary=pgettext_lazy("api example", "Decline"),
+                value={"reason": "属社区物业管理事项，请社区协调物业公司"},
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        resolution = self.get_object()
+        serializer = ReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        reason = serializer.validated_data["reason"]
+        return self._done(services.resolution_decline(resolution=resolution, actor=request.user, reason=reason))
 
     @extend_schema(
         summary=gettext_lazy("Reopen a resolution marked done too early (the meeting's staff)"),

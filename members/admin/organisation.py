@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -24,6 +25,7 @@ from ..models import (
     Community,
     CommunityStaff,
     CouncilSeat,
+    CouncilTerm,
     District,
     Grid,
     MemberUnit,
@@ -291,26 +293,135 @@ class MemberUnitAdmin(ImportAdminMixin, ScopedAdminMixin, HistoryAdmin):
         )
 
 
+class RenewalForm(forms.Form):
+    """The new term of the agreements renewed together (the action `renew`)."""
+
+    signed_on = forms.DateField(label=_("signed on"), widget=forms.DateInput(attrs={"type": "date"}))
+    term_end = forms.DateField(label=_("term ends on"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("signed_on") and data.get("term_end") and data["term_end"] < data["signed_on"]:
+            raise forms.ValidationError(_("The new term must end on or after the day it is signed."))
+        return data
+
+
+class CurrentVersionFilter(admin.SimpleListFilter):
+    title = _("version")
+    parameter_name = "version"
+
+    def lookups(self, request, model_admin):
+        return [("current", _("In force (latest version)")), ("superseded", _("Superseded"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "current":
+            return queryset.filter(superseded_at__isnull=True)
+        if self.value() == "superseded":
+            return queryset.filter(superseded_at__isnull=False)
+        return queryset
+
+
 @admin.register(Agreement)
 class AgreementAdmin(ScopedAdminMixin, HistoryAdmin):
     staff_roles = "community"
-    list_display = ["unit", "title", "signed_on", "term_end"]
-    list_filter = [ExpiringFilter, period_filter("signed_on"), period_filter("term_end")]
+    list_display = ["unit", "title", "signed_on", "term_end", "version", "superseded_at"]
+    list_filter = [ExpiringFilter, CurrentVersionFilter, period_filter("signed_on"), period_filter("term_end")]
     search_fields = ["unit__name", "title"]
     list_select_related = ["unit"]
     autocomplete_fields = ["unit"]
+    readonly_fields = ["renews", "version", "superseded_at"]
+    actions = ["renew"]
 
     def save_model(self, request, obj, form, change) -> None:
         self.save_through(request, services.agreement_save, agreement=obj)
 
+    @admin.action(description=_("Renew the selected agreements (a new version of each)"))
+    def renew(self, request, queryset):
+        """Ask for the new term, then renew each selected agreement through the service; the old versions
+        are kept, marked superseded."""
+        agreements = list(queryset.filter(superseded_at__isnull=True).select_related("unit"))
+        form = RenewalForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            done = sum(
+                self.run_service(
+                    request,
+                    services.agreement_renew,
+                    agreement=agreement,
+                    signed_on=form.cleaned_data["signed_on"],
+                    term_end=form.cleaned_data["term_end"],
+                    success=gettext("Renewed: %(agreement)s") % {"agreement": agreement},
+                )
+                for agreement in agreements
+            )
+            if not done:
+                messages.warning(request, gettext("None of the selected agreements was renewed."))
+            return HttpResponseRedirect(request.get_full_path())
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Renew agreements"),
+            "intro": gettext("Each selected agreement gets a new version with this term; the old one is kept."),
+            "empty": gettext("None of the selected agreements is the latest version."),
+            "form": form,
+            "objects": agreements,
+            "rows": [(agreement, str(agreement), agreement.term_end.isoformat()) for agreement in agreements],
+            "action": request.POST.get("action", ""),
+            "opts": self.opts,
+            "original": None,
+            "back_url": "",
+            "submit_label": gettext("Renew"),
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/reason_action.html", context)
+
+
+class CouncilTermForm(forms.ModelForm):
+    class Meta:
+        model = CouncilTerm
+        fields = ["street", "number", "start", "end", "is_current"]
+
+    def _post_clean(self) -> None:
+        # A new current term is allowed while another is current: `council_term_save` ends the previous one in
+        # the same transaction (the database's constraints stay the backstop, a clash becomes a message).
+        self.instance.validate_constraints = lambda exclude=None: None
+        try:
+            super()._post_clean()
+        finally:
+            del self.instance.validate_constraints
+
+
+@admin.register(CouncilTerm)
+class CouncilTermAdmin(ScopedAdminMixin, HistoryAdmin):
+    """Council terms (届): one current term per street; recording a new current term ends the previous one."""
+
+    form = CouncilTermForm
+    list_display = ["street", "number", "start", "end", "is_current"]
+    list_filter = ["is_current", "street"]
+    list_select_related = ["street"]
+    fields = ["street", "number", "start", "end", "is_current"]
+
+    def get_queryset(self, request):
+        # Staff keep their own streets' terms (the public reads every roster on the public site).
+        return super().get_queryset(request).filter(street_id__in=permissions.streets_of(request.user))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "street":
+            kwargs["queryset"] = Street.objects.filter(pk__in=permissions.streets_of(request.user))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change) -> None:
+        self.save_through(request, services.council_term_save, term=obj)
+
 
 @admin.register(CouncilSeat)
 class CouncilSeatAdmin(ScopedAdminMixin, HistoryAdmin):
-    list_display = ["role", "holder_name", "unit", "street", "term_start", "term_end"]
-    list_filter = ["role", "street"]
+    list_display = ["role", "holder_name", "unit", "street", "term", "term_start", "term_end"]
+    list_filter = ["role", "street", "term__is_current"]
     search_fields = ["holder_name", "unit__name"]
-    list_select_related = ["unit", "street"]
+    list_select_related = ["unit", "street", "term"]
     autocomplete_fields = ["unit"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        self.save_through(request, services.council_seat_save, seat=obj)
 
 
 class UnitMembershipForm(forms.ModelForm):

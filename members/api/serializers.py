@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -7,7 +8,7 @@ from alliance.api.fast import FastListSerializer
 from alliance.validators import validate_credit_code
 
 from .. import assessments
-from ..models import Assessment, Community, MemberUnit, Street
+from ..models import Agreement, Assessment, Community, MemberUnit, Street
 
 
 class StreetSerializer(serializers.ModelSerializer):
@@ -110,3 +111,44 @@ class AssessmentAdjustSerializer(serializers.Serializer):
 
 class AssessmentRemarkSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=assessments.REMARK_MAX)
+
+
+class AgreementSerializer(serializers.ModelSerializer):
+    """A co-building agreement and its place among its versions: `renews` the one it renewed, `renewed_by`
+    the one that renewed it (null for the version in force), `superseded_at` when it was renewed."""
+
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    renewed_by = serializers.IntegerField(source="renewed_by_id", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = Agreement
+        fields = [
+            "id",
+            "unit",
+            "unit_name",
+            "title",
+            "signed_on",
+            "term_end",
+            "content",
+            "version",
+            "renews",
+            "renewed_by",
+            "superseded_at",
+        ]
+        read_only_fields = fields
+
+
+class AgreementRenewSerializer(serializers.Serializer):
+    """The new version's term; title and content carry over unless given."""
+
+    signed_on = serializers.DateField(label=_("signed on"))
+    term_end = serializers.DateField(label=_("term ends on"))
+    title = serializers.CharField(max_length=100, required=False)
+    content = serializers.CharField(required=False, allow_blank=True)
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs["term_end"] < attrs["signed_on"]:
+            raise serializers.ValidationError(
+                {"term_end": [_("The new term must end on or after the day it is signed.")]}
+            )
+        return attrs

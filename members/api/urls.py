@@ -8,6 +8,7 @@ routes = [
     ("streets", views.StreetViewSet, "street"),
     ("communities", views.CommunityViewSet, "community"),
     ("units", views.UnitViewSet, "unit"),
+    ("agreements", views.AgreementViewSet, "agreement"),
     ("assessments", views.AssessmentViewSet, "assessment"),
 ]
 

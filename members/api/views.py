@@ -22,8 +22,10 @@ from members import assessments, reporting, selectors, services
 from members.downloads import report_file_response
 from members.models import Assessment, MemberUnit
 
-from .filters import UnitFilter
+from .filters import AgreementFilter, UnitFilter
 from .serializers import (
+    AgreementRenewSerializer,
+    AgreementSerializer,
     AssessmentAdjustSerializer,
     AssessmentReasonSerializer,
     AssessmentRemarkSerializer,
@@ -347,3 +349,44 @@ class AssessmentViewSet(viewsets.ReadOnlyModelViewSet):
                 assessment=assessment, text=serializer.validated_data["text"], actor=request.user
             )
         )
+
+
+class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
+    """Co-building agreements (共驻共建协议书) with their versions: staff see their scope's, liaisons their own
+    units'. Staff renew one as a new version (`renew`); the old version is kept, marked superseded."""
+
+    serializer_class = AgreementSerializer
+    filterset_class = AgreementFilter
+
+    def get_queryset(self):
+        # The table's own keys for the pages (as the model orders them), the unit joined, the renewal annotated.
+        return selectors.agreements_visible_to(user=self.request.user).order_by("term_end", "id")
+
+    @extend_schema(
+        summary=gettext_lazy("Renew an agreement as a new version; the old one is kept, superseded (staff)"),
+        request=AgreementRenewSerializer,
+        responses={201: AgreementSerializer},
+        examples=[
+            OpenApiExample(
+                "Renewal",
+                summary=pgettext_lazy("api example", "Renewal"),
+                value={"signed_on": "2026-12-01", "term_end": "2029-11-30"},
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def renew(self, request, pk=None):
+        agreement = self.get_object()
+        serializer = AgreementRenewSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        renewal = services.agreement_renew(
+            agreement=agreement,
+            actor=request.user,
+            signed_on=data.pop("signed_on"),
+            term_end=data.pop("term_end"),
+            data=data,
+        )
+        body = AgreementSerializer(self.get_queryset().get(pk=renewal.pk)).data
+        return Response(body, status=status.HTTP_201_CREATED)

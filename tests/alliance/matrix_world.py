@@ -23,7 +23,7 @@ from demands.models import Need, NeedPhoto
 from meetings import services as meeting_services
 from meetings.models import Invitation, JointMeeting, Level, MeetingAttachment, Reminder, ResolutionProgress
 from members import services as member_services
-from members.models import Agreement, Assessment, AssessmentScheme, CouncilSeat, Grid, QuarterlyReport
+from members.models import Agreement, Assessment, AssessmentScheme, CouncilSeat, CouncilTerm, Grid, QuarterlyReport
 from projects.models import ActivityPhoto
 from volunteers.models import PostClaim, VolunteerTeam
 
@@ -76,6 +76,14 @@ def _side(world: World, side: str, *, community, unit, liaison, staff, root, cat
         holder_name="张理事",
         term_start=date(2025, 1, 1),
         term_end=date(2027, 12, 31),
+    )
+    # The council's terms (届): side A's is the current one.
+    objs["members.councilterm"] = CouncilTerm.objects.create(
+        street=street,
+        number=1 if side == "a" else 2,
+        start=date(2025, 1, 1),
+        end=date(2027, 12, 31),
+        is_current=side == "a",
     )
     objs["members.unitmembership"] = unit.memberships.get(user=liaison)
     objs["members.communitystaff"] = community.staff.get(user=staff)
@@ -187,7 +195,8 @@ def build_world() -> World:
     users["community_y_staff"] = UserFactory(username="community_y_staff")
     member_services.community_staff_add(user=users["community_y_staff"], community=community_y, actor=root)
     users["street_staff"] = UserFactory(username="street_staff", is_staff=True)
-    users["street_staff"].groups.add(Group.objects.get_or_create(name=permissions.STREET_STAFF_GROUP)[0])
+    # Assigned to the street as tests/conftest.py does (the street's staff see their streets: streets_of).
+    member_services.street_staff_add(user=users["street_staff"], street=street, actor=root)
     users["member"] = UserFactory(username="member")
 
     category = CategoryFactory(code="repair", name="维修")

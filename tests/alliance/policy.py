@@ -92,6 +92,12 @@ rule(
     answers(OK),
     why="public pages (a bad password-set link is a page saying so)",
 )
+rule(
+    r"council/",
+    answers(OK),
+    why="the council roster of a street (unit, role, holder; no contact) is public (issue 14)",
+    POST=answers(NOT_ALLOWED),
+)
 rule(r"i18n/setlang/", answers("302 /"), why="the language switch goes back to the page it came from")
 rule(r"needs/track/rate/", answers("302 /needs/track/"), why="rating is a form posted from the tracking page")
 rule(r"portal/login/", answers("302 /portal/", anonymous=OK), why="signed-in users go on to the portal")
@@ -134,7 +140,7 @@ portal_action_get = answers(NOT_ALLOWED, anonymous=LOGIN)
 
 rule(
     r"portal/(|password/|notifications/|units/|needs/|resources/|projects/|claims/|meetings/|resolutions/"
-    r"|calendar/|volunteer/|volunteer/hours/new/|volunteer/card/)",
+    r"|calendar/|volunteer/|volunteer/hours/new/|volunteer/card/|council/)",
     portal_everyone,
     why="every signed-in user has a portal home and lists (showing only their own rows)",
 )
@@ -305,6 +311,24 @@ rule(
     POST=answers(None, anonymous=API_ANON),
 )
 rule(r"api/v1/streets/<pk>/", api_everyone, why="the street is known to every signed-in user")
+rule(
+    r"api/v1/agreements/",
+    api_everyone,
+    why="agreements narrowed to each caller's scope (staff their units', liaisons their own); none is posted here",
+    POST=answers(NOT_ALLOWED, anonymous=API_ANON),
+)
+rule(
+    r"api/v1/agreements/<pk>/",
+    api_owners,
+    why="a unit's agreement: its liaison, its community's staff and the street's; others 404; read-only",
+    PATCH=answers(NOT_ALLOWED, anonymous=API_ANON),
+)
+rule(
+    r"api/v1/agreements/<pk>/renew/",
+    api_action_get,
+    why="the unit's staff renew its agreement (its liaison may not)",
+    POST={**api_others_404, "liaison_a": FORBIDDEN},
+)
 # Read-only endpoints answer 405 to PATCH and DELETE (no endpoint deletes); those that accept PATCH are
 # checked for the roles that may not change side A's object.
 seen_by_all_refused = answers(
@@ -405,9 +429,9 @@ rule(
     POST={**api_others_404, **granted(STAFF_X, FORBIDDEN)},
 )
 rule(
-    r"api/v1/(needs/<pk>/(un)?showcase|claims/<pk>/approve|resolutions/<pk>/(done|reopen))/",
+    r"api/v1/(needs/<pk>/(un)?showcase|claims/<pk>/approve|resolutions/<pk>/(done|reopen|forward|decline))/",
     api_action_get,
-    why="staff showcase needs, approve claims, mark resolutions done or reopen them (the unit's liaison may not)",
+    why="staff showcase needs, approve claims, mark resolutions done, reopen, forward or decline them (the unit's liaison may not)",
     POST={**api_others_404, "liaison_a": FORBIDDEN},
 )
 rule(
@@ -664,6 +688,7 @@ ADMIN_MODELS = {
     "members/memberunit": AdminModel(ALL, STAFF_X, ALL, STREET),
     "members/agreement": AdminModel(ALL, STAFF_X, ALL, STAFF_X),
     "members/councilseat": AdminModel(STREET, ALL, STREET, STREET),
+    "members/councilterm": AdminModel(STREET, STREET, STREET, NOBODY),
     "members/unitmembership": AdminModel(ALL, STAFF_X, ALL, STAFF_X),
     "members/communitystaff": AdminModel(STREET, STREET, STREET, STREET),
     "members/assessmentscheme": AdminModel(STREET, STREET, STREET, STREET),

@@ -113,6 +113,7 @@ API_OBJECTS = {
     "community": "members.community",
     "unit": "members.memberunit",
     "assessment": "members.assessment",
+    "agreement": "members.agreement",
     "need": "demands.need",
     "resource": "demands.resource",
     "project": "projects.serviceproject",

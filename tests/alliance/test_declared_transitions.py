@@ -162,6 +162,19 @@ CASES = {
         lambda s, c: ResolutionFactory(status=s),
         lambda o, c: meeting_services.resolution_reopen(resolution=o, actor=c["street_staff"]),
     ),
+    # Forwarding up (issue 14): a community meeting's resolution goes to the street; an item forwarded from
+    # below is declined; the higher body's answer is passed down by the system.
+    (Resolution, "forward"): (
+        lambda s, c: ResolutionFactory(status=s, meeting=MeetingFactory(level="community", community=c["community_x"])),
+        lambda o, c: meeting_services.resolution_forward(resolution=o, actor=c["street_staff"]),
+    ),
+    (Resolution, "decline"): (
+        lambda s, c: ResolutionFactory(status=s, forwarded_from=ResolutionFactory(status=Resolution.Status.FORWARDED)),
+        lambda o, c: meeting_services.resolution_decline(resolution=o, actor=c["street_staff"], reason="不予受理"),
+    ),
+    (Resolution, "forward_done"): (lambda s, c: ResolutionFactory(status=s), _system_move("forward_done")),
+    (Resolution, "forward_declined"): (lambda s, c: ResolutionFactory(status=s), _system_move("forward_declined")),
+    (Resolution, "forward_reopened"): (lambda s, c: ResolutionFactory(status=s), _system_move("forward_reopened")),
     (MemberUnit, "approve"): (
         lambda s, c: MemberUnitFactory(status=s, community=c["community_x"]),
         lambda o, c: member_services.unit_approve(unit=o, actor=c["street_staff"]),
