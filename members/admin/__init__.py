@@ -12,10 +12,12 @@ from .organisation import (
     CommunityAdmin,
     CommunityStaffAdmin,
     CouncilSeatAdmin,
+    DistrictStaffAdmin,
     GridAdmin,
     MemberUnitAdmin,
     SectorAdmin,
     StreetAdmin,
+    StreetStaffAdmin,
     UnitMembershipAdmin,
 )
 from .reports import QuarterlyReportAdmin
@@ -27,10 +29,12 @@ __all__ = [
     "CommunityAdmin",
     "CommunityStaffAdmin",
     "CouncilSeatAdmin",
+    "DistrictStaffAdmin",
     "GridAdmin",
     "MemberUnitAdmin",
     "QuarterlyReportAdmin",
     "SectorAdmin",
     "StreetAdmin",
+    "StreetStaffAdmin",
     "UnitMembershipAdmin",
 ]

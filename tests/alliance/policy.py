@@ -655,7 +655,12 @@ ADMIN_MODELS = {
     "alliance/notification": AdminModel(STREET, STREET, NOBODY, STREET),
     # Community staff follow the jobs they asked for (imports, exports); the platform's are the street's.
     "alliance/job": AdminModel(STAFF, STREET, NOBODY, NOBODY),
+    "members/district": AdminModel(STREET, ALL, NOBODY, NOBODY),
     "members/street": AdminModel(STREET, ALL, STREET, STREET),
+    # Who is staff of a street: that street's staff (and its district's) assign them; a district's staff
+    # are assigned by the district's own staff, whom the cast does not hold.
+    "members/streetstaff": AdminModel(STREET, STREET, STREET, STREET),
+    "members/districtstaff": AdminModel(NOBODY, NOBODY, NOBODY, NOBODY),
     "members/community": AdminModel(STREET, ALL, STREET, STREET),
     "members/sector": AdminModel(STREET, ALL, STREET, STREET),
     "members/grid": AdminModel(ALL, ALL, ALL, STAFF_X),
