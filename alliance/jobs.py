@@ -74,11 +74,12 @@ def create(*, kind: str, label: str, payload: dict | None = None, actor=None) ->
 
 
 class JobRules(permissions.StaffOnlyRules):
-    """Street staff follow every job; other staff follow the jobs they asked for (their imports and
-    exports), whose results hold only what they may see."""
+    """Staff over every street (a superuser, the street office of one street) follow every job; other
+    staff follow the jobs they asked for (their imports and exports, their streets' reports), whose results
+    hold only what they may see — another street's staff never see them."""
 
     def visible(self, user, queryset):
-        if permissions.is_street_staff(user):
+        if permissions.street_scope(user).every_street:
             return queryset
         if not permissions.is_staff_member(user):
             return queryset.none()

@@ -26,6 +26,8 @@ def describe(user, request: HttpRequest | None = None) -> dict:
         roles.append("superuser")
     if permissions.is_street_staff(user):
         roles.append("street_staff")
+    if permissions.is_district_staff(user):
+        roles.append("district_staff")
     if permissions.is_community_staff(user):
         roles.append("community_staff")
     data: dict = {

@@ -2,9 +2,20 @@
 
 Roles:
 - district staff: members of the `district_staff` group, assigned to districts (`members.DistrictStaff`);
-  they oversee every street of their districts (`districts_of`, `streets_of`);
+  they oversee every street of their districts (`districts_of`, `streets_of`) and nothing of another
+  district. What they may do, chosen so that a street stays the one that runs its own alliance:
+  * read everything of their streets (units, needs, claims, meetings, members, service logs, reports,
+    figures, dashboards, exports) — admin, portal and API, with contact data as street staff see it (the
+    district's guidance committee follows up cases); `sees_community`, `seen_communities`;
+  * build and download their streets' quarterly reports (ability "members.build_report");
+  * plan and run district-level meetings (`level=district`, `district` one of theirs);
+  * assign the staff of their streets and districts (members.services.street_staff_add …);
+  * nothing of a street's workflow: dispatching needs, approving units or claims, running a street's or a
+    community's meetings, the assessment stay the street's (`manages_community`, `manages_street` answer
+    False for them unless they are also that street's staff);
 - street staff: members of the `street_staff` group (and superusers), assigned to streets
-  (`members.StreetStaff`) — see and change everything of their streets (`streets_of`; a superuser: all);
+  (`members.StreetStaff`) — see and change everything of their streets (`managed_streets_of`; a superuser:
+  all), nothing of another street;
 - community staff: members of the `community_staff` group, scoped to the communities on which they hold
   the object permission `members.administer_community` (django-guardian);
 - unit liaisons: scoped to the units on which they hold `members.change_memberunit` (django-guardian),
@@ -39,7 +50,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
+from uuid import uuid4
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -133,7 +146,7 @@ def _scope_key(name: str, user_id: int) -> str:
 
 
 # The cached scopes (`streets_of`, `districts_of`): kept like the group names and dropped with them.
-CACHED_SCOPES = ("streets", "districts")
+CACHED_SCOPES = ("street_scope", "districts")
 
 
 def _joined(user) -> str:
@@ -201,7 +214,13 @@ def is_district_staff(user) -> bool:
 
 
 def is_staff_member(user) -> bool:
-    """Street or community staff: the people who work in the admin site."""
+    """Street, district or community staff: the people who work in the admin site."""
+    return is_street_staff(user) or is_community_staff(user) or is_district_staff(user)
+
+
+def works_on_a_street(user) -> bool:
+    """Street or community staff: the people who run a street's work (enter needs, plan projects and
+    meetings); district staff alone do not (see the module's docstring)."""
     return is_street_staff(user) or is_community_staff(user)
 
 
@@ -254,34 +273,192 @@ def communities_of(user) -> frozenset[int]:
     return _scope("communities", user)
 
 
+@dataclass(frozen=True)
+class StreetScope:
+    """What a street or district staff member oversees, read in one query and kept like the group names.
+
+    `streets`: every street they see (assigned as street staff, or in a district they work for);
+    `managed`: the streets whose work they run (assigned as street staff) — a subset of `streets`;
+    `communities` / `managed_communities`: the communities of those streets, so that lists filter by ids
+    without a join (`community_id__in=…`); `every_street` / `every_managed`: the streets are every street
+    there is, and a list needs no filter at all (a street office of one street, the scale bench's staff)."""
+
+    streets: frozenset[int] = frozenset()
+    managed: frozenset[int] = frozenset()
+    communities: frozenset[int] = frozenset()
+    managed_communities: frozenset[int] = frozenset()
+    every_street: bool = False
+    every_managed: bool = False
+
+
+NO_STREETS = StreetScope()
+EVERY_STREET = StreetScope(every_street=True, every_managed=True)
+
+# A street's communities and a district's streets are part of every cached street scope: when a street or
+# district is added, moved or removed (members calls `forget_organisation`) one token changes, when a
+# community is, another; an entry stored with another token is read again. A scope over every street holds
+# no community ids, so a new community leaves it good (a street office adding a community costs its staff
+# nothing). The tokens come in the same cache round trip as the entry.
+_STREETS_TOKEN = "alliance:perm:org:streets"
+_COMMUNITIES_TOKEN = "alliance:perm:org:communities"
+
+
+def forget_organisation(*, communities_only: bool = False) -> None:
+    """Streets, districts or (`communities_only`) communities changed: cached street scopes that hold
+    them are stale (now and at commit)."""
+    keys = [_COMMUNITIES_TOKEN] if communities_only else [_STREETS_TOKEN, _COMMUNITIES_TOKEN]
+
+    def bump() -> None:
+        _cache_call("set", lambda: cache.set_many({key: uuid4().hex for key in keys}, None), always=True)
+
+    bump()
+    transaction.on_commit(bump)
+
+
+def _holds_communities(value) -> bool:
+    if not isinstance(value, StreetScope):
+        return False
+    return not value.every_street or (not value.every_managed and bool(value.managed))
+
+
+def street_scope(user) -> StreetScope:
+    """The streets (and their communities) this user oversees as street or district staff. Nobody else has
+    one, and asking costs them nothing; a superuser oversees every street, with no query."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return NO_STREETS
+    if user.is_superuser:
+        return EVERY_STREET
+    if not (is_street_staff(user) or is_district_staff(user)):
+        return NO_STREETS
+    return _cached_scope("street_scope", user)
+
+
 def streets_of(user) -> frozenset[int]:
     """Ids of the streets this user oversees: as street staff, the streets they are assigned to; as district
     staff, every street of their districts; a superuser, every street. Empty for everybody else."""
-    return _cached_scope("streets", user)
+    if user and user.is_authenticated and user.is_active and user.is_superuser:
+        # Every street, read each time (rules answer a superuser without asking): a new street counts at once.
+        return _scope("streets", user)
+    return street_scope(user).streets
+
+
+def managed_streets_of(user) -> frozenset[int]:
+    """Ids of the streets whose work this user runs (street staff of them); a superuser: every street."""
+    if user and user.is_authenticated and user.is_active and user.is_superuser:
+        return streets_of(user)
+    return street_scope(user).managed
 
 
 def districts_of(user) -> frozenset[int]:
     """Ids of the districts this user works for as district staff (a superuser: every district)."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return frozenset()
+    if not user.is_superuser and not is_district_staff(user):
+        return frozenset()
+    if user.is_superuser:
+        return _scope("districts", user)
     return _cached_scope("districts", user)
 
 
-def _cached_scope(name: str, user) -> frozenset[int]:
-    # Per request on the user object, across requests in the cache like the group names (a staff request
-    # then costs no scope query); `forget_groups` drops it whenever an assignment changes.
-    if not user or not user.is_authenticated or not user.is_active:
+def seen_communities(user) -> frozenset[int] | None:
+    """The communities whose rows this user sees as staff, as a filter: None means every community (a
+    superuser, or staff over every street — no filter to apply); otherwise the communities of the streets
+    they oversee and those they work for as community staff (empty for everybody else)."""
+    scope = street_scope(user)
+    if scope.every_street:
+        return None
+    own = communities_of(user) if is_community_staff(user) else frozenset()
+    return scope.communities | own if scope.communities else own
+
+
+def managed_communities(user) -> frozenset[int] | None:
+    """The communities whose work this user runs as staff (None: every one): their streets' as street
+    staff and their own as community staff — not a district's (district staff read, streets run)."""
+    scope = street_scope(user)
+    if scope.every_managed:
+        return None
+    own = communities_of(user) if is_community_staff(user) else frozenset()
+    return scope.managed_communities | own if scope.managed_communities else own
+
+
+def listed_units(user) -> frozenset[int]:
+    """`units_of(user)` for list filters: street and district staff work through their streets — their
+    accounts are not unit accounts — so their lists skip the question (and its query)."""
+    if street_scope(user).streets:
         return frozenset()
+    return units_of(user)
+
+
+def sees_community(user, community_id: int | None) -> bool:
+    if community_id is None:
+        return False
+    seen = seen_communities(user)
+    return seen is None or community_id in seen
+
+
+def manages_community(user, community_id: int | None) -> bool:
+    if community_id is None:
+        return False
+    managed = managed_communities(user)
+    return managed is None or community_id in managed
+
+
+def sees_street(user, street_id: int | None) -> bool:
+    scope = street_scope(user)
+    return scope.every_street or (street_id is not None and street_id in scope.streets)
+
+
+def manages_street(user, street_id: int | None) -> bool:
+    scope = street_scope(user)
+    return scope.every_managed or (street_id is not None and street_id in scope.managed)
+
+
+def sees_district(user, district_id: int | None) -> bool:
+    return district_id is not None and (bool(user and user.is_superuser) or district_id in districts_of(user))
+
+
+def community_filter(user, field: str = "community_id") -> models.Q | None:
+    """`Q(<field>__in=<seen communities>)`, or None when the user sees every community (no filter)."""
+    seen = seen_communities(user)
+    return None if seen is None else models.Q(**{f"{field}__in": seen})
+
+
+def street_filter(user, field: str = "street_id") -> models.Q | None:
+    """`Q(<field>__in=<streets overseen>)`, or None when the user sees every street (no filter)."""
+    scope = street_scope(user)
+    return None if scope.every_street else models.Q(**{f"{field}__in": scope.streets})
+
+
+def _cached_scope(name: str, user):
+    # Per request on the user object, across requests in the cache like the group names (a staff request
+    # then costs no scope query); `forget_groups` drops it whenever an assignment changes, and
+    # `forget_organisation` whenever a street or community does.
     memo: dict = user.__dict__.setdefault("_alliance_scopes", {})
-    if name not in memo and user.is_superuser:  # every street: not cached, so a new street shows at once
-        memo[name] = _scope(name, user)
-    if name not in memo:
-        key = _scope_key(name, user.pk)
-        stored = _cache_call("get", lambda: cache.get(key))
-        if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == _joined(user):
-            memo[name] = frozenset(stored[1])
-        else:
-            ids = _scope(name, user)
-            _cache_call("set", lambda: cache.set(key, (_joined(user), sorted(ids)), settings.GROUPS_CACHE_SECONDS))
-            memo[name] = ids
+    if name in memo:
+        return memo[name]
+    key = _scope_key(name, user.pk)
+    stored = _cache_call("get", lambda: cache.get_many([key, _STREETS_TOKEN, _COMMUNITIES_TOKEN])) or {}
+    tokens = []
+    for token_key in (_STREETS_TOKEN, _COMMUNITIES_TOKEN):
+        token = stored.get(token_key)
+        if token is None:  # never set, or evicted: a new one, so that no entry made before it is trusted
+            token = uuid4().hex
+            _cache_call("set", lambda k=token_key, t=token: cache.add(k, t, None))
+        tokens.append(token)
+    entry = stored.get(key)
+    if (
+        isinstance(entry, tuple)
+        and len(entry) == 4
+        and entry[0] == _joined(user)
+        and entry[1] == tokens[0]
+        and (entry[2] is None or entry[2] == tokens[1])
+    ):
+        memo[name] = entry[3]
+    else:
+        value = _scope(name, user)
+        entry = (_joined(user), tokens[0], tokens[1] if _holds_communities(value) else None, value)
+        _cache_call("set", lambda: cache.set(key, entry, settings.GROUPS_CACHE_SECONDS))
+        memo[name] = value
     return memo[name]
 
 
@@ -371,32 +548,65 @@ def actions_allowed(user, obj: models.Model) -> list[str]:
 # --- Reusable rules -------------------------------------------------------------------------------
 
 
+def _street_id_of(obj, path: str) -> int | None:
+    """The street id at `path` ("pk", "street_id", "unit__community__street_id" …) of `obj`."""
+    value: Any = obj
+    for part in path.split("__"):
+        if value is None:
+            return None
+        value = getattr(value, part, None)
+    return value
+
+
 class StreetRules:
-    """Rules for street-wide reference data: everyone signed in reads, street staff change."""
+    """Street-wide reference data: everyone signed in reads, street staff change.
+
+    With `street_field` (the path to the street id of a row, "pk" for a street itself) the rows belong to
+    a street: street and district staff read only their streets' (a list filtered by ids, or not at all
+    when they oversee every street), street staff change only their own streets'; the other signed-in
+    users (community staff, liaisons, members) read them all — they are names, on the public pages too."""
+
+    def __init__(self, street_field: str | None = None) -> None:
+        self.street_field = street_field
+
+    def _scoped(self, user, queryset):
+        if not (is_street_staff(user) or is_district_staff(user)):
+            return queryset
+        scope = street_filter(user, self.street_field)
+        return queryset if scope is None else queryset.filter(scope)
 
     def visible(self, user, queryset):
-        return queryset
+        return queryset if self.street_field is None else self._scoped(user, queryset)
 
     def can_change(self, user, obj) -> bool:
-        return is_street_staff(user)
+        if self.street_field is None:
+            return is_street_staff(user)
+        return is_street_staff(user) and manages_street(user, _street_id_of(obj, self.street_field))
 
     def can_add(self, user) -> bool:
         return is_street_staff(user)
 
     def can_delete(self, user, obj) -> bool:
-        return is_street_staff(user)
+        return self.can_change(user, obj)
 
 
 class StaffOnlyRules(StreetRules):
+    """Seen by street staff only. With `street_field`: by the staff of the row's street and district."""
+
     def visible(self, user, queryset):
-        return queryset if is_street_staff(user) else queryset.none()
+        if self.street_field is None:
+            return queryset if is_street_staff(user) else queryset.none()
+        if not (is_street_staff(user) or is_district_staff(user)):
+            return queryset.none()
+        return self._scoped(user, queryset)
 
 
 class OwnNotificationsRules(StaffOnlyRules):
-    """A notification is seen by its recipient and by street staff; nobody edits one."""
+    """A notification is seen by its recipient and by the staff who oversee every street (a notification
+    names no street: the staff of one street among several see their own only); nobody edits one."""
 
     def visible(self, user, queryset):
-        if is_street_staff(user):
+        if street_scope(user).every_street:
             return queryset
         if not user.is_authenticated:
             return queryset.none()
@@ -407,6 +617,9 @@ class OwnNotificationsRules(StaffOnlyRules):
 
     def can_add(self, user) -> bool:
         return False
+
+    def can_delete(self, user, obj) -> bool:
+        return is_street_staff(user)  # of the ones they see (the list and pages ask `visible` first)
 
 
 # --- Keeping the cached group names true (see `_group_names`) ----------------------------------------

@@ -67,13 +67,15 @@ def child_setup(args: argparse.Namespace) -> None:
     from openpyxl import Workbook
 
     from alliance import permissions
-    from members.models import Community, Street
+    from members.models import Community, Street, StreetStaff
     from volunteers.imports import MemberImporter
 
     street, _ = Street.objects.get_or_create(name="基准街道")
     community, _ = Community.objects.get_or_create(street=street, name="基准社区")
     staff, _ = get_user_model().objects.get_or_create(username="bench-import-staff", defaults={"is_staff": True})
     staff.groups.add(Group.objects.get_or_create(name=permissions.STREET_STAFF_GROUP)[0])
+    # Street staff of the bench's street (what members.services.street_staff_add records).
+    StreetStaff.objects.get_or_create(user=staff, street=street)
     importer = MemberImporter(actor=staff)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet()

@@ -158,3 +158,55 @@ def seed(*, context: dict, password: str, stdout) -> None:
         event.at = at
     NeedEvent.objects.bulk_update(events, ["at"])
     stdout.write(f"  {len(resources)} resources, {len(needs)} needs with {len(events)} timeline entries")
+
+
+def seed_district(*, context: dict, password: str, stdout) -> None:
+    """With `seed_demo --district`: two needs in each of the district's other streets (one waiting, one
+    dispatched to a unit of that street), so that each street's staff — and the district's — see their own."""
+    if not context.get("district_units"):
+        return
+    rng = random.Random(2029)
+    now = timezone.now()
+    categories = list(context["categories"])
+    by_street: dict[int, list] = {}
+    for unit in context["district_units"]:
+        by_street.setdefault(unit.community.street_id, []).append(unit)
+    needs, steps = [], []
+    for street_units in by_street.values():
+        for status, (category_code, title, description) in zip(
+            ("submitted", "dispatched"), rng.sample(NEEDS, 2), strict=True
+        ):
+            unit = street_units[0]
+            submitted = now - timedelta(days=rng.randint(1, 20), hours=rng.randint(1, 23))
+            need = Need(
+                title=title,
+                description=description,
+                category=next((c for c in categories if c.code == category_code), categories[0]),
+                community=unit.community,
+                contact_name=rng.choice(SURNAMES) + rng.choice("先生女士阿姨大爷"),
+                contact_phone=f"13{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}",
+                address=f"{unit.community.name}{rng.randint(1, 30)}号楼",
+                tracking_code=new_tracking_code(),
+                status=status,
+            )
+            story = [("", "submitted", submitted, "")]
+            if status == "dispatched":
+                need.unit = unit
+                need.dispatched_at = submitted + timedelta(hours=3)
+                story.append(("submitted", "dispatched", need.dispatched_at, unit.name))
+            needs.append(need)
+            steps.append(story)
+    Need.objects.bulk_create(needs)
+    for need, story in zip(needs, steps, strict=True):
+        need.submitted_at = story[0][2]
+    Need.objects.bulk_update(needs, ["submitted_at"])
+    events = [
+        NeedEvent(need=need, from_status=source, to_status=target, note=note)
+        for need, story in zip(needs, steps, strict=True)
+        for source, target, _at, note in story
+    ]
+    NeedEvent.objects.bulk_create(events)
+    for event, at in zip(events, [step[2] for story in steps for step in story], strict=True):
+        event.at = at
+    NeedEvent.objects.bulk_update(events, ["at"])
+    stdout.write(f"  district: {len(needs)} needs in {len(by_street)} more streets")

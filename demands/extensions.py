@@ -140,5 +140,6 @@ def register() -> None:
     registry.register_home_panel(_home_showcase_panel)
     registry.register_public_part(showcase.PART, showcase.compute)
     demo.register("demands", demo_demands.seed, data_models=(Need, Resource))
+    demo.register("demands_district", demo_demands.seed_district)
     report_sheets.register()
     register_export(exports.EXPORT_NEEDS, Need, exports.need_sheets)

@@ -10,17 +10,17 @@ from .models import Need, Resource
 
 
 class NeedRules:
-    """Street staff: every need. Community staff: their communities' needs. A unit's liaisons: the needs
-    dispatched to their unit, from dispatch on (a declined need leaves them)."""
+    """Street staff: their streets' needs (district staff read their district's). Community staff: their
+    communities' needs. A unit's liaisons: the needs dispatched to their unit, from dispatch on (a declined
+    need leaves them)."""
 
     def visible(self, user, queryset: QuerySet) -> QuerySet:
-        if p.is_street_staff(user):
+        seen = p.seen_communities(user)
+        if seen is None:
             return queryset
         if not user.is_authenticated:
             return queryset.none()
-        return queryset.filter(
-            Q(community_id__in=p.communities_of(user)) | Q(unit_id__in=p.units_of(user)) | Q(claimed_by=user)
-        )
+        return queryset.filter(Q(community_id__in=seen) | Q(unit_id__in=p.listed_units(user)) | Q(claimed_by=user))
 
     def can_change(self, user, obj: Need) -> bool:
         return self.is_staff_for(user, obj)
@@ -28,7 +28,7 @@ class NeedRules:
     def can_add(self, user) -> bool:
         # Staff enter needs on a resident's behalf; a unit's liaison files its own unit's needs
         # (services.need_file_for_unit decides which unit).
-        return p.is_staff_member(user) or bool(p.units_of(user))
+        return p.works_on_a_street(user) or bool(p.units_of(user))
 
     def can_delete(self, user, obj: Need) -> bool:
         return False  # needs are closed or rejected, never deleted: the timeline is the record
@@ -36,7 +36,8 @@ class NeedRules:
     # The questions the need's workflow asks.
 
     def is_staff_for(self, user, need: Need) -> bool:
-        return p.is_street_staff(user) or need.community_id in p.communities_of(user)
+        """The need's workflow is its street's and its community's staff's (not the district's)."""
+        return p.manages_community(user, need.community_id)
 
     def is_liaison_for(self, user, need: Need) -> bool:
         return need.unit_id is not None and need.unit_id in p.units_of(user)
@@ -52,6 +53,8 @@ class NeedRules:
         after it was declined back (it is no longer their unit's). Everyone else sees them masked."""
         if self.is_staff_for(user, need):
             return True
+        if p.is_district_staff(user) and p.sees_community(user, need.community_id):
+            return True  # the district's guidance committee follows cases up with the resident
         serving = need.status in (Need.Status.ACCEPTED, Need.Status.COMPLETED)
         return serving and (self.is_liaison_for(user, need) or self.is_claimant(user, need))
 
@@ -61,25 +64,29 @@ class ResourceRules:
     a unit's liaisons and staff change a unit's resources."""
 
     def visible(self, user, queryset: QuerySet) -> QuerySet:
-        if p.is_staff_member(user):
-            return queryset
         if not user.is_authenticated:
             return queryset.none()
-        return queryset.filter(Q(unit_id__in=p.units_of(user)) | Q(status=Resource.Status.ACTIVE))
+        offered = Q(unit_id__in=p.units_of(user)) | Q(status=Resource.Status.ACTIVE)
+        if p.is_staff_member(user):
+            # Staff also see their streets' withdrawn and pending resources; what is active is public anyway.
+            seen = p.seen_communities(user)
+            if seen is None:
+                return queryset
+            return queryset.filter(offered | Q(unit__community_id__in=seen))
+        return queryset.filter(offered)
 
     def can_change(self, user, obj: Resource) -> bool:
-        return (
-            p.is_street_staff(user)
-            or obj.unit_id in p.units_of(user)
-            or (
-                p.is_community_staff(user)
-                and obj.unit_id is not None
-                and obj.unit.community_id in p.communities_of(user)
-            )
-        )
+        if obj.unit_id is not None and obj.unit_id in p.units_of(user):
+            return True
+        if not p.works_on_a_street(user):
+            return False
+        managed = p.managed_communities(user)
+        if managed is None:
+            return True
+        return obj.unit_id is not None and obj.unit.community_id in managed
 
     def can_add(self, user) -> bool:
-        return p.is_staff_member(user) or bool(p.units_of(user))
+        return p.works_on_a_street(user) or bool(p.units_of(user))
 
     def can_delete(self, user, obj: Resource) -> bool:
         return False  # withdrawn, not deleted: needs may point at it

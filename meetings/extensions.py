@@ -109,7 +109,7 @@ def register() -> None:
     permissions.register_ability("meetings.answer_invitation", rules.can_answer_invitation)
     permissions.register_ability("meetings.record_attendance", rules.can_record_attendance)
     permissions.register(MeetingAttachment, rules.MEETING_CHILD_RULES)
-    permissions.register(Reminder, permissions.StaffOnlyRules())
+    permissions.register(Reminder, rules.REMINDER_RULES)
     registry.register_public_figures(_public_figures)
     registry.register_portal_panel(_portal_meetings_panel)
     me.register(_me)

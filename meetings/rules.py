@@ -6,31 +6,51 @@ from django.db.models import Q, QuerySet
 
 from alliance import permissions as p
 
-from .models import Invitation, JointMeeting, Resolution
+from .models import Invitation, JointMeeting, Level, Resolution
 
 
 class MeetingRules:
-    """Street staff: every meeting. Community staff: their communities' meetings and the street's.
-    Liaisons: the meetings their units are invited to. Anyone: the meetings they are invited to."""
+    """Street staff: their streets' meetings; district staff: those and their districts' own (district-level)
+    meetings. Community staff: their communities' meetings and their street's. Liaisons: the meetings their
+    units are invited to. Anyone: the meetings they are invited to."""
 
     def visible(self, user, queryset: QuerySet) -> QuerySet:
-        if p.is_street_staff(user):
+        if p.street_scope(user).every_street:
             return queryset
         if not user.is_authenticated:
             return queryset.none()
-        q = Q(invitations__unit_id__in=p.units_of(user)) | Q(invitations__person=user)
+        q = Q(invitations__unit_id__in=p.listed_units(user)) | Q(invitations__person=user)
         if p.is_community_staff(user):
-            q |= Q(community_id__in=p.communities_of(user)) | Q(level="street")
+            communities = p.communities_of(user)
+            q |= Q(community_id__in=communities) | Q(level=Level.STREET, street__communities__in=communities)
+        if p.is_street_staff(user) or p.is_district_staff(user):
+            q |= Q(street_id__in=p.streets_of(user)) | Q(district_id__in=p.districts_of(user))
         return queryset.filter(pk__in=queryset.model.objects.filter(q).values("pk"))
 
-    def can_change(self, user, obj: JointMeeting) -> bool:
-        return p.is_street_staff(user) or (obj.community_id is not None and obj.community_id in p.communities_of(user))
+    def can_change(self, user, obj) -> bool:
+        """A meeting (or a series): a district's are its district staff's, a community's its community's
+        and street's staff's, a street's or sector branch's its street staff's."""
+        if obj.level == Level.DISTRICT:
+            return (p.is_district_staff(user) and p.sees_district(user, obj.district_id)) or bool(user.is_superuser)
+        if obj.community_id is not None:
+            return p.manages_community(user, obj.community_id)
+        return p.is_street_staff(user) and p.manages_street(user, obj.street_id)
 
     def can_add(self, user) -> bool:
-        return p.is_staff_member(user)
+        return p.works_on_a_street(user) or p.is_district_staff(user)
 
     def can_delete(self, user, obj) -> bool:
         return False  # cancelled, never deleted: the invitees were told it exists
+
+
+def _staff_sees(user, meeting: JointMeeting) -> bool:
+    # From the ids the meeting carries when they answer (no query); otherwise the rules' query.
+    scope = p.street_scope(user)
+    if scope.every_street or (meeting.street_id is not None and meeting.street_id in scope.streets):
+        return True
+    if p.sees_district(user, meeting.district_id) or p.sees_community(user, meeting.community_id):
+        return True
+    return p.can_view(user, meeting)
 
 
 def can_read_minutes(user, meeting: JointMeeting) -> bool:
@@ -42,7 +62,7 @@ def can_read_minutes(user, meeting: JointMeeting) -> bool:
     if not user.is_authenticated:
         return False
     if p.is_staff_member(user):
-        return p.is_street_staff(user) or p.can_view(user, meeting)
+        return _staff_sees(user, meeting)
     if meeting.status != JointMeeting.Status.HELD:
         return False
     units = p.units_of(user)
@@ -54,7 +74,7 @@ def can_read_minutes(user, meeting: JointMeeting) -> bool:
 
 def minutes_readable(user, queryset: QuerySet) -> QuerySet:
     """The meetings of `queryset` whose minutes `user` may read (`can_read_minutes` as a query)."""
-    if p.is_street_staff(user):
+    if p.street_scope(user).every_street:
         return queryset
     if not user.is_authenticated:
         return queryset.none()
@@ -82,26 +102,25 @@ class MeetingChildRules:
     """Invitations, attachments, series: seen with their meeting, changed by its staff."""
 
     def visible(self, user, queryset: QuerySet) -> QuerySet:
-        if p.is_street_staff(user):
+        if p.street_scope(user).every_street:
             return queryset
-        if not hasattr(queryset.model, "meeting"):
-            return (
-                queryset.filter(community_id__in=p.communities_of(user))
-                if p.is_community_staff(user)
-                else queryset.none()
-            )
+        if not hasattr(queryset.model, "meeting"):  # series: their communities', streets' and districts'
+            q = Q(pk__in=[])
+            if p.is_community_staff(user):
+                q |= Q(community_id__in=p.communities_of(user))
+            if p.is_street_staff(user) or p.is_district_staff(user):
+                q |= Q(street_id__in=p.streets_of(user)) | Q(district_id__in=p.districts_of(user))
+            return queryset.filter(q)
         return queryset.filter(meeting__in=p.visible(user, JointMeeting).values("pk"))
 
     def can_change(self, user, obj) -> bool:
         meeting = getattr(obj, "meeting", None)
-        if meeting is None:  # a series
-            return p.is_street_staff(user) or (
-                obj.community_id is not None and obj.community_id in p.communities_of(user)
-            )
+        if meeting is None:  # a series: the same answer as for its meetings
+            return MEETING_RULES.can_change(user, obj)
         return MEETING_RULES.can_change(user, meeting)
 
     def can_add(self, user) -> bool:
-        return p.is_staff_member(user)
+        return MEETING_RULES.can_add(user)
 
     def can_delete(self, user, obj) -> bool:
         return self.can_change(user, obj)
@@ -112,7 +131,7 @@ class ResolutionRules:
     liaisons, who write progress on them; staff create them and mark them done."""
 
     def visible(self, user, queryset: QuerySet) -> QuerySet:
-        if p.is_street_staff(user):
+        if p.street_scope(user).every_street:
             return queryset
         if not user.is_authenticated:
             return queryset.none()
@@ -123,7 +142,7 @@ class ResolutionRules:
         return MEETING_RULES.can_change(user, obj.meeting)
 
     def can_add(self, user) -> bool:
-        return p.is_staff_member(user)
+        return MEETING_RULES.can_add(user)
 
     def can_delete(self, user, obj) -> bool:
         return False
@@ -220,3 +239,19 @@ def can_decline_forwarded(user, resolution: Resolution) -> bool:
 MEETING_RULES = DistrictMeetingRules(MeetingRules())
 MEETING_CHILD_RULES = MeetingChildRules()
 RESOLUTION_RULES = DistrictResolutionRules(ResolutionRules())
+
+
+class ReminderRules(p.StaffOnlyRules):
+    """The ledger of reminders: street staff's, each their streets' (of a meeting, or of a resolution's
+    meeting)."""
+
+    def visible(self, user, queryset: QuerySet) -> QuerySet:
+        if not p.is_street_staff(user):
+            return queryset.none()
+        if p.street_scope(user).every_street:
+            return queryset
+        streets = p.streets_of(user)
+        return queryset.filter(Q(meeting__street_id__in=streets) | Q(resolution__meeting__street_id__in=streets))
+
+
+REMINDER_RULES = ReminderRules()

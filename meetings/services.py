@@ -27,15 +27,37 @@ from django.utils.translation import gettext as _
 from alliance import history, notifications, permissions, public_figures
 from alliance.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
 from alliance.workflow import move, refuse_other_fields, update, with_history
+from members import selectors as member_selectors
 from members.models import MemberUnit, Street
 
 from . import selectors
-from .models import CalendarFeed, Invitation, JointMeeting, MeetingSeries, Reminder, Resolution, ResolutionProgress
+from .models import (
+    CalendarFeed,
+    Invitation,
+    JointMeeting,
+    Level,
+    MeetingSeries,
+    Reminder,
+    Resolution,
+    ResolutionProgress,
+)
 
 M = JointMeeting.Status
 I = Invitation.Status  # noqa: E741
 R = Reminder.Kind
-MEETING_FIELDS = ("level", "kind", "title", "start", "end", "place", "agenda", "community", "sector")
+MEETING_FIELDS = (
+    "level",
+    "kind",
+    "title",
+    "start",
+    "end",
+    "place",
+    "agenda",
+    "street",
+    "district",
+    "community",
+    "sector",
+)
 PLAN_AHEAD_MONTHS = 6
 
 
@@ -47,9 +69,36 @@ def _when(meeting: JointMeeting) -> dict[str, str]:
 # --- Meetings -------------------------------------------------------------------------------------
 
 
+def meeting_place(*, meeting: JointMeeting | MeetingSeries, actor) -> JointMeeting | MeetingSeries:
+    """Fill the street (or, for a district-level meeting, the district) a meeting or series belongs to —
+    the scope its street's and district's staff see it in. A community's or sector branch's meeting is its
+    community's or sector's street's; a street-level one is the street chosen, else the one street the actor
+    runs (or the only street there is); a district-level one is the district chosen, else the actor's one
+    district. Ambiguous: refused, with the choice to make."""
+    if meeting.level == Level.DISTRICT:
+        meeting.street = None
+        if meeting.district_id is None:
+            districts = permissions.districts_of(actor)
+            if len(districts) > 1:
+                raise InvalidInput(_("Choose the district this meeting belongs to."))
+            meeting.district_id = next(iter(districts), None)  # none: refused as not theirs
+        return meeting
+    meeting.district = None
+    if meeting.community_id is not None:
+        meeting.street_id = member_selectors.street_id_of_community(community_id=meeting.community_id)
+    elif meeting.sector_id is not None:
+        meeting.street_id = meeting.sector.street_id
+    elif meeting.street_id is None:
+        streets = permissions.managed_streets_of(actor)
+        if len(streets) > 1:
+            raise InvalidInput(_("Choose the street this meeting belongs to."))
+        meeting.street_id = next(iter(streets), None)  # none: refused as not theirs
+    return meeting
+
+
 def meeting_create(*, actor, data: dict[str, Any], units=(), persons=()) -> JointMeeting:
     refuse_other_fields(data, MEETING_FIELDS)
-    meeting = JointMeeting(**data, organiser=actor)
+    meeting = meeting_place(meeting=JointMeeting(**data, organiser=actor), actor=actor)
     if not permissions.can_add(actor, JointMeeting) or not permissions.can_change(actor, meeting):
         raise PermissionDenied(_("You may plan meetings only for the communities you work for."))
     meeting.full_clean()
@@ -81,9 +130,20 @@ def meeting_update(*, meeting: JointMeeting, actor, data: dict[str, Any]) -> Joi
     permissions.require_change(actor, meeting)
     if meeting.status == M.CANCELLED:
         raise TransitionNotAllowed(_("A cancelled meeting is not changed."))
-    moved = JointMeeting(**{"level": meeting.level, "community_id": meeting.community_id, **data})
+    moved = JointMeeting(
+        **{
+            "level": meeting.level,
+            "community_id": meeting.community_id,
+            "sector_id": meeting.sector_id,
+            "street_id": meeting.street_id,
+            "district_id": meeting.district_id,
+            **data,
+        }
+    )
+    meeting_place(meeting=moved, actor=actor)
     if not permissions.can_change(actor, moved):
         raise PermissionDenied(_("You may not move a meeting to a community you do not work for."))
+    data = {**data, "street_id": moved.street_id, "district_id": moved.district_id}
     with transaction.atomic():
         return update(meeting, data=data, actor=actor)
 

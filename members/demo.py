@@ -16,7 +16,7 @@ from alliance.models import Profile
 from alliance.validators import credit_code_check_char
 
 from . import selectors, services
-from .models import Agreement, Community, CouncilSeat, CouncilTerm, Grid, MemberUnit, Sector, Street
+from .models import Agreement, Community, CouncilSeat, CouncilTerm, District, Grid, MemberUnit, Sector, Street
 
 COMMUNITIES = [
     "桥头街社区",
@@ -497,3 +497,80 @@ def seed(*, context: dict, password: str, stdout) -> None:
         liaison2_unit=liaison2_unit,
     )
     stdout.write(f"  {len(communities)} communities, {len(units)} units, {len(agreements)} agreements")
+
+
+# --- `seed_demo --district`: the district above 柳巷街道 (GLOSSARY: Qindu-sized, 9 streets, 81 communities) ---
+
+DISTRICT_NAME = "迎泽区"
+DISTRICT_STREETS = [
+    ("迎泽街道", ["桃园北路", "新建南路", "迎泽西大街", "双塔西街", "青年路", "柳溪", "新民", "桥东", "南海街"]),
+    ("桥东街道", ["桥东", "五一东街", "建设北路", "朝阳街", "郝庄", "双塔寺", "东岗", "东华门", "东安"]),
+    ("庙前街道", ["庙前", "开化寺", "大南门", "起凤街", "新开南路", "南宫", "迎泽桥", "水西关", "校尉营"]),
+    ("文庙街道", ["文庙", "新开北路", "精营东", "上马街", "东仓巷", "按司街", "柴市巷", "前铁匠巷", "帽儿巷"]),
+    ("老军营街道", ["老军营", "双塔北路", "体育路", "南内环", "西岗", "东岗路", "朝阳", "建南", "铁路新村"]),
+    ("郝庄镇", ["郝庄", "剪子湾", "马庄", "松庄", "小山沟", "尖草", "山庄头", "双塔", "王家峰"]),
+    ("杨家堡街道", ["杨家堡", "南内环西", "双塔南", "并州南路", "晋阳街", "学府", "长风", "东太堡", "西太堡"]),
+    ("永乐苑街道", ["永乐苑", "郝家沟", "马庄北", "上官巷", "坞城", "红沟", "北营", "东山", "老峰"]),
+]
+DISTRICT_UNITS = [
+    ("区人民医院{n}院区", MemberUnit.UnitType.HOSPITAL, MemberUnit.Level.DISTRICT),
+    ("第{n}中学", MemberUnit.UnitType.SCHOOL, MemberUnit.Level.DISTRICT),
+    ("{street}综合便民服务中心", MemberUnit.UnitType.GOVERNMENT, MemberUnit.Level.STREET),
+]
+
+
+def seed_district(*, context: dict, password: str, stdout) -> None:
+    """With `seed_demo --district`: 柳巷街道 goes into the district 迎泽区 beside 8 more streets of 9
+    communities each, each with a few units (a unit account and a street staff member of its own are not
+    needed to see scoping), and the demo user `district`, staff of the district. Without it: nothing."""
+    if not context.get("district"):
+        return
+    rng = random.Random(2028)
+    district = District.objects.create(name=DISTRICT_NAME)
+    Street.objects.filter(pk=context["street"].pk).update(district=district)
+    streets, communities, units = [], [], []
+    for s, (street_name, community_names) in enumerate(DISTRICT_STREETS, start=1):
+        street = Street.objects.create(
+            name=street_name,
+            district=district,
+            alliance_name=f"{street_name}党建联盟",
+            address=f"太原市迎泽区{street_name}",
+        )
+        streets.append(street)
+        mine = [
+            Community.objects.create(street=street, name=f"{name}社区", sort_order=i)
+            for i, name in enumerate(community_names)
+        ]
+        communities += mine
+        for n, (pattern, unit_type, level) in enumerate(DISTRICT_UNITS):
+            community = mine[n * 3]
+            units.append(
+                MemberUnit(
+                    name=pattern.format(n=s, street=street_name),
+                    unit_type=unit_type,
+                    level=level,
+                    community=community,
+                    address=f"太原市迎泽区{community.name[:-2]}{rng.randint(1, 199)}号",
+                    party_org_name=pattern.format(n=s, street=street_name) + "党支部",
+                    secretary_name=_person(rng),
+                    liaison_name=_person(rng),
+                    liaison_phone=_phone(rng),
+                    party_member_count=rng.randint(5, 80),
+                    joined_on=selectors.today() - timedelta(days=rng.randint(30, 600)),
+                    status=MemberUnit.Status.ACTIVE,
+                )
+            )
+    MemberUnit.objects.bulk_create(units)
+    admin = context["users"]["admin"]
+    district_user = _user("district", password, first_name="迎泽区委组织部", phone="13900000007")
+    services.district_staff_add(user=district_user, district=district, actor=admin)
+    context["users"]["district"] = district_user
+    context.update(
+        district=district,
+        district_streets=streets,
+        district_communities=communities,
+        district_units=list(
+            MemberUnit.objects.filter(community__street__in=streets).select_related("community").order_by("pk")
+        ),
+    )
+    stdout.write(f"  district {district.name}: {len(streets) + 1} streets, {len(communities) + 9} communities")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from django.db.models.signals import post_delete, post_save
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -27,12 +28,14 @@ from .models import (
     CouncilSeat,
     CouncilTerm,
     District,
+    DistrictStaff,
     ExpiryAlert,
     Grid,
     MemberUnit,
     QuarterlyReport,
     Sector,
     Street,
+    StreetStaff,
     UnitMembership,
 )
 
@@ -92,8 +95,8 @@ def _todos(user) -> list[registry.Todo]:
             f"{agreements}?term=expiring",
         ),
     ]
-    if permissions.is_street_staff(user):
-        # The street's own reports: community staff neither build nor download them.
+    if permissions.has_ability(user, "members.build_report"):
+        # The street's own reports (and its district's): community staff neither build nor download them.
         reports = reverse("admin:members_quarterlyreport_changelist")
         count = selectors.reports_ready(user=user).count()
         todos.append(registry.Todo("reports_ready", gettext("Reports ready"), count, f"{reports}?ready=yes"))
@@ -103,9 +106,13 @@ def _todos(user) -> list[registry.Todo]:
 def _staff_communities(user) -> list[tuple[int, str]]:
     """The communities the staff member works for, for the workbench's filter and poster links. With more
     than one street (a district) the street names the community: names are unique only within a street."""
-    rows = list(selectors.communities_administered_by(user=user).values_list("pk", "name", "street__name"))
+    rows = list(selectors.communities_seen_by(user=user).values_list("pk", "name", "street__name"))
     several_streets = len({street for _pk, _name, street in rows}) > 1
     return [(pk, f"{street} · {name}" if several_streets else name) for pk, name, street in rows]
+
+
+def _organisation_changed(sender, **kwargs) -> None:
+    permissions.forget_organisation(communities_only=sender is Community)
 
 
 def register() -> None:
@@ -123,17 +130,25 @@ def register() -> None:
     permissions.register_scope("units", rules.liaison_unit_ids)
     permissions.register_scope("communities", rules.community_ids)
     permissions.register_scope("streets", rules.street_ids)
+    permissions.register_scope("street_scope", rules.street_scope)
     permissions.register_scope("districts", rules.district_ids)
+    # A street scope holds the streets' communities and the districts' streets: when one of those changes,
+    # every cached scope is read again.
+    for model in (District, Street, Community):
+        post_save.connect(_organisation_changed, sender=model, dispatch_uid=f"members.organisation.{model.__name__}")
+        post_delete.connect(_organisation_changed, sender=model, dispatch_uid=f"members.organisation-.{model.__name__}")
     permissions.register(MemberUnit, rules.UNIT_RULES)
     permissions.register_ability("members.administer_unit", rules.UNIT_RULES.can_administer)
     permissions.register_ability("members.act_for_unit", rules.acts_for_unit)
     permissions.register(Agreement, rules.UnitChildRules())
     permissions.register(UnitMembership, rules.UnitChildRules())
-    permissions.register(District, permissions.StreetRules())
-    permissions.register(Street, permissions.StreetRules())
-    permissions.register(Community, permissions.StreetRules())
-    permissions.register(Sector, permissions.StreetRules())
-    permissions.register(CouncilSeat, permissions.StreetRules())
+    permissions.register(District, rules.DistrictRules())
+    permissions.register(Street, permissions.StreetRules("pk"))
+    permissions.register(Community, permissions.StreetRules("street_id"))
+    permissions.register(Sector, permissions.StreetRules("street_id"))
+    permissions.register(CouncilSeat, permissions.StreetRules("street_id"))
+    permissions.register(StreetStaff, rules.StreetStaffRules())
+    permissions.register(DistrictStaff, rules.DistrictStaffRules())
     permissions.register(CouncilTerm, rules.COUNCIL_TERM_RULES)
     permissions.register(ExpiryAlert, permissions.StaffOnlyRules())
     register_kind_label("council_term_ending:", _("Council term ending"))
@@ -149,14 +164,15 @@ def register() -> None:
     register_kind_label("import:", _("Import finished"))
     demo.register("members", demo_members.seed, data_models=(MemberUnit, Street))
     registry.register_public_streets(selectors.public_streets)
+    demo.register("members_district", demo_members.seed_district)
     registry.register_public_figures(_public_figures)
     registry.register_portal_panel(_portal_units_panel)
     me.register(_me)
     report_sheets.register()
     # The quarterly assessment (按季度考核): who sees and moves it, and its sheet of the workbook.
     permissions.register(Assessment, rules.ASSESSMENT_RULES)
-    permissions.register(AssessmentScheme, permissions.StaffOnlyRules())
-    permissions.register(AssessmentSchemeItem, permissions.StaffOnlyRules())
+    permissions.register(AssessmentScheme, permissions.StaffOnlyRules("street_id"))
+    permissions.register(AssessmentSchemeItem, permissions.StaffOnlyRules("scheme__street_id"))
     permissions.register_ability("members.approve_assessment", rules.may_approve)
     permissions.register_ability("members.remark_assessment", rules.may_remark)
     permissions.register_ability("members.compute_assessments", rules.may_compute)

@@ -132,7 +132,7 @@ def _notify_ready(report: QuarterlyReport, title: str) -> None:
     kind = f"quarterly_report:{report.pk}"
     if Notification.objects.filter(kind=kind).exists():
         return  # told already, by an attempt whose worker died after telling
-    recipients = list(selectors.street_staff_users())
+    recipients = list(selectors.street_staff_users(street_id=report.street_id))
     if report.requested_by is not None and report.requested_by not in recipients:
         recipients.append(report.requested_by)
     notify_each(

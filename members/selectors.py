@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -18,6 +18,7 @@ from .models import (
     CommunityStaff,
     CouncilSeat,
     CouncilTerm,
+    District,
     ExpiryAlert,
     MemberUnit,
     QuarterlyReport,
@@ -25,7 +26,7 @@ from .models import (
     StreetStaff,
     UnitMembership,
 )
-from .rules import community_ids, liaison_unit_ids
+from .rules import liaison_unit_ids
 
 EXPIRING_WITHIN_DAYS = 60
 
@@ -78,9 +79,35 @@ def communities_public() -> QuerySet[Community]:
 
 
 def communities_administered_by(*, user) -> QuerySet[Community]:
-    if permissions.is_street_staff(user):
+    """The communities whose work this user runs: their streets' as street staff, their own as community
+    staff (ids from the cached scopes: no join)."""
+    managed = permissions.managed_communities(user)
+    if managed is None:
         return Community.objects.select_related("street")
-    return Community.objects.filter(pk__in=community_ids(user)).select_related("street")
+    return Community.objects.filter(pk__in=managed).select_related("street")
+
+
+def meeting_places(*, user, kind: str) -> QuerySet:
+    """The streets (`kind` "street") whose meetings this user plans — those they run as street staff — or
+    the districts ("district") whose meetings they plan as district staff."""
+    if kind == "district":
+        districts = permissions.districts_of(user)
+        return District.objects.filter(pk__in=districts) if not user.is_superuser else District.objects.all()
+    managed = permissions.managed_streets_of(user)
+    return Street.objects.filter(pk__in=managed)
+
+
+def street_id_of_community(*, community_id: int) -> int | None:
+    return Community.objects.filter(pk=community_id).values_list("street_id", flat=True).first()
+
+
+def communities_seen_by(*, user) -> QuerySet[Community]:
+    """The communities whose figures this staff member sees: those they run and, as district staff, every
+    community of their district's streets."""
+    seen = permissions.seen_communities(user)
+    if seen is None:
+        return Community.objects.select_related("street")
+    return Community.objects.filter(pk__in=seen).select_related("street")
 
 
 def streets() -> QuerySet[Street]:
@@ -109,7 +136,7 @@ def staff_of_community(*, community_id: int):
     staff = get_user_model().objects.filter(is_active=True, community_posts__community_id=community_id).distinct()
     if staff.exists():
         return staff
-    return street_staff_users()
+    return street_staff_users(community_id=community_id)
 
 
 def staff_to_tell(*, community_id: int) -> list:
@@ -117,16 +144,50 @@ def staff_to_tell(*, community_id: int) -> list:
     resident's submission asks on every need), the street's staff in a second only when it has none."""
     # Unique per user and community: no DISTINCT needed. The ordering is the model's, by assignment.
     posts = CommunityStaff.objects.filter(community_id=community_id, user__is_active=True).select_related("user")
-    return [post.user for post in posts] or list(street_staff_users())
+    return [post.user for post in posts] or list(street_staff_users(community_id=community_id))
 
 
-def street_staff_users():
-    return (
+def street_staff_users(*, street_id: int | None = None, community_id: int | None = None):
+    """The street staff to tell about something of a street (`street_id`) or of one of its communities
+    (`community_id`): that street's staff and the superusers — never another street's staff. Neither given:
+    every street staff member (platform-wide news)."""
+    assigned = Q(groups__name=permissions.STREET_STAFF_GROUP)
+    if street_id is not None:
+        assigned &= Q(street_posts__street_id=street_id)
+    elif community_id is not None:
+        assigned &= Q(street_posts__street__communities=community_id)
+    return get_user_model().objects.filter(is_active=True).filter(assigned | Q(is_superuser=True)).distinct()
+
+
+def street_staff_by_community(*, community_ids) -> dict[int, list]:
+    """For each of these communities, the staff of its street and the superusers, in two queries however
+    many communities: messages about many units or members go to each street's own staff."""
+    community_ids = set(community_ids)
+    street_of = dict(Community.objects.filter(pk__in=community_ids).values_list("pk", "street_id"))
+    by_street: dict[int, list] = {street_id: [] for street_id in street_of.values()}
+    supers: list = []
+    users = (
         get_user_model()
         .objects.filter(is_active=True)
-        .filter(Q(groups__name=permissions.STREET_STAFF_GROUP) | Q(is_superuser=True))
-        .distinct()
+        .filter(
+            Q(groups__name=permissions.STREET_STAFF_GROUP, street_posts__street_id__in=by_street) | Q(is_superuser=True)
+        )
+        .annotate(post_street=F("street_posts__street_id"))
+        .order_by("pk")
     )
+    seen: set[tuple[int, int | None]] = set()
+    for user in users:
+        if user.is_superuser:
+            if (user.pk, None) not in seen:
+                seen.add((user.pk, None))
+                supers.append(user)
+        elif user.post_street in by_street and (user.pk, user.post_street) not in seen:
+            seen.add((user.pk, user.post_street))
+            by_street[user.post_street].append(user)
+    return {
+        community_id: by_street[street_id] + [u for u in supers if u not in by_street[street_id]]
+        for community_id, street_id in street_of.items()
+    }
 
 
 def community_staff_assignments() -> QuerySet[CommunityStaff]:
@@ -181,8 +242,11 @@ def report_detail(*, user, pk: int) -> QuarterlyReport:
 
 
 def report_streets(*, user) -> QuerySet[Street]:
-    """The streets whose reports this user may have built (today: every street, for street staff)."""
-    return Street.objects.all() if permissions.has_ability(user, "members.build_report") else Street.objects.none()
+    """The streets whose reports this user may have built: the streets they oversee as street or district
+    staff (every street for a superuser)."""
+    if not permissions.has_ability(user, "members.build_report"):
+        return Street.objects.none()
+    return permissions.visible(user, Street.objects.all())
 
 
 def liaisons_of_units(*, unit_ids) -> QuerySet[UnitMembership]:

@@ -348,9 +348,14 @@ def unit_membership_remove(*, membership: UnitMembership, actor) -> None:
         _revoke(membership=membership, actor=actor)
 
 
+def _runs_street_of(actor, community: Community) -> bool:
+    """Who works for a community is decided by the staff of its street (not another street's)."""
+    return permissions.is_street_staff(actor) and permissions.manages_street(actor, community.street_id)
+
+
 def community_staff_add(*, user, community: Community, actor) -> CommunityStaff:
-    """Make `user` staff of `community`: admin-site access scoped to it. Street staff only."""
-    if not permissions.is_street_staff(actor):
+    """Make `user` staff of `community`: admin-site access scoped to it. The staff of its street only."""
+    if not _runs_street_of(actor, community):
         raise PermissionDenied(_("Only street staff may assign community staff."))
     with transaction.atomic(), history.acting(actor, "community staff added"):
         assignment, _created = CommunityStaff.objects.get_or_create(user=user, community=community)
@@ -365,7 +370,7 @@ def community_staff_add(*, user, community: Community, actor) -> CommunityStaff:
 
 
 def community_staff_remove(*, assignment: CommunityStaff, actor) -> None:
-    if not permissions.is_street_staff(actor):
+    if not _runs_street_of(actor, assignment.community):
         raise PermissionDenied(_("Only street staff may assign community staff."))
     with transaction.atomic(), history.acting(actor, "community staff removed"):
         user = assignment.user
@@ -656,7 +661,8 @@ def agreements_expiring_notify() -> int:
     due = [(kind, agreement) for kind, agreement in expiring.items() if kind not in told]
     if not due:
         return 0
-    staff = list(selectors.street_staff_users())
+    # Each street's own staff: an agreement of another street's unit is none of theirs.
+    staff_of = selectors.street_staff_by_community(community_ids={agreement.unit.community_id for _k, agreement in due})
     notify_each(
         {
             "recipient": user,
@@ -669,7 +675,7 @@ def agreements_expiring_notify() -> int:
             "digest": True,
         }
         for kind, agreement in due
-        for user in staff
+        for user in staff_of.get(agreement.unit.community_id, [])
     )
     return len(due)
 
@@ -747,7 +753,7 @@ def unit_account_create(
 
 def community_staff_attach(*, community: Community, user, actor) -> CommunityStaff:
     """Street staff make an existing active account staff of `community`; one already is: refused."""
-    if not permissions.is_street_staff(actor):
+    if not _runs_street_of(actor, community):
         raise PermissionDenied(_("Only street staff may assign community staff."))
     if not user.is_active:
         raise InvalidInput(_("This account is switched off."))
@@ -760,7 +766,7 @@ def community_staff_account_create(
     *, community: Community, name: str, phone: str, email: str = "", username: str = "", actor
 ) -> CommunityStaff:
     """Street staff make a new account for a community's staff member, texted a password-set link."""
-    if not permissions.is_street_staff(actor):
+    if not _runs_street_of(actor, community):
         raise PermissionDenied(_("Only street staff may assign community staff."))
     with transaction.atomic():
         user = _account_create(name=name, phone=phone, email=email, username=username, actor=actor)

@@ -10,45 +10,53 @@ from .models import ProjectClaim, ServiceProject
 
 
 class ProjectRules:
-    """Street staff: every project. Everyone signed in: every published (not draft) project — the claim
-    table is the whole street's. Community staff also see their communities' drafts, and change their
-    communities' projects; street-wide projects are the street staff's."""
+    """Street staff: their streets' projects (district staff read their district's). Everyone else signed
+    in: every published (not draft) project — the claim table is the whole street's. Community staff also
+    see their communities' drafts, and change their communities' projects; street-wide projects are the
+    street staff's."""
 
     def visible(self, user, queryset: QuerySet) -> QuerySet:
-        if p.is_street_staff(user):
+        if p.street_scope(user).every_street:
             return queryset
         if not user.is_authenticated:
             return queryset.none()
-        published = ~Q(status=ServiceProject.Status.DRAFT)
-        if p.is_community_staff(user):
-            return queryset.filter(published | Q(community_id__in=p.communities_of(user)))
-        return queryset.filter(published)
+        mine = Q(community_id__in=p.communities_of(user)) if p.is_community_staff(user) else Q(pk__in=[])
+        if p.is_street_staff(user) or p.is_district_staff(user):
+            return queryset.filter(Q(street_id__in=p.streets_of(user)) | mine)
+        return queryset.filter(~Q(status=ServiceProject.Status.DRAFT) | mine)
 
     def can_change(self, user, obj: ServiceProject) -> bool:
-        return p.is_street_staff(user) or (obj.community_id is not None and obj.community_id in p.communities_of(user))
+        if obj.community_id is None:  # street-wide: the street's staff
+            return p.is_street_staff(user) and p.manages_street(user, obj.street_id)
+        return p.manages_community(user, obj.community_id)
 
     def can_add(self, user) -> bool:
-        return p.is_staff_member(user)
+        return p.works_on_a_street(user)
 
     def can_delete(self, user, obj: ServiceProject) -> bool:
-        return p.is_street_staff(user) and obj.status == ServiceProject.Status.DRAFT
+        return (
+            p.is_street_staff(user)
+            and p.manages_street(user, obj.street_id)
+            and obj.status == ServiceProject.Status.DRAFT
+        )
 
 
 class ClaimRules:
-    """Claims: the claiming unit's liaisons, the project's staff (street staff; community staff for their
-    communities' projects) and the staff of the claiming unit's community."""
+    """Claims: the claiming unit's liaisons, the project's staff (its street's staff; community staff for
+    their communities' projects) and the staff of the claiming unit's community and street (district staff
+    read their district's)."""
 
     def visible(self, user, queryset: QuerySet) -> QuerySet:
-        if p.is_street_staff(user):
+        seen = p.seen_communities(user)
+        if seen is None:
             return queryset
         if not user.is_authenticated:
             return queryset.none()
-        communities = p.communities_of(user)
-        return queryset.filter(
-            Q(unit_id__in=p.units_of(user))
-            | Q(project__community_id__in=communities)
-            | Q(unit__community_id__in=communities)
-        )
+        q = Q(unit_id__in=p.listed_units(user)) | Q(project__community_id__in=seen) | Q(unit__community_id__in=seen)
+        streets = p.streets_of(user)
+        if streets:  # the street-wide projects of their streets too
+            q |= Q(project__street_id__in=streets)
+        return queryset.filter(q)
 
     def can_change(self, user, obj: ProjectClaim) -> bool:
         """Deciding on a claim (approve, reject) is the project's staff's."""
@@ -74,7 +82,7 @@ class ClaimChildRules:
         self.unit_writes = unit_writes
 
     def visible(self, user, queryset: QuerySet) -> QuerySet:
-        if p.is_street_staff(user):
+        if p.seen_communities(user) is None:
             return queryset
         claims = p.visible(user, ProjectClaim)
         return queryset.filter(claim__in=claims.values("pk"))
@@ -83,14 +91,12 @@ class ClaimChildRules:
         claim = obj.claim
         if self.unit_writes and CLAIM_RULES.acts_for_claim(user, claim):
             return True
-        return (
-            p.is_street_staff(user)
-            or PROJECT_RULES.can_change(user, claim.project)
-            or (p.is_community_staff(user) and claim.unit.community_id in p.communities_of(user))
-        )
+        if p.managed_communities(user) is None:
+            return True
+        return PROJECT_RULES.can_change(user, claim.project) or p.manages_community(user, claim.unit.community_id)
 
     def can_add(self, user) -> bool:
-        return p.is_staff_member(user) or (self.unit_writes and bool(p.units_of(user)))
+        return p.works_on_a_street(user) or (self.unit_writes and bool(p.units_of(user)))
 
     def can_delete(self, user, obj) -> bool:
         return self.can_change(user, obj)

@@ -61,7 +61,7 @@ def _liaisons(unit: MemberUnit):
 def _project_staff(project: ServiceProject):
     if project.community_id:
         return member_selectors.staff_of_community(community_id=project.community_id)
-    return member_selectors.street_staff_users()
+    return member_selectors.street_staff_users(street_id=project.street_id)
 
 
 def _tell_unit(claim: ProjectClaim, subject: str, body: str, kind: str) -> None:

@@ -83,8 +83,9 @@ def service_card_sheets(units: None, user, params: dict) -> Iterator[tuple[str, 
     members = selectors.service_card(year=params["year"], quarter=params["quarter"]).filter(
         work_unit__status=UNIT_ACTIVE
     )
-    if not permissions.is_street_staff(user):
-        members = members.filter(residence_community_id__in=list(permissions.communities_of(user)))
+    seen = permissions.seen_communities(user)
+    if seen is not None:  # not every street: the communities the user sees (their streets', their own)
+        members = members.filter(residence_community_id__in=list(seen))
     # Plain rows (no model instances: a city's quarter has hundreds of thousands of cards), still one query.
     rows = members.order_by("work_unit__name", "work_unit_id", "name", "pk").values_list(
         "work_unit_id",

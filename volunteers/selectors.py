@@ -172,9 +172,15 @@ def member_month_hours(*, scope: HoursScope) -> QuerySet[MemberMonthHours]:
 def community_month_hours(*, scope: HoursScope) -> QuerySet[CommunityMonthHours] | None:
     """The per-community sums when they answer for the user: street staff see every community's hours.
     Others see their communities' hours and their own elsewhere, which only the per-member sums hold."""
-    if not permissions.is_street_staff(scope.user):
+    user = scope.user
+    if permissions.street_scope(user).every_street:
+        return scope.narrow(CommunityMonthHours.objects.all())
+    if permissions.is_community_staff(user) or not (
+        permissions.is_street_staff(user) or permissions.is_district_staff(user)
+    ):
         return None
-    return scope.narrow(CommunityMonthHours.objects.all())
+    # Staff of some streets: the sums of their streets' communities.
+    return scope.narrow(CommunityMonthHours.objects.filter(community_id__in=permissions.seen_communities(user)))
 
 
 _QUARTER_OF_MONTH = ExtractYear("month") * 10 + ExtractQuarter("month")

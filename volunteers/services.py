@@ -215,8 +215,12 @@ def members_imported_notify(*, registered: dict[int, int]) -> int:
         staffed.setdefault(user_id, set()).add(community_id)
     unstaffed = set(registered) - {c for ids in staffed.values() for c in ids}
     if unstaffed:
-        for user_id in member_selectors.street_staff_users().values_list("pk", flat=True):
-            staffed.setdefault(user_id, set()).update(unstaffed)
+        # A community without staff: its own street's staff verify (never another street's).
+        for community_id, users_of_street in member_selectors.street_staff_by_community(
+            community_ids=unstaffed
+        ).items():
+            for user in users_of_street:
+                staffed.setdefault(user.pk, set()).add(community_id)
     users = get_user_model().objects.in_bulk(list(staffed))
     for user_id, community_ids in staffed.items():
         count = sum(registered[c] for c in community_ids)

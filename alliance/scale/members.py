@@ -13,7 +13,17 @@ from django.contrib.contenttypes.models import ContentType
 from guardian.models import UserObjectPermission
 
 from alliance import permissions
-from members.models import Agreement, Community, CommunityStaff, CouncilSeat, MemberUnit, Sector, Street, UnitMembership
+from members.models import (
+    Agreement,
+    Community,
+    CommunityStaff,
+    CouncilSeat,
+    MemberUnit,
+    Sector,
+    Street,
+    StreetStaff,
+    UnitMembership,
+)
 from members.services import UNIT_PERMISSIONS
 
 from .rows import next_id
@@ -146,6 +156,14 @@ def _accounts(w: World) -> None:
     community_group = Group.objects.get_or_create(name=permissions.COMMUNITY_STAFF_GROUP)[0].pk
     memberships = [(w.staff, street_group)] + [(u, community_group) for u in w.community_staff.values()]
     w.copy("group memberships", user_model.groups.through, "user group", memberships)
+    # The bench's street staff oversee every street (the widest street scope, as members.services
+    # street_staff_add would record it): their lists need no street filter.
+    w.copy(
+        "street staff",
+        StreetStaff,
+        "user street created_at",
+        ((w.staff, street, joined) for street in w.streets),
+    )
     w.copy(
         "community staff",
         CommunityStaff,

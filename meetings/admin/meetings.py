@@ -75,7 +75,7 @@ class JointMeetingAdmin(JointMeetingPagesMixin, RefusalSafeMixin, ScopedAdminMix
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return [
-                (None, {"fields": ["level", "kind", "title", "community", "sector"]}),
+                (None, {"fields": ["level", "kind", "title", "street", "district", "community", "sector"]}),
                 (_("When and where"), {"fields": ["start", "end", "place"]}),
                 (_("Agenda and invitations"), {"fields": ["agenda", "units"]}),
             ]
@@ -129,11 +129,14 @@ class JointMeetingAdmin(JointMeetingPagesMixin, RefusalSafeMixin, ScopedAdminMix
         if db_field.name == "community":
             # Community staff plan meetings of their communities only (the service checks it too).
             kwargs["queryset"] = member_selectors.communities_administered_by(user=request.user)
+        elif db_field.name in ("street", "district"):
+            # A street-level meeting: a street its staff run; a district-level one: a district of theirs.
+            kwargs["queryset"] = member_selectors.meeting_places(user=request.user, kind=db_field.name)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
-        if not permissions.is_street_staff(request.user):
+        if not permissions.is_street_staff(request.user) and not permissions.is_district_staff(request.user):
             communities = list(member_selectors.communities_administered_by(user=request.user)[:2])
             initial.setdefault("level", Level.COMMUNITY)
             if len(communities) == 1:

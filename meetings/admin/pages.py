@@ -198,7 +198,7 @@ class JointMeetingPagesMixin:
         if not self.has_view_permission(request):
             raise PermissionDenied
         unit_ids = None
-        if not permissions.is_street_staff(request.user):
+        if permissions.seen_communities(request.user) is not None:  # not every street: their units
             unit_ids = member_selectors.units_visible_to(user=request.user).values_list("pk", flat=True)
         quarters: dict[tuple[int, int], list[dict]] = {}
         for row in selectors.attendance_rates(unit_ids=unit_ids):

@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from alliance import permissions
 from alliance.admin import HistoryAdmin, ModelAdmin, ScopedAdminMixin
 from alliance.admin.base import period_filter
 
@@ -164,10 +165,11 @@ class ReminderAdmin(ScopedAdminMixin, ModelAdmin):
     fields = ["kind", "meeting", "resolution", "recipient", "version", "notification_status", "recorded_at"]
     readonly_fields = fields
 
-    # Reminders have no rules of their own in the permission layer: the ledger is street staff's
-    # (`staff_roles = "street"`), who see every row.
+    # The ledger is street staff's (`staff_roles = "street"`), each their streets' rows (meetings.rules).
     def get_queryset(self, request):
-        return Reminder.objects.all() if self._may_open(request) else Reminder.objects.none()
+        if not self._may_open(request):
+            return Reminder.objects.none()
+        return permissions.visible(request.user, Reminder.objects.all()).select_related(*self.list_select_related)
 
     def has_view_permission(self, request, obj=None) -> bool:
         return self._may_open(request)

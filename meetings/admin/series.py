@@ -21,6 +21,8 @@ SERIES_FIELDS = [
     "title",
     "level",
     "kind",
+    "street",
+    "district",
     "community",
     "sector",
     "recurrence",
@@ -82,6 +84,8 @@ class MeetingSeriesAdmin(RefusalSafeMixin, ScopedAdminMixin, HistoryAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "community":
             kwargs["queryset"] = member_selectors.communities_administered_by(user=request.user)
+        elif db_field.name in ("street", "district"):
+            kwargs["queryset"] = member_selectors.meeting_places(user=request.user, kind=db_field.name)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
@@ -92,7 +96,13 @@ class MeetingSeriesAdmin(RefusalSafeMixin, ScopedAdminMixin, HistoryAdmin):
     def save_model(self, request, obj: MeetingSeries, form, change: bool) -> None:
         if not change:
             obj.organiser = request.user
-        # The same answer as for a meeting of the series: street staff, or staff of its community.
+        try:  # the street (or district) its meetings belong to, as for a single meeting
+            services.meeting_place(meeting=obj, actor=request.user)
+        except REFUSALS as exc:
+            request._service_refused = True
+            messages.error(request, refusal_message(exc))
+            return
+        # The same answer as for a meeting of the series: its street's staff, or staff of its community.
         if not permissions.can_change(request.user, obj):
             request._service_refused = True
             messages.error(request, gettext("You may plan meetings only for the communities you work for."))

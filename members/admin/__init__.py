@@ -13,10 +13,12 @@ from .organisation import (
     CommunityStaffAdmin,
     CouncilSeatAdmin,
     CouncilTermAdmin,
+    DistrictStaffAdmin,
     GridAdmin,
     MemberUnitAdmin,
     SectorAdmin,
     StreetAdmin,
+    StreetStaffAdmin,
     UnitMembershipAdmin,
 )
 from .reports import QuarterlyReportAdmin
@@ -29,10 +31,12 @@ __all__ = [
     "CommunityStaffAdmin",
     "CouncilSeatAdmin",
     "CouncilTermAdmin",
+    "DistrictStaffAdmin",
     "GridAdmin",
     "MemberUnitAdmin",
     "QuarterlyReportAdmin",
     "SectorAdmin",
     "StreetAdmin",
+    "StreetStaffAdmin",
     "UnitMembershipAdmin",
 ]

@@ -27,13 +27,14 @@ from ..models import (
     CouncilSeat,
     CouncilTerm,
     District,
+    DistrictStaff,
     Grid,
     MemberUnit,
     Sector,
     Street,
+    StreetStaff,
     UnitMembership,
 )
-from ..rules import community_ids
 from .accounts import CHANGE_FORM_TEMPLATE, AccountField, account_add_view
 
 
@@ -42,8 +43,9 @@ class CommunityScopedForm(forms.ModelForm):
 
     def __init__(self, *args, request=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if request is not None and "community" in self.fields and not permissions.is_street_staff(request.user):
-            self.fields["community"].queryset = Community.objects.filter(pk__in=community_ids(request.user))
+        if request is not None and "community" in self.fields:
+            # Street staff their streets' communities, community staff their own (ids from the scopes).
+            self.fields["community"].queryset = selectors.communities_administered_by(user=request.user)
 
 
 @admin.register(District)
@@ -103,7 +105,9 @@ class CommunityAdmin(ScopedAdminMixin, HistoryAdmin):
         """Find or make the account of a staff member of this community (street staff; to others the
         community's page does not exist, as its change page)."""
         community = self._visible_object_or_404(request, pk)
-        if not permissions.is_street_staff(request.user):
+        if not (
+            permissions.is_street_staff(request.user) and permissions.manages_street(request.user, community.street_id)
+        ):
             raise Http404
         return account_add_view(
             self,
@@ -504,3 +508,96 @@ class CommunityStaffAdmin(ScopedAdminMixin, HistoryAdmin):
     def delete_queryset(self, request, queryset) -> None:
         for assignment in queryset:
             self.delete_model(request, assignment)
+
+
+class StreetStaffForm(forms.ModelForm):
+    user = AccountField()
+
+    class Meta:
+        model = StreetStaff
+        fields = ["user", "street"]
+
+    def __init__(self, *args, request=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if request is not None and "street" in self.fields:  # the streets they oversee (theirs, their district's)
+            self.fields["street"].queryset = permissions.visible(request.user, Street.objects.all())
+
+
+class DistrictStaffForm(forms.ModelForm):
+    user = AccountField()
+
+    class Meta:
+        model = DistrictStaff
+        fields = ["user", "district"]
+
+    def __init__(self, *args, request=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if request is not None and "district" in self.fields:
+            self.fields["district"].queryset = selectors.meeting_places(user=request.user, kind="district")
+
+
+class _AssignmentAdmin(ScopedAdminMixin, HistoryAdmin):
+    """Who is staff of a street or a district: assigned and removed through the services, which check that
+    the actor oversees that street or district; the rows are seen by the staff of that street or district."""
+
+    staff_roles = "community"  # street and district staff; the rules narrow the rows, community staff see none
+    search_fields = ["user__username", "user__first_name"]
+    add_service = None
+    remove_service = None
+    target = ""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+
+        class ScopedForm(form_class):
+            def __init__(self, *args, **kw) -> None:
+                super().__init__(*args, request=request, **kw)
+
+        return ScopedForm
+
+    def _may_open(self, request) -> bool:
+        return permissions.is_street_staff(request.user) or permissions.is_district_staff(request.user)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change) -> None:
+        saved = self.save_through(
+            request, type(self).add_service, user=obj.user, **{self.target: getattr(obj, self.target)}
+        )
+        if saved is not None:
+            obj.pk = saved.pk
+
+    def delete_model(self, request, obj) -> None:
+        self.save_through(request, type(self).remove_service, assignment=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for assignment in queryset:
+            self.delete_model(request, assignment)
+
+
+@admin.register(StreetStaff)
+class StreetStaffAdmin(_AssignmentAdmin):
+    list_display = ["user", "street", "created_at"]
+    list_filter = ["street"]
+    list_select_related = ["user", "street"]
+    form = StreetStaffForm
+    add_service = staticmethod(services.street_staff_add)
+    remove_service = staticmethod(services.street_staff_remove)
+    target = "street"
+
+
+@admin.register(DistrictStaff)
+class DistrictStaffAdmin(_AssignmentAdmin):
+    """A district's staff are assigned by its own staff (and superusers): street staff do not open it."""
+
+    list_display = ["user", "district", "created_at"]
+    list_filter = ["district"]
+    list_select_related = ["user", "district"]
+    form = DistrictStaffForm
+    add_service = staticmethod(services.district_staff_add)
+    remove_service = staticmethod(services.district_staff_remove)
+    target = "district"
+
+    def _may_open(self, request) -> bool:
+        return permissions.is_district_staff(request.user) or bool(request.user.is_superuser)

@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from alliance import permissions
 from alliance.admin import ModelAdmin, ScopedAdminMixin
 from alliance.models import Job
 from alliance.periods import Quarter
@@ -105,6 +106,10 @@ class QuarterlyReportAdmin(ScopedAdminMixin, ModelAdmin):
     actions = ["rebuild"]
     change_list_template = "admin/members/quarterlyreport/change_list.html"
     change_form_template = "admin/members/quarterlyreport/change_form.html"
+
+    def _may_open(self, request) -> bool:
+        # Street staff and their district's: each sees and builds the reports of the streets they oversee.
+        return permissions.is_street_staff(request.user) or permissions.is_district_staff(request.user)
 
     def get_queryset(self, request):
         return selectors.reports_visible_to(user=request.user)

@@ -23,7 +23,18 @@ from demands.models import Need, NeedPhoto
 from meetings import services as meeting_services
 from meetings.models import Invitation, JointMeeting, Level, MeetingAttachment, Reminder, ResolutionProgress
 from members import services as member_services
-from members.models import Agreement, Assessment, AssessmentScheme, CouncilSeat, CouncilTerm, Grid, QuarterlyReport
+from members.models import (
+    Agreement,
+    Assessment,
+    AssessmentScheme,
+    CouncilSeat,
+    CouncilTerm,
+    District,
+    Grid,
+    QuarterlyReport,
+    Street,
+    StreetStaff,
+)
 from projects.models import ActivityPhoto
 from volunteers.models import PostClaim, VolunteerTeam
 
@@ -225,6 +236,14 @@ def build_world() -> World:
     member_a.user = users["member"]
     member_a.save(update_fields=["user"])
     world.extra["street_meeting"] = MeetingFactory(level=Level.STREET, organiser=users["street_staff"])
+    # The district above the street, with a staff member of its own (not one of the cast), and the street
+    # staff's assignment to the street.
+    district = District.objects.create(name="迎泽区")
+    Street.objects.filter(pk=street.pk).update(district=district)
+    officer = UserFactory(username="district_officer")
+    world.a["members.district"] = district
+    world.a["members.districtstaff"] = member_services.district_staff_add(user=officer, district=district, actor=root)
+    world.a["members.streetstaff"] = StreetStaff.objects.get(user=users["street_staff"], street=street)
     # A renewed address, and the unit feed of a liaison who has since been removed from the unit.
     renewed = meeting_services.calendar_feed_for(user=users["liaison_a"], actor=users["liaison_a"])
     world.extra["renewed_token"] = renewed.token

@@ -681,7 +681,12 @@ ADMIN_MODELS = {
     "alliance/job": AdminModel(STAFF, STREET, NOBODY, NOBODY),
     # The working-day calendar's local days: the street's to keep (alliance/admin/workdays.py).
     "alliance/workdayoverride": AdminModel(STREET, STREET, STREET, STREET),
+    "members/district": AdminModel(STREET, ALL, NOBODY, NOBODY),
     "members/street": AdminModel(STREET, ALL, STREET, STREET),
+    # Who is staff of a street: that street's staff (and its district's) assign them; a district's staff
+    # are assigned by the district's own staff, whom the cast does not hold.
+    "members/streetstaff": AdminModel(STREET, STREET, STREET, STREET),
+    "members/districtstaff": AdminModel(NOBODY, NOBODY, NOBODY, NOBODY),
     "members/community": AdminModel(STREET, ALL, STREET, STREET),
     "members/sector": AdminModel(STREET, ALL, STREET, STREET),
     "members/grid": AdminModel(ALL, ALL, ALL, STAFF_X),

@@ -3,12 +3,13 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 
 from alliance import permissions
+from demands.models import Need
 from members import selectors
-from members.models import Community, CouncilSeat, MemberUnit, Sector, Street
+from members.models import Community, CouncilSeat, District, MemberUnit, Sector, Street
 
 from ..factories import MemberUnitFactory
 
@@ -69,3 +70,33 @@ def test_seed_demo_refuses_a_database_with_real_data(db, debug_on):
     with pytest.raises(CommandError, match="already holds data"):
         _seed()
     assert MemberUnit.objects.count() == 1
+
+
+def test_seed_demo_district_adds_a_district_of_nine_streets_and_its_staff_user(db, debug_on):
+    out = _seed("--password", "pw-2026-demo", "--district")
+    assert "district" in out
+    district = District.objects.get(name="迎泽区")
+    assert Street.objects.filter(district=district).count() == 9
+    assert Community.objects.filter(street__district=district).count() == 81
+    liuxiang = Street.objects.get(name="柳巷街道")
+    assert liuxiang.district == district
+    # The fixed street keeps its 157 units; every other street has a few, and needs.
+    assert MemberUnit.objects.filter(community__street=liuxiang).count() == 157
+    others = Street.objects.filter(district=district).exclude(pk=liuxiang.pk)
+    for street in others:
+        assert MemberUnit.objects.filter(community__street=street).exists()
+        assert Need.objects.filter(community__street=street).exists()
+    officer = authenticate(username="district", password="pw-2026-demo")
+    staff = authenticate(username="staff", password="pw-2026-demo")
+    assert permissions.is_district_staff(officer) and not permissions.is_street_staff(officer)
+    assert permissions.streets_of(officer) == set(Street.objects.values_list("pk", flat=True))
+    # Scoping shows: the street's staff see their street's units only, the district's every unit.
+    assert permissions.visible(staff, MemberUnit).count() == 157
+    assert permissions.visible(officer, MemberUnit).count() == MemberUnit.objects.count() > 157
+    assert permissions.visible(staff, Need).filter(community__street__in=others).count() == 0
+
+
+def test_seed_demo_without_district_makes_none(db, debug_on):
+    _seed()
+    assert not District.objects.exists()
+    assert not get_user_model().objects.filter(username="district").exists()

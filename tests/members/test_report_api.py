@@ -9,12 +9,13 @@ import openpyxl
 import pytest
 from rest_framework.test import APIClient
 
-from alliance import jobs
+from alliance import jobs, permissions
 from alliance.models import Job
 from alliance.periods import Quarter
-from members.models import QuarterlyReport
+from members import services as member_services
+from members.models import District, QuarterlyReport, Street
 
-from ..factories import StreetFactory
+from ..factories import StreetFactory, UserFactory
 
 URL = "/api/v1/reports/quarterly/2026/3/"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -128,14 +129,33 @@ def test_a_quarter_that_has_not_begun_is_400(street, street_staff):
     assert response.json() == {"detail": f"{following} 尚未开始，暂无可报内容。"}
 
 
-def test_with_several_streets_the_caller_names_one(street, street_staff):
+def test_with_several_streets_the_caller_names_one(street, street_staff, root):
     other = StreetFactory(name="坞城街道")
+    # Staff of both streets (as a district's staff would be): the caller names one.
+    member_services.street_staff_add(user=street_staff, street=other, actor=root)
     response = api(street_staff).get(URL)
     assert response.status_code == 400
     assert list(response.json()) == ["street"]
     assert api(street_staff).get(f"{URL}?street={other.pk}").status_code == 202
     assert QuarterlyReport.objects.get().street == other
     assert api(street_staff).get(f"{URL}?street=999999").status_code == 404
+
+
+def test_street_staff_get_only_their_streets_report_and_district_staff_name_any_of_theirs(street, street_staff, root):
+    other = StreetFactory(name="坞城街道")
+    # One street's staff: their street, without naming it; another street's: not there (404).
+    assert api(street_staff).get(URL).status_code == 202
+    assert api(street_staff).get(f"{URL}?street={other.pk}").status_code == 404
+    district = District.objects.create(name="迎泽区")
+    Street.objects.filter(pk__in=[street.pk, other.pk]).update(district=district)
+    permissions.forget_organisation()
+    officer = UserFactory(username="district_officer")
+    member_services.district_staff_add(user=officer, district=district, actor=root)
+    assert api(officer).get(URL).status_code == 400  # two streets: name one
+    assert api(officer).get(f"{URL}?street={other.pk}").status_code == 202
+    elsewhere = Street.objects.create(name="别区街道", district=District.objects.create(name="别区"))
+    officer = type(officer).objects.get(pk=officer.pk)  # the next request's user object
+    assert api(officer).get(f"{URL}?street={elsewhere.pk}").status_code == 404
 
 
 def test_the_request_costs_a_constant_number_of_queries(street, street_staff, django_assert_num_queries):

@@ -26,9 +26,10 @@ def administered(request):
 def in_my_communities(request, queryset, field: str):
     """Community staff manage the rows of the communities they work for (posts and teams are readable by
     every signed-in user, for members to choose from; the staff screens show one's own)."""
-    if permissions.is_street_staff(request.user):
+    seen = permissions.seen_communities(request.user)
+    if seen is None:
         return queryset
-    return queryset.filter(**{f"{field}__in": list(permissions.communities_of(request.user))})
+    return queryset.filter(**{f"{field}__in": list(seen)})
 
 
 def active_units():

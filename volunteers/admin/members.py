@@ -54,12 +54,13 @@ class PartyMemberAdmin(ChangelistGuard, ImportAdminMixin, ScopedAdminMixin, Hist
         queryset = selectors.members_visible_to(user=request.user)
         # The phone in full for whom the permission layer lets see it (the member's community staff, the
         # member), masked for the rest — decided in SQL, so the list costs no query per row.
-        if permissions.is_street_staff(request.user):
+        seen = permissions.seen_communities(request.user)
+        if seen is None:
             shown = Value(True)
         else:
             shown = Case(
                 When(
-                    Q(residence_community_id__in=list(permissions.communities_of(request.user))) | Q(user=request.user),
+                    Q(residence_community_id__in=list(seen)) | Q(user=request.user),
                     then=True,
                 ),
                 default=False,

@@ -291,7 +291,7 @@ class ServiceLogAdmin(ChangelistGuard, ScopedAdminMixin, HistoryAdmin):
         if form.is_bound and form.is_valid():
             unit = form.cleaned_data["work_unit"]
             year, quarter = form.cleaned_data["year"], form.cleaned_data["quarter"]
-            scope = None if permissions.is_street_staff(request.user) else permissions.communities_of(request.user)
+            scope = permissions.seen_communities(request.user)
             sheet = exports.service_card_rows(work_unit=unit, year=year, quarter=quarter, community_ids=scope)
             filename = gettext("service-card-%(unit)s-%(year)d-Q%(quarter)d.xlsx") % {
                 "unit": unit.name,

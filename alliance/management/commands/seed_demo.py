@@ -1,4 +1,5 @@
-"""`manage.py seed_demo [--password P] [--force]`: the demo street 柳巷街道 and its six demo users.
+"""`manage.py seed_demo [--password P] [--force] [--district]`: the demo street 柳巷街道 and its six demo
+users; with --district also the district 迎泽区 around it (9 streets, 81 communities) and the user `district`.
 
 Refuses to run when DEBUG is off, and against a database that already holds units that are not the
 demo's own, unless --force. Running it again on the demo database changes nothing."""
@@ -13,7 +14,7 @@ from django.db import transaction
 from alliance import demo, history
 from alliance.models import Category
 
-DEMO_USERS = ("admin", "staff", "community", "liaison", "liaison2", "member")
+DEMO_USERS = ("admin", "staff", "community", "liaison", "liaison2", "member", "district")
 DEFAULT_PASSWORD = "demo-pass-2026"
 
 CATEGORIES = [
@@ -38,8 +39,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--password", default=DEFAULT_PASSWORD, help="password of every demo user")
         parser.add_argument("--force", action="store_true", help="run even with DEBUG off or real data present")
+        parser.add_argument(
+            "--district",
+            action="store_true",
+            help="also the district 迎泽区 around the street: 8 more streets of 9 communities, and the user district",
+        )
 
-    def handle(self, *args, password: str, force: bool, **options) -> None:
+    def handle(self, *args, password: str, force: bool, district: bool = False, **options) -> None:
         user_model = get_user_model()
         if not settings.DEBUG and not force:
             raise CommandError("DEBUG is off: this looks like a production database. Use --force to seed anyway.")
@@ -51,16 +57,15 @@ class Command(BaseCommand):
             return
         if demo.holds_real_data(except_users=DEMO_USERS) and not force:
             raise CommandError("The database already holds data that is not the demo's. Use --force to add the demo.")
-        context: dict = {"password": password}
+        context: dict = {"password": password, "district": district}
         # Rows the services write without naming who acted say they came from this command.
         with transaction.atomic(), history.system("seed_demo"):
             context["categories"] = self._categories()
             for name, step in demo.steps():
                 self.stdout.write(f"seeding {name} …")
                 step(context=context, password=password, stdout=self.stdout)
-        self.stdout.write(
-            self.style.SUCCESS(f"Demo data created. Users: {', '.join(DEMO_USERS)}; password: {password}")
-        )
+        users = DEMO_USERS if district else tuple(u for u in DEMO_USERS if u != "district")
+        self.stdout.write(self.style.SUCCESS(f"Demo data created. Users: {', '.join(users)}; password: {password}"))
 
     def _categories(self) -> list[Category]:
         return [
