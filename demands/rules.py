@@ -66,14 +66,12 @@ class ResourceRules:
     def visible(self, user, queryset: QuerySet) -> QuerySet:
         if not user.is_authenticated:
             return queryset.none()
+        # Staff also see their streets' withdrawn and pending resources; what is active is public anyway.
+        seen = p.seen_communities(user) if p.is_staff_member(user) else frozenset()
+        if seen is None:  # every street: nothing to narrow, and no need to read the user's units
+            return queryset
         offered = Q(unit_id__in=p.units_of(user)) | Q(status=Resource.Status.ACTIVE)
-        if p.is_staff_member(user):
-            # Staff also see their streets' withdrawn and pending resources; what is active is public anyway.
-            seen = p.seen_communities(user)
-            if seen is None:
-                return queryset
-            return queryset.filter(offered | Q(unit__community_id__in=seen))
-        return queryset.filter(offered)
+        return queryset.filter(offered | Q(unit__community_id__in=seen)) if seen else queryset.filter(offered)
 
     def can_change(self, user, obj: Resource) -> bool:
         if obj.unit_id is not None and obj.unit_id in p.units_of(user):

@@ -89,3 +89,15 @@ class AgreementFactory(factory.django.DjangoModelFactory):
             else a.signed_on.replace(year=a.signed_on.year + 3)
         )
     )
+
+
+def street_staff_of(street=None, *, username: str, **fields):
+    """A street staff member of `street` (the default street), assigned through the service as the admin
+    does: the group and the street together (street staff see only the streets they are assigned to)."""
+    from members import services
+
+    street = street or StreetFactory()
+    root = UserFactory(username=f"{username}-assigner", is_staff=True, is_superuser=True)
+    user = UserFactory(username=username, is_staff=True, **fields)
+    services.street_staff_add(user=user, street=street, actor=root)
+    return user

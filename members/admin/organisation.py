@@ -600,4 +600,4 @@ class DistrictStaffAdmin(_AssignmentAdmin):
     target = "district"
 
     def _may_open(self, request) -> bool:
-        return permissions.is_district_staff(request.user) or bool(request.user.is_superuser)
+        return bool(request.user.is_superuser) or permissions.is_district_staff(request.user)

@@ -65,7 +65,8 @@ def test_a_signed_in_list_costs_the_user_the_count_and_the_page(street_staff, as
 def test_the_first_request_reads_the_groups_once_then_the_cache_answers(street_staff, as_user, lists):
     client = as_user(street_staff)
     cache.delete(permissions._groups_key(street_staff.pk))
-    assert _statements(client, "/api/v1/needs/")[0] == 4  # the user, the groups, the count, the page
+    # The user, the groups, the street scope (the streets the staff member oversees), the count, the page.
+    assert _statements(client, "/api/v1/needs/")[0] == 5
     assert _statements(client, "/api/v1/needs/")[0] == 3
 
 
@@ -76,9 +77,9 @@ def test_an_estimated_count_is_kept_and_the_next_pages_do_not_count(street_staff
     client.get("/api/v1/needs/")
     cache.clear()  # nothing kept: the first page counts (past the limit, then up to the cap)
     count, _, first = _statements(client, "/api/v1/needs/", page_size=1)
-    # The session, the user, the groups, the count stopping past the limit, the estimate (PostgreSQL's
-    # planner) or the count stopping at the cap (SQLite), the page.
-    assert (count, first["count_is_estimate"]) == (6, True)
+    # The session, the user, the groups, the street scope, the count stopping past the limit, the estimate
+    # (PostgreSQL's planner) or the count stopping at the cap (SQLite), the page.
+    assert (count, first["count_is_estimate"]) == (7, True)
     assert first["count"] >= 2
     count, sql, second = _statements(client, first["next"])
     # The user, the page; the count is the one kept.
@@ -120,8 +121,10 @@ def test_without_the_cache_sessions_and_groups_come_from_the_database(street_sta
     for name in ("get", "set", "delete", "delete_many"):
         monkeypatch.setattr(type(caches["default"]), name, down)
     count, sql, body = _statements(client, "/api/v1/needs/")
-    assert (count, body["count"]) == (5, 3)  # the session, the user, the groups, the count, the page
+    # The session, the user, the groups, the street scope, the count, the page, and the street scope once
+    # more: the cache that keeps it across the request's user objects is down.
+    assert (count, body["count"]) == (7, 3)
     assert [text for text in sql if "django_session" in text]
     assert not sessions.breaker.closed() and not permissions.groups_breaker.closed()
     # While the breakers are open nothing waits for the cache.
-    assert _statements(client, "/api/v1/needs/")[0] == 5
+    assert _statements(client, "/api/v1/needs/")[0] == 7

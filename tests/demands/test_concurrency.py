@@ -6,15 +6,13 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import connection
 from rest_framework.test import APIClient
 
-from alliance import permissions
 from demands.models import Need, NeedEvent
 from members import services as member_services
 
-from ..factories import CommunityFactory, MemberUnitFactory, UserFactory
+from ..factories import CommunityFactory, MemberUnitFactory, UserFactory, street_staff_of
 from .factories import NeedFactory
 
 pytestmark = [
@@ -51,10 +49,7 @@ def _client(user) -> APIClient:
 
 @pytest.mark.parametrize("rounds", range(3))
 def test_two_dispatches_of_one_need_one_wins(rounds):
-    street = Group.objects.get_or_create(name=permissions.STREET_STAFF_GROUP)[0]
-    staff = [UserFactory(username=f"staff{i}-{rounds}") for i in range(2)]
-    for user in staff:
-        user.groups.add(street)
+    staff = [street_staff_of(username=f"staff{i}-{rounds}") for i in range(2)]
     community = CommunityFactory()
     units = [MemberUnitFactory(community=community) for _ in range(2)]
     need = NeedFactory(community=community)

@@ -9,7 +9,16 @@ from django.utils import timezone
 
 from meetings.models import Invitation, JointMeeting, Level, MeetingSeries, Resolution
 
-from ..factories import MemberUnitFactory, UserFactory
+from ..factories import MemberUnitFactory, StreetFactory, UserFactory
+
+
+def _street_of(m):
+    """Where the services place a meeting: its community's or sector's street, else the default street; a
+    district-level meeting belongs to its district and no street."""
+    for holder in ("community", "sector"):
+        if getattr(m, holder, None) is not None:
+            return getattr(m, holder).street
+    return None if m.level == Level.DISTRICT else StreetFactory()
 
 
 def local(day: date, at: time) -> datetime:
@@ -27,6 +36,7 @@ class MeetingFactory(factory.django.DjangoModelFactory):
     end = factory.LazyAttribute(lambda m: m.start + timedelta(hours=1, minutes=30))
     place = "柳巷街道党群服务中心三楼会议室"
     organiser = factory.SubFactory(UserFactory)
+    street = factory.LazyAttribute(_street_of)
 
 
 class InvitationFactory(factory.django.DjangoModelFactory):
@@ -58,4 +68,5 @@ class SeriesFactory(factory.django.DjangoModelFactory):
     start_time = time(14, 30)
     place = "社区党群服务站"
     organiser = factory.SubFactory(UserFactory)
+    street = factory.LazyAttribute(_street_of)
     starts_on = factory.LazyFunction(lambda: timezone.localdate().replace(day=1))

@@ -681,15 +681,10 @@ def test_the_workbook_has_the_assessment_sheet_last_with_its_rows(unit_a, unit_b
 def test_simultaneous_computations_and_a_submit_leave_one_complete_assessment_per_unit():
     import threading
 
-    from django.contrib.auth.models import Group
+    from ..factories import street_staff_of
 
-    from alliance import permissions
-
-    from ..factories import UserFactory
-
-    staff = UserFactory(username="street_staff")
-    staff.groups.add(Group.objects.create(name=permissions.STREET_STAFF_GROUP))
     community = CommunityFactory()
+    staff = street_staff_of(community.street, username="street_staff")
     units = MemberUnitFactory.create_batch(5, community=community, joined_on=date(2025, 1, 1))
     street = community.street
     compute(street)

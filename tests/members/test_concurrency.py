@@ -12,21 +12,14 @@ from alliance.errors import TransitionNotAllowed
 from members import services
 from members.models import MemberUnit, UnitMembership
 
-from ..factories import CommunityFactory, MemberUnitFactory, UserFactory
+from ..factories import CommunityFactory, MemberUnitFactory, street_staff_of
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
 
 
 @pytest.mark.django_db(transaction=True)
 def test_simultaneous_approvals_give_one_winner():
-    from django.contrib.auth.models import Group
-
-    from alliance import permissions
-
-    group = Group.objects.create(name=permissions.STREET_STAFF_GROUP)
-    approvers = [UserFactory(username=f"approver{i}") for i in range(8)]
-    for user in approvers:
-        user.groups.add(group)
+    approvers = [street_staff_of(username=f"approver{i}") for i in range(8)]
     unit = MemberUnitFactory(
         community=CommunityFactory(), status=MemberUnit.Status.APPLIED, liaison_phone="13600000001"
     )

@@ -16,7 +16,7 @@ from alliance.models import Job, Notification
 from volunteers.models import PartyMember
 
 from ..conftest import client_for
-from ..factories import CommunityFactory, UserFactory
+from ..factories import CommunityFactory, street_staff_of
 from .test_import import _file, _member_file
 
 pytestmark = [
@@ -57,13 +57,9 @@ def _wait_for(predicate, worker, seconds: float = 90) -> None:
 
 
 def test_an_upload_is_imported_by_the_worker_once(worker, media):
-    from django.contrib.auth.models import Group
 
-    from alliance import permissions
-
-    staff = UserFactory(username="import-staff", is_staff=True)
-    staff.groups.add(Group.objects.get_or_create(name=permissions.STREET_STAFF_GROUP)[0])
     community = CommunityFactory()
+    staff = street_staff_of(community.street, username="import-staff")
     response = client_for(staff).post(
         reverse("admin:volunteers_partymember_import"), {"file": _file(_member_file(community, 120)), "mode": "all"}
     )
