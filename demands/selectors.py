@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import (
@@ -29,7 +29,7 @@ from alliance import permissions, reports
 from alliance.periods import ZONE, Quarter
 from alliance.registry import month_span
 
-from .models import Need, NeedEvent, Resource
+from .models import Booking, Need, NeedEvent, Resource, Venue, VenueClosure
 
 # Service levels (seed 001, SPEC "Service-level clock"): dispatched within 2 days, accepted within 2
 # days of dispatch. A completed need closes itself 7 days after completion.
@@ -422,3 +422,76 @@ def chart_needs_per_month(*, user, months: list[date], community_id: int | None 
         measure: {month: row[f"{measure}_{i}"] for i, month in enumerate(months)}
         for measure in ("submitted", "completed")
     }
+
+
+# --- Shared venues ---------------------------------------------------------------------------------
+
+
+def venues_visible_to(*, user) -> QuerySet[Venue]:
+    return permissions.visible(user, Venue.objects.select_related("resource__unit__community", "resource__category"))
+
+
+def public_venues() -> QuerySet[Venue]:
+    """Venues residents see on the public site: public ones of active resources."""
+    return Venue.objects.filter(is_public=True, resource__status=Resource.Status.ACTIVE).select_related(
+        "resource__unit", "resource__category"
+    )
+
+
+def bookings_visible_to(*, user) -> QuerySet[Booking]:
+    return permissions.visible(
+        user, Booking.objects.select_related("venue__resource__unit__community", "requester", "unit", "community")
+    )
+
+
+def bookings_of_venue(*, venue: Venue, start, end, statuses=(Booking.Status.PENDING, Booking.Status.APPROVED)):
+    """The venue's bookings that overlap [start, end), in time order (one range scan of booking_venue_idx)."""
+    return Booking.objects.filter(venue=venue, status__in=statuses, start__lt=end, end__gt=start).order_by(
+        "start", "id"
+    )
+
+
+def overlapping_approved(*, venue: Venue, start, end, exclude_pk: int | None = None) -> QuerySet[Booking]:
+    return bookings_of_venue(venue=venue, start=start, end=end, statuses=(Booking.Status.APPROVED,)).exclude(
+        pk=exclude_pk
+    )
+
+
+def venue_closed_days(*, venue: Venue, first, last) -> set:
+    return set(VenueClosure.objects.filter(venue=venue, date__range=(first, last)).values_list("date", flat=True))
+
+
+def venue_week(*, venue: Venue, monday) -> list[dict]:
+    """A week of the venue, day by day: whether it opens, its hours, and the pending and approved bookings
+    (the portal's week view). Two queries whatever the week holds."""
+    days = [monday + timedelta(days=n) for n in range(7)]
+    closed = venue_closed_days(venue=venue, first=days[0], last=days[-1])
+    start = datetime.combine(days[0], time.min, tzinfo=ZONE)
+    bookings = list(bookings_of_venue(venue=venue, start=start, end=start + timedelta(days=7)))
+    week = []
+    for day in days:
+        is_open = venue.opens_on(day) and day not in closed
+        week.append(
+            {
+                "date": day,
+                "open": is_open,
+                "closed_note": day in closed,
+                "bookings": [b for b in bookings if timezone.localtime(b.start, ZONE).date() == day],
+            }
+        )
+    return week
+
+
+def free_slots(*, venue: Venue, day, step_minutes: int = 60) -> list[tuple[datetime, datetime]]:
+    """The hours of `day` the venue opens and no approved booking takes (for residents: no names)."""
+    if not venue.opens_on(day) or day in venue_closed_days(venue=venue, first=day, last=day):
+        return []
+    opens = datetime.combine(day, venue.opens_at, tzinfo=ZONE)
+    closes = datetime.combine(day, venue.closes_at, tzinfo=ZONE)
+    taken = [(b.start, b.end) for b in overlapping_approved(venue=venue, start=opens, end=closes)]
+    slots, at, step = [], opens, timedelta(minutes=step_minutes)
+    while at + step <= closes:
+        if not any(s < at + step and e > at for s, e in taken):
+            slots.append((at, at + step))
+        at += step
+    return slots
