@@ -501,9 +501,13 @@ BOOKING_EXAMPLE = OpenApiExample(
 )
 
 
+# A venue's id is its resource's (the primary key is the one-to-one link), which the schema cannot guess.
+VENUE_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description=gettext_lazy("The venue's resource id"))
+
+
 @extend_schema_view(
     list=extend_schema(summary=gettext_lazy("Venues that can be booked, with opening hours and capacity")),
-    retrieve=extend_schema(summary=gettext_lazy("One venue, with opening hours and capacity")),
+    retrieve=extend_schema(summary=gettext_lazy("One venue, with opening hours and capacity"), parameters=[VENUE_ID]),
 )
 class VenueViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.VenueSerializer
@@ -528,6 +532,7 @@ class VenueViewSet(viewsets.ReadOnlyModelViewSet):
             "or more people are expected than it holds."
         ),
         examples=[BOOKING_EXAMPLE],
+        parameters=[VENUE_ID],
     )
     @action(detail=True, methods=["post"])
     def bookings(self, request, pk=None):
