@@ -495,3 +495,21 @@ def free_slots(*, venue: Venue, day, step_minutes: int = 60) -> list[tuple[datet
             slots.append((at, at + step))
         at += step
     return slots
+
+
+def bookings_for_feed(*, unit_id: int | None = None, user=None, since) -> QuerySet[Booking]:
+    """Approved bookings for a calendar feed (cancelled ones too, so calendars remove them): a unit's feed
+    holds the bookings of its venues and those made for it; a person's, the ones they asked for and those of
+    their units' venues or made for their units. Never a pending or declined one."""
+    if unit_id is not None:
+        mine = Q(venue__resource__unit_id=unit_id) | Q(unit_id=unit_id)
+    else:
+        units = permissions.units_of(user)
+        mine = Q(requester_id=user.pk) | Q(venue__resource__unit_id__in=units) | Q(unit_id__in=units)
+    return (
+        Booking.objects.filter(mine, status__in=[Booking.Status.APPROVED, Booking.Status.CANCELLED], start__gte=since)
+        # Cancelled before anyone approved it: it never reached a calendar, so there is nothing to remove.
+        .exclude(status=Booking.Status.CANCELLED, decided_at__isnull=True)
+        .select_related("venue__resource__unit")
+        .order_by("start", "id")
+    )

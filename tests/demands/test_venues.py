@@ -287,3 +287,35 @@ def test_the_owner_answers_requests_from_the_bookings_page(client, venue, liaiso
     assert "待答复的申请" in page.content.decode()
     client.post(reverse("portal:booking_approve", args=[booking.pk]))
     assert Booking.objects.get(pk=booking.pk).status == Booking.Status.APPROVED
+
+
+# --- Calendar feeds ---------------------------------------------------------------------------------
+
+
+def test_approved_bookings_are_in_the_requesters_and_the_owners_calendar_feeds(venue, liaison_a, liaison_b, unit_b):
+    from icalendar import Calendar
+
+    from meetings import services as meeting_services
+
+    approved = _request(venue, liaison_b, unit=unit_b, start_hour=9, end_hour=11, purpose="支部主题党日")
+    services.booking_approve(booking=approved, actor=liaison_a)
+    _request(venue, liaison_b, unit=unit_b, start_hour=14, end_hour=15)  # pending: in nobody's calendar
+    withdrawn = _request(venue, liaison_b, unit=unit_b, start_hour=15, end_hour=16)
+    services.booking_approve(booking=withdrawn, actor=liaison_a)
+    services.booking_cancel(booking=withdrawn, actor=liaison_b)
+
+    def events(user, unit=None):
+        if unit is None:
+            feed = meeting_services.calendar_feed_for(user=user, actor=user)
+        else:
+            feed = meeting_services.calendar_feed_for(unit=unit, actor=user)
+        response = APIClient().get(reverse("calendar_feed", args=[feed.token]))
+        return {str(e["UID"]): e for e in Calendar.from_ical(response.content).walk("VEVENT")}
+
+    for feed_events in (events(liaison_b), events(liaison_a, unit=venue.resource.unit)):
+        assert set(feed_events) == {f"booking-{approved.pk}@testserver", f"booking-{withdrawn.pk}@testserver"}
+        event = feed_events[f"booking-{approved.pk}@testserver"]
+        assert str(event["SUMMARY"]) == "场地：党群服务中心多功能厅 · 支部主题党日"
+        assert (str(event["STATUS"]), event["DTSTART"].dt) == ("CONFIRMED", approved.start)
+        assert str(feed_events[f"booking-{withdrawn.pk}@testserver"]["STATUS"]) == "CANCELLED"
+    assert events(UserFactory()) == {}
