@@ -482,19 +482,41 @@ def venue_week(*, venue: Venue, monday) -> list[dict]:
     return week
 
 
-def free_slots(*, venue: Venue, day, step_minutes: int = 60) -> list[tuple[datetime, datetime]]:
-    """The hours of `day` the venue opens and no approved booking takes (for residents: no names)."""
-    if not venue.opens_on(day) or day in venue_closed_days(venue=venue, first=day, last=day):
-        return []
+def _free_hours(venue: Venue, day, taken: list[tuple[datetime, datetime]], step: timedelta) -> list[datetime]:
     opens = datetime.combine(day, venue.opens_at, tzinfo=ZONE)
     closes = datetime.combine(day, venue.closes_at, tzinfo=ZONE)
-    taken = [(b.start, b.end) for b in overlapping_approved(venue=venue, start=opens, end=closes)]
-    slots, at, step = [], opens, timedelta(minutes=step_minutes)
+    slots, at = [], opens
     while at + step <= closes:
         if not any(s < at + step and e > at for s, e in taken):
-            slots.append((at, at + step))
+            slots.append(at)
         at += step
     return slots
+
+
+def free_slots_of(*, venues: list[Venue], first, days: int = 7, step_minutes: int = 60) -> dict[int, list[dict]]:
+    """For each venue, its opening days from `first` on with the hours no approved booking takes — what
+    residents see (times only, never who booked). Two queries for all the venues: their closed days and
+    their approved bookings in the window."""
+    ids = [v.pk for v in venues]
+    last = first + timedelta(days=days - 1)
+    closed = set(
+        VenueClosure.objects.filter(venue_id__in=ids, date__range=(first, last)).values_list("venue_id", "date")
+    )
+    start = datetime.combine(first, time.min, tzinfo=ZONE)
+    taken: dict[int, list[tuple[datetime, datetime]]] = {pk: [] for pk in ids}
+    for venue_id, s, e in Booking.objects.filter(
+        venue_id__in=ids, status=Booking.Status.APPROVED, start__lt=start + timedelta(days=days), end__gt=start
+    ).values_list("venue_id", "start", "end"):
+        taken[venue_id].append((s, e))
+    step = timedelta(minutes=step_minutes)
+    result: dict[int, list[dict]] = {}
+    for venue in venues:
+        result[venue.pk] = [
+            {"date": day, "free": _free_hours(venue, day, taken[venue.pk], step)}
+            for day in (first + timedelta(days=n) for n in range(days))
+            if venue.opens_on(day) and (venue.pk, day) not in closed
+        ]
+    return result
 
 
 def bookings_for_feed(*, unit_id: int | None = None, user=None, since) -> QuerySet[Booking]:

@@ -319,3 +319,34 @@ def test_approved_bookings_are_in_the_requesters_and_the_owners_calendar_feeds(v
         assert (str(event["STATUS"]), event["DTSTART"].dt) == ("CONFIRMED", approved.start)
         assert str(feed_events[f"booking-{withdrawn.pk}@testserver"]["STATUS"]) == "CANCELLED"
     assert events(UserFactory()) == {}
+
+
+# --- The public side ---------------------------------------------------------------------------------
+
+
+def test_residents_see_public_venues_with_free_hours_and_never_who_booked(
+    venue, liaison_a, liaison_b, unit_b, django_assert_num_queries
+):
+    from django.core.cache import cache
+    from django.test import Client
+
+    from .factories import VenueFactory
+
+    tomorrow = _day(1)
+    taken = _request(venue, liaison_b, unit=unit_b, start_hour=9, end_hour=11, day=tomorrow, purpose="太原五中家长会")
+    services.booking_approve(booking=taken, actor=liaison_a)
+    VenueFactory(resource__title="内部会议室", is_public=False)
+    VenueFactory(resource__title="第二活动室")
+    cache.clear()
+    # 1 the page of public venues with their unit, 2 their closed days, 3 their approved bookings.
+    with django_assert_num_queries(3):
+        page = Client().get("/venues/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "党群服务中心多功能厅" in html and "第二活动室" in html and "内部会议室" not in html
+    day_line = html.split(tomorrow.strftime("%m-%d"))[1].split("</dd>")[0]
+    # Hours from the opening time: 08:30, 09:30 and 10:30 meet the 09:00–11:00 booking; 11:30 is free.
+    assert day_line.split("<dd>")[1].startswith("11:30 · 12:30 · 13:30")
+    assert "08:30" not in day_line and "09:30" not in day_line and "10:30" not in day_line
+    for private in ("太原五中家长会", "太原市第五中学", "liaison_b", venue.resource.unit.liaison_phone):
+        assert private not in html
