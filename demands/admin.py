@@ -25,7 +25,7 @@ from members.models import MemberUnit
 
 from . import exports, matching, selectors, services
 from .forms import DispatchForm, NeedEditForm, NeedEntryForm
-from .models import Need, NeedEvent, NeedPhoto, NeedSlaFlag, Resource
+from .models import Booking, Need, NeedEvent, NeedPhoto, NeedSlaFlag, Resource, Venue, VenueClosure
 
 S = Need.Status
 
@@ -468,3 +468,102 @@ class ResourceAdmin(ScopedAdminMixin, HistoryAdmin):
         )
         if not done:
             messages.warning(request, gettext("None of the selected resources is withdrawn."))
+
+
+# --- Shared venues ---------------------------------------------------------------------------------
+
+
+class VenueClosureInline(admin.TabularInline):
+    # Closed days are plain rows of the venue, changed with it under the same permission (the venue's).
+    model = VenueClosure
+    extra = 0
+    fields = ["date", "note"]
+
+
+@admin.register(Venue)
+class VenueAdmin(ScopedAdminMixin, HistoryAdmin):
+    """Opening hours, opening days and closed days of venue resources (their unit's liaisons set them in the
+    portal's resource too; staff here)."""
+
+    staff_roles = "community"
+    list_display = ["__str__", "unit", "opens_at", "closes_at", "weekdays", "is_public"]
+    list_select_related = ["resource__unit"]
+    search_fields = ["resource__title", "resource__unit__name"]
+    autocomplete_fields = ["resource"]
+    inlines = [VenueClosureInline]
+
+    def get_queryset(self, request):
+        return selectors.venues_visible_to(user=request.user)
+
+    @admin.display(description=_("unit"), ordering="resource__unit__name")
+    def unit(self, obj: Venue) -> str:
+        return obj.resource.unit.name
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # bookings point at it; withdraw the resource instead
+
+    def save_model(self, request, obj: Venue, form, change: bool) -> None:
+        self.save_through(request, services.venue_save, venue=obj)
+
+
+@admin.register(Booking)
+class BookingAdmin(ScopedAdminMixin, HistoryAdmin):
+    staff_roles = "community"
+    list_display = ["venue", "start", "end", "people", "purpose", "status", "created_at"]
+    list_filter = ["status"]
+    list_select_related = ["venue__resource"]
+    search_fields = ["venue__resource__title", "purpose"]
+    readonly_fields = [f.name for f in Booking._meta.fields]
+    actions = ["approve", "decline", "cancel"]
+
+    def get_queryset(self, request):
+        return selectors.bookings_visible_to(user=request.user)
+
+    def has_add_permission(self, request) -> bool:
+        return False  # asked for in the portal or the API, where the rules are checked
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("Approve the selected bookings"))
+    def approve(self, request, queryset):
+        done = sum(
+            self.run_service(
+                request,
+                services.booking_approve,
+                booking=booking,
+                success=gettext("%(booking)s approved.") % {"booking": booking},
+            )
+            for booking in queryset.filter(status=Booking.Status.PENDING)
+        )
+        if not done:
+            messages.warning(request, gettext("None of the selected bookings was approved."))
+
+    @admin.action(description=_("Decline the selected bookings"))
+    def decline(self, request, queryset):
+        return self.ask_reason(
+            request,
+            queryset.filter(status=Booking.Status.PENDING),
+            service=services.booking_decline,
+            object_kwarg="booking",
+            success=lambda booking: gettext("%(booking)s declined.") % {"booking": booking},
+            none_done=gettext("None of the selected bookings can be declined."),
+            title=gettext("Decline bookings"),
+            intro=gettext("These bookings will be declined; whoever asked is told the reason."),
+            empty=gettext("None of the selected bookings can be declined: only those waiting for approval can."),
+            describe=lambda booking: f"{booking} · {booking.purpose} · {booking.get_status_display()}",
+        )
+
+    @admin.action(description=_("Cancel the selected bookings"))
+    def cancel(self, request, queryset):
+        done = sum(
+            self.run_service(
+                request,
+                services.booking_cancel,
+                booking=booking,
+                success=gettext("%(booking)s cancelled.") % {"booking": booking},
+            )
+            for booking in queryset.filter(status__in=[Booking.Status.PENDING, Booking.Status.APPROVED])
+        )
+        if not done:
+            messages.warning(request, gettext("None of the selected bookings can be cancelled."))

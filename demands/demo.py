@@ -4,11 +4,13 @@ micro-wishes among them, each with a timeline that matches its dates."""
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
-from .models import Need, NeedEvent, Resource
+from alliance.periods import ZONE
+
+from .models import Booking, Need, NeedEvent, Resource, Venue
 from .selectors import completed_in_time
 from .services import new_tracking_code
 
@@ -80,6 +82,7 @@ def seed(*, context: dict, password: str, stdout) -> None:
             )
         )
     Resource.objects.bulk_create(resources)
+    venues = _seed_venues(rng, resources, context, now)
 
     needs, timelines = [], []
     plan = [(s, NEEDS[i % len(NEEDS)], Need.Kind.RESIDENT) for i, s in enumerate(STATUS_MIX)]
@@ -157,7 +160,9 @@ def seed(*, context: dict, password: str, stdout) -> None:
     for event, at in zip(events, [step[2] for steps in timelines for step in steps], strict=True):
         event.at = at
     NeedEvent.objects.bulk_update(events, ["at"])
-    stdout.write(f"  {len(resources)} resources, {len(needs)} needs with {len(events)} timeline entries")
+    stdout.write(
+        f"  {len(resources)} resources ({len(venues)} bookable venues), {len(needs)} needs with {len(events)} timeline entries"
+    )
 
 
 def seed_district(*, context: dict, password: str, stdout) -> None:
@@ -210,3 +215,57 @@ def seed_district(*, context: dict, password: str, stdout) -> None:
         event.at = at
     NeedEvent.objects.bulk_update(events, ["at"])
     stdout.write(f"  district: {len(needs)} needs in {len(by_street)} more streets")
+
+
+def _seed_venues(rng: random.Random, resources: list[Resource], context: dict, now) -> list[Venue]:
+    """Every venue resource gets opening hours; the liaison's unit opens its Party-and-people service centre
+    (seed 002), where the second liaison's unit has one booking approved and one waiting for an answer."""
+    liaison_unit, liaison2_unit = context["liaison_unit"], context["liaison2_unit"]
+    centre = Resource.objects.create(
+        unit=liaison_unit,
+        category=next(iter(context["categories"])),
+        kind=Resource.Kind.VENUE,
+        title="党群服务中心多功能厅",
+        description="约200平方米，可容纳80人，配投影和音响，工作日免费向共建单位和居民开放。",
+        capacity=80,
+        availability="工作日 8:30-17:30",
+    )
+    venues = [Venue(resource=centre, weekdays="12345")]
+    hours = [(time(8, 30), time(17, 30)), (time(9, 0), time(21, 0)), (time(8, 0), time(12, 0))]
+    for resource in resources:
+        if resource.kind == Resource.Kind.VENUE:
+            opens, closes = rng.choice(hours)
+            venues.append(
+                Venue(
+                    resource=resource, opens_at=opens, closes_at=closes, weekdays=rng.choice(["12345", "1234567", "67"])
+                )
+            )
+    Venue.objects.bulk_create(venues)
+    requester = context["users"]["liaison2"]
+    # The next working days at 09:00 and 14:00, Asia/Shanghai, whatever day the demo is loaded on.
+    days = [d for d in (timezone.localdate() + timedelta(days=n) for n in range(2, 12)) if d.isoweekday() <= 5]
+    bookings = [
+        Booking(
+            venue=venues[0],
+            requester=requester,
+            unit=liaison2_unit,
+            start=datetime.combine(days[0], time(9, 0), tzinfo=ZONE),
+            end=datetime.combine(days[0], time(11, 0), tzinfo=ZONE),
+            purpose="支部主题党日活动",
+            people=40,
+            status=Booking.Status.APPROVED,
+            decided_by=context["users"]["liaison"],
+            decided_at=now - timedelta(hours=3),
+        ),
+        Booking(
+            venue=venues[0],
+            requester=requester,
+            unit=liaison2_unit,
+            start=datetime.combine(days[2], time(14, 0), tzinfo=ZONE),
+            end=datetime.combine(days[2], time(16, 0), tzinfo=ZONE),
+            purpose="家长学校讲座",
+            people=60,
+        ),
+    ]
+    Booking.objects.bulk_create(bookings)
+    return venues

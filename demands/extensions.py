@@ -12,7 +12,7 @@ from alliance.notification_kinds import register_kind_label
 
 from . import demo as demo_demands
 from . import exports, indicators, report_sheets, rules, selectors, services, showcase
-from .models import Need, NeedSlaFlag, Resource
+from .models import Booking, Need, NeedSlaFlag, Resource, Venue
 
 
 def _public_figures(street_ids) -> dict[int, list[registry.Figure]]:
@@ -134,6 +134,12 @@ def register() -> None:
     permissions.register_ability("demands.claimant_of_need", rules.NEED_RULES.is_claimant)
     permissions.register_ability("demands.see_contact", rules.NEED_RULES.can_see_contact)
     permissions.register(Resource, rules.RESOURCE_RULES)
+    permissions.register(Venue, rules.VENUE_RULES)
+    permissions.register(Booking, rules.BOOKING_RULES)
+    permissions.register_ability("demands.request_booking", rules.BOOKING_RULES.may_request)
+    permissions.register_ability("demands.decide_booking", rules.BOOKING_RULES.decides)
+    permissions.register_ability("demands.cancel_booking", rules.BOOKING_RULES.cancels)
+    register_kind_label("booking:", _("Venue booking"), detail=dict(Booking.Status.choices))
     registry.register_public_figures(_public_figures)
     registry.register_portal_panel(_portal_needs_panel)
     registry.register_public_chart(_needs_chart)

@@ -164,3 +164,46 @@ class DispatchForm(forms.Form):
         if cleaned["unit"] is None:
             raise forms.ValidationError(_("Choose a unit or a resource to dispatch the need to."))
         return cleaned
+
+
+class BookingForm(forms.Form):
+    """A slot of a venue: the day, from and until (on the hour or half hour), what for, how many people,
+    and for whom (oneself, one of one's units or communities)."""
+
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time", "step": 1800}))
+    end = forms.TimeField(label=_("Until"), widget=forms.TimeInput(attrs={"type": "time", "step": 1800}))
+    purpose = forms.CharField(label=_("What for"), max_length=200)
+    people = forms.IntegerField(label=_("People expected"), min_value=1, max_value=100000)
+    on_behalf = forms.ChoiceField(label=_("Booked for"), required=False)
+
+    def __init__(self, *args, units=(), communities=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", _("Myself"))]
+        choices += [(f"unit:{u.pk}", u.name) for u in units]
+        choices += [(f"community:{c.pk}", c.name) for c in communities]
+        self.fields["on_behalf"].choices = choices
+        if len(choices) == 1:
+            self.fields["on_behalf"].widget = forms.HiddenInput()
+        self._units = {u.pk: u for u in units}
+        self._communities = {c.pk: c for c in communities}
+
+    def booking_data(self) -> dict:
+        from datetime import datetime
+
+        from alliance.periods import ZONE
+
+        data = self.cleaned_data
+        kind, _sep, pk = (data.get("on_behalf") or "").partition(":")
+        return {
+            "start": datetime.combine(data["date"], data["start"], tzinfo=ZONE),
+            "end": datetime.combine(data["date"], data["end"], tzinfo=ZONE),
+            "purpose": data["purpose"],
+            "people": data["people"],
+            "unit": self._units.get(int(pk)) if kind == "unit" else None,
+            "community": self._communities.get(int(pk)) if kind == "community" else None,
+        }
+
+
+class BookingDeclineForm(forms.Form):
+    reason = forms.CharField(label=_("Why is the booking declined?"), max_length=300)

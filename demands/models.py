@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Case, F, Q, When
 from django.utils.translation import gettext_lazy as _
@@ -339,3 +341,141 @@ class Resource(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- Shared venues (免费开放场所) ------------------------------------------------------------------
+
+
+class Venue(models.Model):
+    """A venue resource's booking rules: when it opens, on which days, and whether residents see it on the
+    public site. Its capacity is the resource's. Only resources of kind venue have one."""
+
+    resource = models.OneToOneField(
+        Resource,
+        verbose_name=_("resource"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="venue",
+        limit_choices_to={"kind": Resource.Kind.VENUE},
+    )
+    opens_at = models.TimeField(_("opens at"), default=datetime.time(8, 30))
+    closes_at = models.TimeField(_("closes at"), default=datetime.time(17, 30))
+    weekdays = models.CharField(
+        _("opening days"),
+        max_length=7,
+        default="12345",
+        validators=[RegexValidator(r"^(?!.*(.).*\1)[1-7]{1,7}$", _("Digits 1 (Monday) to 7 (Sunday), each once."))],
+        help_text=_("Digits of the days it opens: 1 is Monday, 7 is Sunday. 12345 is Monday to Friday."),
+    )
+    is_public = models.BooleanField(
+        _("shown on the public site"),
+        default=True,
+        help_text=_("Residents see it and its free slots, never who booked."),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["resource_id"]
+        verbose_name = _("venue")
+        verbose_name_plural = _("venues")
+        constraints = [
+            models.CheckConstraint(condition=Q(closes_at__gt=F("opens_at")), name="venue_hours_order"),
+        ]
+
+    def __str__(self) -> str:
+        return self.resource.title
+
+    def opens_on(self, day: datetime.date) -> bool:
+        """Open on this weekday (closed days are `VenueClosure` rows, asked by the selectors)."""
+        return str(day.isoweekday()) in self.weekdays
+
+
+class VenueClosure(models.Model):
+    """A day the venue is closed although it is an opening day (a holiday, repairs)."""
+
+    venue = models.ForeignKey(Venue, verbose_name=_("venue"), on_delete=models.CASCADE, related_name="closures")
+    date = models.DateField(_("date"))
+    note = models.CharField(_("note"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["venue_id", "date"]
+        verbose_name = _("closed day")
+        verbose_name_plural = _("closed days")
+        constraints = [models.UniqueConstraint(fields=["venue", "date"], name="venueclosure_unique_day")]
+
+    def __str__(self) -> str:
+        return f"{self.venue} · {self.date}"
+
+
+class Booking(models.Model):
+    """A request for a venue at a time. No two approved bookings of a venue overlap: the services check under
+    the venue's row lock, and on PostgreSQL an exclusion constraint over the time range (`booking_no_overlap`, made by
+    the migration that creates this table) is the backstop that holds whatever writes the table."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for approval")
+        APPROVED = "approved", _("Approved")
+        DECLINED = "declined", _("Declined")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    TRANSITIONS = Transitions(
+        Transition("approve", [Status.PENDING], Status.APPROVED, _("Approving"), "demands.decide_booking"),
+        Transition("decline", [Status.PENDING], Status.DECLINED, _("Declining"), "demands.decide_booking"),
+        Transition(
+            "cancel", [Status.PENDING, Status.APPROVED], Status.CANCELLED, _("Cancelling"), "demands.cancel_booking"
+        ),
+    )
+
+    venue = models.ForeignKey(Venue, verbose_name=_("venue"), on_delete=models.PROTECT, related_name="bookings")
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="bookings"
+    )
+    # Whom the booking is for, when the requester acts for a unit or a community (else: the person).
+    unit = models.ForeignKey(
+        "members.MemberUnit",
+        verbose_name=_("for the unit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="venue_bookings",
+    )
+    community = models.ForeignKey(
+        "members.Community",
+        verbose_name=_("for the community"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="venue_bookings",
+    )
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    purpose = models.CharField(_("purpose"), max_length=200)
+    people = models.PositiveIntegerField(_("people expected"), validators=[MinValueValidator(1)])
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decline_reason = models.CharField(_("reason for declining"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["start", "id"]
+        verbose_name = _("venue booking")
+        verbose_name_plural = _("venue bookings")
+        constraints = [models.CheckConstraint(condition=Q(end__gt=F("start")), name="booking_time_order")]
+        indexes = [
+            # A venue's week, and the overlap check: the bookings of a venue around a time.
+            models.Index(fields=["venue", "start", "id"], name="booking_venue_idx"),
+            # "My bookings", newest first.
+            models.Index(fields=["requester", "-start", "id"], name="booking_requester_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.venue} · {self.start:%Y-%m-%d %H:%M}"

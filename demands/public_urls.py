@@ -14,4 +14,5 @@ urlpatterns = [
     path("needs/track/rate/", views.need_rate, name="rate"),
     path("needs/qr/<int:community_id>/", views.community_poster, name="qr"),
     path("showcase/", views.showcase, name="showcase"),
+    path("venues/", views.venues, name="venues"),
 ]

@@ -7,6 +7,7 @@ resident who typed them — and the forms are rate-limited per client address (a
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import segno
 from django.conf import settings
@@ -14,8 +15,10 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_page
 from django.views.decorators.http import require_GET, require_http_methods
 
 from alliance import public_figures, ratelimit, site
@@ -278,3 +281,16 @@ def community_poster(request: HttpRequest, community_id: int) -> HttpResponse:
     # segno writes only path data and fixed attributes: nothing of the input reaches the markup as text.
     svg = mark_safe(qr.svg_inline(scale=1, border=4, omitsize=True, dark="#000", light="#fff"))
     return render(request, "demands/public/poster.html", {"community": community, "url": url, "qr_svg": svg})
+
+
+# Free slots change when a booking is approved or cancelled; a minute late is fine for a resident who then
+# asks through the community, and it keeps a crowd of visitors at two cached renderings.
+@require_GET
+@cache_page(60)
+def venues(request: HttpRequest) -> HttpResponse:
+    """Venues the alliance's units open to residents (免费开放场所), with the free hours of the coming week."""
+    page = page_of(selectors.public_venues().order_by("resource__title", "resource_id"), request.GET, per_page=10)
+    rows = list(page.object_list)
+    slots = selectors.free_slots_of(venues=rows, first=timezone.localdate() + timedelta(days=1))
+    items = [{"venue": venue, "days": slots[venue.pk]} for venue in rows]
+    return render(request, "demands/public/venues.html", {"page": page, "items": items})

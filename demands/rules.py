@@ -92,3 +92,80 @@ class ResourceRules:
 
 NEED_RULES = NeedRules()
 RESOURCE_RULES = ResourceRules()
+
+
+class VenueRules:
+    """Venues are resources: whoever sees the resource sees the venue, and whoever may change the resource
+    sets its hours and closed days."""
+
+    def visible(self, user, queryset: QuerySet) -> QuerySet:
+        resources = p.visible(user, Resource.objects.all())
+        return queryset.filter(resource__in=resources)
+
+    def can_change(self, user, obj) -> bool:
+        return p.can_change(user, obj.resource)
+
+    def can_add(self, user) -> bool:
+        return p.can_add(user, Resource)
+
+    def can_delete(self, user, obj) -> bool:
+        return False
+
+
+class BookingRules:
+    """A booking is seen by the person who asked, by the venue owner's liaisons, by the staff of the street
+    the venue's unit belongs to (and community staff of the communities of the venue or of the booking).
+    The owner's liaisons decide; street staff decide for any venue of their streets (the street's own
+    venues have no other owner); the requester or a decider cancels."""
+
+    def visible(self, user, queryset: QuerySet) -> QuerySet:
+        if not user.is_authenticated:
+            return queryset.none()
+        # Staff: the bookings of venues in, or made for, the communities they see (None: every community).
+        seen = p.seen_communities(user) if p.is_staff_member(user) else frozenset()
+        if seen is None:
+            return queryset
+        units = p.units_of(user)
+        mine = Q(requester_id=user.pk) | Q(venue__resource__unit_id__in=units) | Q(unit_id__in=units)
+        if seen:
+            mine |= Q(venue__resource__unit__community_id__in=seen) | Q(community_id__in=seen)
+        return queryset.filter(mine)
+
+    def can_change(self, user, obj) -> bool:
+        return self.decides(user, obj) or self.cancels(user, obj)
+
+    def can_add(self, user) -> bool:
+        return user.is_authenticated
+
+    def can_delete(self, user, obj) -> bool:
+        return False  # cancelled, never deleted: the history says who had the room when
+
+    def may_request(self, user, obj) -> bool:
+        """Ability "demands.request_booking": for a unit, its liaison; for a community, its staff; street
+        staff for either within their streets; in one's own name, staff, liaisons and verified in-service
+        Party members."""
+        if not user.is_authenticated:
+            return False
+        runs = p.is_street_staff(user)
+        if obj.unit_id is not None:
+            return obj.unit_id in p.units_of(user) or (runs and p.manages_street(user, obj.unit.community.street_id))
+        if obj.community_id is not None:
+            return obj.community_id in p.communities_of(user) or (
+                runs and p.manages_street(user, obj.community.street_id)
+            )
+        return p.is_staff_member(user) or bool(p.units_of(user)) or p.has_ability(user, "volunteers.registered_member")
+
+    def decides(self, user, obj) -> bool:
+        """Ability "demands.decide_booking"."""
+        unit = obj.venue.resource.unit
+        if unit.pk in p.units_of(user):
+            return True
+        return p.is_street_staff(user) and p.manages_street(user, unit.community.street_id)
+
+    def cancels(self, user, obj) -> bool:
+        """Ability "demands.cancel_booking"."""
+        return (user.is_authenticated and obj.requester_id == user.pk) or self.decides(user, obj)
+
+
+VENUE_RULES = VenueRules()
+BOOKING_RULES = BookingRules()

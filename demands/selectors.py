@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import (
@@ -30,7 +30,7 @@ from alliance import permissions, reports, workdays
 from alliance.periods import ZONE, Quarter
 from alliance.registry import month_span
 
-from .models import Need, NeedEvent, Resource
+from .models import Booking, Need, NeedEvent, Resource, Venue, VenueClosure
 
 # Service levels (seed 001, SPEC "Service-level clock"): dispatched within 2 working days, accepted within
 # 2 working days of dispatch (alliance.workdays: the official holidays, their make-up days and the street's
@@ -509,3 +509,116 @@ def chart_needs_per_month(*, user, months: list[date], community_id: int | None 
         measure: {month: row[f"{measure}_{i}"] for i, month in enumerate(months)}
         for measure in ("submitted", "completed")
     }
+
+
+# --- Shared venues ---------------------------------------------------------------------------------
+
+
+def venues_visible_to(*, user) -> QuerySet[Venue]:
+    return permissions.visible(user, Venue.objects.select_related("resource__unit__community", "resource__category"))
+
+
+def public_venues() -> QuerySet[Venue]:
+    """Venues residents see on the public site: public ones of active resources."""
+    return Venue.objects.filter(is_public=True, resource__status=Resource.Status.ACTIVE).select_related(
+        "resource__unit", "resource__category"
+    )
+
+
+def bookings_visible_to(*, user) -> QuerySet[Booking]:
+    return permissions.visible(
+        user, Booking.objects.select_related("venue__resource__unit__community", "requester", "unit", "community")
+    )
+
+
+def bookings_of_venue(*, venue: Venue, start, end, statuses=(Booking.Status.PENDING, Booking.Status.APPROVED)):
+    """The venue's bookings that overlap [start, end), in time order (one range scan of booking_venue_idx)."""
+    return Booking.objects.filter(venue=venue, status__in=statuses, start__lt=end, end__gt=start).order_by(
+        "start", "id"
+    )
+
+
+def overlapping_approved(*, venue: Venue, start, end, exclude_pk: int | None = None) -> QuerySet[Booking]:
+    return bookings_of_venue(venue=venue, start=start, end=end, statuses=(Booking.Status.APPROVED,)).exclude(
+        pk=exclude_pk
+    )
+
+
+def venue_closed_days(*, venue: Venue, first, last) -> set:
+    return set(VenueClosure.objects.filter(venue=venue, date__range=(first, last)).values_list("date", flat=True))
+
+
+def venue_week(*, venue: Venue, monday) -> list[dict]:
+    """A week of the venue, day by day: whether it opens, its hours, and the pending and approved bookings
+    (the portal's week view). Two queries whatever the week holds."""
+    days = [monday + timedelta(days=n) for n in range(7)]
+    closed = venue_closed_days(venue=venue, first=days[0], last=days[-1])
+    start = datetime.combine(days[0], time.min, tzinfo=ZONE)
+    bookings = list(bookings_of_venue(venue=venue, start=start, end=start + timedelta(days=7)))
+    week = []
+    for day in days:
+        is_open = venue.opens_on(day) and day not in closed
+        week.append(
+            {
+                "date": day,
+                "open": is_open,
+                "closed_note": day in closed,
+                "bookings": [b for b in bookings if timezone.localtime(b.start, ZONE).date() == day],
+            }
+        )
+    return week
+
+
+def _free_hours(venue: Venue, day, taken: list[tuple[datetime, datetime]], step: timedelta) -> list[datetime]:
+    opens = datetime.combine(day, venue.opens_at, tzinfo=ZONE)
+    closes = datetime.combine(day, venue.closes_at, tzinfo=ZONE)
+    slots, at = [], opens
+    while at + step <= closes:
+        if not any(s < at + step and e > at for s, e in taken):
+            slots.append(at)
+        at += step
+    return slots
+
+
+def free_slots_of(*, venues: list[Venue], first, days: int = 7, step_minutes: int = 60) -> dict[int, list[dict]]:
+    """For each venue, its opening days from `first` on with the hours no approved booking takes — what
+    residents see (times only, never who booked). Two queries for all the venues: their closed days and
+    their approved bookings in the window."""
+    ids = [v.pk for v in venues]
+    last = first + timedelta(days=days - 1)
+    closed = set(
+        VenueClosure.objects.filter(venue_id__in=ids, date__range=(first, last)).values_list("venue_id", "date")
+    )
+    start = datetime.combine(first, time.min, tzinfo=ZONE)
+    taken: dict[int, list[tuple[datetime, datetime]]] = {pk: [] for pk in ids}
+    for venue_id, s, e in Booking.objects.filter(
+        venue_id__in=ids, status=Booking.Status.APPROVED, start__lt=start + timedelta(days=days), end__gt=start
+    ).values_list("venue_id", "start", "end"):
+        taken[venue_id].append((s, e))
+    step = timedelta(minutes=step_minutes)
+    result: dict[int, list[dict]] = {}
+    for venue in venues:
+        result[venue.pk] = [
+            {"date": day, "free": _free_hours(venue, day, taken[venue.pk], step)}
+            for day in (first + timedelta(days=n) for n in range(days))
+            if venue.opens_on(day) and (venue.pk, day) not in closed
+        ]
+    return result
+
+
+def bookings_for_feed(*, unit_id: int | None = None, user=None, since) -> QuerySet[Booking]:
+    """Approved bookings for a calendar feed (cancelled ones too, so calendars remove them): a unit's feed
+    holds the bookings of its venues and those made for it; a person's, the ones they asked for and those of
+    their units' venues or made for their units. Never a pending or declined one."""
+    if unit_id is not None:
+        mine = Q(venue__resource__unit_id=unit_id) | Q(unit_id=unit_id)
+    else:
+        units = permissions.units_of(user)
+        mine = Q(requester_id=user.pk) | Q(venue__resource__unit_id__in=units) | Q(unit_id__in=units)
+    return (
+        Booking.objects.filter(mine, status__in=[Booking.Status.APPROVED, Booking.Status.CANCELLED], start__gte=since)
+        # Cancelled before anyone approved it: it never reached a calendar, so there is nothing to remove.
+        .exclude(status=Booking.Status.CANCELLED, decided_at__isnull=True)
+        .select_related("venue__resource__unit")
+        .order_by("start", "id")
+    )

@@ -25,12 +25,13 @@ from alliance import history, permissions, public_figures
 from alliance.errors import Conflict, InvalidInput, PermissionDenied, TransitionNotAllowed
 from alliance.models import Notification
 from alliance.notifications import message, notify, notify_each, notify_many, queue_delivery
+from alliance.periods import ZONE
 from alliance.workflow import move, refuse_other_fields, update, with_history
 from members import selectors as member_selectors
 from members.models import MemberUnit
 
 from . import selectors
-from .models import Need, NeedEvent, NeedPhoto, NeedSlaFlag, Resource
+from .models import Booking, Need, NeedEvent, NeedPhoto, NeedSlaFlag, Resource, Venue
 
 logger = logging.getLogger(__name__)
 
@@ -792,3 +793,202 @@ def need_file_for_unit(*, unit: MemberUnit, actor, data: dict[str, Any]) -> Need
     }
     with history.acting(actor, "filed by the unit"):
         return need_submit(data=data, channel=Need.Channel.API)
+
+
+# --- Shared venues (免费开放场所) ------------------------------------------------------------------
+
+# How far ahead a venue may be booked, and the step bookings keep to (what the week view draws).
+BOOK_AHEAD = timedelta(days=60)
+BOOKING_STEP_MINUTES = 30
+
+
+def venue_save(*, venue: Venue, actor) -> Venue:
+    """Set a venue resource's opening hours, days and public listing (its unit's liaison or staff)."""
+    if venue.resource.kind != Resource.Kind.VENUE:
+        raise InvalidInput(_("Only a resource of kind venue can be booked."))
+    permissions.require_change(actor, venue.resource)
+    venue.full_clean()
+    with transaction.atomic():
+        with_history(venue, actor, "venue hours set").save()
+    return venue
+
+
+def _booking_checks(*, venue: Venue, start, end, people: int) -> None:
+    """The shape of a request against the venue's rules; the overlap is checked under the venue's lock."""
+    if start is None or end is None or end <= start:
+        raise InvalidInput(_("The end must come after the start."))
+    local_start, local_end = timezone.localtime(start, ZONE), timezone.localtime(end, ZONE)
+    if local_start.date() != local_end.date():
+        raise InvalidInput(_("A booking starts and ends on the same day."))
+    if (local_start.minute % BOOKING_STEP_MINUTES, local_end.minute % BOOKING_STEP_MINUTES) != (0, 0) or (
+        local_start.second or local_end.second or local_start.microsecond or local_end.microsecond
+    ):
+        raise InvalidInput(_("Bookings start and end on the hour or the half hour."))
+    now = timezone.now()
+    if start <= now:
+        raise InvalidInput(_("A booking must start in the future."))
+    if start > now + BOOK_AHEAD:
+        raise InvalidInput(_("Venues are booked at most %(days)d days ahead.") % {"days": BOOK_AHEAD.days})
+    day = local_start.date()
+    if not venue.opens_on(day) or venue.closures.filter(date=day).exists():
+        raise InvalidInput(_("The venue is closed on %(date)s.") % {"date": day.isoformat()})
+    if local_start.time() < venue.opens_at or local_end.time() > venue.closes_at:
+        raise InvalidInput(
+            _("The venue is open from %(opens)s to %(closes)s.")
+            % {"opens": venue.opens_at.strftime("%H:%M"), "closes": venue.closes_at.strftime("%H:%M")}
+        )
+    capacity = venue.resource.capacity
+    if people < 1:
+        raise InvalidInput(_("At least one person is expected."))
+    if capacity and people > capacity:
+        raise InvalidInput(_("The venue holds at most %(capacity)d people.") % {"capacity": capacity})
+
+
+def _slot_taken() -> Conflict:
+    return Conflict(_("This time is already booked. Choose another slot."))
+
+
+def booking_request(
+    *,
+    venue: Venue,
+    actor,
+    start,
+    end,
+    purpose: str,
+    people: int,
+    unit: MemberUnit | None = None,
+    community=None,
+) -> Booking:
+    """A community, a unit or a registered Party member asks for a slot. Refused at once when an approved
+    booking already holds the time; otherwise it waits for the owner's answer."""
+    if venue.resource.status != Resource.Status.ACTIVE:
+        raise TransitionNotAllowed(_("This venue has been withdrawn and cannot be booked."))
+    if not permissions.can_view(actor, venue):
+        raise PermissionDenied(_("You may not book this venue."))
+    purpose = (purpose or "").strip()
+    if not purpose:
+        raise InvalidInput(_("Say what the venue is for."))
+    booking = Booking(
+        venue=venue,
+        requester=actor,
+        unit=unit,
+        community=community,
+        start=start,
+        end=end,
+        purpose=purpose[:200],
+        people=people,
+    )
+    if not permissions.has_ability(actor, "demands.request_booking", booking):
+        raise PermissionDenied(
+            _(
+                "Venues are booked by communities, member units and registered in-service Party members: "
+                "you may book for yourself, your own unit or the communities you work for."
+            )
+        )
+    _booking_checks(venue=venue, start=start, end=end, people=people)
+    with transaction.atomic():
+        if selectors.overlapping_approved(venue=venue, start=start, end=end).exists():
+            raise _slot_taken()
+        with_history(booking, actor, "requested").save()
+        _tell_deciders(booking)
+    return booking
+
+
+def _when_text(booking: Booking) -> str:
+    start, end = timezone.localtime(booking.start, ZONE), timezone.localtime(booking.end, ZONE)
+    return f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
+
+
+def _tell_deciders(booking: Booking) -> None:
+    venue = booking.venue
+    owners = [m.user for m in member_selectors.memberships_of_unit(unit=venue.resource.unit) if m.user.is_active]
+    notify_many(
+        owners or list(member_selectors.street_staff_users()),
+        subject=_("Venue booking requested: %(venue)s") % {"venue": venue.resource.title},
+        body=_("%(venue)s, %(when)s, %(people)d people: %(purpose)s")
+        % {
+            "venue": venue.resource.title,
+            "when": _when_text(booking),
+            "people": booking.people,
+            "purpose": booking.purpose,
+        },
+        url=reverse("portal:venue_week", args=[venue.pk]),
+        kind="booking:pending",
+    )
+
+
+def _tell_requester(booking: Booking, subject: str, body: str) -> None:
+    notify(
+        recipient=booking.requester,
+        subject=subject,
+        body=body,
+        url=reverse("portal:bookings"),
+        kind=f"booking:{booking.status}",
+    )
+
+
+def booking_approve(*, booking: Booking, actor) -> Booking:
+    """The owner approves. The venue's row is locked while the overlap is checked, so two approvals of
+    one slot run one after the other and the second is refused; the database's exclusion constraint
+    refuses what slipped past (PostgreSQL)."""
+    permissions.require_ability(actor, "demands.decide_booking", booking)
+    try:
+        with transaction.atomic():
+            Venue.objects.select_for_update().filter(pk=booking.venue_id).first()
+            if selectors.overlapping_approved(
+                venue=booking.venue, start=booking.start, end=booking.end, exclude_pk=booking.pk
+            ).exists():
+                raise _slot_taken()
+            booking = move(
+                booking, action="approve", actor=actor, reason="approved", decided_by=actor, decided_at=timezone.now()
+            )
+            _tell_requester(
+                booking,
+                _("Venue booked: %(venue)s") % {"venue": booking.venue.resource.title},
+                _("Your booking of %(venue)s, %(when)s, is approved.")
+                % {"venue": booking.venue.resource.title, "when": _when_text(booking)},
+            )
+    except IntegrityError as error:
+        if "booking_no_overlap" in str(error):
+            raise _slot_taken() from error
+        raise
+    return booking
+
+
+def booking_decline(*, booking: Booking, actor, reason: str) -> Booking:
+    permissions.require_ability(actor, "demands.decide_booking", booking)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Give the reason for declining."))
+    with transaction.atomic():
+        booking = move(
+            booking,
+            action="decline",
+            actor=actor,
+            reason="declined",
+            decided_by=actor,
+            decided_at=timezone.now(),
+            decline_reason=reason[:300],
+        )
+        _tell_requester(
+            booking,
+            _("Venue booking declined: %(venue)s") % {"venue": booking.venue.resource.title},
+            _("Your booking of %(venue)s, %(when)s, was declined: %(reason)s")
+            % {"venue": booking.venue.resource.title, "when": _when_text(booking), "reason": reason},
+        )
+    return booking
+
+
+def booking_cancel(*, booking: Booking, actor) -> Booking:
+    """The requester (or the owner) cancels: the slot is free again at once."""
+    permissions.require_ability(actor, "demands.cancel_booking", booking)
+    with transaction.atomic():
+        booking = move(booking, action="cancel", actor=actor, reason="cancelled")
+        if actor.pk != booking.requester_id:
+            _tell_requester(
+                booking,
+                _("Venue booking cancelled: %(venue)s") % {"venue": booking.venue.resource.title},
+                _("Your booking of %(venue)s, %(when)s, was cancelled by the venue.")
+                % {"venue": booking.venue.resource.title, "when": _when_text(booking)},
+            )
+    return booking

@@ -18,4 +18,10 @@ urlpatterns = [
     path("resources/<int:pk>/edit/", views.resource_edit, name="resource_edit"),
     path("resources/<int:pk>/withdraw/", views.resource_withdraw, name="resource_withdraw"),
     path("resources/<int:pk>/restore/", views.resource_restore, name="resource_restore"),
+    path("venues/", views.venue_list, name="venue_list"),
+    path("venues/<int:pk>/", views.venue_week, name="venue_week"),
+    path("bookings/", views.booking_list, name="bookings"),
+    path("bookings/<int:pk>/approve/", views.booking_approve, name="booking_approve"),
+    path("bookings/<int:pk>/decline/", views.booking_decline, name="booking_decline"),
+    path("bookings/<int:pk>/cancel/", views.booking_cancel, name="booking_cancel"),
 ]

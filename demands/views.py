@@ -21,8 +21,8 @@ from alliance.pagination import page_of
 from members import selectors as member_selectors
 
 from . import selectors, services
-from .forms import CompleteForm, DeclineForm, ResourceForm
-from .models import Need, Resource
+from .forms import BookingDeclineForm, BookingForm, CompleteForm, DeclineForm, ResourceForm
+from .models import Booking, Need, Resource
 
 S = Need.Status
 LIST_STATUSES = (S.DISPATCHED, S.ACCEPTED, S.COMPLETED, S.CLOSED, S.REJECTED)
@@ -229,3 +229,117 @@ def resource_restore(request: HttpRequest, pk: int) -> HttpResponse:
         success=_("%(title)s is available again.") % {"title": resource.title},
     )
     return redirect("portal:resource_list")
+
+
+# --- Shared venues ---------------------------------------------------------------------------------
+
+
+def _monday(request: HttpRequest):
+    """The Monday of the week asked for (`?week=YYYY-MM-DD`, any day of it), this week by default."""
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    try:
+        day = date.fromisoformat(request.GET.get("week", ""))
+    except ValueError:
+        day = timezone.localdate()
+    return day - timedelta(days=day.weekday())
+
+
+@login_required
+def venue_list(request: HttpRequest) -> HttpResponse:
+    venues = selectors.venues_visible_to(user=request.user).filter(resource__status=Resource.Status.ACTIVE)
+    page = page_of(venues.order_by("resource__title", "resource_id"), request.GET, per_page=PAGE_SIZE)
+    return render(request, "demands/portal/venue_list.html", {"page": page, "venues": page.object_list})
+
+
+@login_required
+def venue_week(request: HttpRequest, pk: int) -> HttpResponse:
+    from datetime import timedelta
+
+    venue = permissions.get_visible_or_404(request.user, selectors.venues_visible_to(user=request.user), pk=pk)
+    units = member_selectors.units_of_liaison(user=request.user).order_by("name")
+    # A community is booked for by its own staff (street staff book in their own name or for a unit).
+    communities = member_selectors.communities_public().filter(pk__in=permissions.communities_of(request.user))
+    form = BookingForm(request.POST or None, units=units, communities=communities)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and call_for_form(form, services.booking_request, venue=venue, actor=request.user, **form.booking_data())
+    ):
+        messages.success(request, _("Your request has been sent to the venue. You will be told when it is answered."))
+        return redirect(f"{request.path}?week={form.cleaned_data['date'].isoformat()}")
+    monday = _monday(request)
+    week = selectors.venue_week(venue=venue, monday=monday)
+    # Who booked is shown to those who decide; everybody else sees the time taken, not the name.
+    decides = permissions.has_ability(request.user, "demands.decide_booking", Booking(venue=venue))
+    context = {
+        "venue": venue,
+        "week": week,
+        "monday": monday,
+        "previous": monday - timedelta(days=7),
+        "next": monday + timedelta(days=7),
+        "form": form,
+        "decides": decides,
+    }
+    return render(request, "demands/portal/venue_week.html", context)
+
+
+@login_required
+def booking_list(request: HttpRequest) -> HttpResponse:
+    """My bookings, and the requests to my units' venues waiting for an answer."""
+    visible = selectors.bookings_visible_to(user=request.user)
+    mine = page_of(visible.filter(requester=request.user).order_by("-start", "-id"), request.GET, per_page=PAGE_SIZE)
+    to_decide = [
+        b
+        for b in visible.filter(status=Booking.Status.PENDING)
+        .exclude(requester=request.user)
+        .order_by("start", "id")[:50]
+        if permissions.has_ability(request.user, "demands.decide_booking", b)
+    ]
+    context = {"page": mine, "bookings": mine.object_list, "to_decide": to_decide, "decline_form": BookingDeclineForm()}
+    return render(request, "demands/portal/booking_list.html", context)
+
+
+def _visible_booking(request: HttpRequest, pk: int) -> Booking:
+    return permissions.get_visible_or_404(request.user, selectors.bookings_visible_to(user=request.user), pk=pk)
+
+
+@login_required
+@require_POST
+def booking_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    booking = _visible_booking(request, pk)
+    call_with_message(
+        request, services.booking_approve, booking=booking, actor=request.user, success=_("The booking is approved.")
+    )
+    return redirect("portal:bookings")
+
+
+@login_required
+@require_POST
+def booking_decline(request: HttpRequest, pk: int) -> HttpResponse:
+    booking = _visible_booking(request, pk)
+    form = BookingDeclineForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason for declining."))
+        return redirect("portal:bookings")
+    call_with_message(
+        request,
+        services.booking_decline,
+        booking=booking,
+        actor=request.user,
+        reason=form.cleaned_data["reason"],
+        success=_("The booking is declined; the requester has been told."),
+    )
+    return redirect("portal:bookings")
+
+
+@login_required
+@require_POST
+def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    booking = _visible_booking(request, pk)
+    call_with_message(
+        request, services.booking_cancel, booking=booking, actor=request.user, success=_("The booking is cancelled.")
+    )
+    return redirect("portal:bookings")

@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vDuration
 
 from alliance import permissions
+from demands import selectors as demand_selectors
+from demands.models import Booking
 
 from .models import CalendarFeed, Invitation, JointMeeting
 
@@ -66,6 +68,14 @@ def feed_meetings(feed: CalendarFeed) -> QuerySet[JointMeeting]:
     ).order_by("start", "id")
 
 
+def feed_bookings(feed: CalendarFeed) -> QuerySet[Booking]:
+    """The venue bookings the same feed shows (shared venues, issue 15): the unit's or the person's."""
+    since = timezone.now() - FEED_HISTORY
+    if feed.unit_id is not None:
+        return demand_selectors.bookings_for_feed(unit_id=feed.unit_id, since=since)
+    return demand_selectors.bookings_for_feed(user=feed.user, since=since)
+
+
 def feed_name(feed: CalendarFeed) -> str:
     if feed.unit is not None:
         return _("Joint meetings of %(unit)s") % {"unit": feed.unit.name}
@@ -84,7 +94,13 @@ def _description(meeting: JointMeeting) -> str:
 
 
 def render_feed(
-    *, name: str, meetings: Iterable[JointMeeting], uid_host: str, link: Callable[[JointMeeting], str]
+    *,
+    name: str,
+    meetings: Iterable[JointMeeting],
+    uid_host: str,
+    link: Callable[[JointMeeting], str],
+    bookings: Iterable[Booking] = (),
+    booking_link: Callable[[Booking], str] | None = None,
 ) -> bytes:
     """The VCALENDAR of `meetings`: one VEVENT each, with a UID stable per meeting (so a client updates
     the event it has rather than adding a second one), SEQUENCE = the meeting's schedule version (raised
@@ -116,4 +132,29 @@ def render_feed(
         event.add("transp", "TRANSPARENT" if meeting.status == JointMeeting.Status.CANCELLED else "OPAQUE")
         event.add("url", link(meeting))
         cal.add_component(event)
+    for booking in bookings:
+        cal.add_component(_booking_event(booking, uid_host, booking_link))
     return cal.to_ical()
+
+
+def _booking_event(booking: Booking, uid_host: str, link: Callable[[Booking], str] | None) -> Event:
+    """An approved venue booking; a cancelled one as STATUS:CANCELLED with a higher SEQUENCE, so that a
+    client that had it removes it. No requester name: the purpose and the place say what it is."""
+    cancelled = booking.status == Booking.Status.CANCELLED
+    event = Event()
+    event.add("uid", f"booking-{booking.pk}@{uid_host}")
+    event.add("dtstamp", booking.decided_at or booking.created_at)
+    event.add("created", booking.created_at)
+    event.add("dtstart", booking.start)
+    event.add("dtend", booking.end)
+    event.add("sequence", 1 if cancelled else 0)
+    event.add(
+        "summary",
+        _("Venue: %(venue)s · %(purpose)s") % {"venue": booking.venue.resource.title, "purpose": booking.purpose},
+    )
+    event.add("location", booking.venue.resource.unit.address or booking.venue.resource.title)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    event.add("transp", "TRANSPARENT" if cancelled else "OPAQUE")
+    if link is not None:
+        event.add("url", link(booking))
+    return event

@@ -261,6 +261,10 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
         meetings=calendar.feed_meetings(feed),
         uid_host=host or "alliance",
         link=lambda meeting: request.build_absolute_uri(reverse("portal:meeting_detail", args=[meeting.pk])),
+        bookings=calendar.feed_bookings(feed),
+        booking_link=lambda booking: request.build_absolute_uri(
+            reverse("portal:venue_week", args=[booking.venue_id]) + f"?week={booking.start.date().isoformat()}"
+        ),
     )
     response = HttpResponse(body, content_type=calendar.CONTENT_TYPE)
     response["Content-Disposition"] = 'inline; filename="meetings.ics"'

@@ -106,6 +106,10 @@ def register() -> None:
     permissions.register(PartyMember, rules.MEMBER_RULES)
     permissions.register_ability("volunteers.see_phone", rules.MEMBER_RULES.can_see_phone)
     permissions.register_ability("volunteers.act_for_member", rules.MEMBER_RULES.acts_for)
+    # A verified in-service Party member: may, for example, book a shared venue in their own name.
+    permissions.register_ability(
+        "volunteers.registered_member", lambda user, obj=None: selectors.active_registration(user=user) is not None
+    )
     permissions.register_ability(
         "volunteers.leave_post", lambda user, claim: rules.MEMBER_RULES.acts_for(user, claim.member)
     )

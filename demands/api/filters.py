@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from alliance.api.filters import IsoDateTimeFilter
 
-from ..models import Need, Resource
+from ..models import Booking, Need, Resource, Venue
 from ..selectors import overdue_q
 
 
@@ -29,3 +29,22 @@ class ResourceFilter(django_filters.FilterSet):
     class Meta:
         model = Resource
         fields = ["unit", "category", "kind", "status", "is_free"]
+
+
+class VenueFilter(django_filters.FilterSet):
+    unit = django_filters.NumberFilter(field_name="resource__unit")
+    community = django_filters.NumberFilter(field_name="resource__unit__community")
+    category = django_filters.NumberFilter(field_name="resource__category")
+
+    class Meta:
+        model = Venue
+        fields = ["is_public"]
+
+
+class BookingFilter(django_filters.FilterSet):
+    start_after = IsoDateTimeFilter(field_name="start", lookup_expr="gte")
+    start_before = IsoDateTimeFilter(field_name="start", lookup_expr="lt")
+
+    class Meta:
+        model = Booking
+        fields = ["venue", "status", "unit", "community"]

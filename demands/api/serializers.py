@@ -14,9 +14,10 @@ from alliance.models import Category
 from alliance.uploads import PHOTO_KINDS, check_upload
 from alliance.validators import validate_mobile
 from members import selectors as member_selectors
+from members.models import Community, MemberUnit
 
 from .. import public_choices
-from ..models import Need, NeedEvent, Resource
+from ..models import Booking, Need, NeedEvent, Resource, Venue
 
 
 class NeedEventSerializer(serializers.ModelSerializer):
@@ -281,3 +282,73 @@ class ShowcaseSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     class Meta:
         model = Need
         fields = ["id", "title", "category", "community", "unit", "submitted_at", "completed_at", "result", "rating"]
+
+
+# --- Shared venues ---------------------------------------------------------------------------------
+
+
+class VenueSerializer(serializers.ModelSerializer):
+    """A venue: the resource's title, unit, category and capacity, and its opening hours and days."""
+
+    id = serializers.IntegerField(source="resource_id", read_only=True)
+    title = serializers.CharField(source="resource.title", read_only=True)
+    unit = serializers.IntegerField(source="resource.unit_id", read_only=True)
+    unit_name = serializers.CharField(source="resource.unit.name", read_only=True)
+    community = serializers.IntegerField(source="resource.unit.community_id", read_only=True)
+    category = serializers.IntegerField(source="resource.category_id", read_only=True)
+    capacity = serializers.IntegerField(source="resource.capacity", read_only=True, allow_null=True)
+    is_free = serializers.BooleanField(source="resource.is_free", read_only=True)
+
+    class Meta:
+        model = Venue
+        fields = [
+            "id",
+            "title",
+            "unit",
+            "unit_name",
+            "community",
+            "category",
+            "capacity",
+            "is_free",
+            "opens_at",
+            "closes_at",
+            "weekdays",
+            "is_public",
+        ]
+
+
+class BookingRequestSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    purpose = serializers.CharField(max_length=200)
+    people = serializers.IntegerField(min_value=1, max_value=100000)
+    unit = serializers.PrimaryKeyRelatedField(queryset=MemberUnit.objects.all(), required=False, allow_null=True)
+    community = serializers.PrimaryKeyRelatedField(queryset=Community.objects.all(), required=False, allow_null=True)
+
+    def validate(self, attrs):
+        if attrs.get("unit") and attrs.get("community"):
+            raise serializers.ValidationError(_("Book for a unit or for a community, not both."))
+        return attrs
+
+
+class BookingSerializer(serializers.ModelSerializer):
+    venue_title = serializers.CharField(source="venue.resource.title", read_only=True)
+
+    class Meta:
+        model = Booking
+        fields = [
+            "id",
+            "venue",
+            "venue_title",
+            "start",
+            "end",
+            "purpose",
+            "people",
+            "unit",
+            "community",
+            "status",
+            "decline_reason",
+            "decided_at",
+            "created_at",
+        ]
+        read_only_fields = fields

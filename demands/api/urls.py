@@ -7,6 +7,8 @@ from . import views
 routes = [
     ("needs", views.NeedViewSet, "need"),
     ("resources", views.ResourceViewSet, "resource"),
+    ("venues", views.VenueViewSet, "venue"),
+    ("bookings", views.BookingViewSet, "booking"),
 ]
 
 urlpatterns = [

@@ -23,9 +23,9 @@ from members import selectors as member_selectors
 from members.models import MemberUnit
 
 from .. import matching, selectors, services, showcase
-from ..models import Need, Resource
+from ..models import Booking, Need, Resource
 from . import serializers as s
-from .filters import NeedFilter, ResourceFilter
+from .filters import BookingFilter, NeedFilter, ResourceFilter, VenueFilter
 
 NO_BODY = OpenApiExample("No body", summary=pgettext_lazy("api example", "No body"), value={}, request_only=True)
 REASON = OpenApiExample(
@@ -498,3 +498,113 @@ class PublicShowcaseView(generics.ListAPIView):
     def filter_queryset(self, queryset):
         super().filter_queryset(queryset)  # KnownParameters: a parameter it does not read is refused first
         return showcase.ShowcaseRows(public_scope(self.request).street_id)
+
+
+# --- Shared venues ---------------------------------------------------------------------------------
+
+BOOKING_EXAMPLE = OpenApiExample(
+    "A booking",
+    summary=pgettext_lazy("api example", "A booking"),
+    value={"start": "2026-12-05T09:00:00+08:00", "end": "2026-12-05T11:00:00+08:00", "purpose": "党课", "people": 30},
+    request_only=True,
+)
+
+
+# A venue's id is its resource's (the primary key is the one-to-one link), which the schema cannot guess.
+VENUE_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description=gettext_lazy("The venue's resource id"))
+
+
+@extend_schema_view(
+    list=extend_schema(summary=gettext_lazy("Venues that can be booked, with opening hours and capacity")),
+    retrieve=extend_schema(summary=gettext_lazy("One venue, with opening hours and capacity"), parameters=[VENUE_ID]),
+)
+class VenueViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.VenueSerializer
+    filterset_class = VenueFilter
+    service_checked_actions = {"bookings"}
+    search_fields = ["resource__title", "resource__unit__name"]
+    ordering_fields: list[str] = []
+
+    def get_queryset(self):
+        return selectors.venues_visible_to(user=self.request.user).filter(resource__status=Resource.Status.ACTIVE)
+
+    def get_serializer_class(self):
+        return s.BookingRequestSerializer if self.action == "bookings" else s.VenueSerializer
+
+    @extend_schema(
+        summary=gettext_lazy("Ask for a slot of a venue (a community, a unit or a registered Party member)"),
+        request=s.BookingRequestSerializer,
+        responses={201: s.BookingSerializer},
+        description=gettext_lazy(
+            "The booking waits for the owner's answer (status `pending`). 409 when an approved booking already "
+            "holds the time; 400 when the venue is closed then, the time is not on the hour or half hour, "
+            "or more people are expected than it holds."
+        ),
+        examples=[BOOKING_EXAMPLE],
+        parameters=[VENUE_ID],
+    )
+    @action(detail=True, methods=["post"])
+    def bookings(self, request, pk=None):
+        venue = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        booking = services.booking_request(venue=venue, actor=request.user, **serializer.validated_data)
+        return Response(s.BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary=gettext_lazy("Venue bookings: one's own, one's venues', and staff's scope")),
+    retrieve=extend_schema(summary=gettext_lazy("One venue booking")),
+)
+class BookingViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.BookingSerializer
+    filterset_class = BookingFilter
+    service_checked_actions = {"approve", "decline", "cancel"}
+    ordering_fields: list[str] = []
+
+    def get_queryset(self):
+        return selectors.bookings_visible_to(user=self.request.user)
+
+    def get_serializer_class(self):
+        return ReasonSerializer if self.action == "decline" else s.BookingSerializer
+
+    @extend_schema(
+        summary=gettext_lazy("Approve a booking (the venue's owner); 409 when it overlaps an approved one"),
+        request=None,
+        responses=s.BookingSerializer,
+        description=api_description(Booking, "approve"),
+        examples=[NO_BODY],
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        booking = services.booking_approve(booking=self.get_object(), actor=request.user)
+        return Response(s.BookingSerializer(booking).data)
+
+    @extend_schema(
+        summary=gettext_lazy("Decline a booking, with the reason (the venue's owner)"),
+        request=ReasonSerializer,
+        responses=s.BookingSerializer,
+        description=api_description(Booking, "decline"),
+        examples=[REASON],
+    )
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        booking = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        booking = services.booking_decline(
+            booking=booking, actor=request.user, reason=serializer.validated_data["reason"]
+        )
+        return Response(s.BookingSerializer(booking).data)
+
+    @extend_schema(
+        summary=gettext_lazy("Cancel a booking (who asked, or the venue's owner): the slot is free again"),
+        request=None,
+        responses=s.BookingSerializer,
+        description=api_description(Booking, "cancel"),
+        examples=[NO_BODY],
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        booking = services.booking_cancel(booking=self.get_object(), actor=request.user)
+        return Response(s.BookingSerializer(booking).data)

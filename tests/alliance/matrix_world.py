@@ -19,7 +19,7 @@ from rest_framework.authtoken.models import Token
 
 from alliance import permissions
 from alliance.models import Job, Notification, WorkdayOverride
-from demands.models import Need, NeedPhoto
+from demands.models import Booking, Need, NeedPhoto
 from meetings import services as meeting_services
 from meetings.models import Invitation, JointMeeting, Level, MeetingAttachment, Reminder, ResolutionProgress
 from members import services as member_services
@@ -38,7 +38,7 @@ from members.models import (
 from projects.models import ActivityPhoto
 from volunteers.models import PostClaim, VolunteerTeam
 
-from ..demands.factories import NeedFactory, ResourceFactory
+from ..demands.factories import NeedFactory, ResourceFactory, VenueFactory
 from ..factories import (
     CategoryFactory,
     CommunityFactory,
@@ -127,6 +127,20 @@ def _side(world: World, side: str, *, community, unit, liaison, staff, root, cat
     NeedPhoto.objects.create(need=need, image=ContentFile(PNG, name="photo.png"))
     objs["demands.need"] = need
     objs["demands.resource"] = ResourceFactory(unit=unit, category=category)
+    venue = VenueFactory(resource__unit=unit, resource__category=category)
+    objs["demands.venue"] = venue
+    # The side's own liaison books the side's venue: seen by that liaison, the venue's community's staff and
+    # the street's; decided by the liaison (the owner) and street staff.
+    start = (now + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+    objs["demands.booking"] = Booking.objects.create(
+        venue=venue,
+        requester=liaison,
+        unit=unit,
+        start=start,
+        end=start + timedelta(hours=1),
+        purpose="党课",
+        people=10,
+    )
     objs["wish"] = NeedFactory(community=community, category=category, kind=Need.Kind.MICRO_WISH)
 
     project = ProjectFactory(street=street, community=community, category=category)

@@ -140,7 +140,7 @@ portal_action_get = answers(NOT_ALLOWED, anonymous=LOGIN)
 
 rule(
     r"portal/(|password/|notifications/|units/|needs/|resources/|projects/|claims/|meetings/|resolutions/"
-    r"|calendar/|volunteer/|volunteer/hours/new/|volunteer/card/|council/)",
+    r"|calendar/|volunteer/|volunteer/hours/new/|volunteer/card/|council/|venues/|bookings/)",
     portal_everyone,
     why="every signed-in user has a portal home and lists (showing only their own rows)",
 )
@@ -195,6 +195,28 @@ rule(
     portal_action_get,
     why="a resource is withdrawn and restored by its unit's liaison",
     POST=answers(NOT_FOUND, anonymous=LOGIN, liaison_a=None),
+)
+rule(
+    r"portal/venues/<pk>/",
+    portal_everyone,
+    why="a venue's week is for everyone signed in; asking for a slot is checked by the booking service "
+    "(an empty form is shown again with its errors)",
+    POST=answers(None, anonymous=LOGIN),
+)
+# A booking of side A's venue asked for by side A's liaison: that liaison, the venue's community's staff and
+# the street's see it; the liaison (the owner) and street staff decide; the community's staff are told no.
+booking_seen = answers(NOT_FOUND, anonymous=LOGIN, **granted(OWNERS, None))
+rule(
+    r"portal/bookings/<pk>/(approve|cancel)/",
+    portal_action_get,
+    why="the venue's owner and the street's staff approve; who asked, the owner or staff cancel",
+    POST={**booking_seen, "community_x_staff": "302 /portal/bookings/"},
+)
+rule(
+    r"portal/bookings/<pk>/decline/",
+    portal_action_get,
+    why="declining needs a reason: an empty one is refused with a message before anything else",
+    POST={**booking_seen, **granted(OWNERS, "302 /portal/bookings/")},
 )
 rule(
     r"portal/projects/<pk>/claim/",
@@ -328,6 +350,32 @@ rule(
     api_action_get,
     why="the unit's staff renew its agreement (its liaison may not)",
     POST={**api_others_404, "liaison_a": FORBIDDEN},
+)
+rule(
+    r"api/v1/(venues|bookings)/",
+    api_everyone,
+    why="venues are for everyone signed in; bookings narrowed to one's own, one's venues' and staff's scope",
+    POST=answers(NOT_ALLOWED, anonymous=API_ANON),
+)
+rule(r"api/v1/venues/<pk>/", api_everyone, why="a venue is for everyone signed in to find")
+rule(
+    r"api/v1/venues/<pk>/bookings/",
+    api_action_get,
+    why="anyone signed in may ask for a slot: an empty request is a 400 before anything is stored",
+    POST=answers("400", anonymous=API_ANON),
+)
+rule(r"api/v1/bookings/<pk>/", api_owners, why="a booking: who asked, the venue's owner and the staff over it")
+rule(
+    r"api/v1/bookings/<pk>/(approve|cancel)/",
+    api_action_get,
+    why="the owner and the street's staff decide; who asked, the owner or staff cancel; others 404",
+    POST={**api_others_404, "community_x_staff": FORBIDDEN},
+)
+rule(
+    r"api/v1/bookings/<pk>/decline/",
+    api_action_get,
+    why="declining needs a reason: an empty body is a 400 for whoever sees the booking",
+    POST={**api_others_404, **granted(OWNERS, "400")},
 )
 # Read-only endpoints answer 405 to PATCH and DELETE (no endpoint deletes); those that accept PATCH are
 # checked for the roles that may not change side A's object.
@@ -701,6 +749,9 @@ ADMIN_MODELS = {
     "members/assessment": AdminModel(ALL, STAFF_X, NOBODY, NOBODY),
     "demands/need": AdminModel(ALL, STAFF_X, ALL, NOBODY, never_deleted=True),
     "demands/resource": AdminModel(ALL, ALL, ALL, NOBODY),
+    "demands/venue": AdminModel(ALL, ALL, ALL, NOBODY, never_deleted=True),
+    # Asked for in the portal or the API, never typed into the admin; cancelled, never deleted.
+    "demands/booking": AdminModel(ALL, STAFF_X, NOBODY, NOBODY, never_deleted=True),
     "projects/serviceproject": AdminModel(ALL, ALL, ALL, NOBODY),
     "projects/projectclaim": AdminModel(ALL, STAFF_X, NOBODY, NOBODY),
     "projects/serviceactivity": AdminModel(ALL, STAFF_X, ALL, NOBODY, never_deleted=True),

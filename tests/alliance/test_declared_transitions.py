@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from alliance import permissions, workflow
 from alliance.errors import TransitionNotAllowed
 from demands import services as demand_services
-from demands.models import Need, Resource
+from demands.models import Booking, Need, Resource
 from meetings import services as meeting_services
 from meetings.models import Invitation, JointMeeting, Resolution
 from members import assessments as member_assessments
@@ -28,7 +28,7 @@ from projects.models import ProjectClaim, ServiceProject
 from volunteers import services as volunteer_services
 from volunteers.models import PartyMember, PostClaim
 
-from ..demands.factories import NeedFactory, ResourceFactory
+from ..demands.factories import NeedFactory, ResourceFactory, VenueFactory
 from ..factories import CommunityFactory, MemberUnitFactory
 from ..meetings.factories import InvitationFactory, MeetingFactory, ResolutionFactory
 from ..projects.factories import ClaimFactory, ProjectFactory
@@ -48,6 +48,20 @@ def _need(status, cast, **fields):
     if status in (Need.Status.DISPATCHED, Need.Status.ACCEPTED, Need.Status.COMPLETED) and "claimed_by" not in fields:
         fields.setdefault("unit", cast["unit_a"])
     return NeedFactory(status=status, community=cast["community_x"], **fields)
+
+
+def _booking(status, cast):
+    """A booking of unit_a's venue, asked for by unit_b's liaison, at `status`."""
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=3)
+    return Booking.objects.create(
+        venue=VenueFactory(resource__unit=cast["unit_a"]),
+        requester=cast["liaison_b"],
+        start=start,
+        end=start + timedelta(hours=1),
+        purpose="党课",
+        people=10,
+        status=status,
+    )
 
 
 def _past_meeting(status, cast):
@@ -97,6 +111,18 @@ CASES = {
     (Resource, "restore"): (
         lambda s, c: ResourceFactory(status=s, unit=c["unit_a"]),
         lambda o, c: demand_services.resource_restore(resource=o, actor=c["street_staff"]),
+    ),
+    (Booking, "approve"): (
+        lambda s, c: _booking(s, c),
+        lambda o, c: demand_services.booking_approve(booking=o, actor=c["liaison_a"]),
+    ),
+    (Booking, "decline"): (
+        lambda s, c: _booking(s, c),
+        lambda o, c: demand_services.booking_decline(booking=o, actor=c["liaison_a"], reason="当天闭馆"),
+    ),
+    (Booking, "cancel"): (
+        lambda s, c: _booking(s, c),
+        lambda o, c: demand_services.booking_cancel(booking=o, actor=c["liaison_a"]),
     ),
     (ServiceProject, "open"): (
         lambda s, c: ProjectFactory(status=s),

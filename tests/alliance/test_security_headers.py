@@ -44,7 +44,7 @@ def assert_headers(response, policy: str) -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["/", "/needs/new/", "/needs/track/", "/showcase/", "/portal/login/", "/no-such-page/"],
+    ["/", "/needs/new/", "/needs/track/", "/showcase/", "/venues/", "/portal/login/", "/no-such-page/"],
 )
 def test_public_pages_carry_the_strict_policy(db, community_x, url):
     response = client_for(None).get(url)

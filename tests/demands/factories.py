@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import factory
 
-from demands.models import Need, Resource
+from demands.models import Need, Resource, Venue
 from demands.services import new_tracking_code
 
 from ..factories import CategoryFactory, CommunityFactory, MemberUnitFactory
@@ -35,3 +35,13 @@ class ResourceFactory(factory.django.DjangoModelFactory):
     kind = Resource.Kind.SERVICE
     title = factory.Sequence(lambda n: f"资源{n}：志愿维修服务")
     description = "每周六上午，电工志愿者上门维修。"
+
+
+class VenueFactory(factory.django.DjangoModelFactory):
+    """A venue open 08:30–17:30 every day of the week, holding 40 people."""
+
+    class Meta:
+        model = Venue
+
+    resource = factory.SubFactory(ResourceFactory, kind=Resource.Kind.VENUE, title="党群服务中心多功能厅", capacity=40)
+    weekdays = "1234567"

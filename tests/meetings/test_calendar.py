@@ -216,7 +216,8 @@ def test_feed_query_count_does_not_grow_with_meetings(liaison_a, unit_a):
         InvitationFactory(meeting=MeetingFactory(), unit=unit_a)
     with CaptureQueriesContext(connection) as many:
         assert len(_events(client.get(_feed_url(feed)))) == 11
-    # the feed joined with its unit and user, the user's units (guardian), the meetings — however many.
+    # the feed joined with its unit and user, the user's units (guardian), the meetings, the venue bookings
+    # (shared venues) — however many.
     assert len(many) == len(few)
 
 
