@@ -23,6 +23,8 @@ TASK_ROUTES = {
     "*.tasks.*_digests": {"queue": NOTIFICATIONS_QUEUE},
     "meetings.tasks.send_due_reminders": {"queue": NOTIFICATIONS_QUEUE},
     "members.tasks.notify_expiring_agreements": {"queue": NOTIFICATIONS_QUEUE},
+    "members.tasks.alert_council_terms_ending": {"queue": NOTIFICATIONS_QUEUE},
+    "members.tasks.alert_agreements_ending": {"queue": NOTIFICATIONS_QUEUE},
     # The rest go to the default `jobs` queue; named here so that a reader sees where each one runs.
     "alliance.tasks.run_job": {"queue": JOBS_QUEUE},
     "alliance.tasks.sweep_jobs": {"queue": JOBS_QUEUE},

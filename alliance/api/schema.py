@@ -238,7 +238,13 @@ class AutoSchema(openapi.AutoSchema):
         # Bad input: a body that does not validate, filter values (django-filter answers 400), or a list's
         # page link that is not one (alliance.api.pagination).
         pages = is_list and self._get_paginator() is not None
-        if method in UNSAFE_METHODS - {"DELETE"} or (method == "GET" and (self.get_filter_backends() or pages)):
+        # A GET that checks query parameters of its own (`?street=` of the public figures) says so.
+        queried = method == "GET" and getattr(view, "checks_query_parameters", False)
+        if (
+            method in UNSAFE_METHODS - {"DELETE"}
+            or (method == "GET" and (self.get_filter_backends() or pages))
+            or queried
+        ):
             errors["400"] = ("ValidationError", _("Bad input: the message says what to change."))
         # Bad credentials are refused wherever credentials are read, even on endpoints open to all.
         signed_in_only = not all(issubclass(p, AllowAny) for p in getattr(view, "permission_classes", []))

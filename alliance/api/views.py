@@ -173,6 +173,8 @@ class PublicStatsView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes = []
+    # ?street= and ?district= are checked here: a bad one is a 400 (documented by alliance.api.schema).
+    checks_query_parameters = True
 
     @extend_schema(
         summary=_("The alliance's public figures"),

@@ -19,7 +19,7 @@ from projects.models import ProjectClaim, ServiceProject
 from volunteers.models import PartyMember, VolunteerPost
 
 from ..demands.factories import NeedFactory, ResourceFactory
-from ..factories import CategoryFactory, CommunityFactory, MemberUnitFactory, StreetFactory
+from ..factories import CategoryFactory, CommunityFactory, MemberUnitFactory, StreetFactory, UserFactory
 from ..meetings.factories import MeetingFactory, ResolutionFactory
 from ..projects.factories import ActivityFactory, ClaimFactory, ProjectFactory, ReviewFactory
 from ..volunteers.factories import PartyMemberFactory, PostFactory, ServiceLogFactory
@@ -49,6 +49,9 @@ ACCEPTS = {
     "/api/v1/service-logs/": "cursor, format, member, page, page_size, post, rejected, verified",
     "/api/v1/wishes/": f"community, {PAGES}, status",
     "/api/v1/public/showcase/": "format, page, page_size, street",
+    "/api/v1/agreements/": "current, cursor, format, page, page_size, unit",
+    "/api/v1/venues/": "category, community, cursor, format, is_public, page, page_size, search, unit",
+    "/api/v1/bookings/": "community, cursor, format, page, page_size, start_after, start_before, status, unit, venue",
 }
 
 
@@ -214,6 +217,48 @@ def _wishes():
     return {"status": "completed"}, [wanted.pk]
 
 
+def _agreements():
+    from ..factories import AgreementFactory
+
+    wanted = AgreementFactory()
+    AgreementFactory()
+    return {"unit": wanted.unit_id}, [wanted.pk]
+
+
+def _venues():
+    from ..demands.factories import VenueFactory
+
+    wanted = VenueFactory()
+    VenueFactory()
+    return {"unit": wanted.resource.unit_id}, [wanted.pk]
+
+
+def _bookings():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from demands.models import Booking
+
+    from ..demands.factories import VenueFactory
+
+    venue = VenueFactory()
+    start = timezone.now() + timedelta(days=2)
+    made = [
+        Booking.objects.create(
+            venue=venue,
+            requester=UserFactory(),
+            start=start + timedelta(hours=n * 2),
+            end=start + timedelta(hours=n * 2 + 1),
+            purpose="党课",
+            people=5,
+            status=status,
+        )
+        for n, status in enumerate([Booking.Status.APPROVED, Booking.Status.PENDING])
+    ]
+    return {"status": "approved"}, [made[0].pk]
+
+
 FILTERED: dict[str, Callable[[], tuple[dict, list[int]]]] = {
     "/api/v1/categories/": _categories,
     "/api/v1/streets/": _streets,
@@ -232,6 +277,9 @@ FILTERED: dict[str, Callable[[], tuple[dict, list[int]]]] = {
     "/api/v1/posts/": _posts,
     "/api/v1/service-logs/": _service_logs,
     "/api/v1/wishes/": _wishes,
+    "/api/v1/agreements/": _agreements,
+    "/api/v1/venues/": _venues,
+    "/api/v1/bookings/": _bookings,
 }
 
 

@@ -42,7 +42,8 @@ def _errors(schema: dict, path: str, method: str) -> dict[str, dict]:
         ("/api/v1/public/needs/{tracking_code}/rating/", "post", {"400", "404", "409", "429"}),
         # anonymous, unfiltered, paginated: a page link that is not one (400), a page past the end (404)
         ("/api/v1/public/showcase/", "get", {"400", "404"}),
-        ("/api/v1/public/stats/", "get", set()),
+        # anonymous: a ?street= or ?district= that is not one (400)
+        ("/api/v1/public/stats/", "get", {"400"}),
         ("/api/v1/auth/token/", "post", {"400", "401", "403", "429"}),
     ],
 )

@@ -21,6 +21,8 @@ NOTIFICATION_TASKS = [
     "alliance.tasks.send_daily_digests",
     "meetings.tasks.send_due_reminders",
     "members.tasks.notify_expiring_agreements",
+    "members.tasks.alert_council_terms_ending",
+    "members.tasks.alert_agreements_ending",
 ]
 JOB_TASKS = [
     "alliance.tasks.run_job",
