@@ -18,6 +18,7 @@ from alliance.periods import ZONE, Quarter
 from demands import selectors as need_selectors
 from demands.models import Need, NeedEvent
 from meetings.models import Invitation, JointMeeting, Level
+from members import services as member_services
 from members.models import MemberUnit, QuarterlyReport
 from projects.models import ProjectClaim
 from tests.conftest import client_for
@@ -299,6 +300,10 @@ def test_community_staff_chart_filter_and_posters_are_their_communitys(
 @pytest.mark.django_db
 def test_street_staff_of_a_district_see_each_community_with_its_street(street_staff, community_x):
     other = CommunityFactory(name="桥头街社区", street__name="府东街道")
+    # Street staff now see only the streets they are assigned to: to see both streets' communities the
+    # staff member is assigned to the second street as well.
+    root = UserFactory(username="root", is_staff=True, is_superuser=True)
+    member_services.street_staff_add(user=street_staff, street=other.street, actor=root)
     communities = index(street_staff).context["chart_filter"].communities
     assert communities == [(community_x.pk, "柳巷街道 · 桥头街社区"), (other.pk, "府东街道 · 桥头街社区")]
 

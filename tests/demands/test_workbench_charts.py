@@ -71,7 +71,9 @@ def needs(june_2026, community_x, community_y, health, legal):
 
 
 def test_street_staff_see_every_need_by_status_and_category(needs, street_staff, django_assert_num_queries):
-    with django_assert_num_queries(2):  # user's group names (street staff?), then the grouped count
+    # user's group names (street staff?), the street scope (the streets they are assigned to, read once, then
+    # cached: added by street scoping), then the grouped count
+    with django_assert_num_queries(3):
         by_status = selectors.chart_needs_by_status(user=street_staff)
     assert by_status == {S.SUBMITTED: 2, S.COMPLETED: 1, S.REJECTED: 1, S.CLOSED: 1}
     with django_assert_num_queries(1):
@@ -109,7 +111,9 @@ def test_the_community_and_quarter_chosen_narrow_the_counts(needs, street_staff,
 def test_per_month_counts_submitted_and_completed_by_the_beijing_month(needs, street_staff, django_assert_num_queries):
     months = chart_months(ChartFilter())
     assert months[0] == date(2025, 7, 1) and months[-1] == date(2026, 6, 1)
-    with django_assert_num_queries(2):  # group names, then one row of conditional counts
+    # Group names, the street scope (read once, then cached: added by street scoping), then one row of
+    # conditional counts.
+    with django_assert_num_queries(3):
         per_month = selectors.chart_needs_per_month(user=street_staff, months=months)
     submitted = {month: n for month, n in per_month["submitted"].items() if n}
     completed = {month: n for month, n in per_month["completed"].items() if n}

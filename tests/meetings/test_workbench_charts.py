@@ -56,7 +56,9 @@ def test_street_staff_see_each_quarters_rate_and_no_rate_without_invitations(
 ):
     quarters = chart_quarters(ChartFilter())
     assert quarters == [Quarter(2025, 3), Quarter(2025, 4), Quarter(2026, 1), Quarter(2026, 2)]
-    with django_assert_num_queries(2):  # group names (street staff?), then the grouped counts
+    # group names (street staff?), the street scope (the streets they are assigned to, read once, then
+    # cached: added by street scoping), then the grouped counts
+    with django_assert_num_queries(3):
         rates = selectors.chart_attendance_per_quarter(user=street_staff, quarters=quarters)
     assert rates == {
         Quarter(2025, 3): None,

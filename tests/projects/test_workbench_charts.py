@@ -34,7 +34,9 @@ def claims(db, community_x, community_y):
 
 
 def test_street_staff_count_standing_claims_by_category(claims, street_staff, django_assert_num_queries):
-    with django_assert_num_queries(2):  # group names (street staff?), then the grouped count
+    # group names (street staff?), the street scope (the streets they are assigned to, read once, then
+    # cached: added by street scoping), then the grouped count
+    with django_assert_num_queries(3):
         rows = selectors.chart_claims_by_category(user=street_staff)
     assert rows == [("医疗健康", 3), ("法律服务", 1)]
 
