@@ -22,6 +22,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db.models import Model, QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.middleware.csrf import get_token
@@ -44,6 +45,8 @@ class Choices:
     pairs: tuple[tuple[str, str], ...]
     options: str
 
+
+NO_CHOICES = Choices(0, (), "")
 
 _choices: dict[str, tuple[float, Choices]] = {}
 _choices_lock = threading.Lock()
@@ -76,7 +79,12 @@ def scoped_choices(queryset: QuerySet, *, links_max: int) -> Choices:
     """The rows of `queryset` as a filter offers them. The key is the query itself (its SQL and
     parameters: the user's scope is in them), so two users with the same scope share one entry."""
     _watch(queryset.model)
-    sql, params = queryset.query.sql_with_params()
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:
+        # A scope with no rows (`pk__in` an empty set: district staff run no community's work) has no SQL;
+        # it offers nothing, and costs no query.
+        return NO_CHOICES
     key = hashlib.sha256(repr((queryset.db, sql, params, links_max)).encode()).hexdigest()
     now = time.monotonic()
     kept = _choices.get(key)

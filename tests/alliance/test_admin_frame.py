@@ -119,3 +119,16 @@ def test_a_kept_header_counts_my_unread_notifications_on_every_page(street_staff
     assert "通知 (0)" in _page(client, url, "zh-hans")
     Notification.objects.create(recipient=street_staff, subject="新的派单", body="")
     assert "通知 (1)" in _page(client, url, "zh-hans")
+
+
+@pytest.mark.django_db
+def test_a_scope_with_no_rows_offers_nothing_and_costs_no_query():
+    """District staff run no community's work: their filter's queryset is `pk__in` an empty set, which has
+    no SQL (EmptyResultSet) and so no key; it offers nothing rather than failing the whole list."""
+    from members.models import Community
+
+    CommunityFactory()
+    with CaptureQueriesContext(connection) as captured:
+        choices = frame.scoped_choices(Community.objects.filter(pk__in=frozenset()), links_max=30)
+    assert (choices.count, choices.pairs, choices.options) == (0, (), "")
+    assert len(captured) == 0
