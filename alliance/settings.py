@@ -316,6 +316,8 @@ PASSWORD_RESET_TIMEOUT = 24 * 3600
 _STREET = "alliance.admin.navigation.street_staff"
 _STAFF = "alliance.admin.navigation.staff_member"
 _SUPERUSER = "alliance.admin.navigation.superuser"
+_ASSIGNS_STREET_STAFF = "alliance.admin.navigation.street_or_district_staff"
+_ASSIGNS_DISTRICT_STAFF = "alliance.admin.navigation.district_staff_or_superuser"
 
 
 def _changelist(app_model: str, title, permission: str, icon: str) -> dict:
@@ -383,6 +385,8 @@ UNFOLD = {
                 "items": [
                     _changelist("demands.need", _("needs"), _STAFF, "assignment"),
                     _changelist("demands.resource", _("resources"), _STAFF, "inventory_2"),
+                    _changelist("demands.venue", _("venues"), _STAFF, "meeting_room"),
+                    _changelist("demands.booking", _("venue bookings"), _STAFF, "event_note"),
                 ],
             },
             {
@@ -394,7 +398,12 @@ UNFOLD = {
                     _changelist("members.community", _("communities"), _STREET, "holiday_village"),
                     _changelist("members.grid", _("grids"), _STAFF, "grid_view"),
                     _changelist("members.communitystaff", _("community staff"), _STREET, "groups"),
+                    _changelist("members.district", _("districts"), _STREET, "map"),
                     _changelist("members.street", _("streets"), _STREET, "location_city"),
+                    _changelist("members.streetstaff", _("street staff"), _ASSIGNS_STREET_STAFF, "supervisor_account"),
+                    _changelist(
+                        "members.districtstaff", _("district staff"), _ASSIGNS_DISTRICT_STAFF, "admin_panel_settings"
+                    ),
                     _changelist("members.sector", _("sector branches"), _STREET, "account_tree"),
                     _changelist("members.councilterm", _("council terms"), _STREET, "event_repeat"),
                     _changelist("members.councilseat", _("council seats"), _STREET, "event_seat"),

@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from alliance import permissions, workflow
-from alliance.admin import HistoryAdmin, ReadOnlyInline, ScopedAdminMixin, ScopedChoiceFilter
+from alliance.admin import HistoryAdmin, ReadOnlyInline, ScopedAdminMixin, ScopedChoiceFilter, TabularInline
 from alliance.admin.base import local_date, period_filter, truncated
 from alliance.errors import DomainError
 from alliance.exports import export_later
@@ -473,7 +473,7 @@ class ResourceAdmin(ScopedAdminMixin, HistoryAdmin):
 # --- Shared venues ---------------------------------------------------------------------------------
 
 
-class VenueClosureInline(admin.TabularInline):
+class VenueClosureInline(TabularInline):
     # Closed days are plain rows of the venue, changed with it under the same permission (the venue's).
     model = VenueClosure
     extra = 0

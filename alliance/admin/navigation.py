@@ -35,6 +35,16 @@ def staff_member(request: HttpRequest) -> bool:
     return permissions.is_staff_member(request.user)
 
 
+def street_or_district_staff(request: HttpRequest) -> bool:
+    # Street staff assignments (members/admin/organisation.py, _AssignmentAdmin).
+    return permissions.is_street_staff(request.user) or permissions.is_district_staff(request.user)
+
+
+def district_staff_or_superuser(request: HttpRequest) -> bool:
+    # District staff assignments (members/admin/organisation.py, DistrictStaffAdmin).
+    return bool(request.user.is_superuser) or permissions.is_district_staff(request.user)
+
+
 def superuser(request: HttpRequest) -> bool:
     # Accounts and groups are the superusers' screens (alliance/admin/accounts.py).
     return request.user.is_active and request.user.is_superuser
