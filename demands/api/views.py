@@ -104,6 +104,10 @@ class NeedViewSet(
     ordering_fields = ["submitted_at", "status"]
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            # Writing the schema (also `check --deploy`, without a database): the overdue clock reads the
+            # working-day calendar's overrides, which it need not.
+            return Need.objects.none()
         qs = selectors.needs_visible_to(user=self.request.user)
         if self.action == "retrieve":
             qs = qs.prefetch_related("events")
