@@ -93,6 +93,23 @@ rule(
     why="public pages (a bad password-set link is a page saying so)",
 )
 rule(
+    r"venues/|portal/password/code/",
+    answers(OK),
+    why="public: the shared venues' free hours (no names); asking for a password code by SMS",
+)
+rule(
+    r"portal/password/code/reset/",
+    answers("302 /portal/password/code/"),
+    why="entering the code needs one asked for in this browser first: back to asking",
+)
+rule(
+    r"sms/receipts/<provider>/<secret>/",
+    answers(NOT_ALLOWED),
+    why="providers push delivery receipts with the secret of SMS_RECEIPT_SECRET; without it, or with "
+    "another one, the address does not exist",
+    POST=answers(NOT_FOUND),
+)
+rule(
     r"council/",
     answers(OK),
     why="the council roster of a street (unit, role, holder; no contact) is public (issue 14)",

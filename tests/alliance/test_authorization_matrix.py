@@ -217,6 +217,10 @@ def _fill(route: Route, world: World) -> dict[str, str]:
             values[param] = "3"
         elif param == "token":  # a password-set link or an import preview that does not exist
             values[param] = "no-such-token"
+        elif param == "provider":  # an SMS provider's delivery receipts
+            values[param] = "tencent"
+        elif param == "secret":  # the receipts' secret: none is configured in the tests
+            values[param] = "no-such-secret"
         else:
             raise Unfillable(f"no value for <{param}> in {text} ({route.name}): add it to _fill")
     url = "/" + text
