@@ -63,8 +63,8 @@ def populate(street, *, size: int, district_phone: str = "13900000000") -> dict:
     claim = ClaimFactory(project=project, unit=unit)
     ActivityFactory.create_batch(size, claim=claim, services=3, beneficiaries=20)
     MeetingFactory(community=community, status=JointMeeting.Status.HELD)
-    # A street-wide meeting (no community, no sector branch) counts for the street of a unit it invited.
-    InvitationFactory(meeting=MeetingFactory(status=JointMeeting.Status.HELD), unit=unit)
+    # A street-wide meeting (no community, no sector branch) counts for the street it was planned for.
+    InvitationFactory(meeting=MeetingFactory(status=JointMeeting.Status.HELD, street=street), unit=unit)
     member = PartyMemberFactory(residence_community=community, work_unit=unit)
     ServiceLogFactory(member=member, hours=Decimal("1.5") * size)
     return {
