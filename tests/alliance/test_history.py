@@ -61,6 +61,9 @@ WITHOUT_HISTORY = {
     # The ledger of expiry alerts sent (council terms, agreements), written once per subject, stage and
     # recipient: itself the record that each alert went out.
     "members.expiryalert",
+    # A venue's closed days: dates and a note, no personal data, edited on the venue's page, whose own
+    # history records who changed the venue.
+    "demands.venueclosure",
 }
 OUR_APPS = ("alliance", "members", "demands", "projects", "meetings", "volunteers")
 
