@@ -233,7 +233,15 @@ def test_the_scan_costs_the_same_queries_for_10_and_50_invitees_and_a_second_sca
         assert sent == 0
         assert not [sql for sql in queries if sql.lstrip().upper().startswith("INSERT")]
         assert len(queries) == EMPTY_SCAN[connection.vendor]
-    assert counts == [FULL_SCAN[connection.vendor]] * 2
+    # SQLite caps the parameters of one statement (999): a batch's notifications may take more than one
+    # INSERT there, which is the backend's limit and not a query per invitee.
+    assert counts == [FULL_SCAN[connection.vendor] + _notification_inserts(n) - 1 for n in (10, 50)]
+
+
+def _notification_inserts(count: int) -> int:
+    fields = [f for f in Notification._meta.concrete_fields if not f.primary_key]
+    per_statement = connection.ops.bulk_batch_size(fields, [None] * count)
+    return -(-count // per_statement)
 
 
 # Five kinds of reminder, each a lock (PostgreSQL) and the query of what is still unsent; a batch that
