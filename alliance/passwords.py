@@ -31,6 +31,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from .locks import xact_lock
 from .masking import mask_phone
 from .models import Notification, SmsCode
 
@@ -91,6 +92,7 @@ SMS_CODE = "[SMS code, added when sent]"
 SMS_CODE_KIND = "password_code"
 SMS_CODE_MINUTES = 10
 SMS_CODE_LENGTH = 6
+CODE_LOCK = 0x534D_5343  # "SMSC": the advisory lock namespace of code requests per number
 
 
 class CodeRefused(Exception):
@@ -121,8 +123,11 @@ def sms_code_request(*, phone: str) -> bool:
     caller says the same either way)."""
     from .notifications import notify  # notifications imports this module to resolve the code
 
-    since = timezone.now() - timedelta(hours=1)
     with transaction.atomic():
+        # Requests for one number take turns: counting the hour's codes and adding one is then a single step,
+        # so a burst of simultaneous requests cannot each see room under the limit.
+        xact_lock(CODE_LOCK, phone)
+        since = timezone.now() - timedelta(hours=1)
         if SmsCode.objects.filter(phone=phone, created_at__gte=since).count() >= settings.SMS_CODE_PER_PHONE_HOURLY:
             return False
         user = account_for_phone(phone)

@@ -263,3 +263,26 @@ def test_two_resets_racing_with_the_same_code_only_one_wins(member_by_phone, sms
     assert outcomes.count("refused") == 1
     [winner] = [o for o in outcomes if o != "refused"]
     assert authenticate(username=PHONE, password=winner) == member_by_phone
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(django_settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"), reason="row locks: PostgreSQL")
+def test_simultaneous_requests_for_one_number_stay_within_the_hourly_limit(member_by_phone, settings):
+    settings.SMS_CODE_PER_PHONE_HOURLY = 3
+    barrier = threading.Barrier(12)
+    answers: list[bool] = []
+
+    def ask() -> None:
+        try:
+            barrier.wait()
+            answers.append(passwords.sms_code_request(phone=PHONE))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ask) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == [False] * 9 + [True] * 3
+    assert SmsCode.objects.filter(phone=PHONE).count() == 3
