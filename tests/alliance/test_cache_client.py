@@ -44,3 +44,30 @@ def test_threads_share_the_client_safely():
         thread.join()
     assert errors == []
     backend.delete_many([f"alliance:test:thread:{n}" for n in range(8)])
+
+
+@pytest.fixture
+def redis_commands(monkeypatch):
+    """The commands this process sends to Redis, in order (the client still sends them)."""
+    client = caches["default"]._cache.get_client()
+    sent: list[str] = []
+    send = client.execute_command
+
+    def counting(*args, **options):
+        sent.append(str(args[0]).upper())
+        return send(*args, **options)
+
+    monkeypatch.setattr(client, "execute_command", counting)
+    return sent
+
+
+def test_a_staff_request_reads_its_groups_and_scopes_in_one_round_trip(street_staff, client, redis_commands):
+    """Who the user is in the cache (groups, street scope, districts) is one MGET, not one read each."""
+    client.force_login(street_staff)
+    assert client.get("/api/v1/needs/").status_code == 200  # fills the cache
+    redis_commands.clear()
+    response = client.get("/api/v1/needs/")
+    assert response.status_code == 200
+    # The session; who the user is (groups, street scope, districts, the organisation's tokens: was a GET
+    # and two MGETs); the list's kept count estimate (none is kept for a list this small: it is counted).
+    assert redis_commands == ["GET", "MGET", "GET"]
