@@ -178,7 +178,9 @@ def _stored(user) -> dict:
     """What the cache holds for this user — the group names, every cached scope, the organisation's tokens —
     read in ONE round trip on the user's first question of the request and kept on the user object: a staff
     request asks for its groups and two scopes, which were three round trips to Redis."""
-    found = user.__dict__.get("_alliance_stored")
+    # getattr/setattr, not __dict__: `request.user` is a lazy proxy of the User the rules are also given, and
+    # both must find what the first read kept.
+    found = getattr(user, "_alliance_stored", None)
     if found is None:
         keys = [
             _groups_key(user.pk),
@@ -187,7 +189,7 @@ def _stored(user) -> dict:
             _COMMUNITIES_TOKEN,
         ]
         found = _cache_call("get", lambda: cache.get_many(keys)) or {}
-        user.__dict__["_alliance_stored"] = found
+        user._alliance_stored = found
     return found
 
 
@@ -245,7 +247,9 @@ def object_ids_with_perm(user, perm: str, model: type[models.Model]) -> frozense
     """Primary keys of `model` on which `user` holds the guardian object permission `perm` (cached)."""
     if not user or not user.is_authenticated or not user.is_active:
         return frozenset()
-    cache: dict = user.__dict__.setdefault("_alliance_object_ids", {})
+    cache: dict | None = getattr(user, "_alliance_object_ids", None)  # see _stored: the lazy proxy
+    if cache is None:
+        cache = user._alliance_object_ids = {}
     key = (perm, model._meta.label)
     if key not in cache:
         qs = get_objects_for_user(
@@ -274,6 +278,7 @@ def access_revoked(*, user, obj: models.Model, actor) -> None:
 
 def forget_cached_permissions(user) -> None:
     """Called by services that grant or revoke, so the same request sees the change."""
+    held = vars(target) if hasattr(target := getattr(user, "_wrapped", user), "__dict__") else {}
     for attr in (
         "_alliance_groups",
         "_alliance_stored",
@@ -282,7 +287,7 @@ def forget_cached_permissions(user) -> None:
         "_perm_cache",
         "_user_perm_cache",
     ):
-        user.__dict__.pop(attr, None)
+        held.pop(attr, None)  # on the User itself, also behind `request.user`'s lazy proxy
     if getattr(user, "pk", None) is not None:
         forget_groups([user.pk])
 
@@ -457,7 +462,9 @@ def _cached_scope(name: str, user):
     # Per request on the user object, across requests in the cache like the group names (a staff request
     # then costs no scope query); `forget_groups` drops it whenever an assignment changes, and
     # `forget_organisation` whenever a street or community does.
-    memo: dict = user.__dict__.setdefault("_alliance_scopes", {})
+    memo: dict | None = getattr(user, "_alliance_scopes", None)
+    if memo is None:
+        memo = user._alliance_scopes = {}
     if name in memo:
         return memo[name]
     key = _scope_key(name, user.pk)

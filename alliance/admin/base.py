@@ -139,6 +139,8 @@ class CappedCountPaginator(Paginator):
             return ApproximateCount(kept[0], estimated=kept[1])
         counted = queryset.order_by()[: COUNT_CAP + 1].count()
         if counted <= COUNT_CAP:
+            if key:
+                api_pagination._counted_exactly(key)
             return counted
         estimate = self._estimate(queryset)
         count = ApproximateCount(estimate or counted, estimated=estimate is not None)

@@ -75,7 +75,8 @@ def test_an_estimated_count_is_kept_and_the_next_pages_do_not_count(street_staff
     monkeypatch.setattr(pagination, "COUNT_CAP", 2)
     client = as_user(street_staff)
     client.get("/api/v1/needs/")
-    cache.clear()  # nothing kept: the first page counts (past the limit, then up to the cap)
+    cache.clear()  # nothing kept, in Redis or in this process: the first page counts (past the limit, then
+    pagination.forget_estimates()  # up to the cap)
     count, _, first = _statements(client, "/api/v1/needs/", page_size=1)
     # The session, the user, the groups, the street scope, the count stopping past the limit, the estimate
     # (PostgreSQL's planner) or the count stopping at the cap (SQLite), the page.

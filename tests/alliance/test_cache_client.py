@@ -69,5 +69,31 @@ def test_a_staff_request_reads_its_groups_and_scopes_in_one_round_trip(street_st
     response = client.get("/api/v1/needs/")
     assert response.status_code == 200
     # The session; who the user is (groups, street scope, districts, the organisation's tokens: was a GET
-    # and two MGETs); the list's kept count estimate (none is kept for a list this small: it is counted).
+    # and two MGETs). The list was counted (it is small), which this process remembers: it does not ask the
+    # cache for a count estimate that is never kept for such a list (was one more GET).
+    assert redis_commands == ["GET", "MGET"]
+
+
+def test_an_estimate_is_read_from_redis_once_per_process(
+    street_staff, community_x, client, redis_commands, monkeypatch
+):
+    """A big list's count estimate is kept in Redis for every process; the process that read or wrote it keeps
+    it too, so the list's next pages cost no round trip for it."""
+    from alliance.api import pagination
+    from tests.demands.factories import NeedFactory
+
+    monkeypatch.setattr(pagination, "EXACT_COUNT_LIMIT", 1)  # three needs are "a big list"
+    for _ in range(3):
+        NeedFactory(community=community_x)
+    client.force_login(street_staff)
+    first = client.get("/api/v1/needs/").json()
+    assert first["count_is_estimate"] is True
+    assert "SET" in redis_commands  # kept for the other processes
+    redis_commands.clear()
+    assert client.get("/api/v1/needs/").json()["count"] == first["count"]
+    assert redis_commands == ["GET", "MGET"]  # the session, who the user is; the estimate is this process's
+    # Another process (its own memory empty) reads the estimate from Redis, once.
+    pagination._local.clear()
+    redis_commands.clear()
+    assert client.get("/api/v1/needs/").json()["count"] == first["count"]
     assert redis_commands == ["GET", "MGET", "GET"]
