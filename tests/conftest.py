@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -223,3 +225,27 @@ def celery_worker_process(worker_env):
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+class Worker:
+    """A real worker process, with the tasks this test sends going through the broker to it."""
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.process = process
+
+    def wait_for(self, predicate: Callable[[], object], what: str, seconds: float = 90) -> None:
+        """Until `predicate()` is true; else the test fails with the worker's output. A deadline for a slow
+        start on a busy machine, not a speed assertion."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            time.sleep(0.3)
+        self.process.terminate()
+        pytest.fail(f"{what}:\n" + self.process.communicate(timeout=20)[0][-4000:])
+
+
+@pytest.fixture
+def worker(celery_worker_process) -> Worker:
+    celery_app.conf.task_always_eager = False  # the autouse fixture sets it back for the next test
+    return Worker(celery_worker_process)

@@ -3,7 +3,6 @@ delivered by the worker. Skipped only when no Redis is configured (CI configures
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,6 @@ from django.conf import settings
 from django.db import connection
 
 from alliance import notifications
-from alliance.celery import app as celery_app
 from alliance.models import Notification, Profile
 
 from ..factories import UserFactory
@@ -24,20 +22,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _wait_for(predicate, seconds: float = 60) -> bool:
-    # A deadline, not a speed assertion: the worker may take a while to start on a busy machine.
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 @pytest.mark.django_db(transaction=True)
-def test_a_committed_notification_is_delivered_by_a_real_worker(celery_worker_process):
-    worker = celery_worker_process
-    celery_app.conf.task_always_eager = False
+def test_a_committed_notification_is_delivered_by_a_real_worker(worker):
     user = UserFactory(username="worker-test", email="worker@example.org")
     Profile.objects.create(user=user, phone="13800002222")
     row = notifications.notify(recipient=user, subject="联席会议提醒", body="明天9:00 柳巷街道三楼会议室")
@@ -45,8 +31,5 @@ def test_a_committed_notification_is_delivered_by_a_real_worker(celery_worker_pr
     def sent() -> bool:
         return Notification.objects.get(pk=row.pk).status == Notification.Status.SENT
 
-    delivered = _wait_for(sent)
-    if not delivered:
-        worker.terminate()
-        pytest.fail("worker did not deliver the notification:\n" + worker.communicate(timeout=20)[0][-3000:])
+    worker.wait_for(sent, "the worker did not deliver the notification", seconds=60)
     assert Notification.objects.get(pk=row.pk).attempts == 1

@@ -34,23 +34,6 @@ def worker_env(tmp_path) -> dict[str, str]:
     return {"MEDIA_ROOT": str(tmp_path)}
 
 
-@pytest.fixture
-def worker(celery_worker_process):
-    celery_app.conf.task_always_eager = False
-    return celery_worker_process
-
-
-def _wait_for(predicate, worker, seconds: float = 90) -> None:
-    # A deadline, not a speed assertion: the worker may take a while to start on a busy machine.
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.3)
-    worker.terminate()
-    pytest.fail("the worker did not finish:\n" + worker.communicate(timeout=20)[0][-4000:])
-
-
 def _all_built() -> bool:
     reports = QuarterlyReport.objects.select_related("job")
     return reports.exists() and all(r.job.status == Job.Status.DONE for r in reports)
@@ -61,7 +44,7 @@ def test_the_quarters_close_firing_twice_makes_one_report_per_edition(worker):
     celery_app.send_task("members.tasks.close_quarter")
     celery_app.send_task("members.tasks.close_quarter")
     ended = Quarter.current().previous()
-    _wait_for(lambda: QuarterlyReport.objects.count() >= 2 and _all_built(), worker)
+    worker.wait_for(lambda: QuarterlyReport.objects.count() >= 2 and _all_built(), "the reports were not built")
     time.sleep(2)  # had the second firing made more versions, they would be queued by now
     reports = QuarterlyReport.objects.select_related("job").order_by("edition")
     assert [(r.street_id, r.year, r.quarter, r.edition, r.version, r.is_current) for r in reports] == [
@@ -81,7 +64,7 @@ def test_a_build_whose_worker_died_is_finished_once_when_delivered_again(worker)
     # The broker redelivers the unacknowledged message, and the sweep queues the stalled job as well.
     celery_app.send_task("alliance.tasks.run_job", args=[report.job_id])
     celery_app.send_task("alliance.tasks.sweep_jobs")
-    _wait_for(_all_built, worker)
+    worker.wait_for(_all_built, "the report was not built")
     time.sleep(2)
     job = Job.objects.get(pk=report.job_id)
     assert (job.status, job.attempts) == (Job.Status.DONE, 2)

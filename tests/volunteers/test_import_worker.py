@@ -39,23 +39,6 @@ def worker_env(media) -> dict[str, str]:
     return {"MEDIA_ROOT": str(media)}
 
 
-@pytest.fixture
-def worker(celery_worker_process):
-    celery_app.conf.task_always_eager = False
-    return celery_worker_process
-
-
-def _wait_for(predicate, worker, seconds: float = 90) -> None:
-    # A deadline, not a speed assertion: the worker may take a while to start on a busy machine.
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.3)
-    worker.terminate()
-    pytest.fail("the worker did not finish:\n" + worker.communicate(timeout=20)[0][-4000:])
-
-
 def test_an_upload_is_imported_by_the_worker_once(worker, media):
 
     community = CommunityFactory()
@@ -71,7 +54,7 @@ def test_an_upload_is_imported_by_the_worker_once(worker, media):
         job.refresh_from_db()
         return job.finished
 
-    _wait_for(finished, worker)
+    worker.wait_for(finished, "the worker did not finish")
     assert (job.status, job.attempts, job.rows_done) == (Job.Status.DONE, 1, 120)
     assert PartyMember.objects.filter(residence_community=community).count() == 120
     assert not list((media / "imports").glob("*.xlsx"))  # the upload is gone once imported
