@@ -76,6 +76,8 @@ def meeting_place(*, meeting: JointMeeting | MeetingSeries, actor) -> JointMeeti
     runs (or the only street there is); a district-level one is the district chosen, else the actor's one
     district. Ambiguous: refused, with the choice to make."""
     if meeting.level == Level.DISTRICT:
+        if meeting.community_id is not None or meeting.sector_id is not None:
+            raise InvalidInput(_("A district meeting belongs to its district: name no community or sector branch."))
         meeting.street = None
         if meeting.district_id is None:
             districts = permissions.districts_of(actor)
@@ -96,11 +98,17 @@ def meeting_place(*, meeting: JointMeeting | MeetingSeries, actor) -> JointMeeti
     return meeting
 
 
+def _refused_place(meeting: JointMeeting) -> PermissionDenied:
+    if meeting.level == Level.DISTRICT:
+        return PermissionDenied(_("Only the staff of a district plan its district meetings."))
+    return PermissionDenied(_("You may plan meetings only for the communities you work for."))
+
+
 def meeting_create(*, actor, data: dict[str, Any], units=(), persons=()) -> JointMeeting:
     refuse_other_fields(data, MEETING_FIELDS)
     meeting = meeting_place(meeting=JointMeeting(**data, organiser=actor), actor=actor)
     if not permissions.can_add(actor, JointMeeting) or not permissions.can_change(actor, meeting):
-        raise PermissionDenied(_("You may plan meetings only for the communities you work for."))
+        raise _refused_place(meeting)
     meeting.full_clean()
     with transaction.atomic():
         with_history(meeting, actor, "planned").save()
@@ -142,6 +150,8 @@ def meeting_update(*, meeting: JointMeeting, actor, data: dict[str, Any]) -> Joi
     )
     meeting_place(meeting=moved, actor=actor)
     if not permissions.can_change(actor, moved):
+        if moved.level == Level.DISTRICT:
+            raise _refused_place(moved)
         raise PermissionDenied(_("You may not move a meeting to a community you do not work for."))
     data = {**data, "street_id": moved.street_id, "district_id": moved.district_id}
     with transaction.atomic():
