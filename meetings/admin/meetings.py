@@ -104,7 +104,10 @@ class JointMeetingAdmin(JointMeetingPagesMixin, RefusalSafeMixin, ScopedAdminMix
                 (_("Agenda and invitations"), {"fields": ["agenda", "units"]}),
             ]
         return [
-            (None, {"fields": ["level", "kind", "title", "community", "sector", "status", "series"]}),
+            (
+                None,
+                {"fields": ["level", "kind", "title", "street", "district", "community", "sector", "status", "series"]},
+            ),
             (
                 _("When and where"),
                 {
@@ -121,6 +124,9 @@ class JointMeetingAdmin(JointMeetingPagesMixin, RefusalSafeMixin, ScopedAdminMix
         if obj is None:
             return []
         fields = [
+            # Where it belongs follows from its level and community (`services.meeting_place`).
+            "street",
+            "district",
             "status",
             "series",
             "start",

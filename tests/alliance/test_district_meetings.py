@@ -174,6 +174,15 @@ def test_the_admin_add_form_offers_district_staff_their_level_and_district(stree
     meeting = JointMeeting.objects.get(title="区域化党建指导委员会（第四季度）")
     assert (meeting.level, meeting.district, meeting.street_id) == (Level.DISTRICT, _home(), None)
     assert list(meeting.invitations.values_list("unit_id", flat=True)) == [things["s1"]["unit"].pk]
+    # Its change page names the district it belongs to.
+    change = client.get(reverse("admin:meetings_jointmeeting_change", args=[meeting.pk]))
+    assert change.status_code == 200 and "迎泽区" in change.content.decode()
+    assert (
+        client_for(users["far_officer"])
+        .get(reverse("admin:meetings_jointmeeting_change", args=[meeting.pk]))
+        .status_code
+        == 404
+    )
 
 
 def test_the_admin_add_form_of_street_staff_offers_no_district_level(streets):  # noqa: F811
