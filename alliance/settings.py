@@ -317,6 +317,8 @@ _STREET = "alliance.admin.navigation.street_staff"
 _STAFF = "alliance.admin.navigation.staff_member"
 _SUPERUSER = "alliance.admin.navigation.superuser"
 _ASSIGNS_STREET_STAFF = "alliance.admin.navigation.street_or_district_staff"
+# Screens of the streets overseen, for their street's and their district's staff (quarterly reports).
+_STREET_OR_DISTRICT = "alliance.admin.navigation.street_or_district_staff"
 _ASSIGNS_DISTRICT_STAFF = "alliance.admin.navigation.district_staff_or_superuser"
 
 
@@ -409,7 +411,7 @@ UNFOLD = {
                     _changelist("members.councilseat", _("council seats"), _STREET, "event_seat"),
                     _changelist("members.assessment", _("unit assessments"), _STAFF, "grading"),
                     _changelist("members.assessmentscheme", _("assessment schemes"), _STREET, "rule"),
-                    _changelist("members.quarterlyreport", _("quarterly reports"), _STREET, "summarize"),
+                    _changelist("members.quarterlyreport", _("quarterly reports"), _STREET_OR_DISTRICT, "summarize"),
                 ],
             },
             {

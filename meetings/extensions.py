@@ -106,6 +106,7 @@ def register() -> None:
     permissions.register_ability("meetings.forward_resolution", rules.can_forward)
     permissions.register_ability("meetings.decline_forwarded", rules.can_decline_forwarded)
     register_kind_label("resolution_answered:", _("The higher body answered a forwarded resolution"))
+    register_kind_label("resolution_rehomed:", _("The meeting a resolution was forwarded to was cancelled"))
     permissions.register_ability("meetings.answer_invitation", rules.can_answer_invitation)
     permissions.register_ability("meetings.record_attendance", rules.can_record_attendance)
     permissions.register(MeetingAttachment, rules.MEETING_CHILD_RULES)

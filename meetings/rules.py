@@ -9,14 +9,37 @@ from alliance import permissions as p
 from .models import Invitation, JointMeeting, Level, Resolution
 
 
+def _seen_district_meetings(user, prefix: str = "") -> Q:
+    """The district-level meetings (through `prefix`, e.g. "meeting__") a street or district staff member
+    sees: their own districts' as district staff, the districts of the streets they run as street staff (a
+    subquery, so that a street staff's list costs no extra query)."""
+    from members.models import Street  # the members app's model; its rules are never imported
+
+    q = Q(**{f"{prefix}district_id__in": p.districts_of(user)})
+    if p.is_street_staff(user):
+        managed = Street.objects.filter(pk__in=p.managed_streets_of(user), district__isnull=False)
+        q |= Q(**{f"{prefix}district_id__in": managed.values("district_id")})
+    return Q(**{f"{prefix}level": Level.DISTRICT}) & q
+
+
+def _not_another_districts(user, queryset: QuerySet, prefix: str = "") -> QuerySet:
+    """`queryset` (of a staff member overseeing every street) without the district meetings of districts
+    they do not oversee: every street is not every district (a district may have no street yet)."""
+    if user.is_superuser:
+        return queryset
+    return queryset.filter(~Q(**{f"{prefix}level": Level.DISTRICT}) | _seen_district_meetings(user, prefix))
+
+
 class MeetingRules:
-    """Street staff: their streets' meetings; district staff: those and their districts' own (district-level)
-    meetings. Community staff: their communities' meetings and their street's. Liaisons: the meetings their
-    units are invited to. Anyone: the meetings they are invited to."""
+    """Street staff: their streets' meetings, and — read-only — the district meetings of their streets'
+    districts (what the district decides of the items their streets forwarded). District staff: their
+    streets' meetings (read-only) and their districts' own district-level meetings, which they run.
+    Community staff: their communities' meetings and their street's. Liaisons: the meetings their units
+    are invited to. Anyone: the meetings they are invited to."""
 
     def visible(self, user, queryset: QuerySet) -> QuerySet:
         if p.street_scope(user).every_street:
-            return queryset
+            return _not_another_districts(user, queryset)
         if not user.is_authenticated:
             return queryset.none()
         q = Q(invitations__unit_id__in=p.listed_units(user)) | Q(invitations__person=user)
@@ -24,12 +47,14 @@ class MeetingRules:
             communities = p.communities_of(user)
             q |= Q(community_id__in=communities) | Q(level=Level.STREET, street__communities__in=communities)
         if p.is_street_staff(user) or p.is_district_staff(user):
-            q |= Q(street_id__in=p.streets_of(user)) | Q(district_id__in=p.districts_of(user))
+            # A district meeting is its district's, whatever street a row may also name.
+            q |= (Q(street_id__in=p.streets_of(user)) & ~Q(level=Level.DISTRICT)) | _seen_district_meetings(user)
         return queryset.filter(pk__in=queryset.model.objects.filter(q).values("pk"))
 
     def can_change(self, user, obj) -> bool:
-        """A meeting (or a series): a district's are its district staff's, a community's its community's
-        and street's staff's, a street's or sector branch's its street staff's."""
+        """A meeting (or a series): a district's are its district staff's (its streets' staff only read
+        it), a community's its community's and street's staff's, a street's or sector branch's its street
+        staff's."""
         if obj.level == Level.DISTRICT:
             return (p.is_district_staff(user) and p.sees_district(user, obj.district_id)) or bool(user.is_superuser)
         if obj.community_id is not None:
@@ -46,9 +71,11 @@ class MeetingRules:
 def _staff_sees(user, meeting: JointMeeting) -> bool:
     # From the ids the meeting carries when they answer (no query); otherwise the rules' query.
     scope = p.street_scope(user)
+    if meeting.level == Level.DISTRICT:
+        return p.sees_district(user, meeting.district_id) or p.can_view(user, meeting)
     if scope.every_street or (meeting.street_id is not None and meeting.street_id in scope.streets):
         return True
-    if p.sees_district(user, meeting.district_id) or p.sees_community(user, meeting.community_id):
+    if p.sees_community(user, meeting.community_id):
         return True
     return p.can_view(user, meeting)
 
@@ -75,7 +102,7 @@ def can_read_minutes(user, meeting: JointMeeting) -> bool:
 def minutes_readable(user, queryset: QuerySet) -> QuerySet:
     """The meetings of `queryset` whose minutes `user` may read (`can_read_minutes` as a query)."""
     if p.street_scope(user).every_street:
-        return queryset
+        return _not_another_districts(user, queryset)
     if not user.is_authenticated:
         return queryset.none()
     if p.is_staff_member(user):
@@ -103,7 +130,7 @@ class MeetingChildRules:
 
     def visible(self, user, queryset: QuerySet) -> QuerySet:
         if p.street_scope(user).every_street:
-            return queryset
+            return _not_another_districts(user, queryset, "meeting__" if hasattr(queryset.model, "meeting") else "")
         if not hasattr(queryset.model, "meeting"):  # series: their communities', streets' and districts'
             q = Q(pk__in=[])
             if p.is_community_staff(user):
@@ -128,11 +155,13 @@ class MeetingChildRules:
 
 class ResolutionRules:
     """Resolutions: seen with their meeting's minutes (`can_read_minutes`) and by the owner unit's
-    liaisons, who write progress on them; staff create them and mark them done."""
+    liaisons, who write progress on them; staff create them and mark them done. A district meeting's (the
+    items forwarded up to it among them) are seen by that district's staff, who decide them, and by the
+    staff of its streets, read-only — as the meeting is (`MeetingRules`)."""
 
     def visible(self, user, queryset: QuerySet) -> QuerySet:
         if p.street_scope(user).every_street:
-            return queryset
+            return _not_another_districts(user, queryset, "meeting__")
         if not user.is_authenticated:
             return queryset.none()
         readable = minutes_readable(user, JointMeeting.objects.all())
@@ -152,83 +181,10 @@ class ResolutionRules:
         return obj.owner_id in p.units_of(user) or self.can_change(user, obj)
 
 
-# --- District-level meetings and forwarding up (issue 14) ----------------------------------------------
-# Written around the rules above (which scope street and community meetings) rather than inside them: a
-# district-level meeting is its district's staff's (they see and change it); the staff of the district's
-# streets see it, read-only; invitees see it as any invitee does. Everything else is the inner rules' answer.
-
-DISTRICT = "district"
-
-
-def _district_scope_q(user) -> Q:
-    """District meetings in this user's districts: their own as district staff, their streets' districts
-    as street staff (a subquery of their assignments, so that a street staff's list costs no extra query)."""
-    from members.models import Street  # the members app's model; its rules are never imported
-
-    q = Q(pk__in=[])
-    if p.is_district_staff(user):
-        q |= Q(district_id__in=p.districts_of(user))
-    if p.is_street_staff(user):
-        q |= Q(district_id__in=Street.objects.filter(staff__user=user).values("district_id"))
-    return q
-
-
-class DistrictMeetingRules:
-    def __init__(self, inner) -> None:
-        self.inner = inner
-
-    def visible(self, user, queryset: QuerySet) -> QuerySet:
-        base = self.inner.visible(user, queryset)
-        if user.is_superuser or not (p.is_district_staff(user) or p.is_street_staff(user)):
-            return base
-        scope = _district_scope_q(user)
-        # The inner rules' answer without other districts' meetings, and this user's districts' meetings.
-        return base.exclude(Q(level=DISTRICT) & ~scope) | queryset.filter(Q(level=DISTRICT) & scope)
-
-    def can_change(self, user, obj: JointMeeting) -> bool:
-        if obj.level == DISTRICT:
-            return obj.district_id is not None and obj.district_id in p.districts_of(user)
-        return self.inner.can_change(user, obj)
-
-    def can_add(self, user) -> bool:
-        return self.inner.can_add(user) or p.is_district_staff(user)
-
-    def can_delete(self, user, obj) -> bool:
-        return self.inner.can_delete(user, obj)
-
-
-class DistrictResolutionRules:
-    """Resolutions of district meetings: seen by that district's staff (who decide what was forwarded to
-    them) and by the staff of its streets; changed by the district's staff (`MEETING_RULES`)."""
-
-    def __init__(self, inner) -> None:
-        self.inner = inner
-
-    def visible(self, user, queryset: QuerySet) -> QuerySet:
-        base = self.inner.visible(user, queryset)
-        if user.is_superuser or not (p.is_district_staff(user) or p.is_street_staff(user)):
-            return base
-        mine = JointMeeting.objects.filter(_district_scope_q(user), level=DISTRICT).values("pk")
-        others = JointMeeting.objects.filter(level=DISTRICT).exclude(pk__in=mine).values("pk")
-        return base.exclude(meeting__in=others) | queryset.filter(meeting__in=mine)
-
-    def can_change(self, user, obj: Resolution) -> bool:
-        return self.inner.can_change(user, obj)
-
-    def can_add(self, user) -> bool:
-        return self.inner.can_add(user) or p.is_district_staff(user)
-
-    def can_delete(self, user, obj) -> bool:
-        return self.inner.can_delete(user, obj)
-
-    def can_report(self, user, obj: Resolution) -> bool:
-        return self.inner.can_report(user, obj)
-
-
 def can_forward(user, resolution: Resolution) -> bool:
     """Ability "meetings.forward_resolution": the meeting's staff forward what their body cannot settle;
     a district meeting's resolutions have no body above."""
-    return resolution.meeting.level != DISTRICT and MEETING_RULES.can_change(user, resolution.meeting)
+    return resolution.meeting.level != Level.DISTRICT and MEETING_RULES.can_change(user, resolution.meeting)
 
 
 def can_decline_forwarded(user, resolution: Resolution) -> bool:
@@ -236,9 +192,9 @@ def can_decline_forwarded(user, resolution: Resolution) -> bool:
     return resolution.forwarded_from_id is not None and MEETING_RULES.can_change(user, resolution.meeting)
 
 
-MEETING_RULES = DistrictMeetingRules(MeetingRules())
+MEETING_RULES = MeetingRules()
 MEETING_CHILD_RULES = MeetingChildRules()
-RESOLUTION_RULES = DistrictResolutionRules(ResolutionRules())
+RESOLUTION_RULES = ResolutionRules()
 
 
 class ReminderRules(p.StaffOnlyRules):

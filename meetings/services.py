@@ -76,6 +76,8 @@ def meeting_place(*, meeting: JointMeeting | MeetingSeries, actor) -> JointMeeti
     runs (or the only street there is); a district-level one is the district chosen, else the actor's one
     district. Ambiguous: refused, with the choice to make."""
     if meeting.level == Level.DISTRICT:
+        if meeting.community_id is not None or meeting.sector_id is not None:
+            raise InvalidInput(_("A district meeting belongs to its district: name no community or sector branch."))
         meeting.street = None
         if meeting.district_id is None:
             districts = permissions.districts_of(actor)
@@ -96,11 +98,17 @@ def meeting_place(*, meeting: JointMeeting | MeetingSeries, actor) -> JointMeeti
     return meeting
 
 
+def _refused_place(meeting: JointMeeting) -> PermissionDenied:
+    if meeting.level == Level.DISTRICT:
+        return PermissionDenied(_("Only the staff of a district plan its district meetings."))
+    return PermissionDenied(_("You may plan meetings only for the communities you work for."))
+
+
 def meeting_create(*, actor, data: dict[str, Any], units=(), persons=()) -> JointMeeting:
     refuse_other_fields(data, MEETING_FIELDS)
     meeting = meeting_place(meeting=JointMeeting(**data, organiser=actor), actor=actor)
     if not permissions.can_add(actor, JointMeeting) or not permissions.can_change(actor, meeting):
-        raise PermissionDenied(_("You may plan meetings only for the communities you work for."))
+        raise _refused_place(meeting)
     meeting.full_clean()
     with transaction.atomic():
         with_history(meeting, actor, "planned").save()
@@ -142,6 +150,8 @@ def meeting_update(*, meeting: JointMeeting, actor, data: dict[str, Any]) -> Joi
     )
     meeting_place(meeting=moved, actor=actor)
     if not permissions.can_change(actor, moved):
+        if moved.level == Level.DISTRICT:
+            raise _refused_place(moved)
         raise PermissionDenied(_("You may not move a meeting to a community you do not work for."))
     data = {**data, "street_id": moved.street_id, "district_id": moved.district_id}
     with transaction.atomic():
@@ -226,6 +236,7 @@ def meeting_cancel(*, meeting: JointMeeting, actor, reason: str) -> JointMeeting
             schedule_version=current.schedule_version + 1,
         )
         _withdraw_unsent_reminders(meeting)
+        forwards_rehome(meeting=meeting, actor=actor)
         _notice(
             meeting,
             R.MEETING_CANCELLED,
@@ -435,6 +446,67 @@ def forwards_attach(*, meeting: JointMeeting, actor=None) -> int:
             _forwarded_item(original, meeting, actor or meeting.organiser)
             attached += 1
     return attached
+
+
+def forwards_rehome(*, meeting: JointMeeting, actor) -> int:
+    """The items forwarded to `meeting`, which is cancelled, are not stranded there: each open one goes to
+    its body's next planned meeting if there is one (due a month after it, or later if it was already);
+    otherwise it is taken off, and its original waits again for that body's next meeting, as it did before
+    a meeting was chosen (`forwards_attach` gives it to the next one planned) — progress notes written on
+    the item go with it to the original. The original's owner is told, and its timeline says so. Runs
+    inside `meeting_cancel`'s transaction; returns the number of items moved or taken off."""
+    items = list(
+        Resolution.objects.select_for_update()
+        .filter(meeting=meeting, forwarded_from__isnull=False, status=Resolution.Status.OPEN)
+        .order_by("pk")
+    )
+    if not items:
+        return 0
+    if meeting.level == Level.DISTRICT:
+        following = selectors.next_meeting_above(district_id=meeting.district_id)
+    else:
+        following = selectors.next_meeting_above(street_id=selectors.street_id_of(meeting))
+    for item in items:
+        original = Resolution.objects.select_related("meeting").get(pk=item.forwarded_from_id)
+        if following is not None:
+            due = timezone.localtime(following.start).date() + timedelta(days=FORWARDED_DUE_DAYS)
+            update(
+                item,
+                data={"meeting": following, "due_date": max(item.due_date, due)},
+                actor=actor,
+                reason="moved: meeting cancelled",
+            )
+            note = _("%(meeting)s was cancelled; the item goes to %(next)s on %(date)s.") % {
+                "meeting": meeting.title,
+                "next": following.title,
+                "date": timezone.localtime(following.start).strftime("%Y-%m-%d"),
+            }
+        elif item.forwards.exists():
+            # Forwarded further and declined there, it has a history of its own above: kept, declined with
+            # the reason, so that the original waits (a declined item is not a live one).
+            move(item, action="decline", actor=actor, reason="meeting cancelled", decline_reason=_("Meeting cancelled"))
+            note = _("%(meeting)s was cancelled; the item waits for the next meeting of the body above.") % {
+                "meeting": meeting.title
+            }
+        else:
+            ResolutionProgress.objects.filter(resolution=item).update(resolution=original)
+            with_history(item, actor, "taken off: meeting cancelled").delete()
+            note = _("%(meeting)s was cancelled; the item waits for the next meeting of the body above.") % {
+                "meeting": meeting.title
+            }
+        ResolutionProgress.objects.create(resolution=original, author=actor, text=note[:2000])
+        notifications.notify_each(
+            {
+                "recipient": user,
+                "subject": _("A forwarded item's meeting was cancelled: %(text)s") % {"text": original.text[:40]},
+                "body": _("%(text)s (decided at %(meeting)s): %(note)s")
+                % {"text": original.text[:200], "meeting": original.meeting.title, "note": note},
+                "url": reverse("portal:resolution_list"),
+                "kind": f"resolution_rehomed:{original.pk}",
+            }
+            for user in selectors.owners(original)
+        )
+    return len(items)
 
 
 def resolution_decline(*, resolution: Resolution, actor, reason: str) -> Resolution:

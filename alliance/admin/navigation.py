@@ -36,7 +36,8 @@ def staff_member(request: HttpRequest) -> bool:
 
 
 def street_or_district_staff(request: HttpRequest) -> bool:
-    # Street staff assignments (members/admin/organisation.py, _AssignmentAdmin).
+    # Street staff assignments (members/admin/organisation.py, _AssignmentAdmin) and the quarterly reports
+    # (members/admin/reports.py): the screens of the streets a street's or a district's staff oversee.
     return permissions.is_street_staff(request.user) or permissions.is_district_staff(request.user)
 
 

@@ -20,6 +20,30 @@ from .forms import MeetingAddForm, MeetingChangeForm, NewResolutionForm
 from .inlines import AttachmentInline, InvitationInline, NewResolutionInline, ResolutionInline
 from .pages import JointMeetingPagesMixin
 
+
+def _levels(user) -> set[str]:
+    """The levels of meeting this user may plan: district staff their districts' meetings, street and
+    community staff the others (a superuser, and staff of both kinds, every level)."""
+    district = permissions.is_district_staff(user) or user.is_superuser
+    street = permissions.works_on_a_street(user)
+    return {
+        level
+        for level in Level.values
+        if (level == Level.DISTRICT and district) or (level != Level.DISTRICT and (street or user.is_superuser))
+    }
+
+
+def _place_fields(user) -> list[str]:
+    """The add form's fields naming where a meeting belongs, for the levels this user may plan."""
+    levels = _levels(user)
+    fields = []
+    if levels - {Level.DISTRICT}:
+        fields += ["street", "community", "sector"]
+    if Level.DISTRICT in levels:
+        fields.insert(1 if fields else 0, "district")
+    return fields
+
+
 # A column of the list (list_display_links names the same object).
 MEETING_TITLE = truncated("title", 12, _("title"))
 
@@ -75,12 +99,15 @@ class JointMeetingAdmin(JointMeetingPagesMixin, RefusalSafeMixin, ScopedAdminMix
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return [
-                (None, {"fields": ["level", "kind", "title", "street", "district", "community", "sector"]}),
+                (None, {"fields": ["level", "kind", "title", *_place_fields(request.user)]}),
                 (_("When and where"), {"fields": ["start", "end", "place"]}),
                 (_("Agenda and invitations"), {"fields": ["agenda", "units"]}),
             ]
         return [
-            (None, {"fields": ["level", "kind", "title", "community", "sector", "status", "series"]}),
+            (
+                None,
+                {"fields": ["level", "kind", "title", "street", "district", "community", "sector", "status", "series"]},
+            ),
             (
                 _("When and where"),
                 {
@@ -97,6 +124,9 @@ class JointMeetingAdmin(JointMeetingPagesMixin, RefusalSafeMixin, ScopedAdminMix
         if obj is None:
             return []
         fields = [
+            # Where it belongs follows from its level and community (`services.meeting_place`).
+            "street",
+            "district",
             "status",
             "series",
             "start",
@@ -119,9 +149,13 @@ class JointMeetingAdmin(JointMeetingPagesMixin, RefusalSafeMixin, ScopedAdminMix
         form_class = super().get_form(request, obj, change, **kwargs)
         user = request.user
 
+        levels = _levels(user) if obj is None else None
+
         class ScopedForm(form_class):
             def __init__(self, *args, **kw) -> None:
                 super().__init__(*args, user=user, **kw)
+                if levels is not None and "level" in self.fields:
+                    self.fields["level"].choices = [c for c in self.fields["level"].choices if c[0] in levels]
 
         return ScopedForm
 
@@ -136,7 +170,13 @@ class JointMeetingAdmin(JointMeetingPagesMixin, RefusalSafeMixin, ScopedAdminMix
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
-        if not permissions.is_street_staff(request.user) and not permissions.is_district_staff(request.user):
+        if _levels(request.user) == {Level.DISTRICT}:
+            # District staff plan their district's meetings: the level, and their district when they have one.
+            districts = sorted(permissions.districts_of(request.user))
+            initial.setdefault("level", Level.DISTRICT)
+            if len(districts) == 1:
+                initial.setdefault("district", districts[0])
+        elif not permissions.is_street_staff(request.user) and not permissions.is_district_staff(request.user):
             communities = list(member_selectors.communities_administered_by(user=request.user)[:2])
             initial.setdefault("level", Level.COMMUNITY)
             if len(communities) == 1:

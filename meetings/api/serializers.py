@@ -9,12 +9,31 @@ from rest_framework import serializers
 from alliance import permissions
 from alliance.api.fast import FastListSerializer
 from alliance.api.fields import VisibleRelatedField
-from members.models import MemberUnit
+from members.models import District, MemberUnit, Street
 
 from ..models import Invitation, JointMeeting, Resolution
 
 
 class MeetingSerializer(serializers.ModelSerializer):
+    # Where the meeting belongs (issue 14): a street-level meeting names its street when the caller runs
+    # several (else it is their one street's); a district-level one its district (else the caller's one
+    # district). A community's or sector branch's meeting is its street's, filled in by the service. Only a
+    # street or district the caller sees may be named; the service decides whether they may plan there.
+    street = VisibleRelatedField(
+        queryset=Street.objects.all(),
+        required=False,
+        allow_null=True,
+        label=_("street"),
+        help_text=_("The street of a street-level meeting (filled in for the other levels)."),
+    )
+    district = VisibleRelatedField(
+        queryset=District.objects.all(),
+        required=False,
+        allow_null=True,
+        label=_("district"),
+        help_text=_("The district of a district-level meeting."),
+    )
+
     class Meta:
         model = JointMeeting
         fields = [
@@ -26,6 +45,8 @@ class MeetingSerializer(serializers.ModelSerializer):
             "end",
             "place",
             "agenda",
+            "street",
+            "district",
             "community",
             "sector",
             "status",

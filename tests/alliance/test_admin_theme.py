@@ -16,8 +16,11 @@ from unfold import admin as unfold_admin
 from unfold.sites import UnfoldAdminSite
 
 from alliance import notifications
+from members.models import District, Street
+from members.services import district_staff_add
 
 from ..conftest import client_for
+from ..factories import UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT_APPS = {"alliance", "members", "demands", "projects", "meetings", "volunteers"}
@@ -52,7 +55,17 @@ def _sidebar_links(user) -> dict[str, bool]:
     }
 
 
-@pytest.mark.parametrize("role", ["street_staff", "community_x_staff", "liaison_a", "root"])
+@pytest.fixture
+def district_staff(root, street_staff):
+    """Staff of the district the street staff's street belongs to (issue 14)."""
+    district = District.objects.create(name="迎泽区")
+    Street.objects.filter(staff__user=street_staff).update(district=district)
+    user = UserFactory(username="district_staff")
+    district_staff_add(user=user, district=district, actor=root)
+    return type(user).objects.get(pk=user.pk)
+
+
+@pytest.mark.parametrize("role", ["street_staff", "community_x_staff", "liaison_a", "root", "district_staff"])
 def test_the_sidebar_shows_each_person_the_screens_they_may_open(request, role):
     """Every registered screen has a link in the sidebar, shown exactly to those its admin lets in (the same
     question to alliance.permissions); the workbench and the inbox go to all staff."""

@@ -227,9 +227,8 @@ def test_a_meeting_belongs_to_its_communitys_street_or_the_street_chosen(streets
         actor=users["officer"], data={"level": Level.DISTRICT, "title": "区域化党建指导委员会", **when}
     )
     assert (meeting.district.name, meeting.street) == ("迎泽区", None)
-    # Seen, read-only, by the staff of the district's streets: since the forwarding merge a district meeting
-    # is "read-only to its streets' staff" (meetings/rules.py DistrictMeetingRules, and
-    # tests/meetings/test_forwarding.py), so the old `can_view(...) is False` is outdated; not theirs to change.
+    # Seen, read-only, by the staff of the district's streets (meetings/rules.py MeetingRules, and
+    # tests/meetings/test_forwarding.py): not theirs to change.
     assert permissions.can_view(users["street_staff"], meeting) is True
     assert permissions.can_change(users["street_staff"], meeting) is False
     with pytest.raises(PermissionDenied):
