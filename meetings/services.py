@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import calendar
 import secrets
-import zlib
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import reverse
@@ -26,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from alliance import history, notifications, permissions, public_figures
 from alliance.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
+from alliance.locks import xact_lock
 from alliance.workflow import move, refuse_other_fields, update, with_history
 from members import selectors as member_selectors
 from members.models import MemberUnit, Street
@@ -662,12 +662,6 @@ SCAN_BATCH = 500
 SCAN_LOCK = 0x4D45_4554  # "MEET"
 
 
-def _scan_lock(kind: str) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [SCAN_LOCK, zlib.crc32(kind.encode()) & 0x7FFFFFFF])
-
-
 def _meeting_message(kind: str, meeting: JointMeeting) -> dict[str, str]:
     if kind == R.MEETING_24H:
         subject = _("Reminder: %(title)s tomorrow") % {"title": meeting.title}
@@ -710,7 +704,7 @@ def _scan(kind: str, due: QuerySet, unsent, message, *, digest: bool = False) ->
     sent = 0
     while True:
         with transaction.atomic():
-            _scan_lock(kind)
+            xact_lock(SCAN_LOCK, kind)
             pairs = unsent(kind, due.values("pk"), limit=SCAN_BATCH)
             if not pairs:
                 return sent
