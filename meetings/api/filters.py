@@ -16,7 +16,8 @@ class MeetingFilter(django_filters.FilterSet):
 
     class Meta:
         model = JointMeeting
-        fields = ["level", "kind", "status", "community"]
+        # `street` and `district`: a district's staff look at one street's meetings, or at the district's own.
+        fields = ["level", "kind", "status", "community", "street", "district"]
 
 
 class ResolutionFilter(django_filters.FilterSet):

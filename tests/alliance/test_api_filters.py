@@ -41,8 +41,8 @@ ACCEPTS = {
     "/api/v1/claims/": "cursor, format, ordering, page, page_size, project, status, unit",
     "/api/v1/activities/": "claim, cursor, date_after, date_before, format, ordering, page, page_size, project, unit",
     "/api/v1/reviews/": "claim, cursor, format, page, page_size, quarter, year",
-    "/api/v1/meetings/": "community, cursor, format, kind, level, ordering, page, page_size, search, start_after, "
-    "start_before, status, unit",
+    "/api/v1/meetings/": "community, cursor, district, format, kind, level, ordering, page, page_size, search, "
+    "start_after, start_before, status, street, unit",
     "/api/v1/resolutions/": "cursor, format, meeting, ordering, overdue, owner, page, page_size, status",
     "/api/v1/members/": f"community, {PAGES}, search, status, work_unit",
     "/api/v1/posts/": f"community, {PAGES}, status",

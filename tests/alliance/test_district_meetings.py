@@ -204,3 +204,23 @@ def test_another_districts_staff_cannot_add_in_this_district_through_the_admin(s
     assert refused.status_code == 200 and "district" in refused.context["adminform"].form.errors
     assert not JointMeeting.objects.filter(level=Level.DISTRICT).exists()
     assert not [str(m) for m in get_messages(refused.wsgi_request)]
+
+
+def test_district_staff_filter_the_meetings_by_street_or_by_their_district(streets):  # noqa: F811
+    things, users = streets
+    client = _api(users["officer"])
+    home = _home()
+    own = client.post(MEETINGS, _body(district=home.pk), format="json").json()["id"]
+    yingze = Street.objects.get(name="迎泽街道")
+
+    def ids(**query) -> set[int]:
+        response = client.get(MEETINGS, {"page_size": 100, **query})
+        assert response.status_code == 200
+        return {row["id"] for row in response.json()["results"]}
+
+    in_yingze = ids(street=yingze.pk)
+    assert things["s2"]["meeting"].pk in in_yingze and things["s1"]["meeting"].pk not in in_yingze
+    assert in_yingze == set(JointMeeting.objects.filter(street=yingze).values_list("pk", flat=True))
+    assert ids(district=home.pk) == {own}
+    assert ids(street=Street.objects.get(name="别区街道").pk) == set()  # another district's street: nothing
+    assert client.get(MEETINGS, {"street": "x"}).status_code == 400
