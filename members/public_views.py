@@ -79,8 +79,8 @@ def units(request: HttpRequest) -> HttpResponse:
 
 def _published(street_id: int, number: int, request: HttpRequest):
     """The page of a street's published notices. The window is checked when the rows are read: a notice
-    that opens or closes shows within PUBLIC_LIST_SECONDS (the cache's expiry), which is the delay staff
-    are told of in the admin's help."""
+    that opens or closes (or is edited) shows so within PUBLIC_LIST_SECONDS, the cache's expiry — a short
+    expiry rather than invalidation on save (alliance.public_pages)."""
 
     def read():
         return page_of(selectors.notices_published(street_id=street_id), request.GET, per_page=NOTICES_PER_PAGE)

@@ -446,3 +446,40 @@ def test_street_staff_publish_a_notice_for_their_street_only(street_staff, commu
     assert client.get(f"/admin/members/notice/{theirs.pk}/change/").status_code == 404
     listed = client.get("/admin/members/notice/").content.decode()
     assert "停水通知" in listed and "桃园的通知" not in listed
+
+
+def test_a_notices_attachment_passes_the_upload_check_in_the_admin(street_staff, community_x):
+    client = client_for(street_staff)
+    form = {
+        "street": community_x.street.pk,
+        "title": "防汛通知",
+        "body": "请做好防汛准备。",
+        "publish_from_0": "2026-11-01",
+        "publish_from_1": "08:00:00",
+        "attachments-TOTAL_FORMS": "1",
+        "attachments-INITIAL_FORMS": "0",
+        "attachments-0-title": "值班表",
+    }
+    refused = client.post(
+        "/admin/members/notice/add/",
+        {**form, "attachments-0-file": SimpleUploadedFile("值班表.pdf", b"MZ\x90\x00 not a pdf")},
+    )
+    assert refused.status_code == 200
+    assert (
+        "不是允许的文件类型" in refused.content.decode() or "not a file of an allowed type" in refused.content.decode()
+    )
+    assert not Notice.objects.filter(title="防汛通知").exists()
+    saved = client.post(
+        "/admin/members/notice/add/",
+        {**form, "attachments-0-file": SimpleUploadedFile("值班表.pdf", b"%PDF-1.4 duty roster")},
+    )
+    assert saved.status_code == 302
+    attachment = NoticeAttachment.objects.get(notice__title="防汛通知")
+    assert attachment.file.name.startswith(f"notices/{attachment.notice_id}/") and attachment.file.name.endswith(".pdf")
+
+
+def test_the_pages_speak_chinese_by_default_and_english_when_asked(town):
+    assert "通知公告" in get("/notices/", **street_of(town))[1]
+    assert "活动风采" in get("/activities/", **street_of(town))[1]
+    english = Client(HTTP_ACCEPT_LANGUAGE="en").get("/notices/", street_of(town)).content.decode()
+    assert "Notices" in english and "通知公告" not in english
