@@ -223,16 +223,17 @@ def test_a_page_number_that_is_no_number_shows_the_first_page(town):
 
 def test_activities_read_a_constant_number_of_queries_and_none_while_cached(town, django_assert_num_queries):
     _cold()
-    # 1 the snapshot's street list, 2 the street's communities, 3 the categories, 4 the page of activities
-    # with unit, project, category and community joined, 5 their photos.
-    with django_assert_num_queries(5):
+    # 1 the snapshot's street list, 2 the street's communities, 3 the categories, 4 the ids of the street's
+    # public claims, 5 the page of activities with unit, project, category and community joined, 6 their
+    # photos.
+    with django_assert_num_queries(6):
         assert get("/activities/", **street_of(town))[0] == 200
     with django_assert_num_queries(0):
         assert get("/activities/", **street_of(town))[0] == 200
     for n in range(15):
         ActivityFactory(claim=town["activities"]["may"].claim, title=f"更多活动{n}")
     _cold()
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         status, page = get("/activities/", **street_of(town))
     assert status == 200 and 'rel="next"' in page
 
