@@ -347,6 +347,7 @@ def test_a_notice_page_escapes_its_text_keeps_its_lines_and_links_its_attachment
 @pytest.mark.parametrize("which", ["future", "expired"])
 def test_a_notice_outside_its_window_is_not_found_nor_its_attachments(town, which):
     assert get(f"/notices/{town['notices'][which].pk}/")[0] == 404
+    assert get("/notices/99999999999999999999999/")[0] == 404  # past any id column: not found, not a 500
     answer = Client().get(f"/media/{town['expired_attachment'].file.name}")
     assert answer.status_code == 302
 
