@@ -43,6 +43,7 @@ urlpatterns = [
     path("", include(("demands.public_urls", "needs"))),
     path("", include("meetings.public_urls")),
     path("", include("members.public_urls")),
+    path("", include("projects.public_urls")),
     path("admin/inbox/", inbox_view, name="admin_inbox"),  # before the admin's catch-all
     path("admin/", admin.site.urls),
     path("api/v1/", include("alliance.api.urls")),

@@ -15,4 +15,5 @@ urlpatterns = [
     path("needs/qr/<int:community_id>/", views.community_poster, name="qr"),
     path("showcase/", views.showcase, name="showcase"),
     path("venues/", views.venues, name="venues"),
+    path("resources/", views.resources, name="resources"),
 ]

@@ -21,14 +21,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_page
 from django.views.decorators.http import require_GET, require_http_methods
 
-from alliance import public_figures, ratelimit, site
+from alliance import public_figures, public_pages, ratelimit, site
 from alliance.forms import call_for_form
-from alliance.pagination import page_of
+from alliance.models import Category
+from alliance.pagination import page_number, page_of
 from members import selectors as member_selectors
 
 from . import selectors, services
 from . import showcase as showcase_rows
-from .models import Need
+from .models import Need, Resource
 from .public_forms import NeedForm, RatingForm, TrackForm
 
 logger = logging.getLogger(__name__)
@@ -294,3 +295,55 @@ def venues(request: HttpRequest) -> HttpResponse:
     slots = selectors.free_slots_of(venues=rows, first=timezone.localdate() + timedelta(days=1))
     items = [{"venue": venue, "days": slots[venue.pk]} for venue in rows]
     return render(request, "demands/public/venues.html", {"page": page, "items": items})
+
+
+# --- The resource list (资源清单) -------------------------------------------------------------------------
+
+RESOURCES_PER_PAGE = 20
+
+
+@require_GET
+def resources(request: HttpRequest) -> HttpResponse:
+    """`/resources/?street=&kind=&category=&community=&page=`: what the street's member units offer, by
+    title; how to ask is through the unit's community (its name and office address) — never a liaison's
+    name or phone. A filter value the page cannot take is said (400) and the list shown without it."""
+    chosen = public_pages.street_or_chooser(request, "needs:resources")
+    if isinstance(chosen, HttpResponse):
+        return chosen
+    street_id = chosen.street_id
+    choices = public_pages.cached(
+        ("resources:choices", street_id),
+        lambda: {
+            "communities": member_selectors.public_communities(street_id=street_id) if street_id else {},
+            "categories": dict(
+                Category.objects.filter(is_active=True).order_by("sort_order", "id").values_list("pk", "name")
+            ),
+        },
+    )
+    kinds = {str(value): str(label) for value, label in Resource.Kind.choices}
+    kind, kind_error = public_pages.code_choice(request.GET, "kind", kinds, _("kinds"))
+    category, category_error = public_pages.id_choice(request.GET, "category", choices["categories"], _("categories"))
+    community, community_error = public_pages.id_choice(
+        request.GET, "community", choices["communities"], _("communities")
+    )
+    errors = [error for error in (kind_error, category_error, community_error) if error]
+    number = page_number(request.GET.get("page"))
+
+    def read():
+        if street_id is None:
+            return page_of([], request.GET, per_page=RESOURCES_PER_PAGE)
+        rows = selectors.public_resources(street_id=street_id, kind=kind, category_id=category, community_id=community)
+        return page_of(rows, request.GET, per_page=RESOURCES_PER_PAGE)
+
+    page = public_pages.page_for(request, ("resources", street_id, kind, category, community, number), read)
+    context = {
+        "page": page,
+        "scope": chosen,
+        "street_query": chosen.query,
+        "kinds": kinds,
+        "communities": choices["communities"],
+        "categories": choices["categories"],
+        "chosen": {"kind": kind, "category": category, "community": community},
+        "errors": errors,
+    }
+    return render(request, "public/resources.html", context, status=400 if errors else 200)

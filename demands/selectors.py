@@ -622,3 +622,39 @@ def bookings_for_feed(*, unit_id: int | None = None, user=None, since) -> QueryS
         .select_related("venue__resource__unit")
         .order_by("start", "id")
     )
+
+
+def public_resources(
+    *, street_id: int, kind: str = "", category_id: int | None = None, community_id: int | None = None
+) -> QuerySet[Resource]:
+    """What a street's member units offer (资源清单), as residents see it: active resources of active units,
+    by title. The unit's name and community (name and office address: where to ask) only — no liaison."""
+    resources = Resource.objects.filter(
+        status=Resource.Status.ACTIVE, unit__status="active", unit__community__street_id=street_id
+    )
+    if kind:
+        resources = resources.filter(kind=kind)
+    if category_id is not None:
+        resources = resources.filter(category_id=category_id)
+    if community_id is not None:
+        resources = resources.filter(unit__community_id=community_id)
+    return (
+        resources.select_related("unit__community", "category")
+        .only(
+            "id",
+            "title",
+            "description",
+            "kind",
+            "capacity",
+            "availability",
+            "is_free",
+            "category__id",
+            "category__name",
+            "unit__id",
+            "unit__name",
+            "unit__community__id",
+            "unit__community__name",
+            "unit__community__address",
+        )
+        .order_by("title", "id")
+    )

@@ -16,7 +16,19 @@ from alliance.models import Profile
 from alliance.validators import credit_code_check_char
 
 from . import selectors, services
-from .models import Agreement, Community, CouncilSeat, CouncilTerm, District, Grid, MemberUnit, Sector, Street
+from .models import (
+    Agreement,
+    Community,
+    CouncilSeat,
+    CouncilTerm,
+    District,
+    Grid,
+    MemberUnit,
+    Notice,
+    NoticeAttachment,
+    Sector,
+    Street,
+)
 
 COMMUNITIES = [
     "桥头街社区",
@@ -496,7 +508,38 @@ def seed(*, context: dict, password: str, stdout) -> None:
         liaison_unit=liaison_unit,
         liaison2_unit=liaison2_unit,
     )
-    stdout.write(f"  {len(communities)} communities, {len(units)} units, {len(agreements)} agreements")
+    notices = _notices(street, staff)
+    stdout.write(
+        f"  {len(communities)} communities, {len(units)} units, {len(agreements)} agreements, {len(notices)} notices"
+    )
+
+
+# The street's announcements (通知公告) on the public `/notices/` page: three published, one scheduled.
+NOTICES = [
+    (
+        -20,
+        "关于开展“双报到”在职党员进社区志愿服务的通知",
+        "各成员单位：\n请组织本单位在职党员于本月底前到居住地社区报到，认领志愿服务岗位。\n柳巷街道党工委",
+    ),
+    (-6, "柳巷街道党群服务中心开放时间调整公告", "自下周一起，党群服务中心开放时间调整为每日 8:30—17:30。"),
+    (-1, "冬季供暖服务热线公告", "供暖期间如遇问题，请先联系所在社区服务站，由社区统一对接供热单位。"),
+    (3, "2026年度成员单位述职评议会预告", "述职评议会将于下周在党群服务中心举行，具体安排另行通知。"),
+]
+
+
+def _notices(street: Street, staff) -> list[Notice]:
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    now = timezone.now()
+    made = []
+    for days, title, body in NOTICES:
+        notice = Notice(street=street, title=title, body=body, publish_from=now + timedelta(days=days))
+        made.append(services.notice_save(notice=notice, actor=staff))
+    # One with an attachment: a real (tiny) PDF, through the upload check like any other.
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    NoticeAttachment.objects.create(notice=made[0], title="报到回执表", file=ContentFile(pdf, name="receipt.pdf"))
+    return made
 
 
 # --- `seed_demo --district`: the district above 柳巷街道 (GLOSSARY: Qindu-sized, 9 streets, 81 communities) ---

@@ -32,6 +32,8 @@ from .models import (
     ExpiryAlert,
     Grid,
     MemberUnit,
+    Notice,
+    NoticeAttachment,
     QuarterlyReport,
     Sector,
     Street,
@@ -127,6 +129,10 @@ def register() -> None:
     register_kind_label("agreement_expiring:", _("Agreement expiring"))
     register_kind_label("quarterly_report:", _("Quarterly report ready"))
     media.register("agreements", MemberUnit)
+    # A published notice's attachments are public, like the notice (members/public_views.py).
+    media.register("notices", Notice, public=selectors.notice_is_public)
+    permissions.register(Notice, rules.NOTICE_RULES)
+    permissions.register(NoticeAttachment, rules.NOTICE_ATTACHMENT_RULES)
     permissions.register_scope("units", rules.liaison_unit_ids)
     permissions.register_scope("communities", rules.community_ids)
     permissions.register_scope("streets", rules.street_ids)

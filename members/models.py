@@ -726,3 +726,70 @@ class AssessmentLine(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+# --- Announcements (通知公告) on the public site -------------------------------------------------------
+
+
+def notice_upload_to(instance: NoticeAttachment, filename: str) -> str:
+    return upload_path("notices", instance.notice_id, filename)
+
+
+NOTICE_ATTACHMENT_KINDS = ("pdf", "docx", "xlsx", *PHOTO_KINDS)
+
+
+class Notice(models.Model):
+    """An announcement a street's staff publish for residents (通知公告): public from `publish_from` until
+    `publish_until` (open-ended when empty). The body is plain text; pages escape it and keep its lines."""
+
+    street = models.ForeignKey(Street, verbose_name=_("street"), on_delete=models.PROTECT, related_name="notices")
+    title = models.CharField(_("title"), max_length=120)
+    body = models.TextField(_("text"), max_length=10000, help_text=_("Plain text; line breaks are kept."))
+    publish_from = models.DateTimeField(_("published from"))
+    publish_until = models.DateTimeField(
+        _("published until"), null=True, blank=True, help_text=_("Leave empty to keep the notice published.")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-publish_from", "-id"]
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(publish_until__isnull=True) | Q(publish_until__gt=models.F("publish_from")),
+                name="notice_window_order",
+                violation_error_message=_("A notice's publication must end after it starts."),
+            ),
+        ]
+        # The public list and feed: one street's notices, newest first (the window is checked on the rows read).
+        indexes = [models.Index(fields=["street", "-publish_from", "-id"], name="notice_street_recent_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class NoticeAttachment(models.Model):
+    notice = models.ForeignKey(Notice, verbose_name=_("notice"), on_delete=models.CASCADE, related_name="attachments")
+    title = models.CharField(_("title"), max_length=100)
+    file = UploadField(_("file"), upload_to=notice_upload_to, kinds=NOTICE_ATTACHMENT_KINDS)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.title

@@ -329,3 +329,21 @@ class CouncilTermRules:
 
 
 COUNCIL_TERM_RULES = CouncilTermRules()
+
+
+# --- Notices (通知公告) ------------------------------------------------------------------------------------
+
+
+class NoticeRules(p.StaffOnlyRules):
+    """A street's notices are kept by its own staff (its district's read them in the admin); residents read
+    the published ones on the public site, through the public selectors, not through this rule."""
+
+    def __init__(self, street_field: str = "street_id") -> None:
+        super().__init__(street_field)
+
+    def can_add(self, user) -> bool:
+        return bool(p.managed_streets_of(user))
+
+
+NOTICE_RULES = NoticeRules()
+NOTICE_ATTACHMENT_RULES = NoticeRules("notice__street_id")

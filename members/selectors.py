@@ -5,7 +5,20 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -21,7 +34,10 @@ from .models import (
     District,
     ExpiryAlert,
     MemberUnit,
+    Notice,
+    NoticeAttachment,
     QuarterlyReport,
+    Sector,
     Street,
     StreetStaff,
     UnitMembership,
@@ -411,3 +427,67 @@ def alerts_sent(*, field: str, subject_ids) -> set[tuple[int, int, int]]:
             f"{field}_id", "stage", "recipient_id"
         )
     )
+
+
+# --- The public side: member units, sector branches, communities and notices of one street -------------
+
+
+def public_communities(*, street_id: int) -> dict[int, str]:
+    """A street's communities for the public pages' filters: id -> name, in the street's order."""
+    rows = Community.objects.filter(street_id=street_id).order_by("sort_order", "id").values_list("pk", "name")
+    return dict(rows)
+
+
+def public_sectors(*, street_id: int) -> dict[int, str]:
+    """A street's sector branches (联席分会): id -> name."""
+    return dict(Sector.objects.filter(street_id=street_id).order_by("id").values_list("pk", "name"))
+
+
+def public_units(*, street_id: int, unit_type: str = "", sector_id: int | None = None) -> QuerySet[MemberUnit]:
+    """The street's approved (active) member units, by name: what the public roster shows — name, type,
+    sector branch and community. Only those columns are read: no liaison, secretary, phone or address."""
+    units = MemberUnit.objects.filter(status=MemberUnit.Status.ACTIVE, community__street_id=street_id)
+    if unit_type:
+        units = units.filter(unit_type=unit_type)
+    if sector_id is not None:
+        units = units.filter(sector_id=sector_id)
+    return (
+        units.select_related("sector", "community")
+        .only("id", "name", "unit_type", "sector__id", "sector__name", "community__id", "community__name")
+        .order_by("name", "id")
+    )
+
+
+def published_q(now=None) -> Q:
+    """Notices inside their publication window at `now`."""
+    now = now or timezone.now()
+    return Q(publish_from__lte=now) & (Q(publish_until__isnull=True) | Q(publish_until__gt=now))
+
+
+def notices_published(*, street_id: int, now=None) -> QuerySet[Notice]:
+    """A street's published notices, newest first (notice_street_recent_idx), with their attachments."""
+    return (
+        Notice.objects.filter(published_q(now), street_id=street_id)
+        .only("id", "street_id", "title", "body", "publish_from", "publish_until", "updated_at")
+        .prefetch_related(
+            Prefetch("attachments", queryset=NoticeAttachment.objects.only("id", "notice_id", "title", "file"))
+        )
+        .order_by("-publish_from", "-id")
+    )
+
+
+def notice_published(*, pk: int, now=None) -> Notice | None:
+    """One published notice of any street with its attachments, or None (not found or outside its window)."""
+    return (
+        Notice.objects.filter(published_q(now), pk=pk)
+        .select_related("street")
+        .prefetch_related(
+            Prefetch("attachments", queryset=NoticeAttachment.objects.only("id", "notice_id", "title", "file"))
+        )
+        .first()
+    )
+
+
+def notice_is_public(notice_id: int) -> bool:
+    """Whether a notice's attachments are public now (alliance.media): inside its window."""
+    return Notice.objects.filter(published_q(), pk=notice_id).exists()

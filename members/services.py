@@ -35,6 +35,7 @@ from .models import (
     DistrictStaff,
     ExpiryAlert,
     MemberUnit,
+    Notice,
     Street,
     StreetStaff,
     UnitMembership,
@@ -773,3 +774,31 @@ def community_staff_account_create(
         assignment = community_staff_add(user=user, community=community, actor=actor)
         _send_first_password_link(user, where=community.name)
     return assignment
+
+
+# --- Notices (通知公告) ------------------------------------------------------------------------------------
+
+
+def notice_save(*, notice: Notice, actor) -> Notice:
+    """A street's staff publish or edit one of its notices; the public pages show it inside its window.
+    The notice's street must be one the actor runs (a new one as an edited one, and an edited one may not
+    be moved to another street)."""
+    if notice.pk is None:
+        if notice.street_id not in permissions.managed_streets_of(actor):
+            raise PermissionDenied(_("Only the street's own staff publish its notices."))
+        notice.created_by = actor
+    else:
+        stored = Notice.objects.filter(pk=notice.pk).values_list("street_id", flat=True).first()
+        if stored is None or not permissions.manages_street(actor, stored):
+            raise PermissionDenied(_("Only the street's own staff publish its notices."))
+        if notice.street_id not in permissions.managed_streets_of(actor):
+            raise PermissionDenied(_("Only the street's own staff publish its notices."))
+    if notice.publish_from is None:
+        notice.publish_from = timezone.now()
+    try:
+        notice.full_clean()
+    except ValidationError as exc:
+        raise InvalidInput(" ".join(exc.messages)) from exc
+    with transaction.atomic():
+        with_history(notice, actor).save()
+    return notice

@@ -129,7 +129,8 @@ def register() -> None:
     register_kind_label("claim_approved", _("Claim approved"))
     register_kind_label("claim_rejected", _("Claim rejected"))
     indicators.register()
-    media.register("activities", ServiceActivity)
+    # The photos of the activities the public page lists are public (projects/public_views.py).
+    media.register("activities", ServiceActivity, public=selectors.activity_is_public)
     permissions.register(ServiceProject, rules.PROJECT_RULES)
     permissions.register(ProjectClaim, rules.CLAIM_RULES)
     permissions.register_ability("projects.act_for_claim", rules.CLAIM_RULES.acts_for_claim)

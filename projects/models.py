@@ -217,6 +217,11 @@ class ActivityPhoto(models.Model):
         ServiceActivity, verbose_name=_("activity"), on_delete=models.CASCADE, related_name="photos"
     )
     image = UploadField(_("photo"), upload_to=activity_photo_upload_to, kinds=PHOTO_KINDS)
+    # A small copy for lists (the public activities page): made from the checked photo when it is recorded
+    # (alliance.uploads.thumbnail_of); empty for photos stored before, which lists show at full size.
+    thumbnail = UploadField(
+        _("thumbnail"), upload_to=activity_photo_upload_to, kinds=PHOTO_KINDS, blank=True, editable=False
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -12,6 +12,7 @@ from django.db.models import (
     F,
     FilteredRelation,
     IntegerField,
+    Prefetch,
     Q,
     QuerySet,
     Sum,
@@ -25,7 +26,7 @@ from alliance import permissions
 from alliance.periods import Quarter
 from alliance.registry import month_span
 
-from .models import CommitmentReview, ProjectClaim, ServiceActivity, ServiceProject
+from .models import ActivityPhoto, CommitmentReview, ProjectClaim, ServiceActivity, ServiceProject
 
 
 def with_places_left(queryset: QuerySet[ServiceProject]) -> QuerySet[ServiceProject]:
@@ -356,3 +357,65 @@ def chart_claims_by_category(
         .order_by("project__category__sort_order", "project__category_id")
     )
     return [(row["project__category__name"], row["n"]) for row in rows]
+
+
+# --- The public activities page (活动风采) ---------------------------------------------------------------
+
+
+def _public_activities_q() -> Q:
+    # Activities are recorded under approved claims only; a claim completed with its project stays shown.
+    # A project back in draft (never, today) would hide them.
+    return Q(claim__status__in=[ProjectClaim.Status.APPROVED, ProjectClaim.Status.COMPLETED]) & ~Q(
+        claim__project__status=ServiceProject.Status.DRAFT
+    )
+
+
+def public_activities(
+    *, street_id: int, community_id: int | None = None, category_id: int | None = None, month: date | None = None
+) -> QuerySet[ServiceActivity]:
+    """A street's activities as residents see them, newest first, with their photos: the unit, the project's
+    community and category, the figures — never who recorded them or the unit's contact columns."""
+    # The claims first, in a query of their own (projectclaim_status_idx), then the activities of those
+    # claims read newest first off activity_date_idx. Joined and filtered in one query, or with the claims
+    # as a subquery, the planner gathered and sorted every activity of the street
+    # (tests/alliance/test_query_plans.py): the ids are a list here, read when this is called.
+    claims = ProjectClaim.objects.filter(
+        status__in=[ProjectClaim.Status.APPROVED, ProjectClaim.Status.COMPLETED], project__street_id=street_id
+    ).exclude(project__status=ServiceProject.Status.DRAFT)
+    if community_id is not None:
+        claims = claims.filter(project__community_id=community_id)
+    if category_id is not None:
+        claims = claims.filter(project__category_id=category_id)
+    activities = ServiceActivity.objects.filter(claim_id__in=list(claims.values_list("pk", flat=True)))
+    if month is not None:
+        following = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+        activities = activities.filter(date__gte=month, date__lt=following)
+    return (
+        activities.select_related("claim__unit", "claim__project__category", "claim__project__community")
+        .only(
+            "id",
+            "date",
+            "title",
+            "place",
+            "services",
+            "beneficiaries",
+            "claim__id",
+            "claim__unit__id",
+            "claim__unit__name",
+            "claim__project__id",
+            "claim__project__title",
+            "claim__project__category__id",
+            "claim__project__category__name",
+            "claim__project__community__id",
+            "claim__project__community__name",
+        )
+        .prefetch_related(
+            Prefetch("photos", queryset=ActivityPhoto.objects.only("id", "activity_id", "image", "thumbnail"))
+        )
+        .order_by("-date", "-id")
+    )
+
+
+def activity_is_public(activity_id: int) -> bool:
+    """Whether an activity's photos are public (alliance.media): it is one the public page lists."""
+    return ServiceActivity.objects.filter(_public_activities_q(), pk=activity_id).exists()

@@ -22,6 +22,7 @@ from alliance import history, permissions, public_figures
 from alliance.errors import Conflict, InvalidInput, PermissionDenied
 from alliance.notifications import notify_many
 from alliance.periods import Quarter
+from alliance.uploads import thumbnail_of
 from alliance.workflow import move, refuse_other_fields, update, with_history
 from members import selectors as member_selectors
 from members.models import MemberUnit
@@ -311,6 +312,7 @@ def activity_record(
     items = [ActivityPhoto(activity=activity, image=photo) for photo in photos]
     for item in items:
         item.full_clean(exclude=["activity"])
+        item.thumbnail = thumbnail_of(item.image.file)
     with transaction.atomic():
         public_figures.changed()
         with_history(activity, actor, "recorded").save()

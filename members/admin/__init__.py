@@ -7,6 +7,7 @@ agreements, council seats and memberships, community staff), `reports` (the quar
 from __future__ import annotations
 
 from .assessments import AssessmentAdmin, AssessmentSchemeAdmin
+from .notices import NoticeAdmin
 from .organisation import (
     AgreementAdmin,
     CommunityAdmin,
@@ -34,6 +35,7 @@ __all__ = [
     "DistrictStaffAdmin",
     "GridAdmin",
     "MemberUnitAdmin",
+    "NoticeAdmin",
     "QuarterlyReportAdmin",
     "SectorAdmin",
     "StreetAdmin",

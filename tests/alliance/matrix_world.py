@@ -31,6 +31,8 @@ from members.models import (
     CouncilTerm,
     District,
     Grid,
+    Notice,
+    NoticeAttachment,
     QuarterlyReport,
     Street,
     StreetStaff,
@@ -120,6 +122,12 @@ def _side(world: World, side: str, *, community, unit, liaison, staff, root, cat
         street=street, year=2026 if side == "a" else 2027
     )
     objs["members.assessment"] = Assessment.objects.create(unit=unit, year=2026, quarter=2)
+    # A published notice of the street with an attachment (public, like its page).
+    notice = Notice.objects.create(
+        street=street, title=f"{community.name}停水通知", body="明日停水。", publish_from=now - timedelta(days=1)
+    )
+    NoticeAttachment.objects.create(notice=notice, title="时间表", file=ContentFile(b"%PDF-1.4", name="notice.pdf"))
+    objs["members.notice"] = notice
 
     need = NeedFactory(
         community=community, category=category, status=Need.Status.DISPATCHED, unit=unit, dispatched_at=now

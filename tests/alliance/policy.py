@@ -39,6 +39,7 @@ MEDIA_CASES = [
     "media/needs/<need>/<name>",
     "media/activities/<activity>/<name>",
     "media/meetings/<meeting>/<name>",
+    "media/notices/<notice>/<name>",
     "media/agreements/<unit>/<missing name>",
     "media/agreements/<unit>/../<other unit>/<name>",
     "media/agreements/<unit>/..%2f<other unit>/<name>",
@@ -110,6 +111,13 @@ rule(
     POST=answers(NOT_FOUND),
 )
 rule(
+    r"activities/|resources/|units/|notices/|notices/feed/|notices/<notice_id>/",
+    answers(OK),
+    why="public: activities, the resource list, member units with the council, published notices and "
+    "their Atom feed (issue 15; no contact data)",
+    POST=answers(NOT_ALLOWED),
+)
+rule(
     r"council/",
     answers(OK),
     why="the council roster of a street (unit, role, holder; no contact) is public (issue 14)",
@@ -138,9 +146,15 @@ rule(
 # --- Uploaded files: served to those who may see the object they belong to -------------------------
 
 rule(
-    r"media/(agreements|needs|activities|meetings)/<\w+>/<name>",
+    r"media/(agreements|needs|meetings)/<\w+>/<name>",
     answers(NOT_FOUND, anonymous=LOGIN, **granted(OWNERS, OK)),
     why="a file is seen with its object: the unit's liaison, its community's staff and the street's",
+)
+rule(
+    r"media/(activities/<activity>|notices/<notice>)/<name>",
+    answers(OK),
+    why="the photos of an activity the public /activities/ page lists, and a published notice's attachments, "
+    "are public like the pages that show them (issue 15); others stay behind the sign-in",
 )
 rule(
     r"media/agreements/<unit>/(<missing name>|\.\./<other unit>/<name>|\.\.%2f<other unit>/<name>)",
@@ -759,6 +773,8 @@ ADMIN_MODELS = {
     "members/agreement": AdminModel(ALL, STAFF_X, ALL, STAFF_X),
     "members/councilseat": AdminModel(STREET, ALL, STREET, STREET),
     "members/councilterm": AdminModel(STREET, STREET, STREET, NOBODY),
+    # A street's notices (通知公告): its own staff publish, edit and delete them.
+    "members/notice": AdminModel(STREET, STREET, STREET, STREET),
     "members/unitmembership": AdminModel(ALL, STAFF_X, ALL, STAFF_X),
     "members/communitystaff": AdminModel(STREET, STREET, STREET, STREET),
     "members/assessmentscheme": AdminModel(STREET, STREET, STREET, STREET),

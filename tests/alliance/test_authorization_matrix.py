@@ -174,6 +174,7 @@ def _fill(route: Route, world: World) -> dict[str, str]:
             "media/needs/<need>/<name>": _media_path(world["demands.need"].photos.get().image),
             "media/activities/<activity>/<name>": _media_path(world["projects.serviceactivity"].photos.get().image),
             "media/meetings/<meeting>/<name>": _media_path(world["meetings.jointmeeting"].attachments.get().file),
+            "media/notices/<notice>/<name>": _media_path(world["members.notice"].attachments.get().file),
             "media/agreements/<unit>/<missing name>": f"/media/agreements/{agreement.unit_id}/nothing-here.pdf",
             # Another unit's agreement reached through a folder one may see (issue 9, finding 1).
             "media/agreements/<unit>/../<other unit>/<name>": (
@@ -199,6 +200,8 @@ def _fill(route: Route, world: World) -> dict[str, str]:
             values[param] = str(world[_object_label(route)].history.order_by("history_id").first().history_id)
         elif param == "unit_id":
             values[param] = str(world["members.memberunit"].pk)
+        elif param == "notice_id":  # a published notice's public page
+            values[param] = str(world["members.notice"].pk)
         elif param == "community_id":
             values[param] = str(world["members.community"].pk)
         elif param == "tracking_code":

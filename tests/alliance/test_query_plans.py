@@ -14,11 +14,14 @@ import json
 from collections.abc import Callable, Iterator
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
-from alliance import inbox
+from alliance import inbox, public_figures
 from demands import selectors as need_selectors
 from demands.models import Need
 from members.models import MemberUnit
@@ -187,6 +190,12 @@ def _get(client, url, params=None) -> dict:
     return response.json()
 
 
+def _public_page(url: str, params: dict) -> None:
+    cache.clear()
+    response = Client().get(url, params)
+    assert response.status_code == 200, response.content[:500]
+
+
 def _then_next(client, url: str, params: dict | None = None) -> Callable[[], object]:
     """The list's first page, then the page its `next` link leads to."""
 
@@ -202,6 +211,9 @@ def _cases(city, street_staff, community_x_staff) -> dict[str, Callable[[], obje
     staff, community = _api(street_staff), _api(community_x_staff)
     community_id, unit, project = city["community"].pk, city["unit"], city["project"]
     need = Need.objects.filter(status=Need.Status.DISPATCHED).order_by("id").first()
+    # The public pages read the street list from the snapshot: made here, not inside a captured case.
+    public_figures.refresh()
+    street = {"street": city["community"].street_id}
     return {
         "needs API": _then_next(staff, "/api/v1/needs/"),
         "needs API, oldest first": _then_next(staff, "/api/v1/needs/", {"ordering": "submitted_at"}),
@@ -228,6 +240,11 @@ def _cases(city, street_staff, community_x_staff) -> dict[str, Callable[[], obje
         "claims API, newest first": _then_next(staff, "/api/v1/claims/", {"ordering": "-created_at"}),
         "claims API of a project": _then_next(staff, "/api/v1/claims/", {"project": project.pk, "page_size": 5}),
         "activities API": _then_next(staff, "/api/v1/activities/"),
+        # The public activities page (issue 15), as a visitor finds it once its short cache expired.
+        "the public activities page": lambda: _public_page("/activities/", {**street, "page": "2"}),
+        "the public activities page of a month": lambda: _public_page(
+            "/activities/", {**street, "month": timezone.localdate().strftime("%Y-%m")}
+        ),
         "the inbox": lambda: list(inbox.my_notifications(city["person"])[:20]),
         "the unread count": lambda: inbox.my_unread_count(city["person"]),
     }
