@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from .models import PartyMember, PostClaim, ServiceLog, VolunteerPost, VolunteerTeam
+from .points import points_backfill
 from .services import count_verified_hours
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
@@ -135,8 +136,14 @@ def seed(*, context: dict, password: str, stdout) -> None:
         log.created_at = logged
     ServiceLog.objects.bulk_update(logs, ["created_at"])
     count_verified_hours(logs)  # the monthly sums the totals read, as the verifying services keep them
+    # The points ledger (issue 15): the street's rule for each year of the demo, and the points of the
+    # verified hours, fulfilled micro-wishes and commitment reviews seeded before — as the backfill gives
+    # them to a street that starts using points (so `member` has points in the portal).
+    years = sorted({log.date.year for log in logs if log.verified} | {now.year})
+    awarded = sum(points_backfill(year=year) for year in years)
     stdout.write(
-        f"  {len(members)} members, {len(posts)} posts, {len(claims)} claims, {len(teams)} teams, {len(logs)} logs"
+        f"  {len(members)} members, {len(posts)} posts, {len(claims)} claims, {len(teams)} teams, {len(logs)} logs, "
+        f"{awarded} points entries"
     )
 
 

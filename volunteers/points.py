@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model, Q
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from alliance import permissions
 from alliance.errors import Conflict, InvalidInput, PermissionDenied
@@ -88,7 +89,9 @@ def _log_entry(log: ServiceLog, rule: PointsRule) -> PointsEntry | None:
         member_id=log.member_id,
         community_id=log.member.residence_community_id,
         points=points,
-        reason=_reason("%(hours)s verified service hours on %(date)s", hours=log.hours, date=log.date.isoformat()),
+        reason=_reason(
+            gettext_noop("%(hours)s verified service hours on %(date)s"), hours=log.hours, date=log.date.isoformat()
+        ),
         source_kind=S.SERVICE_LOG,
         source_id=log.pk,
         year=quarter.year,
@@ -119,7 +122,7 @@ def _wish_entry(need, member: PartyMember | None, rule: PointsRule, actor_id: in
         member_id=member.pk,
         community_id=member.residence_community_id,
         points=rule.per_wish,
-        reason=_reason("Micro-wish fulfilled: %(title)s", title=need.title),
+        reason=_reason(gettext_noop("Micro-wish fulfilled: %(title)s"), title=need.title),
         source_kind=S.MICRO_WISH,
         source_id=need.pk,
         year=quarter.year,
@@ -137,7 +140,7 @@ def _review_entry(review, rule: PointsRule) -> PointsEntry | None:
         community_id=unit.community_id,
         points=rule.per_review,
         reason=_reason(
-            "Commitment reviewed at %(score)d of 5 for %(year)d Q%(quarter)d: %(project)s",
+            gettext_noop("Commitment reviewed at %(score)d of 5 for %(year)d Q%(quarter)d: %(project)s"),
             score=review.score,
             year=review.year,
             quarter=review.quarter,

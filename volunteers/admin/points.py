@@ -128,7 +128,7 @@ class PointsEntryAdmin(ScopedAdminMixin, ModelAdmin):
     def get_urls(self):
         return [
             path(
-                "<int:entry_id>/correct/",
+                "<int:object_id>/correct/",
                 self.admin_site.admin_view(self.correct_view),
                 name="volunteers_pointsentry_correct",
             ),
@@ -136,10 +136,10 @@ class PointsEntryAdmin(ScopedAdminMixin, ModelAdmin):
             *super().get_urls(),
         ]
 
-    def correct_view(self, request: HttpRequest, entry_id: int) -> HttpResponse:
+    def correct_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         if not self._may_open(request):
             raise PermissionDenied
-        entry = self.get_queryset(request).filter(pk=entry_id).first()
+        entry = self.get_queryset(request).filter(pk=object_id).first()
         if entry is None:
             raise Http404
         if not permissions.has_ability(request.user, "volunteers.correct_points", entry):
