@@ -8,10 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
-    BooleanField,
     Count,
     DecimalField,
-    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
@@ -456,24 +454,23 @@ def points_balance(*, year: int, member: PartyMember | None = None, unit_id: int
     return points_of(year=year, member=member, unit_id=unit_id).aggregate(total=Coalesce(Sum("points"), 0))["total"]
 
 
-_IS_UNIT = ExpressionWrapper(Q(unit__isnull=False), output_field=BooleanField())
+def _balances_of(entries: QuerySet[PointsEntry], field: str, kind: int) -> QuerySet:
+    return (
+        entries.filter(**{f"{field}__isnull": False})
+        .order_by()
+        .values("member_id", "unit_id", name=F(f"{field}__name"), kind=Value(kind))
+        .annotate(balance=Sum("points"), rank=Window(Rank(), order_by=Sum("points").desc()))
+    )
 
 
 def points_balances(*, user, year: int) -> QuerySet:
     """One row per member and per unit among the entries the user sees: `member_id`, `unit_id`, `name`,
     `balance` (the year's points, corrections counted) and `rank` (1 = most points; members ranked among
-    members, units among units), highest first — one query, summed and ranked in SQL."""
-    return (
-        permissions.visible(user, PointsEntry.objects.filter(year=year))
-        .order_by()
-        .values("member_id", "unit_id")
-        .annotate(
-            name=Coalesce("member__name", "unit__name"),
-            balance=Sum("points"),
-            rank=Window(Rank(), partition_by=[_IS_UNIT], order_by=Sum("points").desc()),
-        )
-        .order_by("unit_id", "rank", "name", "member_id")
-    )
+    members, units among units), members first, highest first — one query (two grouped SELECTs, ranked by
+    window functions, in a UNION ALL; a window partitioned by the kind made Django group by the window)."""
+    entries = permissions.visible(user, PointsEntry.objects.filter(year=year))
+    members, units = _balances_of(entries, "member", 0), _balances_of(entries, "unit", 1)
+    return members.union(units, all=True).order_by("kind", "-balance", "name", "member_id", "unit_id")
 
 
 RANKINGS = {
@@ -487,15 +484,15 @@ RANKINGS = {
 
 def points_ranking(*, user, year: int, by: str) -> QuerySet:
     """The year's points per community, unit or sector branch among the entries the user sees: rows of
-    `key`, `name`, `points`, `rank`, highest first — one query, summed and ranked in SQL."""
+    `key`, `name`, `total`, `rank`, highest first — one query, summed and ranked in SQL."""
     grouping = RANKINGS[by]
     return (
         permissions.visible(user, PointsEntry.objects.filter(year=year))
         .filter(grouping["filter"])
         .order_by()
         .values(key=F(grouping["key"]), name=F(grouping["name"]))
-        .annotate(points=Sum("points"), rank=Window(Rank(), order_by=Sum("points").desc()))
-        .order_by("rank", "name", "key")
+        .annotate(total=Sum("points"), rank=Window(Rank(), order_by=Sum("points").desc()))
+        .order_by("-total", "name", "key")
     )
 
 
