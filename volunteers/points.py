@@ -14,9 +14,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Model, Q
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -247,17 +247,56 @@ def can_correct(user, entry: PointsEntry) -> bool:
 # --- Backfill ------------------------------------------------------------------------------------------
 
 
-def _bulk(entries: Iterable[PointsEntry | None]) -> None:
+_COLUMNS = (
+    "member_id",
+    "unit_id",
+    "community_id",
+    "points",
+    "reason",
+    "source_kind",
+    "source_id",
+    "year",
+    "quarter",
+    "created_at",
+    "approved_by_id",
+)
+
+
+def _insert_ignoring_awarded(batch: list[PointsEntry]) -> int:
+    """`INSERT … ON CONFLICT DO NOTHING` (PostgreSQL and SQLite alike): a source that earned its points —
+    before, or in a concurrent transaction — is skipped by the unique indexes. Returns the rows written
+    (the statement's own count: a count of the table would include a concurrent writer's rows)."""
+    table = connection.ops.quote_name(PointsEntry._meta.db_table)
+    now = timezone.now()
+    placeholders = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
+    sql = (
+        f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES {', '.join([placeholders] * len(batch))} "
+        "ON CONFLICT DO NOTHING"
+    )
+    params = []
+    for entry in batch:
+        entry.created_at = now
+        params += [getattr(entry, column) for column in _COLUMNS]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return max(cursor.rowcount, 0)
+
+
+def _bulk(entries: Iterable[PointsEntry | None]) -> int:
+    # Rows per statement within the database's limit on parameters (SQLite may allow only 999).
+    size = min(BATCH, (connection.features.max_query_params or BATCH * len(_COLUMNS)) // len(_COLUMNS))
+    written = 0
     batch: list[PointsEntry] = []
     for entry in entries:
         if entry is None:
             continue
         batch.append(entry)
-        if len(batch) >= BATCH:
-            PointsEntry.objects.bulk_create(batch, ignore_conflicts=True)
+        if len(batch) >= size:
+            written += _insert_ignoring_awarded(batch)
             batch = []
     if batch:
-        PointsEntry.objects.bulk_create(batch, ignore_conflicts=True)
+        written += _insert_ignoring_awarded(batch)
+    return written
 
 
 def points_backfill(*, year: int, street_id: int | None = None, actor=None) -> int:
@@ -282,13 +321,14 @@ def points_backfill(*, year: int, street_id: int | None = None, actor=None) -> i
             rules[street] = rule_for(street_id=street, year=year)
         return rules[street]
 
-    awarded = PointsEntry.objects.filter(year=year, corrects__isnull=True)
-    before = awarded.count()
+    written = 0
     with transaction.atomic():
         logs = ServiceLog.objects.filter(
             verified=True, date__year=year, member__residence_community_id__in=street_of
         ).select_related("member")
-        _bulk(_log_entry(log, rule(log.member.residence_community_id)) for log in logs.iterator(chunk_size=BATCH))
+        written += _bulk(
+            _log_entry(log, rule(log.member.residence_community_id)) for log in logs.iterator(chunk_size=BATCH)
+        )
 
         wishes = Need.objects.filter(
             Q(completed_at__isnull=False) & Q(claimed_by__isnull=False),
@@ -302,7 +342,7 @@ def points_backfill(*, year: int, street_id: int | None = None, actor=None) -> i
             status__in=[PartyMember.Status.VERIFIED, PartyMember.Status.ENDED],
         ).order_by("status", "registered_on", "pk"):  # the last written wins: verified, newest
             registrations[(member.user_id, member.residence_community_id)] = member
-        _bulk(
+        written += _bulk(
             _wish_entry(need, registrations.get((need.claimed_by_id, need.community_id)), rule(need.community_id), None)
             for need in wishes
         )
@@ -310,5 +350,7 @@ def points_backfill(*, year: int, street_id: int | None = None, actor=None) -> i
         reviews = CommitmentReview.objects.filter(year=year, claim__unit__community_id__in=street_of).select_related(
             "claim__unit", "claim__project"
         )
-        _bulk(_review_entry(review, rule(review.claim.unit.community_id)) for review in reviews.iterator(BATCH))
-    return awarded.count() - before
+        written += _bulk(
+            _review_entry(review, rule(review.claim.unit.community_id)) for review in reviews.iterator(BATCH)
+        )
+    return written

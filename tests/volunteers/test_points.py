@@ -20,64 +20,25 @@ from alliance.reports import ReportContext
 from demands.models import Need
 from members import assessments
 from members import services as member_services
-from members.models import MemberUnit
 from projects import services as project_services
 from volunteers import points, selectors, services
 from volunteers.models import LedgerChanged, PointsEntry, PointsRule
 from volunteers.report_sheets import MEMBERS
 
 from ..demands.factories import NeedFactory
-from ..factories import SectorFactory, StreetFactory, UserFactory
-from ..projects.factories import ClaimFactory, ProjectFactory, ReviewFactory
+from ..factories import StreetFactory, UserFactory
+from ..projects.factories import ClaimFactory, ReviewFactory
 from .factories import PartyMemberFactory, ServiceLogFactory
+from .points_world import completed_wish, review, verified_log
 
 Q2 = Quarter(2026, 2)
-
-
-@pytest.fixture
-def street(community_x):
-    return community_x.street
-
-
-@pytest.fixture
-def rule(street, street_staff):
-    """2 points an hour, 5 a wish, 10 a review at 4 or better (the defaults but for the hours)."""
-    return points.points_rule_update(
-        rule=points.rule_for(street_id=street.pk, year=2026), actor=street_staff, data={"per_hour": 2}
-    )
-
-
-@pytest.fixture
-def member_x(community_x, unit_a, member):
-    return PartyMemberFactory(name="张伟", residence_community=community_x, work_unit=unit_a, user=member)
-
-
-@pytest.fixture
-def member_y(community_y, unit_b):
-    return PartyMemberFactory(name="李娜", residence_community=community_y, work_unit=unit_b)
-
-
-def _verified_log(member, staff, *, hours: str, day: date = date(2026, 5, 10)):
-    log = ServiceLogFactory(member=member, date=day, hours=Decimal(hours), verified=False)
-    return services.log_verify(log=log, actor=staff)
-
-
-def _review(unit, staff, *, score: int, quarter: int = 2, community=None):
-    claim = ClaimFactory(unit=unit, project=ProjectFactory(community=community or unit.community))
-    return project_services.review_save(claim=claim, actor=staff, year=2026, quarter=quarter, score=score)
-
-
-def _completed_wish(member_user, community, *, title: str = "帮独居老人买药"):
-    need = NeedFactory(kind=Need.Kind.MICRO_WISH, community=community, title=title)
-    need = services.wish_claim(need=need, actor=member_user)
-    return services.wish_complete(need=need, actor=member_user, result="已送到家")
 
 
 # --- Awards -------------------------------------------------------------------------------------------
 
 
 def test_verifying_hours_awards_the_member_points_once(rule, member_x, community_x_staff):
-    log = _verified_log(member_x, community_x_staff, hours="2.5")
+    log = verified_log(member_x, community_x_staff, hours="2.5")
 
     entry = PointsEntry.objects.get()
     assert (entry.member_id, entry.unit_id, entry.points) == (member_x.pk, None, 5)
@@ -105,7 +66,7 @@ def test_unverified_or_rejected_hours_earn_nothing(rule, member_x, community_x_s
 
 
 def test_a_fulfilled_micro_wish_earns_the_member_who_took_it_on_points(rule, member_x, member, community_x):
-    need = _completed_wish(member, community_x)
+    need = completed_wish(member, community_x)
     entry = PointsEntry.objects.get()
     assert (entry.member_id, entry.points, entry.source) == (member_x.pk, 5, f"micro_wish:{need.pk}")
     assert entry.reason == "完成微心愿：帮独居老人买药"
@@ -114,8 +75,8 @@ def test_a_fulfilled_micro_wish_earns_the_member_who_took_it_on_points(rule, mem
 
 
 def test_a_commitment_review_at_the_rules_score_earns_the_unit_points_once(rule, unit_a, street_staff):
-    good = _review(unit_a, street_staff, score=4)
-    _review(unit_a, street_staff, score=3)  # below the rule's 4: nothing
+    good = review(unit_a, street_staff, score=4)
+    review(unit_a, street_staff, score=3)  # below the rule's 4: nothing
 
     entry = PointsEntry.objects.get()
     assert (entry.unit_id, entry.member_id, entry.points) == (unit_a.pk, None, 10)
@@ -146,12 +107,6 @@ def test_only_the_streets_staff_change_its_rule(street, rule, community_x_staff,
 
 
 # --- Corrections and the append-only ledger ---------------------------------------------------------
-
-
-@pytest.fixture
-def entry(rule, member_x, community_x_staff):
-    _verified_log(member_x, community_x_staff, hours="2.5")
-    return PointsEntry.objects.get()
 
 
 def test_a_correction_is_a_new_entry_linked_to_the_one_it_corrects(entry, member_x, community_x_staff):
@@ -236,28 +191,6 @@ def test_the_database_refuses_a_second_award_for_the_same_source(entry):
 # --- Who sees what, balances and rankings ---------------------------------------------------------------
 
 
-@pytest.fixture
-def ledger(
-    rule, member, member_x, member_y, unit_a, unit_b, community_x, community_x_staff, community_y_staff, street_staff
-):
-    """member_x 5 + 5 − 2 = 8, member_y 6, unit_a 10, unit_b 20 (two quarters); one sector for both units."""
-    sector = SectorFactory(street=community_x.street, name="企业分会")
-    MemberUnit.objects.filter(pk__in=[unit_a.pk, unit_b.pk]).update(sector=sector)
-    log_x = _verified_log(member_x, community_x_staff, hours="2.5")
-    _completed_wish(member, community_x)
-    points.points_correct(
-        entry=PointsEntry.objects.get(source_kind="service_log", source_id=log_x.pk),
-        points=-2,
-        reason="多记",
-        actor=community_x_staff,
-    )
-    _verified_log(member_y, community_y_staff, hours="3")
-    _review(unit_a, street_staff, score=4)
-    _review(unit_b, street_staff, score=5, quarter=1)
-    _review(unit_b, street_staff, score=4, quarter=2)
-    return {"member_x": member_x, "member_y": member_y, "unit_a": unit_a, "unit_b": unit_b}
-
-
 def _beneficiaries(entries) -> set[str]:
     names = set()
     for e in entries:
@@ -320,7 +253,7 @@ def test_balances_cost_one_query_however_many_rows(
 ):
     def grow(n):
         for _ in range(n):
-            _verified_log(PartyMemberFactory(residence_community=community_x), community_x_staff, hours="1")
+            verified_log(PartyMemberFactory(residence_community=community_x), community_x_staff, hours="1")
 
     grow(2)
     list(selectors.points_balances(user=street_staff, year=2026))  # warm: the staff's scope is cached
@@ -376,8 +309,8 @@ def test_the_backfill_refuses_a_bad_year(year):
 
 
 def test_the_member_sheet_shows_the_years_points_to_the_quarters_end(rule, member_x, community_x_staff, street):
-    _verified_log(member_x, community_x_staff, hours="2.5", day=date(2026, 5, 10))  # Q2: 5
-    _verified_log(member_x, community_x_staff, hours="1", day=date(2026, 8, 10))  # Q3: 2
+    verified_log(member_x, community_x_staff, hours="2.5", day=date(2026, 5, 10))  # Q2: 5
+    verified_log(member_x, community_x_staff, hours="1", day=date(2026, 8, 10))  # Q3: 2
     other = PartyMemberFactory(
         name="王强", residence_community=member_x.residence_community, registered_on=date(2026, 1, 5)
     )
@@ -391,8 +324,8 @@ def test_the_member_sheet_shows_the_years_points_to_the_quarters_end(rule, membe
 
 
 def test_the_unit_assessment_sheet_shows_the_years_points(rule, unit_a, unit_b, street, street_staff):
-    _review(unit_a, street_staff, score=5, quarter=1)
-    _review(unit_a, street_staff, score=4, quarter=2)
+    review(unit_a, street_staff, score=5, quarter=1)
+    review(unit_a, street_staff, score=4, quarter=2)
     assessments.assessments_compute(street=street, quarter=Q2)
 
     columns = [str(c.label) for c in assessments.ASSESSMENT_SHEET.columns]
