@@ -116,7 +116,8 @@ class PointsEntryAdmin(ScopedAdminMixin, ModelAdmin):
 
     @admin.display(description=_("source"), ordering="source_kind")
     def source_label(self, entry: PointsEntry) -> str:
-        return f"{entry.get_source_kind_display()} ({entry.source})"
+        # The kind in words and the source's number (the API's "service_log:12" is for machines).
+        return f"{entry.get_source_kind_display()} #{entry.source_id}"
 
     @admin.display(description=_("correction"))
     def correct_link(self, entry: PointsEntry) -> str:
@@ -168,7 +169,9 @@ class PointsEntryAdmin(ScopedAdminMixin, ModelAdmin):
                 "The entry stays as it is; the correction is a new entry for the same member or unit, with "
                 "your reason, linked to it."
             ),
-            "rows": [(entry, f"{self.beneficiary(entry)} · {entry.points:+d} · {entry.source}", entry.reason)],
+            "rows": [
+                (entry, f"{self.beneficiary(entry)} · {entry.points:+d} · {self.source_label(entry)}", entry.reason)
+            ],
             "empty": "",
             "form": form,
             "opts": self.opts,
