@@ -130,6 +130,26 @@ def seed(*, context: dict, password: str, stdout) -> None:
                     else None,
                 )
             )
+    # `member` serves where they live whatever posts the draw gave them: two evenings of hours verified
+    # after their registration was, so that their points (issue 15) and hours show in the portal.
+    first_day = max(timezone.localdate(members[0].verified_at) + timedelta(days=1), today - timedelta(days=30))
+    for day in (first_day, first_day + timedelta(days=1)):
+        if day >= today:
+            continue
+        logged = min(timezone.make_aware(datetime.combine(day, time(20, 0))), now - timedelta(minutes=2))
+        logs.append(
+            ServiceLog(
+                member=members[0],
+                date=day,
+                hours=Decimal("2.0"),
+                description="社区环境整治",
+                logged_by=staff,
+                created_at=logged,
+                verified=True,
+                verified_by=staff,
+                verified_at=min(logged + timedelta(hours=24), now - timedelta(minutes=1)),
+            )
+        )
     times = [log.created_at for log in logs]
     ServiceLog.objects.bulk_create(logs)
     for log, logged in zip(logs, times, strict=True):
