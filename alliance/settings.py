@@ -439,6 +439,8 @@ UNFOLD = {
                     _changelist("volunteers.servicelog", _("service logs"), _STAFF, "schedule"),
                     _changelist("volunteers.volunteerpost", _("volunteer posts"), _STAFF, "work"),
                     _changelist("volunteers.volunteerteam", _("volunteer teams"), _STAFF, "diversity_3"),
+                    _changelist("volunteers.pointsentry", _("points ledger"), _STAFF, "stars"),
+                    _changelist("volunteers.pointsrule", _("points rules"), _STREET, "rule_settings"),
                 ],
             },
             {

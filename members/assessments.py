@@ -24,9 +24,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.apps import apps
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
+from django.db.models import F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import Rank
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -472,6 +473,8 @@ class _SheetColumns(Sequence):
             reports.Column(gettext_lazy("Sector branch"), width=16),
             reports.Column(gettext_lazy("Community"), width=16),
             *per_indicator,
+            # 年度积分 (issue 15): the unit's points of the year up to the quarter's end.
+            reports.Column(gettext_lazy("Points this year"), reports.Format.INTEGER, width=10),
             reports.Column(gettext_lazy("Score"), reports.Format.DECIMAL, width=10),
             reports.Column(gettext_lazy("Adjustment"), reports.Format.DECIMAL, width=10),
             reports.Column(gettext_lazy("Reason for the adjustment"), width=30),
@@ -491,6 +494,18 @@ class _SheetColumns(Sequence):
         return iter(self._columns())
 
 
+def _year_points(quarter: Quarter):
+    """The unit's points of the year to the quarter's end, from the volunteers app's ledger: read by the
+    model's name through the app registry — members imports no other app (volunteers imports members)."""
+    entries = apps.get_model("volunteers", "PointsEntry").objects.filter(
+        unit=OuterRef("unit_id"), year=quarter.year, quarter__lte=quarter.quarter
+    )
+    return Subquery(
+        entries.order_by().values("unit").annotate(total=Sum("points")).values("total")[:1],
+        output_field=IntegerField(),
+    )
+
+
 def sheet_queryset(*, street_id: int, quarter: Quarter) -> QuerySet[Assessment]:
     """The street's assessments of the quarter with each indicator's value and points, and the ranks by
     total in the street and in the sector branch — one query (ranks by SQL window functions)."""
@@ -504,6 +519,7 @@ def sheet_queryset(*, street_id: int, quarter: Quarter) -> QuerySet[Assessment]:
         Assessment.objects.filter(unit__community__street_id=street_id, year=quarter.year, quarter=quarter.quarter)
         .annotate(
             **per_indicator,
+            year_points=_year_points(quarter),
             street_rank=Window(Rank(), partition_by=[F("unit__community__street_id")], order_by=F("total").desc()),
             sector_rank=Window(Rank(), partition_by=[F("unit__sector_id")], order_by=F("total").desc()),
         )
@@ -521,6 +537,7 @@ def sheet_rows(context: reports.ReportContext) -> Iterator[reports.Row]:
         "unit__community__name",
         "unit__sector_id",
         *names,
+        "year_points",
         "score",
         "adjustment",
         "adjustment_comment",
@@ -532,12 +549,13 @@ def sheet_rows(context: reports.ReportContext) -> Iterator[reports.Row]:
     for row in rows.iterator(chunk_size=2000):
         unit, sector, community, sector_id, *rest = row
         indicator_cells = rest[: 2 * count]
-        score, adjustment, comment, total, status, street_rank, sector_rank = rest[2 * count :]
+        year_points, score, adjustment, comment, total, status, street_rank, sector_rank = rest[2 * count :]
         yield (
             unit,
             sector or "",
             community,
             *indicator_cells,
+            year_points or 0,
             score,
             adjustment,
             comment,

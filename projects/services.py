@@ -341,12 +341,18 @@ def review_save(
     with transaction.atomic():
         existing = CommitmentReview.objects.select_for_update().filter(claim=claim, year=year, quarter=quarter).first()
         if existing is not None:
-            return update(existing, data=changes, actor=actor)
-        try:
-            with transaction.atomic():
-                with_history(review, actor, "reviewed").save()
-        except IntegrityError:
-            # Another reviewer saved the quarter's first score at the same moment: this one replaces it.
-            existing = CommitmentReview.objects.select_for_update().get(claim=claim, year=year, quarter=quarter)
-            return update(existing, data=changes, actor=actor)
+            review = update(existing, data=changes, actor=actor)
+        else:
+            try:
+                with transaction.atomic():
+                    with_history(review, actor, "reviewed").save()
+            except IntegrityError:
+                # Another reviewer saved the quarter's first score at the same moment: this one replaces it.
+                existing = CommitmentReview.objects.select_for_update().get(claim=claim, year=year, quarter=quarter)
+                review = update(existing, data=changes, actor=actor)
+        # The unit's points for a review at the street's score or better (issue 15), once per review. A
+        # local import: volunteers imports demands and members at start-up, projects stays out of its way.
+        from volunteers import points
+
+        points.points_award(source=review, actor=actor)
     return review

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from .models import PartyMember, PostClaim, ServiceLog, VolunteerPost, VolunteerTeam
+from .points import points_backfill
 from .services import count_verified_hours
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
@@ -129,14 +130,40 @@ def seed(*, context: dict, password: str, stdout) -> None:
                     else None,
                 )
             )
+    # `member` serves where they live whatever posts the draw gave them: two evenings of hours verified
+    # after their registration was, so that their points (issue 15) and hours show in the portal.
+    first_day = max(timezone.localdate(members[0].verified_at) + timedelta(days=1), today - timedelta(days=30))
+    for day in (first_day, first_day + timedelta(days=1)):
+        if day >= today:
+            continue
+        logged = min(timezone.make_aware(datetime.combine(day, time(20, 0))), now - timedelta(minutes=2))
+        logs.append(
+            ServiceLog(
+                member=members[0],
+                date=day,
+                hours=Decimal("2.0"),
+                description="社区环境整治",
+                logged_by=staff,
+                created_at=logged,
+                verified=True,
+                verified_by=staff,
+                verified_at=min(logged + timedelta(hours=24), now - timedelta(minutes=1)),
+            )
+        )
     times = [log.created_at for log in logs]
     ServiceLog.objects.bulk_create(logs)
     for log, logged in zip(logs, times, strict=True):
         log.created_at = logged
     ServiceLog.objects.bulk_update(logs, ["created_at"])
     count_verified_hours(logs)  # the monthly sums the totals read, as the verifying services keep them
+    # The points ledger (issue 15): the street's rule for each year of the demo, and the points of the
+    # verified hours, fulfilled micro-wishes and commitment reviews seeded before — as the backfill gives
+    # them to a street that starts using points (so `member` has points in the portal).
+    years = sorted({log.date.year for log in logs if log.verified} | {now.year})
+    awarded = sum(points_backfill(year=year) for year in years)
     stdout.write(
-        f"  {len(members)} members, {len(posts)} posts, {len(claims)} claims, {len(teams)} teams, {len(logs)} logs"
+        f"  {len(members)} members, {len(posts)} posts, {len(claims)} claims, {len(teams)} teams, {len(logs)} logs, "
+        f"{awarded} points entries"
     )
 
 

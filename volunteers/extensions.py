@@ -15,9 +15,18 @@ from alliance.notification_kinds import register_kind_label
 from members import selectors as member_selectors
 
 from . import demo as demo_volunteers
-from . import exports, indicators, report_sheets, rules, selectors
+from . import exports, indicators, points, report_sheets, rules, selectors
 from .imports import MemberImporter
-from .models import MemberMonthHours, PartyMember, PostClaim, ServiceLog, VolunteerPost, VolunteerTeam
+from .models import (
+    MemberMonthHours,
+    PartyMember,
+    PointsEntry,
+    PointsRule,
+    PostClaim,
+    ServiceLog,
+    VolunteerPost,
+    VolunteerTeam,
+)
 
 
 def _public_figures(street_ids) -> dict[int, list[registry.Figure]]:
@@ -119,6 +128,11 @@ def register() -> None:
     permissions.register(ServiceLog, rules.MEMBER_CHILD_RULES)
     # The monthly sums of verified hours: seen by whoever sees the logs summed in them.
     permissions.register(MemberMonthHours, rules.MEMBER_CHILD_RULES)
+    # The points ledger (issue 15): rules are the street's policy, edited by its street staff (like the
+    # assessment scheme); entries are read per scope and never changed.
+    permissions.register(PointsRule, permissions.StaffOnlyRules("street_id"))
+    permissions.register(PointsEntry, rules.POINTS_ENTRY_RULES)
+    permissions.register_ability("volunteers.correct_points", points.can_correct)
     registry.register_public_figures(_public_figures)
     registry.register_portal_panel(_portal_panel)
     registry.register_portal_panel(_portal_unit_cards_panel)

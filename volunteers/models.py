@@ -333,3 +333,170 @@ class CommunityMonthHours(models.Model):
 
     def __str__(self) -> str:
         return f"{self.community_id} · {self.month:%Y-%m} · {self.hours}"
+
+
+# --- Points (积分, issue 15) ----------------------------------------------------------------------------
+# In the volunteers app: members earn most points (verified hours, micro-wishes), and units earn theirs from
+# their commitment reviews; the ledger speaks of both, and the volunteers app already reads members and
+# units (members) and is read by neither projects nor demands, so the awards' calls into it stay one-way.
+
+
+class PointsRule(models.Model):
+    """积分规则: how many points a street gives per verified source in one year. Scoped like the street's
+    assessment scheme (`members.AssessmentScheme`): one per street and year, edited by its street staff;
+    `volunteers.points.rule_for` makes a year's rule from the previous year's, or from the defaults."""
+
+    street = models.ForeignKey(
+        "members.Street", verbose_name=_("street"), on_delete=models.PROTECT, related_name="points_rules"
+    )
+    year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)])
+    per_hour = models.PositiveSmallIntegerField(
+        _("points per verified service hour"), default=1, validators=[MaxValueValidator(1000)]
+    )
+    per_wish = models.PositiveSmallIntegerField(
+        _("points per micro-wish fulfilled"), default=5, validators=[MaxValueValidator(1000)]
+    )
+    per_review = models.PositiveSmallIntegerField(
+        _("points per commitment review at the score or better"), default=10, validators=[MaxValueValidator(1000)]
+    )
+    review_min_score = models.PositiveSmallIntegerField(
+        _("lowest review score that earns points"),
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-year", "street_id"]
+        verbose_name = _("points rule")
+        verbose_name_plural = _("points rules")
+        constraints = [
+            models.UniqueConstraint(fields=["street", "year"], name="pointsrule_one_per_street_year"),
+            models.CheckConstraint(
+                condition=Q(review_min_score__gte=1, review_min_score__lte=5), name="pointsrule_review_score_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("%(street)s, points rule %(year)d") % {"street": self.street, "year": self.year})
+
+
+class LedgerChanged(Exception):
+    """An entry of the points ledger was to be changed or deleted: the ledger is append-only."""
+
+
+class PointsEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise LedgerChanged("The points ledger is append-only: write a correction instead.")
+
+    def delete(self):
+        raise LedgerChanged("The points ledger is append-only: write a correction instead.")
+
+
+class PointsEntry(models.Model):
+    """One line of the points ledger (积分台账): points a member or a unit earned from one verified source,
+    or a correction of an earlier line. Append-only: `save()` of a stored line, `delete()` and the
+    queryset's `update()`/`delete()` raise, and a database trigger refuses UPDATE and DELETE (migration
+    0006). Each source earns each beneficiary points at most once (the partial unique indexes below)."""
+
+    class Source(models.TextChoices):
+        SERVICE_LOG = "service_log", _("Verified service hours")
+        MICRO_WISH = "micro_wish", _("Micro-wish fulfilled")
+        REVIEW = "review", _("Commitment review")
+        CORRECTION = "correction", _("Correction")
+
+    member = models.ForeignKey(
+        PartyMember,
+        verbose_name=_("member"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="points",
+        db_index=False,  # led by the (member, year) index
+    )
+    unit = models.ForeignKey(
+        "members.MemberUnit",
+        verbose_name=_("unit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="points",
+        db_index=False,  # led by the (unit, year) index
+    )
+    # The beneficiary's community and street, copied when the entry is written (a registration never
+    # changes community; a unit's is the one it had then): scopes and rankings filter without joins.
+    community = models.ForeignKey(
+        "members.Community", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    points = models.IntegerField(_("points"))
+    reason = models.CharField(_("reason"), max_length=300)
+    source_kind = models.CharField(_("source"), max_length=20, choices=Source.choices)
+    source_id = models.BigIntegerField(_("source id"))
+    year = models.PositiveSmallIntegerField(_("year"))
+    quarter = models.PositiveSmallIntegerField(_("quarter"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        on_delete=models.PROTECT,  # SET_NULL would be an UPDATE, which the ledger refuses
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    corrects = models.ForeignKey(
+        "self",
+        verbose_name=_("corrects"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+    )
+
+    objects = PointsEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("points entry")
+        verbose_name_plural = _("points ledger")
+        default_permissions = ("add", "view")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(member__isnull=False, unit__isnull=True) | Q(member__isnull=True, unit__isnull=False),
+                name="pointsentry_member_or_unit",
+            ),
+            models.CheckConstraint(condition=Q(quarter__gte=1, quarter__lte=4), name="pointsentry_quarter_range"),
+            # Once per source and beneficiary; corrections (of which an entry may have several) excluded.
+            models.UniqueConstraint(
+                fields=["source_kind", "source_id", "member"],
+                condition=Q(corrects__isnull=True, member__isnull=False),
+                name="pointsentry_once_per_source_member",
+            ),
+            models.UniqueConstraint(
+                fields=["source_kind", "source_id", "unit"],
+                condition=Q(corrects__isnull=True, unit__isnull=False),
+                name="pointsentry_once_per_source_unit",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["member", "year", "created_at"], name="pointsentry_member_idx"),
+            models.Index(fields=["unit", "year", "created_at"], name="pointsentry_unit_idx"),
+            models.Index(fields=["community", "year", "created_at"], name="pointsentry_community_idx"),
+            models.Index(fields=["year", "created_at"], name="pointsentry_year_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} · {self.points:+d}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise LedgerChanged("The points ledger is append-only: write a correction instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise LedgerChanged("The points ledger is append-only: write a correction instead.")
+
+    @property
+    def source(self) -> str:
+        """The stable name of the source clients rely on: "service_log:123", "correction:45"."""
+        return f"{self.source_kind}:{self.source_id}"

@@ -23,6 +23,8 @@ MEMBER_COLUMNS = (
     Column(_("registration status"), width=10),
     Column(_("Verified hours"), Format.DECIMAL, width=10),
     Column(_("service logs"), Format.INTEGER, width=8),
+    # 年度积分: the member's points of the year up to the quarter's end (issue 15).
+    Column(_("Points this year"), Format.INTEGER, width=10),
 )
 
 
@@ -39,11 +41,12 @@ def member_rows(context: ReportContext) -> Iterator[Row]:
             "status",
             "quarter_hours",
             "quarter_logs",
+            "year_points",
         )
         .iterator(chunk_size=reports.CHUNK)
     )
     for row in rows:
-        yield (*row[:5], statuses.get(row[5], row[5]), *row[6:])
+        yield (*row[:5], statuses.get(row[5], row[5]), *row[6:8], row[8] or 0)
 
 
 MEMBERS = Sheet(

@@ -109,3 +109,35 @@ class MemberChildRules:
 MEMBER_RULES = MemberRules()
 COMMUNITY_THING_RULES = CommunityThingRules()
 MEMBER_CHILD_RULES = MemberChildRules()
+
+
+class PointsEntryRules:
+    """The points ledger: a member sees their own entries, a liaison their units', staff the entries of
+    the communities they see (street and district staff their streets', community staff their own).
+    Nobody changes or deletes an entry (append-only); staff add corrections (`volunteers.correct_points`)."""
+
+    def visible(self, user, queryset: QuerySet) -> QuerySet:
+        seen = p.seen_communities(user)
+        if seen is None:
+            return queryset
+        if not user.is_authenticated:
+            return queryset.none()
+        q = Q(member__user=user)
+        if seen:
+            q |= Q(community_id__in=seen)
+        units = p.listed_units(user)
+        if units:
+            q |= Q(unit_id__in=units)
+        return queryset.filter(q)
+
+    def can_change(self, user, obj) -> bool:
+        return False
+
+    def can_add(self, user) -> bool:
+        return p.is_street_staff(user) or p.is_community_staff(user)
+
+    def can_delete(self, user, obj) -> bool:
+        return False
+
+
+POINTS_ENTRY_RULES = PointsEntryRules()

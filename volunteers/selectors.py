@@ -7,8 +7,20 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, F, IntegerField, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce, ExtractQuarter, ExtractYear
+from django.db.models import (
+    Count,
+    DecimalField,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    Window,
+)
+from django.db.models.functions import Coalesce, ExtractQuarter, ExtractYear, Rank
 
 from alliance import permissions
 from alliance.periods import Quarter
@@ -17,6 +29,8 @@ from .models import (
     CommunityMonthHours,
     MemberMonthHours,
     PartyMember,
+    PointsEntry,
+    PointsRule,
     PostClaim,
     ServiceLog,
     VolunteerPost,
@@ -337,6 +351,7 @@ def report_member_hours(*, street_id: int, quarter: Quarter) -> QuerySet[PartyMe
                 Sum("month_hours__services", filter=in_quarter), Value(0), output_field=IntegerField()
             ),
             work_unit_label=Coalesce("work_unit__name", "work_unit_name"),
+            year_points=year_points_to(quarter, "member"),
         )
         .filter(Q(status=PartyMember.Status.VERIFIED, registered_on__lte=quarter.last_day) | Q(quarter_logs__gt=0))
         .order_by("residence_community__sort_order", "residence_community_id", "name", "id")
@@ -418,3 +433,82 @@ def chart_hours_by_community(
         .order_by("community__street_id", "community__sort_order", "community_id")
     )
     return [(row["community__name"], row["hours"]) for row in rows]
+
+
+# --- Points (积分, issue 15) ----------------------------------------------------------------------------
+
+
+def points_visible_to(*, user, year: int) -> QuerySet[PointsEntry]:
+    """The year's ledger entries the user may see (a member their own, a liaison their units', staff their
+    scope), newest first (the order of the (…, year, created_at) indexes)."""
+    return permissions.visible(user, PointsEntry.objects.filter(year=year)).order_by("-created_at", "-id")
+
+
+def points_of(*, year: int, member: PartyMember | None = None, unit_id: int | None = None) -> QuerySet[PointsEntry]:
+    """One member's or one unit's entries of the year, newest first, with the entry each correction corrects."""
+    entries = PointsEntry.objects.filter(year=year).select_related("corrects").order_by("-created_at", "-id")
+    return entries.filter(member=member) if member is not None else entries.filter(unit_id=unit_id)
+
+
+def points_balance(*, year: int, member: PartyMember | None = None, unit_id: int | None = None) -> int:
+    return points_of(year=year, member=member, unit_id=unit_id).aggregate(total=Coalesce(Sum("points"), 0))["total"]
+
+
+def _balances_of(entries: QuerySet[PointsEntry], field: str, kind: int) -> QuerySet:
+    return (
+        entries.filter(**{f"{field}__isnull": False})
+        .order_by()
+        .values("member_id", "unit_id", name=F(f"{field}__name"), kind=Value(kind))
+        .annotate(balance=Sum("points"), rank=Window(Rank(), order_by=Sum("points").desc()))
+    )
+
+
+def points_balances(*, user, year: int) -> QuerySet:
+    """One row per member and per unit among the entries the user sees: `member_id`, `unit_id`, `name`,
+    `balance` (the year's points, corrections counted) and `rank` (1 = most points; members ranked among
+    members, units among units), members first, highest first — one query (two grouped SELECTs, ranked by
+    window functions, in a UNION ALL; a window partitioned by the kind made Django group by the window)."""
+    entries = permissions.visible(user, PointsEntry.objects.filter(year=year))
+    members, units = _balances_of(entries, "member", 0), _balances_of(entries, "unit", 1)
+    return members.union(units, all=True).order_by("kind", "-balance", "name", "member_id", "unit_id")
+
+
+RANKINGS = {
+    # Every entry of the community's members and units.
+    "community": {"key": "community_id", "name": "community__name", "filter": Q()},
+    "unit": {"key": "unit_id", "name": "unit__name", "filter": Q(unit__isnull=False)},
+    # The units of each sector branch (行业分会), summed.
+    "sector": {"key": "unit__sector_id", "name": "unit__sector__name", "filter": Q(unit__sector__isnull=False)},
+}
+
+
+def points_ranking(*, user, year: int, by: str) -> QuerySet:
+    """The year's points per community, unit or sector branch among the entries the user sees: rows of
+    `key`, `name`, `total`, `rank`, highest first — one query, summed and ranked in SQL."""
+    grouping = RANKINGS[by]
+    return (
+        permissions.visible(user, PointsEntry.objects.filter(year=year))
+        .filter(grouping["filter"])
+        .order_by()
+        .values(key=F(grouping["key"]), name=F(grouping["name"]))
+        .annotate(total=Sum("points"), rank=Window(Rank(), order_by=Sum("points").desc()))
+        .order_by("-total", "name", "key")
+    )
+
+
+def points_rules_visible_to(*, user) -> QuerySet[PointsRule]:
+    return permissions.visible(user, PointsRule.objects.select_related("street"))
+
+
+def year_points_to(quarter: Quarter, field: str, outer: str = "pk") -> Subquery:
+    """The year's points of the row's member (`field="member"`) or unit (`"unit"`) up to the end of
+    `quarter` (a quarter's report reads the same later), for a report's column: a subquery per row over
+    the (member|unit, year, …) index."""
+    return Subquery(
+        PointsEntry.objects.filter(**{field: OuterRef(outer)}, year=quarter.year, quarter__lte=quarter.quarter)
+        .order_by()
+        .values(field)
+        .annotate(total=Sum("points"))
+        .values("total")[:1],
+        output_field=IntegerField(),
+    )

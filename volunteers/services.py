@@ -29,7 +29,7 @@ from alliance.workflow import move, refuse_other_fields, update, with_history
 from demands import services as demand_services
 from members import selectors as member_selectors
 
-from . import selectors
+from . import points, selectors
 from .models import CommunityMonthHours, MemberMonthHours, PartyMember, PostClaim, ServiceLog, VolunteerPost
 
 MEMBER_FIELDS = ("name", "phone", "work_unit", "work_unit_name", "party_branch", "residence_community", "skills")
@@ -446,7 +446,12 @@ def wish_claim(*, need, actor):
 
 
 def wish_complete(*, need, actor, result: str):
-    return demand_services.need_complete_wish(need=need, actor=actor, result=result)
+    # The points for the fulfilled wish are awarded here, in the completion's transaction: the micro-wish
+    # is completed only through this service (portal and API), and demands does not import volunteers.
+    with transaction.atomic():
+        need = demand_services.need_complete_wish(need=need, actor=actor, result=result)
+        points.points_award(source=need, actor=actor)
+    return need
 
 
 # --- Service hours --------------------------------------------------------------------------------
@@ -495,6 +500,7 @@ def log_verify(*, log: ServiceLog, actor) -> ServiceLog:
         locked.verified, locked.verified_by, locked.verified_at = True, actor, timezone.now()
         with_history(locked, actor, "verified").save(update_fields=["verified", "verified_by", "verified_at"])
         count_verified_hours([locked])
+        points.points_award(source=locked, actor=actor)
     return locked
 
 

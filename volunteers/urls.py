@@ -17,6 +17,7 @@ urlpatterns = [
     path("volunteer/wishes/<int:pk>/complete/", views.wish_complete, name="wish_complete"),
     path("volunteer/hours/new/", views.hours_log, name="hours_log"),
     path("volunteer/card/", views.service_card, name="service_card"),
+    path("volunteer/points/", views.my_points, name="my_points"),
     path("units/<int:unit_id>/service-card/", views.unit_service_card, name="unit_service_card"),
     path(
         "units/<int:unit_id>/service-card.xlsx",

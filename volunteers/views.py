@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from alliance import permissions, ratelimit
+from alliance.errors import InvalidInput
 from alliance.exports import xlsx_response
 from alliance.forms import call_for_form, call_with_message
 from alliance.pagination import page_of
@@ -29,7 +30,7 @@ from alliance.validators import MOBILE_RE
 from demands.models import Need
 from members import selectors as member_selectors
 
-from . import selectors, services
+from . import points, selectors, services
 from .forms import (
     HoursForm,
     MoveForm,
@@ -392,3 +393,59 @@ def unit_service_card(request: HttpRequest, unit_id: int, fmt: str = "") -> Http
     )
     context.update(unit=unit, page=page, rows=page.object_list, totals=totals)
     return render(request, "volunteers/portal/unit_service_card.html", context)
+
+
+# --- My points (我的积分, issue 15) ----------------------------------------------------------------------
+
+POINTS_PAGE_SIZE = 20
+
+
+def _points_year(request: HttpRequest) -> int:
+    value = request.GET.get("year")
+    if value in (None, ""):
+        return Quarter.current().year
+    try:
+        return points.check_year(value)
+    except InvalidInput as exc:
+        messages.error(request, str(exc))
+        return Quarter.current().year
+
+
+@login_required
+def my_points(request: HttpRequest) -> HttpResponse:
+    """我的积分: the year's points of the member (every registration of theirs) and, for a liaison, of each
+    of their units, with the entries that earned them (`?unit=<id>` shows a unit's). A constant number of
+    queries: the registrations, the units with their sums, the balance and one page of entries."""
+    user = request.user
+    year = _points_year(request)
+    registrations = list(selectors.registrations_of(user=user))
+    units = list(
+        member_selectors.units_of_liaison(user=user)
+        .annotate(year_points=Sum("points__points", filter=Q(points__year=year)))
+        .order_by("name", "pk")
+    )
+    unit = None
+    unit_id = request.GET.get("unit")
+    if unit_id not in (None, ""):
+        unit = next((u for u in units if str(u.pk) == unit_id), None)
+        if unit is None:
+            raise Http404
+        entries = selectors.points_of(year=year, unit_id=unit.pk)
+        balance = unit.year_points or 0
+    else:
+        entries = selectors.points_visible_to(user=user, year=year).filter(member__user=user).select_related("corrects")
+        balance = entries.aggregate(total=Sum("points"))["total"] or 0
+    page = page_of(entries, request.GET, per_page=POINTS_PAGE_SIZE)
+    return render(
+        request,
+        "volunteers/portal/points.html",
+        {
+            "year": year,
+            "years": [year - 1, year + 1] if year < Quarter.current().year else [year - 1],
+            "registrations": registrations,
+            "units": units,
+            "unit": unit,
+            "balance": balance,
+            "entries": page,
+        },
+    )

@@ -38,7 +38,7 @@ from members.models import (
     StreetStaff,
 )
 from projects.models import ActivityPhoto
-from volunteers.models import PostClaim, VolunteerTeam
+from volunteers.models import PointsEntry, PointsRule, PostClaim, VolunteerTeam
 
 from ..demands.factories import NeedFactory, ResourceFactory, VenueFactory
 from ..factories import (
@@ -193,6 +193,18 @@ def _side(world: World, side: str, *, community, unit, liaison, staff, root, cat
     team.members.add(party_member)
     objs["volunteers.volunteerteam"] = team
     objs["volunteers.servicelog"] = ServiceLogFactory(member=party_member, post=post, hours=Decimal("2.0"))
+    # The points ledger (issue 15): side A's member earned points for verified hours.
+    objs["volunteers.pointsentry"] = PointsEntry.objects.create(
+        member=party_member,
+        community=community,
+        points=2,
+        reason="服务时长",
+        source_kind=PointsEntry.Source.SERVICE_LOG,
+        source_id=objs["volunteers.servicelog"].pk,
+        year=2026,
+        quarter=3,
+        approved_by=staff,
+    )
 
     objs["auth.user"] = liaison
     objs["auth.group"] = Group.objects.get(name=permissions.COMMUNITY_STAFF_GROUP)
@@ -257,6 +269,9 @@ def build_world() -> World:
     member_a = world.a["volunteers.partymember"]
     member_a.user = users["member"]
     member_a.save(update_fields=["user"])
+    # The street's points rule of 2026 (one street: the same rule on both sides).
+    rule = PointsRule.objects.create(street=street, year=2026)
+    world.a["volunteers.pointsrule"] = world.b["volunteers.pointsrule"] = rule
     world.extra["street_meeting"] = MeetingFactory(level=Level.STREET, organiser=users["street_staff"])
     # The district above the street, with a staff member of its own (not one of the cast), and the street
     # staff's assignment to the street.

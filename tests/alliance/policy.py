@@ -277,6 +277,11 @@ rule(
     POST=answers("302 /portal/volunteer/", anonymous=LOGIN, member=None),
 )
 rule(
+    r"portal/volunteer/points/",
+    portal_everyone,
+    why="my points (积分): a member's own, a liaison's units' (empty for everyone else)",
+)
+rule(
     r"portal/volunteer/claims/<pk>/leave/",
     portal_action_get,
     why="a post claim is left by the member or ended by their community's staff",
@@ -312,6 +317,12 @@ rule(
     r"api/v1/reports/quarterly/<year>/<quarter>/",
     answers(NOT_FOUND, anonymous=API_ANON, street_staff=OK),
     why="the street's quarterly report: its staff; everyone else signed in 404 (SPEC)",
+    POST=answers(NOT_ALLOWED, anonymous=API_ANON),
+)
+rule(
+    r"api/v1/points/(balances/)?",
+    api_everyone,
+    why="the points ledger and its balances: narrowed to what each caller may see (own, units', scope)",
     POST=answers(NOT_ALLOWED, anonymous=API_ANON),
 )
 rule(r"api/v1/me/", api_everyone, why="the caller themselves", POST=answers(NOT_ALLOWED, anonymous=API_ANON))
@@ -679,6 +690,17 @@ rule(
     why="imports, totals and rates: staff, each seeing their own scope",
 )
 rule(
+    r"admin/volunteers/pointsentry/rankings/",
+    admin_staff,
+    why="the year's points rankings: staff, each over the entries of their own scope",
+)
+rule(
+    r"admin/volunteers/pointsentry/<object_id>/correct/",
+    answers(ADMIN_LOGIN, community_y_staff=NOT_FOUND, **granted(STAFF_X, OK)),
+    why="correcting points (a new entry with a reason): staff who run the entry's community; others' 404",
+    POST=answers(ADMIN_LOGIN, community_y_staff=NOT_FOUND, **granted(STAFF_X, None)),
+)
+rule(
     r"admin/volunteers/servicelog/totals/export/",
     answers(ADMIN_LOGIN, **granted(STAFF, NOT_ALLOWED)),
     why="the full totals as a workbook: asked for with a POST by staff, each over their own scope",
@@ -798,6 +820,10 @@ ADMIN_MODELS = {
     "volunteers/volunteerpost": AdminModel(ALL, STAFF_X, ALL, STAFF_X),
     "volunteers/volunteerteam": AdminModel(ALL, STAFF_X, ALL, STAFF_X),
     "volunteers/servicelog": AdminModel(ALL, STAFF_X, ALL, NOBODY, never_deleted=True),
+    # The points ledger: read by staff in their scope, never changed, added to only by a correction.
+    "volunteers/pointsentry": AdminModel(ALL, STAFF_X, NOBODY, NOBODY, never_deleted=True),
+    # The street's points rule per year: its street staff edit it; it is never deleted.
+    "volunteers/pointsrule": AdminModel(STREET, STREET, STREET, NOBODY, never_deleted=True),
     # Django's and DRF's own admins: superusers only (Django model permissions, which staff are not given).
     "auth/user": AdminModel(NOBODY, ALL, NOBODY, NOBODY),
     "auth/group": AdminModel(NOBODY, ALL, NOBODY, NOBODY),

@@ -48,6 +48,7 @@ ACCEPTS = {
     "/api/v1/posts/": f"community, {PAGES}, status",
     "/api/v1/service-logs/": "cursor, format, member, page, page_size, post, rejected, verified",
     "/api/v1/wishes/": f"community, {PAGES}, status",
+    "/api/v1/points/": f"{PAGES}, year",
     "/api/v1/public/showcase/": "format, page, page_size, street",
     "/api/v1/agreements/": "current, cursor, format, page, page_size, unit",
     "/api/v1/venues/": "category, community, cursor, format, is_public, page, page_size, search, unit",
@@ -259,6 +260,26 @@ def _bookings():
     return {"status": "approved"}, [made[0].pk]
 
 
+def _points():
+    from volunteers.models import PointsEntry
+
+    member = PartyMemberFactory()
+    made = [
+        PointsEntry.objects.create(
+            member=member,
+            community=member.residence_community,
+            points=2,
+            reason="服务时长",
+            source_kind=PointsEntry.Source.SERVICE_LOG,
+            source_id=n,
+            year=year,
+            quarter=2,
+        )
+        for n, year in enumerate([2025, 2026])
+    ]
+    return {"year": 2025}, [made[0].pk]
+
+
 FILTERED: dict[str, Callable[[], tuple[dict, list[int]]]] = {
     "/api/v1/categories/": _categories,
     "/api/v1/streets/": _streets,
@@ -280,6 +301,7 @@ FILTERED: dict[str, Callable[[], tuple[dict, list[int]]]] = {
     "/api/v1/agreements/": _agreements,
     "/api/v1/venues/": _venues,
     "/api/v1/bookings/": _bookings,
+    "/api/v1/points/": _points,
 }
 
 

@@ -37,6 +37,7 @@ WITHOUT_HISTORY = {
     "demands.needslaflag",  # written once by the scan, never changed
     "meetings.reminder",  # the reminders ledger, written once
     "meetings.resolutionprogress",  # progress notes with author and time, never changed
+    "volunteers.pointsentry",  # the points ledger: append-only (model and database), corrections are new rows
     # An assessment's indicator lines are rewritten whole by each computation; the assessment's own history
     # records every computation (score, total, who, when), and an approved one's lines never change again.
     "members.assessmentline",

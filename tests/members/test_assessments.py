@@ -490,7 +490,7 @@ def test_the_sheet_ranks_units_in_the_street_and_in_their_sector_branch(unit_a, 
         rows = list(assessments.ASSESSMENT_SHEET.rows(reports.ReportContext(street.pk, Q2)))
 
     columns = list(assessments.ASSESSMENT_SHEET.columns)
-    assert len(columns) == 3 + 2 * 6 + 7
+    assert len(columns) == 3 + 2 * 6 + 1 + 7  # the indicators, the year's points (issue 15), the rest
     assert all(len(row) == len(columns) for row in rows)
     by_unit = {row[0]: row for row in rows}
     assert [row[0] for row in rows] == ["山西饭店", "柳巷小学", "太原市第五中学"]

@@ -11,7 +11,15 @@ One module a concern: `common` (helpers, filters), `inlines`, `forms`, `members`
 from __future__ import annotations
 
 from .members import PartyMemberAdmin
+from .points import PointsEntryAdmin, PointsRuleAdmin
 from .posts import VolunteerPostAdmin, VolunteerTeamAdmin
 from .service_logs import ServiceLogAdmin
 
-__all__ = ["PartyMemberAdmin", "ServiceLogAdmin", "VolunteerPostAdmin", "VolunteerTeamAdmin"]
+__all__ = [
+    "PartyMemberAdmin",
+    "PointsEntryAdmin",
+    "PointsRuleAdmin",
+    "ServiceLogAdmin",
+    "VolunteerPostAdmin",
+    "VolunteerTeamAdmin",
+]

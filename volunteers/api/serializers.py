@@ -12,7 +12,7 @@ from alliance.api.fields import VisibleRelatedField
 from alliance.masking import mask_phone
 from members.models import Community, MemberUnit
 
-from ..models import PartyMember, PostClaim, ServiceLog, VolunteerPost
+from ..models import PartyMember, PointsEntry, PostClaim, ServiceLog, VolunteerPost
 
 
 def _work_unit_label(unit_id: int | None, unit_name: str | None, free_text: str) -> str:
@@ -221,3 +221,30 @@ class WishSerializer(serializers.Serializer):
 
 class WishCompleteSerializer(serializers.Serializer):
     result = serializers.CharField(max_length=2000)
+
+
+# --- Points (积分, issue 15) ----------------------------------------------------------------------------
+
+
+class PointsEntrySerializer(serializers.ModelSerializer):
+    """A line of the ledger, exactly as SPEC's Fixed interfaces list it; `source` is stable: "<kind>:<id>"
+    (service_log, micro_wish, review, correction — a correction's id is the entry it corrects)."""
+
+    source = serializers.CharField(read_only=True, help_text=_('For example "service_log:123".'))
+
+    class Meta:
+        model = PointsEntry
+        fields = ["id", "member", "unit", "points", "reason", "source", "quarter", "created_at"]
+        read_only_fields = fields
+
+
+class PointsBalanceSerializer(serializers.Serializer):
+    """A member's or a unit's points of the year (one of `member` and `unit` is null)."""
+
+    member = serializers.IntegerField(source="member_id", allow_null=True, read_only=True)
+    unit = serializers.IntegerField(source="unit_id", allow_null=True, read_only=True)
+    name = serializers.CharField(read_only=True)
+    balance = serializers.IntegerField(read_only=True)
+    rank = serializers.IntegerField(
+        read_only=True, help_text=_("1 for the most points among the rows you see; members and units apart.")
+    )

@@ -7,4 +7,5 @@ routes = [
     ("posts", views.PostViewSet, "post"),
     ("wishes", views.WishViewSet, "wish"),
     ("service-logs", views.ServiceLogViewSet, "service-log"),
+    ("points", views.PointsViewSet, "points"),
 ]

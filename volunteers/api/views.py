@@ -9,20 +9,22 @@ from django.db.models import Q
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, pagination, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from alliance.api.permissions import ObjectPermissions
 from alliance.api.serializers import ReasonSerializer
 from alliance.api.views import FastListMixin
-from alliance.errors import Conflict
+from alliance.errors import Conflict, InvalidInput
+from alliance.periods import Quarter
 from alliance.workflow import api_description
 from demands.models import Need
 
-from .. import selectors, services
-from ..models import PartyMember, PostClaim, ServiceLog
+from .. import points, selectors, services
+from ..models import PartyMember, PointsEntry, PostClaim, ServiceLog
 from . import serializers as s
 
 
@@ -518,3 +520,61 @@ class ServiceLogViewSet(
         serializer.is_valid(raise_exception=True)
         log = services.log_reject(log=log, actor=request.user, reason=serializer.validated_data["reason"])
         return Response(s.ServiceLogSerializer(log).data)
+
+
+# --- Points (积分, issue 15) ----------------------------------------------------------------------------
+
+YEAR_PARAMETER = OpenApiParameter(
+    "year", int, description=gettext_lazy("The year, e.g. 2026 (this year when left out)"), required=False
+)
+
+
+class BalancePagination(pagination.PageNumberPagination):
+    """Balances are sums ranked in SQL: pages by number (a keyset needs a table's own sort keys)."""
+
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class PointsViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The points ledger of a year (`?year=Y`, this year by default): a member sees their own entries, a
+    liaison their units', staff their scope. `balances/` sums them per member and unit, ranked."""
+
+    serializer_class = s.PointsEntrySerializer
+    extra_query_parameters = ("year",)  # read below (alliance.api.filters.KnownParameters)
+
+    def _year(self) -> int:
+        value = self.request.query_params.get("year")
+        if value in (None, ""):
+            return Quarter.current().year
+        try:
+            return points.check_year(value)
+        except InvalidInput as exc:
+            raise ValidationError({"year": [str(exc)]}) from None
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return PointsEntry.objects.none()
+        return selectors.points_visible_to(user=self.request.user, year=self._year())
+
+    @extend_schema(summary=gettext_lazy("The points ledger of a year"), parameters=[YEAR_PARAMETER])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary=gettext_lazy("Points per member and unit for a year, ranked"),
+        parameters=[YEAR_PARAMETER],
+        responses=s.PointsBalanceSerializer(many=True),
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        filter_backends=[],
+        pagination_class=BalancePagination,
+        serializer_class=s.PointsBalanceSerializer,
+    )
+    def balances(self, request):
+        rows = selectors.points_balances(user=request.user, year=self._year())
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(s.PointsBalanceSerializer(page, many=True).data)
