@@ -20,7 +20,7 @@ diffs (`— → submitted`). Django's JavaScript catalogue (the multi-select wid
 checked as the page asks for it: `admin/jsi18n/`.
 
 Chinese titles and texts appear once the catalogues are compiled
-(`manage.py compile_catalogues`, which also folds in the `wip_*.po` files)."""
+(`manage.py compile_catalogues`)."""
 
 from __future__ import annotations
 

@@ -2,8 +2,7 @@
 refusal read as the platform, in Chinese by default and in English when chosen, with the way back that fits
 where the visitor was (admin index, portal home, public home); under /api/ they answer JSON.
 
-Asserts on Chinese text (marked "zh") need the catalogues compiled with locale/*/wip_errors.po folded in
-(`manage.py compile_catalogues`).
+Asserts on Chinese text (marked "zh") need the catalogues compiled (`manage.py compile_catalogues`).
 
 This module is also the URLconf of the tests that need a view that fails (`settings.ROOT_URLCONF`): the
 project's routes plus a few views that raise, so the handlers are the project's own."""

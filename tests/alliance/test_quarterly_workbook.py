@@ -33,7 +33,7 @@ from .report_factories import at, build_world, need, stamp
 pytestmark = pytest.mark.django_db
 
 # The sheets this part of the workbook contributes, in SPEC's order, by their English msgids. In Chinese
-# (locale/zh_Hans/LC_MESSAGES/wip_sheets.po): 汇总, 需求清单, 资源清单, 项目认领, 活动记录, 联席会议与出勤, 议定事项,
+# (locale/zh_Hans/LC_MESSAGES/django.po): 汇总, 需求清单, 资源清单, 项目认领, 活动记录, 联席会议与出勤, 议定事项,
 # 在职党员与服务时长 — 单位考核 (members.assessments) comes after them.
 SHEETS = [
     "Summary",

@@ -238,27 +238,3 @@ def test_street_staff_edit_the_rule_in_the_admin(street, cast):
     assert rule.per_hour == 4
     assert client_for(cast["community_x_staff"]).get(change).status_code == 404
     assert points.rule_for(street_id=street.pk, year=2027).per_hour == 4
-
-
-# --- Language ---------------------------------------------------------------------------------------
-
-
-def test_every_points_string_has_its_chinese_and_the_catalogue_is_compiled():
-    """Every msgid of the points ledger (locale/*/wip_points.po) is translated, and the compiled catalogue
-    answers it in Chinese: an untranslated or uncompiled string fails here, not on a street office's screen."""
-    from pathlib import Path
-
-    import polib
-    from django.conf import settings
-    from django.utils import translation
-
-    catalogue = polib.pofile(str(Path(settings.BASE_DIR) / "locale/zh_Hans/LC_MESSAGES/wip_points.po"))
-    english = polib.pofile(str(Path(settings.BASE_DIR) / "locale/en/LC_MESSAGES/wip_points.po"))
-    assert {e.msgid for e in catalogue} == {e.msgid for e in english}
-    assert catalogue.untranslated_entries() == [] and catalogue.fuzzy_entries() == []
-    with translation.override("zh-hans"):
-        for entry in catalogue:
-            if entry.msgid_plural:
-                assert translation.ngettext(entry.msgid, entry.msgid_plural, 2) == entry.msgstr_plural[0]
-            else:
-                assert translation.gettext(entry.msgid) == entry.msgstr, entry.msgid
