@@ -409,6 +409,7 @@ UNFOLD = {
                     _changelist("members.sector", _("sector branches"), _STREET, "account_tree"),
                     _changelist("members.councilterm", _("council terms"), _STREET, "event_repeat"),
                     _changelist("members.councilseat", _("council seats"), _STREET, "event_seat"),
+                    _changelist("members.notice", _("notices"), _STREET, "campaign"),
                     _changelist("members.assessment", _("unit assessments"), _STAFF, "grading"),
                     _changelist("members.assessmentscheme", _("assessment schemes"), _STREET, "rule"),
                     _changelist("members.quarterlyreport", _("quarterly reports"), _STREET_OR_DISTRICT, "summarize"),

@@ -20,6 +20,7 @@ from alliance.reports import ReportContext
 from demands.models import Need
 from members import assessments
 from members import services as member_services
+from members.models import MemberUnit
 from projects import services as project_services
 from volunteers import points, selectors, services
 from volunteers.models import LedgerChanged, PointsEntry, PointsRule
@@ -324,6 +325,8 @@ def test_the_member_sheet_shows_the_years_points_to_the_quarters_end(rule, membe
 
 
 def test_the_unit_assessment_sheet_shows_the_years_points(rule, unit_a, unit_b, street, street_staff):
+    # Both units were members all the quarter (the factory draws a joining date anywhere this decade).
+    MemberUnit.objects.filter(pk__in=[unit_a.pk, unit_b.pk]).update(joined_on=date(2025, 1, 1))
     review(unit_a, street_staff, score=5, quarter=1)
     review(unit_a, street_staff, score=4, quarter=2)
     assessments.assessments_compute(street=street, quarter=Q2)
