@@ -328,7 +328,7 @@ def measure(args: argparse.Namespace) -> tuple[list[Page], dict[str, int], tuple
                 if i >= 1 and time.monotonic() - began > ROUND_BUDGET_S:
                     break
         print(f"  round {n + 1} of {args.rounds} done", flush=True)
-    return pages, counts, (community, category)
+    return pages, counts, (community, category, street)
 
 
 # --- Under gunicorn: the public pages' throughput ------------------------------------------------------
@@ -408,13 +408,16 @@ def hammer(port: int, load: Load, body: Callable[[], bytes]) -> None:
     load.seconds += time.perf_counter() - began
 
 
-def measure_gunicorn(args: argparse.Namespace, community: int, category: int) -> list[Load]:
+def measure_gunicorn(args: argparse.Namespace, community: int, category: int, street: int) -> list[Load]:
+    # The public side is per street (issue 14): without `?street=` a district answers the chooser (or a 400).
     loads = [
         Load("baseline: one indexed SELECT", "GET", "/bench/one-query/", ""),
         Load("baseline: one INSERT", "POST", "/bench/one-insert/", ""),
-        Load("public figures `/api/v1/public/stats/`", "GET", "/api/v1/public/stats/", "select"),
-        Load("public showcase `/api/v1/public/showcase/`", "GET", "/api/v1/public/showcase/", "select"),
-        Load("public home `/`", "GET", "/", "select"),
+        Load("public figures `/api/v1/public/stats/`", "GET", f"/api/v1/public/stats/?street={street}", "select"),
+        Load(
+            "public showcase `/api/v1/public/showcase/`", "GET", f"/api/v1/public/showcase/?street={street}", "select"
+        ),
+        Load("public home `/`", "GET", f"/?street={street}", "select"),
         Load("public need submission (API)", "POST", "/api/v1/public/needs/", "insert"),
     ]
     port = free_port()
