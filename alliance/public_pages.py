@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from . import public_figures
 from .breaker import Breaker
+from .models import Category
 from .pagination import Page
 
 T = TypeVar("T")
@@ -83,6 +84,11 @@ def page_for(request: HttpRequest, parts: Sequence[Any], read: Callable[[], Page
 
 
 # --- GET filters: a value the page cannot take is said, and the list shown without it ------------------
+
+
+def categories() -> dict[int, str]:
+    """The active categories, in their order, as the public lists' filters offer them."""
+    return dict(Category.objects.filter(is_active=True).order_by("sort_order", "id").values_list("pk", "name"))
 
 
 def id_choice(params: Mapping[str, str], name: str, known: Mapping[int, str], label: str) -> tuple[int | None, str]:

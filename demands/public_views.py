@@ -23,7 +23,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from alliance import public_figures, public_pages, ratelimit, site
 from alliance.forms import call_for_form
-from alliance.models import Category
 from alliance.pagination import page_number, page_of
 from members import selectors as member_selectors
 
@@ -315,9 +314,7 @@ def resources(request: HttpRequest) -> HttpResponse:
         ("resources:choices", street_id),
         lambda: {
             "communities": member_selectors.public_communities(street_id=street_id) if street_id else {},
-            "categories": dict(
-                Category.objects.filter(is_active=True).order_by("sort_order", "id").values_list("pk", "name")
-            ),
+            "categories": public_pages.categories(),
         },
     )
     kinds = {str(value): str(label) for value, label in Resource.Kind.choices}

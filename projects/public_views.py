@@ -10,17 +10,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from alliance import public_pages
-from alliance.models import Category
 from alliance.pagination import page_number, page_of
 from members import selectors as member_selectors
 
 from . import selectors
 
 PER_PAGE = 12
-
-
-def _categories() -> dict[int, str]:
-    return dict(Category.objects.filter(is_active=True).order_by("sort_order", "id").values_list("pk", "name"))
 
 
 @require_safe
@@ -36,7 +31,7 @@ def activities(request: HttpRequest) -> HttpResponse:
         ("activities:choices", street_id),
         lambda: {
             "communities": member_selectors.public_communities(street_id=street_id) if street_id else {},
-            "categories": _categories(),
+            "categories": public_pages.categories(),
         },
     )
     community, community_error = public_pages.id_choice(
