@@ -394,43 +394,49 @@ def street_staff_add(*, user, street: Street, actor) -> StreetStaff:
     the street's own staff may do it."""
     if street.pk not in permissions.streets_of(actor):
         raise PermissionDenied(_("Only staff of this street or its district may assign its staff."))
-    with transaction.atomic(), history.acting(actor, "street staff added"):
-        assignment, _created = StreetStaff.objects.get_or_create(user=user, street=street)
-        _make_staff(user, permissions.STREET_STAFF_GROUP)
-        permissions.forget_cached_permissions(user)
-    return assignment
+    return _assign(StreetStaff, permissions.STREET_STAFF_GROUP, "street staff", user=user, actor=actor, street=street)
 
 
 def street_staff_remove(*, assignment: StreetStaff, actor) -> None:
     if assignment.street_id not in permissions.streets_of(actor):
         raise PermissionDenied(_("Only staff of this street or its district may assign its staff."))
-    with transaction.atomic(), history.acting(actor, "street staff removed"):
-        user = assignment.user
-        with_history(assignment, actor).delete()
-        if not StreetStaff.objects.filter(user=user).exists():
-            user.groups.remove(*Group.objects.filter(name=permissions.STREET_STAFF_GROUP))
-        permissions.forget_cached_permissions(user)
+    _unassign(assignment, permissions.STREET_STAFF_GROUP, "street staff", actor=actor)
 
 
 def district_staff_add(*, user, district: District, actor) -> DistrictStaff:
     """Make `user` staff of `district`: they oversee every street of it. A superuser or the district's staff."""
     if district.pk not in permissions.districts_of(actor):
         raise PermissionDenied(_("Only staff of this district may assign its staff."))
-    with transaction.atomic(), history.acting(actor, "district staff added"):
-        assignment, _created = DistrictStaff.objects.get_or_create(user=user, district=district)
-        _make_staff(user, permissions.DISTRICT_STAFF_GROUP)
-        permissions.forget_cached_permissions(user)
-    return assignment
+    return _assign(
+        DistrictStaff, permissions.DISTRICT_STAFF_GROUP, "district staff", user=user, actor=actor, district=district
+    )
 
 
 def district_staff_remove(*, assignment: DistrictStaff, actor) -> None:
     if assignment.district_id not in permissions.districts_of(actor):
         raise PermissionDenied(_("Only staff of this district may assign its staff."))
-    with transaction.atomic(), history.acting(actor, "district staff removed"):
+    _unassign(assignment, permissions.DISTRICT_STAFF_GROUP, "district staff", actor=actor)
+
+
+# Street and district staff are assigned alike: the assignment row, the role's group while the user holds at
+# least one assignment of the kind, and the user's cached permissions dropped.
+
+
+def _assign(model: type[StreetStaff | DistrictStaff], group: str, role: str, *, user, actor, **place):
+    with transaction.atomic(), history.acting(actor, f"{role} added"):
+        assignment, _created = model.objects.get_or_create(user=user, **place)
+        _make_staff(user, group)
+        permissions.forget_cached_permissions(user)
+    return assignment
+
+
+def _unassign(assignment: StreetStaff | DistrictStaff, group: str, role: str, *, actor) -> None:
+    model = type(assignment)
+    with transaction.atomic(), history.acting(actor, f"{role} removed"):
         user = assignment.user
         with_history(assignment, actor).delete()
-        if not DistrictStaff.objects.filter(user=user).exists():
-            user.groups.remove(*Group.objects.filter(name=permissions.DISTRICT_STAFF_GROUP))
+        if not model.objects.filter(user=user).exists():
+            user.groups.remove(*Group.objects.filter(name=group))
         permissions.forget_cached_permissions(user)
 
 
