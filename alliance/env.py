@@ -72,7 +72,8 @@ def parse_database_url(url: str, *, base_dir: Path) -> dict:
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(name), "OPTIONS": options}
     if scheme in {"postgres", "postgresql", "pgsql"}:
         return {
-            "ENGINE": "django.db.backends.postgresql",
+            # Django's PostgreSQL backend with timestamps parsed by psycopg's C loader (alliance/db/postgresql).
+            "ENGINE": "alliance.db.postgresql",
             "NAME": unquote(parts.path.lstrip("/")),
             "USER": unquote(parts.username or ""),
             "PASSWORD": unquote(parts.password or ""),
