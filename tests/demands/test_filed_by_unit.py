@@ -19,6 +19,7 @@ from demands import services
 from demands.models import Need
 from members import services as member_services
 
+from ..alliance import policy
 from ..conftest import client_for
 from ..factories import CategoryFactory, MemberUnitFactory, UserFactory
 from .factories import NeedFactory
@@ -146,6 +147,21 @@ def test_every_liaison_of_the_filing_unit_reads_the_need_and_nobody_outside_does
     staff_row = _api(community_x_staff).get(url).json()
     assert (staff_row["filed_by_unit"], staff_row["contact_phone"]) == (unit_a.pk, unit_a.liaison_phone)
     assert _api(community_y_staff).get(url).status_code == 404
+
+
+def test_a_filed_need_answers_every_role_as_the_authorization_policy_declares_for_a_units_need(
+    cast, liaison_a2, category
+):
+    """The matrix (tests/alliance/test_authorization_matrix.py) holds api/v1/needs/<pk>/ to `api_owners` with
+    a need dispatched to unit_a; a need unit_a filed, not dispatched anywhere, answers the cast the same."""
+    need_id = _file(cast["liaison_a"], category)["id"]
+    answers = {}
+    for role, user in {**cast, "liaison_a2": liaison_a2}.items():
+        client = APIClient()
+        if user.is_authenticated:
+            client.force_authenticate(user)
+        answers[role] = str(client.get(f"/api/v1/needs/{need_id}/").status_code)
+    assert answers == {**policy.api_owners, "liaison_a2": policy.OK}
 
 
 def test_a_liaison_of_several_units_sees_what_each_filed(liaison_a, unit_a, community_y, category, root):
