@@ -24,6 +24,15 @@ class Conflict(DomainError):
     """The object's current state does not allow the change (answered with 409)."""
 
 
+class RateLimited(DomainError):
+    """Too many of these changes in a while (a unit filing needs): answered with 429, and `retry_after`
+    seconds as the Retry-After header."""
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class TransitionNotAllowed(Conflict):
     """A status change that the workflow does not allow from the current status."""
 

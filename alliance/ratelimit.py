@@ -1,5 +1,6 @@
-"""A fixed-window rate limit per client address, kept in the default cache — Redis when REDIS_URL is set,
-so all web processes share one count; the local-memory cache otherwise (one process, the demo).
+"""A fixed-window rate limit per client address (or per subject, such as a unit: `allow_subject`), kept in
+the default cache — Redis when REDIS_URL is set, so all web processes share one count; the local-memory
+cache otherwise (one process, the demo).
 
 Pages and API endpoints of one scope share one count per address, and read their rate ("5/hour") from
 `REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][scope]` at each request, so a changed setting takes effect.
@@ -44,6 +45,21 @@ def allow(request: HttpRequest, scope: str) -> bool:
     return rate is None or hit(request, scope, limit=rate[0], window=rate[1])
 
 
+def allow_subject(scope: str, subject: str) -> bool:
+    """`allow` for a count kept per `subject` (a unit: "unit:<id>") instead of per client address — for a
+    service, which has no request."""
+    rate = rate_for(scope)
+    if rate is None:
+        return True
+    counted = _cached(scope, lambda: _count_and_read(_subject_key(scope, subject), window=rate[1]))
+    return counted is None or counted[0] <= rate[0]
+
+
+def refund_subject(scope: str, subject: str) -> None:
+    """Give back one request counted by `allow_subject`."""
+    _give_back(scope, _subject_key(scope, subject))
+
+
 def exceeded(request: HttpRequest, scope: str) -> bool:
     """True when this client has already used up `scope`; counts nothing."""
     rate = rate_for(scope)
@@ -55,8 +71,10 @@ def exceeded(request: HttpRequest, scope: str) -> bool:
 
 def refund(request: HttpRequest, scope: str) -> None:
     """Give back one request counted by `allow` (the submission it counted was not stored after all)."""
-    key = _key(request, scope)
+    _give_back(scope, _key(request, scope))
 
+
+def _give_back(scope: str, key: str) -> None:
     def give_back() -> None:
         with contextlib.suppress(ValueError):  # the window ended meanwhile: nothing left to give back
             cache.decr(key)
@@ -147,6 +165,11 @@ def _redis_client(backend: RedisCache):
 
 def _key(request: HttpRequest, scope: str) -> str:
     return f"ratelimit:{scope}:{client_address(request)}"
+
+
+def _subject_key(scope: str, subject: str) -> str:
+    # "@" cannot start a client address (IPv4, IPv6 or "unknown"): a subject's count never meets one's.
+    return f"ratelimit:{scope}:@{subject}"
 
 
 T = TypeVar("T")

@@ -598,6 +598,8 @@ REST_FRAMEWORK = {
         # Invalid or refused submissions count apart (typos do not use up the allowance above), more
         # generously, so that the form cannot be hammered with bad input either.
         "need_submit_invalid": env_str("NEED_SUBMIT_INVALID_RATE", "30/hour"),
+        # Needs a member unit's liaisons file as the unit's own, per unit (demands.services.need_file_for_unit).
+        "unit_need_file": env_str("UNIT_NEED_FILE_RATE", "30/hour"),
         # Units applying to join through the portal.
         "unit_apply": env_str("UNIT_APPLY_RATE", "5/hour"),
         "need_track": env_str("NEED_TRACK_RATE", "20/hour"),

@@ -101,6 +101,20 @@ class Need(models.Model):
         blank=True,
         related_name="wishes_claimed",
     )
+    # The member unit whose liaison filed the need as the unit's own (services.need_file_for_unit): its
+    # liaisons — every one of them, not only the account that typed it — follow it from the start (NeedRules).
+    # PROTECT, like `unit`: units are withdrawn, not deleted, and a unit that filed needs is part of their
+    # record; SET_NULL would quietly take the need away from the liaisons who follow it.
+    filed_by_unit = models.ForeignKey(
+        "members.MemberUnit",
+        verbose_name=_("filed by unit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=False,  # need_filed_by_unit_idx below, partial: most needs were not filed by a unit
+        related_name="needs_filed",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("entered by"),
@@ -186,6 +200,12 @@ class Need(models.Model):
                 fields=["waiting_since", "id"], condition=Q(waiting_since__isnull=False), name="need_open_queue_idx"
             ),
             models.Index(fields=["unit", "status"], name="need_unit_idx"),
+            # The needs a unit filed, newest first (NeedRules.visible: its liaisons' lists and the portal's).
+            models.Index(
+                fields=["filed_by_unit", "submitted_at", "id"],
+                condition=Q(filed_by_unit__isnull=False),
+                name="need_filed_by_unit_idx",
+            ),
             # The public showcase, newest first: only the needs staff chose to show.
             models.Index(
                 fields=["showcased_at", "id"], condition=Q(showcased_at__isnull=False), name="need_showcase_idx"

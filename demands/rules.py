@@ -12,7 +12,8 @@ from .models import Need, Resource
 class NeedRules:
     """Street staff: their streets' needs (district staff read their district's). Community staff: their
     communities' needs. A unit's liaisons: the needs dispatched to their unit, from dispatch on (a declined
-    need leaves them)."""
+    need leaves them), and the needs their unit filed as its own (need_file_for_unit), from the start —
+    every liaison of the unit, not only the one who typed it."""
 
     def visible(self, user, queryset: QuerySet) -> QuerySet:
         seen = p.seen_communities(user)
@@ -20,7 +21,10 @@ class NeedRules:
             return queryset
         if not user.is_authenticated:
             return queryset.none()
-        return queryset.filter(Q(community_id__in=seen) | Q(unit_id__in=p.listed_units(user)) | Q(claimed_by=user))
+        units = p.listed_units(user)
+        return queryset.filter(
+            Q(community_id__in=seen) | Q(unit_id__in=units) | Q(filed_by_unit_id__in=units) | Q(claimed_by=user)
+        )
 
     def can_change(self, user, obj: Need) -> bool:
         return self.is_staff_for(user, obj)
@@ -42,6 +46,10 @@ class NeedRules:
     def is_liaison_for(self, user, need: Need) -> bool:
         return need.unit_id is not None and need.unit_id in p.units_of(user)
 
+    def is_filing_liaison(self, user, need: Need) -> bool:
+        """A liaison of the unit that filed the need as its own."""
+        return need.filed_by_unit_id is not None and need.filed_by_unit_id in p.units_of(user)
+
     def is_claimant(self, user, need: Need) -> bool:
         return need.claimed_by_id is not None and need.claimed_by_id == getattr(user, "pk", None)
 
@@ -50,8 +58,14 @@ class NeedRules:
         street staff always; the liaison of the unit it is dispatched to, and the Party member who took a
         micro-wish on, only while they serve it — from accepting it until it closes (accepted or completed).
         Not when it is merely dispatched (they may still decline), not once it is closed or rejected, not
-        after it was declined back (it is no longer their unit's). Everyone else sees them masked."""
+        after it was declined back (it is no longer their unit's). The liaisons of the unit that filed a unit
+        need, always: its contact is the unit's own — its liaison on record, or the person its liaison named
+        (need_file_for_unit) — not a resident's, and masking it from the unit protects nobody. Only while the
+        need is a unit need: staff may correct the kind, and then the contact is no longer the unit's to see.
+        Everyone else sees them masked."""
         if self.is_staff_for(user, need):
+            return True
+        if need.kind == Need.Kind.UNIT and self.is_filing_liaison(user, need):
             return True
         if p.is_district_staff(user) and p.sees_community(user, need.community_id):
             return True  # the district's guidance committee follows cases up with the resident

@@ -82,7 +82,9 @@ def with_overdue(queryset: QuerySet[Need]) -> QuerySet[Need]:
 
 
 def needs_visible_to(*, user) -> QuerySet[Need]:
-    return with_overdue(permissions.visible(user, Need.objects.select_related("category", "community", "unit")))
+    return with_overdue(
+        permissions.visible(user, Need.objects.select_related("category", "community", "unit", "filed_by_unit"))
+    )
 
 
 # The staff's work queue: the needs on a clock first, the longest waiting first — so the overdue ones
@@ -108,6 +110,16 @@ def needs_of_units(*, user) -> QuerySet[Need]:
     return with_overdue(
         Need.objects.filter(unit_id__in=permissions.units_of(user)).select_related("category", "community", "unit")
     ).order_by("-is_overdue", "-dispatched_at", "-id")
+
+
+def needs_filed_by_units(*, user) -> QuerySet[Need]:
+    """The portal's other list: the needs the user's units filed as their own (need_file_for_unit), newest
+    first — whoever of the unit's liaisons filed them, and wherever they stand."""
+    return with_overdue(
+        Need.objects.filter(filed_by_unit_id__in=permissions.units_of(user)).select_related(
+            "category", "community", "unit", "filed_by_unit"
+        )
+    ).order_by("-submitted_at", "-id")
 
 
 def need_by_tracking(*, code: str, phone_last4: str) -> Need | None:

@@ -21,8 +21,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from alliance import history, permissions, public_figures
-from alliance.errors import Conflict, InvalidInput, PermissionDenied, TransitionNotAllowed
+from alliance import history, permissions, public_figures, ratelimit
+from alliance.errors import Conflict, InvalidInput, PermissionDenied, RateLimited, TransitionNotAllowed
 from alliance.models import Notification
 from alliance.notifications import message, notify, notify_each, notify_many, queue_delivery
 from alliance.periods import ZONE
@@ -115,7 +115,9 @@ def _require_liaison(actor, need: Need) -> None:
 # --- Submitting -----------------------------------------------------------------------------------
 
 
-def need_submit(*, data: dict[str, Any], channel: str = Need.Channel.WEB, actor=None) -> Need:
+def need_submit(
+    *, data: dict[str, Any], channel: str = Need.Channel.WEB, actor=None, filed_by_unit: MemberUnit | None = None
+) -> Need:
     """A resident (public form, API) or staff on a resident's behalf (phone call, visit) records a need.
 
     The busiest write of the public side, kept to what it must write (tests/demands/test_public.py counts
@@ -132,7 +134,8 @@ def need_submit(*, data: dict[str, Any], channel: str = Need.Channel.WEB, actor=
     staff = actor is not None and getattr(actor, "is_authenticated", False)
     if staff and not permissions.can_add(actor, Need):
         raise PermissionDenied(_("Only staff may enter needs on a resident's behalf."))
-    need = Need(**data, channel=channel, created_by=actor if staff else None)
+    # `filed_by_unit` is never part of `data`: only need_file_for_unit, past its liaison check, names one.
+    need = Need(**data, channel=channel, created_by=actor if staff else None, filed_by_unit=filed_by_unit)
     if staff and not permissions.has_ability(actor, "demands.staff_for_need", need):
         raise PermissionDenied(_("You may not enter needs for a community you do not work for."))
     if not staff and need.kind == Need.Kind.MICRO_WISH:
@@ -769,6 +772,8 @@ def resource_restore(*, resource: Resource, actor) -> Resource:
 
 # --- A unit's own needs ----------------------------------------------------------------------------
 
+# The rate (REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]) of the needs one unit files through its liaisons.
+UNIT_NEED_SCOPE = "unit_need_file"
 UNIT_NEED_FIELDS = ("category", "title", "description", "contact_name", "contact_phone", "address")
 
 
@@ -777,11 +782,29 @@ def need_file_for_unit(*, unit: MemberUnit, actor, data: dict[str, Any]) -> Need
 
     The screen a liaison has for it is the public need form, so it goes the same way (`need_submit`: the
     tracking code, the first timeline row, the community staff's message, the public figures), written in
-    the liaison's name. The contact is the unit's liaison on record unless another one is given."""
+    the liaison's name. The contact is the unit's liaison on record unless another one is given. The need
+    records the unit (`filed_by_unit`): all its liaisons follow it (NeedRules.visible).
+
+    At most UNIT_NEED_SCOPE's rate per unit (30 an hour unless UNIT_NEED_FILE_RATE says otherwise): the
+    public form's limits count per client address, which a liaison's script would not run into. Counted
+    after the liaison check (nobody else can use up a unit's allowance) and given back when the need is not
+    stored."""
     permissions.require_ability(actor, "members.act_for_unit", unit, _("You may file needs only for your own unit."))
     refuse_other_fields(data, UNIT_NEED_FIELDS)
     if unit.status != MemberUnit.Status.ACTIVE:
         raise InvalidInput(_("Only active member units may file needs."))
+    subject = f"unit:{unit.pk}"
+    if not ratelimit.allow_subject(UNIT_NEED_SCOPE, subject):
+        count, window = ratelimit.rate_for(UNIT_NEED_SCOPE)
+        text = ngettext(
+            "%(unit)s has filed %(count)d need within %(minutes)d minutes, as many as a unit may. "
+            "Please try again later.",
+            "%(unit)s has filed %(count)d needs within %(minutes)d minutes, as many as a unit may. "
+            "Please try again later.",
+            count,
+        )
+        minutes = max(1, -(-window // 60))
+        raise RateLimited(text % {"unit": unit.name, "count": count, "minutes": minutes}, retry_after=window)
     given = {name: value for name, value in data.items() if value not in ("", None)}
     data = {
         "address": "",
@@ -791,8 +814,12 @@ def need_file_for_unit(*, unit: MemberUnit, actor, data: dict[str, Any]) -> Need
         "kind": Need.Kind.UNIT,
         "community": unit.community,
     }
-    with history.acting(actor, "filed by the unit"):
-        return need_submit(data=data, channel=Need.Channel.API)
+    try:
+        with history.acting(actor, "filed by the unit"):
+            return need_submit(data=data, channel=Need.Channel.API, filed_by_unit=unit)
+    except Exception:  # not stored, whatever the reason: the unit's allowance is given back
+        ratelimit.refund_subject(UNIT_NEED_SCOPE, subject)
+        raise
 
 
 # --- Shared venues (免费开放场所) ------------------------------------------------------------------

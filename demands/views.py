@@ -1,4 +1,5 @@
-"""Portal pages of the demands app: the needs dispatched to my units and my units' resources.
+"""Portal pages of the demands app: the needs dispatched to my units, the needs they filed, and my units'
+resources.
 
 Thin: reads through `selectors`, writes through `services`; a refusal of the domain becomes a form error
 or a message, and what the user may not see is a 404."""
@@ -32,30 +33,52 @@ PAGE_SIZE = 20
 # --- Needs ----------------------------------------------------------------------------------------
 
 
+# The needs my units filed themselves can also wait to be dispatched (and never be "in hand").
+FILED_STATUSES = (S.SUBMITTED, *LIST_STATUSES)
+FILED = "filed"
+
+
 @login_required
 def need_list(request: HttpRequest) -> HttpResponse:
-    needs = selectors.needs_of_units(user=request.user)
+    """Two lists, as tabs: the needs dispatched to my units (what they serve) and, with `?list=filed`, the
+    needs my units filed as their own (what they asked for), each with its status filter."""
+    filed = request.GET.get("list") == FILED
+    if filed:
+        needs = selectors.needs_filed_by_units(user=request.user)
+        statuses, filters = FILED_STATUSES, [("", _("All"))]
+    else:
+        needs = selectors.needs_of_units(user=request.user)
+        statuses, filters = LIST_STATUSES, [("", _("All")), ("open", _("In hand"))]
+    filters += [(s.value, s.label) for s in statuses]
     status = request.GET.get("status", "")
-    if status == "open":
+    if status == "open" and not filed:
         needs = needs.filter(status__in=selectors.OPEN_FOR_UNIT)
-    elif status in LIST_STATUSES:
+    elif status in statuses:
         needs = needs.filter(status=status)
     else:
         status = ""
     page = page_of(needs, request.GET, per_page=PAGE_SIZE)
-    filters = [("", _("All")), ("open", _("In hand"))] + [(s.value, s.label) for s in LIST_STATUSES]
-    _label_rows(page.object_list)
-    context = {"page": page, "needs": page.object_list, "status": status, "filters": filters}
+    _label_rows(page.object_list, filed=filed)
+    context = {
+        "page": page,
+        "needs": page.object_list,
+        "status": status,
+        "filters": filters,
+        "filed": filed,
+        # The status links keep the tab.
+        "list_query": f"list={FILED}&" if filed else "",
+    }
     return render(request, "demands/portal/need_list.html", context)
 
 
-def _label_rows(needs: list[Need]) -> None:
+def _label_rows(needs: list[Need], *, filed: bool = False) -> None:
     """What each row of the list shows besides its fields, worked out once per page: the link (one
     reverse, the row's key put in) and "dispatched <local time>" (one translation). Per row in the
     template these were half the page's time (issue 12: the busiest liaison's list, 20 rows)."""
     marker = 999_999_999_999
     link = reverse("portal:need_detail", args=[marker])
     dispatched = _("dispatched %(at)s")
+    submitted = _("filed %(at)s") if filed else ""
     statuses = dict(S.choices)
     for need in needs:
         need.detail_url = link.replace(str(marker), str(need.pk))
@@ -65,6 +88,8 @@ def _label_rows(needs: list[Need]) -> None:
             if need.dispatched_at
             else ""
         )
+        if filed:
+            need.filed_label = submitted % {"at": timezone.localtime(need.submitted_at).strftime("%Y-%m-%d %H:%M")}
 
 
 def _need_page(

@@ -11,12 +11,17 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from alliance.errors import Conflict, DomainError, InvalidInput
+from alliance.errors import Conflict, DomainError, InvalidInput, RateLimited
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, Conflict):
         return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, RateLimited):
+        response = Response({"detail": exc.message}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+        if exc.retry_after is not None:
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, InvalidInput | DomainError):
         return Response({"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ValidationError):

@@ -30,11 +30,13 @@ class NeedEventSerializer(serializers.ModelSerializer):
 
 class NeedSerializer(RowFinishing, serializers.ModelSerializer):
     """A need as staff and liaisons see it. Contact data in full only for those who need it
-    (the ability "demands.see_contact": staff always, the unit between accepting and closing), masked for everyone else."""
+    (the ability "demands.see_contact": staff always, the unit between accepting and closing, the liaisons of
+    the unit that filed it), masked for everyone else."""
 
     category_name = serializers.CharField(source="category.name", read_only=True)
     community_name = serializers.CharField(source="community.name", read_only=True)
     unit_name = serializers.CharField(source="unit.name", read_only=True, allow_null=True)
+    filed_by_unit_name = serializers.CharField(source="filed_by_unit.name", read_only=True, allow_null=True)
     overdue = serializers.BooleanField(source="is_overdue", read_only=True, default=False)
 
     class Meta:
@@ -53,6 +55,8 @@ class NeedSerializer(RowFinishing, serializers.ModelSerializer):
             "unit",
             "unit_name",
             "resource",
+            "filed_by_unit",
+            "filed_by_unit_name",
             "contact_name",
             "contact_phone",
             "address",
@@ -74,6 +78,7 @@ class NeedSerializer(RowFinishing, serializers.ModelSerializer):
             "tracking_code",
             "unit",
             "resource",
+            "filed_by_unit",
             "submitted_at",
             "dispatched_at",
             "accepted_at",
@@ -96,6 +101,8 @@ class NeedSerializer(RowFinishing, serializers.ModelSerializer):
         "status",
         "unit_id",
         "claimed_by_id",
+        "kind",
+        "filed_by_unit_id",
     )
 
     def finish_representation(self, instance: Need, data: dict) -> None:

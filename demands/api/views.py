@@ -43,6 +43,8 @@ REASON = OpenApiExample(
             "Staff enter a resident's need (phone call, visit) in a community they work for. A unit's "
             "liaison files a need of the unit itself: `kind` is `unit`, the community is the unit's, the contact "
             "the unit's liaison on record unless given; `from_unit` names the unit when the liaison has several. "
+            "Every liaison of the unit then reads the need back (`filed_by_unit`). A unit files at most "
+            "UNIT_NEED_FILE_RATE needs (30 an hour by default); past it, 429. "
             "A liaison is answered 403 for a unit that is not theirs."
         ),
         examples=[
@@ -95,7 +97,7 @@ class NeedViewSet(
     viewsets.GenericViewSet,
 ):
     """Needs as the permission layer shows them: street staff all, community staff their communities',
-    liaisons the ones dispatched to their units. Transitions are POSTs on the need; a transition the
+    liaisons the ones dispatched to their units and the ones their units filed. Transitions are POSTs on the need; a transition the
     need's status does not allow answers 409."""
 
     filterset_class = NeedFilter
