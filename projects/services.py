@@ -338,9 +338,11 @@ def review_save(
     if Quarter(review.year, review.quarter) > Quarter.current():
         raise InvalidInput(_("A quarter that has not begun cannot be reviewed."))
     changes = {"score": score, "comment": comment, "reviewer": actor}
+    previous_score = None
     with transaction.atomic():
         existing = CommitmentReview.objects.select_for_update().filter(claim=claim, year=year, quarter=quarter).first()
         if existing is not None:
+            previous_score = existing.score
             review = update(existing, data=changes, actor=actor)
         else:
             try:
@@ -349,10 +351,13 @@ def review_save(
             except IntegrityError:
                 # Another reviewer saved the quarter's first score at the same moment: this one replaces it.
                 existing = CommitmentReview.objects.select_for_update().get(claim=claim, year=year, quarter=quarter)
+                previous_score = existing.score
                 review = update(existing, data=changes, actor=actor)
-        # The unit's points for a review at the street's score or better (issue 15), once per review. A
-        # local import: volunteers imports demands and members at start-up, projects stays out of its way.
+        # The unit's points follow the score (issue 15): awarded at the street's score or better, taken back
+        # when re-scored below it, awarded again when re-scored back. The review's row is locked until the
+        # commit, so two saves of one review settle its points one after the other. A local import:
+        # volunteers imports demands and members at start-up, projects stays out of its way.
         from volunteers import points
 
-        points.points_award(source=review, actor=actor)
+        points.points_review_scored(review=review, previous_score=previous_score, actor=actor)
     return review

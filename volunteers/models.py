@@ -398,7 +398,9 @@ class PointsEntry(models.Model):
     """One line of the points ledger (积分台账): points a member or a unit earned from one verified source,
     or a correction of an earlier line. Append-only: `save()` of a stored line, `delete()` and the
     queryset's `update()`/`delete()` raise, and a database trigger refuses UPDATE and DELETE (migration
-    0006). Each source earns each beneficiary points at most once (the partial unique indexes below)."""
+    0006). Each source earns each beneficiary points at most once (the partial unique indexes below); a
+    commitment review re-scored below its rule's score and back again adds a withdrawal and a new award,
+    each linked to the entry before (`corrects`), never a second unlinked award."""
 
     class Source(models.TextChoices):
         SERVICE_LOG = "service_log", _("Verified service hours")
@@ -476,6 +478,12 @@ class PointsEntry(models.Model):
                 fields=["source_kind", "source_id", "unit"],
                 condition=Q(corrects__isnull=True, unit__isnull=False),
                 name="pointsentry_once_per_source_unit",
+            ),
+            # A commitment review's points follow its score (volunteers.points.points_review_scored): the
+            # award, its withdrawal, the award again… each linked to the one before. Each entry is followed
+            # at most once, so the chain never forks (a second withdrawal or award of the same step).
+            models.UniqueConstraint(
+                fields=["corrects"], condition=Q(source_kind="review"), name="pointsentry_review_chain_once"
             ),
         ]
         indexes = [

@@ -5,7 +5,8 @@ by nothing of the volunteers app at start-up, so the call stays one-way without 
 An award is idempotent: each (source, beneficiary) earns points at most once, which the partial unique
 indexes of `PointsEntry` hold; a second award — re-run, backfill, or a concurrent transaction — meets the
 index inside a savepoint (or `INSERT … ON CONFLICT DO NOTHING` in the backfill) and writes nothing. The
-ledger is append-only: corrections are new entries linked to the one they correct."""
+ledger is append-only: corrections are new entries linked to the one they correct — and so are a
+commitment review's points taken back and awarded again when it is re-scored (`points_review_scored`)."""
 
 from __future__ import annotations
 
@@ -199,6 +200,81 @@ def points_award(*, source: Model, actor=None) -> PointsEntry | None:
     raise TypeError(f"No points for {type(source).__name__}")
 
 
+def _correction_period(year: int) -> tuple[int, int]:
+    """Where an entry correcting one of `year` goes: in that year (a correction of last year's points
+    corrects last year's balance), in the quarter it is made — or the year's last when the year is over —
+    so that a past quarter's report reads the same later."""
+    current = Quarter.current()
+    return (current.year, current.quarter) if current.year == year else (year, 4)
+
+
+def points_review_scored(*, review, previous_score: int | None, actor=None) -> PointsEntry | None:
+    """The unit's points follow its commitment review's score (承诺评议, re-scored by saving the quarter
+    again): called by `projects.services.review_save` in its transaction, the review's row locked.
+
+    A review's entries for its unit are all of kind "review" and form one chain, each linked (`corrects`)
+    to the one before: the award (not linked; once per review by the unit index), then — re-scored below
+    the rule's score — its withdrawal (the award's points, negative), then — re-scored at the score or
+    better — the award again (linked to the withdrawal it undoes), and so on. Rows are only ever added;
+    the index `pointsentry_review_chain_once` lets each entry be followed once, so a withdrawal or a new
+    award is never written twice, whoever saves at the same moment. The latest entry of the chain tells
+    whether the review's points stand (positive) or were taken back (negative).
+
+    A review saved again with its score unchanged only gets its first award if it was missed: a rule
+    changed since keeps the entries already written. Staff's own corrections (kind "correction") are
+    apart and stay. Returns the entry written, or None."""
+    from projects.models import CommitmentReview
+
+    if previous_score is None or previous_score == review.score:
+        return points_award(source=review, actor=actor)
+    review = CommitmentReview.objects.select_related("claim__unit__community", "claim__project").get(pk=review.pk)
+    rule = rule_for(street_id=review.claim.unit.community.street_id, year=review.year)
+    chain = PointsEntry.objects.filter(source_kind=S.REVIEW, source_id=review.pk, unit_id=review.claim.unit_id)
+    latest = chain.order_by("-id").first()
+    if latest is None:
+        return _insert(_review_entry(review, rule))
+    year, quarter = _correction_period(latest.year)
+    values = {
+        "score": review.score,
+        "year": review.year,
+        "quarter": review.quarter,
+        "project": review.claim.project.title,
+    }
+    if latest.points > 0 and review.score < rule.review_min_score:
+        return _insert(
+            PointsEntry(
+                unit_id=latest.unit_id,
+                community_id=latest.community_id,
+                points=-latest.points,
+                reason=_reason(
+                    gettext_noop(
+                        "Points taken back: commitment re-scored at %(score)d of 5 for %(year)d Q%(quarter)d, "
+                        "below the %(min)d that earns points: %(project)s"
+                    ),
+                    min=rule.review_min_score,
+                    **values,
+                ),
+                source_kind=S.REVIEW,
+                source_id=review.pk,
+                year=year,
+                quarter=quarter,
+                approved_by_id=review.reviewer_id,
+                corrects=latest,
+            )
+        )
+    award = _review_entry(review, rule) if latest.points < 0 else None
+    if award is None:
+        return None  # the points stand (or were taken back) as the score says, or the rule gives none now
+    award.reason = _reason(
+        gettext_noop(
+            "Points awarded again: commitment re-scored at %(score)d of 5 for %(year)d Q%(quarter)d: %(project)s"
+        ),
+        **values,
+    )
+    award.year, award.quarter, award.corrects = year, quarter, latest
+    return _insert(award)
+
+
 def points_correct(*, entry: PointsEntry, points: int, reason: str, actor) -> PointsEntry:
     """A correction (更正): a new entry of `points` (negative takes points back) for the same member or
     unit, linked to the entry it corrects — which stays as it was. Staff of the entry's community."""
@@ -214,8 +290,7 @@ def points_correct(*, entry: PointsEntry, points: int, reason: str, actor) -> Po
         raise InvalidInput(_("A correction is a whole number of points other than 0, at most 100000 either way."))
     if entry.corrects_id is not None:
         raise Conflict(_("Correct the original entry, not a correction."))
-    quarter = Quarter.current()
-    year, quarter_no = (quarter.year, quarter.quarter) if quarter.year == entry.year else (entry.year, 4)
+    year, quarter_no = _correction_period(entry.year)
     correction = PointsEntry(
         member_id=entry.member_id,
         unit_id=entry.unit_id,
@@ -224,8 +299,6 @@ def points_correct(*, entry: PointsEntry, points: int, reason: str, actor) -> Po
         reason=reason[:300],
         source_kind=S.CORRECTION,
         source_id=entry.pk,
-        # In the entry's year (a correction of last year's points corrects last year's balance), in the
-        # quarter it is made — or the year's last when the year is over.
         year=year,
         quarter=quarter_no,
         approved_by=actor,

@@ -21,7 +21,9 @@ from .base import (
     ReasonForm,
     ScopedAdminMixin,
     ScopedChoiceFilter,
+    ScopedRelatedFilter,
     TabularInline,
+    scoped_filter,
     totals_row_label,
 )
 
@@ -59,8 +61,10 @@ __all__ = [
     "ReasonForm",
     "ScopedAdminMixin",
     "ScopedChoiceFilter",
+    "ScopedRelatedFilter",
     "TabularInline",
     "accounts",
     "records",
+    "scoped_filter",
     "totals_row_label",
 ]

@@ -806,6 +806,39 @@ class ScopedChoiceFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ScopedRelatedFilter(ScopedChoiceFilter):
+    """Django's plain filter on a foreign key ("community", "street", "unit", …) lists every row of the
+    related table — to street and district staff too, whose lists hold only their streets' rows. This
+    one offers the related rows the user may see (`permissions.visible`: the related model's own rules,
+    the answer portal and API give), kept like every scoped filter's. The parameter keeps the related
+    filter's name (`community__id__exact`) so that links made for it still work; a nullable key offers
+    the empty choice as Django's does. Made by `scoped_filter(field)`; `rows` (a selector taking `user=`)
+    narrows the offer to the user's scope where the related rules are wider — every signed-in user may
+    read every community's name, but community staff work for their own."""
+
+    rows: Callable[..., models.QuerySet] | None = None
+
+    def __init__(self, request: HttpRequest, params: dict, model: type[models.Model], model_admin) -> None:
+        key = get_fields_from_path(model, self.field)[-1]
+        self.related = key.remote_field.model
+        self.title = key.verbose_name
+        self.parameter_name = f"{self.field}__{key.target_field.name}__exact"
+        if key.null:
+            self.none_label = model_admin.get_empty_value_display()
+        super().__init__(request, params, model, model_admin)
+
+    def choices_for(self, request):
+        if self.rows is not None:
+            return self.rows(user=request.user)
+        return permissions.visible(request.user, self.related._default_manager.all())
+
+
+def scoped_filter(field: str, rows: Callable[..., models.QuerySet] | None = None) -> type[ScopedRelatedFilter]:
+    """The `ScopedRelatedFilter` of one foreign key (a path like "unit__community" follows relations)."""
+    attrs = {"field": field, "rows": staticmethod(rows) if rows is not None else None}
+    return type(f"ScopedRelatedFilter_{field}", (ScopedRelatedFilter,), attrs)
+
+
 def totals_row_label(key: str, row: dict) -> str:
     """The label of a row of totals grouped in SQL (`group_key`, `group_name`); quarters come as 20264."""
     if key == "quarter":

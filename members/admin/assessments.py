@@ -15,7 +15,14 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from alliance import permissions, reports
-from alliance.admin import HistoryAdmin, ReadOnlyInline, ScopedAdminMixin, ScopedChoiceFilter, TabularInline
+from alliance.admin import (
+    HistoryAdmin,
+    ReadOnlyInline,
+    ScopedAdminMixin,
+    ScopedChoiceFilter,
+    TabularInline,
+    scoped_filter,
+)
 from alliance.periods import QUARTER_CHOICES, Quarter
 
 from .. import assessments, selectors
@@ -60,7 +67,7 @@ class AssessmentSchemeItemInline(TabularInline):
 @admin.register(AssessmentScheme)
 class AssessmentSchemeAdmin(ScopedAdminMixin, HistoryAdmin):
     list_display = ["year", "street", "weight_total", "updated_at"]
-    list_filter = ["street", "year"]
+    list_filter = [scoped_filter("street"), "year"]
     list_select_related = ["street"]
     inlines = [AssessmentSchemeItemInline]
     readonly_fields = ["weight_total", "created_at", "updated_at"]

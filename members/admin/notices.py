@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from alliance import permissions
-from alliance.admin import HistoryAdmin, ScopedAdminMixin, TabularInline
+from alliance.admin import HistoryAdmin, ScopedAdminMixin, TabularInline, scoped_filter
 
 from .. import services
 from ..models import Notice, NoticeAttachment, Street
@@ -42,7 +42,7 @@ class NoticeAttachmentInline(TabularInline):
 @admin.register(Notice)
 class NoticeAdmin(ScopedAdminMixin, HistoryAdmin):
     list_display = ["title", "street", "publish_from", "publish_until", "created_by"]
-    list_filter = ["street"]
+    list_filter = [scoped_filter("street")]
     list_select_related = ["street", "created_by"]
     search_fields = ["title"]
     date_hierarchy = "publish_from"

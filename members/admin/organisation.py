@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from alliance import permissions
-from alliance.admin import HistoryAdmin, ScopedAdminMixin, TabularInline
+from alliance.admin import HistoryAdmin, ScopedAdminMixin, TabularInline, scoped_filter
 from alliance.admin.base import period_filter, truncated
 from alliance.exports import export_later
 from alliance.imports import ImportAdminMixin
@@ -83,7 +83,7 @@ class GridInline(TabularInline):
 @admin.register(Community)
 class CommunityAdmin(ScopedAdminMixin, HistoryAdmin):
     list_display = ["name", "street", "sort_order", "address"]
-    list_filter = ["street"]
+    list_filter = [scoped_filter("street")]
     search_fields = ["name", "address"]
     list_select_related = ["street"]
     inlines = [GridInline]
@@ -126,7 +126,7 @@ class CommunityAdmin(ScopedAdminMixin, HistoryAdmin):
 @admin.register(Sector)
 class SectorAdmin(ScopedAdminMixin, HistoryAdmin):
     list_display = ["name", "kind", "street"]
-    list_filter = ["kind", "street"]
+    list_filter = ["kind", scoped_filter("street")]
     search_fields = ["name"]
     list_select_related = ["street"]
 
@@ -135,7 +135,7 @@ class SectorAdmin(ScopedAdminMixin, HistoryAdmin):
 class GridAdmin(ScopedAdminMixin, HistoryAdmin):
     staff_roles = "community"
     list_display = ["name", "community", "keeper_name"]
-    list_filter = ["community"]
+    list_filter = [scoped_filter("community", selectors.communities_seen_by)]
     search_fields = ["name", "keeper_name"]
     list_select_related = ["community"]
 
@@ -195,7 +195,15 @@ class MemberUnitAdmin(ImportAdminMixin, ScopedAdminMixin, HistoryAdmin):
         "joined_on",
     ]
     list_display_links = [UNIT_NAME]
-    list_filter = ["status", "unit_type", "level", "sector", "community", "party_org_kind", period_filter("joined_on")]
+    list_filter = [
+        "status",
+        "unit_type",
+        "level",
+        scoped_filter("sector"),
+        scoped_filter("community", selectors.communities_seen_by),
+        "party_org_kind",
+        period_filter("joined_on"),
+    ]
     search_fields = ["name", "credit_code", "party_org_name", "liaison_name"]
     list_select_related = ["community", "sector"]
     readonly_fields = ["status", "review_note", "applicant", "created_at", "updated_at"]
@@ -399,7 +407,7 @@ class CouncilTermAdmin(ScopedAdminMixin, HistoryAdmin):
 
     form = CouncilTermForm
     list_display = ["street", "number", "start", "end", "is_current"]
-    list_filter = ["is_current", "street"]
+    list_filter = ["is_current", scoped_filter("street")]
     list_select_related = ["street"]
     fields = ["street", "number", "start", "end", "is_current"]
 
@@ -419,7 +427,7 @@ class CouncilTermAdmin(ScopedAdminMixin, HistoryAdmin):
 @admin.register(CouncilSeat)
 class CouncilSeatAdmin(ScopedAdminMixin, HistoryAdmin):
     list_display = ["role", "holder_name", "unit", "street", "term", "term_start", "term_end"]
-    list_filter = ["role", "street", "term__is_current"]
+    list_filter = ["role", scoped_filter("street"), "term__is_current"]
     search_fields = ["holder_name", "unit__name"]
     list_select_related = ["unit", "street", "term"]
     autocomplete_fields = ["unit"]
@@ -488,7 +496,7 @@ class UnitMembershipAdmin(ScopedAdminMixin, HistoryAdmin):
 @admin.register(CommunityStaff)
 class CommunityStaffAdmin(ScopedAdminMixin, HistoryAdmin):
     list_display = ["user", "community", "created_at"]
-    list_filter = ["community"]
+    list_filter = [scoped_filter("community", selectors.communities_seen_by)]
     search_fields = ["user__username", "user__first_name"]
     list_select_related = ["user", "community"]
 
@@ -579,7 +587,7 @@ class _AssignmentAdmin(ScopedAdminMixin, HistoryAdmin):
 @admin.register(StreetStaff)
 class StreetStaffAdmin(_AssignmentAdmin):
     list_display = ["user", "street", "created_at"]
-    list_filter = ["street"]
+    list_filter = [scoped_filter("street")]
     list_select_related = ["user", "street"]
     form = StreetStaffForm
     add_service = staticmethod(services.street_staff_add)
@@ -592,7 +600,7 @@ class DistrictStaffAdmin(_AssignmentAdmin):
     """A district's staff are assigned by its own staff (and superusers): street staff do not open it."""
 
     list_display = ["user", "district", "created_at"]
-    list_filter = ["district"]
+    list_filter = [scoped_filter("district")]
     list_select_related = ["user", "district"]
     form = DistrictStaffForm
     add_service = staticmethod(services.district_staff_add)

@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from alliance import permissions
-from alliance.admin import ModelAdmin, ScopedAdminMixin
+from alliance.admin import ModelAdmin, ScopedAdminMixin, scoped_filter
 from alliance.models import Job
 from alliance.periods import Quarter
 from alliance.reports import Edition
@@ -85,7 +85,7 @@ class QuarterlyReportAdmin(ScopedAdminMixin, ModelAdmin):
         "generated_at",
         "download",
     ]
-    list_filter = ["year", "quarter", "edition", "is_current", "street", ReadyFilter]
+    list_filter = ["year", "quarter", "edition", "is_current", scoped_filter("street"), ReadyFilter]
     list_select_related = ["street", "job"]
     readonly_fields = [
         "street",

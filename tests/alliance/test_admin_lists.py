@@ -75,7 +75,7 @@ LISTS = [
     ("demands_need", "need", "demands_need", 5),
     ("volunteers_servicelog", "log", "volunteers_servicelog", 4),
     ("volunteers_partymember", "member", "volunteers_partymember", 4),
-    ("members_memberunit", "unit", "members_memberunit", 6),
+    ("members_memberunit", "unit", "members_memberunit", 4),  # its sectors and communities are kept too
     ("projects_projectclaim", "claim", "projects_projectclaim", 5),
     ("projects_serviceactivity", "activity", "projects_serviceactivity", 5),
     ("meetings_jointmeeting", "meeting", "meetings_jointmeeting", 4),

@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from alliance import permissions
-from alliance.admin import HistoryAdmin, ModelAdmin, ScopedAdminMixin
+from alliance.admin import HistoryAdmin, ModelAdmin, ScopedAdminMixin, scoped_filter
 from alliance.errors import InvalidInput
 from alliance.forms import REFUSALS, refusal_message
 from alliance.periods import Quarter
@@ -31,7 +31,7 @@ class PointsRuleAdmin(ScopedAdminMixin, HistoryAdmin):
     year. Changing a rule changes the points of what is verified from then on; entries written stay."""
 
     list_display = ["year", "street", "per_hour", "per_wish", "per_review", "review_min_score", "updated_at"]
-    list_filter = ["year", "street"]
+    list_filter = ["year", scoped_filter("street")]
     list_select_related = ["street"]
     fields = ["street", "year", *points.RULE_FIELDS]
 

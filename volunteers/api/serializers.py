@@ -228,7 +228,9 @@ class WishCompleteSerializer(serializers.Serializer):
 
 class PointsEntrySerializer(serializers.ModelSerializer):
     """A line of the ledger, exactly as SPEC's Fixed interfaces list it; `source` is stable: "<kind>:<id>"
-    (service_log, micro_wish, review, correction — a correction's id is the entry it corrects)."""
+    (service_log, micro_wish, review, correction — a correction's id is the entry it corrects). A review
+    re-scored below the rule's score and back shows as more "review:<id>" lines: the points taken back
+    (negative), then awarded again."""
 
     source = serializers.CharField(read_only=True, help_text=_('For example "service_log:123".'))
 
