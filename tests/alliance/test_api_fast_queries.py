@@ -2,7 +2,7 @@
 
 A signed-in list page reads its session and the user's group names from the cache (alliance/sessions.py,
 alliance/permissions.py), so it costs the user, the count and the page; past EXACT_COUNT_LIMIT rows the
-count is an estimate kept briefly per query (alliance/api/pagination.py), and the page costs the user and
+count is an estimate kept briefly per list, user and filters (alliance/api/pagination.py), and the page costs the user and
 the page alone. Group changes, from either side, reach the next request at once."""
 
 from __future__ import annotations
@@ -86,6 +86,31 @@ def test_an_estimated_count_is_kept_and_the_next_pages_do_not_count(street_staff
     # The user, the page; the count is the one kept.
     assert (count, second["count"], second["count_is_estimate"]) == (2, first["count"], True)
     assert not [text for text in sql if "COUNT(" in text.upper()]
+
+
+def test_an_estimate_is_kept_per_list_user_and_filters(street_staff, as_user, lists, monkeypatch, root):
+    monkeypatch.setattr(pagination, "EXACT_COUNT_LIMIT", 1)
+    monkeypatch.setattr(pagination, "COUNT_CAP", 2)
+    client = as_user(street_staff)
+    client.get("/api/v1/needs/")
+    cache.clear()
+    pagination.forget_estimates()
+
+    def counted(client, **params) -> bool:
+        _, sql, body = _statements(client, "/api/v1/needs/", **params)
+        assert body["count_is_estimate"] is True
+        return any("COUNT(" in text.upper() for text in sql)
+
+    assert counted(client) is True
+    # Another page size, another order of the same parameters: the same list, the estimate kept.
+    assert counted(client, page_size=1) is False
+    assert counted(client, page_size=2, ordering="-submitted_at") is True  # the order is part of the key
+    assert counted(client, ordering="-submitted_at", page_size=1) is False
+    # A filter makes another list; so does another user, whose scope may differ.
+    assert counted(client, status="submitted") is True
+    assert counted(client, status="submitted") is False
+    assert counted(as_user(root)) is True
+    assert counted(as_user(root)) is False
 
 
 def test_an_exact_count_is_never_kept(street_staff, as_user, lists):
