@@ -138,6 +138,14 @@ if _db["ENGINE"].endswith("sqlite3"):
         **_db["OPTIONS"],
     }
 else:
+    # Parameters bound by the server and statements prepared once per connection: a list page's query is
+    # the same text for every page, filter value and user (only its parameters change), so after
+    # DATABASE_PREPARE_THRESHOLD runs PostgreSQL stops parsing and planning it — the planning of a list
+    # with four joins was most of its database time (issue 12, bench/RESULTS.md). Behind a pooler in
+    # transaction mode (PgBouncer without max_prepared_statements) set DATABASE_PREPARE_THRESHOLD=off.
+    _db["OPTIONS"].setdefault("server_side_binding", env_bool("DATABASE_SERVER_SIDE_BINDING", True))
+    _prepare_off = env_str("DATABASE_PREPARE_THRESHOLD").strip().lower() in ("off", "none")
+    _db["OPTIONS"]["prepare_threshold"] = None if _prepare_off else env_int("DATABASE_PREPARE_THRESHOLD", 5)
     # Opening a connection per request costs more than the request itself: bench/RESULTS.md measured
     # 2.7x the throughput on an API list and 4x on /healthz with persistent connections or the pool.
     _pool_size = env_int("DATABASE_POOL_MAX_SIZE", 0)
@@ -158,8 +166,9 @@ if DATABASE_REPLICA_URL:
     for _key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS"):
         if _key in _db:
             _replica[_key] = _db[_key]
-    if "pool" in _db["OPTIONS"]:
-        _replica["OPTIONS"]["pool"] = _db["OPTIONS"]["pool"]
+    for _key in ("pool", "server_side_binding", "prepare_threshold"):
+        if _key in _db["OPTIONS"]:
+            _replica["OPTIONS"].setdefault(_key, _db["OPTIONS"][_key])
     DATABASES["replica"] = _replica
 elif TESTING:
     # The suite has a `replica` alias mirroring the test database (a second connection to the same data);
