@@ -143,7 +143,8 @@ def _groups_key(user_id: int) -> str:
 
 
 def _scope_key(name: str, user_id: int) -> str:
-    return f"alliance:perm:{name}:{user_id}"
+    # v2: StreetScope holds `managed_districts` (an entry stored before would read as holding none).
+    return f"alliance:perm:{name}:v2:{user_id}"
 
 
 # The cached scopes (`streets_of`, `districts_of`): kept like the group names and dropped with them.
@@ -323,13 +324,15 @@ class StreetScope:
     `streets`: every street they see (assigned as street staff, or in a district they work for);
     `managed`: the streets whose work they run (assigned as street staff) — a subset of `streets`;
     `communities` / `managed_communities`: the communities of those streets, so that lists filter by ids
-    without a join (`community_id__in=…`); `every_street` / `every_managed`: the streets are every street
-    there is, and a list needs no filter at all (a street office of one street, the scale bench's staff)."""
+    without a join (`community_id__in=…`); `managed_districts`: the districts of the streets they run (whose
+    district meetings they read); `every_street` / `every_managed`: the streets are every street there is,
+    and a list needs no filter at all (a street office of one street, the scale bench's staff)."""
 
     streets: frozenset[int] = frozenset()
     managed: frozenset[int] = frozenset()
     communities: frozenset[int] = frozenset()
     managed_communities: frozenset[int] = frozenset()
+    managed_districts: frozenset[int] = frozenset()
     every_street: bool = False
     every_managed: bool = False
 

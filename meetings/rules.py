@@ -11,15 +11,12 @@ from .models import Invitation, JointMeeting, Level, Resolution
 
 def _seen_district_meetings(user, prefix: str = "") -> Q:
     """The district-level meetings (through `prefix`, e.g. "meeting__") a street or district staff member
-    sees: their own districts' as district staff, the districts of the streets they run as street staff (a
-    subquery, so that a street staff's list costs no extra query)."""
-    from members.models import Street  # the members app's model; its rules are never imported
-
-    q = Q(**{f"{prefix}district_id__in": p.districts_of(user)})
+    sees: their own districts' as district staff, the districts of the streets they run as street staff
+    (kept in their street scope: no query, no subquery)."""
+    districts = p.districts_of(user)
     if p.is_street_staff(user):
-        managed = Street.objects.filter(pk__in=p.managed_streets_of(user), district__isnull=False)
-        q |= Q(**{f"{prefix}district_id__in": managed.values("district_id")})
-    return Q(**{f"{prefix}level": Level.DISTRICT}) & q
+        districts |= p.street_scope(user).managed_districts
+    return Q(**{f"{prefix}level": Level.DISTRICT, f"{prefix}district_id__in": districts})
 
 
 def _not_another_districts(user, queryset: QuerySet, prefix: str = "") -> QuerySet:

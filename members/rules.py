@@ -37,14 +37,17 @@ def street_scope(user) -> p.StreetScope:
         over=Exists(DistrictStaff.objects.filter(user=user, district=OuterRef("district_id")))
         if as_district
         else Value(False),
-    ).values_list("pk", "run", "over")
+    ).values_list("pk", "district_id", "run", "over")
     every: set[int] = set()
     managed: set[int] = set()
+    managed_districts: set[int] = set()
     seen: set[int] = set()
-    for pk, run, over in rows:
+    for pk, district_id, run, over in rows:
         every.add(pk)
         if run:
             managed.add(pk)
+            if district_id is not None:
+                managed_districts.add(district_id)
         if run or over:
             seen.add(pk)
     every_street = bool(every) and seen == every
@@ -63,6 +66,7 @@ def street_scope(user) -> p.StreetScope:
         managed=frozenset(managed),
         communities=frozenset(communities),
         managed_communities=frozenset(managed_communities),
+        managed_districts=frozenset(managed_districts),
         every_street=every_street,
         every_managed=every_managed,
     )
