@@ -58,7 +58,8 @@ class Captured:
 
 
 def _only_reads(statements: list[str]) -> bool:
-    return all(sql.startswith(("SELECT", "SET", "SAVEPOINT", "RELEASE")) for sql in statements)
+    # "(SELECT": a UNION, whose parts PostgreSQL's compiler puts in parentheses (a user's object grants).
+    return all(sql.startswith(("SELECT", "(SELECT", "SET", "SAVEPOINT", "RELEASE")) for sql in statements)
 
 
 def _service_logs(community, unit) -> None:
