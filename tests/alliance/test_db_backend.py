@@ -12,7 +12,8 @@ from django.utils import timezone
 from psycopg import adapt
 from psycopg.pq import Format
 
-from alliance.db.postgresql.base import _TimestamptzLoader, fast_timestamps
+from alliance.db.postgresql.base import MAX_PARAMETERS, _TimestamptzLoader, fast_timestamps
+from alliance.models import Notification
 from demands.models import Need
 
 from ..demands.factories import NeedFactory
@@ -63,3 +64,18 @@ def test_a_model_field_round_trips(db) -> None:
     read = Need.objects.values_list("dispatched_at", flat=True).get(pk=need.pk)
     assert read == moment
     assert timezone.localtime(read).isoformat() == "2026-02-17T08:00:00.250000+08:00"
+
+
+def test_a_bulk_write_past_the_servers_parameter_limit_is_cut_into_batches(db) -> None:
+    # 8,000 notifications: Django inserts them with one array per column (UNNEST), but updates them with a
+    # CASE per column — 1 + 2 × 4 parameters a row, 72,000 in all, past the 65,535 a statement may take when
+    # the server binds them (a reminder scan tells this many people at once).
+    rows = [Notification(email=f"u{i}@example.org", subject="会议提醒", body="明天上午九点开会。") for i in range(8000)]
+    Notification.objects.bulk_create(rows)
+    assert Notification.objects.filter(subject="会议提醒").count() == 8000
+    for row in rows:
+        row.subject, row.url = "会议改期", "/portal/meetings/"
+    columns = ["subject", "body", "email", "url"]
+    assert (1 + 2 * len(columns)) * len(rows) > MAX_PARAMETERS
+    Notification.objects.bulk_update(rows, columns)
+    assert Notification.objects.filter(subject="会议改期", url="/portal/meetings/").count() == 8000

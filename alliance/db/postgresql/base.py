@@ -8,9 +8,15 @@ an API list page's time at 50 rows (issue 12, bench/RESULTS.md). The C loader ca
 one wraps it and then does exactly what Django's does: the value in the connection's time zone (UTC, which
 Django sets), tagged with the backend's `timezone`.
 
+With the server binding the parameters (`server_side_binding`, alliance/settings.py), a statement takes
+at most 65,535 of them, where the client-side binding had no limit: bulk writes are cut into batches under it
+(`DatabaseOperations.bulk_batch_size`). Django inserts with one array a column where it can (UNNEST), but
+`bulk_update` sends two parameters a column and row, and an INSERT of columns UNNEST cannot carry one a
+value: thousands of notifications of a reminder scan passed the limit in one statement.
+
 Everything else is Django's backend unchanged: `settings.DATABASES` names `alliance.db.postgresql` for
 `postgres://` URLs (alliance/env.py). Without psycopg's C implementation (a source install of psycopg) the
-backend is Django's own."""
+timestamps are read by Django's loader."""
 
 from __future__ import annotations
 
@@ -19,7 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 import psycopg
-from django.db.backends.postgresql import base
+from django.db.backends.postgresql import base, operations
 from psycopg import adapt
 
 try:
@@ -57,7 +63,22 @@ def fast_timestamps() -> bool:
     return _CTimestamptzLoader is not None and psycopg.pq.__impl__ in ("c", "binary")
 
 
+# PostgreSQL's limit on the parameters of one statement (the protocol counts them in 16 bits).
+MAX_PARAMETERS = 65535
+
+
+class DatabaseOperations(operations.DatabaseOperations):
+    def bulk_batch_size(self, fields, objs) -> int:
+        if not self.connection.features.uses_server_side_binding:
+            return super().bulk_batch_size(fields, objs)
+        # Twice the fields: `bulk_update` names [pk, pk, *fields] but sends 1 + 2 × fields a row (the CASE's
+        # WHEN and THEN); an INSERT sends one a field, and a batch half as long costs nothing measurable.
+        return max(1, min(len(objs), MAX_PARAMETERS // max(1, 2 * len(fields))))
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations
+
     def get_connection_params(self) -> dict[str, Any]:
         params = super().get_connection_params()
         if "context" in params and fast_timestamps():
