@@ -370,6 +370,10 @@ def _holds_communities(value) -> bool:
 def street_scope(user) -> StreetScope:
     """The streets (and their communities) this user oversees as street or district staff. Nobody else has
     one, and asking costs them nothing; a superuser oversees every street, with no query."""
+    # Asked once a row by the masking rules (50 times a list page): the request's answer, once it has one.
+    known = getattr(user, "_alliance_scopes", None)
+    if known is not None and "street_scope" in known:
+        return known["street_scope"]
     if not user or not user.is_authenticated or not user.is_active:
         return NO_STREETS
     if user.is_superuser:
