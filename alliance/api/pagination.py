@@ -34,7 +34,7 @@ from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connections
-from django.db.models import F, Field, Model, OrderBy, Q, QuerySet
+from django.db.models import BooleanField, Expression, F, Field, Model, OrderBy, Q, QuerySet, Value
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import pagination
@@ -211,6 +211,42 @@ def sort_keys(queryset: QuerySet) -> list[Key]:
     return [*keys, Key(opts.pk.attname, keys[-1].descending if keys else False, opts.pk, False)]
 
 
+class RowBeyond(Expression):
+    """`(k1, k2, …) < (v1, v2, …)` (`>` ascending): the rows after a position in an order whose keys all run
+    the same way, as PostgreSQL and SQLite compare rows — what the OR of "k1 beyond, or k1 equal and k2
+    beyond, …" says, in one condition that a btree index over (k1, k2, …) starts reading at. Built and
+    compiled as one expression: the OR of a lookup per key and per branch was most of what a deep page cost
+    more than the first (issue 12)."""
+
+    conditional = True
+
+    def __init__(self, names: list[str], fields: list[Field], values: list[Any], descending: bool) -> None:
+        super().__init__(output_field=BooleanField())
+        self.names, self.fields, self.values, self.descending = names, fields, values, descending
+        self.columns: list[Any] = []
+
+    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
+        resolved = self.copy()
+        resolved.columns = [
+            F(name).resolve_expression(query, allow_joins, reuse, summarize, for_save) for name in self.names
+        ]
+        return resolved
+
+    def as_sql(self, compiler, connection) -> tuple[str, list[Any]]:
+        columns, params = [], []
+        for column in self.columns:
+            sql, column_params = compiler.compile(column)
+            columns.append(sql)
+            params.extend(column_params)
+        positions = []
+        for field, value in zip(self.fields, self.values, strict=True):
+            sql, value_params = compiler.compile(Value(value, output_field=field))
+            positions.append(sql)
+            params.extend(value_params)
+        operator = "<" if self.descending else ">"
+        return f"({', '.join(columns)}) {operator} ({', '.join(positions)})", params
+
+
 def _encode(value: Any) -> Any:
     if isinstance(value, decimal.Decimal):
         return str(value)
@@ -326,9 +362,13 @@ class KeysetPagination(pagination.BasePagination):
                 }
             ) from None
 
-    def _beyond(self, values: list[Any], *, reverse: bool) -> Q:
+    def _beyond(self, values: list[Any], *, reverse: bool) -> Q | RowBeyond:
         """Rows after `values` in the order (before them, `reverse`): key 1 beyond, or key 1 equal and key 2
-        beyond, …, and a plain range on key 1 for the index to start from."""
+        beyond, …, and a plain range on key 1 for the index to start from. When every key runs the same way
+        and none is nullable (most lists), the same condition as one row comparison."""
+        if len({key.descending for key in self.keys}) == 1 and not any(key.nullable for key in self.keys):
+            descending = self.keys[0].descending != reverse
+            return RowBeyond([key.name for key in self.keys], [key.field for key in self.keys], values, descending)
         condition, equal = Q(pk__in=[]), Q()
         for key, value in zip(self.keys, values, strict=True):
             condition |= equal & key.after(value, reverse=reverse)
