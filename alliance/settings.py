@@ -126,6 +126,8 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'alliance.sqlite3'}")
+# The statements' preparing threshold of the web processes, None for none (see below: PostgreSQL only).
+DATABASE_WEB_PREPARE_THRESHOLD: int | None = None
 _db = parse_database_url(DATABASE_URL, base_dir=BASE_DIR)
 if _db["ENGINE"].endswith("sqlite3"):
     Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
@@ -138,14 +140,18 @@ if _db["ENGINE"].endswith("sqlite3"):
         **_db["OPTIONS"],
     }
 else:
-    # Parameters bound by the server and statements prepared once per connection: a list page's query is
-    # the same text for every page, filter value and user (only its parameters change), so after
-    # DATABASE_PREPARE_THRESHOLD runs PostgreSQL stops parsing and planning it — the planning of a list
-    # with four joins was most of its database time (issue 12, bench/RESULTS.md). Behind a pooler in
-    # transaction mode (PgBouncer without max_prepared_statements) set DATABASE_PREPARE_THRESHOLD=off.
+    # Parameters bound by the server, so that a list page's query is the same text for every page, filter
+    # value and user; the web processes (alliance/wsgi.py, asgi.py: `alliance.db.prepare_web_statements`)
+    # then prepare it after DATABASE_PREPARE_THRESHOLD runs on a connection and PostgreSQL stops planning it
+    # — the planning of a list with four joins was most of its database time (issue 12, bench/RESULTS.md).
+    # Every other process — Celery workers, beat, commands, the tests — prepares nothing: a prepared
+    # statement keeps the plan made for its tables as they were, and an import in one long transaction over
+    # a table growing inside it ran three times as long on plans made for the empty table. Behind a pooler
+    # in transaction mode (PgBouncer without max_prepared_statements) set DATABASE_PREPARE_THRESHOLD=off.
     _db["OPTIONS"].setdefault("server_side_binding", env_bool("DATABASE_SERVER_SIDE_BINDING", True))
-    _prepare_off = env_str("DATABASE_PREPARE_THRESHOLD").strip().lower() in ("off", "none")
-    _db["OPTIONS"]["prepare_threshold"] = None if _prepare_off else env_int("DATABASE_PREPARE_THRESHOLD", 5)
+    _db["OPTIONS"]["prepare_threshold"] = None
+    if env_str("DATABASE_PREPARE_THRESHOLD", "5").strip().lower() not in ("off", "none"):
+        DATABASE_WEB_PREPARE_THRESHOLD = env_int("DATABASE_PREPARE_THRESHOLD", 5)
     # Opening a connection per request costs more than the request itself: bench/RESULTS.md measured
     # 2.7x the throughput on an API list and 4x on /healthz with persistent connections or the pool.
     _pool_size = env_int("DATABASE_POOL_MAX_SIZE", 0)

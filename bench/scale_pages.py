@@ -182,6 +182,10 @@ def _django() -> None:
     import django
 
     django.setup()
+    # As alliance/wsgi.py starts the web processes: their connections prepare the statements they repeat.
+    from alliance.db import prepare_web_statements
+
+    prepare_web_statements()
 
     from django.conf import settings
 
