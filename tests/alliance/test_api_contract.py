@@ -11,16 +11,10 @@ from rest_framework.test import APIClient
 from demands.models import Need
 from projects.models import ProjectClaim
 
+from ..api import api_client as _api
 from ..demands.factories import NeedFactory
 from ..projects.factories import ClaimFactory, ProjectFactory
 from ..volunteers.factories import PartyMemberFactory
-
-
-def _api(user=None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture(scope="module")

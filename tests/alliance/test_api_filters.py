@@ -10,7 +10,6 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from demands.models import Need
 from meetings.models import JointMeeting, Resolution
@@ -18,6 +17,7 @@ from members.models import Assessment, MemberUnit
 from projects.models import ProjectClaim, ServiceProject
 from volunteers.models import PartyMember, VolunteerPost
 
+from ..api import api_client as _api
 from ..demands.factories import NeedFactory, ResourceFactory
 from ..factories import CategoryFactory, CommunityFactory, MemberUnitFactory, StreetFactory, UserFactory
 from ..meetings.factories import MeetingFactory, ResolutionFactory
@@ -54,12 +54,6 @@ ACCEPTS = {
     "/api/v1/venues/": "category, community, cursor, format, is_public, page, page_size, search, unit",
     "/api/v1/bookings/": "community, cursor, format, page, page_size, start_after, start_before, status, unit, venue",
 }
-
-
-def _api(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def _list_urls() -> set[str]:

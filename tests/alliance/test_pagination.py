@@ -12,24 +12,18 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from alliance.api import pagination
 from demands.models import Need
 from members.models import MemberUnit
 
+from ..api import api_client as _api
 from ..demands.factories import NeedFactory
 from ..factories import CategoryFactory, CommunityFactory, MemberUnitFactory
 
 NEEDS = "/api/v1/needs/"
 UNITS = "/api/v1/units/"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def _api(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def _get(client, url, params=None) -> dict:

@@ -19,13 +19,13 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from alliance import inbox, public_figures
 from demands import selectors as need_selectors
 from demands.models import Need
 from members.models import MemberUnit
 
+from ..api import api_client as _api
 from ..factories import CategoryFactory, CommunityFactory, MemberUnitFactory, UserFactory
 from ..projects.factories import ProjectFactory
 
@@ -143,12 +143,6 @@ def city(db, street_staff, community_x, community_x_staff):
         for table in sorted(BIG_TABLES):
             cursor.execute(f"ANALYZE {table}")
     return {"community": community_x, "unit": units[1], "project": projects[0], "person": people[0]}
-
-
-def _api(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def _plan(sql: str) -> dict:

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from alliance import notifications, site
 from meetings.models import CalendarFeed
 
+from ..api import api_client as _api
 from ..demands.factories import NeedFactory
 
 HOST = "dangjian.example.cn:8443"
@@ -61,12 +62,6 @@ def test_me_gives_street_staff_a_calendar_address_on_the_host_they_asked(unset, 
 
 
 # --- Errors in the user's language ----------------------------------------------------------------
-
-
-def _api(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.mark.parametrize(

@@ -11,17 +11,11 @@ from rest_framework.test import APIClient
 from alliance.api.views import PUBLIC_STATS
 from demands.models import Need
 
+from ..api import api_client as _api
 from ..factories import CategoryFactory
 from .factories import NeedFactory, ResourceFactory
 
 S = Need.Status
-
-
-def _api(user=None) -> APIClient:
-    client = APIClient()
-    if user is not None and user.is_authenticated:
-        client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture(autouse=True)

@@ -11,16 +11,11 @@ from rest_framework.test import APIClient
 from alliance import public_figures
 from demands.models import Need, Resource
 
+from ..api import api_client as _api
 from ..factories import CategoryFactory
 
 NOT_ALLOWED = "您没有执行该操作的权限。"
 REQUIRED = ["该字段是必填项。"]
-
-
-def _api(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def _stats() -> dict:

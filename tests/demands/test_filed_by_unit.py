@@ -20,18 +20,13 @@ from demands.models import Need
 from members import services as member_services
 
 from ..alliance import policy
+from ..api import api_client as _api
 from ..conftest import client_for
 from ..factories import CategoryFactory, MemberUnitFactory, UserFactory
 from .factories import NeedFactory
 
 S = Need.Status
 BODY = {"title": "职工子女暑期托管", "description": "暑期需要志愿者协助托管20名职工子女。"}
-
-
-def _api(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture(autouse=True)

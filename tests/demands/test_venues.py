@@ -18,6 +18,7 @@ from demands import services
 from demands.models import Booking, Resource, VenueClosure
 from tests.volunteers.factories import PartyMemberFactory
 
+from ..api import api_client as _api
 from ..factories import UserFactory
 from .factories import VenueFactory
 
@@ -175,12 +176,6 @@ def test_the_database_refuses_overlapping_approved_bookings_whatever_writes_them
 
 
 # --- API ---------------------------------------------------------------------------------------------
-
-
-def _api(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def test_api_request_answers_201_pending_and_approve_answers_409_on_overlap(venue, liaison_a, liaison_b, unit_b):

@@ -6,18 +6,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from meetings.models import Invitation
 
+from ..api import api_client as _api
 from .factories import InvitationFactory, MeetingFactory, ResolutionFactory
-
-
-def _api(user) -> APIClient:
-    client = APIClient()
-    if user.is_authenticated:
-        client.force_authenticate(user)
-    return client
 
 
 def test_meetings_visible_and_filtered(cast, meeting_at_nine, unit_b, community_x):

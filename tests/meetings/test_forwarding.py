@@ -13,7 +13,6 @@ from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from alliance import permissions
 from alliance.errors import Conflict, TransitionNotAllowed
@@ -26,17 +25,12 @@ from meetings.report_sheets import RESOLUTIONS
 from members import services as member_services
 from members.models import District
 
+from ..api import api_client as _api
 from ..conftest import client_for
 from ..factories import CommunityFactory, MemberUnitFactory, StreetFactory, UserFactory
 from .factories import InvitationFactory, MeetingFactory, ResolutionFactory, SeriesFactory, local
 
 R = Resolution.Status
-
-
-def _api(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture

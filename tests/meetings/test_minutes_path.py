@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from alliance import permissions
 from meetings.models import Invitation, JointMeeting
 
+from ..api import api_client as _api
 from ..conftest import client_for
 from .factories import InvitationFactory, MeetingFactory, ResolutionFactory
 
@@ -36,12 +36,6 @@ def held(unit_a, unit_b, street_staff):
     InvitationFactory(meeting=meeting, unit=unit_b, status=I.ABSENT)
     ResolutionFactory(meeting=meeting, owner=unit_a, text="开放夜间停车位30个")
     return meeting
-
-
-def _api(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def _what_the_api_shows(user, meeting) -> tuple:

@@ -12,21 +12,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from alliance.errors import Conflict, TransitionNotAllowed
 from alliance.models import Notification
 from members import selectors, services, tasks
 from members.models import Agreement
 
+from ..api import api_client as _api
 from ..conftest import client_for
 from ..factories import AgreementFactory, CommunityFactory, MemberUnitFactory, UserFactory
-
-
-def _api(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture

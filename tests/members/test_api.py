@@ -8,15 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from ..api import api_client as _api
 from ..conftest import client_for
 from ..factories import CategoryFactory, CommunityFactory, MemberUnitFactory
-
-
-def _api(user=None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
 
 
 def _count(client, url) -> int:

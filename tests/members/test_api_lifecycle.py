@@ -14,6 +14,8 @@ from rest_framework.test import APIClient
 from alliance import public_figures
 from members.models import MemberUnit, UnitMembership
 
+from ..api import api_client as _api
+
 NOT_ALLOWED = "您没有执行该操作的权限。"
 STAFF_ONLY = "只有街道或社区工作人员可以执行此操作。"
 APPLICATION = {
@@ -31,12 +33,6 @@ APPLICATION = {
     "party_member_count": "5",
     "agree": "on",
 }
-
-
-def _api(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def _apply(community, **changes) -> MemberUnit:

@@ -9,25 +9,18 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
-from rest_framework.test import APIClient
 
 from members import assessments
 from members.models import Assessment, MemberUnit
 from projects.models import ProjectClaim
 
+from ..api import api_client as _api
 from ..factories import MemberUnitFactory
 from ..projects.factories import ClaimFactory
 from .report_factories import Q2, assessment_of, at, compute
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/assessments/"
-
-
-def _api(user=None) -> APIClient:
-    client = APIClient()
-    if user is not None and user.is_authenticated:
-        client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture

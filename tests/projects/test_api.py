@@ -3,19 +3,12 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from projects.models import ProjectClaim, ServiceProject
 
+from ..api import api_client as _api
 from ..factories import CategoryFactory
 from .factories import ActivityFactory, ClaimFactory, ProjectFactory
-
-
-def _api(user) -> APIClient:
-    client = APIClient()
-    if user.is_authenticated:
-        client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture

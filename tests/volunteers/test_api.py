@@ -4,16 +4,10 @@ from decimal import Decimal
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
+from ..api import api_client as _api
 from ..factories import UserFactory
 from .factories import PartyMemberFactory, PostFactory, ServiceLogFactory
-
-
-def _api(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def test_phones_in_full_only_for_the_member_and_their_community_staff(cast, community_x, member, unit_a):

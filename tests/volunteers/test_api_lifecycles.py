@@ -13,18 +13,13 @@ from alliance import public_figures
 from demands.models import Need
 from volunteers.models import PartyMember, PostClaim, ServiceLog, VolunteerPost
 
+from ..api import api_client as _api
 from ..demands.factories import NeedFactory
 from ..factories import UserFactory
 from .factories import PartyMemberFactory, ServiceLogFactory
 
 NOT_ALLOWED = "您没有执行该操作的权限。"
 REQUIRED = "该字段是必填项。"
-
-
-def _api(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def _stats() -> dict:

@@ -7,22 +7,14 @@ from datetime import date
 
 import pytest
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from volunteers import points
 from volunteers.models import PointsEntry, PointsRule
 
+from ..api import api_client as _api
 from ..conftest import client_for
 from .factories import PartyMemberFactory
 from .points_world import verified_log
-
-
-def _api(user) -> APIClient:
-    client = APIClient()
-    if user is not None and user.is_authenticated:
-        client.force_authenticate(user)
-    return client
-
 
 # --- API --------------------------------------------------------------------------------------------
 
