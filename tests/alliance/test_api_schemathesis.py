@@ -15,6 +15,7 @@ import pytest
 import schemathesis
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, connection
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
@@ -29,7 +30,6 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from alliance.wsgi import application
 from demands.models import Need
 from meetings.models import Invitation, JointMeeting
 from projects.models import ProjectClaim, ServiceProject
@@ -40,6 +40,10 @@ from ..factories import CategoryFactory
 from ..meetings.factories import InvitationFactory, MeetingFactory, ResolutionFactory
 from ..projects.factories import ActivityFactory, ClaimFactory, ProjectFactory, ReviewFactory
 from ..volunteers.factories import PartyMemberFactory, PostFactory, ServiceLogFactory
+
+# The project's WSGI application as alliance/wsgi.py makes it, without that module's setting up of a web
+# process's database connections: the rest of the suite shares this process and must keep its own.
+application = get_wsgi_application()
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql",

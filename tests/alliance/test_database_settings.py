@@ -67,13 +67,15 @@ def _run_a_list_query_seven_times() -> None:
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
 @pytest.mark.django_db
-def test_a_query_run_again_and_again_is_prepared_on_a_web_connection_only() -> None:
+def test_a_query_run_again_and_again_is_prepared_only_with_a_threshold() -> None:
     connection.ensure_connection()
-    _run_a_list_query_seven_times()
-    assert _prepared_need_statements() == 0  # this process is not a web process: nothing prepared
-    connection.connection.prepare_threshold = 5  # what prepare_web_statements gives a web process
+    kept = connection.connection.prepare_threshold
     try:
+        connection.connection.prepare_threshold = None  # what every process but the web's runs with
+        _run_a_list_query_seven_times()
+        assert _prepared_need_statements() == 0
+        connection.connection.prepare_threshold = 5  # what prepare_web_statements gives a web process
         _run_a_list_query_seven_times()
         assert _prepared_need_statements() == 1
     finally:
-        connection.connection.prepare_threshold = None
+        connection.connection.prepare_threshold = kept
