@@ -11,7 +11,8 @@ and point to the `next` links. `count` is exact up to EXACT_COUNT_LIMIT rows; be
 estimate for the filtered query (EXPLAIN, no rows read) or, elsewhere, a count that stops at a cap —
 and then the answer says so with `count_is_estimate: true` (absent when the count is exact). An estimate
 is kept in the cache for COUNT_ESTIMATE_SECONDS per list, user and filters (`_list_key`): the next pages of a
-big list are read without counting again (issue 12: two statements of the six an API list cost). Exact counts are never cached: a small list always counts its rows as they are.
+big list are read without counting again (issue 12: two statements of the six an API list cost). Exact
+counts are never cached: a small list always counts its rows as they are.
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ def _estimate_key(queryset: QuerySet) -> str | None:
 
 def _list_key(request, queryset: QuerySet, ignored: tuple[str, ...]) -> str | None:
     """The cache key of an API list's estimate, made from what decides the list's rows without compiling its
-    query (a fifth of a short page's time): the list (its path), the user (whose scope is in the query) and
+    query (a twentieth of a short page's time): the list (its path), the user (whose scope is in the query) and
     every query parameter but the position and the page size (the filters, the search, the order). None
     for a query that can hold no row. Two users of the same scope keep an estimate each; an estimate is
     an estimate for up to API_COUNT_ESTIMATE_SECONDS, whatever changes meanwhile (rows, a user's scope)."""
