@@ -263,7 +263,8 @@ def _granted_object_pks(user, perm: str, model: type[models.Model]) -> list[str]
     from guardian's two tables by their (user | group, permission) indexes. guardian's `get_objects_for_user`
     answers the same by reading `model`'s table and casting every primary key to text to compare: at city
     scale (11,550 units) a liaison's every page read the whole units table for their one unit (issue 12).
-    Units and communities are never deleted (their rows are protected), so no grant names a missing one."""
+    Unlike guardian's answer, a grant left behind by a deleted object still gives its id: an id no row has,
+    which changes nothing in the filters and membership checks these ids feed."""
     app_label, _, codename = perm.rpartition(".")
     if app_label and app_label != model._meta.app_label:
         raise ValueError(f"{perm!r} is not a permission of {model._meta.label}")
