@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.utils import translation
@@ -172,6 +173,16 @@ def client_for(user) -> Client:
     if user is not None and user.is_authenticated:
         client.force_login(user)
     return client
+
+
+@pytest.fixture
+def fresh_rate_limits():
+    """The rate limits count per client address in the default cache, and every test posts from the same
+    one: a module whose tests post (`pytestmark = pytest.mark.usefixtures("fresh_rate_limits")`) starts and
+    ends each with none used."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from alliance.api.parsers import MAX_DEPTH
@@ -13,12 +12,7 @@ from ..factories import CategoryFactory
 ANONYMOUS_WRITES = ["/api/v1/public/needs/", "/api/v1/auth/token/", "/api/v1/public/needs/ABCDEFGH/rating/"]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    # Each test posts as the same client address: the public allowance must not run out across tests.
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")  # the per-address limits count in the cache
 
 
 def _post(url: str, body: str, **extra):

@@ -4,7 +4,6 @@ trusted proxies, and then the hop the outermost of them appended — never whate
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from django.test import RequestFactory
 from rest_framework.test import APIClient
 
@@ -14,11 +13,7 @@ from alliance.api.throttling import AddressRateThrottle
 TOKEN = "/api/v1/auth/token/"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")  # the per-address limits count in the cache
 
 
 def _token_attempts(forwarded_for: list[str]) -> list[int]:

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -21,11 +20,7 @@ PASSWORD = "pw-for-tests-2026"
 LOCKED = "登录失败次数过多"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()  # the token endpoint is also rate-limited per address in the shared cache
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")  # the per-address limits count in the cache
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,6 @@ needs that were valid and stored count; invalid attempts have their own, more ge
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -16,11 +15,7 @@ NEW = "/needs/new/"
 API = "/api/v1/public/needs/"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")  # the per-address limits count in the cache
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
@@ -18,11 +17,7 @@ from .factories import NeedFactory, ResourceFactory
 S = Need.Status
 
 
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")  # the per-address limits count in the cache
 
 
 @pytest.mark.parametrize(

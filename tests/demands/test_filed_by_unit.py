@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -29,11 +28,7 @@ S = Need.Status
 BODY = {"title": "职工子女暑期托管", "description": "暑期需要志愿者协助托管20名职工子女。"}
 
 
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")  # the per-address limits count in the cache
 
 
 @pytest.fixture

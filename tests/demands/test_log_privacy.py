@@ -7,7 +7,6 @@ import io
 import logging
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from alliance.masking import RedactSecretsFilter
@@ -16,12 +15,7 @@ from demands.models import Need
 
 from ..factories import CategoryFactory
 
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()  # residents' submissions are rate-limited per address in the shared cache
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")  # the per-address limits count in the cache
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q
 from django.test import Client
@@ -32,12 +31,7 @@ RATE = "/needs/track/rate/"
 SHOWCASE = "/showcase/"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    """The rate limits count in the default cache; every test starts with none used."""
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")  # the per-address limits count in the cache
 
 
 @pytest.fixture

@@ -7,18 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 ROOT = Path(__file__).resolve().parents[2]
 SECTIONS = ["activities", "resources", "units", "notices"]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")  # the per-address limits count in the cache
 
 
 def _topbar_sections(body: str) -> list[tuple[str, str]]:
