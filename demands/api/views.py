@@ -97,8 +97,8 @@ class NeedViewSet(
     viewsets.GenericViewSet,
 ):
     """Needs as the permission layer shows them: street staff all, community staff their communities',
-    liaisons the ones dispatched to their units and the ones their units filed. Transitions are POSTs on the need; a transition the
-    need's status does not allow answers 409."""
+    liaisons the ones dispatched to their units and the ones their units filed. Transitions are POSTs on the
+    need; a transition the need's status does not allow answers 409."""
 
     filterset_class = NeedFilter
     service_checked_actions = {"dispatch_to_unit", "accept", "decline", "complete", "reject", "showcase", "unshowcase"}

@@ -2,8 +2,8 @@
 
 A signed-in list page reads its session and the user's group names from the cache (alliance/sessions.py,
 alliance/permissions.py), so it costs the user, the count and the page; past EXACT_COUNT_LIMIT rows the
-count is an estimate kept briefly per list, user and filters (alliance/api/pagination.py), and the page costs the user and
-the page alone. Group changes, from either side, reach the next request at once."""
+count is an estimate kept briefly per list, user and filters (alliance/api/pagination.py), and the page
+costs the user and the page alone. Group changes, from either side, reach the next request at once."""
 
 from __future__ import annotations
 

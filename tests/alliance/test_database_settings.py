@@ -25,7 +25,8 @@ def options(*, web: bool = False, **env: str) -> dict:
     environ = {k: v for k, v in os.environ.items() if k not in {"PYTEST_VERSION", "DATABASE_URL"}}
     environ.update({"DEBUG": "1", "DATABASE_URL": POSTGRES, **env})
     start = "import alliance.wsgi" if web else "import django; django.setup()"
-    code = f"{start}; import json; from django.conf import settings as s; print(json.dumps(s.DATABASES['default']['OPTIONS']))"
+    show = "import json; from django.conf import settings as s; print(json.dumps(s.DATABASES['default']['OPTIONS']))"
+    code = f"{start}; {show}"
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=60
     )
