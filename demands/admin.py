@@ -230,8 +230,11 @@ class NeedAdmin(ScopedAdminMixin, HistoryAdmin):
             contact = (_("Resident"), {"fields": ["anonymised_at"]})
         if obj is None:
             return [(None, {"fields": ["channel", "kind", "community", "category", "title", "description"]}), contact]
+        first = ["tracking_code_display", "status", "kind", "community", "category", "title"]
+        if obj.filed_by_unit_id is not None:  # a unit's own need: staff see which unit asked
+            first.insert(3, "filed_by_unit")
         return [
-            (None, {"fields": ["tracking_code_display", "status", "kind", "community", "category", "title"]}),
+            (None, {"fields": first}),
             (None, {"fields": ["description"]}),
             contact,
             (_("Workflow"), {"fields": WORKFLOW_FIELDS}),
@@ -243,7 +246,7 @@ class NeedAdmin(ScopedAdminMixin, HistoryAdmin):
             return []
         if obj.anonymised_at is not None:  # kept for the figures; need_update refuses changes
             return [f for fieldset in self.get_fieldsets(request, obj) for f in fieldset[1]["fields"]]
-        return ["tracking_code_display", "status", "community", *WORKFLOW_FIELDS, *RESULT_FIELDS]
+        return ["tracking_code_display", "status", "filed_by_unit", "community", *WORKFLOW_FIELDS, *RESULT_FIELDS]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:

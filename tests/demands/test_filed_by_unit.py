@@ -11,6 +11,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import strip_tags
 from rest_framework.test import APIClient
 
 from alliance.errors import InvalidInput
@@ -90,6 +91,38 @@ def test_the_need_records_the_unit_that_filed_it_and_no_other_way_of_entering_on
     )
     assert Need.objects.get(pk=public.pk).filed_by_unit_id is None
     assert Need.objects.get(pk=entered.json()["id"]).filed_by_unit_id is None
+
+
+def test_the_admin_need_page_names_the_unit_that_filed_it_and_staff_cannot_change_it(
+    liaison_a, community_x_staff, community_x, category
+):
+    filed = _file(liaison_a, category)
+    page = client_for(community_x_staff).get(reverse("admin:demands_need_change", args=[filed["id"]]))
+    assert page.status_code == 200
+    assert "filed_by_unit" not in page.context["adminform"].form.fields  # shown, not editable
+    assert _readonly(page)["filed_by_unit"] == "山西饭店"
+    resident = services.need_submit(
+        data={
+            "community": community_x,
+            "category": category,
+            **BODY,
+            "contact_name": "李",
+            "contact_phone": "13800138001",
+        }
+    )
+    page = client_for(community_x_staff).get(reverse("admin:demands_need_change", args=[resident.pk]))
+    assert "filed_by_unit" not in _readonly(page)  # a resident's need has no filing unit to name
+
+
+def _readonly(page) -> dict[str, str]:
+    """The read-only fields of an admin change page, by name, as their shown text."""
+    return {
+        field.field["name"]: strip_tags(field.contents())
+        for fieldset in page.context["adminform"]
+        for line in fieldset
+        for field in line
+        if field.is_readonly
+    }
 
 
 # --- Who reads it back ------------------------------------------------------------------------------
