@@ -25,4 +25,4 @@ class AllianceConfig(AppConfig):
         # Background jobs (reports of the street, imports, exports): street staff and whoever asked follow them.
         permissions.register(Job, JobRules())
         # The working-day calendar's local days (alliance.workdays): street staff keep them.
-        permissions.register(WorkdayOverride, permissions.StaffOnlyRules())
+        permissions.register(WorkdayOverride, permissions.EveryStreetRules())

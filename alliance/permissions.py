@@ -654,6 +654,21 @@ class StaffOnlyRules(StreetRules):
         return self._scoped(user, queryset)
 
 
+class EveryStreetRules(StaffOnlyRules):
+    """Settings every street's clocks read (the working-day calendar): seen by street staff, changed only by
+    those who run every street — a street office on its own, or a superuser. The staff of one street among
+    several would otherwise move the service-level clocks of streets (and districts) that are not theirs."""
+
+    def can_change(self, user, obj) -> bool:
+        return is_street_staff(user) and street_scope(user).every_managed
+
+    def can_add(self, user) -> bool:
+        return is_street_staff(user) and street_scope(user).every_managed
+
+    def can_delete(self, user, obj) -> bool:
+        return self.can_change(user, obj)
+
+
 class OwnNotificationsRules(StaffOnlyRules):
     """A notification is seen by its recipient and by the staff who oversee every street (a notification
     names no street: the staff of one street among several see their own only); nobody edits one."""

@@ -6,7 +6,8 @@ the units' assessment.
   Council's holidays and their make-up working days (调休) for each year it knows. The schedule of a year is
   published late the year before, so the package may not know a year yet: such a year falls back to
   Monday–Friday (logged once per process and year) instead of raising — a clock must never stop the site.
-- Staff overrides (`WorkdayOverride`, street staff in the admin) win over both: a local day off, a make-up
+- Staff overrides (`WorkdayOverride`, street staff in the admin — with several streets, only staff who run
+  every street, since the calendar is one for all) win over both: a local day off, a make-up
   day, or next year's official schedule typed in before the package knows it.
 - Days are read on the Asia/Shanghai clock, whatever the server's or the request's time zone.
 - Each year's days off are computed once per process. Writing an override drops them at once in the
@@ -284,8 +285,13 @@ def clock_cutoff(now: datetime, n: int) -> datetime:
 
 
 def _require_street_staff(actor) -> None:
+    # One calendar for the whole platform: with several streets, only staff who run all of them change it.
     if not permissions.is_street_staff(actor):
         raise PermissionDenied(_("Only street staff change the working-day calendar."))
+    if not permissions.street_scope(actor).every_managed:
+        raise PermissionDenied(
+            _("The working-day calendar is shared by every street: only staff who run every street change it.")
+        )
 
 
 def override_save(*, day: date, is_working_day: bool, note: str = "", actor) -> WorkdayOverride:

@@ -288,12 +288,19 @@ def community_poster(request: HttpRequest, community_id: int) -> HttpResponse:
 @require_GET
 @cache_page(60)
 def venues(request: HttpRequest) -> HttpResponse:
-    """Venues the alliance's units open to residents (免费开放场所), with the free hours of the coming week."""
-    page = page_of(selectors.public_venues().order_by("resource__title", "resource_id"), request.GET, per_page=10)
+    """`/venues/?street=<id>`: venues the street's units open to residents (免费开放场所), with the free hours
+    of the coming week. Per street like the other public pages: with several streets and none named, the
+    street chooser; a malformed or unknown street, the chooser with the reason (400)."""
+    chosen = public_pages.street_or_chooser(request, "needs:venues")
+    if isinstance(chosen, HttpResponse):
+        return chosen
+    rows = selectors.public_venues(street_id=chosen.street_id).order_by("resource__title", "resource_id")
+    page = page_of(rows, request.GET, per_page=10)
     rows = list(page.object_list)
     slots = selectors.free_slots_of(venues=rows, first=timezone.localdate() + timedelta(days=1))
     items = [{"venue": venue, "days": slots[venue.pk]} for venue in rows]
-    return render(request, "demands/public/venues.html", {"page": page, "items": items})
+    context = {"page": page, "items": items, "scope": chosen, "street_query": chosen.query}
+    return render(request, "demands/public/venues.html", context)
 
 
 # --- The resource list (资源清单) -------------------------------------------------------------------------

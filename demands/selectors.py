@@ -530,11 +530,13 @@ def venues_visible_to(*, user) -> QuerySet[Venue]:
     return permissions.visible(user, Venue.objects.select_related("resource__unit__community", "resource__category"))
 
 
-def public_venues() -> QuerySet[Venue]:
-    """Venues residents see on the public site: public ones of active resources."""
-    return Venue.objects.filter(is_public=True, resource__status=Resource.Status.ACTIVE).select_related(
-        "resource__unit", "resource__category"
-    )
+def public_venues(*, street_id: int | None = None) -> QuerySet[Venue]:
+    """Venues residents see on the public site: public ones of active resources (of one street's units
+    when `street_id` is given, as the public pages show one street)."""
+    venues = Venue.objects.filter(is_public=True, resource__status=Resource.Status.ACTIVE)
+    if street_id is not None:
+        venues = venues.filter(resource__unit__community__street_id=street_id)
+    return venues.select_related("resource__unit", "resource__category")
 
 
 def bookings_visible_to(*, user) -> QuerySet[Booking]:

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.management.base import CommandError
 
 from alliance import permissions
 from alliance.models import Profile
@@ -30,6 +31,8 @@ from .models import (
     Street,
 )
 
+# The fixed demo street (SPEC "Fixed interfaces"); `seed_demo --district` puts it into 迎泽区.
+DEMO_STREET = "柳巷街道"
 COMMUNITIES = [
     "桥头街社区",
     "柳北社区",
@@ -375,7 +378,7 @@ def _user(username: str, password: str, *, first_name: str = "", phone: str = ""
 def seed(*, context: dict, password: str, stdout) -> None:
     rng = random.Random(2026)
     today = selectors.today()
-    street = Street.objects.create(name="柳巷街道", alliance_name="“1+9+N”党建联盟", address="太原市迎泽区柳巷")
+    street = Street.objects.create(name=DEMO_STREET, alliance_name="“1+9+N”党建联盟", address="太原市迎泽区柳巷")
     communities = [
         Community.objects.create(street=street, name=name, sort_order=i) for i, name in enumerate(COMMUNITIES)
     ]
@@ -569,8 +572,12 @@ def seed_district(*, context: dict, password: str, stdout) -> None:
     if not context.get("district"):
         return
     rng = random.Random(2028)
+    # Run on its own (`seed_demo --district` on a demo seeded without it), the street is found by name.
+    home = context.get("street") or Street.objects.filter(name=DEMO_STREET).first()
+    if home is None or home.district_id is not None:
+        raise CommandError(f"The demo street {DEMO_STREET} is not there, or already in a district: no district added.")
     district = District.objects.create(name=DISTRICT_NAME)
-    Street.objects.filter(pk=context["street"].pk).update(district=district)
+    Street.objects.filter(pk=home.pk).update(district=district)
     streets, communities, units = [], [], []
     for s, (street_name, community_names) in enumerate(DISTRICT_STREETS, start=1):
         street = Street.objects.create(

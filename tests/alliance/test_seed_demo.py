@@ -100,3 +100,25 @@ def test_seed_demo_without_district_makes_none(db, debug_on):
     _seed()
     assert not District.objects.exists()
     assert not get_user_model().objects.filter(username="district").exists()
+
+
+def test_seed_demo_district_on_a_demo_seeded_without_it_adds_the_district(db, debug_on):
+    _seed("--password", "pw-2026-demo")
+    units_before = MemberUnit.objects.count()
+    out = _seed("--password", "pw-2026-demo", "--district")
+    assert "District added" in out and "nothing to do" not in out
+    district = District.objects.get(name="迎泽区")
+    assert Street.objects.filter(district=district).count() == 9
+    assert Community.objects.filter(street__district=district).count() == 81
+    assert Street.objects.get(name="柳巷街道").district == district
+    assert MemberUnit.objects.filter(community__street__name="柳巷街道").count() == 157
+    assert MemberUnit.objects.count() > units_before
+    officer = authenticate(username="district", password="pw-2026-demo")
+    assert permissions.is_district_staff(officer)
+    assert permissions.visible(officer, MemberUnit).count() == MemberUnit.objects.count()
+    assert (
+        Need.objects.filter(community__street__district=district).exclude(community__street__name="柳巷街道").exists()
+    )
+    # Asked again, the district is there: nothing more.
+    assert "nothing to do" in _seed("--password", "pw-2026-demo", "--district")
+    assert District.objects.count() == 1

@@ -12,7 +12,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from alliance import notifications, sms
+from alliance import notifications, passwords, sms
 from alliance.models import Notification, Profile, SmsDailyCount, SmsStatus
 
 from ..factories import UserFactory
@@ -22,10 +22,12 @@ PHONE = "13800001111"
 TEMPLATES = {
     "meeting_moved": {"template": "900001", "params": ["subject", "link"]},
     "need_resident:": {"template": "900002", "params": ["subject"]},
+    "password_code": {"template": "900003", "params": ["code", "minutes"]},
 }
 ALIYUN_TEMPLATES = {
     "meeting_moved": {"template": "SMS_900001", "params": {"title": "subject", "url": "link"}},
     "need_resident:": {"template": "SMS_900002", "params": ["subject"]},
+    "password_code": {"template": "SMS_900003", "params": ["code", "minutes"]},
 }
 
 
@@ -271,3 +273,26 @@ def test_a_template_naming_a_parameter_the_platform_does_not_supply_fails_the_te
         "template_config",
     )
     assert "meeting_room" in row.last_error
+
+
+def test_a_recovery_code_goes_out_as_its_template_with_the_code_and_its_minutes_and_works(provider, person):
+    _sent(provider, "2026:serial-code")
+    assert passwords.sms_code_request(phone=PHONE)
+    row = Notification.objects.get(kind=passwords.SMS_CODE_KIND)
+    notifications.deliver(row.pk)
+    row.refresh_from_db()
+    assert (row.status, row.sms_status, row.sms_message_id) == (
+        Notification.Status.SENT,
+        SmsStatus.ACCEPTED,
+        "2026:serial-code",
+    )
+    sent = _sent_parameters(provider)
+    if provider.kind == "tencent":
+        assert sent["template"] == "900003"
+        code, minutes = sent["values"]
+    else:
+        assert sent["template"] == "SMS_900003"
+        code, minutes = sent["values"]["code"], sent["values"]["minutes"]
+    assert minutes == "10" and len(code) == 6 and code.isdigit()
+    # The code the provider was given is the one the recovery page accepts.
+    assert passwords.sms_code_check(phone=PHONE, code=code).user == person

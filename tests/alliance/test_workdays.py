@@ -218,3 +218,38 @@ def test_the_overrides_list_costs_the_same_queries_for_3_and_30_rows(street_staf
         # 1 the user, 2 the capped count, 3 the page of rows, 4 the unread notifications (the inbox badge).
         with django_assert_num_queries(4):
             assert client.get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_with_several_streets_one_streets_staff_cannot_move_every_streets_calendar(
+    street_staff, root, django_capture_on_commit_callbacks
+):
+    """The calendar is one for the platform: the staff of one street among several (迎泽街道's here) would
+    move 柳巷街道's service-level clocks too. Staff who run every street still change it."""
+    from members import services as member_services
+    from members.models import Street
+
+    from ..factories import UserFactory
+
+    yingze = Street.objects.create(name="迎泽街道")
+    yingze_staff = UserFactory(username="yingze_staff")
+    member_services.street_staff_add(user=yingze_staff, street=yingze, actor=root)
+    with pytest.raises(PermissionDenied) as refused:
+        workdays.override_save(day=date(2026, 3, 2), is_working_day=False, actor=yingze_staff)
+    assert "工作日历由所有街道共用" in str(refused.value)
+    client = client_for(yingze_staff)
+    assert client.get(reverse("admin:alliance_workdayoverride_changelist")).status_code == 200  # they read it
+    assert (
+        client.post(
+            reverse("admin:alliance_workdayoverride_add"), {"day": "2026-03-02", "is_working_day": ""}
+        ).status_code
+        == 403
+    )
+    assert not WorkdayOverride.objects.exists() and workdays.is_working_day(date(2026, 3, 2))
+
+    (liuxiang,) = Street.objects.exclude(pk=yingze.pk)  # street_staff's
+    member_services.street_staff_add(user=yingze_staff, street=liuxiang, actor=root)
+    runs_both = type(yingze_staff).objects.get(pk=yingze_staff.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        workdays.override_save(day=date(2026, 3, 2), is_working_day=False, actor=runs_both)
+    assert not workdays.is_working_day(date(2026, 3, 2))

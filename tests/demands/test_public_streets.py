@@ -1,4 +1,4 @@
-"""The public need form and showcase page per street (issue 14): `/needs/new/?street=<id>` lists that street's
+"""The public need form, showcase and venues pages per street (issue 14): `/needs/new/?street=<id>` lists that street's
 communities only (its home links there with it), `?community=<id>` still preselects, a street the platform
 does not know lists every community with the reason (400), and the pages' links keep the street."""
 
@@ -12,8 +12,8 @@ from django.utils import timezone
 from alliance import public_figures
 from demands.models import Need
 
-from ..factories import CommunityFactory, StreetFactory
-from .factories import NeedFactory
+from ..factories import CommunityFactory, MemberUnitFactory, StreetFactory
+from .factories import NeedFactory, VenueFactory
 
 NEW = "/needs/new/"
 
@@ -115,3 +115,23 @@ def test_the_showcase_page_of_a_street_shows_its_needs_and_asks_which_without_on
     assert chooser.status_code == 200
     assert f'href="/showcase/?street={liuxiang.pk}"' in chooser.content.decode()
     assert Client().get("/showcase/", {"street": "x"}).status_code == 400
+
+
+def test_the_venues_page_of_a_street_shows_its_venues_and_asks_which_without_one(two_streets):
+    liuxiang, taoyuan, communities = two_streets
+    for street in (liuxiang, taoyuan):
+        unit = MemberUnitFactory(community=communities[street.pk][0], name=f"{street.name}活动中心")
+        VenueFactory(resource__unit=unit, resource__title=f"{street.name}多功能厅")
+    page = Client().get("/venues/", {"street": taoyuan.pk})
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "桃园街道多功能厅" in html and "柳巷街道多功能厅" not in html
+    # The sections' links keep the street.
+    assert f'href="/resources/?street={taoyuan.pk}"' in html
+    chooser = Client().get("/venues/")
+    assert chooser.status_code == 200
+    assert f'href="/venues/?street={liuxiang.pk}"' in chooser.content.decode()
+    assert "多功能厅" not in chooser.content.decode()
+    for bad in ("x", "99999"):
+        refused = Client().get("/venues/", {"street": bad})
+        assert refused.status_code == 400 and "多功能厅" not in refused.content.decode()
