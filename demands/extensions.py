@@ -45,7 +45,8 @@ def _portal_needs_panel(request) -> registry.PortalPanel | None:
     if not permissions.units_of(request.user):
         return None
     needs = list(selectors.needs_of_units(user=request.user).filter(status__in=selectors.OPEN_FOR_UNIT)[:10])
-    return registry.PortalPanel("demands/portal/_needs_panel.html", {"needs": needs})
+    context = {"needs": needs, "may_file": services.may_file_unit_needs(request.user)}
+    return registry.PortalPanel("demands/portal/_needs_panel.html", context)
 
 
 def _home_showcase_panel(request) -> registry.PortalPanel | None:

@@ -44,6 +44,47 @@ class CompleteForm(forms.Form):
         return photos
 
 
+# --- Portal: the unit's own needs (单位需求) ---------------------------------------------------------
+
+
+class UnitNeedForm(forms.ModelForm):
+    """What a unit asks for: category, title, description, and which unit when the liaison has several
+    (only those; one unit is not asked). The community and the contact are the unit's, which the service
+    (`need_file_for_unit`) puts in: they are not the liaison's to choose here."""
+
+    class Meta:
+        model = Need
+        fields = ["category", "title", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 5})}
+
+    def __init__(self, *args, units=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.units = list(units)
+        self.fields["category"].queryset = self.fields["category"].queryset.filter(is_active=True)
+        if len(self.units) > 1:
+            # A choice among the liaison's own units: any other unit is "not one of the choices".
+            self.fields = {
+                "unit": forms.TypedChoiceField(
+                    label=_("Filed by unit"),
+                    choices=[(unit.pk, unit.name) for unit in self.units],
+                    coerce=int,
+                    widget=forms.RadioSelect,
+                ),
+                **self.fields,
+            }
+
+    def validate_unique(self) -> None:
+        pass  # the tracking code is the service's business
+
+    def filing_unit(self) -> MemberUnit:
+        if len(self.units) == 1:
+            return self.units[0]
+        return next(unit for unit in self.units if unit.pk == self.cleaned_data["unit"])
+
+    def need_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
 # --- Portal: the unit's resources ------------------------------------------------------------------
 
 

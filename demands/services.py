@@ -775,21 +775,36 @@ def resource_restore(*, resource: Resource, actor) -> Resource:
 # The rate (REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]) of the needs one unit files through its liaisons.
 UNIT_NEED_SCOPE = "unit_need_file"
 UNIT_NEED_FIELDS = ("category", "title", "description", "contact_name", "contact_phone", "address")
+# Who files a unit's own need: its liaisons. Pages ask `may_file_for_unit` before offering the form.
+UNIT_NEED_ABILITY = "members.act_for_unit"
 
 
-def need_file_for_unit(*, unit: MemberUnit, actor, data: dict[str, Any]) -> Need:
+def may_file_for_unit(user, unit) -> bool:
+    """Whether `need_file_for_unit` lets `user` file for `unit` (a MemberUnit or its id), as far as who
+    they are goes: whether the unit is active, or its allowance used up, is told when they file."""
+    return permissions.has_ability(user, UNIT_NEED_ABILITY, unit)
+
+
+def may_file_unit_needs(user) -> bool:
+    """Whether to offer "file my unit's need" (links): `may_file_for_unit` for one of the units the user
+    holds an account at (their ids are kept on the user object: no query once the request has read them)."""
+    return any(may_file_for_unit(user, unit_id) for unit_id in permissions.units_of(user))
+
+
+def need_file_for_unit(*, unit: MemberUnit, actor, data: dict[str, Any], channel: str = Need.Channel.API) -> Need:
     """单位需求: a unit's liaison files a need of the unit itself (kind "unit") in the unit's community.
 
-    The screen a liaison has for it is the public need form, so it goes the same way (`need_submit`: the
-    tracking code, the first timeline row, the community staff's message, the public figures), written in
-    the liaison's name. The contact is the unit's liaison on record unless another one is given. The need
-    records the unit (`filed_by_unit`): all its liaisons follow it (NeedRules.visible).
+    Through the API (the default `channel`) or the portal's form (`Need.Channel.WEB`), the same way as the
+    public need form (`need_submit`: the tracking code, the first timeline row, the community staff's
+    message, the public figures), written in the liaison's name. The contact is the unit's liaison on
+    record unless another one is given. The need records the unit (`filed_by_unit`): all its liaisons
+    follow it (NeedRules.visible).
 
     At most UNIT_NEED_SCOPE's rate per unit (30 an hour unless UNIT_NEED_FILE_RATE says otherwise): the
     public form's limits count per client address, which a liaison's script would not run into. Counted
     after the liaison check (nobody else can use up a unit's allowance) and given back when the need is not
     stored."""
-    permissions.require_ability(actor, "members.act_for_unit", unit, _("You may file needs only for your own unit."))
+    permissions.require_ability(actor, UNIT_NEED_ABILITY, unit, _("You may file needs only for your own unit."))
     refuse_other_fields(data, UNIT_NEED_FIELDS)
     if unit.status != MemberUnit.Status.ACTIVE:
         raise InvalidInput(_("Only active member units may file needs."))
@@ -816,7 +831,7 @@ def need_file_for_unit(*, unit: MemberUnit, actor, data: dict[str, Any]) -> Need
     }
     try:
         with history.acting(actor, "filed by the unit"):
-            return need_submit(data=data, channel=Need.Channel.API, filed_by_unit=unit)
+            return need_submit(data=data, channel=channel, filed_by_unit=unit)
     except Exception:  # not stored, whatever the reason: the unit's allowance is given back
         ratelimit.refund_subject(UNIT_NEED_SCOPE, subject)
         raise

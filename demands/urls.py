@@ -9,6 +9,7 @@ from . import views
 
 urlpatterns = [
     path("needs/", views.need_list, name="need_list"),
+    path("needs/new/", views.need_create, name="need_create"),
     path("needs/<int:pk>/", views.need_detail, name="need_detail"),
     path("needs/<int:pk>/accept/", views.need_accept, name="need_accept"),
     path("needs/<int:pk>/decline/", views.need_decline, name="need_decline"),

@@ -22,7 +22,7 @@ from alliance.pagination import page_of
 from members import selectors as member_selectors
 
 from . import selectors, services
-from .forms import BookingDeclineForm, BookingForm, CompleteForm, DeclineForm, ResourceForm
+from .forms import BookingDeclineForm, BookingForm, CompleteForm, DeclineForm, ResourceForm, UnitNeedForm
 from .models import Booking, Need, Resource
 
 S = Need.Status
@@ -65,10 +65,38 @@ def need_list(request: HttpRequest) -> HttpResponse:
         "status": status,
         "filters": filters,
         "filed": filed,
+        "may_file": filed and services.may_file_unit_needs(request.user),
         # The status links keep the tab.
         "list_query": f"list={FILED}&" if filed else "",
     }
     return render(request, "demands/portal/need_list.html", context)
+
+
+@login_required
+def need_create(request: HttpRequest) -> HttpResponse:
+    """A unit's liaison files the unit's own need (单位需求); the community and the contact are the unit's
+    (the service's). Who has no unit to file for is answered as by resource_create: not found."""
+    units = [
+        unit
+        for unit in member_selectors.units_of_liaison(user=request.user).order_by("name", "id")
+        if services.may_file_for_unit(request.user, unit)
+    ]
+    if not units:
+        raise Http404
+    form = UnitNeedForm(request.POST or None, units=units)
+    if request.method == "POST" and form.is_valid():
+        need = call_for_form(
+            form,
+            services.need_file_for_unit,
+            unit=form.filing_unit(),
+            actor=request.user,
+            data=form.need_data(),
+            channel=Need.Channel.WEB,
+        )
+        if need is not None:
+            messages.success(request, _("The need has been filed. The community's staff will dispatch it."))
+            return redirect("portal:need_detail", pk=need.pk)
+    return render(request, "demands/portal/need_form.html", {"form": form})
 
 
 def _label_rows(needs: list[Need], *, filed: bool = False) -> None:

@@ -203,6 +203,12 @@ rule(
     why="liaisons publish their units' resources (staff use the admin)",
 )
 rule(
+    r"portal/needs/new/",
+    answers(NOT_FOUND, anonymous=LOGIN, **granted(LIAISONS, OK)),
+    why="liaisons file their units' own needs (单位需求); as for publishing a resource, others 404",
+    POST=answers(NOT_FOUND, anonymous=LOGIN, **granted(LIAISONS, None)),
+)
+rule(
     r"portal/resources/<pk>/edit/",
     answers(NOT_FOUND, anonymous=LOGIN, liaison_a=OK),
     why="a resource is edited in the portal by its unit's liaison only",

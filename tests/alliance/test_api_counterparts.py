@@ -67,6 +67,7 @@ ADMIN_ACTIONS: dict[str, tuple[str, str]] = {
 FORMS: dict[str, tuple[str, str]] = {
     "portal:login": ("api-token", POST),
     "portal:logout": ("api-token", DELETE),
+    "portal:need_create": ("need-list", POST),
     "portal:need_accept": ("need-accept", POST),
     "portal:need_decline": ("need-decline", POST),
     "portal:need_complete": ("need-complete", POST),
