@@ -929,8 +929,11 @@ def _when_text(booking: Booking) -> str:
 def _tell_deciders(booking: Booking) -> None:
     venue = booking.venue
     owners = [m.user for m in member_selectors.memberships_of_unit(unit=venue.resource.unit) if m.user.is_active]
+    # A venue with no liaison (the street's own) is decided by its street's staff: they are told, not every
+    # street's staff of the district.
+    street_id = venue.resource.unit.community.street_id
     notify_many(
-        owners or list(member_selectors.street_staff_users()),
+        owners or list(member_selectors.street_staff_users(street_id=street_id)),
         subject=_("Venue booking requested: %(venue)s") % {"venue": venue.resource.title},
         body=_("%(venue)s, %(when)s, %(people)d people: %(purpose)s")
         % {

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -345,3 +346,38 @@ def test_residents_see_public_venues_with_free_hours_and_never_who_booked(
     assert "08:30" not in day_line and "09:30" not in day_line and "10:30" not in day_line
     for private in ("太原五中家长会", "太原市第五中学", "liaison_b", venue.resource.unit.liaison_phone):
         assert private not in html
+
+
+# --- Who asks and who is told ---------------------------------------------------------------------------
+
+
+def test_a_communitys_staff_book_for_their_community_over_the_api(venue, liaison_a, community_x_staff):
+    day = _day()
+    body = {"start": _at(day, 14).isoformat(), "end": _at(day, 16).isoformat(), "purpose": "居民议事会", "people": 25}
+    community = venue.resource.unit.community
+    answer = _api(community_x_staff).post(
+        f"/api/v1/venues/{venue.pk}/bookings/", {**body, "community": community.pk}, format="json"
+    )
+    assert (answer.status_code, answer.json()["status"]) == (201, "pending")
+    booking = Booking.objects.get(pk=answer.json()["id"])
+    assert (booking.community, booking.unit, booking.requester) == (community, None, community_x_staff)
+    assert _api(liaison_a).post(f"/api/v1/bookings/{booking.pk}/approve/").json()["status"] == "approved"
+    assert Notification.objects.get(kind="booking:approved").recipient == community_x_staff
+
+
+def test_a_venue_without_a_liaison_is_told_to_its_own_streets_staff_only(
+    community_x, liaison_b, unit_b, street_staff, root
+):
+    from members import services as member_services
+
+    from ..factories import MemberUnitFactory, StreetFactory
+
+    centre = VenueFactory(resource__unit=MemberUnitFactory(name="柳巷街道党群服务中心", community=community_x))
+    elsewhere = UserFactory(username="other_street_staff", is_staff=True)
+    member_services.street_staff_add(user=elsewhere, street=StreetFactory(name="桃园街道"), actor=root)
+    booking = _request(centre, liaison_b, unit=unit_b)
+    told = Notification.objects.filter(kind="booking:pending")
+    assert {n.recipient for n in told} == {street_staff, root}  # the street's staff and the superuser
+    assert services.booking_approve(booking=booking, actor=street_staff).status == Booking.Status.APPROVED
+    with pytest.raises(Http404):  # another street's staff do not even see it
+        services.booking_cancel(booking=Booking.objects.get(pk=booking.pk), actor=elsewhere)
