@@ -381,3 +381,22 @@ def test_a_venue_without_a_liaison_is_told_to_its_own_streets_staff_only(
     assert services.booking_approve(booking=booking, actor=street_staff).status == Booking.Status.APPROVED
     with pytest.raises(Http404):  # another street's staff do not even see it
         services.booking_cancel(booking=Booking.objects.get(pk=booking.pk), actor=elsewhere)
+
+
+def test_the_venue_and_booking_endpoints_are_in_the_schema_with_their_fixed_shapes(client):
+    schema = client.get("/api/schema/?format=json").json()
+    components = schema["components"]["schemas"]
+
+    def fields(operation, code=None):
+        content = operation["requestBody"] if code is None else operation["responses"][code]
+        ref = content["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+        return set(components[ref]["properties"])
+
+    assert "get" in schema["paths"]["/api/v1/venues/"]
+    asking = schema["paths"]["/api/v1/venues/{id}/bookings/"]["post"]
+    assert {"start", "end", "purpose", "people"} <= fields(asking)
+    assert {"id", "status"} <= fields(asking, "201")
+    for action in ("approve", "decline", "cancel"):
+        operation = schema["paths"][f"/api/v1/bookings/{{id}}/{action}/"]["post"]
+        assert "409" in operation["responses"]
+    assert fields(schema["paths"]["/api/v1/bookings/{id}/decline/"]["post"]) == {"reason"}
