@@ -264,6 +264,13 @@ def test_resources_list_what_active_units_offer_and_how_to_ask_without_a_liaison
     assert not PHONE.search(page)
 
 
+def test_the_resource_list_leads_to_the_shared_venues_and_their_free_hours(town):
+    page = get("/resources/", **street_of(town))[1]
+    assert '<a class="button small" href="/venues/" data-venues>共享场地</a>' in page
+    english = Client(HTTP_ACCEPT_LANGUAGE="en").get("/resources/", street_of(town)).content.decode()
+    assert 'href="/venues/" data-venues>Shared venues</a>' in english
+
+
 def test_resource_filters_by_kind_category_and_community(town):
     street = street_of(town)
     talent = get("/resources/", **street, kind="talent")[1]
