@@ -400,3 +400,14 @@ def test_the_venue_and_booking_endpoints_are_in_the_schema_with_their_fixed_shap
         operation = schema["paths"][f"/api/v1/bookings/{{id}}/{action}/"]["post"]
         assert "409" in operation["responses"]
     assert fields(schema["paths"]["/api/v1/bookings/{id}/decline/"]["post"]) == {"reason"}
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's locked check")
+def test_on_sqlite_the_overlap_check_and_the_approval_hold_the_write_lock_together():
+    """SQLite has no exclusion constraint: what keeps two approvals of one slot apart is that the check
+    and the write run in one transaction that takes the database's write lock when it begins (IMMEDIATE),
+    so a second approver waits for the first to commit and then sees its booking."""
+    from django.conf import settings
+
+    assert settings.DATABASES["default"]["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
