@@ -328,6 +328,8 @@ def test_units_read_a_constant_number_of_queries(town, django_assert_num_queries
     with django_assert_num_queries(5):
         status, page = get("/units/", **street_of(town))
     assert status == 200 and 'rel="next"' in page
+    with django_assert_num_queries(0):
+        assert get("/units/", **street_of(town))[0] == 200
 
 
 # --- /notices/ and the feed ----------------------------------------------------------------------------
