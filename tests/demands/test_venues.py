@@ -411,3 +411,40 @@ def test_on_sqlite_the_overlap_check_and_the_approval_hold_the_write_lock_togeth
 
     assert settings.DATABASES["default"]["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+def test_a_venue_a_unit_publishes_in_the_portal_can_be_booked_at_once(liaison_a, liaison_b, unit_a, unit_b, client):
+    """A liaison publishes a resource of kind venue: it opens with the default hours (08:30–17:30, Monday to
+    Friday), in the venues list and on the public page, and takes requests; a service the unit later turns
+    into a venue likewise."""
+    from datetime import time as clock
+
+    from django.core.cache import cache
+    from django.test import Client
+
+    from ..factories import CategoryFactory
+
+    category = CategoryFactory()
+    client.force_login(liaison_a)
+    form = {"unit": unit_a.pk, "category": category.pk, "kind": "venue", "title": "职工书屋", "capacity": "12"}
+    assert client.post(reverse("portal:resource_create"), {**form, "is_free": "on"}).status_code == 302
+    resource = Resource.objects.get(title="职工书屋")
+    venue = resource.venue
+    assert (venue.opens_at, venue.closes_at, venue.weekdays, venue.is_public) == (
+        clock(8, 30),
+        clock(17, 30),
+        "12345",
+        True,
+    )
+    assert venue.history.get().history_user == liaison_a
+    listed = [row["title"] for row in _api(liaison_b).get("/api/v1/venues/").json()["results"]]
+    assert listed == ["职工书屋"]
+    cache.clear()
+    assert "职工书屋" in Client().get("/venues/").content.decode()
+    monday = _day(7) - timedelta(days=_day(7).weekday())
+    booking = _request(venue, liaison_b, unit=unit_b, day=monday, people=12)
+    assert booking.status == Booking.Status.PENDING
+
+    service = Resource.objects.create(unit=unit_a, category=category, kind=Resource.Kind.SERVICE, title="会议室")
+    services.resource_update(resource=service, actor=liaison_a, data={"kind": Resource.Kind.VENUE})
+    assert Resource.objects.get(pk=service.pk).venue.weekdays == "12345"
