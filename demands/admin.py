@@ -485,8 +485,8 @@ class VenueClosureInline(TabularInline):
 
 @admin.register(Venue)
 class VenueAdmin(ScopedAdminMixin, HistoryAdmin):
-    """Opening hours, opening days and closed days of venue resources (their unit's liaisons set them in the
-    portal's resource too; staff here)."""
+    """Opening hours, opening days and closed days of venue resources. A venue resource a unit publishes in
+    the portal starts with the default hours (demands.services._venue_of); staff change them here."""
 
     staff_roles = "community"
     list_display = ["__str__", "unit", "opens_at", "closes_at", "weekdays", "is_public"]

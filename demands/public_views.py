@@ -7,6 +7,7 @@ resident who typed them — and the forms are rate-limited per client address (a
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 
 import segno
@@ -18,12 +19,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import cache_page
 from django.views.decorators.http import require_GET, require_http_methods
 
 from alliance import public_figures, public_pages, ratelimit, site
 from alliance.forms import call_for_form
-from alliance.pagination import page_number, page_of
+from alliance.pagination import Page, page_number, page_of
 from members import selectors as member_selectors
 
 from . import selectors, services
@@ -283,22 +283,34 @@ def community_poster(request: HttpRequest, community_id: int) -> HttpResponse:
     return render(request, "demands/public/poster.html", {"community": community, "url": url, "qr_svg": svg})
 
 
-# Free slots change when a booking is approved or cancelled; a minute late is fine for a resident who then
-# asks through the community, and it keeps a crowd of visitors at two cached renderings.
 @require_GET
-@cache_page(60)
 def venues(request: HttpRequest) -> HttpResponse:
     """`/venues/?street=<id>`: venues the street's units open to residents (免费开放场所), with the free hours
     of the coming week. Per street like the other public pages: with several streets and none named, the
-    street chooser; a malformed or unknown street, the chooser with the reason (400)."""
+    street chooser; a malformed or unknown street, the chooser with the reason (400).
+
+    What it reads is kept like the other public lists' (alliance.public_pages): free slots change when a
+    booking is approved or cancelled, a minute late is fine for a resident who then asks through the
+    community, and a crowd of visitors costs three queries a minute. Not the page whole (`cache_page`): it
+    carries the visitor's CSRF token (the language chooser), which the next visitor would get without its
+    cookie — their language switch then refused — and the visitor's language."""
     chosen = public_pages.street_or_chooser(request, "needs:venues")
     if isinstance(chosen, HttpResponse):
         return chosen
-    rows = selectors.public_venues(street_id=chosen.street_id).order_by("resource__title", "resource_id")
-    page = page_of(rows, request.GET, per_page=10)
-    rows = list(page.object_list)
-    slots = selectors.free_slots_of(venues=rows, first=timezone.localdate() + timedelta(days=1))
-    items = [{"venue": venue, "days": slots[venue.pk]} for venue in rows]
+    street_id = chosen.street_id
+    first = timezone.localdate() + timedelta(days=1)
+
+    def read() -> tuple[Page, list[dict]]:
+        rows = selectors.public_venues(street_id=street_id).order_by("resource__title", "resource_id")
+        page = page_of(rows, request.GET, per_page=10)
+        rows = list(page.object_list)
+        slots = selectors.free_slots_of(venues=rows, first=first)
+        return page, [{"venue": venue, "days": slots[venue.pk]} for venue in rows]
+
+    key = ("venues", street_id, first.isoformat(), page_number(request.GET.get("page")))
+    page, items = public_pages.cached(key, read)
+    # Its links are made from this request's own parameters, not from those of the request that filled it.
+    page = replace(page, query=request.GET)
     context = {"page": page, "items": items, "scope": chosen, "street_query": chosen.query}
     return render(request, "demands/public/venues.html", context)
 

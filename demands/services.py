@@ -735,6 +735,7 @@ def resource_create(*, actor, data: dict[str, Any]) -> Resource:
     with transaction.atomic():
         public_figures.changed()
         with_history(resource, actor, "published").save()
+        _venue_of(resource, actor)
     return resource
 
 
@@ -743,7 +744,17 @@ def resource_update(*, resource: Resource, actor, data: dict[str, Any]) -> Resou
     refuse_other_fields(data, set(RESOURCE_FIELDS) - {"unit"})
     with transaction.atomic():
         public_figures.changed()
-        return update(resource, data=data, actor=actor)
+        resource = update(resource, data=data, actor=actor)
+        _venue_of(resource, actor)
+        return resource
+
+
+def _venue_of(resource: Resource, actor) -> None:
+    """A resource of kind venue is bookable from the moment its unit publishes it: its opening hours start
+    as the model's defaults (08:30–17:30, Monday to Friday, shown to residents), which staff change — and
+    add closed days to — in the admin. Without this row the venue would be in no list and take no request."""
+    if resource.kind == Resource.Kind.VENUE and not Venue.objects.filter(pk=resource.pk).exists():
+        with_history(Venue(resource=resource), actor, "venue opened for booking").save()
 
 
 def resource_withdraw(*, resource: Resource, actor) -> Resource:
@@ -944,8 +955,11 @@ def _when_text(booking: Booking) -> str:
 def _tell_deciders(booking: Booking) -> None:
     venue = booking.venue
     owners = [m.user for m in member_selectors.memberships_of_unit(unit=venue.resource.unit) if m.user.is_active]
+    # A venue with no liaison (the street's own) is decided by its street's staff: they are told, not every
+    # street's staff of the district.
+    street_id = venue.resource.unit.community.street_id
     notify_many(
-        owners or list(member_selectors.street_staff_users()),
+        owners or list(member_selectors.street_staff_users(street_id=street_id)),
         subject=_("Venue booking requested: %(venue)s") % {"venue": venue.resource.title},
         body=_("%(venue)s, %(when)s, %(people)d people: %(purpose)s")
         % {

@@ -264,6 +264,13 @@ def test_resources_list_what_active_units_offer_and_how_to_ask_without_a_liaison
     assert not PHONE.search(page)
 
 
+def test_the_resource_list_leads_to_the_shared_venues_and_their_free_hours(town):
+    page = get("/resources/", **street_of(town))[1]
+    assert '<a class="button small" href="/venues/" data-venues>共享场地</a>' in page
+    english = Client(HTTP_ACCEPT_LANGUAGE="en").get("/resources/", street_of(town)).content.decode()
+    assert 'href="/venues/" data-venues>Shared venues</a>' in english
+
+
 def test_resource_filters_by_kind_category_and_community(town):
     street = street_of(town)
     talent = get("/resources/", **street, kind="talent")[1]
@@ -321,6 +328,8 @@ def test_units_read_a_constant_number_of_queries(town, django_assert_num_queries
     with django_assert_num_queries(5):
         status, page = get("/units/", **street_of(town))
     assert status == 200 and 'rel="next"' in page
+    with django_assert_num_queries(0):
+        assert get("/units/", **street_of(town))[0] == 200
 
 
 # --- /notices/ and the feed ----------------------------------------------------------------------------
@@ -530,3 +539,25 @@ def test_every_string_of_the_public_pages_is_translated_into_chinese(town, path)
     parser.feed(page)
     words = set(re.findall(r"[A-Za-z]{2,}", " ".join(parser.parts))) - ALLOWED_LATIN
     assert not words, f"{url}: untranslated words {sorted(words)}"
+
+
+def test_a_mobile_number_a_unit_typed_into_its_offer_is_masked_on_the_public_pages(town):
+    """What a unit writes about its offer reaches residents as written — but a mobile number in it (a
+    liaison's own, typed into the description) is masked, whatever its spacing; a landline or a longer
+    number stays."""
+    from ..demands.factories import VenueFactory
+
+    Resource.objects.filter(pk=town["resources"]["repair"].pk).update(
+        description="请联系王经理 13912345678 或 139-1234-5679，座机 0351-4040123，单号 202613912345678900",
+        availability="周六上午，电话139 1234 5670",
+    )
+    VenueFactory(resource__unit=town["units"]["a"], resource__description="预约找李老师15800001111")
+    _cold()
+    resources = get("/resources/", **street_of(town))[1]
+    assert "王经理 139****5678 或 139****5679，座机 0351-4040123，单号 202613912345678900" in resources
+    assert "周六上午，电话139****5670" in resources
+    venues = get("/venues/")[1]
+    assert "预约找李老师158****1111" in venues
+    for page in (resources, venues):
+        assert not PHONE.search(page)
+        assert "139-1234-5679" not in page and "139 1234 5670" not in page and "15800001111" not in page

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -350,3 +351,105 @@ def test_residents_see_public_venues_with_free_hours_and_never_who_booked(
     assert "08:30" not in day_line and "09:30" not in day_line and "10:30" not in day_line
     for private in ("太原五中家长会", "太原市第五中学", "liaison_b", venue.resource.unit.liaison_phone):
         assert private not in html
+
+
+# --- Who asks and who is told ---------------------------------------------------------------------------
+
+
+def test_a_communitys_staff_book_for_their_community_over_the_api(venue, liaison_a, community_x_staff):
+    day = _day()
+    body = {"start": _at(day, 14).isoformat(), "end": _at(day, 16).isoformat(), "purpose": "居民议事会", "people": 25}
+    community = venue.resource.unit.community
+    answer = _api(community_x_staff).post(
+        f"/api/v1/venues/{venue.pk}/bookings/", {**body, "community": community.pk}, format="json"
+    )
+    assert (answer.status_code, answer.json()["status"]) == (201, "pending")
+    booking = Booking.objects.get(pk=answer.json()["id"])
+    assert (booking.community, booking.unit, booking.requester) == (community, None, community_x_staff)
+    assert _api(liaison_a).post(f"/api/v1/bookings/{booking.pk}/approve/").json()["status"] == "approved"
+    assert Notification.objects.get(kind="booking:approved").recipient == community_x_staff
+
+
+def test_a_venue_without_a_liaison_is_told_to_its_own_streets_staff_only(
+    community_x, liaison_b, unit_b, street_staff, root
+):
+    from members import services as member_services
+
+    from ..factories import MemberUnitFactory, StreetFactory
+
+    centre = VenueFactory(resource__unit=MemberUnitFactory(name="柳巷街道党群服务中心", community=community_x))
+    elsewhere = UserFactory(username="other_street_staff", is_staff=True)
+    member_services.street_staff_add(user=elsewhere, street=StreetFactory(name="桃园街道"), actor=root)
+    booking = _request(centre, liaison_b, unit=unit_b)
+    told = Notification.objects.filter(kind="booking:pending")
+    assert {n.recipient for n in told} == {street_staff, root}  # the street's staff and the superuser
+    assert services.booking_approve(booking=booking, actor=street_staff).status == Booking.Status.APPROVED
+    with pytest.raises(Http404):  # another street's staff do not even see it
+        services.booking_cancel(booking=Booking.objects.get(pk=booking.pk), actor=elsewhere)
+
+
+def test_the_venue_and_booking_endpoints_are_in_the_schema_with_their_fixed_shapes(client):
+    schema = client.get("/api/schema/?format=json").json()
+    components = schema["components"]["schemas"]
+
+    def fields(operation, code=None):
+        content = operation["requestBody"] if code is None else operation["responses"][code]
+        ref = content["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+        return set(components[ref]["properties"])
+
+    assert "get" in schema["paths"]["/api/v1/venues/"]
+    asking = schema["paths"]["/api/v1/venues/{id}/bookings/"]["post"]
+    assert {"start", "end", "purpose", "people"} <= fields(asking)
+    assert {"id", "status"} <= fields(asking, "201")
+    for action in ("approve", "decline", "cancel"):
+        operation = schema["paths"][f"/api/v1/bookings/{{id}}/{action}/"]["post"]
+        assert "409" in operation["responses"]
+    assert fields(schema["paths"]["/api/v1/bookings/{id}/decline/"]["post"]) == {"reason"}
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's locked check")
+def test_on_sqlite_the_overlap_check_and_the_approval_hold_the_write_lock_together():
+    """SQLite has no exclusion constraint: what keeps two approvals of one slot apart is that the check
+    and the write run in one transaction that takes the database's write lock when it begins (IMMEDIATE),
+    so a second approver waits for the first to commit and then sees its booking."""
+    from django.conf import settings
+
+    assert settings.DATABASES["default"]["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+def test_a_venue_a_unit_publishes_in_the_portal_can_be_booked_at_once(liaison_a, liaison_b, unit_a, unit_b, client):
+    """A liaison publishes a resource of kind venue: it opens with the default hours (08:30–17:30, Monday to
+    Friday), in the venues list and on the public page, and takes requests; a service the unit later turns
+    into a venue likewise."""
+    from datetime import time as clock
+
+    from django.core.cache import cache
+    from django.test import Client
+
+    from ..factories import CategoryFactory
+
+    category = CategoryFactory()
+    client.force_login(liaison_a)
+    form = {"unit": unit_a.pk, "category": category.pk, "kind": "venue", "title": "职工书屋", "capacity": "12"}
+    assert client.post(reverse("portal:resource_create"), {**form, "is_free": "on"}).status_code == 302
+    resource = Resource.objects.get(title="职工书屋")
+    venue = resource.venue
+    assert (venue.opens_at, venue.closes_at, venue.weekdays, venue.is_public) == (
+        clock(8, 30),
+        clock(17, 30),
+        "12345",
+        True,
+    )
+    assert venue.history.get().history_user == liaison_a
+    listed = [row["title"] for row in _api(liaison_b).get("/api/v1/venues/").json()["results"]]
+    assert listed == ["职工书屋"]
+    cache.clear()
+    assert "职工书屋" in Client().get("/venues/").content.decode()
+    monday = _day(7) - timedelta(days=_day(7).weekday())
+    booking = _request(venue, liaison_b, unit=unit_b, day=monday, people=12)
+    assert booking.status == Booking.Status.PENDING
+
+    service = Resource.objects.create(unit=unit_a, category=category, kind=Resource.Kind.SERVICE, title="会议室")
+    services.resource_update(resource=service, actor=liaison_a, data={"kind": Resource.Kind.VENUE})
+    assert Resource.objects.get(pk=service.pk).venue.weekdays == "12345"

@@ -230,3 +230,36 @@ def test_street_staff_edit_the_rule_in_the_admin(street, cast):
     assert rule.per_hour == 4
     assert client_for(cast["community_x_staff"]).get(change).status_code == 404
     assert points.rule_for(street_id=street.pk, year=2027).per_hour == 4
+
+
+def test_the_admins_ledger_rankings_and_rules_cost_the_same_however_many_entries(
+    rule, community_x, community_x_staff, street_staff
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(street_staff)
+    pages = [
+        (reverse("admin:volunteers_pointsentry_changelist"), {}),
+        (reverse("admin:volunteers_pointsentry_rankings"), {"year": 2026}),
+        (reverse("admin:volunteers_pointsrule_changelist"), {}),
+    ]
+
+    def grow(n):
+        for _ in range(n):
+            verified_log(PartyMemberFactory(residence_community=community_x), community_x_staff, hours="1")
+
+    def statements() -> list[int]:
+        counts = []
+        for url, params in pages:
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(url, params).status_code == 200
+            counts.append(len(captured))
+        return counts
+
+    grow(2)
+    statements()  # warm the session and the scopes
+    before = statements()
+    grow(6)
+    assert statements() == before
+    assert PointsEntry.objects.count() == 8
