@@ -17,7 +17,7 @@ class AllianceConfig(AppConfig):
         from .jobs import JobRules
         from .models import Category, Job, Notification, WorkdayOverride
 
-        permissions.register(Category, permissions.StreetRules())
+        permissions.register(Category, permissions.SharedRules())
         permissions.register(Notification, permissions.OwnNotificationsRules())
         # Failed sign-ins and API tokens: street staff only (their admin screens unlock and revoke).
         permissions.register(AccessAttempt, permissions.StaffOnlyRules())

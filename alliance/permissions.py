@@ -654,10 +654,10 @@ class StaffOnlyRules(StreetRules):
         return self._scoped(user, queryset)
 
 
-class EveryStreetRules(StaffOnlyRules):
-    """Settings every street's clocks read (the working-day calendar): seen by street staff, changed only by
-    those who run every street — a street office on its own, or a superuser. The staff of one street among
-    several would otherwise move the service-level clocks of streets (and districts) that are not theirs."""
+class _ChangedByEveryStreetsStaff:
+    """Rows every street shares (one platform-wide table, no street of their own): changed only by those who
+    run every street — a street office on its own, or a superuser. The staff of one street among several
+    would otherwise change what the other streets (and districts) work with."""
 
     def can_change(self, user, obj) -> bool:
         return is_street_staff(user) and street_scope(user).every_managed
@@ -667,6 +667,16 @@ class EveryStreetRules(StaffOnlyRules):
 
     def can_delete(self, user, obj) -> bool:
         return self.can_change(user, obj)
+
+
+class SharedRules(_ChangedByEveryStreetsStaff, StreetRules):
+    """Shared reference data (the categories): read by everyone signed in, as StreetRules; changed by the
+    staff of every street only."""
+
+
+class EveryStreetRules(_ChangedByEveryStreetsStaff, StaffOnlyRules):
+    """Settings every street's clocks read (the working-day calendar): seen by street staff, changed only by
+    those who run every street."""
 
 
 class OwnNotificationsRules(StaffOnlyRules):

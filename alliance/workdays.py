@@ -288,7 +288,7 @@ def _require_street_staff(actor) -> None:
     # One calendar for the whole platform: with several streets, only staff who run all of them change it.
     if not permissions.is_street_staff(actor):
         raise PermissionDenied(_("Only street staff change the working-day calendar."))
-    if not permissions.street_scope(actor).every_managed:
+    if not permissions.can_add(actor, WorkdayOverride):
         raise PermissionDenied(
             _("The working-day calendar is shared by every street: only staff who run every street change it.")
         )

@@ -269,3 +269,27 @@ def test_a_new_community_reaches_the_staff_of_its_street_at_once(streets, as_use
     assert client.get("/api/v1/needs/").json()["count"] == 2
     cache.clear()
     assert client.get("/api/v1/needs/").json()["count"] == 2
+
+
+def test_with_several_streets_the_shared_categories_are_changed_only_by_staff_of_every_street(streets, root):
+    """Categories are one list for every street (the needs, resources and projects of all of them are filed
+    under them): the staff of one street among several read them but change none — neither in the admin
+    nor through the permission path the services ask — while a superuser (who runs every street) does."""
+    from alliance.models import Category
+
+    from ..conftest import client_for
+    from ..factories import CategoryFactory
+
+    _things, users = streets
+    category = CategoryFactory(name="助老服务")
+    change = f"/admin/alliance/category/{category.pk}/change/"
+    for who in ("street_staff", "yingze_staff"):
+        user = users[who]
+        assert (permissions.can_add(user, Category), permissions.can_change(user, category)) == (False, False)
+        client = client_for(user)
+        assert client.get("/admin/alliance/category/").status_code == 200  # they read the list
+        assert client.post(change, {"name": "改名", "code": category.code, "sort_order": 1}).status_code == 403
+        assert client.get("/admin/alliance/category/add/").status_code == 403
+    category.refresh_from_db()
+    assert category.name == "助老服务"
+    assert (permissions.can_add(root, Category), permissions.can_change(root, category)) == (True, True)
