@@ -523,6 +523,16 @@ VENUE_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description=gettex
 @extend_schema_view(
     list=extend_schema(summary=gettext_lazy("Venues that can be booked, with opening hours and capacity")),
     retrieve=extend_schema(summary=gettext_lazy("One venue, with opening hours and capacity"), parameters=[VENUE_ID]),
+    update=extend_schema(
+        summary=gettext_lazy("Set a venue's opening hours, days and public listing (its unit's liaison or staff)"),
+        description=gettext_lazy("409 when a pending or approved booking to come would fall outside them."),
+        parameters=[VENUE_ID],
+    ),
+    partial_update=extend_schema(
+        summary=gettext_lazy("Set a venue's opening hours, days and public listing (its unit's liaison or staff)"),
+        description=gettext_lazy("409 when a pending or approved booking to come would fall outside them."),
+        parameters=[VENUE_ID],
+    ),
 )
 class VenueViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Changes (hours, closed days) are asked of `permissions.can_change` by ObjectPermissions — VenueRules,
