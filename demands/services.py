@@ -751,8 +751,9 @@ def resource_update(*, resource: Resource, actor, data: dict[str, Any]) -> Resou
 
 def _venue_of(resource: Resource, actor) -> None:
     """A resource of kind venue is bookable from the moment its unit publishes it: its opening hours start
-    as the model's defaults (08:30–17:30, Monday to Friday, shown to residents), which staff change — and
-    add closed days to — in the admin. Without this row the venue would be in no list and take no request."""
+    as the model's defaults (08:30–17:30, Monday to Friday, shown to residents), which its liaisons change —
+    and add closed days to — in the portal (venue_hours_update, venue_closure_add), staff in the admin.
+    Without this row the venue would be in no list and take no request."""
     if resource.kind == Resource.Kind.VENUE and not Venue.objects.filter(pk=resource.pk).exists():
         with_history(Venue(resource=resource), actor, "venue opened for booking").save()
 

@@ -243,3 +243,39 @@ def test_a_unit_liaison_added_later_may_change_the_venue_too(venue, unit_a, root
     member_services.unit_membership_add(unit=unit_a, user=other, actor=root)
     services.venue_hours_update(venue=venue, actor=other, data={"is_public": False})
     assert Venue.objects.get(pk=venue.pk).is_public is False
+
+
+def _admin_form(venue: Venue, closures: list[dict]) -> dict:
+    data = {
+        "resource": venue.pk,
+        "opens_at": "08:30:00",
+        "closes_at": "17:30:00",
+        "weekdays": "1234567",
+        "is_public": "on",
+        "closures-TOTAL_FORMS": str(len(closures)),
+        "closures-INITIAL_FORMS": str(sum(1 for c in closures if c.get("id"))),
+        "closures-MIN_NUM_FORMS": "0",
+        "closures-MAX_NUM_FORMS": "1000",
+    }
+    for i, closure in enumerate(closures):
+        data.update({f"closures-{i}-{k}": v for k, v in closure.items()})
+        data[f"closures-{i}-venue"] = venue.pk
+    return data
+
+
+def test_a_closed_day_the_admin_adds_goes_through_the_same_refusal(venue, liaison_a, liaison_b, unit_b, root):
+    held = _day(5)
+    _approved(venue, liaison_a, liaison_b, unit_b, day=held)
+    client = client_for(root)
+    url = reverse("admin:demands_venue_change", args=[venue.pk])
+    refused = client.post(url, _admin_form(venue, [{"date": held.isoformat(), "note": "检修"}]), follow=True)
+    assert "此项修改会使以下预约落在开放时间之外或闭馆日" in refused.content.decode()
+    assert not VenueClosure.objects.exists()
+    free = _day(6)
+    assert client.post(url, _admin_form(venue, [{"date": free.isoformat(), "note": "检修"}])).status_code == 302
+    closure = VenueClosure.objects.get()
+    assert (closure.date, closure.note) == (free, "检修")
+    moved = {"id": closure.pk, "date": held.isoformat(), "note": "检修"}
+    answer = client.post(url, _admin_form(venue, [moved]), follow=True)
+    assert "此项修改会使以下预约落在开放时间之外或闭馆日" in answer.content.decode()
+    assert list(VenueClosure.objects.values_list("date", flat=True)) == [free]
