@@ -486,7 +486,8 @@ class VenueClosureInline(TabularInline):
 @admin.register(Venue)
 class VenueAdmin(ScopedAdminMixin, HistoryAdmin):
     """Opening hours, opening days and closed days of venue resources. A venue resource a unit publishes in
-    the portal starts with the default hours (demands.services._venue_of); staff change them here."""
+    the portal starts with the default hours (demands.services._venue_of); its liaisons change them in the
+    portal (/portal/venues/<id>/hours/), staff here — through the same services and rule (VenueRules)."""
 
     staff_roles = "community"
     list_display = ["__str__", "unit", "opens_at", "closes_at", "weekdays", "is_public"]
@@ -507,6 +508,32 @@ class VenueAdmin(ScopedAdminMixin, HistoryAdmin):
 
     def save_model(self, request, obj: Venue, form, change: bool) -> None:
         self.save_through(request, services.venue_save, venue=obj)
+
+    def save_formset(self, request, form, formset, change: bool) -> None:
+        """A closed day added (or moved to another date) goes through the portal's service, which refuses a
+        day a pending or approved booking holds; a removed day or a changed note cannot strand a booking."""
+        if formset.model is not VenueClosure or getattr(request, "_service_refused", False):
+            super().save_formset(request, form, formset, change)
+            return
+        venue = form.instance
+        formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            obj.delete()
+        added = []
+        for obj in formset.new_objects:
+            if self.save_through(request, services.venue_closure_add, venue=venue, date=obj.date, note=obj.note):
+                added.append(obj)
+        moved = []
+        for obj, fields in formset.changed_objects:
+            if "date" not in fields:
+                obj.save()
+                moved.append((obj, fields))
+                continue
+            # The new date is added through the service first; the old row goes only if it was.
+            if self.save_through(request, services.venue_closure_add, venue=venue, date=obj.date, note=obj.note):
+                VenueClosure.objects.filter(pk=obj.pk).delete()
+                moved.append((obj, fields))
+        formset.new_objects, formset.changed_objects = added, moved
 
 
 @admin.register(Booking)

@@ -248,3 +248,70 @@ class BookingForm(forms.Form):
 
 class BookingDeclineForm(forms.Form):
     reason = forms.CharField(label=_("Why is the booking declined?"), max_length=300)
+
+
+# --- Portal: a venue's owner sets its hours and closed days ----------------------------------------
+
+WEEKDAY_CHOICES = [
+    ("1", _("Monday")),
+    ("2", _("Tuesday")),
+    ("3", _("Wednesday")),
+    ("4", _("Thursday")),
+    ("5", _("Friday")),
+    ("6", _("Saturday")),
+    ("7", _("Sunday")),
+]
+
+
+class VenueHoursForm(forms.Form):
+    """A plain form, not a ModelForm: a ModelForm writes into the venue it is given before the service
+    has said yes, and the page shows that venue. The days are boxes to tick (no digits to type on a phone)."""
+
+    opens_at = forms.TimeField(label=_("Opens at"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    closes_at = forms.TimeField(label=_("Closes at"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    weekdays = forms.MultipleChoiceField(
+        label=_("Opening days"),
+        choices=WEEKDAY_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Tick at least one opening day.")},
+    )
+    is_public = forms.BooleanField(
+        label=_("Shown on the public site"),
+        required=False,
+        help_text=_("Residents see it and its free slots, never who booked."),
+    )
+
+    @classmethod
+    def for_venue(cls, venue, data=None) -> VenueHoursForm:
+        initial = {
+            "opens_at": venue.opens_at,
+            "closes_at": venue.closes_at,
+            "weekdays": list(venue.weekdays),
+            "is_public": venue.is_public,
+        }
+        return cls(data, initial=initial)
+
+    def clean(self):
+        data = super().clean()
+        opens, closes = data.get("opens_at"), data.get("closes_at")
+        if opens is not None and closes is not None and closes <= opens:
+            self.add_error("closes_at", _("The venue must close after it opens."))
+        return data
+
+    def venue_data(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "opens_at": data["opens_at"],
+            "closes_at": data["closes_at"],
+            "weekdays": "".join(sorted(data["weekdays"])),
+            "is_public": data["is_public"],
+        }
+
+
+class VenueClosureForm(forms.Form):
+    date = forms.DateField(label=_("Closed on"), widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=_("Why (optional)"), max_length=100, required=False)
+
+
+class VenueReopenForm(forms.Form):
+    date = forms.DateField(widget=forms.HiddenInput)

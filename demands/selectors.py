@@ -526,14 +526,30 @@ def chart_needs_per_month(*, user, months: list[date], community_id: int | None 
 # --- Shared venues ---------------------------------------------------------------------------------
 
 
+# What makes a venue bookable and listed: its resource is still active and still of kind venue (a unit
+# may withdraw it, or turn it into another kind: its Venue row stays, for the bookings' history). The one
+# place the lists (portal, public, API) and booking_request ask.
+BOOKABLE = Q(resource__status=Resource.Status.ACTIVE, resource__kind=Resource.Kind.VENUE)
+
+
+def is_bookable(venue: Venue) -> bool:
+    """`BOOKABLE` for one venue already read (no query)."""
+    return venue.resource.status == Resource.Status.ACTIVE and venue.resource.kind == Resource.Kind.VENUE
+
+
 def venues_visible_to(*, user) -> QuerySet[Venue]:
     return permissions.visible(user, Venue.objects.select_related("resource__unit__community", "resource__category"))
+
+
+def bookable_venues_visible_to(*, user) -> QuerySet[Venue]:
+    """The portal's and the API's venue lists: the venues one sees that can still be booked."""
+    return venues_visible_to(user=user).filter(BOOKABLE)
 
 
 def public_venues(*, street_id: int | None = None) -> QuerySet[Venue]:
     """Venues residents see on the public site: public ones of active resources (of one street's units
     when `street_id` is given, as the public pages show one street)."""
-    venues = Venue.objects.filter(is_public=True, resource__status=Resource.Status.ACTIVE)
+    venues = Venue.objects.filter(BOOKABLE, is_public=True)
     if street_id is not None:
         venues = venues.filter(resource__unit__community__street_id=street_id)
     return venues.select_related("resource__unit", "resource__category")

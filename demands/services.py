@@ -31,7 +31,7 @@ from members import selectors as member_selectors
 from members.models import MemberUnit
 
 from . import selectors
-from .models import Booking, Need, NeedEvent, NeedPhoto, NeedSlaFlag, Resource, Venue
+from .models import Booking, Need, NeedEvent, NeedPhoto, NeedSlaFlag, Resource, Venue, VenueClosure
 
 logger = logging.getLogger(__name__)
 
@@ -751,8 +751,9 @@ def resource_update(*, resource: Resource, actor, data: dict[str, Any]) -> Resou
 
 def _venue_of(resource: Resource, actor) -> None:
     """A resource of kind venue is bookable from the moment its unit publishes it: its opening hours start
-    as the model's defaults (08:30–17:30, Monday to Friday, shown to residents), which staff change — and
-    add closed days to — in the admin. Without this row the venue would be in no list and take no request."""
+    as the model's defaults (08:30–17:30, Monday to Friday, shown to residents), which its liaisons change —
+    and add closed days to — in the portal (venue_hours_update, venue_closure_add), staff in the admin.
+    Without this row the venue would be in no list and take no request."""
     if resource.kind == Resource.Kind.VENUE and not Venue.objects.filter(pk=resource.pk).exists():
         with_history(Venue(resource=resource), actor, "venue opened for booking").save()
 
@@ -855,15 +856,93 @@ BOOK_AHEAD = timedelta(days=60)
 BOOKING_STEP_MINUTES = 30
 
 
+VENUE_FIELDS = ("opens_at", "closes_at", "weekdays", "is_public")
+
+
 def venue_save(*, venue: Venue, actor) -> Venue:
-    """Set a venue resource's opening hours, days and public listing (its unit's liaison or staff)."""
+    """Set a venue resource's opening hours, days and public listing (its unit's liaison or staff): the
+    admin's path, with the changed instance. Refused, like the portal's, when it would leave a booking
+    outside the hours."""
     if venue.resource.kind != Resource.Kind.VENUE:
         raise InvalidInput(_("Only a resource of kind venue can be booked."))
-    permissions.require_change(actor, venue.resource)
+    permissions.require_change(actor, venue)  # VenueRules: whoever may change the resource
     venue.full_clean()
     with transaction.atomic():
+        # The row lock orders this against booking_approve (which takes the same lock).
+        Venue.objects.select_for_update().filter(pk=venue.pk).first()
+        _refuse_stranded(venue)
         with_history(venue, actor, "venue hours set").save()
     return venue
+
+
+def venue_hours_update(*, venue: Venue, actor, data: dict[str, Any]) -> Venue:
+    """The owning unit's liaison (or staff over it) sets the opening hours, days and public listing.
+    Refused whole, nothing saved, when a pending or approved booking to come would fall outside them."""
+    permissions.require_change(actor, venue)
+    refuse_other_fields(data, VENUE_FIELDS)
+    with transaction.atomic():
+        # A fresh, locked copy: on refusal the caller's instance is as it was.
+        locked = Venue.objects.select_for_update().select_related("resource").get(pk=venue.pk)
+        for name, value in data.items():
+            setattr(locked, name, value)
+        locked.full_clean()
+        _refuse_stranded(locked)
+        with_history(locked, actor, "venue hours set").save()
+    return locked
+
+
+def venue_closure_add(*, venue: Venue, actor, date, note: str = "") -> VenueClosure:
+    """A closed day (a holiday, repairs) from today on; refused when a booking holds that day."""
+    permissions.require_change(actor, venue)
+    if date is None:
+        raise InvalidInput(_("Choose the day the venue is closed."))
+    if date < timezone.localdate(timezone=ZONE):
+        raise InvalidInput(_("A closed day cannot be in the past."))
+    with transaction.atomic():
+        Venue.objects.select_for_update().filter(pk=venue.pk).first()
+        if venue.closures.filter(date=date).exists():
+            raise InvalidInput(_("%(date)s is already a closed day.") % {"date": date.isoformat()})
+        _refuse_stranded(venue, closed={date})
+        return VenueClosure.objects.create(venue=venue, date=date, note=(note or "").strip()[:100])
+
+
+def venue_closure_remove(*, venue: Venue, actor, date) -> None:
+    """The venue opens again on a day it was to be closed (its usual hours apply)."""
+    permissions.require_change(actor, venue)
+    deleted, _rows = VenueClosure.objects.filter(venue=venue, date=date).delete()
+    if not deleted:
+        raise InvalidInput(_("%(date)s is not a closed day of this venue.") % {"date": date})
+
+
+def _refuse_stranded(venue: Venue, *, closed: set | frozenset = frozenset()) -> None:
+    """Refuse (naming them) the change that would leave the venue's pending or approved bookings still to
+    come outside its hours, off its days or on a closed day — `venue` as it would be, plus `closed` days.
+    The owner declines or cancels them first, and the requesters are told then: a silent change would
+    leave a group at a locked door. Pending ones count too: approving one does not check the hours again."""
+    now = timezone.now()
+    upcoming = selectors.bookings_of_venue(venue=venue, start=now, end=now + BOOK_AHEAD + timedelta(days=1))
+    closed_days = set(closed) | selectors.venue_closed_days(
+        venue=venue, first=timezone.localdate(now, ZONE), last=(now + BOOK_AHEAD + timedelta(days=1)).date()
+    )
+    stranded = []
+    for booking in upcoming:
+        start, end = timezone.localtime(booking.start, ZONE), timezone.localtime(booking.end, ZONE)
+        if (
+            not venue.opens_on(start.date())
+            or start.date() in closed_days
+            or start.time() < venue.opens_at
+            or end.time() > venue.closes_at
+        ):
+            stranded.append(booking)
+    if stranded:
+        names = "; ".join(f"{_when_text(b)} {b.purpose} ({b.get_status_display()})" for b in stranded)
+        raise Conflict(
+            _(
+                "The change would leave these bookings outside the venue's hours or on a closed day: "
+                "%(bookings)s. Decline or cancel them first; their requesters are told."
+            )
+            % {"bookings": names}
+        )
 
 
 def _booking_checks(*, venue: Venue, start, end, people: int) -> None:
@@ -916,6 +995,8 @@ def booking_request(
     booking already holds the time; otherwise it waits for the owner's answer."""
     if venue.resource.status != Resource.Status.ACTIVE:
         raise TransitionNotAllowed(_("This venue has been withdrawn and cannot be booked."))
+    if not selectors.is_bookable(venue):  # its unit made the resource something other than a venue
+        raise TransitionNotAllowed(_("This resource is no longer a venue and cannot be booked."))
     if not permissions.can_view(actor, venue):
         raise PermissionDenied(_("You may not book this venue."))
     purpose = (purpose or "").strip()

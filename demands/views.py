@@ -22,7 +22,17 @@ from alliance.pagination import page_of
 from members import selectors as member_selectors
 
 from . import selectors, services
-from .forms import BookingDeclineForm, BookingForm, CompleteForm, DeclineForm, ResourceForm, UnitNeedForm
+from .forms import (
+    BookingDeclineForm,
+    BookingForm,
+    CompleteForm,
+    DeclineForm,
+    ResourceForm,
+    UnitNeedForm,
+    VenueClosureForm,
+    VenueHoursForm,
+    VenueReopenForm,
+)
 from .models import Booking, Need, Resource
 
 S = Need.Status
@@ -302,9 +312,12 @@ def _monday(request: HttpRequest):
 
 @login_required
 def venue_list(request: HttpRequest) -> HttpResponse:
-    venues = selectors.venues_visible_to(user=request.user).filter(resource__status=Resource.Status.ACTIVE)
+    venues = selectors.bookable_venues_visible_to(user=request.user)
     page = page_of(venues.order_by("resource__title", "resource_id"), request.GET, per_page=PAGE_SIZE)
-    return render(request, "demands/portal/venue_list.html", {"page": page, "venues": page.object_list})
+    rows = list(page.object_list)
+    for venue in rows:
+        venue.may_change = permissions.can_change(request.user, venue)  # its "hours and closed days" link
+    return render(request, "demands/portal/venue_list.html", {"page": page, "venues": rows})
 
 
 @login_required
@@ -335,8 +348,82 @@ def venue_week(request: HttpRequest, pk: int) -> HttpResponse:
         "next": monday + timedelta(days=7),
         "form": form,
         "decides": decides,
+        "may_change": permissions.can_change(request.user, venue),
     }
     return render(request, "demands/portal/venue_week.html", context)
+
+
+def _venue_to_change(request: HttpRequest, pk: int):
+    """A venue the user may change (VenueRules, the resource's rule), or 404: one that is not theirs to
+    change is not there for them, seen or not — as a resource's edit page (resource_edit)."""
+    venue = permissions.get_visible_or_404(request.user, selectors.venues_visible_to(user=request.user), pk=pk)
+    if not permissions.can_change(request.user, venue):
+        raise Http404
+    return venue
+
+
+def _hours_page(request: HttpRequest, venue, *, hours_form=None, closure_form=None) -> HttpResponse:
+    today = timezone.localdate()
+    context = {
+        "venue": venue,
+        "hours_form": hours_form or VenueHoursForm.for_venue(venue),
+        "closure_form": closure_form or VenueClosureForm(),
+        "closures": list(venue.closures.filter(date__gte=today).order_by("date")),
+    }
+    return render(request, "demands/portal/venue_hours.html", context)
+
+
+@login_required
+def venue_hours(request: HttpRequest, pk: int) -> HttpResponse:
+    """The venue's owner sets its opening hours, days and public listing, and sees and edits its closed days."""
+    venue = _venue_to_change(request, pk)
+    if request.method != "POST":
+        return _hours_page(request, venue)
+    form = VenueHoursForm.for_venue(venue, request.POST)
+    if form.is_valid() and call_for_form(
+        form, services.venue_hours_update, venue=venue, actor=request.user, data=form.venue_data()
+    ):
+        messages.success(request, _("The opening hours have been saved."))
+        return redirect("portal:venue_week", pk=venue.pk)
+    return _hours_page(request, venue, hours_form=form)
+
+
+@login_required
+@require_POST
+def venue_closure_add(request: HttpRequest, pk: int) -> HttpResponse:
+    venue = _venue_to_change(request, pk)
+    form = VenueClosureForm(request.POST)
+    if form.is_valid() and call_for_form(
+        form,
+        services.venue_closure_add,
+        venue=venue,
+        actor=request.user,
+        date=form.cleaned_data["date"],
+        note=form.cleaned_data["note"],
+    ):
+        messages.success(request, _("%(date)s is now a closed day.") % {"date": form.cleaned_data["date"].isoformat()})
+        return redirect("portal:venue_hours", pk=venue.pk)
+    return _hours_page(request, venue, closure_form=form)
+
+
+@login_required
+@require_POST
+def venue_closure_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    venue = _venue_to_change(request, pk)
+    form = VenueReopenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose the closed day to open again."))
+    else:
+        day = form.cleaned_data["date"]
+        call_with_message(
+            request,
+            services.venue_closure_remove,
+            venue=venue,
+            actor=request.user,
+            date=day,
+            success=_("%(date)s is no longer a closed day.") % {"date": day.isoformat()},
+        )
+    return redirect("portal:venue_hours", pk=venue.pk)
 
 
 @login_required

@@ -324,6 +324,13 @@ class VenueSerializer(serializers.ModelSerializer):
         ]
 
 
+class VenueClosureSerializer(serializers.Serializer):
+    """A closed day of a venue: added with its date (and why), removed with its date."""
+
+    date = serializers.DateField()
+    note = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
 class BookingRequestSerializer(serializers.Serializer):
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()

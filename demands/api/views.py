@@ -523,8 +523,21 @@ VENUE_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description=gettex
 @extend_schema_view(
     list=extend_schema(summary=gettext_lazy("Venues that can be booked, with opening hours and capacity")),
     retrieve=extend_schema(summary=gettext_lazy("One venue, with opening hours and capacity"), parameters=[VENUE_ID]),
+    update=extend_schema(
+        summary=gettext_lazy("Set a venue's opening hours, days and public listing (its unit's liaison or staff)"),
+        description=gettext_lazy("409 when a pending or approved booking to come would fall outside them."),
+        parameters=[VENUE_ID],
+    ),
+    partial_update=extend_schema(
+        summary=gettext_lazy("Set a venue's opening hours, days and public listing (its unit's liaison or staff)"),
+        description=gettext_lazy("409 when a pending or approved booking to come would fall outside them."),
+        parameters=[VENUE_ID],
+    ),
 )
-class VenueViewSet(viewsets.ReadOnlyModelViewSet):
+class VenueViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Changes (hours, closed days) are asked of `permissions.can_change` by ObjectPermissions — VenueRules,
+    the resource's rule — and again by the services the portal's forms call."""
+
     serializer_class = s.VenueSerializer
     filterset_class = VenueFilter
     service_checked_actions = {"bookings"}
@@ -532,10 +545,48 @@ class VenueViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields: list[str] = []
 
     def get_queryset(self):
-        return selectors.venues_visible_to(user=self.request.user).filter(resource__status=Resource.Status.ACTIVE)
+        return selectors.bookable_venues_visible_to(user=self.request.user)
 
     def get_serializer_class(self):
-        return s.BookingRequestSerializer if self.action == "bookings" else s.VenueSerializer
+        if self.action == "bookings":
+            return s.BookingRequestSerializer
+        if self.action in ("closures", "closures_remove"):
+            return s.VenueClosureSerializer
+        return s.VenueSerializer
+
+    def perform_update(self, serializer):
+        venue = serializer.instance
+        changed = {k: v for k, v in serializer.validated_data.items() if getattr(venue, k) != v}
+        serializer.instance = services.venue_hours_update(venue=venue, actor=self.request.user, data=changed)
+
+    @extend_schema(
+        summary=gettext_lazy("Close a venue on a day (its unit's liaison or staff)"),
+        request=s.VenueClosureSerializer,
+        responses={201: s.VenueClosureSerializer},
+        description=gettext_lazy("409 when a pending or approved booking holds that day; 400 for a day past."),
+        parameters=[VENUE_ID],
+    )
+    @action(detail=True, methods=["post"])
+    def closures(self, request, pk=None):
+        venue = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        closure = services.venue_closure_add(venue=venue, actor=request.user, **serializer.validated_data)
+        return Response(s.VenueClosureSerializer(closure).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary=gettext_lazy("Open a venue again on a closed day (its unit's liaison or staff)"),
+        request=s.VenueClosureSerializer,
+        responses={204: None},
+        parameters=[VENUE_ID],
+    )
+    @action(detail=True, methods=["post"], url_path="closures/remove", url_name="closures-remove")
+    def closures_remove(self, request, pk=None):
+        venue = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.venue_closure_remove(venue=venue, actor=request.user, date=serializer.validated_data["date"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         summary=gettext_lazy("Ask for a slot of a venue (a community, a unit or a registered Party member)"),

@@ -240,6 +240,19 @@ rule(
     "(an empty form is shown again with its errors)",
     POST=answers(None, anonymous=LOGIN),
 )
+rule(
+    r"portal/venues/<pk>/hours/",
+    portal_owners,
+    why="a venue's hours and closed days are set by whoever may change its resource (VenueRules): its unit's "
+    "liaison, its community's staff and the street's; others 404, as a resource's edit page",
+    POST=answers(NOT_FOUND, anonymous=LOGIN, **granted(OWNERS, None)),
+)
+rule(
+    r"portal/venues/<pk>/closures/(remove/)?",
+    portal_action_get,
+    why="closed days are added and removed by whoever may change the venue; others 404",
+    POST=answers(NOT_FOUND, anonymous=LOGIN, **granted(OWNERS, None)),
+)
 # A booking of side A's venue asked for by side A's liaison: that liaison, the venue's community's staff and
 # the street's see it; the liaison (the owner) and street staff decide; the community's staff are told no.
 booking_seen = answers(NOT_FOUND, anonymous=LOGIN, **granted(OWNERS, None))
@@ -405,7 +418,6 @@ rule(
     why="venues are for everyone signed in; bookings narrowed to one's own, one's venues' and staff's scope",
     POST=answers(NOT_ALLOWED, anonymous=API_ANON),
 )
-rule(r"api/v1/venues/<pk>/", api_everyone, why="a venue is for everyone signed in to find")
 rule(
     r"api/v1/venues/<pk>/bookings/",
     api_action_get,
@@ -429,6 +441,18 @@ rule(
 # checked for the roles that may not change side A's object.
 seen_by_all_refused = answers(
     None, anonymous=API_ANON, liaison_b=FORBIDDEN, community_y_staff=FORBIDDEN, member=FORBIDDEN
+)
+rule(
+    r"api/v1/venues/<pk>/",
+    api_everyone,
+    why="a venue is for everyone signed in to find; whoever may change its resource sets its hours",
+    PATCH=seen_by_all_refused,
+)
+rule(
+    r"api/v1/venues/<pk>/closures/(remove/)?",
+    api_action_get,
+    why="closed days are added and removed by whoever may change the venue: an empty body is a 400 for them",
+    POST=answers(FORBIDDEN, anonymous=API_ANON, **granted(OWNERS, "400")),
 )
 rule(
     r"api/v1/resources/<pk>/",
