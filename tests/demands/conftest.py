@@ -4,7 +4,9 @@ import pytest
 from django.utils import timezone
 
 from demands.models import Need
+from members import services as member_services
 
+from ..factories import UserFactory
 from .factories import NeedFactory
 
 AT_UNIT = {Need.Status.DISPATCHED, Need.Status.ACCEPTED, Need.Status.COMPLETED, Need.Status.CLOSED}
@@ -30,3 +32,11 @@ def need_in(community_x, unit_a):
         return NeedFactory(**{**values, **fields})
 
     return make
+
+
+@pytest.fixture
+def liaison_a2(unit_a, root):
+    """A second liaison of unit_a."""
+    user = UserFactory(username="liaison_a2")
+    member_services.unit_membership_add(unit=unit_a, user=user, actor=root)
+    return user

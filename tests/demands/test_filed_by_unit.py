@@ -22,7 +22,7 @@ from members import services as member_services
 from ..alliance import policy
 from ..api import api_client as _api
 from ..conftest import client_for
-from ..factories import CategoryFactory, MemberUnitFactory, UserFactory
+from ..factories import CategoryFactory, MemberUnitFactory
 from .factories import NeedFactory
 
 S = Need.Status
@@ -35,14 +35,6 @@ pytestmark = pytest.mark.usefixtures("fresh_rate_limits")  # the per-address lim
 @pytest.fixture
 def category(db):
     return CategoryFactory(name="助老服务")
-
-
-@pytest.fixture
-def liaison_a2(unit_a, root):
-    """A second liaison of unit_a."""
-    user = UserFactory(username="liaison_a2")
-    member_services.unit_membership_add(unit=unit_a, user=user, actor=root)
-    return user
 
 
 def _file(user, category, **fields) -> dict:

@@ -14,7 +14,7 @@ from members import services as member_services
 from members.models import MemberUnit
 
 from ..conftest import client_for
-from ..factories import CategoryFactory, MemberUnitFactory, UserFactory
+from ..factories import CategoryFactory, MemberUnitFactory
 
 URL = "/portal/needs/new/"
 TITLE, DESCRIPTION = "职工子女暑期托管", "暑期需要志愿者协助托管20名职工子女。"
@@ -26,14 +26,6 @@ pytestmark = pytest.mark.usefixtures("fresh_rate_limits")  # the unit's allowanc
 @pytest.fixture
 def category(db):
     return CategoryFactory(name="助老服务")
-
-
-@pytest.fixture
-def liaison_a2(unit_a, root):
-    """A second liaison of unit_a."""
-    user = UserFactory(username="liaison_a2")
-    member_services.unit_membership_add(unit=unit_a, user=user, actor=root)
-    return user
 
 
 @pytest.fixture
