@@ -10,6 +10,8 @@ from alliance import permissions
 from demands.models import Need
 from members import selectors
 from members.models import Community, CouncilSeat, District, MemberUnit, Sector, Street
+from volunteers import selectors as points_selectors
+from volunteers.models import PointsEntry
 
 from ..factories import MemberUnitFactory
 
@@ -50,6 +52,12 @@ def test_seed_demo_creates_the_street_and_the_six_users(db, debug_on):
     unit2 = selectors.units_of_liaison(user=users["liaison2"]).get()
     assert unit1 != unit2 and unit1.community != unit2.community
     assert not permissions.is_staff_member(users["member"])
+    # The portal's "my points" has something to show the member (verified hours) and the liaison (their
+    # unit's commitment review).
+    for who, owner in (("member", {"member__user": users["member"]}), ("liaison", {"unit": unit1})):
+        earned = PointsEntry.objects.filter(points__gt=0, **owner).first()
+        assert earned is not None, who
+        assert points_selectors.points_visible_to(user=users[who], year=earned.year).filter(pk=earned.pk).exists()
 
 
 def test_seed_demo_twice_changes_nothing(db, debug_on):
