@@ -417,7 +417,8 @@ def chart_hours_by_community(
 ) -> list[tuple[str, Decimal]]:
     """(community name, hours) of the verified service hours the user may see, by the member's residence
     community (whose staff verify them), in the communities' order — one grouped query over the monthly
-    sums; communities without hours absent. A quarter chosen: hours served (by the log's date) in it."""
+    sums; communities without hours absent. A quarter chosen: hours served (by the log's date) in it. Over
+    several streets the name is "street · community"."""
     scope = HoursScope(
         user=user,
         community_id=community_id,
@@ -428,11 +429,26 @@ def chart_hours_by_community(
     if sums is None:
         sums = member_month_hours(scope=scope)
     rows = (
-        sums.values("community_id", "community__name", "community__street_id", "community__sort_order")
+        sums.values(
+            "community_id",
+            "community__name",
+            "community__street_id",
+            "community__street__name",
+            "community__sort_order",
+        )
         .annotate(hours=Sum("hours"))
         .order_by("community__street_id", "community__sort_order", "community_id")
     )
-    return [(row["community__name"], row["hours"]) for row in rows]
+    rows = list(rows)
+    # Over several streets (district staff) two streets may each have a 桥头街社区: the bar says whose.
+    several = len({row["community__street_id"] for row in rows}) > 1
+    return [
+        (
+            f"{row['community__street__name']} · {row['community__name']}" if several else row["community__name"],
+            row["hours"],
+        )
+        for row in rows
+    ]
 
 
 # --- Points (积分, issue 15) ----------------------------------------------------------------------------

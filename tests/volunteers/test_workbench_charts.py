@@ -51,3 +51,22 @@ def test_the_community_and_quarter_chosen(logs, street_staff, community_y):
     assert selectors.chart_hours_by_community(user=street_staff, community_id=community_y.pk) == [
         ("柳北社区", Decimal("3.0"))
     ]
+
+
+def test_over_several_streets_each_bar_names_its_street(db, root):
+    """District staff see two streets, each with a 桥头街社区: the bars say whose, not the same name twice."""
+    from members import services as member_services
+    from members.models import District, Street
+
+    from ..factories import UserFactory
+
+    district = District.objects.create(name="迎泽区")
+    hours = {"柳巷街道": Decimal("2.0"), "迎泽街道": Decimal("4.5")}
+    for name, served in hours.items():
+        street = Street.objects.create(name=name, district=district)
+        community = CommunityFactory(street=street, name="桥头街社区")
+        ServiceLogFactory(member=PartyMemberFactory(residence_community=community), hours=served, date=date(2026, 5, 2))
+    officer = UserFactory(username="district_officer")
+    member_services.district_staff_add(user=officer, district=district, actor=root)
+    rows = selectors.chart_hours_by_community(user=officer)
+    assert rows == [("柳巷街道 · 桥头街社区", Decimal("2.0")), ("迎泽街道 · 桥头街社区", Decimal("4.5"))]
