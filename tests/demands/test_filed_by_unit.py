@@ -43,6 +43,19 @@ def _file(user, category, **fields) -> dict:
     return response.json()
 
 
+def _resident_need(community, category) -> Need:
+    """A resident's need through the public path: no unit filed it."""
+    return services.need_submit(
+        data={
+            "community": community,
+            "category": category,
+            **BODY,
+            "contact_name": "李",
+            "contact_phone": "13800138001",
+        }
+    )
+
+
 def _rates(settings, **rates) -> None:
     current = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {**current, **rates}}
@@ -72,15 +85,7 @@ def test_the_need_records_the_unit_that_filed_it_and_no_other_way_of_entering_on
         format="json",
     )
     assert (entered.status_code, entered.json()["filed_by_unit"]) == (201, None)
-    public = services.need_submit(
-        data={
-            "community": community_x,
-            "category": category,
-            **BODY,
-            "contact_name": "李",
-            "contact_phone": "13800138001",
-        }
-    )
+    public = _resident_need(community_x, category)
     assert Need.objects.get(pk=public.pk).filed_by_unit_id is None
     assert Need.objects.get(pk=entered.json()["id"]).filed_by_unit_id is None
 
@@ -93,15 +98,7 @@ def test_the_admin_need_page_names_the_unit_that_filed_it_and_staff_cannot_chang
     assert page.status_code == 200
     assert "filed_by_unit" not in page.context["adminform"].form.fields  # shown, not editable
     assert _readonly(page)["filed_by_unit"] == "山西饭店"
-    resident = services.need_submit(
-        data={
-            "community": community_x,
-            "category": category,
-            **BODY,
-            "contact_name": "李",
-            "contact_phone": "13800138001",
-        }
-    )
+    resident = _resident_need(community_x, category)
     page = client_for(community_x_staff).get(reverse("admin:demands_need_change", args=[resident.pk]))
     assert "filed_by_unit" not in _readonly(page)  # a resident's need has no filing unit to name
 
