@@ -366,6 +366,10 @@ class Resource(models.Model):
 # --- Shared venues (免费开放场所) ------------------------------------------------------------------
 
 
+# Why a venue's hours are refused when it would close before it opens (the constraint and the portal form).
+HOURS_ORDER_MESSAGE = _("The venue must close after it opens.")
+
+
 class Venue(models.Model):
     """A venue resource's booking rules: when it opens, on which days, and whether residents see it on the
     public site. Its capacity is the resource's. Only resources of kind venue have one."""
@@ -399,7 +403,12 @@ class Venue(models.Model):
         verbose_name = _("venue")
         verbose_name_plural = _("venues")
         constraints = [
-            models.CheckConstraint(condition=Q(closes_at__gt=F("opens_at")), name="venue_hours_order"),
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=F("opens_at")),
+                name="venue_hours_order",
+                # Said to the admin, the portal form and the API alike (full_clean validates constraints).
+                violation_error_message=HOURS_ORDER_MESSAGE,
+            ),
         ]
 
     def __str__(self) -> str:

@@ -195,6 +195,15 @@ def test_the_api_patches_the_hours_and_adds_closed_days_through_the_same_service
     assert Venue.objects.get(pk=venue.pk).closes_at == time(20)
 
 
+def test_the_api_refuses_hours_that_close_before_they_open_in_words_and_changes_nothing(venue, liaison_a):
+    before = _state(venue)
+    answer = _api(liaison_a).patch(
+        f"/api/v1/venues/{venue.pk}/", {"opens_at": "18:00", "closes_at": "08:00"}, format="json"
+    )
+    assert (answer.status_code, answer.json()) == (400, {"__all__": ["关门时间须晚于开门时间。"]})
+    assert _state(Venue.objects.get(pk=venue.pk)) == before
+
+
 def test_the_hours_page_costs_the_same_queries_however_many_closed_days(venue, liaison_a):
     client = client_for(liaison_a)
     url = reverse("portal:venue_hours", args=[venue.pk])
