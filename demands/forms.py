@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
 from alliance.forms import MultiplePhotoField
 from members.models import MemberUnit
 
-from .models import Need, Resource
+from .models import HOURS_ORDER_MESSAGE, Need, Resource
 from .services import EDIT_FIELDS, MAX_PHOTOS, RESOURCE_FIELDS, SUBMIT_FIELDS
 
 # --- Portal: the unit's side of the workflow -------------------------------------------------------
@@ -252,15 +253,8 @@ class BookingDeclineForm(forms.Form):
 
 # --- Portal: a venue's owner sets its hours and closed days ----------------------------------------
 
-WEEKDAY_CHOICES = [
-    ("1", _("Monday")),
-    ("2", _("Tuesday")),
-    ("3", _("Wednesday")),
-    ("4", _("Thursday")),
-    ("5", _("Friday")),
-    ("6", _("Saturday")),
-    ("7", _("Sunday")),
-]
+# Django's own weekday names (translated in its catalogue), as the ISO digits `Venue.weekdays` keeps: 1 Monday.
+WEEKDAY_CHOICES = [(str(number + 1), name) for number, name in WEEKDAYS.items()]
 
 
 class VenueHoursForm(forms.Form):
@@ -295,7 +289,7 @@ class VenueHoursForm(forms.Form):
         data = super().clean()
         opens, closes = data.get("opens_at"), data.get("closes_at")
         if opens is not None and closes is not None and closes <= opens:
-            self.add_error("closes_at", _("The venue must close after it opens."))
+            self.add_error("closes_at", HOURS_ORDER_MESSAGE)  # on the field; the constraint says it too
         return data
 
     def venue_data(self) -> dict:
