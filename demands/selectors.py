@@ -578,6 +578,11 @@ def venue_closed_days(*, venue: Venue, first, last) -> set:
     return set(VenueClosure.objects.filter(venue=venue, date__range=(first, last)).values_list("date", flat=True))
 
 
+def venue_closures_ahead(*, venue: Venue) -> list[VenueClosure]:
+    """The venue's closed days from today on (Asia/Shanghai), soonest first: its owner's hours page."""
+    return list(venue.closures.filter(date__gte=timezone.localdate(timezone=ZONE)).order_by("date"))
+
+
 def venue_week(*, venue: Venue, monday) -> list[dict]:
     """A week of the venue, day by day: whether it opens, its hours, and the pending and approved bookings
     (the portal's week view). Two queries whatever the week holds."""

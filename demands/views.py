@@ -363,12 +363,11 @@ def _venue_to_change(request: HttpRequest, pk: int):
 
 
 def _hours_page(request: HttpRequest, venue, *, hours_form=None, closure_form=None) -> HttpResponse:
-    today = timezone.localdate()
     context = {
         "venue": venue,
         "hours_form": hours_form or VenueHoursForm.for_venue(venue),
         "closure_form": closure_form or VenueClosureForm(),
-        "closures": list(venue.closures.filter(date__gte=today).order_by("date")),
+        "closures": selectors.venue_closures_ahead(venue=venue),
     }
     return render(request, "demands/portal/venue_hours.html", context)
 
